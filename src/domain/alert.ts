@@ -1,0 +1,35 @@
+// The alert object of CONTRACT §5, shared by the alerts service (which owns it) and the API (which shows it).
+
+export const SEVERITIES = ["critical", "major", "minor", "warning", "info"] as const;
+export type Severity = (typeof SEVERITIES)[number];
+export const ALERT_STATES = ["firing", "acknowledged", "resolved"] as const;
+export type AlertState = (typeof ALERT_STATES)[number];
+
+export interface Alert {
+  id: string;
+  rule: string;
+  device: string;
+  building: string;
+  room?: string;
+  severity: Severity;
+  state: AlertState;
+  value: number;
+  threshold: number;
+  message: string;
+  /** ISO 8601, event time of the breach that opened it. */
+  started_at: string;
+  updated_at: string;
+  resolved_at?: string;
+  acknowledged_by?: string;
+}
+
+/** An operator's acknowledgement, sent by the API to the alerts service on `campus/internal/ack`. */
+export interface AckRequest {
+  alert_id: string;
+  by: string;
+  note?: string;
+  /** Correlates the alerts service's reply (the updated retained alert) with the HTTP request. */
+  request_id: string;
+}
+
+export const isOpen = (alert: Alert) => alert.state !== "resolved";

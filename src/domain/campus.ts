@@ -1,0 +1,270 @@
+// The campus file (CONTRACT §2): one TypeBox schema, validated once at start with every
+// problem listed (path and reason), then frozen and passed explicitly.
+import { readFileSync } from "node:fs";
+import { type Static, Type as T } from "@sinclair/typebox";
+import { Value } from "@sinclair/typebox/value";
+import { parseDocument } from "yaml";
+import { CampusError, ErrorCodes, type Problem } from "./errors.js";
+
+export const BUILDING_KINDS = ["classroom", "dormitory", "lab", "office", "canteen", "other"] as const;
+export const DEVICE_KINDS = ["breaker", "socket", "meter", "detector"] as const;
+export const DEVICE_FORMATS = ["native", "tasmota", "shelly-gen1", "shelly-gen2", "zigbee2mqtt"] as const;
+const ID_PATTERN = "^[a-z0-9-]{1,64}$";
+
+const literalUnion = <V extends readonly string[]>(values: V) =>
+  T.Union(values.map((v) => T.Literal(v)) as never) as unknown as ReturnType<typeof T.String>;
+
+const SiteSchema = T.Object(
+  {
+    id: T.String({ pattern: ID_PATTERN }),
+    name: T.String({ minLength: 1 }),
+    timezone: T.String({ minLength: 1 }),
+    nominal_voltage_v: T.Optional(T.Number({ exclusiveMinimum: 0 })),
+  },
+  { additionalProperties: false },
+);
+
+const BuildingSchema = T.Object(
+  {
+    id: T.String({ pattern: ID_PATTERN }),
+    name: T.String({ minLength: 1 }),
+    kind: literalUnion(BUILDING_KINDS),
+  },
+  { additionalProperties: false },
+);
+
+const DeviceSchema = T.Object(
+  {
+    id: T.String({ pattern: ID_PATTERN }),
+    kind: literalUnion(DEVICE_KINDS),
+    building: T.String(),
+    room: T.Optional(T.Union([T.String(), T.Null()])),
+    parent: T.Optional(T.Union([T.String(), T.Null()])),
+    rating_a: T.Optional(T.Number({ exclusiveMinimum: 0 })),
+    curve: T.Optional(T.Union([T.Literal("B"), T.Literal("C"), T.Literal("D")])),
+    phases: T.Optional(T.Union([T.Literal(1), T.Literal(3)])),
+    rcd_ma: T.Optional(T.Number({ exclusiveMinimum: 0 })),
+    format: T.Optional(literalUnion(DEVICE_FORMATS)),
+    source: T.Optional(T.String({ minLength: 1, pattern: "^[^#+\\s]+$" })),
+    // Extension: the device's expected report interval, for the offline watchdog (3 × this).
+    report_interval_s: T.Optional(T.Number({ exclusiveMinimum: 0 })),
+    // Extension (CONTRACT §3): a device with its own secret; hex SHA-256 of its MQTT password.
+    secret_sha256: T.Optional(T.String({ pattern: "^[0-9a-f]{64}$" })),
+  },
+  { additionalProperties: false },
+);
+
+export const CampusSchema = T.Object(
+  {
+    site: SiteSchema,
+    buildings: T.Array(BuildingSchema, { minItems: 1 }),
+    devices: T.Array(DeviceSchema),
+  },
+  { additionalProperties: false },
+);
+
+type RawCampus = Static<typeof CampusSchema>;
+export type BuildingKind = (typeof BUILDING_KINDS)[number];
+export type DeviceKind = (typeof DEVICE_KINDS)[number];
+export type DeviceFormat = (typeof DEVICE_FORMATS)[number];
+
+export interface Site {
+  id: string;
+  name: string;
+  timezone: string;
+  nominal_voltage_v: number;
+}
+export interface Building {
+  id: string;
+  name: string;
+  kind: BuildingKind;
+}
+export interface Device {
+  id: string;
+  kind: DeviceKind;
+  building: string;
+  room: string | null;
+  parent: string | null;
+  rating_a?: number;
+  curve?: "B" | "C" | "D";
+  phases: 1 | 3;
+  rcd_ma?: number;
+  format: DeviceFormat;
+  source?: string;
+  report_interval_s: number;
+  secret_sha256?: string;
+}
+export interface Campus {
+  site: Site;
+  buildings: readonly Building[];
+  devices: readonly Device[];
+  /** Lookups built once at load time. */
+  deviceById: ReadonlyMap<string, Device>;
+  buildingById: ReadonlyMap<string, Building>;
+}
+
+export const DEFAULT_REPORT_INTERVAL_S = 60;
+
+export type CampusResult = { ok: true; campus: Campus } | { ok: false; problems: Problem[] };
+
+/** Validates a parsed campus document; lists every problem instead of stopping at the first. */
+export function validateCampus(raw: unknown): CampusResult {
+  const problems: Problem[] = [];
+  for (const error of Value.Errors(CampusSchema, raw)) {
+    problems.push({ path: jsonPointerToPath(error.path), message: describeSchemaError(error) });
+  }
+  if (problems.length > 0) return { ok: false, problems: dedupe(problems) };
+
+  const doc = raw as RawCampus;
+  problems.push(...checkTimezone(doc.site.timezone));
+  problems.push(...checkReferences(doc));
+  if (problems.length > 0) return { ok: false, problems };
+  return { ok: true, campus: freezeCampus(doc) };
+}
+
+/** Reads, parses and validates a campus file; throws a CampusError listing every problem. */
+export function loadCampus(file: string): Campus {
+  const result = parseCampusText(readFileSync(file, "utf8"));
+  if (!result.ok) {
+    throw new CampusError(ErrorCodes.CONFIG_INVALID, `campus file ${file} is invalid`, result.problems);
+  }
+  return result.campus;
+}
+
+export function parseCampusText(text: string): CampusResult {
+  const doc = parseDocument(text, { uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    return {
+      ok: false,
+      problems: doc.errors.map((e) => ({ path: `line ${e.linePos?.[0]?.line ?? "?"}`, message: e.message.split("\n")[0] ?? e.message })),
+    };
+  }
+  return validateCampus(doc.toJS());
+}
+
+function checkTimezone(timezone: string): Problem[] {
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: timezone });
+    return [];
+  } catch {
+    return [{ path: "site.timezone", message: `unknown IANA time zone "${timezone}"` }];
+  }
+}
+
+function checkReferences(doc: RawCampus): Problem[] {
+  const problems: Problem[] = [];
+  const buildingIds = new Set<string>();
+  doc.buildings.forEach((b, i) => {
+    if (buildingIds.has(b.id)) problems.push({ path: `buildings[${i}].id`, message: `duplicate building id "${b.id}"` });
+    buildingIds.add(b.id);
+  });
+
+  const deviceIds = new Set<string>();
+  const sources = new Map<string, number>();
+  doc.devices.forEach((d, i) => {
+    const at = `devices[${i}]`;
+    if (deviceIds.has(d.id)) problems.push({ path: `${at}.id`, message: `duplicate device id "${d.id}"` });
+    deviceIds.add(d.id);
+    if (!buildingIds.has(d.building)) problems.push({ path: `${at}.building`, message: `unknown building "${d.building}"` });
+    if (d.kind === "breaker" && d.rating_a === undefined) problems.push({ path: `${at}.rating_a`, message: "a breaker needs its rated current rating_a" });
+    if (d.curve !== undefined && d.kind !== "breaker") problems.push({ path: `${at}.curve`, message: "only breakers have a trip curve" });
+    if (d.id === SERVICE_USERNAME) problems.push({ path: `${at}.id`, message: `"${SERVICE_USERNAME}" is reserved for the service account` });
+    const format = d.format ?? "native";
+    if (format !== "native" && d.source === undefined) problems.push({ path: `${at}.source`, message: `format "${format}" needs the device's own topic id in "source"` });
+    if (format === "native" && d.source !== undefined) problems.push({ path: `${at}.source`, message: 'a "source" is only used with a foreign "format"' });
+    if (d.source !== undefined) {
+      const key = `${format}/${d.source}`;
+      const first = sources.get(key);
+      if (first !== undefined) problems.push({ path: `${at}.source`, message: `source "${d.source}" is already used by devices[${first}]` });
+      else sources.set(key, i);
+    }
+  });
+
+  doc.devices.forEach((d, i) => {
+    if (d.parent == null) return;
+    if (!deviceIds.has(d.parent)) problems.push({ path: `devices[${i}].parent`, message: `unknown parent device "${d.parent}"` });
+    else if (d.parent === d.id) problems.push({ path: `devices[${i}].parent`, message: "a device cannot be its own parent" });
+  });
+  problems.push(...findCycles(doc.devices));
+  return problems;
+}
+
+function findCycles(devices: RawCampus["devices"]): Problem[] {
+  const parentOf = new Map(devices.map((d) => [d.id, d.parent ?? null]));
+  const reported = new Set<string>();
+  const problems: Problem[] = [];
+  devices.forEach((d, i) => {
+    const seen = new Set<string>([d.id]);
+    let current = parentOf.get(d.id) ?? null;
+    while (current !== null && parentOf.has(current)) {
+      if (current === d.id) {
+        const cycle = [...seen].sort().join(" → ");
+        if (!reported.has(cycle) && seen.size > 1) {
+          problems.push({ path: `devices[${i}].parent`, message: `parent chain forms a cycle: ${[...seen].join(" → ")} → ${d.id}` });
+          reported.add(cycle);
+        }
+        break;
+      }
+      if (seen.has(current)) break; // a cycle further up; reported from one of its own members
+      seen.add(current);
+      current = parentOf.get(current) ?? null;
+    }
+  });
+  return problems;
+}
+
+function freezeCampus(doc: RawCampus): Campus {
+  const site: Site = Object.freeze({ ...doc.site, nominal_voltage_v: doc.site.nominal_voltage_v ?? 220 });
+  const buildings = doc.buildings.map((b) => Object.freeze({ ...b, kind: b.kind as BuildingKind }));
+  const devices = doc.devices.map((d): Device =>
+    Object.freeze({
+      ...d,
+      kind: d.kind as DeviceKind,
+      room: d.room ?? null,
+      parent: d.parent ?? null,
+      phases: d.phases ?? 1,
+      format: (d.format ?? "native") as DeviceFormat,
+      report_interval_s: d.report_interval_s ?? DEFAULT_REPORT_INTERVAL_S,
+    }),
+  );
+  return Object.freeze({
+    site,
+    buildings: Object.freeze(buildings),
+    devices: Object.freeze(devices),
+    deviceById: new Map(devices.map((d) => [d.id, d])),
+    buildingById: new Map(buildings.map((b) => [b.id, b])),
+  });
+}
+
+/** The MQTT username of the internal service account (CONTRACT §3). */
+export const SERVICE_USERNAME = "campus-service";
+
+function jsonPointerToPath(pointer: string): string {
+  return pointer
+    .split("/")
+    .slice(1)
+    .map((part) => (/^\d+$/.test(part) ? `[${part}]` : `.${part}`))
+    .join("")
+    .replace(/^\./, "");
+}
+
+function describeSchemaError(error: { message: string; path: string; schema: unknown; value: unknown }): string {
+  const schema = error.schema as { anyOf?: { const?: unknown }[] };
+  if (schema.anyOf?.every((s) => s.const !== undefined)) {
+    return `must be one of ${schema.anyOf.map((s) => JSON.stringify(s.const)).join(", ")} (got ${JSON.stringify(error.value)})`;
+  }
+  if (error.message === "Unexpected property") return "unknown key";
+  return error.message.charAt(0).toLowerCase() + error.message.slice(1);
+}
+
+function dedupe(problems: Problem[]): Problem[] {
+  const seen = new Set<string>();
+  const kept: Problem[] = [];
+  // TypeBox reports a union mismatch once per branch; the first message per path is the clearest.
+  for (const p of problems) {
+    if (seen.has(p.path)) continue;
+    seen.add(p.path);
+    kept.push(p);
+  }
+  return kept;
+}

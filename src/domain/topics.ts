@@ -1,0 +1,48 @@
+// MQTT topics: the device-facing ones of CONTRACT §3 and the internal ones the services use to meet.
+// Internal topics live under `campus/internal/` and only the service account may use them.
+
+export const TOPIC_PREFIX = "campus";
+
+export const deviceTopic = {
+  telemetry: (id: string) => `campus/devices/${id}/telemetry`,
+  status: (id: string) => `campus/devices/${id}/status`,
+  events: (id: string) => `campus/devices/${id}/events`,
+  commands: (id: string) => `campus/devices/${id}/commands`,
+} as const;
+
+export const alertTopic = (device: string, rule: string) => `campus/alerts/${device}/${rule}`;
+export const ALERTS_FILTER = "campus/alerts/+/+";
+
+/**
+ * Internal, normalised stream published by the ingest once a payload (native or foreign) is decoded
+ * and validated; the alerts and API services read these instead of decoding device formats again.
+ */
+export const internalTopic = {
+  reading: (id: string) => `campus/internal/readings/${id}`,
+  status: (id: string) => `campus/internal/status/${id}`,
+  event: (id: string) => `campus/internal/events/${id}`,
+  /** API → alerts: an operator acknowledged an alert. */
+  ack: "campus/internal/ack",
+} as const;
+
+export const INTERNAL_FILTERS = {
+  readings: "campus/internal/readings/+",
+  status: "campus/internal/status/+",
+  events: "campus/internal/events/+",
+} as const;
+
+export type NativeKind = "telemetry" | "status" | "events" | "commands";
+
+/** Parses `campus/devices/{id}/{kind}`; null for any other topic. */
+export function parseDeviceTopic(topic: string): { device: string; kind: NativeKind } | null {
+  const parts = topic.split("/");
+  if (parts.length !== 4 || parts[0] !== TOPIC_PREFIX || parts[1] !== "devices") return null;
+  const kind = parts[3];
+  if (kind !== "telemetry" && kind !== "status" && kind !== "events" && kind !== "commands") return null;
+  return { device: parts[2]!, kind };
+}
+
+/** The last level of a topic, e.g. the device id of `campus/internal/readings/{id}`. */
+export function lastLevel(topic: string): string {
+  return topic.slice(topic.lastIndexOf("/") + 1);
+}

@@ -1,0 +1,26 @@
+// Per-test-file access to the shared real influxd: a fresh database each time.
+import { randomBytes } from "node:crypto";
+import { inject } from "vitest";
+import { InfluxClient } from "../../src/infra/influx.js";
+
+export function influxUrl(): string {
+  return inject("influxUrl");
+}
+
+/** A client on a new, empty database of the shared test influxd. */
+export async function freshDatabase(prefix = "test"): Promise<InfluxClient> {
+  const client = new InfluxClient({ url: influxUrl(), db: `${prefix}_${randomBytes(4).toString("hex")}` });
+  await client.ensureDatabase();
+  return client;
+}
+
+/** Polls until `check` returns a truthy value or the timeout passes; returns the last value. */
+export async function waitFor<T>(check: () => Promise<T> | T, timeoutMs = 10_000, intervalMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T = await check();
+  while (!last && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, intervalMs));
+    last = await check();
+  }
+  return last;
+}

@@ -1,0 +1,77 @@
+import { describe, expect, it } from "vitest";
+import { parseCampusText } from "../../../src/domain/campus.js";
+import { DEMO_CAMPUS_FILE } from "../../../src/domain/env.js";
+import { readFileSync } from "node:fs";
+
+const minimal = `
+site: { id: s, name: School, timezone: Asia/Shanghai, nominal_voltage_v: 220 }
+buildings:
+  - { id: dorm-3, name: Dormitory 3, kind: dormitory }
+devices:
+  - { id: brk-main, kind: breaker, building: dorm-3, rating_a: 63, curve: C, phases: 3, rcd_ma: 300 }
+  - { id: brk-301, kind: breaker, building: dorm-3, room: "301", parent: brk-main, rating_a: 16, curve: C }
+  - { id: plug-301, kind: socket, building: dorm-3, parent: brk-301, rating_a: 10, format: tasmota, source: tasmota_5A1B2C }
+`;
+
+describe("campus file", () => {
+  it("accepts the contract's example and fills defaults", () => {
+    const result = parseCampusText(minimal);
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.campus.deviceById.get("brk-301")?.phases).toBe(1);
+    expect(result.campus.deviceById.get("brk-main")?.format).toBe("native");
+    expect(result.campus.deviceById.get("plug-301")?.source).toBe("tasmota_5A1B2C");
+  });
+
+  it("lists every problem with its path instead of stopping at the first", () => {
+    const bad = `
+site: { id: s, name: School, timezone: Mars/Olympus, colour: red }
+buildings:
+  - { id: b1, name: B1, kind: castle }
+  - { id: b2, name: B2, kind: lab }
+  - { id: b2, name: B2 again, kind: lab }
+devices:
+  - { id: a, kind: breaker, building: b2, rating_a: 16, parent: c }
+  - { id: a, kind: socket, building: nowhere }
+  - { id: c, kind: breaker, building: b2, rating_a: 16, parent: a }
+  - { id: d, kind: socket, building: b2, parent: ghost, format: tasmota }
+  - { id: Bad_Id, kind: socket, building: b2 }
+  - { id: x, kind: breaker, building: b2, rating_a: 16, parent: y }
+  - { id: y, kind: breaker, building: b2, rating_a: 16, parent: x }
+`;
+    const first = parseCampusText(bad);
+    expect(first.ok).toBe(false);
+    if (first.ok) return;
+    const paths = first.problems.map((p) => p.path);
+    expect(paths).toContain("site.colour");
+    expect(paths).toContain("buildings[0].kind");
+    expect(paths).toContain("devices[4].id");
+    // Schema errors first; once they are fixed, the cross-reference problems are all listed together.
+    const second = parseCampusText(bad.replace(", colour: red", "").replace("castle", "lab").replace("Bad_Id", "e"));
+    expect(second.ok).toBe(false);
+    if (second.ok) return;
+    const messages = second.problems.map((p) => `${p.path}: ${p.message}`);
+    expect(messages).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining("site.timezone: unknown IANA time zone"),
+        expect.stringContaining('buildings[2].id: duplicate building id "b2"'),
+        expect.stringContaining('devices[1].id: duplicate device id "a"'),
+        expect.stringContaining('devices[1].building: unknown building "nowhere"'),
+        expect.stringContaining('devices[3].parent: unknown parent device "ghost"'),
+        expect.stringContaining("devices[3].source: format \"tasmota\" needs"),
+        expect.stringMatching(/parent chain forms a cycle/),
+      ]),
+    );
+  });
+
+  it("reports YAML syntax errors with the line", () => {
+    const result = parseCampusText("site: {\nbuildings: [");
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.problems[0]?.path).toMatch(/^line \d+/);
+  });
+
+  it("rejects a device using the service account's name", () => {
+    const result = parseCampusText(minimal + "  - { id: campus-service, kind: socket, building: dorm-3 }\n");
+    expect(result.ok).toBe(false);
+  });
+});
