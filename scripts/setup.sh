@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs what campus-power needs on a Debian/Ubuntu machine, only what is missing:
+#   - npm packages (npm ci, when node_modules is absent or older than package-lock.json)
+#   - InfluxDB from the distribution's `influxdb` package, unless INFLUX_URL points at a server
+#     (always for --for-tests: the integration tests start their own influxd)
+# Idempotent: a second run does nothing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+for_tests=false
+[ "${1:-}" = "--for-tests" ] && for_tests=true
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+    echo "setup: need root (or sudo) to run: $*" >&2; exit 1
+  fi
+}
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: installing npm packages (npm ci)"
+  npm ci --no-fund --no-audit
+fi
+
+need_influxd=false
+if $for_tests; then need_influxd=true; elif [ -z "${INFLUX_URL:-}" ]; then need_influxd=true; fi
+if $need_influxd && ! command -v influxd >/dev/null && [ ! -x /usr/bin/influxd ]; then
+  echo "setup: installing InfluxDB (Debian package influxdb)"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq influxdb >/dev/null
+  # The package may start a system service on :8086; campus-power runs its own when it needs one.
+  if command -v systemctl >/dev/null && systemctl is-active --quiet influxdb 2>/dev/null; then
+    echo "setup: note: the influxdb system service is running on :8086; campus-power will use it"
+  fi
+fi

@@ -1,0 +1,159 @@
+// The `campus-power` command: the composition root, the only place that wires services together.
+import { parseArgs } from "node:util";
+import { parseCampusText } from "./domain/campus.js";
+import { devicePassword } from "./domain/credentials.js";
+import { DEMO_CAMPUS_FILE } from "./domain/env.js";
+import { formatProblems } from "./domain/errors.js";
+import { COMMAND_HELP, MAIN_HELP } from "./cli/help.js";
+import { exitOnConfigError, loadContext, parseDuration, stopOnSignals, UsageError } from "./cli/runtime.js";
+import { InfluxClient } from "./infra/influx.js";
+import type { RunningService } from "./infra/service.js";
+import { readFileSync } from "node:fs";
+
+type Handler = (args: string[]) => Promise<void>;
+
+/** Runs node's parseArgs, turning its errors (unknown option, missing value) into usage errors. */
+function usage<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+const influxOf = (env: { influxUrl: string; influxDb: string; influxUsername: string; influxPassword: string }) =>
+  new InfluxClient({ url: env.influxUrl, db: env.influxDb, username: env.influxUsername, password: env.influxPassword });
+
+/** Runs one service alone until a signal stops it. */
+async function runAlone(name: string, required: Parameters<typeof loadContext>[1], start: (ctx: ReturnType<typeof loadContext>) => Promise<RunningService>) {
+  const loaded = loadContext(process.env, required, `campus-power-${name}`);
+  const services: RunningService[] = [];
+  stopOnSignals(() => services, loaded.log);
+  services.push(await start(loaded));
+  loaded.log.info(`${name} is running`);
+}
+
+const commands: Record<string, Handler> = {
+  async up(args) {
+    const { values } = usage(() => parseArgs({ args, options: { demo: { type: "boolean" }, seed: { type: "string" } } }));
+    const { runUp } = await import("./cli/up.js");
+    await runUp({ demo: values.demo ?? false, seed: Number(values.seed ?? 1) });
+  },
+  async broker(args) {
+    usage(() => parseArgs({ args, options: {} }));
+    const { startBroker } = await import("./broker/index.js");
+    await runAlone("broker", ["DEVICE_GROUP_KEY", "SERVICE_PASSWORD"], ({ ctx }) => startBroker(ctx));
+  },
+  async ingest(args) {
+    usage(() => parseArgs({ args, options: {} }));
+    const { startIngest } = await import("./ingest/index.js");
+    await runAlone("ingest", ["SERVICE_PASSWORD"], ({ ctx, env }) => startIngest(ctx, { influx: influxOf(env) }));
+  },
+  async alerts(args) {
+    usage(() => parseArgs({ args, options: {} }));
+    const { startAlerts } = await import("./alerts/index.js");
+    await runAlone("alerts", ["SERVICE_PASSWORD"], ({ ctx, env }) => startAlerts(ctx, { influx: influxOf(env) }));
+  },
+  async api(args) {
+    usage(() => parseArgs({ args, options: {} }));
+    const { startApi } = await import("./api/index.js");
+    await runAlone("api", ["API_TOKENS", "SERVICE_PASSWORD"], ({ ctx, env }) => startApi(ctx, { influx: influxOf(env) }));
+  },
+  async simulate(args) {
+    const { values } = usage(() => parseArgs({ args, options: {
+      config: { type: "string" },
+      seed: { type: "string" },
+      speed: { type: "string" },
+      duration: { type: "string" },
+      scenario: { type: "string" },
+      devices: { type: "string" },
+    } }));
+    const scenario = values.scenario ?? "overload";
+    if (scenario !== "normal" && scenario !== "overload") throw new UsageError(`unknown scenario "${scenario}" (this version has: normal, overload)`);
+    if (values.devices !== undefined) throw new UsageError("--devices (scaling the campus up) is not available yet; simulate the campus file as it is");
+    const source = { ...process.env, ...(values.config ? { CAMPUS_CONFIG: values.config } : {}) };
+    const loaded = loadContext(source, ["DEVICE_GROUP_KEY"], "campus-power-simulate");
+    const durationMs = values.duration ? parseDuration(values.duration) : undefined;
+    const { startSimulator } = await import("./simulator/index.js");
+    const services: RunningService[] = [];
+    stopOnSignals(() => services, loaded.log);
+    const simulator = await startSimulator({
+      campus: loaded.campus,
+      mqttUrl: loaded.env.mqttUrl,
+      deviceGroupKey: loaded.env.deviceGroupKey,
+      log: loaded.log,
+      metrics: loaded.metrics,
+      seed: Number(values.seed ?? 1),
+      speed: Number(values.speed ?? 1),
+      demoOverload: scenario === "overload",
+    });
+    services.push(simulator);
+    process.stdout.write(`simulating ${simulator.connected} devices of ${loaded.env.campusConfig} at ${loaded.env.mqttUrl}; Ctrl-C to stop\n`);
+    if (durationMs !== undefined) setTimeout(() => process.kill(process.pid, "SIGTERM"), durationMs);
+  },
+  async record(args) {
+    const { values } = usage(() => parseArgs({ args, options: { out: { type: "string" }, topics: { type: "string" }, duration: { type: "string" } } }));
+    if (!values.out) throw new UsageError("record needs --out FILE");
+    const { runRecord } = await import("./cli/record-replay.js");
+    await runRecord({ out: values.out, topics: values.topics?.split(",").filter(Boolean), durationMs: values.duration ? parseDuration(values.duration) : undefined });
+  },
+  async replay(args) {
+    const { values, positionals } = usage(() => parseArgs({ args, options: { speed: { type: "string" }, loop: { type: "boolean" }, restamp: { type: "boolean" } }, allowPositionals: true }));
+    if (positionals.length !== 1) throw new UsageError("replay needs exactly one FILE");
+    const { runReplay } = await import("./cli/record-replay.js");
+    await runReplay({ file: positionals[0]!, speed: Number(values.speed ?? 1), loop: values.loop ?? false, restamp: values.restamp ?? false });
+  },
+  async "device-secret"(args) {
+    const { positionals } = usage(() => parseArgs({ args, options: {}, allowPositionals: true }));
+    if (positionals.length !== 1) throw new UsageError("device-secret needs exactly one device ID");
+    const key = process.env.DEVICE_GROUP_KEY;
+    if (!key) throw new UsageError("DEVICE_GROUP_KEY is not set (it is the fleet key the broker uses)");
+    process.stdout.write(`${devicePassword(positionals[0]!, key)}\n`);
+  },
+  async "check-config"(args) {
+    const { positionals } = usage(() => parseArgs({ args, options: {}, allowPositionals: true }));
+    if (positionals.length > 1) throw new UsageError("check-config takes one FILE");
+    const file = positionals[0] ?? process.env.CAMPUS_CONFIG ?? DEMO_CAMPUS_FILE;
+    let text: string;
+    try {
+      text = readFileSync(file, "utf8");
+    } catch (error) {
+      throw new UsageError(`cannot read ${file}: ${(error as Error).message}`);
+    }
+    const result = parseCampusText(text);
+    if (result.ok) {
+      const { campus } = result;
+      process.stdout.write(`${file}: valid — ${campus.buildings.length} buildings, ${campus.devices.length} devices\n`);
+      return;
+    }
+    process.stdout.write(`${file}: ${result.problems.length} problem${result.problems.length === 1 ? "" : "s"}\n${formatProblems(result.problems)}\n`);
+    process.exitCode = 1;
+  },
+};
+
+async function main(argv: string[]): Promise<void> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+    process.stdout.write(MAIN_HELP);
+    return;
+  }
+  const handler = commands[name];
+  if (!handler) {
+    process.stderr.write(`campus-power: unknown command "${name}"\n\n${MAIN_HELP}`);
+    process.exit(1);
+  }
+  if (rest.includes("--help") || rest.includes("-h")) {
+    process.stdout.write(COMMAND_HELP[name] ?? MAIN_HELP);
+    return;
+  }
+  await handler(rest);
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  try {
+    exitOnConfigError(error);
+  } catch (unexpected) {
+    process.stderr.write(`campus-power: ${(unexpected as Error).stack ?? String(unexpected)}\n`);
+    process.exit(1);
+  }
+});

@@ -1,0 +1,103 @@
+// Help texts of the `campus-power` command and its subcommands.
+
+export const MAIN_HELP = `campus-power — live electricity monitoring for a school campus
+
+Usage: campus-power <command> [options]
+
+Run the stack
+  up [--demo]        broker, ingest, alerts and API in one process (--demo adds simulated devices)
+  broker             the MQTT broker alone (TCP ${"$"}MQTT_PORT, WebSocket ${"$"}MQTT_WS_PORT/mqtt)
+  ingest             device topics → InfluxDB, alone
+  alerts             the rules engine alone
+  api                REST API, live WebSocket stream and dashboard alone
+
+Devices and traffic
+  simulate           connect simulated devices for a campus file
+  record             record MQTT traffic to NDJSON
+  replay FILE        publish recorded traffic again
+
+Tools
+  device-secret ID   print a device's MQTT password
+  check-config FILE  validate a campus file and list every problem
+
+Every command takes --help. Configuration comes from environment variables (see README.md):
+CAMPUS_CONFIG, MQTT_PORT, MQTT_WS_PORT, MQTT_URL, HTTP_PORT, INFLUX_URL, INFLUX_DB,
+INFLUX_USERNAME, INFLUX_PASSWORD, DATA_DIR, DEVICE_GROUP_KEY, API_TOKENS, SERVICE_PASSWORD, LOG_LEVEL.
+`;
+
+export const COMMAND_HELP: Record<string, string> = {
+  up: `Usage: campus-power up [--demo] [--seed N]
+
+Runs the broker, the ingest, the alerts engine and the API in one process.
+  --demo      also run simulated devices for the bundled demo campus (or CAMPUS_CONFIG), and
+              generate DEVICE_GROUP_KEY, API_TOKENS and SERVICE_PASSWORD when they are not set
+              (kept in DATA_DIR/demo-secrets.json so they survive a restart, and printed)
+  --seed N    seed of the simulated load (default 1)
+
+When nothing answers at INFLUX_URL, INFLUX_URL is not set and influxd is installed, a local
+InfluxDB is started and supervised (loopback only, data under DATA_DIR/influxdb).
+SIGTERM/SIGINT: stop accepting work, flush, exit 0.
+`,
+  broker: `Usage: campus-power broker
+
+Runs the MQTT broker alone: TCP on MQTT_PORT, MQTT over WebSocket on MQTT_WS_PORT (path /mqtt).
+Needs DEVICE_GROUP_KEY and SERVICE_PASSWORD. Devices authenticate with their id and
+HMAC-derived password (campus-power device-secret ID); anonymous clients are refused.
+`,
+  ingest: `Usage: campus-power ingest
+
+Subscribes (persistent session, QoS 1) to device topics at MQTT_URL and writes readings, statuses
+and events to InfluxDB (INFLUX_URL, INFLUX_DB). Invalid payloads go to DATA_DIR/dead-letter/.
+Needs SERVICE_PASSWORD.
+`,
+  alerts: `Usage: campus-power alerts
+
+Runs the rules engine against the normalised stream at MQTT_URL; publishes alerts retained on
+campus/alerts/{device}/{rule} and writes them to InfluxDB. State is kept in DATA_DIR/alerts/.
+Needs SERVICE_PASSWORD.
+`,
+  api: `Usage: campus-power api
+
+Serves the REST API, the /api/live WebSocket stream, /metrics and the dashboard on HTTP_PORT.
+Needs API_TOKENS and SERVICE_PASSWORD.
+`,
+  simulate: `Usage: campus-power simulate [--config FILE] [--seed N] [--speed X] [--duration D] [--scenario NAME]
+
+Connects every device of the campus file as a real MQTT client (its own credentials, at MQTT_URL)
+and publishes realistic load for its building kind.
+  --config FILE      campus file (default CAMPUS_CONFIG, else the bundled demo campus)
+  --seed N           seed of the generated load (default 1): the same seed gives the same stream
+  --speed X          simulated clock runs X times faster (default 1)
+  --duration D       stop after D (e.g. 90s, 10m, 2h; default: run until stopped)
+  --scenario NAME    normal | overload (default overload: a dorm room overloads every few minutes)
+Needs DEVICE_GROUP_KEY.
+`,
+  record: `Usage: campus-power record --out FILE [--topics FILTER,...]
+
+Subscribes to MQTT_URL as the service account and writes each message as an NDJSON line
+{"t": epoch_ms, "topic", "payload"} (payload as text, or {"base64": ...} when not UTF-8).
+  --out FILE         output file ("-" for standard output)
+  --topics FILTERS   comma-separated topic filters (default: device topics and foreign formats)
+  --duration D       stop after D (default: until SIGINT)
+Needs SERVICE_PASSWORD.
+`,
+  replay: `Usage: campus-power replay FILE [--speed X] [--loop] [--restamp]
+
+Publishes a recorded NDJSON file to MQTT_URL as the service account, keeping the original
+spacing divided by X.
+  --speed X     replay X times faster (default 1; 0 = as fast as possible)
+  --loop        start again at the end
+  --restamp     move timestamps in native readings so the first message is "now"
+Needs SERVICE_PASSWORD.
+`,
+  "device-secret": `Usage: campus-power device-secret ID
+
+Prints the MQTT password of device ID: the lowercase hex HMAC-SHA256 of the id keyed by
+DEVICE_GROUP_KEY, the same as:  printf %s "$ID" | openssl dgst -sha256 -hmac "$KEY"
+`,
+  "check-config": `Usage: campus-power check-config FILE
+
+Validates a campus file (schema, duplicate ids, unknown buildings or parents, cycles) and prints
+every problem with its path. Exits 0 when valid, 1 otherwise.
+`,
+};

@@ -1,0 +1,135 @@
+// `campus-power up [--demo]`: every service in one process, wired only through the broker and InfluxDB.
+import { join, resolve } from "node:path";
+import { DEMO_CAMPUS_FILE, type Env } from "../domain/env.js";
+import { InfluxClient } from "../infra/influx.js";
+import { findInfluxd, type LocalInfluxd, startLocalInfluxd } from "../infra/local-influxd.js";
+import type { Logger } from "../infra/logger.js";
+import type { RunningService } from "../infra/service.js";
+import { demoSecrets, loadContext, stopOnSignals } from "./runtime.js";
+
+export interface UpOptions {
+  demo: boolean;
+  seed: number;
+}
+
+export async function runUp(options: UpOptions): Promise<void> {
+  const source: NodeJS.ProcessEnv = { ...process.env };
+  let generated: string[] = [];
+  if (options.demo) {
+    // A newcomer watching the demo wants the banner, not a stream of JSON lines.
+    source.LOG_LEVEL ??= "warn";
+    const secrets = demoSecrets(source, source.DATA_DIR || "./data");
+    Object.assign(source, secrets.values);
+    generated = secrets.generated;
+  }
+  const { ctx, env, log } = loadContext(source, ["DEVICE_GROUP_KEY", "API_TOKENS", "SERVICE_PASSWORD"], "campus-power");
+  const services: RunningService[] = [];
+  let progress: NodeJS.Timeout | undefined;
+  stopOnSignals(() => services, log, () => clearInterval(progress));
+
+  const influxd = await ensureInflux(env, source.INFLUX_URL !== undefined && source.INFLUX_URL !== "", log);
+  if (influxd) services.push({ stop: () => influxd.stop() });
+  const influx = new InfluxClient({ url: env.influxUrl, db: env.influxDb, username: env.influxUsername, password: env.influxPassword });
+
+  const { startBroker } = await import("../broker/index.js");
+  const broker = await startBroker(ctx);
+  services.push(broker);
+  // In one process the services reach the broker they run beside, whatever MQTT_URL says.
+  const local: Env = Object.freeze({ ...env, mqttUrl: `mqtt://127.0.0.1:${broker.tcpPort}` });
+  const localCtx = { ...ctx, env: local };
+
+  const { startIngest } = await import("../ingest/index.js");
+  services.push(await startIngest(localCtx, { influx }));
+  const { startAlerts } = await import("../alerts/index.js");
+  services.push(await startAlerts(localCtx, { influx }));
+  const { startApi } = await import("../api/index.js");
+  const api = await startApi(localCtx, { influx });
+  services.push(api);
+  log.info({ mqtt: broker.tcpPort, ws: broker.wsPort, http: api.port }, "campus-power is up");
+
+  if (options.demo) {
+    const { startSimulator } = await import("../simulator/index.js");
+    const simulator = await startSimulator({
+      campus: ctx.campus,
+      mqttUrl: local.mqttUrl,
+      deviceGroupKey: env.deviceGroupKey,
+      log: ctx.log,
+      metrics: ctx.metrics,
+      seed: options.seed,
+      demoOverload: true,
+    });
+    services.push(simulator);
+    printBanner(env, api.port, broker, generated, influxd);
+    progress = startProgress(api.port, env.apiTokens.find((t) => t.role === "viewer")?.token ?? env.apiTokens[0]!.token);
+  } else {
+    process.stdout.write(`campus-power is up: http://localhost:${api.port}/  (MQTT ${broker.tcpPort}, MQTT/WS ${broker.wsPort})\n`);
+  }
+}
+
+/**
+ * Uses the InfluxDB at INFLUX_URL. Only when the user did not point INFLUX_URL anywhere, nothing
+ * answers at the default address and influxd is installed, start and supervise a local one.
+ */
+async function ensureInflux(env: Env, explicit: boolean, log: Logger): Promise<LocalInfluxd | null> {
+  const probe = new InfluxClient({ url: env.influxUrl, db: env.influxDb, username: env.influxUsername, password: env.influxPassword });
+  if (await probe.ping()) return null;
+  if (explicit) {
+    log.warn({ url: env.influxUrl }, "InfluxDB does not answer at INFLUX_URL; readings wait until it does");
+    process.stderr.write(`warning: InfluxDB does not answer at ${env.influxUrl}; the ingest keeps retrying.\n`);
+    return null;
+  }
+  if (!findInfluxd()) {
+    process.stderr.write(
+      `warning: nothing answers at ${env.influxUrl} and influxd is not installed.\n` +
+        "  Install it (Debian/Ubuntu: sudo apt-get install influxdb) or set INFLUX_URL; the ingest keeps retrying.\n",
+    );
+    return null;
+  }
+  const port = Number(new URL(env.influxUrl).port || 8086);
+  const dir = resolve(env.dataDir, "influxdb");
+  process.stdout.write(`Starting a local InfluxDB on 127.0.0.1:${port} (data in ${dir}) ...\n`);
+  return startLocalInfluxd({ dir, port, log, supervise: true });
+}
+
+function printBanner(env: Env, httpPort: number, broker: { tcpPort: number; wsPort: number }, generated: string[], influxd: LocalInfluxd | null) {
+  const tokens = env.apiTokens.map((t) => `    ${t.role.padEnd(9)} ${t.token}`).join("\n");
+  const viewer = env.apiTokens.find((t) => t.role === "viewer")?.token ?? "";
+  const campusNote = env.campusConfig === DEMO_CAMPUS_FILE ? "the bundled demo campus" : env.campusConfig;
+  process.stdout.write(`
+campus-power demo is running (${campusNote}, simulated devices connected)
+
+  Dashboard      http://localhost:${httpPort}/
+  REST API       http://localhost:${httpPort}/api/devices   (Authorization: Bearer <token>)
+  Live stream    ws://localhost:${httpPort}/api/live?token=<token>
+  API docs       http://localhost:${httpPort}/api/docs
+  Metrics        http://localhost:${httpPort}/metrics
+  MQTT           mqtt://localhost:${broker.tcpPort}   ws://localhost:${broker.wsPort}/mqtt
+  InfluxDB       ${env.influxUrl} (database ${env.influxDb}${influxd ? ", started by campus-power" : ""})
+
+  API tokens${generated.includes("API_TOKENS") ? ` (generated, kept in ${join(env.dataDir, "demo-secrets.json")})` : ""}:
+${tokens}
+
+  Try:  curl -H "Authorization: Bearer ${viewer}" http://localhost:${httpPort}/api/devices
+  A dormitory room overloads every few minutes: watch /api/alerts or the dashboard.
+  Stop with Ctrl-C.
+
+`);
+}
+
+/** One progress line every 15 s, read from our own API like any client would. */
+function startProgress(httpPort: number, token: string): NodeJS.Timeout {
+  const timer = setInterval(async () => {
+    try {
+      const headers = { authorization: `Bearer ${token}` };
+      const devices = (await (await fetch(`http://127.0.0.1:${httpPort}/api/devices`, { headers })).json()) as { online: boolean }[];
+      const alerts = (await (await fetch(`http://127.0.0.1:${httpPort}/api/alerts?state=open`, { headers })).json()) as { rule: string; device: string }[];
+      const online = devices.filter((d) => d.online).length;
+      const list = alerts.map((a) => `${a.rule}@${a.device}`).join(", ");
+      process.stdout.write(`[${new Date().toISOString().slice(11, 19)}] devices online ${online}/${devices.length}, open alerts ${alerts.length}${list ? `: ${list}` : ""}\n`);
+    } catch {
+      // the API is stopping or busy; the next tick tries again
+    }
+  }, 15_000);
+  timer.unref();
+  return timer;
+}
