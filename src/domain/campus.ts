@@ -251,6 +251,9 @@ function jsonPointerToPath(pointer: string): string {
 function describeSchemaError(error: { message: string; path: string; schema: unknown; value: unknown }): string {
   const schema = error.schema as { anyOf?: { const?: unknown }[] };
   if (error.value === undefined) return "is required";
+  if ((error.schema as { pattern?: string }).pattern === ID_PATTERN) {
+    return `must be lowercase letters, digits and "-", at most 64 characters (got ${JSON.stringify(error.value)})`;
+  }
   if (schema.anyOf?.every((s) => s.const !== undefined)) {
     return `must be one of ${schema.anyOf.map((s) => JSON.stringify(s.const)).join(", ")} (got ${JSON.stringify(error.value)})`;
   }
