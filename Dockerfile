@@ -1,0 +1,14 @@
+# One image for every campus-power service; the command picks which (see docker-compose.yml).
+FROM node:20-bookworm-slim
+WORKDIR /app
+ENV NODE_ENV=production
+COPY package.json package-lock.json .npmrc ./
+RUN npm ci --omit=dev --no-fund --no-audit
+COPY bin ./bin
+COPY src ./src
+COPY config ./config
+RUN mkdir -p /data && chown node:node /data
+USER node
+ENV DATA_DIR=/data
+ENTRYPOINT ["node", "bin/campus-power.js"]
+CMD ["up"]
