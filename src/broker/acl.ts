@@ -1,0 +1,164 @@
+// Who may connect, publish and subscribe (CONTRACT §3), as pure predicates: no I/O, no aedes types,
+// so every rule is unit-tested on a real campus file and the aedes hooks only translate.
+import { type Campus, type Device, SERVICE_USERNAME } from "../domain/campus.js";
+import { devicePassword, safeEqual, sha256Hex } from "../domain/credentials.js";
+
+export type Identity = { kind: "service" } | { kind: "device"; device: Device };
+
+/**
+ * MQTT 3.1.1 CONNACK return codes we refuse with (§3.2.2.3).
+ * 2 = identifier rejected, 4 = bad user name or password, 5 = not authorized.
+ */
+export type RefusalCode = 2 | 4 | 5;
+
+export type AuthFailureReason =
+  | "no_credentials" // anonymous: no user name at all
+  | "no_password" // a user name without a password
+  | "unknown_username"
+  | "bad_password"
+  | "not_configured"; // the secret the account needs (DEVICE_GROUP_KEY / SERVICE_PASSWORD) is empty
+
+export type AuthResult =
+  | { ok: true; identity: Identity }
+  | { ok: false; returnCode: RefusalCode; reason: AuthFailureReason };
+
+export interface AuthSecrets {
+  deviceGroupKey: string;
+  servicePassword: string;
+}
+
+/**
+ * Checks a CONNECT's credentials.
+ * - Anonymous (no user name) → 5 "not authorized": the client did not try to authenticate, so its
+ *   credentials are not "bad"; it is simply not allowed (CONTRACT §3: anonymous clients are refused).
+ * - Unknown user name, missing or wrong password → 4 "bad user name or password", the same code for
+ *   all three so a client cannot probe which device ids exist. Metrics and logs keep the real reason.
+ * Every comparison is constant time (`safeEqual`), and an unknown user name still costs one comparison.
+ */
+export function authenticate(
+  campus: Campus,
+  secrets: AuthSecrets,
+  username: string | undefined,
+  password: Buffer | string | undefined,
+): AuthResult {
+  if (username === undefined || username === "") return refuse(5, "no_credentials");
+  if (password === undefined || password.length === 0) return refuse(4, "no_password");
+  const given = typeof password === "string" ? Buffer.from(password, "utf8") : password;
+
+  if (username === SERVICE_USERNAME) {
+    // An empty SERVICE_PASSWORD must never mean "any password" (or "the empty password").
+    if (secrets.servicePassword === "") return refuse(4, "not_configured");
+    return safeEqual(given, secrets.servicePassword) ? { ok: true, identity: { kind: "service" } } : refuse(4, "bad_password");
+  }
+
+  const device = campus.deviceById.get(username);
+  if (device === undefined) {
+    safeEqual(given, "0".repeat(64)); // same work as a known device, so timing does not reveal ids
+    return refuse(4, "unknown_username");
+  }
+  if (device.secret_sha256 !== undefined) {
+    // A device with its own secret: the fleet HMAC password must not work for it (CONTRACT §3).
+    return safeEqual(sha256Hex(given), device.secret_sha256) ? { ok: true, identity: { kind: "device", device } } : refuse(4, "bad_password");
+  }
+  // With an empty fleet key anyone could compute every device's HMAC password.
+  if (secrets.deviceGroupKey === "") return refuse(4, "not_configured");
+  return safeEqual(given, devicePassword(device.id, secrets.deviceGroupKey))
+    ? { ok: true, identity: { kind: "device", device } }
+    : refuse(4, "bad_password");
+}
+
+function refuse(returnCode: RefusalCode, reason: AuthFailureReason): AuthResult {
+  return { ok: false, returnCode, reason };
+}
+
+/**
+ * [MQTT-3.1.3-8] A zero-byte client id with CleanSession = 0 must be answered with CONNACK 0x02
+ * "identifier rejected" and the connection closed. (With CleanSession = 1 the server assigns an id.)
+ */
+export function isClientIdRejected(clientId: string, clean: boolean): boolean {
+  return clientId === "" && !clean;
+}
+
+/**
+ * Topics only the service account may publish to: `$` topics are the server's own [MQTT-4.7.2-1]
+ * (aedes listens on `$SYS/+/new/clients` to drop clients, so a spoofed one is a DoS, aedes#597);
+ * alerts and the internal stream are what the other services trust (docs/architecture.md).
+ * Checked before any allow rule, because a foreign device's `source` (free text in the campus file)
+ * could otherwise spell one of them, e.g. a shelly-gen2 source "campus/internal".
+ */
+export function isReservedTopic(topic: string): boolean {
+  return topic.startsWith("$") || topic.startsWith("campus/alerts/") || topic.startsWith("campus/internal/") || topic === "campus/alerts" || topic === "campus/internal";
+}
+
+const hasWildcard = (topic: string) => topic.includes("+") || topic.includes("#");
+
+/** May this identity publish to this topic name? */
+export function canPublish(identity: Identity, topic: string): boolean {
+  if (identity.kind === "service") return true; // CONTRACT §3: everywhere
+  // [MQTT-3.3.2-2] a topic name has no wildcards (aedes refuses it earlier; kept so the predicate stands alone).
+  if (topic === "" || hasWildcard(topic) || isReservedTopic(topic)) return false;
+  return devicePublishTopics(identity.device).some((rule) => rule(topic));
+}
+
+/** May this identity subscribe to this topic filter? Devices get exact filters only. */
+export function canSubscribe(identity: Identity, filter: string): boolean {
+  if (identity.kind === "service") return true;
+  return deviceCommandFilters(identity.device).includes(filter);
+}
+
+type TopicRule = (topic: string) => boolean;
+
+const exactly =
+  (expected: string): TopicRule =>
+  (topic) =>
+    topic === expected;
+
+/** `prefix/…`: the prefix followed by at least one more non-empty level. */
+const under =
+  (prefix: string, except: readonly string[] = []): TopicRule =>
+  (topic) =>
+    topic.startsWith(`${prefix}/`) && topic.length > prefix.length + 1 && !topic.endsWith("/") && !except.includes(topic);
+
+/**
+ * The topics a device publishes, by format (CONTRACT §3; exact topics in shared/reference/anchors.md §2).
+ * A foreign device publishes only its own format's topics, not the native ones.
+ */
+function devicePublishTopics(device: Device): TopicRule[] {
+  const source = device.source;
+  if (device.format === "native" || source === undefined) {
+    return [exactly(`campus/devices/${device.id}/telemetry`), exactly(`campus/devices/${device.id}/status`), exactly(`campus/devices/${device.id}/events`)];
+  }
+  switch (device.format) {
+    case "tasmota":
+      // tele/<t>/SENSOR|STATE|LWT|…, stat/<t>/RESULT|POWER|…
+      return [under(`tele/${source}`), under(`stat/${source}`)];
+    case "shelly-gen1":
+      // shellies/<id>/relay/0/power|energy, …/online, …/temperature; not its own command topic.
+      return [under(`shellies/${source}`, [`shellies/${source}/relay/0/command`])];
+    case "shelly-gen2":
+      return [under(`${source}/status`), exactly(`${source}/events/rpc`), exactly(`${source}/online`)];
+    case "zigbee2mqtt":
+      return [exactly(`zigbee2mqtt/${source}`), exactly(`zigbee2mqtt/${source}/availability`)];
+  }
+}
+
+/** The filters a device may subscribe to: its own command topic(s), nothing else. */
+export function deviceCommandFilters(device: Device): readonly string[] {
+  const source = device.source;
+  if (device.format === "native" || source === undefined) return [`campus/devices/${device.id}/commands`];
+  switch (device.format) {
+    case "tasmota":
+      return [`cmnd/${source}/#`, `cmnd/${source}/POWER`];
+    case "shelly-gen1":
+      return [`shellies/${source}/relay/0/command`];
+    case "shelly-gen2":
+      return [`${source}/rpc`];
+    case "zigbee2mqtt":
+      return [`zigbee2mqtt/${source}/set`];
+  }
+}
+
+/** A short, log-safe name for an identity (never a secret). */
+export function describeIdentity(identity: Identity): string {
+  return identity.kind === "service" ? SERVICE_USERNAME : identity.device.id;
+}

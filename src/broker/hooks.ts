@@ -1,0 +1,117 @@
+// Translates the pure ACL (acl.ts) into aedes 1.2.0's callback hooks, and counts and logs every refusal.
+import type { AedesOptions, AuthenticateError, Client } from "aedes";
+import type { ServiceContext } from "../infra/service.js";
+import { type AuthFailureReason, type Identity, type RefusalCode, authenticate, canPublish, canSubscribe, describeIdentity, isClientIdRejected } from "./acl.js";
+import type { BrokerMetrics } from "./metrics.js";
+
+/** What preConnect saw in the CONNECT packet; authenticate (which only gets the credentials) needs it. */
+interface ConnectFacts {
+  clientId: string;
+  clean: boolean;
+  willTopic: string | undefined;
+}
+
+export type RefusalReason = AuthFailureReason | "identifier_rejected" | "will_not_authorized";
+
+export interface BrokerHooks extends Required<Pick<AedesOptions, "preConnect" | "authenticate" | "authorizePublish" | "authorizeSubscribe">> {
+  /** The identity a connected client authenticated as (undefined before CONNACK 0). */
+  identityOf(client: Client): Identity | undefined;
+}
+
+/** true at most once per key per interval, so a misbehaving device cannot flood the log. */
+export function createLogLimiter(intervalMs = 60_000, now: () => number = Date.now): (key: string) => boolean {
+  const last = new Map<string, number>();
+  return (key) => {
+    const t = now();
+    const previous = last.get(key);
+    if (previous !== undefined && t - previous < intervalMs) return false;
+    if (last.size >= 10_000) last.clear(); // bounded even under a flood of invented user names
+    last.set(key, t);
+    return true;
+  };
+}
+
+export function createHooks(ctx: ServiceContext, metrics: BrokerMetrics): BrokerHooks {
+  const log = ctx.log;
+  const secrets = { deviceGroupKey: ctx.env.deviceGroupKey, servicePassword: ctx.env.servicePassword };
+  const facts = new WeakMap<Client, ConnectFacts>();
+  const identities = new WeakMap<Client, Identity>();
+  const shouldLog = createLogLimiter();
+
+  const refuseConnect = (
+    done: (error: AuthenticateError | null, success: boolean | null) => void,
+    returnCode: RefusalCode,
+    reason: RefusalReason,
+    username: string | undefined,
+  ) => {
+    metrics.authFailures.inc({ reason });
+    // Key by reason for unknown names (unbounded), by user name otherwise; never log the password.
+    const who = reason === "unknown_username" || username === undefined ? "" : username;
+    if (shouldLog(`connect:${reason}:${who}`)) {
+      log.warn({ username: username?.slice(0, 64), reason, returnCode }, "MQTT connection refused");
+    }
+    const error = new Error(`connection refused: ${reason}`) as AuthenticateError;
+    // aedes writes CONNACK with this code (2..5) and closes the connection [MQTT-3.2.2-5].
+    (error as { returnCode: number }).returnCode = returnCode;
+    done(error, null);
+  };
+
+  return {
+    identityOf: (client) => identities.get(client),
+
+    // preConnect is the only hook that sees the CONNECT packet. It must not refuse: its errors close
+    // the socket without any CONNACK. It records the facts and authenticate refuses with a real code.
+    preConnect(client, packet, callback) {
+      facts.set(client, { clientId: packet.clientId ?? "", clean: packet.clean !== false, willTopic: packet.will?.topic });
+      callback(null, true);
+    },
+
+    authenticate(client, username, password, done) {
+      const connect = facts.get(client);
+      facts.delete(client);
+      // aedes would invent an id and carry on; MQTT 3.1.1 requires CONNACK 0x02 here [MQTT-3.1.3-8].
+      if (connect !== undefined && isClientIdRejected(connect.clientId, connect.clean)) {
+        return refuseConnect(done, 2, "identifier_rejected", username);
+      }
+      const result = authenticate(ctx.campus, secrets, username, password);
+      if (!result.ok) return refuseConnect(done, result.returnCode, result.reason, username);
+      // A last will is published on the device's behalf later, possibly with no client left to blame
+      // (aedes' obsolete-will sweep passes client = null), so its topic is checked now.
+      if (connect?.willTopic !== undefined && !canPublish(result.identity, connect.willTopic)) {
+        return refuseConnect(done, 5, "will_not_authorized", username);
+      }
+      identities.set(client, result.identity);
+      done(null, true);
+    },
+
+    authorizePublish(client, packet, callback) {
+      // client === null: a will of a session whose broker died; its topic was authorized at CONNECT.
+      if (client === null) return callback(null);
+      const identity = identities.get(client);
+      if (identity !== undefined && canPublish(identity, packet.topic)) return callback(null);
+      const account = identity?.kind ?? "unknown";
+      metrics.publishesDenied.inc({ account });
+      const who = identity ? describeIdentity(identity) : "";
+      if (shouldLog(`publish:${who}`)) {
+        log.warn({ clientId: client.id, username: who, topic: packet.topic.slice(0, 256) }, "publish refused by the ACL; disconnecting the client");
+      }
+      // An error makes aedes close the connection without any reply, one of the two choices
+      // MQTT 3.1.1 allows for an unauthorized PUBLISH [MQTT-3.3.5-2].
+      callback(new Error(`not authorized to publish to ${packet.topic}`));
+    },
+
+    authorizeSubscribe(client, subscription, callback) {
+      const identity = identities.get(client);
+      if (identity !== undefined && canSubscribe(identity, subscription.topic)) return callback(null, subscription);
+      const account = identity?.kind ?? "unknown";
+      metrics.subscriptionsDenied.inc({ account });
+      const who = identity ? describeIdentity(identity) : "";
+      if (shouldLog(`subscribe:${who}`)) {
+        log.warn({ clientId: client.id, username: who, filter: subscription.topic.slice(0, 256) }, "subscription refused by the ACL");
+      }
+      // A null subscription is a per-filter failure: SUBACK return code 0x80 for this filter only,
+      // the other filters of the same SUBSCRIBE and the connection are unaffected [MQTT-3.9.3].
+      callback(null, null);
+    },
+  };
+}

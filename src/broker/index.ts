@@ -1,0 +1,114 @@
+// The broker service: aedes 1.2.0 (MQTT 3.1.1) with the campus ACL, a TCP and a WebSocket listener,
+// metrics and structured logs. Policy lives in acl.ts (pure) and hooks.ts (the aedes glue).
+import { Aedes } from "aedes";
+import type { RunningService, ServiceContext } from "../infra/service.js";
+import { createHooks } from "./hooks.js";
+import { type Listener, listenTcp, listenWebSocket } from "./listeners.js";
+import { createBrokerMetrics } from "./metrics.js";
+import { DEFAULT_MAX_PACKET_BYTES, guardPacketSize } from "./packet-size-guard.js";
+
+export { authenticate, canPublish, canSubscribe, type Identity } from "./acl.js";
+export { WEBSOCKET_PATH } from "./listeners.js";
+
+export interface BrokerOptions {
+  /** TCP port; 0 = ephemeral. Default: env MQTT_PORT. */
+  port?: number;
+  /** MQTT-over-WebSocket port; 0 = ephemeral. Default: env MQTT_WS_PORT. */
+  wsPort?: number;
+  /** Default: env BIND_HOST. */
+  host?: string;
+  /** Largest inbound packet (Remaining Length), bytes; larger ones close the connection. Default 1 MiB. */
+  maxPacketBytes?: number;
+}
+
+export interface RunningBroker extends RunningService {
+  tcpPort: number;
+  wsPort: number;
+  aedes: Aedes;
+}
+
+// A subscriber whose socket stays full this long is disconnected, so one frozen client cannot hold
+// all of aedes' delivery slots (`concurrency`, 100) and stall every other client (aedes docs, PR #1060).
+// 15 s is far above a healthy client's drain time on a LAN or Wi-Fi, well below aedes' 60 s default,
+// and leaves live readings at most 15 s late for everyone else in the worst case.
+const DRAIN_TIMEOUT_MS = 15_000;
+// stop() gives up waiting on aedes and the listeners after this (CONTRACT §1: the process exits within 10 s).
+const STOP_TIMEOUT_MS = 3_000;
+
+export async function startBroker(ctx: ServiceContext, options: BrokerOptions = {}): Promise<RunningBroker> {
+  const log = ctx.log.child({ service: "broker" });
+  const metrics = createBrokerMetrics(ctx.metrics);
+  const hooks = createHooks({ ...ctx, log }, metrics);
+  const maxPacketBytes = options.maxPacketBytes ?? DEFAULT_MAX_PACKET_BYTES;
+  const host = options.host ?? ctx.env.bindHost;
+
+  // Memory persistence: aedes-persistence-level delayed live QoS 1 delivery in our measurements
+  // (shared/reference/libraries.md §1.6); sessions survive client reconnects, not a broker restart.
+  const aedes = await Aedes.createBroker({
+    drainTimeout: DRAIN_TIMEOUT_MS,
+    preConnect: hooks.preConnect,
+    authenticate: hooks.authenticate,
+    authorizePublish: hooks.authorizePublish,
+    authorizeSubscribe: hooks.authorizeSubscribe,
+  });
+
+  const accountOf = (client: Parameters<typeof hooks.identityOf>[0]) => hooks.identityOf(client)?.kind ?? "unknown";
+  aedes.on("clientReady", (client) => {
+    metrics.connectedClients.set(aedes.connectedClients);
+    metrics.connections.inc({ transport: client.req ? "ws" : "tcp" });
+    log.info({ clientId: client.id, account: accountOf(client), clean: client.clean }, "MQTT client connected");
+  });
+  aedes.on("clientDisconnect", (client) => {
+    metrics.connectedClients.set(aedes.connectedClients);
+    log.info({ clientId: client.id }, "MQTT client disconnected");
+  });
+  aedes.on("publish", (packet, client) => {
+    if (client === null) return; // the broker's own $SYS heartbeats and will deliveries
+    const account = accountOf(client);
+    metrics.messagesPublished.inc({ account });
+    metrics.publishedBytes.inc({ account }, packet.payload.length);
+  });
+  aedes.on("clientError", (client, error) => log.debug({ clientId: client.id, err: error.message }, "MQTT client error"));
+  aedes.on("connectionError", (client, error) => log.debug({ clientId: client.id, err: error.message }, "MQTT connection error"));
+  aedes.on("keepaliveTimeout", (client) => log.info({ clientId: client.id }, "MQTT client keepalive timed out"));
+
+  const onConnection = (stream: Parameters<typeof guardPacketSize>[0], transport: "tcp" | "ws") =>
+    guardPacketSize(stream, maxPacketBytes, (reason, bytes) => {
+      metrics.packetsRefused.inc({ reason });
+      log.warn({ transport, reason, bytes, maxPacketBytes }, "closing an MQTT connection: packet too large or malformed");
+    });
+
+  const listeners: Listener[] = [];
+  try {
+    listeners.push(await listenTcp(aedes, host, options.port ?? ctx.env.mqttPort, onConnection));
+    listeners.push(await listenWebSocket(aedes, host, options.wsPort ?? ctx.env.mqttWsPort, maxPacketBytes, onConnection));
+  } catch (error) {
+    await Promise.all(listeners.map((l) => l.close()));
+    await new Promise<void>((resolve) => aedes.close(() => resolve()));
+    throw error;
+  }
+  const [tcp, ws] = listeners as [Listener, Listener];
+  log.info({ host, tcpPort: tcp.port, wsPort: ws.port, maxPacketBytes }, "MQTT broker listening");
+
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      // Stop accepting first, then aedes disconnects its clients (publishing their wills),
+      // then the listeners destroy whatever never completed a CONNECT.
+      const closeAll = Promise.all([
+        new Promise<void>((resolve) => aedes.close(() => resolve())),
+        ...listeners.map((l) => l.close()),
+      ]);
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), STOP_TIMEOUT_MS)));
+      const outcome = await Promise.race([closeAll.then(() => "closed" as const), timeout]);
+      clearTimeout(timer);
+      metrics.connectedClients.set(0);
+      if (outcome === "timeout") log.warn({ timeoutMs: STOP_TIMEOUT_MS }, "MQTT broker did not close in time; carrying on");
+      else log.info("MQTT broker stopped");
+    })();
+    return stopping;
+  };
+
+  return { tcpPort: tcp.port, wsPort: ws.port, aedes, stop };
+}
