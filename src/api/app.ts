@@ -1,0 +1,77 @@
+// The API as a fastify instance, without listen(): tests drive it with app.inject()/injectWS(),
+// index.ts listens. Plugins are registered in order: swagger, websocket, then the route plugins.
+import { fileURLToPath } from "node:url";
+import fastifyStatic from "@fastify/static";
+import fastifySwagger from "@fastify/swagger";
+import fastifySwaggerUi from "@fastify/swagger-ui";
+import fastifyWebsocket from "@fastify/websocket";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
+import { authHook } from "./auth.js";
+import type { AppDeps } from "./deps.js";
+import { ErrorBodySchema, errorBody, toErrorResponse } from "./errors.js";
+import { liveRoutes } from "./live.js";
+import { alertRoutes } from "./routes/alerts.js";
+import { deviceRoutes } from "./routes/devices.js";
+import { systemRoutes } from "./routes/system.js";
+
+export type { AppDeps } from "./deps.js";
+
+const DASHBOARD_DIR = fileURLToPath(new URL("./dashboard/", import.meta.url));
+
+/** Removes `token=` from a URL before it is logged: tokens are never logged. */
+export const redactUrl = (url: string) => url.replace(/([?&]token=)[^&]*/gi, "$1[redacted]");
+
+export function buildApp(deps: AppDeps): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: deps.log as unknown as FastifyBaseLogger,
+    // Fastify's request log would print the raw URL (a `?token=` on /api/live): we log our own below.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: 64 * 1024,
+    // Keep-alive sockets must not hold stop() up.
+    forceCloseConnections: true,
+  });
+  app.decorateRequest("principal", null);
+  app.addSchema(ErrorBodySchema);
+  app.addHook("onRequest", authHook(deps.tokens));
+  app.addHook("onResponse", async (request, reply) => {
+    request.log.debug({ method: request.method, url: redactUrl(request.url), statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime) }, "request");
+  });
+
+  app.setErrorHandler((error, request, reply) => {
+    const { status, body } = toErrorResponse(error);
+    if (status >= 500) request.log.error({ err: error, url: redactUrl(request.url) }, "request failed");
+    reply.code(status).type("application/json").send(body);
+  });
+  app.setNotFoundHandler((_request, reply) => {
+    reply.code(404).type("application/json").send(errorBody("NOT_FOUND", "no such route"));
+  });
+
+  app.register(fastifySwagger, {
+    openapi: {
+      info: { title: "campus-power API", version: "0.1.0", description: "REST API of campus-power (CONTRACT §6). The live stream is WebSocket GET /api/live, documented in docs/api.md." },
+      components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  app.register(fastifySwaggerUi, {
+    routePrefix: "/api/docs",
+    uiConfig: {
+      persistAuthorization: true,
+      // Serialized into the page: sends the dashboard's stored token with the spec request and "Try it out".
+      requestInterceptor: (request: { headers: Record<string, string> }) => {
+        const storage = (globalThis as { localStorage?: { getItem(key: string): string | null } }).localStorage;
+        const token = storage?.getItem("campus-power-token");
+        if (token && !request.headers.Authorization) request.headers.Authorization = `Bearer ${token}`;
+        return request;
+      },
+    } as Record<string, unknown>,
+  });
+  app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 } });
+  app.register(fastifyStatic, { root: DASHBOARD_DIR, prefix: "/", wildcard: false, index: "index.html" });
+
+  app.register(systemRoutes, deps);
+  app.register(deviceRoutes, deps);
+  app.register(alertRoutes, deps);
+  app.register(liveRoutes, deps);
+  return app;
+}

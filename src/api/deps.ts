@@ -1,0 +1,44 @@
+// What buildApp needs from the outside: everything with I/O comes in here, so tests pass real
+// adapters (a real InfluxClient, a real registry) and index.ts passes the MQTT-backed ones.
+import type { AckRequest, Alert } from "../domain/alert.js";
+import type { Campus } from "../domain/campus.js";
+import type { ApiToken } from "../domain/env.js";
+import type { InfluxClient } from "../infra/influx.js";
+import type { Logger } from "../infra/logger.js";
+import type { Registry } from "../infra/metrics.js";
+import type { LiveState } from "./live-state.js";
+import type { LiveOptions } from "./outbox.js";
+
+/** The alerts service's answer on `campus/internal/ack-result/{request_id}`. */
+export type AckResult = { ok: true; alert: Alert } | { ok: false; code: string; message: string };
+
+/** Thrown by `AppDeps.ack` when the alerts service did not answer in time. */
+export class AckTimeoutError extends Error {
+  constructor(readonly timeoutMs: number) {
+    super(`the alerts service did not answer within ${timeoutMs} ms`);
+    this.name = "AckTimeoutError";
+  }
+}
+
+export interface ReadinessProbes {
+  /** Is the MQTT connection up? */
+  mqtt: () => boolean | Promise<boolean>;
+  /** Does InfluxDB answer? */
+  influxdb: () => boolean | Promise<boolean>;
+}
+
+export interface AppDeps {
+  campus: Campus;
+  tokens: readonly ApiToken[];
+  state: LiveState;
+  influx: InfluxClient;
+  /** Sends an acknowledgement to the alerts service and resolves with its answer (AckTimeoutError after ~5 s). */
+  ack: (request: AckRequest) => Promise<AckResult>;
+  probes: ReadinessProbes;
+  metrics: Registry;
+  log: Logger;
+  /** Wall clock, epoch ms (default Date.now); only used for query defaults. */
+  now?: () => number;
+  /** Live stream tuning (thresholds, timeouts). */
+  live?: Partial<LiveOptions>;
+}

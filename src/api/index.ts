@@ -1,0 +1,127 @@
+// The API service: an MQTT client of the broker (service account) that feeds the live state from the
+// internal stream, relays acknowledgements to the alerts service, and serves buildApp() over HTTP.
+import { randomBytes } from "node:crypto";
+import type { AddressInfo } from "node:net";
+import type { AckRequest } from "../domain/alert.js";
+import { ALERTS_FILTER, INTERNAL_FILTERS, internalTopic } from "../domain/topics.js";
+import type { InfluxClient } from "../infra/influx.js";
+import { connectService, type MqttClient } from "../infra/mqtt.js";
+import type { RunningService, ServiceContext } from "../infra/service.js";
+import { buildApp } from "./app.js";
+import { AckTimeoutError, type AckResult } from "./deps.js";
+import { LiveState } from "./live-state.js";
+import type { LiveOptions } from "./outbox.js";
+
+export { buildApp, type AppDeps } from "./app.js";
+export { AckTimeoutError, type AckResult } from "./deps.js";
+export { LiveState } from "./live-state.js";
+
+export const ACK_RESULT_PREFIX = "campus/internal/ack-result/";
+export const ACK_TIMEOUT_MS = 5_000;
+
+export interface ApiDeps {
+  influx: InfluxClient;
+  /** Overrides ctx.env.httpPort (0 = an ephemeral port). */
+  port?: number;
+  /** Overrides ctx.env.bindHost. */
+  host?: string;
+  live?: Partial<LiveOptions>;
+  ackTimeoutMs?: number;
+}
+
+export interface RunningApi extends RunningService {
+  port: number;
+  url: string;
+  state: LiveState;
+}
+
+export async function startApi(ctx: ServiceContext, deps: ApiDeps): Promise<RunningApi> {
+  const log = ctx.log.child({ service: "api" });
+  const state = new LiveState(ctx.campus);
+  const pending = new Map<string, (result: AckResult) => void>();
+  const clientId = `campus-api-${randomBytes(6).toString("hex")}`;
+  const mqtt: MqttClient = await connectService(ctx.env.mqttUrl, ctx.env.servicePassword, clientId);
+
+  mqtt.on("message", (topic, payload) => {
+    if (topic.startsWith(ACK_RESULT_PREFIX)) {
+      const resolve = pending.get(topic.slice(ACK_RESULT_PREFIX.length));
+      if (!resolve) return; // another API instance's request
+      try {
+        resolve(JSON.parse(payload.toString()) as AckResult);
+      } catch {
+        resolve({ ok: false, code: "INVALID", message: "the alerts service sent an unreadable answer" });
+      }
+      return;
+    }
+    state.applyMessage(topic, payload, Date.now());
+  });
+  let connections = 0;
+  mqtt.on("connect", () => {
+    // mqtt.js re-subscribes on reconnect and the broker re-sends the retained alerts that are still open.
+    if (++connections > 1) state.forgetAlerts();
+  });
+  mqtt.on("error", (error) => log.warn({ err: error }, "mqtt error"));
+  await mqtt.subscribeAsync({
+    [INTERNAL_FILTERS.readings]: { qos: 0 },
+    [INTERNAL_FILTERS.status]: { qos: 1 },
+    [INTERNAL_FILTERS.events]: { qos: 1 },
+    [ALERTS_FILTER]: { qos: 1 },
+    [`${ACK_RESULT_PREFIX}+`]: { qos: 1 },
+  });
+
+  const ackTimeoutMs = deps.ackTimeoutMs ?? ACK_TIMEOUT_MS;
+  const ack = (request: AckRequest) =>
+    new Promise<AckResult>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        pending.delete(request.request_id);
+        reject(new AckTimeoutError(ackTimeoutMs));
+      }, ackTimeoutMs);
+      pending.set(request.request_id, (result) => {
+        clearTimeout(timer);
+        pending.delete(request.request_id);
+        resolve(result);
+      });
+      mqtt.publish(internalTopic.ack, JSON.stringify(request), { qos: 1 }, (error) => {
+        if (error) log.warn({ err: error }, "could not publish an acknowledgement");
+      });
+    });
+
+  const app = buildApp({
+    campus: ctx.campus,
+    tokens: ctx.env.apiTokens,
+    state,
+    influx: deps.influx,
+    ack,
+    probes: { mqtt: () => mqtt.connected, influxdb: () => deps.influx.ping() },
+    metrics: ctx.metrics,
+    log,
+    ...(deps.live ? { live: deps.live } : {}),
+  });
+  try {
+    await app.listen({ port: deps.port ?? ctx.env.httpPort, host: deps.host ?? ctx.env.bindHost });
+  } catch (error) {
+    await mqtt.endAsync(true).catch(() => undefined);
+    throw error;
+  }
+  const port = (app.server.address() as AddressInfo).port;
+  const host = deps.host ?? ctx.env.bindHost;
+  const url = `http://${host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host}:${port}`;
+  log.info({ port }, "api listening");
+
+  let stopping: Promise<void> | null = null;
+  const stop = () =>
+    (stopping ??= (async () => {
+      await withTimeout(app.close(), 5_000).catch((error) => log.warn({ err: error }, "api did not close cleanly"));
+      for (const [id, resolve] of pending) resolve({ ok: false, code: "STOPPED", message: `the API stopped before request ${id} was answered` });
+      await withTimeout(mqtt.endAsync(), 2_000).catch(() => mqtt.end(true));
+    })());
+  return { port, url, state, stop };
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms))),
+  ]).finally(() => clearTimeout(timer));
+}

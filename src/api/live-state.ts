@@ -1,0 +1,170 @@
+// The API's in-memory view of the campus, fed by the internal stream (docs/architecture.md):
+// latest values per device, online/last_seen, open alerts. No sockets here: the MQTT adapter in
+// index.ts calls applyMessage(), REST routes read it, the live stream listens to its changes.
+import { type Alert, isOpen } from "../domain/alert.js";
+import type { Campus } from "../domain/campus.js";
+import type { DeviceEvent, Phase, PhaseValues, Reading, StatusChange, Values } from "../domain/reading.js";
+
+/** Latest known value of every field (merged across readings), plus the latest per-phase values. */
+export type LatestValues = Values & { phases?: Partial<Record<Phase, PhaseValues>> };
+
+export interface DeviceLive {
+  latest: LatestValues;
+  /** Event time of the newest reading applied, epoch ms. */
+  ts: number | null;
+  online: boolean;
+  /** Newest reading or online status, epoch ms; null when never heard of. */
+  lastSeen: number | null;
+}
+
+export type LiveChange =
+  | { type: "reading"; reading: Reading }
+  | { type: "status"; device: string; online: boolean; ts: number }
+  | { type: "alert"; alert: Alert }
+  | { type: "event"; event: DeviceEvent };
+
+export type LiveListener = (change: LiveChange) => void;
+
+const READINGS = "campus/internal/readings/";
+const STATUS = "campus/internal/status/";
+const EVENTS = "campus/internal/events/";
+const ALERTS = "campus/alerts/";
+
+export class LiveState {
+  private readonly devices = new Map<string, DeviceLive>();
+  /** Open alerts by `device/rule` (one open alert per pair, CONTRACT §5). */
+  private readonly alerts = new Map<string, Alert>();
+  private readonly listeners = new Set<LiveListener>();
+
+  constructor(readonly campus: Campus) {}
+
+  device(id: string): DeviceLive {
+    return this.devices.get(id) ?? { latest: {}, ts: null, online: false, lastSeen: null };
+  }
+
+  openAlerts(): Alert[] {
+    return [...this.alerts.values()];
+  }
+
+  openAlert(id: string): Alert | undefined {
+    for (const alert of this.alerts.values()) if (alert.id === id) return alert;
+    return undefined;
+  }
+
+  /**
+   * Forgets the open alerts without announcing anything: called when the MQTT session is re-established,
+   * since the broker then re-sends the retained open alerts but not those resolved in between.
+   */
+  forgetAlerts(): void {
+    this.alerts.clear();
+  }
+
+  onChange(listener: LiveListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Applies one message of the internal stream; false when it was ignored (unknown topic/device, stale, malformed). */
+  applyMessage(topic: string, payload: Buffer | string, now: number): boolean {
+    const text = payload.toString();
+    if (topic.startsWith(ALERTS)) {
+      const [device, rule, ...rest] = topic.slice(ALERTS.length).split("/");
+      if (!device || !rule || rest.length > 0) return false;
+      if (text === "") return this.applyAlert(device, rule, null, now);
+      const alert = parseObject(text);
+      return isAlert(alert) ? this.applyAlert(device, rule, alert, now) : false;
+    }
+    const value = parseObject(text);
+    if (value === null) return false;
+    if (topic.startsWith(READINGS)) return isReading(value) ? this.applyReading(value) : false;
+    if (topic.startsWith(STATUS)) return isStatus(value) ? this.applyStatus(value) : false;
+    if (topic.startsWith(EVENTS)) return isEvent(value) ? this.applyEvent(value) : false;
+    return false;
+  }
+
+  /** Merges a reading into the device's latest values unless an newer one is already applied. */
+  applyReading(reading: Reading): boolean {
+    if (!this.campus.deviceById.has(reading.device)) return false;
+    const current = this.device(reading.device);
+    if (current.ts !== null && reading.ts < current.ts) return false; // a buffered flush of older data
+    const latest: LatestValues = { ...current.latest, ...reading.values };
+    if (reading.phases) {
+      const phases = { ...current.latest.phases };
+      for (const [phase, values] of Object.entries(reading.phases)) {
+        phases[phase as Phase] = { ...phases[phase as Phase], ...values };
+      }
+      latest.phases = phases;
+    }
+    this.devices.set(reading.device, {
+      ...current,
+      latest,
+      ts: reading.ts,
+      lastSeen: Math.max(current.lastSeen ?? reading.ts, reading.ts),
+    });
+    this.emit({ type: "reading", reading });
+    return true;
+  }
+
+  applyStatus(status: StatusChange): boolean {
+    if (!this.campus.deviceById.has(status.device)) return false;
+    const current = this.device(status.device);
+    const lastSeen = status.online ? Math.max(current.lastSeen ?? status.ts, status.ts) : current.lastSeen;
+    const changed = current.online !== status.online;
+    this.devices.set(status.device, { ...current, online: status.online, lastSeen });
+    if (changed) this.emit({ type: "status", device: status.device, online: status.online, ts: status.ts });
+    return changed;
+  }
+
+  /** A retained alert (open), or null / a resolved alert for "resolved" (an empty retained payload). */
+  applyAlert(device: string, rule: string, alert: Alert | null, now: number): boolean {
+    const key = `${device}/${rule}`;
+    const previous = this.alerts.get(key);
+    if (alert !== null && isOpen(alert)) {
+      this.alerts.set(key, alert);
+      this.emit({ type: "alert", alert });
+      return true;
+    }
+    if (!previous && alert === null) return false;
+    this.alerts.delete(key);
+    const resolved: Alert = alert ?? { ...previous!, state: "resolved", resolved_at: previous!.resolved_at ?? new Date(now).toISOString() };
+    this.emit({ type: "alert", alert: resolved });
+    return true;
+  }
+
+  applyEvent(event: DeviceEvent): boolean {
+    if (!this.campus.deviceById.has(event.device)) return false;
+    this.emit({ type: "event", event });
+    return true;
+  }
+
+  private emit(change: LiveChange): void {
+    for (const listener of this.listeners) listener(change);
+  }
+}
+
+function parseObject(text: string): Record<string, unknown> | null {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+function isReading(v: Record<string, unknown>): v is Record<string, unknown> & Reading {
+  return typeof v.device === "string" && typeof v.ts === "number" && isObject(v.values) && (v.phases === undefined || isObject(v.phases));
+}
+
+function isStatus(v: Record<string, unknown>): v is Record<string, unknown> & StatusChange {
+  return typeof v.device === "string" && typeof v.ts === "number" && typeof v.online === "boolean";
+}
+
+function isEvent(v: Record<string, unknown>): v is Record<string, unknown> & DeviceEvent {
+  return typeof v.device === "string" && typeof v.ts === "number" && typeof v.type === "string";
+}
+
+function isAlert(v: Record<string, unknown> | null): v is Record<string, unknown> & Alert {
+  return v !== null && typeof v.id === "string" && typeof v.device === "string" && typeof v.rule === "string" && typeof v.state === "string";
+}

@@ -1,0 +1,52 @@
+// GET /api/health, /api/ready and /metrics (CONTRACT §6).
+import { Type as T } from "@sinclair/typebox";
+import type { FastifyInstance } from "fastify";
+import type { AppDeps } from "../deps.js";
+import { ErrorBodySchema, errorBody } from "../errors.js";
+import { ReadySchema } from "../schemas.js";
+
+const PROBE_TIMEOUT_MS = 2_500;
+
+/** A probe's answer, false on error or after PROBE_TIMEOUT_MS. */
+async function probe(check: () => boolean | Promise<boolean>): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), PROBE_TIMEOUT_MS)));
+  try {
+    return await Promise.race([Promise.resolve().then(check).catch(() => false), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export async function systemRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+  app.get(
+    "/api/health",
+    { schema: { summary: "Liveness: ok while the process runs (no auth)", tags: ["system"], response: { 200: T.Object({ status: T.Literal("ok") }) } } },
+    async () => ({ status: "ok" as const }),
+  );
+
+  const NotReadySchema = T.Composite([ReadySchema, ErrorBodySchema]);
+  app.get(
+    "/api/ready",
+    {
+      schema: {
+        summary: "Readiness: 200 when MQTT and InfluxDB are reachable, else 503 naming what is not",
+        tags: ["system"],
+        response: { 200: ReadySchema, 401: ErrorBodySchema, 403: ErrorBodySchema, 503: NotReadySchema },
+      },
+    },
+    async (_request, reply) => {
+      const [mqtt, influxdb] = await Promise.all([probe(deps.probes.mqtt), probe(deps.probes.influxdb)]);
+      const checks = { mqtt, influxdb };
+      if (mqtt && influxdb) return { status: "ready" as const, checks };
+      const down = Object.entries(checks).filter(([, ok]) => !ok).map(([name]) => name);
+      reply.code(503);
+      return { status: "not_ready" as const, checks, ...errorBody("NOT_READY", `not reachable: ${down.join(", ")}`) };
+    },
+  );
+
+  app.get("/metrics", { schema: { hide: true } }, async (_request, reply) => {
+    reply.type(deps.metrics.contentType);
+    return deps.metrics.metrics();
+  });
+}

@@ -1,0 +1,111 @@
+// One TypeBox schema per shape: fastify validates requests with it, serializes responses with it,
+// @fastify/swagger documents it, and `Static<>` gives the handler types.
+import { type Static, Type as T } from "@sinclair/typebox";
+import { ALERT_STATES, SEVERITIES } from "../domain/alert.js";
+import { MEASUREMENT_FIELDS } from "../domain/reading.js";
+import { EVERY_VALUES } from "./time.js";
+
+const literals = <V extends readonly string[]>(values: V, options: Record<string, unknown> = {}) =>
+  T.Union(values.map((v) => T.Literal(v)), options);
+
+const TIME_DESCRIPTION = "ISO 8601 with an offset (2026-11-29T08:00:00+08:00) or epoch milliseconds";
+
+export const AlertSchema = T.Object(
+  {
+    id: T.String(),
+    rule: T.String(),
+    device: T.String(),
+    building: T.String(),
+    room: T.Optional(T.String()),
+    severity: literals(SEVERITIES),
+    state: literals(ALERT_STATES),
+    value: T.Number(),
+    threshold: T.Number(),
+    message: T.String(),
+    started_at: T.String({ description: "ISO 8601" }),
+    updated_at: T.String({ description: "ISO 8601" }),
+    resolved_at: T.Optional(T.String()),
+    acknowledged_by: T.Optional(T.String()),
+  },
+  { $id: "Alert", description: "The alert object of CONTRACT §5" },
+);
+
+export const DeviceSchema = T.Object(
+  {
+    id: T.String(),
+    kind: T.String(),
+    building: T.String(),
+    room: T.Union([T.String(), T.Null()]),
+    parent: T.Union([T.String(), T.Null()]),
+    rating_a: T.Union([T.Number(), T.Null()]),
+    online: T.Boolean({ description: "from the device's retained status; false for a device never heard of" }),
+    last_seen: T.Union([T.Integer(), T.Null()], { description: "epoch ms of the newest reading or online status" }),
+    latest: T.Object({}, {
+      additionalProperties: true,
+      description: "latest value of each field (power_w, current_a, ..., switch_on), phases as `phases: {L1: {...}}`",
+    }),
+    open_alerts: T.Integer(),
+  },
+  { $id: "Device" },
+);
+
+export const BuildingSchema = T.Object(
+  {
+    id: T.String(),
+    name: T.String(),
+    kind: T.String(),
+    power_w: T.Number({
+      description:
+        "live power: per branch, the highest device that is online and reports power (top level = no parent or a parent in another building); an offline or silent device is replaced by its children",
+    }),
+    devices_online: T.Integer(),
+    devices_total: T.Integer(),
+    open_alerts: T.Integer(),
+  },
+  { $id: "Building" },
+);
+
+export const ReadingsQuerySchema = T.Object({
+  field: T.Optional(literals(MEASUREMENT_FIELDS, { default: "power_w" })),
+  from: T.Optional(T.String({ description: `${TIME_DESCRIPTION}; default: 24 h before \`to\`` })),
+  to: T.Optional(T.String({ description: `${TIME_DESCRIPTION}; default: now` })),
+  every: T.Optional(
+    T.String({
+      default: "1m",
+      description: `one of ${EVERY_VALUES.join(", ")}; 1d and 1w start at midnight (weeks on Monday) in the site's time zone; 1mo answers 400 NOT_SUPPORTED (not supported yet)`,
+    }),
+  ),
+  agg: T.Optional(literals(["mean", "max", "min", "sum", "last", "count"] as const, { default: "mean" })),
+  phase: T.Optional(literals(["L1", "L2", "L3"] as const, { description: "a phase's own points instead of the device totals" })),
+});
+export type ReadingsQuery = Static<typeof ReadingsQuerySchema>;
+
+export const ReadingsSchema = T.Object(
+  {
+    device: T.String(),
+    field: T.String(),
+    every: T.String(),
+    agg: T.String(),
+    points: T.Array(T.Tuple([T.Integer(), T.Number()]), {
+      description: "[bucket start epoch ms, value], oldest first; buckets without data are left out",
+    }),
+  },
+  { $id: "Readings" },
+);
+
+export const AlertsQuerySchema = T.Object({
+  state: T.Optional(literals(["open", "all"] as const, { default: "open" })),
+  from: T.Optional(T.String({ description: `${TIME_DESCRIPTION}; state=all: default 24 h before \`to\`; state=open: no limit unless given` })),
+  to: T.Optional(T.String({ description: `${TIME_DESCRIPTION}; default: now` })),
+});
+export type AlertsQuery = Static<typeof AlertsQuerySchema>;
+
+export const AckBodySchema = T.Union([T.Object({ note: T.Optional(T.String({ maxLength: 1000 })) }), T.Null()]);
+export type AckBody = Static<typeof AckBodySchema>;
+
+export const IdParamsSchema = T.Object({ id: T.String({ maxLength: 200 }) });
+
+export const ReadySchema = T.Object({
+  status: literals(["ready", "not_ready"] as const),
+  checks: T.Object({ mqtt: T.Boolean(), influxdb: T.Boolean() }),
+});

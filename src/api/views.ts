@@ -1,0 +1,102 @@
+// Pure projections of the live state for REST and the live stream: devices and building totals.
+import type { Alert } from "../domain/alert.js";
+import type { Campus, Device } from "../domain/campus.js";
+import type { LatestValues, LiveState } from "./live-state.js";
+
+export interface DeviceView {
+  id: string;
+  kind: string;
+  building: string;
+  room: string | null;
+  parent: string | null;
+  rating_a: number | null;
+  online: boolean;
+  /** Epoch ms of the newest reading or online status; null when never heard of. */
+  last_seen: number | null;
+  latest: LatestValues;
+  open_alerts: number;
+}
+
+export interface BuildingView {
+  id: string;
+  name: string;
+  kind: string;
+  power_w: number;
+  devices_online: number;
+  devices_total: number;
+  open_alerts: number;
+}
+
+function countBy<K>(alerts: readonly Alert[], key: (a: Alert) => K): Map<K, number> {
+  const counts = new Map<K, number>();
+  for (const alert of alerts) counts.set(key(alert), (counts.get(key(alert)) ?? 0) + 1);
+  return counts;
+}
+
+export function deviceView(device: Device, state: LiveState, openAlerts: number): DeviceView {
+  const live = state.device(device.id);
+  return {
+    id: device.id,
+    kind: device.kind,
+    building: device.building,
+    room: device.room,
+    parent: device.parent,
+    rating_a: device.rating_a ?? null,
+    online: live.online,
+    last_seen: live.lastSeen,
+    latest: live.latest,
+    open_alerts: openAlerts,
+  };
+}
+
+export function deviceViews(state: LiveState): DeviceView[] {
+  const counts = countBy(state.openAlerts(), (a) => a.device);
+  return state.campus.devices.map((d) => deviceView(d, state, counts.get(d.id) ?? 0));
+}
+
+/** Live power of a device: its total `power_w`, else the sum of its phases' `power_w`; null if unknown. */
+export function devicePowerW(latest: LatestValues): number | null {
+  if (typeof latest.power_w === "number") return latest.power_w;
+  const phases = Object.values(latest.phases ?? {}).filter((p) => typeof p?.power_w === "number");
+  return phases.length > 0 ? phases.reduce((sum, p) => sum + (p!.power_w as number), 0) : null;
+}
+
+/**
+ * Live power of a building without double counting (a breaker's power already includes its sockets'):
+ * start at the building's top-level devices (no parent, or a parent in another building) and take
+ * the highest device on each branch that is online and reports power; where a device is offline or
+ * reports none, descend to its children in the same building instead.
+ */
+export function buildingPowerW(campus: Campus, state: LiveState, buildingId: string): number {
+  const inBuilding = campus.devices.filter((d) => d.building === buildingId);
+  const children = new Map<string, Device[]>();
+  for (const d of inBuilding) {
+    if (d.parent === null) continue;
+    children.set(d.parent, [...(children.get(d.parent) ?? []), d]);
+  }
+  const branch = (device: Device): number => {
+    const live = state.device(device.id);
+    const power = live.online ? devicePowerW(live.latest) : null;
+    if (power !== null) return power;
+    return (children.get(device.id) ?? []).reduce((sum, child) => sum + branch(child), 0);
+  };
+  const isTopLevel = (d: Device) => d.parent === null || campus.deviceById.get(d.parent)?.building !== buildingId;
+  return inBuilding.filter(isTopLevel).reduce((sum, d) => sum + branch(d), 0);
+}
+
+export function buildingViews(state: LiveState): BuildingView[] {
+  const { campus } = state;
+  const alertCounts = countBy(state.openAlerts(), (a) => a.building);
+  return campus.buildings.map((b) => {
+    const devices = campus.devices.filter((d) => d.building === b.id);
+    return {
+      id: b.id,
+      name: b.name,
+      kind: b.kind,
+      power_w: Math.round(buildingPowerW(campus, state, b.id) * 10) / 10,
+      devices_online: devices.filter((d) => state.device(d.id).online).length,
+      devices_total: devices.length,
+      open_alerts: alertCounts.get(b.id) ?? 0,
+    };
+  });
+}

@@ -1,0 +1,206 @@
+// The API app through app.inject()/injectWS(): real InfluxDB (the shared test influxd), real live state.
+import type { FastifyInstance } from "fastify";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildApp } from "../../src/api/app.js";
+import { AckTimeoutError } from "../../src/api/deps.js";
+import { LiveState } from "../../src/api/live-state.js";
+import type { Alert } from "../../src/domain/alert.js";
+import { loadCampus } from "../../src/domain/campus.js";
+import { parseApiTokens } from "../../src/domain/env.js";
+import { toLines } from "../../src/domain/line-protocol.js";
+import type { InfluxClient } from "../../src/infra/influx.js";
+import { createLogger } from "../../src/infra/logger.js";
+import { createRegistry } from "../../src/infra/metrics.js";
+import { freshDatabase } from "../helpers/influx.js";
+
+const VIEWER = "viewer-token-0123456789";
+const OPERATOR = "operator-token-0123456789";
+const campus = loadCampus("tests/fixtures/test-campus.yaml");
+const as = (token: string) => ({ authorization: `Bearer ${token}` });
+// 2026-11-29T00:00:00+08:00 (midnight in Asia/Shanghai) = 2026-11-28T16:00:00Z
+const MIDNIGHT = Date.parse("2026-11-29T00:00:00+08:00");
+
+const openAlert: Alert = {
+  id: "al-1", rule: "overload", device: "brk-d1-101", building: "dorm-1", room: "101", severity: "major", state: "firing",
+  value: 17.5, threshold: 16, message: "over the rating", started_at: "2026-11-29T08:00:00.000Z", updated_at: "2026-11-29T08:01:00.000Z",
+};
+
+let app: FastifyInstance;
+let influx: InfluxClient;
+let state: LiveState;
+let acks: string[] = [];
+
+beforeAll(async () => {
+  influx = await freshDatabase("api_app");
+  const points = [0, 1, 2, 3].map((minute) => ({
+    measurement: "electrical",
+    tags: { device: "brk-d1-101", kind: "breaker", building: "dorm-1", room: "101" },
+    fields: { power_w: 100 * (minute + 1), current_a: minute },
+    ts: MIDNIGHT + minute * 30_000, // two points in each of the first two minutes
+  }));
+  points.push({ measurement: "electrical", tags: { device: "brk-d1-101", kind: "breaker", building: "dorm-1", room: "101", phase: "L1" } as never, fields: { power_w: 99_999, current_a: 1 }, ts: MIDNIGHT });
+  points.push({ measurement: "electrical", tags: { device: "brk-d1-101", kind: "breaker", building: "dorm-1", room: "101" }, fields: { power_w: 50, current_a: 1 }, ts: MIDNIGHT - 60_000 });
+  await influx.write(toLines(points));
+  await influx.write(
+    toLines([
+      { measurement: "alert", tags: { device: "brk-d1-102", building: "dorm-1", rule: "overload", severity: "major" }, fields: { alert_id: "al-old", state: "firing", message: "m", value: 17, threshold: 16 }, ts: MIDNIGHT },
+      { measurement: "alert", tags: { device: "brk-d1-102", building: "dorm-1", rule: "overload", severity: "major" }, fields: { alert_id: "al-old", state: "resolved", message: "m", value: 10, threshold: 16 }, ts: MIDNIGHT + 600_000 },
+    ]),
+  );
+  state = new LiveState(campus);
+  state.applyStatus({ device: "feeder-d1", ts: MIDNIGHT, online: true });
+  state.applyReading({ device: "feeder-d1", ts: MIDNIGHT, values: { power_w: 1500, current_a: 7 } });
+  state.applyAlert("brk-d1-101", "overload", openAlert, MIDNIGHT);
+  app = buildApp({
+    campus,
+    tokens: parseApiTokens(`viewer:${VIEWER},operator:${OPERATOR}`),
+    state,
+    influx,
+    ack: async (request) => {
+      acks.push(request.alert_id);
+      throw new AckTimeoutError(5_000); // no alerts service in this test: the 503 path
+    },
+    probes: { mqtt: () => false, influxdb: () => influx.ping() },
+    metrics: createRegistry(false),
+    log: createLogger("silent"),
+    now: () => MIDNIGHT + 3_600_000,
+  });
+  await app.ready();
+});
+
+afterAll(async () => {
+  await app?.close();
+});
+
+describe("API auth", () => {
+  it("answers health without a token", async () => {
+    const res = await app.inject({ url: "/api/health" });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ status: "ok" });
+  });
+
+  it("refuses /api/devices without a token with 401 and the JSON error shape", async () => {
+    const res = await app.inject({ url: "/api/devices" });
+    expect(res.statusCode).toBe(401);
+    expect(res.json()).toEqual({ error: { code: "UNAUTHORIZED", message: expect.any(String) } });
+  });
+
+  it("refuses a wrong token with 401", async () => {
+    const res = await app.inject({ url: "/api/devices", headers: as("not-a-real-token-xxxx") });
+    expect(res.statusCode).toBe(401);
+  });
+
+  it("answers 403 to a viewer who tries to acknowledge", async () => {
+    const res = await app.inject({ method: "POST", url: "/api/alerts/al-1/ack", headers: as(VIEWER), payload: {} });
+    expect(res.statusCode).toBe(403);
+    expect(res.json().error.code).toBe("FORBIDDEN");
+  });
+
+  it("answers unknown routes with a JSON 404 (401 first under /api without a token)", async () => {
+    expect((await app.inject({ url: "/api/nope", headers: as(VIEWER) })).json()).toEqual({ error: { code: "NOT_FOUND", message: "no such route" } });
+    expect((await app.inject({ url: "/api/nope" })).statusCode).toBe(401);
+    expect((await app.inject({ url: "/nope" })).statusCode).toBe(404);
+  });
+});
+
+describe("API live views", () => {
+  it("lists every device for a viewer, with live values and never-heard-of devices offline", async () => {
+    const res = await app.inject({ url: "/api/devices", headers: as(VIEWER) });
+    expect(res.statusCode).toBe(200);
+    const devices = res.json() as Record<string, unknown>[];
+    expect(devices).toHaveLength(campus.devices.length);
+    expect(devices.find((d) => d.id === "feeder-d1")).toEqual({
+      id: "feeder-d1", kind: "meter", building: "dorm-1", room: null, parent: null, rating_a: null,
+      online: true, last_seen: MIDNIGHT, latest: { power_w: 1500, current_a: 7 }, open_alerts: 0,
+    });
+    expect(devices.find((d) => d.id === "brk-d1-101")).toMatchObject({ online: false, last_seen: null, open_alerts: 1, rating_a: 16 });
+  });
+
+  it("totals buildings from their top-level devices", async () => {
+    const res = await app.inject({ url: "/api/buildings", headers: as(VIEWER) });
+    expect(res.json()).toEqual([
+      { id: "dorm-1", name: "Dormitory 1", kind: "dormitory", power_w: 1500, devices_online: 1, devices_total: 5, open_alerts: 1 },
+      { id: "class-1", name: "Classroom Block 1", kind: "classroom", power_w: 0, devices_online: 0, devices_total: 2, open_alerts: 0 },
+    ]);
+  });
+
+  it("says which dependency is not ready", async () => {
+    const res = await app.inject({ url: "/api/ready", headers: as(VIEWER) });
+    expect(res.statusCode).toBe(503);
+    expect(res.json()).toMatchObject({ status: "not_ready", checks: { mqtt: false, influxdb: true }, error: { code: "NOT_READY", message: "not reachable: mqtt" } });
+  });
+
+  it("serves Prometheus metrics, the OpenAPI document for viewers and the dashboard", async () => {
+    expect((await app.inject({ url: "/metrics" })).statusCode).toBe(200);
+    expect((await app.inject({ url: "/api/docs/json" })).statusCode).toBe(401);
+    const docs = await app.inject({ url: "/api/docs/json", headers: as(VIEWER) });
+    expect(Object.keys(docs.json().paths)).toEqual(expect.arrayContaining(["/api/devices", "/api/devices/{id}/readings", "/api/alerts/{id}/ack"]));
+    const page = await app.inject({ url: "/" });
+    expect(page.statusCode).toBe(200);
+    expect(page.headers["content-type"]).toMatch(/text\/html/);
+  });
+});
+
+describe("API readings history", () => {
+  const readings = (query: string) => app.inject({ url: `/api/devices/brk-d1-101/readings?${query}`, headers: as(VIEWER) });
+
+  it("averages a field per minute, leaving phase points and empty minutes out", async () => {
+    const res = await readings(`field=power_w&every=1m&agg=mean&from=${MIDNIGHT}&to=${MIDNIGHT + 600_000}`);
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ device: "brk-d1-101", field: "power_w", every: "1m", agg: "mean", points: [[MIDNIGHT, 150], [MIDNIGHT + 60_000, 350]] });
+  });
+
+  it("starts daily buckets at midnight in the site's time zone", async () => {
+    const res = await readings(`field=power_w&every=1d&agg=max&from=2026-11-28T00:00:00%2B08:00&to=2026-11-30T00:00:00%2B08:00`);
+    expect(res.json().points).toEqual([[MIDNIGHT - 86_400_000, 50], [MIDNIGHT, 400]]);
+  });
+
+  it("counts and sums, and reads a phase on request", async () => {
+    expect((await readings(`agg=count&every=1h&from=${MIDNIGHT}&to=${MIDNIGHT + 3_600_000}`)).json().points).toEqual([[MIDNIGHT, 4]]);
+    expect((await readings(`agg=sum&every=1h&field=current_a&from=${MIDNIGHT}&to=${MIDNIGHT + 3_600_000}`)).json().points).toEqual([[MIDNIGHT, 6]]);
+    expect((await readings(`phase=L1&every=1h&from=${MIDNIGHT}&to=${MIDNIGHT + 3_600_000}`)).json().points).toEqual([[MIDNIGHT, 99_999]]);
+  });
+
+  it("answers 404 for an unknown device", async () => {
+    const res = await app.inject({ url: "/api/devices/nope/readings", headers: as(VIEWER) });
+    expect(res.statusCode).toBe(404);
+    expect(res.json().error.code).toBe("DEVICE_NOT_FOUND");
+  });
+
+  it("answers 400 for a field outside the contract, a bad agg, every or time", async () => {
+    for (const query of ["field=power_w%22%20OR%201%3D1", "field=switch_on", "agg=median", "every=2m", "from=yesterday", "every=1m&from=0"]) {
+      const res = await readings(query);
+      expect(res.statusCode, query).toBe(400);
+      expect(res.json().error).toEqual({ code: expect.any(String), message: expect.any(String) });
+    }
+    expect((await readings("every=1mo")).json().error).toEqual({ code: "NOT_SUPPORTED", message: expect.stringContaining("not supported yet") });
+  });
+});
+
+describe("API alerts", () => {
+  it("lists open alerts from the live state", async () => {
+    const res = await app.inject({ url: "/api/alerts", headers: as(VIEWER) });
+    expect(res.json()).toEqual([openAlert]);
+  });
+
+  it("lists all alerts: history collapsed per alert, merged with open ones, newest first", async () => {
+    const res = await app.inject({ url: `/api/alerts?state=all&from=${MIDNIGHT - 1000}&to=${Date.parse(openAlert.updated_at) + 1}`, headers: as(VIEWER) });
+    const alerts = res.json() as Alert[];
+    expect(alerts.map((a) => [a.id, a.state])).toEqual([["al-1", "firing"], ["al-old", "resolved"]]);
+    expect(alerts[1]).toMatchObject({ started_at: new Date(MIDNIGHT).toISOString(), resolved_at: new Date(MIDNIGHT + 600_000).toISOString(), room: "102" });
+  });
+
+  it("answers 404 when an operator acknowledges an alert that is not open", async () => {
+    const res = await app.inject({ method: "POST", url: "/api/alerts/al-unknown/ack", headers: as(OPERATOR), payload: { note: "x" } });
+    expect(res.statusCode).toBe(404);
+    expect(res.json().error.code).toBe("ALERT_NOT_FOUND");
+    expect(acks).toEqual([]);
+  });
+
+  it("answers 503 with a JSON error when the alerts service does not answer", async () => {
+    const res = await app.inject({ method: "POST", url: "/api/alerts/al-1/ack", headers: as(OPERATOR) });
+    expect(res.statusCode).toBe(503);
+    expect(res.json().error.code).toBe("ALERTS_UNAVAILABLE");
+    expect(acks).toEqual(["al-1"]);
+  });
+});
