@@ -1,0 +1,178 @@
+// The pure rule engine: evaluate(book, state, input, now) → {state, effects}. No clock, randomness or
+// I/O: `now` is the wall clock handed in by the adapter, durations come from the readings' `ts`.
+// Unchanged parts of the state are shared, so "nothing happened" returns the very same state object.
+import type { Alert } from "../domain/alert.js";
+import type { Campus, Device } from "../domain/campus.js";
+import { acknowledge, applyVerdict, type Applied } from "./lifecycle.js";
+import type { DeviceSlot, Effect, EngineInput, EngineState, EvaluateResult, Instance, Rule, RuleContext, Step } from "./types.js";
+
+/** The rules resolved against a campus: which rules apply to which device, computed once. */
+export interface RuleBook {
+  campus: Campus;
+  rules: readonly Rule<unknown>[];
+  rulesFor: ReadonlyMap<string, readonly Rule<unknown>[]>;
+}
+
+export function createRuleBook(campus: Campus, rules: readonly Rule<unknown>[]): RuleBook {
+  const ids = new Set<string>();
+  for (const rule of rules) {
+    if (ids.has(rule.id)) throw new Error(`rule "${rule.id}" is listed twice`);
+    ids.add(rule.id);
+  }
+  const rulesFor = new Map(campus.devices.map((d) => [d.id, rules.filter((r) => r.appliesTo(d))]));
+  return { campus, rules, rulesFor };
+}
+
+export const initialState = (): EngineState => ({ version: 1, devices: {} });
+
+export function evaluate(book: RuleBook, state: EngineState, input: EngineInput, now: number): EvaluateResult {
+  switch (input.kind) {
+    case "start":
+      return start(book, state, now);
+    case "tick":
+      return tick(book, state, now);
+    case "reading": {
+      const { reading, live } = input;
+      return onDevice(book, state, reading.device, now, (slot) => {
+        // Late or replayed readings (ts not after the newest seen) never reach duration logic:
+        // they would bend on-delays and hysteresis timers backwards, and a duplicate must not double-open.
+        const inOrder = slot.track.lastReadingTs === null || reading.ts > slot.track.lastReadingTs;
+        const track = {
+          ...slot.track,
+          lastReadingTs: inOrder ? reading.ts : slot.track.lastReadingTs,
+          lastSeenAt: live ? now : slot.track.lastSeenAt,
+        };
+        return {
+          track,
+          hooks: (rule) => [
+            inOrder && rule.onReading ? (s, ctx) => rule.onReading!(s, reading, ctx) : null,
+            live && rule.onAlive ? (s, ctx) => rule.onAlive!(s, reading.ts, ctx) : null,
+          ],
+        };
+      });
+    }
+    case "status": {
+      const { status, live } = input;
+      return onDevice(book, state, status.device, now, (slot) => {
+        const inOrder = slot.track.lastStatusTs === null || status.ts > slot.track.lastStatusTs;
+        if (!inOrder) return null;
+        const track = {
+          ...slot.track,
+          lastStatusTs: status.ts,
+          // An "offline" is the broker speaking for the device (its last will), not the device alive.
+          lastSeenAt: live && status.online ? now : slot.track.lastSeenAt,
+        };
+        return { track, hooks: (rule) => [rule.onStatus ? (s, ctx) => rule.onStatus!(s, status, ctx) : null] };
+      });
+    }
+    case "event": {
+      const { event } = input;
+      return onDevice(book, state, event.device, now, (slot) => ({
+        track: { ...slot.track, lastSeenAt: now },
+        hooks: (rule) => [
+          rule.onEvent ? (s, ctx) => rule.onEvent!(s, event, ctx) : null,
+          rule.onAlive ? (s, ctx) => rule.onAlive!(s, event.ts, ctx) : null,
+        ],
+      }));
+    }
+    case "ack":
+      return ack(state, input.request.alert_id, input.request.by, input.request.request_id, now);
+  }
+}
+
+/** Every open alert, for republication at start and for views. */
+export function openAlerts(state: EngineState): Alert[] {
+  const alerts: Alert[] = [];
+  for (const slot of Object.values(state.devices)) {
+    for (const instance of Object.values(slot.rules)) if (instance.alert) alerts.push(instance.alert);
+  }
+  return alerts;
+}
+
+type Hook = ((state: unknown, ctx: RuleContext) => Step<unknown>) | null;
+type Plan = { track: DeviceSlot["track"]; hooks: (rule: Rule<unknown>) => Hook[] } | null;
+
+function onDevice(book: RuleBook, state: EngineState, deviceId: string, now: number, plan: (slot: DeviceSlot) => Plan): EvaluateResult {
+  const device = book.campus.deviceById.get(deviceId);
+  if (!device) return { state, effects: [] }; // not in the campus file: nothing to judge it by
+  const slot = state.devices[device.id] ?? emptySlot();
+  const planned = plan(slot);
+  if (!planned) return { state, effects: [] };
+  const effects: Effect[] = [];
+  const rules = runRules(book, device, { ...slot, track: planned.track }, now, planned.hooks, effects);
+  return { state: withSlot(state, device.id, { track: planned.track, rules }), effects };
+}
+
+function runRules(
+  book: RuleBook,
+  device: Device,
+  slot: DeviceSlot,
+  now: number,
+  hooks: (rule: Rule<unknown>) => Hook[],
+  effects: Effect[],
+): Record<string, Instance> {
+  const building = book.campus.buildingById.get(device.building)!;
+  const ctx: RuleContext = { device, building, now, lastSeenAt: slot.track.lastSeenAt };
+  let rules = slot.rules;
+  for (const rule of book.rulesFor.get(device.id) ?? []) {
+    const before = rules[rule.id] ?? { rule: rule.initial(device), active: false, latched: false, openings: 0 };
+    let instance = before;
+    for (const hook of hooks(rule)) {
+      if (!hook) continue;
+      const step = hook(instance.rule, ctx);
+      instance = step.state === instance.rule ? instance : { ...instance, rule: step.state };
+      if (step.verdict) {
+        const applied: Applied = applyVerdict(rule, device, building, instance, step.verdict);
+        instance = applied.instance;
+        if (applied.effect) effects.push(applied.effect);
+      }
+    }
+    if (instance !== before || !(rule.id in rules)) rules = { ...rules, [rule.id]: instance };
+  }
+  return rules;
+}
+
+/** Service start: every watchdog counts from now (the service was not listening while it was down). */
+function start(book: RuleBook, state: EngineState, now: number): EvaluateResult {
+  const devices = { ...state.devices };
+  for (const device of book.campus.devices) {
+    const slot = devices[device.id] ?? emptySlot();
+    devices[device.id] = { ...slot, track: { ...slot.track, lastSeenAt: now } };
+  }
+  return { state: { ...state, devices }, effects: [] };
+}
+
+function tick(book: RuleBook, state: EngineState, now: number): EvaluateResult {
+  const effects: Effect[] = [];
+  let next = state;
+  for (const device of book.campus.devices) {
+    const slot = state.devices[device.id];
+    if (!slot || slot.track.lastSeenAt === null) continue; // before start: no watchdog clock yet
+    const rules = runRules(book, device, slot, now, (rule) => [rule.onTick ? (s, ctx) => rule.onTick!(s, ctx) : null], effects);
+    if (rules !== slot.rules) next = withSlot(next, device.id, { ...slot, rules });
+  }
+  return { state: next, effects };
+}
+
+function ack(state: EngineState, alertId: string, by: string, requestId: string, now: number): EvaluateResult {
+  for (const [deviceId, slot] of Object.entries(state.devices)) {
+    for (const [ruleId, instance] of Object.entries(slot.rules)) {
+      if (instance.alert?.id !== alertId) continue;
+      const applied = acknowledge(instance, by, now);
+      const alert = applied.effect?.type === "alert" ? applied.effect.alert : instance.alert;
+      const effects: Effect[] = applied.effect ? [applied.effect] : [];
+      effects.push({ type: "ack-result", requestId, reply: { ok: true, alert } });
+      const rules = { ...slot.rules, [ruleId]: applied.instance };
+      return { state: withSlot(state, deviceId, { ...slot, rules }), effects };
+    }
+  }
+  const reply = { ok: false as const, code: "NOT_FOUND" as const, message: `no open alert with id "${alertId}"` };
+  return { state, effects: [{ type: "ack-result", requestId, reply }] };
+}
+
+const emptySlot = (): DeviceSlot => ({ track: { lastReadingTs: null, lastStatusTs: null, lastSeenAt: null }, rules: {} });
+
+const withSlot = (state: EngineState, deviceId: string, slot: DeviceSlot): EngineState => ({
+  ...state,
+  devices: { ...state.devices, [deviceId]: slot },
+});

@@ -1,0 +1,88 @@
+// The alert lifecycle, pure: what a rule's verdict or an operator's acknowledgement does to the one
+// alert of a (device, rule) slot. States: firing → acknowledged → resolved (CONTRACT §5).
+import { SEVERITIES, type Alert, type Severity } from "../domain/alert.js";
+import type { Building, Device } from "../domain/campus.js";
+import type { AlertChange, Breach, Effect, Instance, Rule, Verdict } from "./types.js";
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** Lower index = more severe (SEVERITIES runs critical → info). */
+const rank = (severity: Severity) => SEVERITIES.indexOf(severity);
+
+/**
+ * A URL-safe id, unique per opening and deterministic (no randomness in the core): the same replay
+ * yields the same ids, so its InfluxDB points overwrite instead of duplicating.
+ */
+export function alertId(device: string, rule: string, at: number, opening: number): string {
+  return `${device}.${rule}.${at}.${opening}`;
+}
+
+export interface Applied {
+  instance: Instance;
+  effect?: Effect;
+}
+
+export function applyVerdict(rule: Rule<unknown>, device: Device, building: Building, instance: Instance, verdict: Verdict): Applied {
+  if ("breach" in verdict) return applyBreach(rule, device, building, instance, verdict.breach);
+  const at = verdict.clear.at;
+  const cleared: Instance = { ...instance, active: false };
+  const alert = instance.alert;
+  if (!alert) return { instance: cleared };
+  // Latched (domain.md §8: rules 1, 2, 11, 12-critical): the alert waits for a human.
+  if (instance.latched && alert.state !== "acknowledged") return { instance: cleared };
+  return resolve(cleared, alert, at);
+}
+
+function applyBreach(rule: Rule<unknown>, device: Device, building: Building, instance: Instance, breach: Breach): Applied {
+  const latched = instance.latched || (breach.latched ?? rule.latched ?? false);
+  const current = instance.alert;
+  if (!current) {
+    const opening = instance.openings + 1;
+    const alert: Alert = {
+      id: alertId(device.id, rule.id, breach.at, opening),
+      rule: rule.id,
+      device: device.id,
+      building: building.id,
+      ...(device.room !== null ? { room: device.room } : {}),
+      severity: breach.severity,
+      state: "firing",
+      value: breach.value,
+      threshold: breach.threshold,
+      message: breach.message,
+      started_at: iso(breach.at),
+      updated_at: iso(breach.at),
+    };
+    return { instance: { ...instance, alert, active: true, latched, openings: opening }, effect: change("opened", alert, breach.at) };
+  }
+  // Stages escalate the same alert, never open another (domain.md §8 "Stages"); a lower stage keeps
+  // the worst severity reached, so an incident is remembered at its worst until it resolves.
+  if (rank(breach.severity) < rank(current.severity)) {
+    const { acknowledged_by: _dropped, ...rest } = current;
+    // An escalation needs a new acknowledgement at the higher severity.
+    const alert: Alert = { ...rest, severity: breach.severity, state: "firing", value: breach.value, threshold: breach.threshold, message: breach.message, updated_at: iso(breach.at) };
+    return { instance: { ...instance, alert, active: true, latched }, effect: change("escalated", alert, breach.at) };
+  }
+  if (current.value === breach.value && current.threshold === breach.threshold && instance.active) {
+    return { instance: { ...instance, latched } };
+  }
+  const alert: Alert = { ...current, value: breach.value, threshold: breach.threshold, message: breach.message, updated_at: iso(breach.at) };
+  return { instance: { ...instance, alert, active: true, latched }, effect: change("updated", alert, breach.at) };
+}
+
+/** An operator's acknowledgement; resolves at once a latched alert whose condition has already cleared. */
+export function acknowledge(instance: Instance, by: string, at: number): Applied {
+  const alert = instance.alert;
+  if (!alert) return { instance };
+  if (alert.state === "acknowledged") return { instance }; // idempotent: the first acknowledgement stands
+  const acked: Alert = { ...alert, state: "acknowledged", acknowledged_by: by, updated_at: iso(at) };
+  if (instance.latched && !instance.active) return resolve(instance, acked, at);
+  return { instance: { ...instance, alert: acked }, effect: change("acknowledged", acked, at) };
+}
+
+function resolve(instance: Instance, alert: Alert, at: number): Applied {
+  const resolved: Alert = { ...alert, state: "resolved", updated_at: iso(at), resolved_at: iso(at) };
+  const { alert: _closed, ...rest } = instance;
+  return { instance: { ...rest, active: false, latched: false }, effect: change("resolved", resolved, at) };
+}
+
+const change = (kind: AlertChange, alert: Alert, at: number): Effect => ({ type: "alert", change: kind, alert, at });
