@@ -1,0 +1,60 @@
+// One walker for every golden fixture folder under tests/fixtures/formats/<format>/<case>/:
+//   topic          the MQTT topic the message arrives on
+//   payload.json   the payload bytes as the device sends them (payload.txt when it is not JSON)
+//   context.json   optional: {"receivedAt": ISO, "timeZone": IANA} (default 2023-05-19T12:53:00Z, the campus zone)
+//   expected.json  {readings, statuses, events, refusals, lines}: timestamps as ISO, lines = line protocol
+// The messages go through the real router (tests/fixtures/test-campus.yaml) and point mapping.
+// UPDATE_GOLDEN=1 rewrites expected.json from the current output (review the diff before committing).
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { loadCampus } from "../../../src/domain/campus.js";
+import { toLine } from "../../../src/domain/line-protocol.js";
+import { processMessage } from "../../../src/ingest/process-message.js";
+import { buildRouter } from "../../../src/ingest/routing.js";
+
+const ROOT = join(import.meta.dirname, "../../fixtures/formats");
+const campus = loadCampus(join(import.meta.dirname, "../../fixtures/test-campus.yaml"));
+const router = buildRouter(campus);
+const DEFAULT_RECEIVED_AT = "2023-05-19T12:53:00.000Z";
+const RAW_RETENTION_MS = 90 * 86_400_000;
+
+const iso = (ts: number) => new Date(ts).toISOString();
+
+function runCase(dir: string) {
+  const topic = readFileSync(join(dir, "topic"), "utf8").trim();
+  const payloadFile = existsSync(join(dir, "payload.json")) ? "payload.json" : "payload.txt";
+  const payload = readFileSync(join(dir, payloadFile));
+  const context = existsSync(join(dir, "context.json")) ? JSON.parse(readFileSync(join(dir, "context.json"), "utf8")) : {};
+  const receivedAt = Date.parse(context.receivedAt ?? DEFAULT_RECEIVED_AT);
+  const timeZone: string = context.timeZone ?? campus.site.timezone;
+  const options = { receivedAt, maxAgeMs: RAW_RETENTION_MS, timeZone };
+
+  const routed = router.route(topic);
+  const decoded = routed.ok
+    ? routed.route.decode(payload, { device: routed.route.device.id, ...options })
+    : { readings: [], statuses: [], events: [], refusals: [routed.refusal] };
+  const effects = processMessage(router, topic, payload, options);
+  return {
+    readings: decoded.readings.map((r) => ({ ...r, ts: iso(r.ts) })),
+    statuses: decoded.statuses.map((s) => ({ ...s, ts: iso(s.ts) })),
+    events: decoded.events.map((e) => ({ ...e, ts: iso(e.ts) })),
+    refusals: decoded.refusals,
+    lines: effects.points.map(toLine),
+  };
+}
+
+for (const format of readdirSync(ROOT)) {
+  describe(`the ${format} format`, () => {
+    for (const name of readdirSync(join(ROOT, format)).sort()) {
+      const dir = join(ROOT, format, name);
+      it(`decodes the golden case "${name}" as expected`, () => {
+        const actual = runCase(dir);
+        const expectedFile = join(dir, "expected.json");
+        if (process.env.UPDATE_GOLDEN === "1") writeFileSync(expectedFile, JSON.stringify(actual, null, 2) + "\n");
+        const expected = JSON.parse(readFileSync(expectedFile, "utf8"));
+        expect(actual).toEqual({ readings: [], statuses: [], events: [], refusals: [], lines: [], ...expected });
+      });
+    }
+  });
+}

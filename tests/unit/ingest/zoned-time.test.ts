@@ -1,0 +1,58 @@
+import { describe, expect, it } from "vitest";
+import { localTimeToEpochMs, zoneOffsetMs } from "../../../src/domain/formats/zoned-time.js";
+
+const utc = (iso: string) => Date.parse(iso);
+
+describe("local time without zone, read in the site's zone", () => {
+  it("reads Asia/Shanghai as UTC+8 all year, with no daylight saving", () => {
+    expect(localTimeToEpochMs("2023-05-19T20:52:56", "Asia/Shanghai")).toBe(utc("2023-05-19T12:52:56Z"));
+    expect(localTimeToEpochMs("2023-01-15T08:00:00", "Asia/Shanghai")).toBe(utc("2023-01-15T00:00:00Z"));
+    expect(localTimeToEpochMs("2023-03-12T02:30:00", "Asia/Shanghai")).toBe(utc("2023-03-11T18:30:00Z"));
+  });
+
+  it("crosses midnight and keeps milliseconds", () => {
+    expect(localTimeToEpochMs("2024-01-01T07:59:59.250", "Asia/Shanghai")).toBe(utc("2023-12-31T23:59:59.250Z"));
+    expect(localTimeToEpochMs("2024-02-29T00:00", "Asia/Shanghai")).toBe(utc("2024-02-28T16:00:00Z"));
+  });
+
+  it("uses summer and winter offsets in a zone with daylight saving", () => {
+    expect(localTimeToEpochMs("2023-07-01T14:00:00", "Europe/Berlin")).toBe(utc("2023-07-01T12:00:00Z"));
+    expect(localTimeToEpochMs("2023-01-01T14:00:00", "Europe/Berlin")).toBe(utc("2023-01-01T13:00:00Z"));
+    expect(localTimeToEpochMs("2023-07-01T14:00:00", "America/New_York")).toBe(utc("2023-07-01T18:00:00Z"));
+  });
+
+  it("moves a time in the skipped spring hour forward by the gap, like Temporal's compatible mode", () => {
+    // Berlin 2023-03-26 02:00 CET → 03:00 CEST; 02:30 does not exist and becomes 03:30 CEST.
+    expect(localTimeToEpochMs("2023-03-26T02:30:00", "Europe/Berlin")).toBe(utc("2023-03-26T01:30:00Z"));
+    // New York 2023-03-12 02:00 EST → 03:00 EDT.
+    expect(localTimeToEpochMs("2023-03-12T02:30:00", "America/New_York")).toBe(utc("2023-03-12T07:30:00Z"));
+  });
+
+  it("takes the earlier instant for a time in the repeated autumn hour", () => {
+    // Berlin 2023-10-29 03:00 CEST → 02:00 CET; 02:30 happens twice, first at 00:30Z.
+    expect(localTimeToEpochMs("2023-10-29T02:30:00", "Europe/Berlin")).toBe(utc("2023-10-29T00:30:00Z"));
+    expect(localTimeToEpochMs("2023-11-05T01:30:00", "America/New_York")).toBe(utc("2023-11-05T05:30:00Z"));
+  });
+
+  it("is exact just around a change of offset", () => {
+    expect(localTimeToEpochMs("2023-03-26T01:59:59", "Europe/Berlin")).toBe(utc("2023-03-26T00:59:59Z"));
+    expect(localTimeToEpochMs("2023-03-26T03:00:00", "Europe/Berlin")).toBe(utc("2023-03-26T01:00:00Z"));
+  });
+
+  it("handles a half-hour daylight saving shift", () => {
+    // Lord Howe Island: UTC+10:30 in winter, +11 in summer.
+    expect(localTimeToEpochMs("2023-07-01T12:00:00", "Australia/Lord_Howe")).toBe(utc("2023-07-01T01:30:00Z"));
+    expect(localTimeToEpochMs("2023-01-01T12:00:00", "Australia/Lord_Howe")).toBe(utc("2023-01-01T01:00:00Z"));
+  });
+
+  it("answers NaN for text that is not a zone-less date and time", () => {
+    for (const text of ["2023-05-19T20:52:56+08:00", "2023-05-19", "yesterday", "2023-02-30T10:00:00", "2023-13-01T10:00:00", "2023-05-19T24:00:00"]) {
+      expect(localTimeToEpochMs(text, "Asia/Shanghai"), text).toBeNaN();
+    }
+  });
+
+  it("reports a zone's offset at an instant", () => {
+    expect(zoneOffsetMs(utc("2023-05-19T12:00:00Z"), "Asia/Shanghai")).toBe(8 * 3_600_000);
+    expect(zoneOffsetMs(utc("2023-01-19T12:00:00.999Z"), "America/New_York")).toBe(-5 * 3_600_000);
+  });
+});
