@@ -1,7 +1,9 @@
 // Translates the pure ACL (acl.ts) into aedes 1.2.0's callback hooks, and counts and logs every refusal.
 import type { AedesOptions, AuthenticateError, Client } from "aedes";
+import { finished } from "node:stream";
 import type { ServiceContext } from "../infra/service.js";
 import { type AuthFailureReason, type Identity, type RefusalCode, authenticate, canPublish, canSubscribe, describeIdentity, isClientIdRejected } from "./acl.js";
+import { ClientIdRegistry } from "./client-ids.js";
 import type { BrokerMetrics } from "./metrics.js";
 
 /** What preConnect saw in the CONNECT packet; authenticate (which only gets the credentials) needs it. */
@@ -11,7 +13,7 @@ interface ConnectFacts {
   willTopic: string | undefined;
 }
 
-export type RefusalReason = AuthFailureReason | "identifier_rejected" | "will_not_authorized";
+export type RefusalReason = AuthFailureReason | "identifier_rejected" | "client_id_in_use" | "will_not_authorized";
 
 export interface BrokerHooks extends Required<Pick<AedesOptions, "preConnect" | "authenticate" | "authorizePublish" | "authorizeSubscribe">> {
   /** The identity a connected client authenticated as (undefined before CONNACK 0). */
@@ -37,6 +39,7 @@ export function createHooks(ctx: ServiceContext, metrics: BrokerMetrics): Broker
   const facts = new WeakMap<Client, ConnectFacts>();
   const identities = new WeakMap<Client, Identity>();
   const shouldLog = createLogLimiter();
+  const clientIds = new ClientIdRegistry();
 
   const refuseConnect = (
     done: (error: AuthenticateError | null, success: boolean | null) => void,
@@ -80,7 +83,20 @@ export function createHooks(ctx: ServiceContext, metrics: BrokerMetrics): Broker
       if (connect?.willTopic !== undefined && !canPublish(result.identity, connect.willTopic)) {
         return refuseConnect(done, 5, "will_not_authorized", username);
       }
-      identities.set(client, result.identity);
+      const identity = result.identity;
+      if (client.closed) return done(null, false); // gone while we checked; aedes drops the answer
+      if (connect !== undefined) {
+        // Another account's client id would take over its connection or session [MQTT-3.1.4-2].
+        if (!clientIds.claim(connect.clientId, describeIdentity(identity), connect.clean, identity.kind === "service")) {
+          return refuseConnect(done, 2, "client_id_in_use", username);
+        }
+        const clientId = connect.clientId;
+        const cleanup = finished(client.conn, () => {
+          cleanup();
+          clientIds.release(clientId);
+        });
+      }
+      identities.set(client, identity);
       done(null, true);
     },
 

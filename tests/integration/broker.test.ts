@@ -1,0 +1,314 @@
+// The real broker on ephemeral ports, real mqtt.js clients with real credentials (MQTT 3.1.1).
+import { connect as connectTcp } from "node:net";
+import mqtt, { type MqttClient } from "mqtt";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { WebSocket } from "ws";
+import { type RunningBroker, startBroker } from "../../src/broker/index.js";
+import { loadCampus } from "../../src/domain/campus.js";
+import { devicePassword } from "../../src/domain/credentials.js";
+import { readEnv } from "../../src/domain/env.js";
+import { createLogger } from "../../src/infra/logger.js";
+import { createRegistry } from "../../src/infra/metrics.js";
+import type { ServiceContext } from "../../src/infra/service.js";
+
+const GROUP_KEY = "integration-group-key-0123456789";
+const SERVICE_PASSWORD = "integration-service-password";
+const env = readEnv({ DEVICE_GROUP_KEY: GROUP_KEY, SERVICE_PASSWORD, API_TOKENS: "admin:integration-admin-token-0123", LOG_LEVEL: "silent" });
+const ctx: ServiceContext = { env, campus: loadCampus("tests/fixtures/test-campus.yaml"), log: createLogger("silent"), metrics: createRegistry(false) };
+const MAX_PACKET_BYTES = 64 * 1024;
+
+let broker: RunningBroker;
+const clients: MqttClient[] = [];
+let seq = 0;
+
+beforeAll(async () => {
+  broker = await startBroker(ctx, { port: 0, wsPort: 0, host: "127.0.0.1", maxPacketBytes: MAX_PACKET_BYTES });
+});
+afterAll(async () => broker.stop());
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((c) => c.endAsync(true).catch(() => undefined)));
+});
+
+interface Options {
+  username?: string;
+  password?: string;
+  clientId?: string;
+  clean?: boolean;
+  url?: string;
+}
+
+/** Connects with protocol 3.1.1 and no reconnects; rejects with mqtt.js's error (which carries the CONNACK code). */
+async function connect(options: Options): Promise<MqttClient> {
+  const client = await mqtt.connectAsync(options.url ?? `mqtt://127.0.0.1:${broker.tcpPort}`, {
+    protocolVersion: 4,
+    reconnectPeriod: 0,
+    connectTimeout: 5_000,
+    clientId: options.clientId ?? `test-${++seq}`,
+    clean: options.clean ?? true,
+    ...(options.username !== undefined ? { username: options.username } : {}),
+    ...(options.password !== undefined ? { password: options.password } : {}),
+  });
+  clients.push(client);
+  return client;
+}
+
+const device = (id: string, extra: Options = {}) => connect({ username: id, password: devicePassword(id, GROUP_KEY), ...extra });
+const service = () => connect({ username: "campus-service", password: SERVICE_PASSWORD });
+
+async function refusalCode(options: Options): Promise<number | undefined> {
+  const error = await connect(options).then(
+    () => undefined,
+    (e: unknown) => e as { code?: number },
+  );
+  expect(error, "the connection should have been refused").toBeDefined();
+  return error?.code;
+}
+
+/** Collects what a subscriber receives. */
+function inbox(client: MqttClient): { topic: string; payload: string }[] {
+  const received: { topic: string; payload: string }[] = [];
+  client.on("message", (topic, payload) => received.push({ topic, payload: payload.toString() }));
+  return received;
+}
+
+/** Publishes a marker from the service account and waits for it, so everything sent before has been routed. */
+async function settle(received: { topic: string }[]) {
+  const topic = `test/settle/${++seq}`;
+  const admin = await service();
+  await admin.publishAsync(topic, "x", { qos: 1 });
+  await expect.poll(() => received.some((m) => m.topic === topic)).toBe(true);
+}
+
+const waitForClose = (client: MqttClient) => new Promise<void>((resolve) => (client.connected ? client.once("close", () => resolve()) : resolve()));
+
+describe("broker authentication", () => {
+  it("accepts a device with the HMAC password of its id", async () => {
+    const client = await device("brk-d1-101");
+    expect(client.connected).toBe(true);
+  });
+
+  it("refuses a wrong password with CONNACK 4", async () => {
+    expect(await refusalCode({ username: "brk-d1-101", password: "wrong" })).toBe(4);
+  });
+
+  it("refuses a client without credentials with CONNACK 5", async () => {
+    expect(await refusalCode({})).toBe(5);
+  });
+
+  it("refuses an unknown user name with CONNACK 4", async () => {
+    expect(await refusalCode({ username: "no-such-device", password: devicePassword("no-such-device", GROUP_KEY) })).toBe(4);
+  });
+
+  it("accepts a device with its own secret and refuses the fleet HMAC for it", async () => {
+    expect((await connect({ username: "plug-c1-own", password: "password" })).connected).toBe(true);
+    expect(await refusalCode({ username: "plug-c1-own", password: devicePassword("plug-c1-own", GROUP_KEY) })).toBe(4);
+  });
+
+  it("refuses an empty client id with a persistent session with CONNACK 2 on the wire", async () => {
+    // mqtt.js will not even encode this CONNECT, so it is written by hand: MQTT 3.1.1, CleanSession 0,
+    // user name and password flags set, keep-alive 30 s, a zero-length client id [MQTT-3.1.3-8].
+    const field = (text: string) => {
+      const bytes = Buffer.from(text);
+      return Buffer.concat([Buffer.from([bytes.length >> 8, bytes.length & 0xff]), bytes]);
+    };
+    const body = Buffer.concat([
+      field("MQTT"),
+      Buffer.from([0x04, 0xc0, 0x00, 0x1e]),
+      field(""),
+      field("brk-d1-101"),
+      field(devicePassword("brk-d1-101", GROUP_KEY)),
+    ]);
+    const connectPacket = Buffer.concat([Buffer.from([0x10, body.length]), body]);
+    const socket = connectTcp(broker.tcpPort, "127.0.0.1");
+    const reply = await new Promise<{ bytes: Buffer; closed: boolean }>((resolve, reject) => {
+      let bytes = Buffer.alloc(0);
+      socket.on("data", (chunk) => (bytes = Buffer.concat([bytes, chunk])));
+      socket.on("close", () => resolve({ bytes, closed: true }));
+      socket.on("error", reject);
+      socket.write(connectPacket);
+    });
+    // CONNACK: type 2, remaining length 2, session present 0, return code 2 (identifier rejected); then closed.
+    expect([...reply.bytes]).toEqual([0x20, 0x02, 0x00, 0x02]);
+    expect(reply.closed).toBe(true);
+  });
+
+  it("refuses a device that reuses a connected service's client id with CONNACK 2", async () => {
+    const ingest = await connect({ username: "campus-service", password: SERVICE_PASSWORD, clientId: "ingest-main" });
+    expect(await refusalCode({ username: "brk-d1-101", password: devicePassword("brk-d1-101", GROUP_KEY), clientId: "ingest-main" })).toBe(2);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(ingest.connected).toBe(true);
+  });
+
+  it("accepts an empty client id with a clean session", async () => {
+    const client = await device("brk-d1-102", { clientId: "", clean: true });
+    expect(client.connected).toBe(true);
+  });
+
+  it("accepts an authenticated device over WebSocket on /mqtt", async () => {
+    const client = await device("brk-d1-101", { url: `ws://127.0.0.1:${broker.wsPort}/mqtt` });
+    expect(client.connected).toBe(true);
+    await client.publishAsync("campus/devices/brk-d1-101/telemetry", '{"power_w":1}', { qos: 1 });
+  });
+
+  it("refuses WebSocket upgrades on other paths with 404", async () => {
+    const socket = new WebSocket(`ws://127.0.0.1:${broker.wsPort}/other`, "mqtt");
+    const status = await new Promise<number | undefined>((resolve) => {
+      socket.on("unexpected-response", (_req, res) => resolve(res.statusCode));
+      socket.on("open", () => resolve(101));
+      socket.on("error", () => resolve(undefined));
+    });
+    socket.terminate();
+    expect(status).toBe(404);
+  });
+});
+
+describe("broker authorization", () => {
+  it("delivers a device's own telemetry to the service account", async () => {
+    const watcher = await service();
+    const received = inbox(watcher);
+    await watcher.subscribeAsync("#", { qos: 1 });
+    const client = await device("brk-d1-101");
+    await client.publishAsync("campus/devices/brk-d1-101/telemetry", '{"current_a":3}', { qos: 1 });
+    await settle(received);
+    expect(received).toContainEqual({ topic: "campus/devices/brk-d1-101/telemetry", payload: '{"current_a":3}' });
+  });
+
+  it("refuses a device that publishes as another device", async () => {
+    const watcher = await service();
+    const received = inbox(watcher);
+    await watcher.subscribeAsync("#", { qos: 1 });
+    const client = await device("brk-d1-101");
+    client.publish("campus/devices/brk-d1-102/telemetry", '{"current_a":99}', { qos: 0 });
+    await waitForClose(client); // MQTT-3.3.5-2: closed without a reply
+    await settle(received);
+    expect(received.map((m) => m.topic)).not.toContain("campus/devices/brk-d1-102/telemetry");
+  });
+
+  it("refuses a device that publishes to campus/alerts", async () => {
+    const watcher = await service();
+    const received = inbox(watcher);
+    await watcher.subscribeAsync("campus/alerts/#", { qos: 1 });
+    await watcher.subscribeAsync("test/settle/#", { qos: 1 });
+    const client = await device("brk-d1-101");
+    client.publish("campus/alerts/brk-d1-101/overload", "{}", { qos: 1, retain: true });
+    await waitForClose(client);
+    await settle(received);
+    expect(received.map((m) => m.topic)).not.toContain("campus/alerts/brk-d1-101/overload");
+  });
+
+  it("answers a subscription to another device's commands with SUBACK 0x80", async () => {
+    const client = await device("brk-d1-101");
+    // mqtt.js rejects a SUBACK holding 0x80 and attaches the packet, which shows the per-filter codes.
+    const error = (await client.subscribeAsync(["campus/devices/brk-d1-102/commands", "campus/devices/brk-d1-101/commands"], { qos: 1 }).then(
+      () => null,
+      (e: unknown) => e,
+    )) as { packet?: { granted: number[] } } | null;
+    expect(error?.packet?.granted).toEqual([128, 1]);
+    expect(client.connected).toBe(true);
+    const alone = (await client.subscribeAsync("campus/devices/brk-d1-102/commands", { qos: 0 }).catch((e: unknown) => e)) as { packet?: { granted: number[] } };
+    expect(alone.packet?.granted).toEqual([128]);
+  });
+
+  it("grants a device its own commands and delivers them", async () => {
+    const client = await device("brk-d1-102");
+    const granted = await client.subscribeAsync("campus/devices/brk-d1-102/commands", { qos: 1 });
+    expect(granted.map((g) => g.qos)).toEqual([1]);
+    const received = inbox(client);
+    const admin = await service();
+    await admin.publishAsync("campus/devices/brk-d1-102/commands", '{"action":"switch_off"}', { qos: 1 });
+    await expect.poll(() => received.length).toBe(1);
+  });
+
+  it("lets a tasmota device publish tele/{source}/SENSOR but not another source's topic", async () => {
+    const watcher = await service();
+    const received = inbox(watcher);
+    await watcher.subscribeAsync("#", { qos: 1 });
+    const plug = await device("plug-d1-101-a");
+    await plug.publishAsync("tele/tasmota_5A1B2C/SENSOR", '{"ENERGY":{"Power":5}}', { qos: 1 });
+    plug.publish("tele/tasmota_OTHER/SENSOR", '{"ENERGY":{"Power":500}}', { qos: 0 });
+    await waitForClose(plug);
+    await settle(received);
+    const topics = received.map((m) => m.topic);
+    expect(topics).toContain("tele/tasmota_5A1B2C/SENSOR");
+    expect(topics).not.toContain("tele/tasmota_OTHER/SENSOR");
+  });
+
+  it("lets the service account subscribe to # and publish anywhere", async () => {
+    const watcher = await service();
+    const received = inbox(watcher);
+    expect((await watcher.subscribeAsync("#", { qos: 1 })).map((g) => g.qos)).toEqual([1]);
+    const admin = await service();
+    await admin.publishAsync("campus/alerts/brk-d1-101/overload", '{"state":"firing"}', { qos: 1 });
+    await admin.publishAsync("campus/internal/readings/brk-d1-101", "{}", { qos: 1 });
+    await expect.poll(() => received.map((m) => m.topic)).toEqual(expect.arrayContaining(["campus/alerts/brk-d1-101/overload", "campus/internal/readings/brk-d1-101"]));
+    await admin.publishAsync("campus/alerts/brk-d1-101/overload", "", { qos: 1, retain: true }); // clear the retained alert
+  });
+
+  it("refuses a last will on a topic the device may not publish to with CONNACK 5", async () => {
+    const code = await mqtt
+      .connectAsync(`mqtt://127.0.0.1:${broker.tcpPort}`, {
+        protocolVersion: 4,
+        reconnectPeriod: 0,
+        clientId: "will-test",
+        username: "brk-d1-101",
+        password: devicePassword("brk-d1-101", GROUP_KEY),
+        will: { topic: "campus/devices/brk-d1-102/status", payload: Buffer.from("offline"), qos: 1, retain: true },
+      })
+      .then(
+        (c) => (clients.push(c), undefined),
+        (e: { code?: number }) => e.code,
+      );
+    expect(code).toBe(5);
+  });
+
+  it("closes the connection of a client that sends a packet above the size limit", async () => {
+    const watcher = await service();
+    const received = inbox(watcher);
+    await watcher.subscribeAsync("#", { qos: 1 });
+    const client = await device("brk-d1-101");
+    client.publish("campus/devices/brk-d1-101/telemetry", Buffer.alloc(MAX_PACKET_BYTES + 1, 0x20), { qos: 0 });
+    await waitForClose(client);
+    await settle(received);
+    expect(received.filter((m) => m.topic === "campus/devices/brk-d1-101/telemetry" && m.payload.length > MAX_PACKET_BYTES)).toEqual([]);
+  });
+});
+
+describe("broker metrics and lifecycle", () => {
+  it("exposes connection, auth, message and denial counters", async () => {
+    const client = await device("brk-d1-101");
+    await client.publishAsync("campus/devices/brk-d1-101/status", "online", { qos: 1 });
+    const text = await ctx.metrics.metrics();
+    for (const name of [
+      "campus_power_broker_connected_clients",
+      "campus_power_broker_connections_total",
+      'campus_power_broker_auth_failures_total{reason="bad_password"}',
+      'campus_power_broker_auth_failures_total{reason="identifier_rejected"}',
+      'campus_power_broker_auth_failures_total{reason="client_id_in_use"}',
+      'campus_power_broker_messages_published_total{account="device"}',
+      'campus_power_broker_published_bytes_total{account="device"}',
+      'campus_power_broker_publishes_denied_total{account="device"}',
+      'campus_power_broker_subscriptions_denied_total{account="device"}',
+      'campus_power_broker_packets_refused_total{reason="too-large"}',
+    ]) {
+      expect(text).toContain(name);
+    }
+  });
+
+  it("stops within a few seconds with clients still connected, and stopping twice is harmless", async () => {
+    const own = await startBroker({ ...ctx, metrics: createRegistry(false) }, { port: 0, wsPort: 0, host: "127.0.0.1" });
+    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${own.tcpPort}`, {
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+      username: "campus-service",
+      password: SERVICE_PASSWORD,
+    });
+    clients.push(client);
+    const idle = connectTcp(own.tcpPort, "127.0.0.1"); // connected but never sends CONNECT
+    await new Promise((resolve) => idle.once("connect", resolve));
+    const started = Date.now();
+    await Promise.all([own.stop(), own.stop()]);
+    await own.stop();
+    expect(Date.now() - started).toBeLessThan(3_000);
+    idle.destroy();
+  });
+});
