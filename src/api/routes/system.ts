@@ -45,6 +45,12 @@ export async function systemRoutes(app: FastifyInstance, deps: AppDeps): Promise
     },
   );
 
+  app.get(
+    "/api/me",
+    { schema: { summary: "The caller's role (lets the dashboard show operator actions)", tags: ["system"], response: { 200: T.Object({ role: T.String(), name: T.String() }), 401: ErrorBodySchema } } },
+    async (request) => ({ role: request.principal!.role, name: request.principal!.name }),
+  );
+
   app.get("/metrics", { schema: { hide: true } }, async (_request, reply) => {
     reply.type(deps.metrics.contentType);
     return deps.metrics.metrics();
