@@ -1,0 +1,101 @@
+// Writes one batch to InfluxDB, following telegraf's rule: retry a whole batch when the failure may heal
+// (network, 5xx, 404 database missing, 429), and when InfluxDB answers 400 (the data itself is bad),
+// split the batch in halves until the bad points are isolated, then dead-letter only those.
+// Re-sending halves is safe: writes are idempotent (same series + same timestamp = same point, CONTRACT §4),
+// and InfluxDB 1.x may already have stored the good points of a 400 "partial write".
+import { type Point, toLine } from "../domain/line-protocol.js";
+
+export interface RetryPolicy {
+  /** First delay, ms. */
+  baseDelayMs: number;
+  /** Ceiling of a single delay, ms. */
+  maxDelayMs: number;
+  factor: number;
+}
+
+/** 250 ms doubling to 30 s: a restarting influxd (~1–3 s) is caught quickly, a long outage costs one request per 15–30 s. */
+export const DEFAULT_RETRY: RetryPolicy = { baseDelayMs: 250, maxDelayMs: 30_000, factor: 2 };
+
+/**
+ * Delay before retry number `attempt` (0-based): exponential with "equal jitter" (half fixed, half
+ * random; AWS Architecture Blog, "Exponential Backoff And Jitter", 2015), so several ingest workers
+ * that lost InfluxDB together do not come back in lock-step. `random` is in [0, 1).
+ */
+export function backoffDelayMs(attempt: number, random: number, policy: RetryPolicy = DEFAULT_RETRY): number {
+  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * policy.factor ** Math.min(attempt, 30));
+  return Math.round(ceiling / 2 + (random * ceiling) / 2);
+}
+
+export interface WriterDeps {
+  /** Sends line protocol; throws an error with `retriable: false` when the data is bad (HTTP 400). */
+  write(lines: string): Promise<void>;
+  sleep(ms: number): Promise<void>;
+  random(): number;
+  /** True once retrying must stop (shutdown deadline passed); the rest of the batch is then dropped. */
+  givingUp(): boolean;
+  retry?: RetryPolicy;
+  onAttempt?(seconds: number, ok: boolean): void;
+  onRetry?(attempt: number, error: unknown): void;
+  onStored?(points: readonly Point[]): void;
+  onDeadLetter?(point: Point, line: string, reason: string): void;
+}
+
+export interface BatchOutcome {
+  stored: number;
+  deadLettered: number;
+  /** Points given up on at shutdown (still unwritten). */
+  dropped: number;
+}
+
+const isRetriable = (error: unknown) => (error as { retriable?: boolean } | null)?.retriable !== false;
+
+interface Item {
+  point: Point;
+  line: string;
+}
+
+export async function writeBatch(points: readonly Point[], deps: WriterDeps): Promise<BatchOutcome> {
+  const outcome: BatchOutcome = { stored: 0, deadLettered: 0, dropped: 0 };
+  const items: Item[] = [];
+  for (const point of points) {
+    const line = toLine(point);
+    if (line !== null) items.push({ point, line });
+  }
+
+  const attempt = async (group: Item[]): Promise<void> => {
+    for (let retry = 0; ; retry++) {
+      if (deps.givingUp()) {
+        outcome.dropped += group.length;
+        return;
+      }
+      const started = performance.now();
+      try {
+        await deps.write(group.map((item) => item.line).join("\n"));
+        deps.onAttempt?.((performance.now() - started) / 1000, true);
+        outcome.stored += group.length;
+        deps.onStored?.(group.map((item) => item.point));
+        return;
+      } catch (error) {
+        deps.onAttempt?.((performance.now() - started) / 1000, false);
+        if (isRetriable(error)) {
+          deps.onRetry?.(retry + 1, error);
+          await deps.sleep(backoffDelayMs(retry, deps.random(), deps.retry));
+          continue;
+        }
+        if (group.length === 1) {
+          outcome.deadLettered += 1;
+          deps.onDeadLetter?.(group[0]!.point, group[0]!.line, (error as Error).message);
+          return;
+        }
+        // log2(n) extra requests per bad point: cheap next to losing a whole 5,000-point batch.
+        const middle = Math.ceil(group.length / 2);
+        await attempt(group.slice(0, middle));
+        await attempt(group.slice(middle));
+        return;
+      }
+    }
+  };
+
+  if (items.length > 0) await attempt(items);
+  return outcome;
+}
