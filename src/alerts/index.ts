@@ -1,0 +1,181 @@
+// The alerts service: the adapter around the pure engine. It feeds the engine from the internal
+// topics and a wall-clock tick, and performs its effects: retained alert publication (CONTRACT §3, §5),
+// `alert` points in InfluxDB (§4), ack results, and the state file that lets alerts survive restarts.
+import { join } from "node:path";
+import mqtt from "mqtt";
+import { SERVICE_USERNAME } from "../domain/campus.js";
+import { alertTopic } from "../domain/topics.js";
+import type { InfluxClient } from "../infra/influx.js";
+import { mqttOptions, type MqttClient } from "../infra/mqtt.js";
+import type { RunningService, ServiceContext } from "../infra/service.js";
+import { ackResultTopic, ALERT_INPUT_FILTERS, decodeInternal } from "./decode.js";
+import { createRuleBook, evaluate, initialState, openAlerts } from "./engine.js";
+import { createAlertMetrics } from "./metrics.js";
+import { createStateStore, type SavedState } from "./persistence.js";
+import { defaultRules } from "./rules/index.js";
+import type { Effect, EngineInput, EngineState, Rule } from "./types.js";
+import { alertLine, createAlertWriter } from "./writer.js";
+
+export { createRuleBook, evaluate, initialState, openAlerts, type RuleBook } from "./engine.js";
+export { defaultRules, type RuleOverrides } from "./rules/index.js";
+export type { AckReply, AlertChange, Effect, EngineInput, EngineState, Rule, RuleContext, Step, Verdict } from "./types.js";
+export { ackResultTopic } from "./decode.js";
+
+export interface AlertsDeps {
+  influx: InfluxClient;
+  /** Wall clock, epoch ms (tests inject one). */
+  now?: () => number;
+  /** Watchdog tick, ms: an offline alert is never later than one tick (default 1 s). */
+  tickMs?: number;
+  /** The rule list (default: `defaultRules()`). */
+  rules?: Rule<unknown>[];
+}
+
+export interface RunningAlerts extends RunningService {
+  /** The engine state now (read-only; for tests and views). */
+  state(): EngineState;
+}
+
+export const ALERTS_CLIENT_ID = "campus-alerts";
+const CLOSE_TIMEOUT_MS = 3_000;
+
+export async function startAlerts(ctx: ServiceContext, deps: AlertsDeps): Promise<RunningAlerts> {
+  const log = ctx.log.child({ service: "alerts" });
+  const now = deps.now ?? Date.now;
+  const metrics = createAlertMetrics(ctx.metrics);
+  const book = createRuleBook(ctx.campus, deps.rules ?? defaultRules());
+  const file = join(ctx.env.dataDir, "alerts", "state.json");
+
+  let state: EngineState = initialState();
+  // Assigned once the store has loaded the pending writes; only the store's snapshot reads it.
+  let writer: ReturnType<typeof createAlertWriter>;
+  const snapshot = (): SavedState => ({ version: 1, saved_at: new Date(now()).toISOString(), engine: state, pending_writes: writer.pending() });
+  const store = createStateStore(file, snapshot, log);
+  const saved = store.load();
+  if (saved) state = saved.engine;
+  writer = createAlertWriter(deps.influx, log, metrics, saved?.pending_writes ?? [], () => store.schedule());
+
+  let client: MqttClient | null = null;
+  const publish = (topic: string, payload: string, retain: boolean) => {
+    client!.publishAsync(topic, payload, { qos: 1, retain }).catch((error: unknown) => {
+      metrics.publishFailures.inc();
+      log.warn({ err: error, topic }, "MQTT publication failed");
+    });
+  };
+
+  const perform = (effects: Effect[]) => {
+    for (const effect of effects) {
+      if (effect.type === "ack-result") {
+        metrics.acks.inc({ result: effect.reply.ok ? "ok" : effect.reply.code });
+        publish(ackResultTopic(effect.requestId), JSON.stringify(effect.reply), false);
+        continue;
+      }
+      const { alert, change, at } = effect;
+      const topic = alertTopic(alert.device, alert.rule);
+      if (change === "resolved") {
+        // Live subscribers learn the final state, then the empty retained payload clears the topic.
+        publish(topic, JSON.stringify(alert), false);
+        publish(topic, "", true);
+        metrics.resolved.inc({ rule: alert.rule });
+        metrics.open.dec({ rule: alert.rule });
+      } else {
+        publish(topic, JSON.stringify(alert), true);
+        if (change === "opened") {
+          metrics.opened.inc({ rule: alert.rule });
+          metrics.open.inc({ rule: alert.rule });
+        }
+      }
+      writer.enqueue(alertLine(alert, at));
+      log.info({ alert: alert.id, change, severity: alert.severity, state: alert.state }, alert.message);
+    }
+  };
+
+  const run = (input: EngineInput) => {
+    const result = evaluate(book, state, input, now());
+    metrics.evaluations.inc({ kind: input.kind });
+    if (result.state !== state) {
+      state = result.state;
+      store.schedule();
+    }
+    perform(result.effects);
+  };
+
+  // Watchdogs count from this start, before any message can arrive.
+  run({ kind: "start" });
+  metrics.open.reset(); // one alerts service per process: the gauge restarts from the saved state
+  for (const alert of openAlerts(state)) metrics.open.inc({ rule: alert.rule });
+
+  // Handlers are attached before the connection opens: with a persistent session (clean: false) the
+  // broker may deliver queued messages right after CONNACK.
+  const options = mqttOptions({
+    url: ctx.env.mqttUrl,
+    clientId: ALERTS_CLIENT_ID,
+    username: SERVICE_USERNAME,
+    password: ctx.env.servicePassword,
+    clean: false,
+  });
+  const c = mqtt.connect(ctx.env.mqttUrl, options);
+  client = c;
+  c.on("message", (topic, payload, packet) => {
+    const decoded = decodeInternal(topic, payload, packet.retain);
+    if (decoded === null) return;
+    if (!decoded.ok) {
+      // Clearing a retained internal topic (empty payload) is normal; anything else is worth a count.
+      if (payload.length > 0) {
+        metrics.invalid.inc({ kind: decoded.kind });
+        log.warn({ topic, reason: decoded.reason }, "invalid internal message skipped");
+      }
+      return;
+    }
+    try {
+      run(decoded.input);
+    } catch (error) {
+      log.error({ err: error, topic }, "rule evaluation failed; message skipped");
+    }
+  });
+  c.on("error", (error) => log.warn({ err: error }, "MQTT error"));
+  c.on("connect", () => {
+    // Every (re)connection republishes the open alerts: a restarted broker may have lost them.
+    for (const alert of openAlerts(state)) publish(alertTopic(alert.device, alert.rule), JSON.stringify(alert), true);
+    const filters = Object.fromEntries(Object.values(ALERT_INPUT_FILTERS).map((f) => [f, { qos: 1 as const }]));
+    c.subscribeAsync(filters).catch((error: unknown) => log.error({ err: error }, "subscription failed"));
+  });
+  await new Promise<void>((resolve, reject) => {
+    const onError = (error: Error) => {
+      c.end(true);
+      reject(error);
+    };
+    c.once("connect", () => {
+      c.off("error", onError);
+      resolve();
+    });
+    c.once("error", onError);
+  });
+
+  const timer = setInterval(() => {
+    try {
+      run({ kind: "tick" });
+    } catch (error) {
+      log.error({ err: error }, "watchdog tick failed");
+    }
+  }, deps.tickMs ?? 1_000);
+  log.info({ rules: book.rules.map((r) => r.id), open: openAlerts(state).length }, "alerts service started");
+
+  let stopping: Promise<void> | null = null;
+  return {
+    state: () => state,
+    stop() {
+      stopping ??= (async () => {
+        clearInterval(timer);
+        c.removeAllListeners("message");
+        await writer.close(CLOSE_TIMEOUT_MS / 2);
+        store.cancel();
+        await store.saveNow();
+        await Promise.race([c.endAsync(), new Promise((r) => setTimeout(r, CLOSE_TIMEOUT_MS / 2))]);
+        if (!c.disconnected) c.end(true);
+        log.info("alerts service stopped");
+      })();
+      return stopping;
+    },
+  };
+}

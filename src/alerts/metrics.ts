@@ -1,0 +1,29 @@
+// Prometheus metrics of the alerts service (prefix campus_power_alerts_). `metric()` reuses a metric
+// already registered, so a restarted service in the same process shares the same series.
+import { Counter, Gauge, metric, type Registry } from "../infra/metrics.js";
+
+export function createAlertMetrics(registry: Registry) {
+  const prefix = "campus_power_alerts_";
+  return {
+    evaluations: metric(registry, `${prefix}evaluations_total`, () =>
+      new Counter({ name: `${prefix}evaluations_total`, help: "Inputs evaluated by the rule engine, by kind", labelNames: ["kind"], registers: [registry] })),
+    opened: metric(registry, `${prefix}opened_total`, () =>
+      new Counter({ name: `${prefix}opened_total`, help: "Alerts opened, by rule", labelNames: ["rule"], registers: [registry] })),
+    resolved: metric(registry, `${prefix}resolved_total`, () =>
+      new Counter({ name: `${prefix}resolved_total`, help: "Alerts resolved, by rule", labelNames: ["rule"], registers: [registry] })),
+    open: metric(registry, `${prefix}open`, () =>
+      new Gauge({ name: `${prefix}open`, help: "Alerts open now, by rule", labelNames: ["rule"], registers: [registry] })),
+    acks: metric(registry, `${prefix}ack_requests_total`, () =>
+      new Counter({ name: `${prefix}ack_requests_total`, help: "Acknowledgement requests, by result", labelNames: ["result"], registers: [registry] })),
+    invalid: metric(registry, `${prefix}invalid_messages_total`, () =>
+      new Counter({ name: `${prefix}invalid_messages_total`, help: "Internal messages that could not be decoded, by topic kind", labelNames: ["kind"], registers: [registry] })),
+    publishFailures: metric(registry, `${prefix}publish_failures_total`, () =>
+      new Counter({ name: `${prefix}publish_failures_total`, help: "MQTT publications of alerts or ack results that failed", registers: [registry] })),
+    writeFailures: metric(registry, `${prefix}write_failures_total`, () =>
+      new Counter({ name: `${prefix}write_failures_total`, help: "Failed InfluxDB write attempts of alert points", registers: [registry] })),
+    pendingWrites: metric(registry, `${prefix}pending_writes`, () =>
+      new Gauge({ name: `${prefix}pending_writes`, help: "Alert points waiting for InfluxDB", registers: [registry] })),
+  };
+}
+
+export type AlertMetrics = ReturnType<typeof createAlertMetrics>;
