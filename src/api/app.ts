@@ -66,7 +66,18 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       },
     } as Record<string, unknown>,
   });
-  app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 } });
+  app.register(fastifyWebsocket, {
+    options: { maxPayload: 64 * 1024 },
+    // On close, tell live clients why (1001 "going away") instead of the default bare close, and do not
+    // wait for a client that never answers the close handshake.
+    preClose(this: FastifyInstance, done: () => void) {
+      for (const client of this.websocketServer.clients) {
+        client.close(1001, "server shutting down");
+        setTimeout(() => client.terminate(), 1_000).unref();
+      }
+      this.websocketServer.close(() => done());
+    },
+  });
   app.register(fastifyStatic, { root: DASHBOARD_DIR, prefix: "/", wildcard: false, index: "index.html" });
 
   app.register(systemRoutes, deps);

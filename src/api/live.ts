@@ -42,7 +42,7 @@ class LiveConnection {
     private readonly deps: AppDeps,
     private readonly options: LiveOptions,
     private readonly metrics: LiveMetrics,
-    private readonly onClosed: (connection: LiveConnection) => void,
+    private readonly onClosed: () => void,
   ) {
     this.outbox = new Outbox(options.maxEvents);
     // Attached synchronously: frames that arrive during async work would be lost otherwise.
@@ -57,11 +57,6 @@ class LiveConnection {
   start(presented: string | null): void {
     if (presented !== null) return this.authenticateWith(presented);
     this.authTimer = setTimeout(() => this.refuse("no token within the auth timeout"), this.options.authTimeoutMs);
-  }
-
-  close(code: number, reason: string): void {
-    if (this.socket.readyState === OPEN) this.socket.close(code, reason);
-    setTimeout(() => this.socket.terminate(), 1_000).unref();
   }
 
   private authenticateWith(token: string): void {
@@ -159,7 +154,7 @@ class LiveConnection {
     clearInterval(this.pingTimer);
     this.unsubscribe?.();
     this.unsubscribe = null;
-    this.onClosed(this);
+    this.onClosed();
   }
 }
 
@@ -194,18 +189,8 @@ export async function liveRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
     coalesced: metric(registry, "campus_power_api_live_coalesced_total", () => new Counter({ name: "campus_power_api_live_coalesced_total", help: "Live messages replaced by a newer one for a slow client", registers: [registry] })),
     terminated: metric(registry, "campus_power_api_live_terminated_total", () => new Counter({ name: "campus_power_api_live_terminated_total", help: "Live clients terminated (slow = stopped reading, no_pong = gone)", labelNames: ["reason"], registers: [registry] })),
   };
-  const connections = new Set<LiveConnection>();
-
-  app.addHook("preClose", async () => {
-    for (const connection of connections) connection.close(1001, "server shutting down");
-  });
-
   app.get("/api/live", { websocket: true, schema: { hide: true } }, (socket, request) => {
-    const connection = new LiveConnection(socket, deps, options, metrics, (closed) => {
-      connections.delete(closed);
-      metrics.clients.dec();
-    });
-    connections.add(connection);
+    const connection = new LiveConnection(socket, deps, options, metrics, () => metrics.clients.dec());
     metrics.clients.inc();
     connection.start(bearerToken(request.headers.authorization) ?? queryToken(request));
   });

@@ -1,0 +1,187 @@
+// The API service with the REAL broker: startBroker + startApi on ephemeral ports, a real `ws`
+// client, readings published as the service account on the internal topics (as the ingest does).
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
+import { startApi, type RunningApi } from "../../src/api/index.js";
+import { startBroker, type RunningBroker } from "../../src/broker/index.js";
+import { loadCampus } from "../../src/domain/campus.js";
+import { readEnv } from "../../src/domain/env.js";
+import { internalTopic } from "../../src/domain/topics.js";
+import { connectService, type MqttClient } from "../../src/infra/mqtt.js";
+import { createLogger } from "../../src/infra/logger.js";
+import { createRegistry } from "../../src/infra/metrics.js";
+import type { ServiceContext } from "../../src/infra/service.js";
+import { freshDatabase, influxUrl } from "../helpers/influx.js";
+
+const VIEWER = "viewer-token-abcdef012345";
+const OPERATOR = "operator-token-abcdef012345";
+const SERVICE_PASSWORD = "service-password-0123456789";
+
+let dataDir: string;
+let broker: RunningBroker;
+let api: RunningApi;
+let publisher: MqttClient;
+
+interface Frame {
+  type: string;
+  seq: number;
+  [key: string]: unknown;
+}
+
+/** A real WebSocket client that collects frames; `next(pred)` waits for the first matching one. */
+function liveClient(url: string, headers: Record<string, string> = {}) {
+  const socket = new WebSocket(url, { headers });
+  const frames: Frame[] = [];
+  const waiters: { pred: (f: Frame) => boolean; resolve: (f: Frame) => void }[] = [];
+  socket.on("message", (data) => {
+    const frame = JSON.parse(data.toString()) as Frame;
+    frames.push(frame);
+    for (const w of [...waiters]) if (w.pred(frame)) waiters.splice(waiters.indexOf(w), 1) && w.resolve(frame);
+  });
+  const closed = new Promise<{ code: number; reason: string }>((resolve) => socket.on("close", (code, reason) => resolve({ code, reason: reason.toString() })));
+  const next = (pred: (f: Frame) => boolean, timeoutMs = 5_000) => {
+    const seen = frames.find(pred);
+    if (seen) return Promise.resolve(seen);
+    return new Promise<Frame>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no matching frame within ${timeoutMs} ms; got ${JSON.stringify(frames.map((f) => f.type))}`)), timeoutMs);
+      waiters.push({ pred, resolve: (f) => (clearTimeout(timer), resolve(f)) });
+    });
+  };
+  const opened = new Promise<void>((resolve, reject) => {
+    socket.once("open", () => resolve());
+    socket.once("error", reject);
+  });
+  return { socket, frames, next, closed, opened };
+}
+
+const publishReading = (device: string, ts: number, values: Record<string, number>) =>
+  publisher.publishAsync(internalTopic.reading(device), JSON.stringify({ device, ts, values }), { qos: 1, retain: true });
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), "campus-api-"));
+  const influx = await freshDatabase("api_int");
+  const env = readEnv({
+    API_TOKENS: `viewer:${VIEWER},operator:${OPERATOR},admin:admin-token-abcdef012345`,
+    SERVICE_PASSWORD,
+    DEVICE_GROUP_KEY: "device-group-key-0123456789",
+    HTTP_PORT: "0",
+    INFLUX_URL: influxUrl(),
+    INFLUX_DB: influx.config.db,
+    LOG_LEVEL: "silent",
+    DATA_DIR: dataDir,
+  });
+  const base = { campus: loadCampus("tests/fixtures/test-campus.yaml"), log: createLogger("silent"), metrics: createRegistry(false) };
+  broker = await startBroker({ ...base, env }, { port: 0, wsPort: 0, host: "127.0.0.1" });
+  const ctx: ServiceContext = { ...base, env: readEnv({ ...envSource(env), MQTT_URL: `mqtt://127.0.0.1:${broker.tcpPort}` }) };
+  publisher = await connectService(ctx.env.mqttUrl, SERVICE_PASSWORD, "test-publisher");
+  // A retained status before the API starts: its initial `online` comes from it.
+  await publisher.publishAsync(internalTopic.status("feeder-d1"), JSON.stringify({ device: "feeder-d1", ts: Date.now(), online: true }), { qos: 1, retain: true });
+  api = await startApi(ctx, { influx, host: "127.0.0.1", live: { authTimeoutMs: 500 } });
+});
+
+afterAll(async () => {
+  await api?.stop();
+  await publisher?.endAsync();
+  await broker?.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+function envSource(env: ReturnType<typeof readEnv>): Record<string, string> {
+  return {
+    API_TOKENS: env.apiTokens.map((t) => `${t.role}:${t.token}`).join(","),
+    SERVICE_PASSWORD: env.servicePassword,
+    DEVICE_GROUP_KEY: env.deviceGroupKey,
+    HTTP_PORT: "0",
+    INFLUX_URL: env.influxUrl,
+    INFLUX_DB: env.influxDb,
+    LOG_LEVEL: env.logLevel,
+    DATA_DIR: env.dataDir,
+  };
+}
+
+describe("the API service on the real broker", () => {
+  const wsUrl = () => `${api.url.replace("http", "ws")}/api/live`;
+
+  it("listens on an ephemeral port and is ready with MQTT and InfluxDB up", async () => {
+    expect(api.port).toBeGreaterThan(0);
+    const res = await fetch(`${api.url}/api/ready`, { headers: { authorization: `Bearer ${VIEWER}` } });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: "ready", checks: { mqtt: true, influxdb: true } });
+  });
+
+  it("sends a snapshot first, then readings published on the internal topic, with increasing seq", async () => {
+    const client = liveClient(wsUrl(), { authorization: `Bearer ${VIEWER}` });
+    const snapshot = await client.next((f) => f.type === "snapshot");
+    expect(client.frames[0]!.type).toBe("snapshot");
+    const devices = snapshot.devices as { id: string; online: boolean; last_seen: number | null }[];
+    expect(devices.find((d) => d.id === "feeder-d1")!.online).toBe(true);
+    expect(devices.find((d) => d.id === "brk-c1-main")).toMatchObject({ online: false, last_seen: null });
+
+    const ts = Date.now();
+    await publishReading("brk-d1-101", ts, { power_w: 321.5, current_a: 1.5 });
+    await publishReading("brk-d1-102", ts, { power_w: 10 });
+    const reading = await client.next((f) => f.type === "reading" && f.device === "brk-d1-102");
+    expect(client.frames.find((f) => f.type === "reading" && f.device === "brk-d1-101")).toMatchObject({ ts, values: { power_w: 321.5, current_a: 1.5 } });
+    const seqs = client.frames.map((f) => f.seq);
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    expect(new Set(seqs).size).toBe(seqs.length);
+    expect(reading.seq).toBeGreaterThan(snapshot.seq);
+    client.socket.close();
+  });
+
+  it("narrows the stream to what the client subscribed to", async () => {
+    const client = liveClient(`${wsUrl()}?token=${VIEWER}`);
+    await client.next((f) => f.type === "snapshot");
+    client.socket.send(JSON.stringify({ type: "subscribe", buildings: ["class-1"], devices: [] }));
+    const narrowed = await client.next((f) => f.type === "snapshot" && f.seq > 1);
+    expect((narrowed.devices as { building: string }[]).every((d) => d.building === "class-1")).toBe(true);
+    const ts = Date.now();
+    await publishReading("brk-d1-101", ts, { power_w: 1 });
+    await publishReading("brk-c1-main", ts, { power_w: 2 });
+    await client.next((f) => f.type === "reading" && f.device === "brk-c1-main");
+    expect(client.frames.filter((f) => f.type === "reading" && f.seq > narrowed.seq).map((f) => f.device)).toEqual(["brk-c1-main"]);
+    client.socket.close();
+  });
+
+  it("accepts the token in a first auth frame and refuses a wrong one with 4401", async () => {
+    const good = liveClient(wsUrl());
+    await good.opened;
+    good.socket.send(JSON.stringify({ type: "auth", token: OPERATOR }));
+    await good.next((f) => f.type === "snapshot");
+    good.socket.close();
+
+    const bad = liveClient(wsUrl());
+    await bad.opened;
+    bad.socket.send(JSON.stringify({ type: "auth", token: "wrong-token-0000000000" }));
+    expect((await bad.closed).code).toBe(4401);
+    expect(bad.frames).toEqual([]);
+  });
+
+  it("closes a connection without a token with 4401 once the auth timeout passes", async () => {
+    const client = liveClient(wsUrl());
+    expect((await client.closed).code).toBe(4401);
+    expect(client.frames).toEqual([]);
+  });
+
+  it("answers 404 when acknowledging an alert that is not open", async () => {
+    const res = await fetch(`${api.url}/api/alerts/no-such-alert/ack`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${OPERATOR}`, "content-type": "application/json" },
+      body: JSON.stringify({ note: "checked" }),
+    });
+    expect(res.status).toBe(404);
+    expect(await res.json()).toEqual({ error: { code: "ALERT_NOT_FOUND", message: expect.any(String) } });
+  });
+
+  it("stops within a few seconds, closing live clients", async () => {
+    const client = liveClient(wsUrl(), { authorization: `Bearer ${VIEWER}` });
+    await client.next((f) => f.type === "snapshot");
+    const started = Date.now();
+    await api.stop();
+    expect((await client.closed).code).toBe(1001);
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+});
