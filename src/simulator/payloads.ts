@@ -44,7 +44,6 @@ export function nativeReading(model: CampusModel, deviceId: string): NativeReadi
   if (device.kind !== "detector") {
     const used = device.phases === 3 ? [0, 1, 2] : [state.phase];
     const p = used.reduce((sum, k) => sum + state.p[k]!, 0);
-    const q = used.reduce((sum, k) => sum + state.q[k]!, 0);
     const apparent = used.reduce((sum, k) => sum + Math.hypot(state.p[k]!, state.q[k]!), 0);
     reading.voltage_v = round(used.reduce((sum, k) => sum + state.v[k]!, 0) / used.length, 1);
     reading.current_a = round(Math.max(...used.map((k) => state.i[k]!)), 3);
@@ -52,7 +51,6 @@ export function nativeReading(model: CampusModel, deviceId: string): NativeReadi
     reading.energy_kwh = round(state.energyKwh, 3);
     // Arithmetic power factor P / Σ|S| on 3 phases; P / |S| on one.
     reading.power_factor = round(apparent <= 0 ? 1 : p / apparent, 3);
-    void q;
     reading.frequency_hz = round(model.frequencyHz, 2);
   }
   if (device.rcd_ma !== undefined) reading.leakage_ma = round(state.leakageMa, 1);
