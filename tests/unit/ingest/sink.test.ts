@@ -34,7 +34,9 @@ describe("the InfluxDB sink", () => {
     expect(dropped).toEqual([10, 10]);
     expect(sink.bufferedPoints).toBe(20);
     await sink.close(Date.now() + 50);
-    expect(dropped).toEqual([10, 10, 20]);
+    // The other 20 are given up at the deadline (by the writer or by close, whichever sees it first).
+    expect(dropped.reduce((a, b) => a + b, 0)).toBe(40);
+    expect(sink.bufferedPoints).toBe(0);
   });
 
   it("gives up at the close deadline and counts what was not written", async () => {
