@@ -1,0 +1,124 @@
+// The live stream on buildApp: injectWS for the protocol, a real TCP client that stops reading for
+// backpressure (coalescing, then termination of a client stuck above the limit).
+import type { AddressInfo } from "node:net";
+import type { FastifyInstance } from "fastify";
+import { afterEach, describe, expect, it } from "vitest";
+import WebSocket from "ws";
+import { buildApp } from "../../src/api/app.js";
+import { AckTimeoutError } from "../../src/api/deps.js";
+import { LiveState } from "../../src/api/live-state.js";
+import type { LiveOptions } from "../../src/api/outbox.js";
+import { loadCampus } from "../../src/domain/campus.js";
+import { parseApiTokens } from "../../src/domain/env.js";
+import { InfluxClient } from "../../src/infra/influx.js";
+import { createLogger } from "../../src/infra/logger.js";
+import { createRegistry, type Registry } from "../../src/infra/metrics.js";
+import { influxUrl, waitFor } from "../helpers/influx.js";
+
+const VIEWER = "viewer-token-live-0123456";
+const campus = loadCampus("tests/fixtures/test-campus.yaml");
+let app: FastifyInstance | undefined;
+
+async function setUp(live: Partial<LiveOptions> = {}) {
+  const state = new LiveState(campus);
+  const metrics: Registry = createRegistry(false);
+  app = buildApp({
+    campus,
+    tokens: parseApiTokens(`viewer:${VIEWER}`),
+    state,
+    influx: new InfluxClient({ url: influxUrl(), db: "unused" }),
+    ack: async () => {
+      throw new AckTimeoutError(1);
+    },
+    probes: { mqtt: () => true, influxdb: () => true },
+    metrics,
+    log: createLogger("silent"),
+    live,
+  });
+  await app.ready();
+  return { app, state, metrics };
+}
+
+afterEach(async () => {
+  await app?.close();
+  app = undefined;
+});
+
+const frames = (socket: WebSocket) => {
+  const received: Record<string, unknown>[] = [];
+  socket.on("message", (data) => received.push(JSON.parse(data.toString())));
+  return received;
+};
+
+describe("the live stream protocol", () => {
+  it("sends the snapshot, then readings with phases inside values, status and alerts, seq increasing", async () => {
+    const { app, state } = await setUp();
+    let received: Record<string, unknown>[] = [];
+    // Listen from the start (onInit): the snapshot is sent as soon as the upgrade completes.
+    const socket = await app.injectWS("/api/live", { headers: { authorization: `Bearer ${VIEWER}` } }, { onInit: (ws) => (received = frames(ws)) });
+    await waitFor(() => received.length >= 1);
+    state.applyReading({ device: "feeder-d1", ts: 1000, values: { power_w: 5 }, phases: { L1: { current_a: 2 } } });
+    state.applyStatus({ device: "feeder-d1", ts: 1000, online: true });
+    state.applyAlert("feeder-d1", "leakage", { id: "a1", rule: "leakage", device: "feeder-d1", building: "dorm-1", severity: "warning", state: "firing", value: 160, threshold: 150, message: "m", started_at: "x", updated_at: "x" }, 0);
+    await waitFor(() => received.length >= 4);
+    expect(received.map((f) => [f.type, f.seq])).toEqual([["snapshot", 1], ["reading", 2], ["status", 3], ["alert", 4]]);
+    expect(received[1]).toEqual({ type: "reading", device: "feeder-d1", ts: 1000, values: { power_w: 5, phases: { L1: { current_a: 2 } } }, seq: 2 });
+    expect(received[2]).toEqual({ type: "status", device: "feeder-d1", online: true, seq: 3 });
+    socket.terminate();
+  });
+
+  it("refuses a wrong token in the query with 4401", async () => {
+    const { app } = await setUp();
+    let closed: Promise<number> = Promise.resolve(0);
+    await app.injectWS("/api/live?token=wrong-token-000000000", {}, { onInit: (ws) => (closed = new Promise((resolve) => ws.on("close", resolve))) });
+    const code = await closed;
+    expect(code).toBe(4401);
+  });
+});
+
+describe("a slow live client", () => {
+  async function pausedClient(app: FastifyInstance) {
+    await app.listen({ port: 0, host: "127.0.0.1" });
+    const port = (app.server.address() as AddressInfo).port;
+    const socket = new WebSocket(`ws://127.0.0.1:${port}/api/live?token=${VIEWER}`);
+    const received = frames(socket);
+    await waitFor(() => received.length >= 1);
+    // Stop reading: the kernel buffers fill up, then the server's bufferedAmount grows.
+    (socket as unknown as { _socket: { pause(): void; resume(): void } })._socket.pause();
+    return { socket, received, resume: () => (socket as unknown as { _socket: { resume(): void } })._socket.resume() };
+  }
+
+  const flood = (state: LiveState, rounds: number) => {
+    const devices = ["feeder-d1", "brk-d1-101", "brk-c1-main"];
+    const padding = "x".repeat(900); // ~1 KB per message, as the libraries note measured
+    for (let i = 1; i <= rounds; i++) {
+      for (const device of devices) state.applyReading({ device, ts: i, values: { power_w: i, padding } as never });
+    }
+  };
+
+  it("gets the latest reading per device coalesced instead of an unbounded buffer", async () => {
+    const { app, state, metrics } = await setUp({ softLimitBytes: 64 * 1024, hardLimitBytes: 64 * 1024 * 1024, softStuckMs: 60_000, flushIntervalMs: 20 });
+    const { socket, received, resume } = await pausedClient(app);
+    flood(state, 20_000); // 60 000 messages, ~60 MB if queued
+    const coalesced = (await metrics.getSingleMetric("campus_power_api_live_coalesced_total")!.get()).values[0]!.value;
+    expect(coalesced).toBeGreaterThan(50_000);
+    resume();
+    await waitFor(() => ["feeder-d1", "brk-d1-101", "brk-c1-main"].every((d) => received.some((f) => f.device === d && f.ts === 20_000)), 15_000);
+    expect(received.length).toBeLessThan(10_000);
+    const seqs = received.map((f) => f.seq as number);
+    expect(seqs).toEqual(seqs.map((_, i) => i + 1)); // nothing lost between sent frames, in order
+    socket.terminate();
+  });
+
+  it("is terminated when it stays above the limit", async () => {
+    const { app, state, metrics } = await setUp({ softLimitBytes: 16 * 1024, softStuckMs: 300, flushIntervalMs: 20 });
+    const { socket, resume } = await pausedClient(app);
+    const closed = new Promise<number>((resolve) => socket.on("close", resolve));
+    flood(state, 5_000);
+    const terminated = async () =>
+      (await metrics.getSingleMetric("campus_power_api_live_terminated_total")!.get()).values.find((v) => v.labels.reason === "slow")?.value;
+    expect(await waitFor(terminated, 5_000)).toBe(1);
+    resume(); // a paused client only notices the closed connection once it reads again
+    expect(await closed).toBe(1006);
+  });
+});
