@@ -48,7 +48,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
 
   app.register(fastifySwagger, {
     openapi: {
-      info: { title: "campus-power API", version: "0.1.0", description: "REST API of campus-power (CONTRACT §6). The live stream is WebSocket GET /api/live, documented in docs/api.md." },
+      info: { title: "campus-power API", version: "0.1.0", description: "REST API of campus-power (CONTRACT §6). The live stream is WebSocket GET /api/live, documented in src/api/README.md." },
       components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
       security: [{ bearer: [] }],
     },
