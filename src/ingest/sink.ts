@@ -87,6 +87,8 @@ export class InfluxSink implements PointSink {
     if (left > 0) this.options.onDropped?.(left, "shutdown");
     this.queue.length = 0;
     this.queuedPoints = 0;
+    this.inFlightPoints = 0; // a write still running past the deadline gives up on its own, uncounted
+    this.batcher.takeAll();
   }
 
   private enqueue(batches: Point[][]): void {
