@@ -5,7 +5,9 @@ import { join } from "node:path";
 import { ErrorCodes } from "../domain/errors.js";
 import type { Point } from "../domain/line-protocol.js";
 import { type InfluxClient, InfluxWriteError } from "../infra/influx.js";
-import { type MqttClient, connectService } from "../infra/mqtt.js";
+import mqtt from "mqtt";
+import { SERVICE_USERNAME } from "../domain/campus.js";
+import { type MqttClient, mqttOptions } from "../infra/mqtt.js";
 import type { RunningService, ServiceContext } from "../infra/service.js";
 import type { BatchOptions } from "./batcher.js";
 import { DeadLetterLog } from "./dead-letter.js";
@@ -140,8 +142,14 @@ export async function startIngest(ctx: ServiceContext, deps: IngestDeps): Promis
   }, PING_INTERVAL_MS);
   pingTimer.unref();
 
-  const client: MqttClient = await connectService(env.mqttUrl, env.servicePassword, deps.clientId ?? "campus-ingest", false);
-  client.on("error", (error) => log.warn({ err: error }, "MQTT error"));
+  // Not connectService(): with a persistent session the broker sends the queued messages right after
+  // CONNACK, and mqtt.js works through received packets on process.nextTick, which runs before an
+  // `await connect…()` continuation; a message emitted before the handler exists is acknowledged and
+  // lost. (Not reproduced with aedes 1.2.0, which sends them a little later; other brokers may not.)
+  const client: MqttClient = mqtt.connect(
+    env.mqttUrl,
+    mqttOptions({ url: env.mqttUrl, clientId: deps.clientId ?? "campus-ingest", username: SERVICE_USERNAME, password: env.servicePassword, clean: false }),
+  );
   client.on("message", (topic, payload) => {
     const receivedAt = Date.now();
     const effects = processMessage(router, topic, payload, {
@@ -170,6 +178,17 @@ export async function startIngest(ctx: ServiceContext, deps: IngestDeps): Promis
       }
     }
   });
+  await new Promise<void>((resolve, reject) => {
+    const onConnect = () => (client.off("error", onError), resolve());
+    const onError = (error: Error) => (client.off("connect", onConnect), client.end(true), reject(error));
+    client.once("connect", onConnect);
+    client.once("error", onError);
+  }).catch((error: unknown) => {
+    stopping = true; // ends the database loop
+    clearInterval(pingTimer);
+    throw error;
+  });
+  client.on("error", (error) => log.warn({ err: error }, "MQTT error"));
   const granted = await client.subscribeAsync([...router.subscriptions], { qos: 1 });
   const refused = granted.filter((g) => g.qos === 128).map((g) => g.topic);
   if (refused.length > 0) log.error({ topics: refused }, "the broker refused some subscriptions");

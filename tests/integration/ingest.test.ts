@@ -246,11 +246,16 @@ describe("the ingest service", () => {
 
   it("keeps its persistent session: readings sent while it is stopped arrive after it restarts", async () => {
     await ingest.stop();
-    const ts = Date.now() - 2_000;
-    await publish("brk-d1-101", "campus/devices/brk-d1-101/telemetry", JSON.stringify({ ts, temperature_c: 41.5 }));
+    const ts = Date.now() - 20_000;
+    // Several queued messages: the broker sends them right after CONNACK, the race a late handler would lose.
+    for (let i = 0; i < 20; i++) {
+      await publish("brk-d1-101", "campus/devices/brk-d1-101/telemetry", JSON.stringify({ ts: ts + i, temperature_c: 40 + i }));
+    }
     ingest = await startIngest(ctx, { influx, clientId: "campus-ingest-test", batch: { maxPoints: 5_000, maxWaitMs: 200 } });
-    const stored = await until(() => select(`SELECT temperature_c FROM electrical WHERE device = 'brk-d1-101' AND temperature_c > 0`).then((r) => r[0]));
-    expect(stored).toEqual({ time: ts, temperature_c: 41.5 });
+    const query = `SELECT temperature_c FROM electrical WHERE device = 'brk-d1-101' AND temperature_c > 0`;
+    const stored = await until(() => select(query).then((r) => (r.length === 20 ? r : undefined)));
+    expect(stored?.[0]).toEqual({ time: ts, temperature_c: 40 });
+    expect(stored).toHaveLength(20);
   });
 
   it("writes what it buffered when stopped, well within 10 s", async () => {
