@@ -1,0 +1,50 @@
+// Runs the real `campus-power` command as a child process, as a user would.
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+export const CLI = fileURLToPath(new URL("../../bin/campus-power.js", import.meta.url));
+
+export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 30_000) {
+  const result = spawnSync(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH, ...env }, encoding: "utf8", timeout: timeoutMs });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+export interface CliProcess {
+  child: ChildProcess;
+  output(): string;
+  /** Resolves when the output matches, rejects on exit or timeout. */
+  waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  /** Sends a signal and resolves with the exit code and how long the exit took. */
+  stop(signal?: NodeJS.Signals): Promise<{ code: number | null; ms: number }>;
+}
+
+export function startCli(args: string[], env: NodeJS.ProcessEnv): CliProcess {
+  const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  return {
+    child,
+    output: () => output,
+    async waitForOutput(pattern, timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (Date.now() < deadline) {
+        const match = output.match(pattern);
+        if (match) return match;
+        if (child.exitCode !== null) throw new Error(`campus-power exited with ${child.exitCode} before printing ${pattern}:\n${output}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error(`timed out waiting for ${pattern}; output so far:\n${output}`);
+    },
+    async stop(signal = "SIGTERM") {
+      if (child.exitCode !== null) return { code: child.exitCode, ms: 0 };
+      const started = Date.now();
+      child.kill(signal);
+      const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
+      const code = await exited;
+      clearTimeout(timer);
+      return { code, ms: Date.now() - started };
+    },
+  };
+}
