@@ -94,11 +94,12 @@ async function ensureInflux(env: Env, explicit: boolean, log: Logger): Promise<L
 function printBanner(env: Env, httpPort: number, broker: { tcpPort: number; wsPort: number }, generated: string[], influxd: LocalInfluxd | null) {
   const tokens = env.apiTokens.map((t) => `    ${t.role.padEnd(9)} ${t.token}`).join("\n");
   const viewer = env.apiTokens.find((t) => t.role === "viewer")?.token ?? "";
+  const operator = env.apiTokens.find((t) => t.role === "operator")?.token ?? env.apiTokens[0]!.token;
   const campusNote = env.campusConfig === DEMO_CAMPUS_FILE ? "the bundled demo campus" : env.campusConfig;
   process.stdout.write(`
 campus-power demo is running (${campusNote}, simulated devices connected)
 
-  Dashboard      http://localhost:${httpPort}/
+  Dashboard      http://localhost:${httpPort}/#token=${operator}
   REST API       http://localhost:${httpPort}/api/devices   (Authorization: Bearer <token>)
   Live stream    ws://localhost:${httpPort}/api/live?token=<token>
   API docs       http://localhost:${httpPort}/api/docs

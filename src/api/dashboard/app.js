@@ -13,6 +13,13 @@
     const s = Math.max(0, Math.round((Date.now() - ms) / 1000));
     return s < 60 ? `${s} s ago` : s < 3600 ? `${Math.round(s / 60)} min ago` : new Date(ms).toLocaleString();
   };
+  // A link like /#token=... (printed by `up --demo`) signs in at once; the fragment never reaches the
+  // server, and it is removed from the address bar right away.
+  const fromLink = new URLSearchParams(location.hash.slice(1)).get("token");
+  if (fromLink) {
+    localStorage.setItem(TOKEN_KEY, fromLink);
+    history.replaceState(null, "", location.pathname + location.search);
+  }
   const token = () => localStorage.getItem(TOKEN_KEY);
   const api = (path, init = {}) =>
     fetch(path, { ...init, headers: { ...(init.headers || {}), authorization: `Bearer ${token()}`, ...(init.body ? { "content-type": "application/json" } : {}) } });
