@@ -14,7 +14,7 @@ import { connectService, type MqttClient } from "../../src/infra/mqtt.js";
 import { createLogger } from "../../src/infra/logger.js";
 import { createRegistry } from "../../src/infra/metrics.js";
 import type { ServiceContext } from "../../src/infra/service.js";
-import { freshDatabase, influxUrl } from "../helpers/influx.js";
+import { freshDatabase, influxUrl, waitFor } from "../helpers/influx.js";
 
 const VIEWER = "viewer-token-abcdef012345";
 const OPERATOR = "operator-token-abcdef012345";
@@ -79,7 +79,7 @@ beforeAll(async () => {
   publisher = await connectService(ctx.env.mqttUrl, SERVICE_PASSWORD, "test-publisher");
   // A retained status before the API starts: its initial `online` comes from it.
   await publisher.publishAsync(internalTopic.status("feeder-d1"), JSON.stringify({ device: "feeder-d1", ts: Date.now(), online: true }), { qos: 1, retain: true });
-  api = await startApi(ctx, { influx, host: "127.0.0.1", live: { authTimeoutMs: 500 } });
+  api = await startApi(ctx, { influx, host: "127.0.0.1", live: { authTimeoutMs: 500 }, ackTimeoutMs: 1_000 });
 });
 
 afterAll(async () => {
@@ -174,6 +174,18 @@ describe("the API service on the real broker", () => {
     });
     expect(res.status).toBe(404);
     expect(await res.json()).toEqual({ error: { code: "ALERT_NOT_FOUND", message: expect.any(String) } });
+  });
+
+  it("answers 503 with a JSON error when no alerts service answers an ack", async () => {
+    // An open alert on the broker, as the alerts service would leave it, but no alerts service running.
+    const alert = { id: "brk-d1-102.overload.1.1", rule: "overload", device: "brk-d1-102", building: "dorm-1", room: "102", severity: "major", state: "firing", value: 17, threshold: 16, message: "m", started_at: new Date().toISOString(), updated_at: new Date().toISOString() };
+    await publisher.publishAsync("campus/alerts/brk-d1-102/overload", JSON.stringify(alert), { qos: 1, retain: true });
+    const headers = { authorization: `Bearer ${VIEWER}` };
+    await waitFor(async () => ((await (await fetch(`${api.url}/api/alerts?state=open`, { headers })).json()) as unknown[]).length > 0);
+    const res = await fetch(`${api.url}/api/alerts/${alert.id}/ack`, { method: "POST", headers: { authorization: `Bearer ${OPERATOR}`, "content-type": "application/json" }, body: "{}" });
+    expect(res.status).toBe(503);
+    expect(await res.json()).toEqual({ error: { code: "ALERTS_UNAVAILABLE", message: expect.any(String) } });
+    await publisher.publishAsync("campus/alerts/brk-d1-102/overload", "", { qos: 1, retain: true });
   });
 
   it("stops within a few seconds, closing live clients", async () => {
