@@ -9,6 +9,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Two cores: integration files run two at a time so timing-sensitive tests keep their margins.
     maxWorkers: 2,
-    reporters: ["default"],
+    // Under CI a JSON report too, from which .ci/run prints a plain "N passed, N failed" line.
+    reporters: process.env.CI ? ["default", ["json", { outputFile: ".tmp/vitest-report.json" }]] : ["default"],
   },
 });
