@@ -131,3 +131,17 @@ export function rows(series: Series[]): Record<string, unknown>[] {
   }
   return out;
 }
+
+/** A URL fit for logs: any user name and password in it replaced. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.username || parsed.password) {
+      parsed.username = parsed.username ? "redacted" : "";
+      parsed.password = parsed.password ? "redacted" : "";
+    }
+    return parsed.toString().replace(/\/$/, "");
+  } catch {
+    return "(unparseable URL)";
+  }
+}
