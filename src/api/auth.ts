@@ -17,7 +17,7 @@ declare module "fastify" {
     principal: Principal | null;
   }
   interface FastifyContextConfig {
-    /** Lowest role that may call the route; absent = viewer under /api/, none elsewhere. */
+    /** Lowest role that may call the route; absent = viewer under /api/ (bar the public routes in auth.ts), none elsewhere. */
     role?: Role;
   }
 }
@@ -44,20 +44,40 @@ export function bearerToken(header: string | string[] | undefined): string | nul
 
 // Public under /api/: health, and the swagger-ui shell (its page then fetches /api/docs/json with
 // the dashboard's token). The live stream authenticates itself (header, ?token= or first frame).
-const PUBLIC_API = [/^\/api\/health$/, /^\/api\/docs\/?$/, /^\/api\/docs\/static\//, /^\/api\/live$/];
+// These match route PATTERNS as registered (e.g. `/api/docs/static/*`), never a request's URL.
+const PUBLIC_API_ROUTES = [/^\/api\/health$/, /^\/api\/docs\/?$/, /^\/api\/docs\/static\//, /^\/api\/live$/];
 
-/** The role a path needs: the route's own, else viewer for anything under /api/ (unknown routes too). */
-export function requiredRole(path: string, routeRole: Role | undefined): Role | undefined {
+/**
+ * The role a request needs, decided by the route the router MATCHED (`request.routeOptions.url`), not
+ * by the raw URL: the router decodes and normalises paths (`/%61pi/devices` is `/api/devices`), so a
+ * check on the raw text can be sidestepped. Every route under /api/ needs viewer unless it names its
+ * own role or is listed public, so a new route cannot forget its check. `route` is undefined when no
+ * route matched; such a request gets a 404 anyway, and one that looks like /api answers 401 first.
+ */
+export function requiredRole(route: string | undefined, routeRole: Role | undefined, rawUrl: string): Role | undefined {
   if (routeRole !== undefined) return routeRole;
-  if (!path.startsWith("/api/") && path !== "/api") return undefined;
-  return PUBLIC_API.some((re) => re.test(path)) ? undefined : "viewer";
+  if (route === undefined) return looksLikeApi(rawUrl) ? "viewer" : undefined;
+  if (!route.startsWith("/api/") && route !== "/api") return undefined;
+  return PUBLIC_API_ROUTES.some((re) => re.test(route)) ? undefined : "viewer";
 }
 
-/** onRequest hook: enforces the route's `config.role`, answering 401/403 before anything else runs. */
+/** Whether an unmatched URL is under /api, read leniently (any case, encoded, repeated slashes). */
+function looksLikeApi(rawUrl: string): boolean {
+  let path = rawUrl.split("?")[0]!;
+  try {
+    path = decodeURIComponent(path);
+  } catch {
+    // Malformed escapes: judge the text as it is.
+  }
+  path = path.replace(/\/+/g, "/").toLowerCase();
+  return path === "/api" || path.startsWith("/api/");
+}
+
+/** onRequest hook: enforces the matched route's role, answering 401/403 before anything else runs. */
 export function authHook(tokens: readonly ApiToken[]) {
   return async (request: FastifyRequest, _reply: FastifyReply) => {
     request.principal = null;
-    const required = requiredRole(request.url.split("?")[0]!, request.routeOptions.config?.role);
+    const required = requiredRole(request.routeOptions.url, request.routeOptions.config?.role, request.url);
     if (required === undefined) return;
     const principal = authenticate(tokens, bearerToken(request.headers.authorization));
     if (principal === null) throw apiError("UNAUTHORIZED");

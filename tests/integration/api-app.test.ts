@@ -105,6 +105,35 @@ describe("API auth", () => {
   });
 });
 
+describe("API auth against encoded and odd paths", () => {
+  // The router decodes and normalises paths; auth must follow the route it matched, not the raw text.
+  const ODD_PATHS = [
+    "/%61pi/devices", "/%61pi/me", "/%61pi/docs/json", "/%61pi/alerts", "/%61pi/devices/brk-d1-101/readings", "/api/%64evices",
+    "/API/devices", "/Api/devices", "//api/devices", "/api//devices", "/api/devices/", "/api/devices/..%2fdocs/json",
+    "/api/devices/%2e%2e/me", "/%2561pi/devices", "/api/devices?x=/api/health",
+  ];
+
+  it("never serves data to a request without a token, however the path is spelled", async () => {
+    for (const url of ODD_PATHS) {
+      const res = await app.inject({ url });
+      expect([401, 404], url).toContain(res.statusCode);
+      expect(res.json(), url).toEqual({ error: { code: expect.stringMatching(/^(UNAUTHORIZED|NOT_FOUND)$/), message: expect.any(String) } });
+    }
+  });
+
+  it("asks for a token on an encoded path that routes to a viewer route, and serves it with one", async () => {
+    for (const url of ["/%61pi/devices", "/%61pi/me", "/api/%64evices"]) {
+      expect((await app.inject({ url })).statusCode, url).toBe(401);
+      expect((await app.inject({ url, headers: as(VIEWER) })).statusCode, url).toBe(200);
+    }
+  });
+
+  it("keeps an operator route's role behind an encoded path", async () => {
+    const res = await app.inject({ method: "POST", url: "/%61pi/alerts/al-1/%61ck", headers: as(VIEWER), payload: {} });
+    expect(res.statusCode).toBe(403);
+  });
+});
+
 describe("API live views", () => {
   it("lists every device for a viewer, with live values and never-heard-of devices offline", async () => {
     const res = await app.inject({ url: "/api/devices", headers: as(VIEWER) });

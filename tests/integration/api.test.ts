@@ -112,6 +112,18 @@ describe("the API service on the real broker", () => {
     expect(await res.json()).toEqual({ status: "ready", checks: { mqtt: true, influxdb: true } });
   });
 
+  it("serves no data over HTTP without a token, whatever the spelling of the path", async () => {
+    // Raw paths as they go on the wire (fetch keeps percent-escapes, case and repeated slashes).
+    for (const path of ["/%61pi/devices", "/%61pi/me", "/%61pi/docs/json", "/api/%64evices", "/API/devices", "//api/devices", "/api//devices", "/api/devices/", "/api/devices/..%2fdocs/json"]) {
+      const res = await fetch(`${api.url}${path}`);
+      expect([401, 404], path).toContain(res.status);
+      const body = (await res.json()) as { error?: { code: string } };
+      expect(body.error?.code, path).toMatch(/^(UNAUTHORIZED|NOT_FOUND)$/);
+    }
+    const routed = await fetch(`${api.url}/%61pi/devices`, { headers: { authorization: `Bearer ${VIEWER}` } });
+    expect(routed.status).toBe(200);
+  });
+
   it("sends a snapshot first, then readings published on the internal topic, with increasing seq", async () => {
     const client = liveClient(wsUrl(), { authorization: `Bearer ${VIEWER}` });
     const snapshot = await client.next((f) => f.type === "snapshot");
