@@ -109,22 +109,46 @@ export type CampusResult = { ok: true; campus: Campus } | { ok: false; problems:
 
 /** Validates a parsed campus document; lists every problem instead of stopping at the first. */
 export function validateCampus(raw: unknown): CampusResult {
-  const problems: Problem[] = [];
+  const schemaProblems: Problem[] = [];
   for (const error of Value.Errors(CampusSchema, raw)) {
-    problems.push({ path: jsonPointerToPath(error.path), message: describeSchemaError(error) });
+    schemaProblems.push({ path: jsonPointerToPath(error.path), message: describeSchemaError(error) });
   }
-  if (problems.length > 0) return { ok: false, problems: dedupe(problems) };
-
-  const doc = raw as RawCampus;
-  problems.push(...checkTimezone(doc.site.timezone));
-  problems.push(...checkReferences(doc));
+  // Cross-references are checked even when the schema failed, on whatever parts are well typed,
+  // so one run lists every problem (a typo in one key must not hide a duplicate id elsewhere).
+  const doc = lenientView(raw);
+  const problems = [
+    ...dedupe(schemaProblems),
+    ...(typeof doc.site?.timezone === "string" ? checkTimezone(doc.site.timezone) : []),
+    ...checkReferences(doc),
+  ];
   if (problems.length > 0) return { ok: false, problems };
-  return { ok: true, campus: freezeCampus(doc) };
+  return { ok: true, campus: freezeCampus(raw as RawCampus) };
+}
+
+type LooseDevice = { [K in keyof RawCampus["devices"][number]]?: unknown };
+interface LenientCampus {
+  site?: { timezone?: unknown };
+  buildings: { id?: unknown }[];
+  devices: LooseDevice[];
+}
+
+/** The document as far as it can be read: arrays kept index for index, anything else dropped. */
+function lenientView(raw: unknown): LenientCampus {
+  const record = (value: unknown) => (typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {});
+  const list = (value: unknown) => (Array.isArray(value) ? value.map(record) : []);
+  const doc = record(raw);
+  return { site: record(doc.site), buildings: list(doc.buildings), devices: list(doc.devices) };
 }
 
 /** Reads, parses and validates a campus file; throws a CampusError listing every problem. */
 export function loadCampus(file: string): Campus {
-  const result = parseCampusText(readFileSync(file, "utf8"));
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    throw new CampusError(ErrorCodes.CONFIG_INVALID, `cannot read campus file ${file}`, [{ path: "CAMPUS_CONFIG", message: (error as Error).message }]);
+  }
+  const result = parseCampusText(text);
   if (!result.ok) {
     throw new CampusError(ErrorCodes.CONFIG_INVALID, `campus file ${file} is invalid`, result.problems);
   }
@@ -151,28 +175,37 @@ function checkTimezone(timezone: string): Problem[] {
   }
 }
 
-function checkReferences(doc: RawCampus): Problem[] {
+const str = (value: unknown): string | undefined => (typeof value === "string" ? value : undefined);
+
+function checkReferences(doc: LenientCampus): Problem[] {
   const problems: Problem[] = [];
   const buildingIds = new Set<string>();
   doc.buildings.forEach((b, i) => {
-    if (buildingIds.has(b.id)) problems.push({ path: `buildings[${i}].id`, message: `duplicate building id "${b.id}"` });
-    buildingIds.add(b.id);
+    const id = str(b.id);
+    if (id === undefined) return;
+    if (buildingIds.has(id)) problems.push({ path: `buildings[${i}].id`, message: `duplicate building id "${id}"` });
+    buildingIds.add(id);
   });
 
   const deviceIds = new Set<string>();
   const sources = new Map<string, number>();
   doc.devices.forEach((d, i) => {
     const at = `devices[${i}]`;
-    if (deviceIds.has(d.id)) problems.push({ path: `${at}.id`, message: `duplicate device id "${d.id}"` });
-    deviceIds.add(d.id);
-    if (!buildingIds.has(d.building)) problems.push({ path: `${at}.building`, message: `unknown building "${d.building}"` });
+    const id = str(d.id);
+    const building = str(d.building);
+    if (id !== undefined && deviceIds.has(id)) problems.push({ path: `${at}.id`, message: `duplicate device id "${id}"` });
+    if (id !== undefined) deviceIds.add(id);
+    if (building !== undefined && !buildingIds.has(building)) problems.push({ path: `${at}.building`, message: `unknown building "${building}"` });
     if (d.kind === "breaker" && d.rating_a === undefined) problems.push({ path: `${at}.rating_a`, message: "a breaker needs its rated current rating_a" });
     if (d.curve !== undefined && d.kind !== "breaker") problems.push({ path: `${at}.curve`, message: "only breakers have a trip curve" });
-    if (d.id === SERVICE_USERNAME) problems.push({ path: `${at}.id`, message: `"${SERVICE_USERNAME}" is reserved for the service account` });
-    const format = d.format ?? "native";
+    if (id === SERVICE_USERNAME) problems.push({ path: `${at}.id`, message: `"${SERVICE_USERNAME}" is reserved for the service account` });
+    const format = str(d.format) ?? "native";
     if (format !== "native" && d.source === undefined) problems.push({ path: `${at}.source`, message: `format "${format}" needs the device's own topic id in "source"` });
     if (format === "native" && d.source !== undefined) problems.push({ path: `${at}.source`, message: 'a "source" is only used with a foreign "format"' });
-    if (d.source !== undefined) {
+    if (typeof d.source === "string" && /^(campus\/|\$)/.test(d.source)) {
+      problems.push({ path: `${at}.source`, message: 'a source may not start with "campus/" or "$" (topics reserved for the system)' });
+    }
+    if (typeof d.source === "string") {
       const key = `${format}/${d.source}`;
       const first = sources.get(key);
       if (first !== undefined) problems.push({ path: `${at}.source`, message: `source "${d.source}" is already used by devices[${first}]` });
@@ -181,19 +214,21 @@ function checkReferences(doc: RawCampus): Problem[] {
   });
 
   doc.devices.forEach((d, i) => {
-    if (d.parent == null) return;
-    if (!deviceIds.has(d.parent)) problems.push({ path: `devices[${i}].parent`, message: `unknown parent device "${d.parent}"` });
-    else if (d.parent === d.id) problems.push({ path: `devices[${i}].parent`, message: "a device cannot be its own parent" });
+    const parent = str(d.parent);
+    if (parent === undefined) return;
+    if (!deviceIds.has(parent)) problems.push({ path: `devices[${i}].parent`, message: `unknown parent device "${parent}"` });
+    else if (parent === d.id) problems.push({ path: `devices[${i}].parent`, message: "a device cannot be its own parent" });
   });
   problems.push(...findCycles(doc.devices));
   return problems;
 }
 
-function findCycles(devices: RawCampus["devices"]): Problem[] {
-  const parentOf = new Map(devices.map((d) => [d.id, d.parent ?? null]));
+function findCycles(devices: LooseDevice[]): Problem[] {
+  const parentOf = new Map(devices.filter((d) => typeof d.id === "string").map((d) => [d.id as string, str(d.parent) ?? null]));
   const reported = new Set<string>();
   const problems: Problem[] = [];
   devices.forEach((d, i) => {
+    if (typeof d.id !== "string") return;
     const seen = new Set<string>([d.id]);
     let current = parentOf.get(d.id) ?? null;
     while (current !== null && parentOf.has(current)) {

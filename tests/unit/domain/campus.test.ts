@@ -64,6 +64,24 @@ devices:
     );
   });
 
+  it("lists schema problems and cross-reference problems of one file together", () => {
+    const result = parseCampusText(`
+site: { id: s, name: S, timezone: Asia/Shanghai, colour: red }
+buildings: [{ id: b, name: B, kind: lab }]
+devices:
+  - { id: a, kind: breaker, building: b, rating_a: 16, parent: ghost }
+  - { id: a, kind: socket, building: nowhere, watts: 5 }
+`);
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.problems.map((p) => p.path)).toEqual(["site.colour", "devices[1].watts", "devices[1].id", "devices[1].building", "devices[0].parent"]);
+  });
+
+  it("refuses a foreign source that would spell a system topic", () => {
+    const result = parseCampusText(minimal.replace("source: tasmota_5A1B2C", 'source: "campus/internal"'));
+    expect(result.ok).toBe(false);
+  });
+
   it("reports YAML syntax errors with the line", () => {
     const result = parseCampusText("site: {\nbuildings: [");
     expect(result.ok).toBe(false);
