@@ -29,8 +29,6 @@ export interface Env {
   apiTokens: readonly ApiToken[];
   servicePassword: string;
   logLevel: string;
-  alertWebhookUrl: string;
-  alertWebhookSecret: string;
   /** Raw InfluxDB retention for electrical readings, ms; device timestamps older than this are not sane. */
   rawRetentionMs: number;
   /** Host the listeners bind to. */
@@ -84,16 +82,11 @@ export function readEnv(source: NodeJS.ProcessEnv, required: readonly SecretVari
     apiTokens: parseApiTokens(text("API_TOKENS", ""), problems),
     servicePassword: text("SERVICE_PASSWORD", ""),
     logLevel: text("LOG_LEVEL", "info"),
-    alertWebhookUrl: text("ALERT_WEBHOOK_URL", ""),
-    alertWebhookSecret: text("ALERT_WEBHOOK_SECRET", ""),
     rawRetentionMs: parseDays(text("RAW_RETENTION_DAYS", "90"), problems) * 86_400_000,
     bindHost: text("BIND_HOST", "0.0.0.0"),
   };
   if (!/^[A-Za-z0-9_-]+$/.test(env.influxDb)) problems.push({ path: "INFLUX_DB", message: "must be letters, digits, _ or -" });
   if (!LOG_LEVELS.includes(env.logLevel)) problems.push({ path: "LOG_LEVEL", message: `must be one of ${LOG_LEVELS.join(", ")}` });
-  if (env.alertWebhookUrl !== "" && env.alertWebhookSecret === "") {
-    problems.push({ path: "ALERT_WEBHOOK_SECRET", message: "is required when ALERT_WEBHOOK_URL is set (deliveries are signed)" });
-  }
   const present: Record<SecretVariable, boolean> = {
     DEVICE_GROUP_KEY: env.deviceGroupKey !== "",
     API_TOKENS: env.apiTokens.length > 0,
