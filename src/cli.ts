@@ -5,7 +5,7 @@ import { devicePassword } from "./domain/credentials.js";
 import { DEMO_CAMPUS_FILE } from "./domain/env.js";
 import { formatProblems } from "./domain/errors.js";
 import { COMMAND_HELP, MAIN_HELP } from "./cli/help.js";
-import { exitOnConfigError, loadContext, parseDuration, stopOnSignals, UsageError } from "./cli/runtime.js";
+import { demoSecrets, exitOnConfigError, loadContext, parseDuration, stopOnSignals, UsageError } from "./cli/runtime.js";
 import { InfluxClient } from "./infra/influx.js";
 import type { RunningService } from "./infra/service.js";
 import { readFileSync } from "node:fs";
@@ -70,6 +70,10 @@ const commands: Record<string, Handler> = {
     } }));
     const scenario = values.scenario ?? "overload";
     if (scenario !== "normal" && scenario !== "overload") throw new UsageError(`unknown scenario "${scenario}" (this version has: normal, overload)`);
+    const speed = Number(values.speed ?? 1);
+    // Above 1× the clock would have to start in the past to keep timestamps out of the future (CONTRACT §7);
+    // until that lands, refuse rather than send readings the ingest would re-stamp.
+    if (!(speed > 0 && speed <= 1)) throw new UsageError("--speed must be above 0 and at most 1 in this version");
     if (values.devices !== undefined) throw new UsageError("--devices (scaling the campus up) is not available yet; simulate the campus file as it is");
     const source = { ...process.env, ...(values.config ? { CAMPUS_CONFIG: values.config } : {}) };
     const loaded = loadContext(source, ["DEVICE_GROUP_KEY"], "campus-power-simulate");
@@ -84,7 +88,7 @@ const commands: Record<string, Handler> = {
       log: loaded.log,
       metrics: loaded.metrics,
       seed: Number(values.seed ?? 1),
-      speed: Number(values.speed ?? 1),
+      speed,
       demoOverload: scenario === "overload",
     });
     services.push(simulator);
@@ -106,7 +110,8 @@ const commands: Record<string, Handler> = {
   async "device-secret"(args) {
     const { positionals } = usage(() => parseArgs({ args, options: {}, allowPositionals: true }));
     if (positionals.length !== 1) throw new UsageError("device-secret needs exactly one device ID");
-    const key = process.env.DEVICE_GROUP_KEY;
+    // Without DEVICE_GROUP_KEY, the key a demo generated (DATA_DIR/demo-secrets.json) is used.
+    const key = process.env.DEVICE_GROUP_KEY || demoSecrets({}, process.env.DATA_DIR || "./data", false).values.DEVICE_GROUP_KEY;
     if (!key) throw new UsageError("DEVICE_GROUP_KEY is not set (it is the fleet key the broker uses)");
     process.stdout.write(`${devicePassword(positionals[0]!, key)}\n`);
   },

@@ -67,7 +67,7 @@ Connects every device of the campus file as a real MQTT client (its own credenti
 and publishes realistic load for its building kind.
   --config FILE      campus file (default CAMPUS_CONFIG, else the bundled demo campus)
   --seed N           seed of the generated load (default 1): the same seed gives the same stream
-  --speed X          simulated clock runs X times faster (default 1)
+  --speed X          simulated clock speed (default 1; above 1 is not available yet)
   --duration D       stop after D (e.g. 90s, 10m, 2h; default: run until stopped)
   --scenario NAME    normal | overload (default overload: a dorm room overloads every few minutes)
 Needs DEVICE_GROUP_KEY.
@@ -83,17 +83,19 @@ Needs SERVICE_PASSWORD.
 `,
   replay: `Usage: campus-power replay FILE [--speed X] [--loop] [--restamp]
 
-Publishes a recorded NDJSON file to MQTT_URL as the service account, keeping the original
-spacing divided by X.
+Publishes a recorded NDJSON file to MQTT_URL as the devices themselves (each with its own
+credentials, derived from DEVICE_GROUP_KEY), keeping the original spacing divided by X.
+Topics that belong to no device of the campus file (CAMPUS_CONFIG) are skipped and counted.
   --speed X     replay X times faster (default 1; 0 = as fast as possible)
   --loop        start again at the end
   --restamp     move timestamps in native readings so the first message is "now"
-Needs SERVICE_PASSWORD.
+Needs DEVICE_GROUP_KEY.
 `,
   "device-secret": `Usage: campus-power device-secret ID
 
 Prints the MQTT password of device ID: the lowercase hex HMAC-SHA256 of the id keyed by
 DEVICE_GROUP_KEY, the same as:  printf %s "$ID" | openssl dgst -sha256 -hmac "$KEY"
+Without DEVICE_GROUP_KEY it uses the key a demo generated (DATA_DIR/demo-secrets.json).
 `,
   "check-config": `Usage: campus-power check-config FILE
 

@@ -1,7 +1,7 @@
 // `campus-power up [--demo]`: every service in one process, wired only through the broker and InfluxDB.
 import { join, resolve } from "node:path";
 import { DEMO_CAMPUS_FILE, type Env } from "../domain/env.js";
-import { InfluxClient } from "../infra/influx.js";
+import { InfluxClient, redactUrl } from "../infra/influx.js";
 import { findInfluxd, type LocalInfluxd, startLocalInfluxd } from "../infra/local-influxd.js";
 import type { Logger } from "../infra/logger.js";
 import type { RunningService } from "../infra/service.js";
@@ -27,7 +27,7 @@ export async function runUp(options: UpOptions): Promise<void> {
   let progress: NodeJS.Timeout | undefined;
   stopOnSignals(() => services, log, () => clearInterval(progress));
 
-  const influxd = await ensureInflux(env, source.INFLUX_URL !== undefined && source.INFLUX_URL !== "", log);
+  const influxd = await ensureInflux(env, log);
   if (influxd) services.push({ stop: () => influxd.stop() });
   const influx = new InfluxClient({ url: env.influxUrl, db: env.influxDb, username: env.influxUsername, password: env.influxPassword });
 
@@ -35,7 +35,8 @@ export async function runUp(options: UpOptions): Promise<void> {
   const broker = await startBroker(ctx);
   services.push(broker);
   // In one process the services reach the broker they run beside, whatever MQTT_URL says.
-  const local: Env = Object.freeze({ ...env, mqttUrl: `mqtt://127.0.0.1:${broker.tcpPort}` });
+  const brokerHost = env.bindHost === "0.0.0.0" || env.bindHost === "::" ? "127.0.0.1" : env.bindHost;
+  const local: Env = Object.freeze({ ...env, mqttUrl: `mqtt://${brokerHost.includes(":") ? `[${brokerHost}]` : brokerHost}:${broker.tcpPort}` });
   const localCtx = { ...ctx, env: local };
 
   const { startIngest } = await import("../ingest/index.js");
@@ -66,33 +67,41 @@ export async function runUp(options: UpOptions): Promise<void> {
   }
 }
 
+const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]", "::1"]);
+
 /**
- * Uses the InfluxDB at INFLUX_URL. Only when the user did not point INFLUX_URL anywhere, nothing
- * answers at the default address and influxd is installed, start and supervise a local one.
+ * Uses the InfluxDB at INFLUX_URL. When nothing answers there, the address is on this machine's
+ * loopback and influxd is installed, starts and supervises a local one on that port (data under
+ * DATA_DIR/influxdb), so a newcomer needs nothing else running. An INFLUX_URL on another host is a
+ * server of the user's: it is never replaced, only waited for.
  */
-async function ensureInflux(env: Env, explicit: boolean, log: Logger): Promise<LocalInfluxd | null> {
+async function ensureInflux(env: Env, log: Logger): Promise<LocalInfluxd | null> {
   const probe = new InfluxClient({ url: env.influxUrl, db: env.influxDb, username: env.influxUsername, password: env.influxPassword });
   if (await probe.ping()) return null;
-  if (explicit) {
-    log.warn({ url: env.influxUrl }, "InfluxDB does not answer at INFLUX_URL; readings wait until it does");
-    process.stderr.write(`warning: InfluxDB does not answer at ${env.influxUrl}; the ingest keeps retrying.\n`);
+  const where = redactUrl(env.influxUrl);
+  const url = new URL(env.influxUrl);
+  if (!LOOPBACK_HOSTS.has(url.hostname)) {
+    log.warn({ url: where }, "InfluxDB does not answer at INFLUX_URL; readings wait until it does");
+    process.stderr.write(`warning: InfluxDB does not answer at ${where}; the ingest keeps retrying.\n`);
     return null;
   }
   if (!findInfluxd()) {
     process.stderr.write(
-      `warning: nothing answers at ${env.influxUrl} and influxd is not installed.\n` +
+      `warning: nothing answers at ${where} and influxd is not installed.\n` +
         "  Install it (Debian/Ubuntu: sudo apt-get install influxdb) or set INFLUX_URL; the ingest keeps retrying.\n",
     );
     return null;
   }
-  const port = Number(new URL(env.influxUrl).port || 8086);
+  const port = Number(url.port || 8086);
   const dir = resolve(env.dataDir, "influxdb");
   process.stdout.write(`Starting a local InfluxDB on 127.0.0.1:${port} (data in ${dir}) ...\n`);
   return startLocalInfluxd({ dir, port, log, supervise: true });
 }
 
 function printBanner(env: Env, httpPort: number, broker: { tcpPort: number; wsPort: number }, generated: string[], influxd: LocalInfluxd | null) {
-  const tokens = env.apiTokens.map((t) => `    ${t.role.padEnd(9)} ${t.token}`).join("\n");
+  const tokens = generated.includes("API_TOKENS")
+    ? env.apiTokens.map((t) => `    ${t.role.padEnd(9)} ${t.token}`).join("\n")
+    : "    (the ones you set in API_TOKENS)";
   const viewer = env.apiTokens.find((t) => t.role === "viewer")?.token ?? "";
   const operator = env.apiTokens.find((t) => t.role === "operator")?.token ?? env.apiTokens[0]!.token;
   const campusNote = env.campusConfig === DEMO_CAMPUS_FILE ? "the bundled demo campus" : env.campusConfig;
@@ -105,16 +114,25 @@ campus-power demo is running (${campusNote}, simulated devices connected)
   API docs       http://localhost:${httpPort}/api/docs
   Metrics        http://localhost:${httpPort}/metrics
   MQTT           mqtt://localhost:${broker.tcpPort}   ws://localhost:${broker.wsPort}/mqtt
-  InfluxDB       ${env.influxUrl} (database ${env.influxDb}${influxd ? ", started by campus-power" : ""})
+  InfluxDB       ${redactUrl(env.influxUrl)} (database ${env.influxDb}${influxd ? ", started by campus-power" : ""})
 
-  API tokens${generated.includes("API_TOKENS") ? ` (generated, kept in ${join(env.dataDir, "demo-secrets.json")})` : ""}:
+  API tokens:
 ${tokens}
-
+${secretLines(env, generated)}
   Try:  curl -H "Authorization: Bearer ${viewer}" http://localhost:${httpPort}/api/devices
   A dormitory room overloads every few minutes: watch /api/alerts or the dashboard.
   Stop with Ctrl-C.
 
 `);
+}
+
+/** Only secrets the demo generated are printed: ones the user set in the environment are theirs. */
+function secretLines(env: Env, generated: string[]): string {
+  const lines: string[] = [];
+  if (generated.includes("DEVICE_GROUP_KEY")) lines.push(`  Device key     DEVICE_GROUP_KEY=${env.deviceGroupKey}   (device passwords: campus-power device-secret ID)`);
+  if (generated.includes("SERVICE_PASSWORD")) lines.push(`  Service        SERVICE_PASSWORD=${env.servicePassword}   (MQTT user campus-service)`);
+  if (generated.length > 0) lines.push(`  Generated ${generated.join(", ")}; kept in ${join(env.dataDir, "demo-secrets.json")} for the next start.`);
+  return lines.map((l) => `${l}\n`).join("");
 }
 
 /** One progress line every 15 s, read from our own API like any client would. */

@@ -83,9 +83,14 @@ export async function startLocalInfluxd(options: StartOptions): Promise<LocalInf
   let child: ChildProcess | null = null;
   let stopping = false;
   let lastStderr = "";
+  // Whatever way this process ends (a signal during start-up, process.exit, a crash), influxd must
+  // not outlive it: an orphan would hold the port and the data folder's lock.
+  const killOnExit = () => child?.kill("SIGTERM");
 
   const launch = async () => {
     stopping = false;
+    process.off("exit", killOnExit);
+    process.on("exit", killOnExit);
     const proc = spawn(binary, ["run", "-config", configFile], { stdio: ["ignore", "ignore", "pipe"] });
     child = proc;
     proc.stderr?.on("data", (chunk: Buffer) => (lastStderr = (lastStderr + chunk.toString()).slice(-4000)));
@@ -100,6 +105,7 @@ export async function startLocalInfluxd(options: StartOptions): Promise<LocalInf
 
   const stop = async () => {
     stopping = true;
+    process.off("exit", killOnExit);
     const proc = child;
     if (!proc || proc.exitCode !== null) return;
     await new Promise<void>((resolve) => {
