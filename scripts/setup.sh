@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what campus-power needs on a Debian/Ubuntu machine, only what is missing:
 #   - npm packages (npm ci, when node_modules is absent or older than package-lock.json)
-#   - InfluxDB from the distribution's `influxdb` package, unless INFLUX_URL points at a server
+#   - InfluxDB from the distribution's `influxdb` package, unless INFLUX_URL points at another host
 #     (always for --for-tests: the integration tests start their own influxd)
+#   - openssl for --for-tests
 # Idempotent: a second run does nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,8 +22,19 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-fund --no-audit
 fi
 
+# The tests compare device passwords with openssl's own HMAC (CONTRACT §3 documents that command).
+if $for_tests && ! command -v openssl >/dev/null; then
+  echo "setup: installing openssl (the tests check device passwords against it)"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl >/dev/null
+fi
+
 need_influxd=false
-if $for_tests; then need_influxd=true; elif [ -z "${INFLUX_URL:-}" ]; then need_influxd=true; fi
+# `up` starts its own InfluxDB only for a loopback INFLUX_URL (the default); a remote one is the user's.
+case "${INFLUX_URL:-http://127.0.0.1:8086}" in
+  *://127.0.0.1[:/]*|*://127.0.0.1|*://localhost[:/]*|*://localhost|*://\[::1\]*) need_influxd=true ;;
+esac
+$for_tests && need_influxd=true
 if $need_influxd && ! command -v influxd >/dev/null && [ ! -x /usr/bin/influxd ]; then
   echo "setup: installing InfluxDB (Debian package influxdb)"
   as_root apt-get update -qq

@@ -147,42 +147,46 @@ const portIsOpen = (port: number) =>
     socket.once("error", () => resolve(false));
   });
 
-describe("campus-power up without an InfluxDB", () => {
-  it("never starts its own InfluxDB when INFLUX_URL points somewhere, and reports not ready", async () => {
-    const [mqttPort, wsPort, httpPort, deadInflux] = [await freePort(), await freePort(), await freePort(), await freePort()];
-    const dataDir = mkdtempSync(join(tmpdir(), "campus-up-"));
-    const up = startCli(["up"], {
-      CAMPUS_CONFIG: "tests/fixtures/test-campus.yaml", MQTT_PORT: String(mqttPort), MQTT_WS_PORT: String(wsPort), HTTP_PORT: String(httpPort),
-      INFLUX_URL: `http://127.0.0.1:${deadInflux}`, DATA_DIR: dataDir, DEVICE_GROUP_KEY: KEY, SERVICE_PASSWORD: "service-password-0123456789",
-      API_TOKENS: `viewer:${VIEWER}`, LOG_LEVEL: "warn",
-    });
+describe("campus-power up and its own InfluxDB", () => {
+  const baseEnv = async () => {
+    const [mqttPort, wsPort, httpPort] = [await freePort(), await freePort(), await freePort()];
+    return {
+      httpPort,
+      env: {
+        CAMPUS_CONFIG: "tests/fixtures/test-campus.yaml", MQTT_PORT: String(mqttPort), MQTT_WS_PORT: String(wsPort), HTTP_PORT: String(httpPort),
+        DATA_DIR: mkdtempSync(join(tmpdir(), "campus-up-")), DEVICE_GROUP_KEY: KEY, SERVICE_PASSWORD: "service-password-0123456789",
+        API_TOKENS: `viewer:${VIEWER}`, LOG_LEVEL: "warn",
+      },
+    };
+  };
+  const ready = (httpPort: number) => fetch(`http://127.0.0.1:${httpPort}/api/ready`, { headers: { authorization: `Bearer ${VIEWER}` } });
+
+  it("never starts its own when INFLUX_URL names another host, and reports not ready", async () => {
+    const { env, httpPort } = await baseEnv();
+    const up = startCli(["up"], { ...env, INFLUX_URL: "http://influxdb.invalid:8086" });
     try {
       await up.waitForOutput(/campus-power is up/);
-      expect(await portIsOpen(deadInflux)).toBe(false);
-      const ready = await fetch(`http://127.0.0.1:${httpPort}/api/ready`, { headers: { authorization: `Bearer ${VIEWER}` } });
-      expect(ready.status).toBe(503);
-      expect(JSON.stringify(await ready.json())).toMatch(/influx/i);
+      expect(up.output()).not.toContain("Starting a local InfluxDB");
+      const response = await ready(httpPort);
+      expect(response.status).toBe(503);
+      expect(JSON.stringify(await response.json())).toMatch(/influx/i);
     } finally {
       expect((await up.stop()).code).toBe(0);
     }
   });
 
-  it("starts and stops a local InfluxDB under DATA_DIR when INFLUX_URL is unset and nothing answers", async (context) => {
-    if (await portIsOpen(8086)) context.skip(); // something already serves the default address: up would use it
-    const [mqttPort, wsPort, httpPort] = [await freePort(), await freePort(), await freePort()];
-    const dataDir = mkdtempSync(join(tmpdir(), "campus-up-"));
-    const up = startCli(["up"], {
-      CAMPUS_CONFIG: "tests/fixtures/test-campus.yaml", MQTT_PORT: String(mqttPort), MQTT_WS_PORT: String(wsPort), HTTP_PORT: String(httpPort),
-      DATA_DIR: dataDir, DEVICE_GROUP_KEY: KEY, SERVICE_PASSWORD: "service-password-0123456789", API_TOKENS: `viewer:${VIEWER}`, LOG_LEVEL: "warn",
-    });
+  it("starts, supervises and stops a local InfluxDB under DATA_DIR when nothing answers at a loopback INFLUX_URL", async () => {
+    const { env, httpPort } = await baseEnv();
+    const influxPort = await freePort();
+    const up = startCli(["up"], { ...env, INFLUX_URL: `http://127.0.0.1:${influxPort}` });
     try {
-      await up.waitForOutput(/Starting a local InfluxDB on 127\.0\.0\.1:8086/);
+      await up.waitForOutput(new RegExp(`Starting a local InfluxDB on 127\\.0\\.0\\.1:${influxPort} \\(data in ${env.DATA_DIR}/influxdb\\)`));
       await up.waitForOutput(/campus-power is up/, 40_000);
-      const ready = await waitFor(async () => (await fetch(`http://127.0.0.1:${httpPort}/api/ready`, { headers: { authorization: `Bearer ${VIEWER}` } })).status === 200, 15_000);
-      expect(ready).toBe(true);
+      expect(await waitFor(async () => (await ready(httpPort)).status === 200, 15_000)).toBe(true);
+      expect(await portIsOpen(influxPort)).toBe(true);
     } finally {
       expect((await up.stop()).code).toBe(0);
     }
-    expect(await portIsOpen(8086)).toBe(false);
+    expect(await portIsOpen(influxPort)).toBe(false);
   });
 });
