@@ -1,12 +1,11 @@
 // Pure helpers for the history queries (CONTRACT §6 "Query conventions"): time parsing, the
 // `every` durations and their InfluxQL GROUP BY clause aligned to the site's time zone.
+import { ISO_WITH_ZONE, zoneOffsetMs } from "../domain/time-zone.js";
 import { apiError } from "./errors.js";
 
 export const DAY_MS = 86_400_000;
 export const DEFAULT_RANGE_MS = DAY_MS;
 
-// ISO 8601 date-time with an explicit zone (`Z` or ±hh:mm); a zone-less time would be ambiguous.
-const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
 const EPOCH_MS = /^-?\d{1,15}$/;
 
 /** Epoch ms of an ISO 8601 time with offset or of epoch milliseconds; null when it is neither. */
@@ -42,27 +41,6 @@ export function parseEvery(raw: string): Every {
   return raw as Every;
 }
 
-/**
- * Offset of local time from UTC in ms for an IANA zone at an instant (e.g. Asia/Shanghai → +8 h).
- * Pure: uses the ICU data built into Node, no clock.
- */
-export function timeZoneOffsetMs(timeZone: string, atMs: number): number {
-  const parts = new Intl.DateTimeFormat("en-US", {
-    timeZone,
-    hourCycle: "h23",
-    year: "numeric",
-    month: "2-digit",
-    day: "2-digit",
-    hour: "2-digit",
-    minute: "2-digit",
-    second: "2-digit",
-  }).formatToParts(new Date(atMs));
-  const get = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0);
-  const localAsUtc = Date.UTC(get("year"), get("month") - 1, get("day"), get("hour"), get("minute"), get("second"));
-  const wholeSeconds = Math.floor(atMs / 1000) * 1000;
-  return localAsUtc - wholeSeconds;
-}
-
 // InfluxQL buckets are aligned to the Unix epoch, 1970-01-01T00:00Z, a Thursday. ISO weeks start on
 // Monday, 4 days later.
 const MONDAY_AFTER_EPOCH_MS = 4 * DAY_MS;
@@ -76,7 +54,7 @@ const MONDAY_AFTER_EPOCH_MS = 4 * DAY_MS;
 export function groupByTime(every: Every, timeZone: string, atMs: number): string {
   const interval = EVERY_MS[every];
   const anchor = every === "1w" ? MONDAY_AFTER_EPOCH_MS : 0;
-  const offsetMs = mod(anchor - timeZoneOffsetMs(timeZone, atMs), interval);
+  const offsetMs = mod(anchor - zoneOffsetMs(atMs, timeZone), interval);
   return offsetMs === 0 ? `time(${every})` : `time(${every}, ${offsetMs / 60_000}m)`;
 }
 
@@ -84,7 +62,7 @@ export function groupByTime(every: Every, timeZone: string, atMs: number): strin
 export function bucketStart(ms: number, every: Every, timeZone: string): number {
   const interval = EVERY_MS[every];
   const anchor = every === "1w" ? MONDAY_AFTER_EPOCH_MS : 0;
-  const offsetMs = mod(anchor - timeZoneOffsetMs(timeZone, ms), interval);
+  const offsetMs = mod(anchor - zoneOffsetMs(ms, timeZone), interval);
   return ms - mod(ms - offsetMs, interval);
 }
 

@@ -1,6 +1,7 @@
 // The canonical reading (CONTRACT §3) and the pure parsers of native device payloads.
 // Every decoder, native or foreign, ends in these types; nothing here does I/O or reads a clock.
 import { ErrorCodes, type Refusal } from "./errors.js";
+import { ISO_WITH_ZONE } from "./time-zone.js";
 
 export const MEASUREMENT_FIELDS = [
   "voltage_v",
@@ -110,9 +111,6 @@ export function resolveTimestamp(ts: unknown, options: ParseOptions): { ts: numb
   if (receivedAt - epochMs > options.maxAgeMs) return { ts: receivedAt, fallback: "too-old" };
   return { ts: epochMs };
 }
-// A date and time with an explicit zone: `Z` or `±hh:mm`. A zone-less time is ambiguous (Tasmota's
-// local time is handled by its own decoder, which knows the site's zone).
-const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
 
 const READING_KEYS = new Set<string>(["ts", "switch_on", "phases", ...MEASUREMENT_FIELDS]);
 

@@ -1,6 +1,7 @@
 // The site's local wall clock, computed from an epoch time and an IANA zone (pure: time is a parameter).
 // Load profiles follow local hours (a dorm's lights-out is 23:00 in Asia/Shanghai, not in UTC), and
 // Tasmota stamps its payloads with local time without a zone (reference/anchors.md §2).
+import { wallClock } from "../domain/time-zone.js";
 
 export interface LocalTime {
   /** Local date, `YYYY-MM-DD`. */
@@ -13,40 +14,15 @@ export interface LocalTime {
   iso: string;
 }
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-function formatterFor(timezone: string): Intl.DateTimeFormat {
-  let formatter = formatters.get(timezone);
-  if (!formatter) {
-    formatter = new Intl.DateTimeFormat("en-US", {
-      timeZone: timezone,
-      hourCycle: "h23",
-      year: "numeric",
-      month: "2-digit",
-      day: "2-digit",
-      hour: "2-digit",
-      minute: "2-digit",
-      second: "2-digit",
-      weekday: "short",
-    });
-    formatters.set(timezone, formatter);
-  }
-  return formatter;
-}
-
-const WEEKDAYS: Record<string, number> = { Sun: 0, Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6 };
+const pad = (n: number, width = 2) => String(n).padStart(width, "0");
 
 export function localTime(epochMs: number, timezone: string): LocalTime {
-  const parts: Record<string, string> = {};
-  for (const part of formatterFor(timezone).formatToParts(new Date(epochMs))) parts[part.type] = part.value;
-  const date = `${parts.year}-${parts.month}-${parts.day}`;
-  const hh = Number(parts.hour);
-  const mm = Number(parts.minute);
-  const ss = Number(parts.second);
+  const wall = wallClock(epochMs, timezone);
+  const date = `${pad(wall.year, 4)}-${pad(wall.month)}-${pad(wall.day)}`;
   return {
     date,
-    hour: hh + mm / 60 + ss / 3600,
-    weekday: WEEKDAYS[parts.weekday ?? ""] ?? 0,
-    iso: `${date}T${parts.hour}:${parts.minute}:${parts.second}`,
+    hour: wall.hour + wall.minute / 60 + wall.second / 3600,
+    weekday: wall.weekday,
+    iso: `${date}T${pad(wall.hour)}:${pad(wall.minute)}:${pad(wall.second)}`,
   };
 }

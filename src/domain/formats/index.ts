@@ -7,5 +7,5 @@ import type { FormatDefinition } from "./types.js";
 export const FORMATS: Partial<Record<DeviceFormat, FormatDefinition>> = { native, tasmota };
 
 export * from "./types.js";
-export { localTimeToEpochMs, zoneOffsetMs } from "./zoned-time.js";
+export { localTimeToEpochMs, zoneOffsetMs } from "../time-zone.js";
 export { jsonTelemetry, localTime, numeric, onOff, statusWords, valueAt } from "./mappers.js";

@@ -5,7 +5,7 @@
 import { ErrorCodes } from "../errors.js";
 import { type MeasurementField, decodeJson, parseReadingObject } from "../reading.js";
 import { type DecodeContext, type MessageDecoder, emptyDecoded, refused } from "./types.js";
-import { localTimeToEpochMs } from "./zoned-time.js";
+import { localTimeToEpochMs } from "../time-zone.js";
 
 type Json = Record<string, unknown>;
 export type MapperResult = { value: number | boolean } | { error: string } | undefined;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ApiError } from "../../../src/api/errors.js";
-import { bucketStart, groupByTime, parseEvery, parseInstant, resolveRange, timeZoneOffsetMs } from "../../../src/api/time.js";
+import { bucketStart, groupByTime, parseEvery, parseInstant, resolveRange } from "../../../src/api/time.js";
 
 const code = (fn: () => unknown) => {
   try {
@@ -36,13 +36,6 @@ describe("every and the site's time zone", () => {
     expect(parseEvery("15m")).toBe("15m");
     expect(code(() => parseEvery("1mo"))).toBe("NOT_SUPPORTED");
     expect(code(() => parseEvery("2m"))).toBe("VALIDATION_FAILED");
-  });
-
-  it("knows the offset of a zone at an instant, daylight saving included", () => {
-    expect(timeZoneOffsetMs("Asia/Shanghai", Date.parse("2026-11-29T00:00:00Z"))).toBe(8 * 3_600_000);
-    expect(timeZoneOffsetMs("Asia/Kolkata", 0)).toBe(5.5 * 3_600_000);
-    expect(timeZoneOffsetMs("Europe/Berlin", Date.parse("2026-07-01T00:00:00Z"))).toBe(2 * 3_600_000);
-    expect(timeZoneOffsetMs("UTC", 0)).toBe(0);
   });
 
   it("shifts daily buckets to local midnight in InfluxQL", () => {

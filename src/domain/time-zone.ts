@@ -1,5 +1,28 @@
-// Local wall-clock time in an IANA zone → epoch ms, with Intl only (no tz library).
-// Tasmota sends `Time` as local time without a zone (tasmota/docs MQTT.md); the site's zone gives it meaning.
+// Time in an IANA zone, with Intl only (no tz library, no clock: every instant is a parameter).
+// Used where the site's zone matters: history buckets aligned to local midnight (api), Tasmota's
+// zone-less `Time` (tasmota/docs MQTT.md, ingest decoders), and load profiles that follow local hours
+// (simulator).
+
+// ISO 8601 date-time with an explicit zone (`Z` or ±hh:mm); a zone-less time would be ambiguous
+// (Tasmota's zone-less local time is read by localTimeToEpochMs below, with the site's zone).
+export const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
+
+const DAY_MS = 86_400_000;
+
+/** The local calendar and clock of an instant in a zone (second resolution, as Intl gives it). */
+export interface WallClock {
+  year: number;
+  /** 1 … 12 */
+  month: number;
+  day: number;
+  /** 0 … 23 */
+  hour: number;
+  minute: number;
+  second: number;
+  /** 0 = Sunday … 6 = Saturday. */
+  weekday: number;
+}
+
 const FORMATTERS = new Map<string, Intl.DateTimeFormat>();
 
 function formatterFor(timeZone: string): Intl.DateTimeFormat {
@@ -14,19 +37,34 @@ function formatterFor(timeZone: string): Intl.DateTimeFormat {
       hour: "2-digit",
       minute: "2-digit",
       second: "2-digit",
+      weekday: "short",
     });
     FORMATTERS.set(timeZone, formatter);
   }
   return formatter;
 }
 
+const WEEKDAYS: Record<string, number> = { Sun: 0, Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6 };
+
+/** The wall clock in `timeZone` at the instant `epochMs`. */
+export function wallClock(epochMs: number, timeZone: string): WallClock {
+  const parts: Record<string, string> = {};
+  for (const part of formatterFor(timeZone).formatToParts(epochMs)) parts[part.type] = part.value;
+  return {
+    year: Number(parts.year),
+    month: Number(parts.month),
+    day: Number(parts.day),
+    hour: Number(parts.hour),
+    minute: Number(parts.minute),
+    second: Number(parts.second),
+    weekday: WEEKDAYS[parts.weekday ?? ""] ?? 0,
+  };
+}
+
 /** The zone's offset from UTC at an instant, ms (local − UTC; +8 h for Asia/Shanghai). */
 export function zoneOffsetMs(epochMs: number, timeZone: string): number {
-  const parts: Record<string, number> = {};
-  for (const part of formatterFor(timeZone).formatToParts(epochMs)) {
-    if (part.type !== "literal") parts[part.type] = Number(part.value);
-  }
-  const wallAsUtc = Date.UTC(parts.year!, parts.month! - 1, parts.day!, parts.hour!, parts.minute!, parts.second!);
+  const wall = wallClock(epochMs, timeZone);
+  const wallAsUtc = Date.UTC(wall.year, wall.month - 1, wall.day, wall.hour, wall.minute, wall.second);
   // Intl has second resolution: compare against the instant truncated to the second.
   return wallAsUtc - (epochMs - (((epochMs % 1000) + 1000) % 1000));
 }
@@ -54,7 +92,6 @@ export function localTimeToEpochMs(text: string, timeZone: string): number {
 
   // No zone changes its offset twice within a day, so the offsets a day before and a day after are
   // the only two candidates.
-  const DAY_MS = 86_400_000;
   const before = zoneOffsetMs(wallAsUtc - DAY_MS, timeZone);
   const after = zoneOffsetMs(wallAsUtc + DAY_MS, timeZone);
   const candidates = [wallAsUtc - before, wallAsUtc - after].filter((t, i) => zoneOffsetMs(t, timeZone) === (i === 0 ? before : after));

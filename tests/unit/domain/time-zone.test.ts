@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { localTimeToEpochMs, zoneOffsetMs } from "../../../src/domain/formats/zoned-time.js";
+import { ISO_WITH_ZONE, localTimeToEpochMs, wallClock, zoneOffsetMs } from "../../../src/domain/time-zone.js";
 
 const utc = (iso: string) => Date.parse(iso);
 
@@ -54,5 +54,27 @@ describe("local time without zone, read in the site's zone", () => {
   it("reports a zone's offset at an instant", () => {
     expect(zoneOffsetMs(utc("2023-05-19T12:00:00Z"), "Asia/Shanghai")).toBe(8 * 3_600_000);
     expect(zoneOffsetMs(utc("2023-01-19T12:00:00.999Z"), "America/New_York")).toBe(-5 * 3_600_000);
+  });
+
+  it("knows the offset of a zone at an instant, daylight saving included", () => {
+    expect(zoneOffsetMs(Date.parse("2026-11-29T00:00:00Z"), "Asia/Shanghai")).toBe(8 * 3_600_000);
+    expect(zoneOffsetMs(0, "Asia/Kolkata")).toBe(5.5 * 3_600_000);
+    expect(zoneOffsetMs(Date.parse("2026-07-01T00:00:00Z"), "Europe/Berlin")).toBe(2 * 3_600_000);
+    expect(zoneOffsetMs(0, "UTC")).toBe(0);
+  });
+});
+
+describe("the wall clock of an instant in a zone", () => {
+  it("gives the local date, time and weekday", () => {
+    // 2026-11-28T16:30:15Z is Sunday 00:30:15 on 29 November in Asia/Shanghai.
+    expect(wallClock(utc("2026-11-28T16:30:15.900Z"), "Asia/Shanghai")).toEqual({ year: 2026, month: 11, day: 29, hour: 0, minute: 30, second: 15, weekday: 0 });
+    expect(wallClock(utc("2026-11-28T16:30:15Z"), "UTC")).toMatchObject({ day: 28, hour: 16, weekday: 6 });
+  });
+});
+
+describe("ISO 8601 with an explicit zone", () => {
+  it("accepts Z and numeric offsets and refuses a zone-less time", () => {
+    for (const text of ["2026-11-29T08:00:00+08:00", "2026-11-29T00:00:00.500Z", "2026-11-29T08:00+0800"]) expect(ISO_WITH_ZONE.test(text), text).toBe(true);
+    for (const text of ["2026-11-29T08:00:00", "2026-11-29", "yesterday"]) expect(ISO_WITH_ZONE.test(text), text).toBe(false);
   });
 });
