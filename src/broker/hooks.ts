@@ -1,6 +1,7 @@
 // Translates the pure ACL (acl.ts) into aedes 1.2.0's callback hooks, and counts and logs every refusal.
 import type { AedesOptions, AuthenticateError, Client } from "aedes";
 import { finished } from "node:stream";
+import { RateLimiter } from "../domain/rate-limiter.js";
 import type { ServiceContext } from "../infra/service.js";
 import { type AuthFailureReason, type Identity, type RefusalCode, authenticate, canPublish, canSubscribe, describeIdentity, isClientIdRejected } from "./acl.js";
 import { ClientIdRegistry } from "./client-ids.js";
@@ -20,25 +21,14 @@ export interface BrokerHooks extends Required<Pick<AedesOptions, "preConnect" | 
   identityOf(client: Client): Identity | undefined;
 }
 
-/** true at most once per key per interval, so a misbehaving device cannot flood the log. */
-export function createLogLimiter(intervalMs = 60_000, now: () => number = Date.now): (key: string) => boolean {
-  const last = new Map<string, number>();
-  return (key) => {
-    const t = now();
-    const previous = last.get(key);
-    if (previous !== undefined && t - previous < intervalMs) return false;
-    if (last.size >= 10_000) last.clear(); // bounded even under a flood of invented user names
-    last.set(key, t);
-    return true;
-  };
-}
-
 export function createHooks(ctx: ServiceContext, metrics: BrokerMetrics): BrokerHooks {
   const log = ctx.log;
   const secrets = { deviceGroupKey: ctx.env.deviceGroupKey, servicePassword: ctx.env.servicePassword };
   const facts = new WeakMap<Client, ConnectFacts>();
   const identities = new WeakMap<Client, Identity>();
-  const shouldLog = createLogLimiter();
+  // At most one log line per key a minute; the key is bounded even under a flood of invented user names.
+  const logLimiter = new RateLimiter(60_000);
+  const shouldLog = (key: string) => logLimiter.check(key, Date.now()).log;
   const clientIds = new ClientIdRegistry();
 
   const refuseConnect = (

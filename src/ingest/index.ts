@@ -13,7 +13,7 @@ import type { BatchOptions } from "./batcher.js";
 import { DeadLetterLog } from "./dead-letter.js";
 import { createIngestMetrics } from "./metrics.js";
 import { processMessage } from "./process-message.js";
-import { RateLimiter } from "./rate-limiter.js";
+import { RateLimiter } from "../domain/rate-limiter.js";
 import { buildRouter } from "./routing.js";
 import { InfluxSink, type PointSink } from "./sink.js";
 import { DEFAULT_RETRY, type RetryPolicy, backoffDelayMs } from "./writer.js";

@@ -1,5 +1,7 @@
-// Logs refusals at most once per key (device) per window (CONTRACT §3: "logged once per device per
-// minute"), and says how many were held back meanwhile. Time is passed in; no clock here.
+// Lets a log line through at most once per key per window, and says how many were held back meanwhile,
+// so a misbehaving device cannot flood the log (CONTRACT §3: refusals "logged once per device per
+// minute"). Used by the ingest (refusals per device) and the broker (refused connections, publishes,
+// subscriptions). Time is passed in; no clock here.
 export interface RateDecision {
   log: boolean;
   /** Events held back under this key since the last one logged (reported with the next logged one). */
