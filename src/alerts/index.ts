@@ -4,11 +4,11 @@
 import { join } from "node:path";
 import mqtt from "mqtt";
 import { SERVICE_USERNAME } from "../domain/campus.js";
-import { alertTopic } from "../domain/topics.js";
+import { alertTopic, internalTopic } from "../domain/topics.js";
 import type { InfluxClient } from "../infra/influx.js";
 import { mqttOptions, type MqttClient } from "../infra/mqtt.js";
 import type { RunningService, ServiceContext } from "../infra/service.js";
-import { ackResultTopic, ALERT_INPUT_FILTERS, decodeInternal } from "./decode.js";
+import { ALERT_INPUT_FILTERS, decodeInternal } from "./decode.js";
 import { createRuleBook, evaluate, initialState, openAlerts } from "./engine.js";
 import { createAlertMetrics } from "./metrics.js";
 import { createStateStore, type SavedState } from "./persistence.js";
@@ -19,7 +19,6 @@ import { alertLine, createAlertWriter } from "./writer.js";
 export { createRuleBook, evaluate, initialState, openAlerts, type RuleBook } from "./engine.js";
 export { defaultRules, type RuleOverrides } from "./rules/index.js";
 export type { AckReply, AlertChange, Effect, EngineInput, EngineState, Rule, RuleContext, Step, Verdict } from "./types.js";
-export { ackResultTopic } from "./decode.js";
 
 export interface AlertsDeps {
   influx: InfluxClient;
@@ -67,7 +66,7 @@ export async function startAlerts(ctx: ServiceContext, deps: AlertsDeps): Promis
     for (const effect of effects) {
       if (effect.type === "ack-result") {
         metrics.acks.inc({ result: effect.reply.ok ? "ok" : effect.reply.code });
-        publish(ackResultTopic(effect.requestId), JSON.stringify(effect.reply), false);
+        publish(internalTopic.ackResult(effect.requestId), JSON.stringify(effect.reply), false);
         continue;
       }
       const { alert, change, at } = effect;

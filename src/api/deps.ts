@@ -1,6 +1,6 @@
 // What buildApp needs from the outside: everything with I/O comes in here, so tests pass real
 // adapters (a real InfluxClient, a real registry) and index.ts passes the MQTT-backed ones.
-import type { AckRequest, Alert } from "../domain/alert.js";
+import type { AckRequest, AckResult } from "../domain/alert.js";
 import type { Campus } from "../domain/campus.js";
 import type { ApiToken } from "../domain/env.js";
 import type { InfluxClient } from "../infra/influx.js";
@@ -9,8 +9,7 @@ import type { Registry } from "../infra/metrics.js";
 import type { LiveState } from "./live-state.js";
 import type { LiveOptions } from "./outbox.js";
 
-/** The alerts service's answer on `campus/internal/ack-result/{request_id}`. */
-export type AckResult = { ok: true; alert: Alert } | { ok: false; code: string; message: string };
+export type { AckResult } from "../domain/alert.js";
 
 /** Thrown by `AppDeps.ack` when the alerts service did not answer in time. */
 export class AckTimeoutError extends Error {

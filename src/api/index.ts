@@ -3,7 +3,8 @@
 import { randomBytes } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import type { AckRequest } from "../domain/alert.js";
-import { ALERTS_FILTER, INTERNAL_FILTERS, internalTopic } from "../domain/topics.js";
+import { decodeAckResult } from "../domain/internal-stream.js";
+import { ALERTS_FILTER, INTERNAL_FILTERS, internalTopic, parseInternalTopic } from "../domain/topics.js";
 import type { InfluxClient } from "../infra/influx.js";
 import { connectService, type MqttClient } from "../infra/mqtt.js";
 import type { RunningService, ServiceContext } from "../infra/service.js";
@@ -16,7 +17,6 @@ export { buildApp, type AppDeps } from "./app.js";
 export { AckTimeoutError, type AckResult } from "./deps.js";
 export { LiveState } from "./live-state.js";
 
-export const ACK_RESULT_PREFIX = "campus/internal/ack-result/";
 export const ACK_TIMEOUT_MS = 5_000;
 
 export interface ApiDeps {
@@ -43,14 +43,10 @@ export async function startApi(ctx: ServiceContext, deps: ApiDeps): Promise<Runn
   const mqtt: MqttClient = await connectService(ctx.env.mqttUrl, ctx.env.servicePassword, clientId);
 
   mqtt.on("message", (topic, payload) => {
-    if (topic.startsWith(ACK_RESULT_PREFIX)) {
-      const resolve = pending.get(topic.slice(ACK_RESULT_PREFIX.length));
-      if (!resolve) return; // another API instance's request
-      try {
-        resolve(JSON.parse(payload.toString()) as AckResult);
-      } catch {
-        resolve({ ok: false, code: "INVALID", message: "the alerts service sent an unreadable answer" });
-      }
+    const internal = parseInternalTopic(topic);
+    if (internal?.kind === "ack-result") {
+      const resolve = pending.get(internal.requestId);
+      if (resolve) resolve(decodeAckResult(payload)); // else another API instance's request
       return;
     }
     state.applyMessage(topic, payload, Date.now());
@@ -66,7 +62,7 @@ export async function startApi(ctx: ServiceContext, deps: ApiDeps): Promise<Runn
     [INTERNAL_FILTERS.status]: { qos: 1 },
     [INTERNAL_FILTERS.events]: { qos: 1 },
     [ALERTS_FILTER]: { qos: 1 },
-    [`${ACK_RESULT_PREFIX}+`]: { qos: 1 },
+    [INTERNAL_FILTERS.ackResults]: { qos: 1 },
   });
 
   const ackTimeoutMs = deps.ackTimeoutMs ?? ACK_TIMEOUT_MS;

@@ -3,7 +3,9 @@
 // index.ts calls applyMessage(), REST routes read it, the live stream listens to its changes.
 import { type Alert, isOpen } from "../domain/alert.js";
 import type { Campus } from "../domain/campus.js";
+import { decodeAlert, decodeInternalMessage } from "../domain/internal-stream.js";
 import type { DeviceEvent, Phase, PhaseValues, Reading, StatusChange, Values } from "../domain/reading.js";
+import { parseAlertTopic } from "../domain/topics.js";
 
 /** Latest known value of every field (merged across readings), plus the latest per-phase values. */
 export type LatestValues = Values & { phases?: Partial<Record<Phase, PhaseValues>> };
@@ -24,11 +26,6 @@ export type LiveChange =
   | { type: "event"; event: DeviceEvent };
 
 export type LiveListener = (change: LiveChange) => void;
-
-const READINGS = "campus/internal/readings/";
-const STATUS = "campus/internal/status/";
-const EVENTS = "campus/internal/events/";
-const ALERTS = "campus/alerts/";
 
 export class LiveState {
   private readonly devices = new Map<string, DeviceLive>();
@@ -66,20 +63,19 @@ export class LiveState {
 
   /** Applies one message of the internal stream; false when it was ignored (unknown topic/device, stale, malformed). */
   applyMessage(topic: string, payload: Buffer | string, now: number): boolean {
-    const text = payload.toString();
-    if (topic.startsWith(ALERTS)) {
-      const [device, rule, ...rest] = topic.slice(ALERTS.length).split("/");
-      if (!device || !rule || rest.length > 0) return false;
-      if (text === "") return this.applyAlert(device, rule, null, now);
-      const alert = parseObject(text);
-      return isAlert(alert) ? this.applyAlert(device, rule, alert, now) : false;
+    const alertAt = parseAlertTopic(topic);
+    if (alertAt !== null) {
+      if (payload.length === 0) return this.applyAlert(alertAt.device, alertAt.rule, null, now);
+      const alert = decodeAlert(payload);
+      return alert !== null ? this.applyAlert(alertAt.device, alertAt.rule, alert, now) : false;
     }
-    const value = parseObject(text);
-    if (value === null) return false;
-    if (topic.startsWith(READINGS)) return isReading(value) ? this.applyReading(value) : false;
-    if (topic.startsWith(STATUS)) return isStatus(value) ? this.applyStatus(value) : false;
-    if (topic.startsWith(EVENTS)) return isEvent(value) ? this.applyEvent(value) : false;
-    return false;
+    const decoded = decodeInternalMessage(topic, payload);
+    if (decoded === null || !decoded.ok) return false;
+    const message = decoded.message;
+    if (message.kind === "reading") return this.applyReading(message.reading);
+    if (message.kind === "status") return this.applyStatus(message.status);
+    if (message.kind === "event") return this.applyEvent(message.event);
+    return false; // an ack request: the alerts service's business
   }
 
   /** Merges a reading into the device's latest values unless an newer one is already applied. */
@@ -140,31 +136,4 @@ export class LiveState {
   private emit(change: LiveChange): void {
     for (const listener of this.listeners) listener(change);
   }
-}
-
-function parseObject(text: string): Record<string, unknown> | null {
-  try {
-    const value: unknown = JSON.parse(text);
-    return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
-  } catch {
-    return null;
-  }
-}
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
-
-function isReading(v: Record<string, unknown>): v is Record<string, unknown> & Reading {
-  return typeof v.device === "string" && typeof v.ts === "number" && isObject(v.values) && (v.phases === undefined || isObject(v.phases));
-}
-
-function isStatus(v: Record<string, unknown>): v is Record<string, unknown> & StatusChange {
-  return typeof v.device === "string" && typeof v.ts === "number" && typeof v.online === "boolean";
-}
-
-function isEvent(v: Record<string, unknown>): v is Record<string, unknown> & DeviceEvent {
-  return typeof v.device === "string" && typeof v.ts === "number" && typeof v.type === "string";
-}
-
-function isAlert(v: Record<string, unknown> | null): v is Record<string, unknown> & Alert {
-  return v !== null && typeof v.id === "string" && typeof v.device === "string" && typeof v.rule === "string" && typeof v.state === "string";
 }

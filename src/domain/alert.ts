@@ -32,4 +32,10 @@ export interface AckRequest {
   request_id: string;
 }
 
+/**
+ * The alerts service's answer on `campus/internal/ack-result/{request_id}`: the updated alert, or why
+ * not (the alerts service sends NOT_FOUND; the API adds its own codes for an unreadable answer or a stop).
+ */
+export type AckResult = { ok: true; alert: Alert } | { ok: false; code: string; message: string };
+
 export const isOpen = (alert: Alert) => alert.state !== "resolved";

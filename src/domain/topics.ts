@@ -23,13 +23,46 @@ export const internalTopic = {
   event: (id: string) => `campus/internal/events/${id}`,
   /** API → alerts: an operator acknowledged an alert. */
   ack: "campus/internal/ack",
+  /** alerts → API: the answer to the acknowledgement with this `request_id`. */
+  ackResult: (requestId: string) => `campus/internal/ack-result/${requestId}`,
 } as const;
 
 export const INTERNAL_FILTERS = {
   readings: "campus/internal/readings/+",
   status: "campus/internal/status/+",
   events: "campus/internal/events/+",
+  ackResults: "campus/internal/ack-result/+",
 } as const;
+
+/** What an internal topic carries, and whose it is (device id, or the ack's request id). */
+export type InternalTopic =
+  | { kind: "reading" | "status" | "event"; device: string }
+  | { kind: "ack" }
+  | { kind: "ack-result"; requestId: string };
+
+const INTERNAL_KINDS = new Map<string, "reading" | "status" | "event" | "ack-result">([
+  ["readings", "reading"],
+  ["status", "status"],
+  ["events", "event"],
+  ["ack-result", "ack-result"],
+]);
+
+/** Parses the topics of `internalTopic`; null for any other topic. */
+export function parseInternalTopic(topic: string): InternalTopic | null {
+  if (topic === internalTopic.ack) return { kind: "ack" };
+  const parts = topic.split("/");
+  if (parts.length !== 4 || parts[0] !== TOPIC_PREFIX || parts[1] !== "internal" || parts[3] === "") return null;
+  const kind = INTERNAL_KINDS.get(parts[2]!);
+  if (kind === undefined) return null;
+  return kind === "ack-result" ? { kind, requestId: parts[3]! } : { kind, device: parts[3]! };
+}
+
+/** Parses `campus/alerts/{device}/{rule}`; null for any other topic. */
+export function parseAlertTopic(topic: string): { device: string; rule: string } | null {
+  const parts = topic.split("/");
+  if (parts.length !== 4 || parts[0] !== TOPIC_PREFIX || parts[1] !== "alerts" || !parts[2] || !parts[3]) return null;
+  return { device: parts[2], rule: parts[3] };
+}
 
 export type NativeKind = "telemetry" | "status" | "events" | "commands";
 

@@ -1,0 +1,69 @@
+import { describe, expect, it } from "vitest";
+import { decodeAckResult, decodeAlert, decodeInternalMessage } from "../../../src/domain/internal-stream.js";
+import { internalTopic, parseAlertTopic, parseInternalTopic } from "../../../src/domain/topics.js";
+
+const json = (value: unknown) => JSON.stringify(value);
+
+describe("internal topics", () => {
+  it("round-trips every internal topic through its parser", () => {
+    expect(parseInternalTopic(internalTopic.reading("brk-1"))).toEqual({ kind: "reading", device: "brk-1" });
+    expect(parseInternalTopic(internalTopic.status("brk-1"))).toEqual({ kind: "status", device: "brk-1" });
+    expect(parseInternalTopic(internalTopic.event("brk-1"))).toEqual({ kind: "event", device: "brk-1" });
+    expect(parseInternalTopic(internalTopic.ack)).toEqual({ kind: "ack" });
+    expect(parseInternalTopic(internalTopic.ackResult("req-1"))).toEqual({ kind: "ack-result", requestId: "req-1" });
+  });
+
+  it("rejects other topics, extra levels and names inherited from Object", () => {
+    for (const topic of ["campus/devices/brk-1/telemetry", "campus/internal/readings/", "campus/internal/readings/a/b", "campus/internal/toString/x", "campus/internal/__proto__/x", "campus/internal"]) {
+      expect(parseInternalTopic(topic), topic).toBeNull();
+    }
+  });
+
+  it("parses alert topics and nothing else", () => {
+    expect(parseAlertTopic("campus/alerts/brk-1/overload")).toEqual({ device: "brk-1", rule: "overload" });
+    for (const topic of ["campus/alerts/brk-1", "campus/alerts/brk-1/overload/x", "campus/alerts//overload", "campus/internal/ack"]) expect(parseAlertTopic(topic), topic).toBeNull();
+  });
+});
+
+describe("internal messages", () => {
+  it("decodes a reading, a status, an event and an ack request", () => {
+    const reading = { device: "brk-1", ts: 1, values: { power_w: 5 }, phases: { L1: { power_w: 5 } } };
+    expect(decodeInternalMessage(internalTopic.reading("brk-1"), json(reading))).toEqual({ ok: true, message: { kind: "reading", reading } });
+    const status = { device: "brk-1", ts: 2, online: false };
+    expect(decodeInternalMessage(internalTopic.status("brk-1"), Buffer.from(json(status)))).toEqual({ ok: true, message: { kind: "status", status } });
+    const event = { device: "brk-1", ts: 3, type: "trip", reason: "overload" };
+    expect(decodeInternalMessage(internalTopic.event("brk-1"), json(event))).toEqual({ ok: true, message: { kind: "event", event } });
+    const request = { alert_id: "a", by: "operator:ab12", request_id: "r-1", note: "on it" };
+    expect(decodeInternalMessage(internalTopic.ack, json(request))).toEqual({ ok: true, message: { kind: "ack", request } });
+  });
+
+  it("says why a malformed message is refused", () => {
+    const reason = (topic: string, payload: string) => {
+      const decoded = decodeInternalMessage(topic, payload);
+      return decoded !== null && !decoded.ok ? decoded.reason : null;
+    };
+    expect(reason(internalTopic.reading("brk-1"), "")).toBe("empty payload");
+    expect(reason(internalTopic.reading("brk-1"), "{")).toBe("not JSON");
+    expect(reason(internalTopic.reading("brk-1"), "[]")).toBe("not an object");
+    expect(reason(internalTopic.reading("brk-1"), json({ device: "brk-2", ts: 1, values: {} }))).toMatch(/match the topic/);
+    expect(reason(internalTopic.reading("brk-1"), json({ device: "brk-1", ts: 1 }))).toMatch(/values/);
+    expect(reason(internalTopic.reading("brk-1"), json({ device: "brk-1", ts: 1, values: {}, phases: 3 }))).toMatch(/phases/);
+    expect(reason(internalTopic.status("brk-1"), json({ device: "brk-1", ts: 1 }))).toMatch(/online/);
+    expect(reason(internalTopic.event("brk-1"), json({ device: "brk-1", ts: 1, type: "party" }))).toMatch(/event type/);
+    expect(reason(internalTopic.ack, json({ alert_id: "a", by: "b", request_id: "../../x" }))).toMatch(/request_id/);
+  });
+
+  it("leaves topics that carry none of them to others", () => {
+    expect(decodeInternalMessage(internalTopic.ackResult("r-1"), "{}")).toBeNull();
+    expect(decodeInternalMessage("campus/devices/brk-1/telemetry", "{}")).toBeNull();
+  });
+
+  it("reads a retained alert and an ack result, and refuses garbage", () => {
+    const alert = { id: "a", device: "brk-1", rule: "overload", state: "firing" };
+    expect(decodeAlert(json(alert))).toEqual(alert);
+    expect(decodeAlert(json({ id: "a" }))).toBeNull();
+    expect(decodeAlert("nope")).toBeNull();
+    expect(decodeAckResult(json({ ok: false, code: "NOT_FOUND", message: "m" }))).toEqual({ ok: false, code: "NOT_FOUND", message: "m" });
+    expect(decodeAckResult("{")).toEqual({ ok: false, code: "INVALID", message: expect.any(String) });
+  });
+});
