@@ -4,7 +4,7 @@
 import { join } from "node:path";
 import { ErrorCodes } from "../domain/errors.js";
 import type { Point } from "../domain/line-protocol.js";
-import { type InfluxClient, InfluxWriteError } from "../infra/influx.js";
+import { type InfluxClient, InfluxWriteError, redactUrl } from "../infra/influx.js";
 import mqtt from "mqtt";
 import { SERVICE_USERNAME } from "../domain/campus.js";
 import { type MqttClient, mqttOptions } from "../infra/mqtt.js";
@@ -130,7 +130,7 @@ export async function startIngest(ctx: ServiceContext, deps: IngestDeps): Promis
         await ensureDatabase();
       } catch (error) {
         setReachable(false);
-        if (attempt === 0) log.warn({ err: error, url: deps.influx.config.url }, "InfluxDB not reachable; will keep retrying");
+        if (attempt === 0) log.warn({ err: error, url: redactUrl(deps.influx.config.url) }, "InfluxDB not reachable; will keep retrying");
         await new Promise((resolve) => setTimeout(resolve, backoffDelayMs(attempt, Math.random(), deps.retry ?? DEFAULT_RETRY)).unref());
       }
     }
@@ -192,7 +192,7 @@ export async function startIngest(ctx: ServiceContext, deps: IngestDeps): Promis
   const granted = await client.subscribeAsync([...router.subscriptions], { qos: 1 });
   const refused = granted.filter((g) => g.qos === 128).map((g) => g.topic);
   if (refused.length > 0) log.error({ topics: refused }, "the broker refused some subscriptions");
-  log.info({ subscriptions: router.subscriptions.length, influx: deps.influx.config.url }, "ingest started");
+  log.info({ subscriptions: router.subscriptions.length, influx: redactUrl(deps.influx.config.url) }, "ingest started");
 
   let stopped: Promise<void> | null = null;
   return {
