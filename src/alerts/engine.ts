@@ -1,7 +1,7 @@
 // The pure rule engine: evaluate(book, state, input, now) → {state, effects}. No clock, randomness or
 // I/O: `now` is the wall clock handed in by the adapter, durations come from the readings' `ts`.
 // Unchanged parts of the state are shared, so "nothing happened" returns the very same state object.
-import type { Alert } from "../domain/alert.js";
+import type { AckRequest, Alert } from "../domain/alert.js";
 import type { Campus, Device } from "../domain/campus.js";
 import { acknowledge, applyVerdict, type Applied } from "./lifecycle.js";
 import type { DeviceSlot, Effect, EngineInput, EngineState, EvaluateResult, Instance, Rule, RuleContext, Step } from "./types.js";
@@ -76,7 +76,7 @@ export function evaluate(book: RuleBook, state: EngineState, input: EngineInput,
       }));
     }
     case "ack":
-      return ack(state, input.request.alert_id, input.request.by, input.request.request_id, now);
+      return ack(state, input.request, now);
   }
 }
 
@@ -154,11 +154,14 @@ function tick(book: RuleBook, state: EngineState, now: number): EvaluateResult {
   return { state: next, effects };
 }
 
-function ack(state: EngineState, alertId: string, by: string, requestId: string, now: number): EvaluateResult {
+function ack(state: EngineState, request: AckRequest, now: number): EvaluateResult {
+  const { alert_id: alertId, by, request_id: requestId } = request;
+  // The note is free text from the API (≤ 1000 characters there); only a string is kept.
+  const note = typeof request.note === "string" && request.note !== "" ? request.note : undefined;
   for (const [deviceId, slot] of Object.entries(state.devices)) {
     for (const [ruleId, instance] of Object.entries(slot.rules)) {
       if (instance.alert?.id !== alertId) continue;
-      const applied = acknowledge(instance, by, now);
+      const applied = acknowledge(instance, by, now, note);
       const alert = applied.effect?.type === "alert" ? applied.effect.alert : instance.alert;
       const effects: Effect[] = applied.effect ? [applied.effect] : [];
       effects.push({ type: "ack-result", requestId, reply: { ok: true, alert } });

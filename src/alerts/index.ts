@@ -84,7 +84,7 @@ export async function startAlerts(ctx: ServiceContext, deps: AlertsDeps): Promis
           metrics.open.inc({ rule: alert.rule });
         }
       }
-      writer.enqueue(alertLine(alert, at));
+      writer.enqueue(alertLine(alert, at, effect.byAck === true));
       log.info({ alert: alert.id, change, severity: alert.severity, state: alert.state }, alert.message);
     }
   };

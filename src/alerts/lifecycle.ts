@@ -57,7 +57,7 @@ function applyBreach(rule: Rule<unknown>, device: Device, building: Building, in
   // Stages escalate the same alert, never open another (domain.md §8 "Stages"); a lower stage keeps
   // the worst severity reached, so an incident is remembered at its worst until it resolves.
   if (rank(breach.severity) < rank(current.severity)) {
-    const { acknowledged_by: _dropped, ...rest } = current;
+    const { acknowledged_by: _dropped, ack_note: _droppedNote, ...rest } = current;
     // An escalation needs a new acknowledgement at the higher severity.
     const alert: Alert = { ...rest, severity: breach.severity, state: "firing", value: breach.value, threshold: breach.threshold, message: breach.message, updated_at: iso(breach.at) };
     return { instance: { ...instance, alert, active: true, latched }, effect: change("escalated", alert, breach.at) };
@@ -69,14 +69,17 @@ function applyBreach(rule: Rule<unknown>, device: Device, building: Building, in
   return { instance: { ...instance, alert, active: true, latched }, effect: change("updated", alert, breach.at) };
 }
 
-/** An operator's acknowledgement; resolves at once a latched alert whose condition has already cleared. */
-export function acknowledge(instance: Instance, by: string, at: number): Applied {
+/**
+ * An operator's acknowledgement, with their note if any; resolves at once a latched alert whose
+ * condition has already cleared.
+ */
+export function acknowledge(instance: Instance, by: string, at: number, note?: string): Applied {
   const alert = instance.alert;
   if (!alert) return { instance };
   if (alert.state === "acknowledged") return { instance }; // idempotent: the first acknowledgement stands
-  const acked: Alert = { ...alert, state: "acknowledged", acknowledged_by: by, updated_at: iso(at) };
-  if (instance.latched && !instance.active) return resolve(instance, acked, at);
-  return { instance: { ...instance, alert: acked }, effect: change("acknowledged", acked, at) };
+  const acked: Alert = { ...alert, state: "acknowledged", acknowledged_by: by, ...(note ? { ack_note: note } : {}), updated_at: iso(at) };
+  const applied = instance.latched && !instance.active ? resolve(instance, acked, at) : { instance: { ...instance, alert: acked }, effect: change("acknowledged", acked, at) };
+  return applied.effect?.type === "alert" ? { ...applied, effect: { ...applied.effect, byAck: true } } : applied;
 }
 
 function resolve(instance: Instance, alert: Alert, at: number): Applied {

@@ -113,7 +113,8 @@ export type AlertChange = "opened" | "updated" | "escalated" | "acknowledged" | 
 export type AckReply = { ok: true; alert: Alert } | { ok: false; code: "NOT_FOUND"; message: string };
 
 export type Effect =
-  | { type: "alert"; change: AlertChange; alert: Alert; at: number }
+  /** `byAck`: the change an operator's acknowledgement made (its alert point carries the ack note). */
+  | { type: "alert"; change: AlertChange; alert: Alert; at: number; byAck?: true }
   | { type: "ack-result"; requestId: string; reply: AckReply };
 
 export interface EvaluateResult {

@@ -8,12 +8,17 @@ import { InfluxWriteError, type InfluxClient } from "../infra/influx.js";
 import type { Logger } from "../infra/logger.js";
 import type { AlertMetrics } from "./metrics.js";
 
-/** One point per change: tags device, building, rule, severity; ts = the change's time. */
-export function alertLine(alert: Alert, at: number): string {
+/**
+ * One point per change: tags device, building, rule, severity; ts = the change's time. The change an
+ * acknowledgement made (`byAck`) also carries the operator's note as the string field `ack_note`.
+ */
+export function alertLine(alert: Alert, at: number, byAck = false): string {
+  const fields: Record<string, string | number> = { alert_id: alert.id, state: alert.state, message: alert.message, value: alert.value, threshold: alert.threshold };
+  if (byAck && alert.ack_note !== undefined) fields.ack_note = alert.ack_note;
   return toLine({
     measurement: "alert",
     tags: { device: alert.device, building: alert.building, rule: alert.rule, severity: alert.severity },
-    fields: { alert_id: alert.id, state: alert.state, message: alert.message, value: alert.value, threshold: alert.threshold },
+    fields,
     ts: at,
   })!;
 }

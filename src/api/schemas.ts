@@ -26,6 +26,7 @@ export const AlertSchema = T.Object(
     updated_at: T.String({ description: "ISO 8601" }),
     resolved_at: T.Optional(T.String()),
     acknowledged_by: T.Optional(T.String()),
+    ack_note: T.Optional(T.String({ description: "The note given with the acknowledgement (extension)" })),
   },
   { $id: "Alert", description: "The alert object of CONTRACT §5" },
 );

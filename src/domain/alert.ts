@@ -21,6 +21,8 @@ export interface Alert {
   updated_at: string;
   resolved_at?: string;
   acknowledged_by?: string;
+  /** The operator's note given with the acknowledgement (an additive extension of CONTRACT §5). */
+  ack_note?: string;
 }
 
 /** An operator's acknowledgement, sent by the API to the alerts service on `campus/internal/ack`. */

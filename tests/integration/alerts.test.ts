@@ -161,10 +161,10 @@ describe("alerts service", () => {
     listener.on("message", (topic, payload) => replies.set(topic, JSON.parse(payload.toString())));
     await listener.subscribeAsync("campus/internal/ack-result/+", { qos: 1 });
 
-    await publish("campus/internal/ack", { alert_id: opened.id, by: "operator:ab12", request_id: "req-1" });
+    await publish("campus/internal/ack", { alert_id: opened.id, by: "operator:ab12", note: "kettle in room 101 unplugged", request_id: "req-1" });
     await publish("campus/internal/ack", { alert_id: "no-such-alert", by: "operator:ab12", request_id: "req-2" });
     const ok = await waitFor(() => replies.get("campus/internal/ack-result/req-1"));
-    expect(ok).toMatchObject({ ok: true, alert: { id: opened.id, state: "acknowledged", acknowledged_by: "operator:ab12" } });
+    expect(ok).toMatchObject({ ok: true, alert: { id: opened.id, state: "acknowledged", acknowledged_by: "operator:ab12", ack_note: "kettle in room 101 unplugged" } });
     const missing = await waitFor(() => replies.get("campus/internal/ack-result/req-2"));
     expect(missing).toMatchObject({ ok: false, code: "NOT_FOUND" });
     await listener.endAsync();
@@ -173,9 +173,12 @@ describe("alerts service", () => {
       const alert = await retained("campus/alerts/brk-d1-101/overload");
       return alert?.state === "acknowledged" ? alert : null;
     });
-    expect(acked).toMatchObject({ id: opened.id, acknowledged_by: "operator:ab12" });
+    expect(acked).toMatchObject({ id: opened.id, acknowledged_by: "operator:ab12", ack_note: "kettle in room 101 unplugged" });
     await waitFor(async () => (await overloadPoints()).some((p) => p.state === "acknowledged"));
     expect((await overloadPoints()).map((p) => p.state)).toContain("acknowledged");
+    const ackedPoint = (await overloadPoints()).find((p) => p.state === "acknowledged");
+    expect(ackedPoint).toMatchObject({ alert_id: opened.id, ack_note: "kettle in room 101 unplugged" });
+    expect((await overloadPoints()).filter((p) => p.state !== "acknowledged").every((p) => p.ack_note === null || p.ack_note === undefined)).toBe(true);
   });
 
   it("resolves after 2 min below 0.9 × the rating and clears the retained message", async () => {

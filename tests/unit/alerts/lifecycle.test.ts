@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { Severity } from "../../../src/domain/alert.js";
 import { defaultRules } from "../../../src/alerts/rules/index.js";
 import { defineRule, type EngineState, type Rule } from "../../../src/alerts/types.js";
+import { alertLine } from "../../../src/alerts/writer.js";
 import { Harness, s } from "./harness.js";
 
 /**
@@ -134,6 +135,55 @@ describe("alert lifecycle", () => {
     temp(h, s(10), 85);
     expect(h.open()[0]).toMatchObject({ state: "firing", severity: "critical" });
     expect(h.open()[0]?.acknowledged_by).toBeUndefined();
+  });
+});
+
+describe("the acknowledgement note", () => {
+  const ackWithNote = (h: Harness, alertId: string, note: string, requestId = "req-n") =>
+    h.feed({ kind: "ack", request: { alert_id: alertId, by: "operator:ab12", note, request_id: requestId } });
+
+  it("keeps the note on the acknowledged alert, its reply and the acknowledged point", () => {
+    const h = new Harness();
+    h.hold("brk-101", 0, 60, 17);
+    const id = h.open("overload")[0]!.id;
+    const [changed, reply] = ackWithNote(h, id, 'breaker checked, "kettle" unplugged');
+    expect(changed).toMatchObject({ type: "alert", change: "acknowledged", byAck: true, alert: { ack_note: 'breaker checked, "kettle" unplugged' } });
+    expect(reply).toMatchObject({ reply: { ok: true, alert: { ack_note: 'breaker checked, "kettle" unplugged' } } });
+    expect(h.open("overload")[0]?.ack_note).toBe('breaker checked, "kettle" unplugged');
+    if (changed?.type !== "alert") throw new Error("expected an alert change");
+    expect(alertLine(changed.alert, changed.at, changed.byAck)).toContain('ack_note="breaker checked, \\"kettle\\" unplugged"');
+  });
+
+  it("writes the note only on the change the acknowledgement made, not on the later resolution", () => {
+    const h = new Harness();
+    h.hold("brk-101", 0, 60, 17);
+    ackWithNote(h, h.open("overload")[0]!.id, "on it");
+    h.hold("brk-101", 65, 185, 5);
+    const resolved = h.alertChanges("overload").at(-1)!;
+    expect(resolved).toMatchObject({ change: "resolved", alert: { ack_note: "on it" } });
+    expect(resolved.byAck).toBeUndefined();
+    expect(alertLine(resolved.alert, resolved.at, resolved.byAck)).not.toContain("ack_note");
+  });
+
+  it("carries the note into a latched alert the acknowledgement resolves at once", () => {
+    const h = new Harness([temperatureRule({ latched: true })]);
+    temp(h, s(0), 60);
+    temp(h, s(10), 20);
+    const [changed] = ackWithNote(h, h.open()[0]!.id, "reset by hand");
+    expect(changed).toMatchObject({ change: "resolved", byAck: true, alert: { ack_note: "reset by hand" } });
+  });
+
+  it("has no note without one, and drops it when the alert escalates", () => {
+    const h = new Harness([temperatureRule()]);
+    temp(h, s(0), 60);
+    const [plain] = ack(h, h.open()[0]!.id);
+    expect(plain?.type === "alert" && "ack_note" in plain.alert).toBe(false);
+    const other = new Harness([temperatureRule()]);
+    temp(other, s(0), 60);
+    ackWithNote(other, other.open()[0]!.id, "seen");
+    temp(other, s(10), 85);
+    expect(other.open()[0]).toMatchObject({ state: "firing", severity: "critical" });
+    expect(other.open()[0]?.ack_note).toBeUndefined();
   });
 });
 
