@@ -1,85 +1,16 @@
 // The real broker on ephemeral ports, real mqtt.js clients with real credentials (MQTT 3.1.1).
 import { connect as connectTcp } from "node:net";
-import mqtt, { type MqttClient } from "mqtt";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import mqtt from "mqtt";
+import { describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
-import { type RunningBroker, startBroker } from "../../src/broker/index.js";
-import { loadCampus } from "../../src/domain/campus.js";
+import { startBroker } from "../../src/broker/index.js";
 import { devicePassword } from "../../src/domain/credentials.js";
-import { readEnv } from "../../src/domain/env.js";
-import { createLogger } from "../../src/infra/logger.js";
 import { createRegistry } from "../../src/infra/metrics.js";
-import type { ServiceContext } from "../../src/infra/service.js";
+import {
+  broker, clients, connect, ctx, device, GROUP_KEY, inbox, MAX_PACKET_BYTES, refusalCode, SERVICE_PASSWORD, service, settle, useTestBroker, waitForClose,
+} from "../helpers/broker.js";
 
-const GROUP_KEY = "integration-group-key-0123456789";
-const SERVICE_PASSWORD = "integration-service-password";
-const env = readEnv({ DEVICE_GROUP_KEY: GROUP_KEY, SERVICE_PASSWORD, API_TOKENS: "admin:integration-admin-token-0123", LOG_LEVEL: "silent" });
-const ctx: ServiceContext = { env, campus: loadCampus("tests/fixtures/test-campus.yaml"), log: createLogger("silent"), metrics: createRegistry(false) };
-const MAX_PACKET_BYTES = 64 * 1024;
-
-let broker: RunningBroker;
-const clients: MqttClient[] = [];
-let seq = 0;
-
-beforeAll(async () => {
-  broker = await startBroker(ctx, { port: 0, wsPort: 0, host: "127.0.0.1", maxPacketBytes: MAX_PACKET_BYTES });
-});
-afterAll(async () => broker.stop());
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.endAsync(true).catch(() => undefined)));
-});
-
-interface Options {
-  username?: string;
-  password?: string;
-  clientId?: string;
-  clean?: boolean;
-  url?: string;
-}
-
-/** Connects with protocol 3.1.1 and no reconnects; rejects with mqtt.js's error (which carries the CONNACK code). */
-async function connect(options: Options): Promise<MqttClient> {
-  const client = await mqtt.connectAsync(options.url ?? `mqtt://127.0.0.1:${broker.tcpPort}`, {
-    protocolVersion: 4,
-    reconnectPeriod: 0,
-    connectTimeout: 5_000,
-    clientId: options.clientId ?? `test-${++seq}`,
-    clean: options.clean ?? true,
-    ...(options.username !== undefined ? { username: options.username } : {}),
-    ...(options.password !== undefined ? { password: options.password } : {}),
-  });
-  clients.push(client);
-  return client;
-}
-
-const device = (id: string, extra: Options = {}) => connect({ username: id, password: devicePassword(id, GROUP_KEY), ...extra });
-const service = () => connect({ username: "campus-service", password: SERVICE_PASSWORD });
-
-async function refusalCode(options: Options): Promise<number | undefined> {
-  const error = await connect(options).then(
-    () => undefined,
-    (e: unknown) => e as { code?: number },
-  );
-  expect(error, "the connection should have been refused").toBeDefined();
-  return error?.code;
-}
-
-/** Collects what a subscriber receives. */
-function inbox(client: MqttClient): { topic: string; payload: string }[] {
-  const received: { topic: string; payload: string }[] = [];
-  client.on("message", (topic, payload) => received.push({ topic, payload: payload.toString() }));
-  return received;
-}
-
-/** Publishes a marker from the service account and waits for it, so everything sent before has been routed. */
-async function settle(received: { topic: string }[]) {
-  const topic = `test/settle/${++seq}`;
-  const admin = await service();
-  await admin.publishAsync(topic, "x", { qos: 1 });
-  await expect.poll(() => received.some((m) => m.topic === topic)).toBe(true);
-}
-
-const waitForClose = (client: MqttClient) => new Promise<void>((resolve) => (client.connected ? client.once("close", () => resolve()) : resolve()));
+useTestBroker();
 
 describe("broker authentication", () => {
   it("accepts a device with the HMAC password of its id", async () => {
