@@ -5,6 +5,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import mqtt, { type MqttClient } from "mqtt";
+import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningBroker, startBroker } from "../../src/broker/index.js";
 import { loadCampus } from "../../src/domain/campus.js";
@@ -18,7 +19,6 @@ import { createRegistry, type Registry } from "../../src/infra/metrics.js";
 import { connectService } from "../../src/infra/mqtt.js";
 import type { ServiceContext } from "../../src/infra/service.js";
 import { type RunningIngest, startIngest } from "../../src/ingest/index.js";
-import { writeBatch } from "../../src/ingest/writer.js";
 import { influxUrl, waitFor } from "../helpers/influx.js";
 
 const FIXTURE = join(import.meta.dirname, "../fixtures/test-campus.yaml");
@@ -270,6 +270,18 @@ describe("the ingest service", () => {
     expect(rows(await own.query(`SELECT power_w FROM electrical WHERE power_w = 777`))).toEqual([{ time: ts, power_w: 777 }]);
   });
 
+  it("logs the InfluxDB URL without the credentials it may carry", async () => {
+    const lines: Record<string, unknown>[] = [];
+    const log = pino({ level: "info" }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+    const port = await freePort();
+    const withCredentials = new InfluxClient({ url: `http://campus:influx-secret-pw@127.0.0.1:${port}`, db: "nowhere", timeoutMs: 1_000 });
+    const started = await startIngest({ ...contextFor({}), log }, { influx: withCredentials, clientId: "campus-ingest-redact", batch: { maxPoints: 5_000, maxWaitMs: 50 } });
+    await started.stop();
+    const field = (msg: string, key: string) => lines.find((l) => l.msg === msg)?.[key];
+    expect(field("ingest started", "influx")).toBe(`http://redacted:redacted@127.0.0.1:${port}`);
+    expect(field("InfluxDB not reachable; will keep retrying", "url")).toBe(`http://redacted:redacted@127.0.0.1:${port}`);
+  });
+
   it("starts and keeps retrying while InfluxDB is down, and stops in time", async () => {
     const down = new InfluxClient({ url: `http://127.0.0.1:${await freePort()}`, db: "nowhere", timeoutMs: 1_000 });
     const registry = createRegistry(false);
@@ -282,29 +294,4 @@ describe("the ingest service", () => {
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(await metricValue(registry, "campus_power_ingest_points_dropped_total", { reason: "shutdown" })).toBe(1);
   }, 20_000);
-});
-
-describe("the batch writer against a real InfluxDB", () => {
-  it("dead-letters only the point InfluxDB refuses (field type conflict, HTTP 400) and stores the rest", async () => {
-    const db = new InfluxClient({ url: influxUrl(), db: `writer_${randomBytes(4).toString("hex")}` });
-    await db.ensureDatabase();
-    await db.write("conflict,device=a value=1 1000");
-    const points = Array.from({ length: 10 }, (_, i) => ({
-      measurement: "conflict",
-      tags: { device: `d${i}` },
-      fields: { value: i === 6 ? "text" : i },
-      ts: 2_000 + i,
-    }));
-    const deadLetters: string[] = [];
-    const outcome = await writeBatch(points, {
-      write: (lines) => db.write(lines),
-      sleep: async () => undefined,
-      random: () => 0.5,
-      givingUp: () => false,
-      onDeadLetter: (_point, line) => deadLetters.push(line),
-    });
-    expect(outcome).toEqual({ stored: 9, deadLettered: 1, dropped: 0 });
-    expect(deadLetters).toEqual(['conflict,device=d6 value="text" 2006']);
-    expect(rows(await db.query("SELECT count(value) FROM conflict"))[0]?.count).toBe(10); // 9 + the first one
-  });
 });
