@@ -34,12 +34,20 @@ export interface Series {
 export class InfluxClient {
   private readonly headers: Record<string, string> = {};
   private readonly timeoutMs: number;
+  readonly config: InfluxConfig;
 
-  constructor(readonly config: InfluxConfig) {
+  constructor(config: InfluxConfig) {
     this.timeoutMs = config.timeoutMs ?? 10_000;
-    if (config.username || config.password) {
+    // fetch refuses URLs with credentials (and would echo them in its error): move them to the header.
+    const url = new URL(config.url);
+    const username = config.username || decodeURIComponent(url.username);
+    const password = config.password || decodeURIComponent(url.password);
+    url.username = "";
+    url.password = "";
+    this.config = { ...config, url: url.toString().replace(/\/+$/, ""), username, password };
+    if (username || password) {
       // InfluxDB 3 takes a token as the Basic password; 1.x and 2.x v1-auth take user and password.
-      const basic = Buffer.from(`${config.username ?? ""}:${config.password ?? ""}`).toString("base64");
+      const basic = Buffer.from(`${username}:${password}`).toString("base64");
       this.headers.authorization = `Basic ${basic}`;
     }
   }
