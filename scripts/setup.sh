@@ -29,6 +29,13 @@ if $for_tests && ! command -v openssl >/dev/null; then
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl >/dev/null
 fi
 
+# The dashboard's browser test drives Debian's chromium through playwright-core (no browser download).
+if $for_tests && [ -d tests/browser ] && ! command -v chromium >/dev/null; then
+  echo "setup: installing chromium (for the dashboard's browser test)"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+
 need_influxd=false
 # `up` starts its own InfluxDB only for a loopback INFLUX_URL (the default); a remote one is the user's.
 case "${INFLUX_URL:-http://127.0.0.1:8086}" in
