@@ -3,9 +3,10 @@
 // generators seeded by `seed`, so the same seed and the same times give byte-identical readings.
 // The state is mutated in place for speed (10k devices later); nothing outside it is touched.
 import type { BuildingKind, Campus, Device } from "../domain/campus.js";
+import { effectsAt, type Fault, NO_EFFECTS } from "./faults.js";
 import { type LocalTime, localTime } from "./local-time.js";
 import { type OverloadPlan, overloadAt } from "./overload.js";
-import { addChild, applyOverload, stepElectrical, stepGrid, stepOwnLoad, type Triple, triple } from "./physics.js";
+import { addChild, addResistiveLoad, applyOverload, stepElectrical, stepGrid, stepOwnLoad, type Triple, triple } from "./physics.js";
 import { classifyLoad, type LoadClass, PROFILES } from "./profiles.js";
 import { createRng, deriveSeed, type Rng, uniform } from "./random.js";
 
@@ -16,6 +17,8 @@ export interface ModelOptions {
   /** Integration step, event ms (default 1 s: fine enough for 5–60 s reports and 60 s rules). */
   stepMs?: number;
   overload?: OverloadPlan | null;
+  /** Scenario faults (faults.ts), in event time from `startMs`. */
+  faults?: readonly Fault[];
 }
 
 
@@ -25,6 +28,8 @@ export interface DeviceState {
   loadClass: LoadClass;
   rng: Rng;
   children: DeviceState[];
+  /** The scenario faults on this device (usually none). */
+  faults: Fault[];
   /** The phase (0..2 = L1..L3) a single-phase device hangs on. */
   phase: number;
   ownPeakW: number;
@@ -136,6 +141,7 @@ function createDeviceState(campus: Campus, device: Device, options: ModelOptions
     loadClass: classifyLoad(device, buildingKind),
     rng,
     children: [],
+    faults: (options.faults ?? []).filter((f) => f.device === device.id),
     phase: -1,
     ownPeakW: 0,
     multiplier: uniform(rng, 0.75, 1.15),
@@ -182,18 +188,34 @@ function ownPeakW(campus: Campus, state: DeviceState): number {
   return profile.breakerPeakFraction * rated * (state.children.length > 0 ? 0.5 : 1);
 }
 
+function resetCounter(state: DeviceState): void {
+  state.energyKwh = 0;
+  state.phaseEnergyKwh = [0, 0, 0];
+  state.todayStartKwh = 0;
+  state.yesterdayKwh = 0;
+}
+
 function computeStep(model: CampusModel, dtMs: number): void {
   const now = model.nowMs + dtMs;
   const dtS = dtMs / 1000;
   const local = localTime(now, model.timezone);
   stepGrid(model, dtS, local);
   const overload = model.overload ? overloadAt(model.overload, now - model.startMs) : null;
+  const sinceStart = now - model.startMs;
   for (const state of model.order) {
     stepOwnLoad(state, now, dtS, local);
     for (const child of state.children) addChild(state, child);
     const isOverloaded = overload && model.overload?.deviceId === state.device.id;
     if (isOverloaded) applyOverload(state, model, overload.factor, overload.weight);
-    stepElectrical(state, model, dtS, local);
+    const effects = state.faults.length === 0 ? NO_EFFECTS : effectsAt(state.faults, sinceStart);
+    if (effects.extraWatts > 0) addResistiveLoad(state, effects.extraWatts);
+    if (effects.overload) applyOverload(state, model, effects.overload.factor, effects.overload.weight);
+    stepElectrical(state, model, dtS, local, effects);
+    for (const fault of state.faults) {
+      // The device's counter restarts from zero (a reboot, an EnergyReset): CONTRACT §3 says a decrease
+      // is a new counter cycle, never negative consumption.
+      if (fault.type === "counter-reset" && fault.atMs > sinceStart - dtMs && fault.atMs <= sinceStart) resetCounter(state);
+    }
   }
   if (local.date !== model.localDate) {
     // Tasmota's Today/Yesterday roll over at local midnight.

@@ -1,6 +1,7 @@
 // One step of the simulated physics, per device: mains voltage and frequency, a device's own load,
 // the sum over a board's children, the demo overload, and the resulting voltage, current, energy,
 // leakage and terminal temperature. Pure apart from mutating the state it is given (see model.ts).
+import type { FaultEffects } from "./faults.js";
 import type { LocalTime } from "./local-time.js";
 import type { CampusModel, DeviceState } from "./model.js";
 import { activityAt, compressorLevel, PROFILES } from "./profiles.js";
@@ -58,6 +59,12 @@ export function addChild(parent: DeviceState, child: DeviceState): void {
   }
 }
 
+/** Adds a resistive appliance of `watts` (PF 1: a kettle, a heater — domain.md §4.1) on the device's own phase. */
+export function addResistiveLoad(state: DeviceState, watts: number): void {
+  const k = state.device.phases === 3 ? 0 : state.phase;
+  state.p[k]! += watts;
+}
+
 /** Adds a resistive load (PF 1) so the circuit's apparent current reaches factor × rating (× weight on ramps). */
 export function applyOverload(state: DeviceState, model: CampusModel, factor: number, weight: number): void {
   const k = state.phase;
@@ -71,7 +78,7 @@ export function applyOverload(state: DeviceState, model: CampusModel, factor: nu
   state.p[k] = p0 + weight * heater;
 }
 
-export function stepElectrical(state: DeviceState, model: CampusModel, dtS: number, local: LocalTime): void {
+export function stepElectrical(state: DeviceState, model: CampusModel, dtS: number, local: LocalTime, effects: FaultEffects): void {
   let totalCurrent = 0;
   for (let k = 0; k < 3; k++) {
     const used = state.device.phases === 3 || k === state.phase;
@@ -94,13 +101,20 @@ export function stepElectrical(state: DeviceState, model: CampusModel, dtS: numb
     const perAmpMa = rcd > 100 ? 0.6 : 0.12; // insulation leakage grows with the connected load
     const raw = (state.leakageBaseMa + perAmpMa * totalCurrent) * (1 + state.leakageNoise);
     state.leakageMa = Math.max(0, Math.min(raw, rcd * (rcd > 100 ? 0.45 : 0.3)));
+    // Degrading insulation: leakage climbs from its natural level to the fault's, with a little noise.
+    const fault = effects.leakage;
+    if (fault) state.leakageMa = Math.max(0, state.leakageMa + fault.weight * (fault.ma - state.leakageMa) * (1 + 0.01 * state.leakageNoise));
   }
   // Terminal temperature: ambient (warmer in the afternoon) plus a rise ∝ (I/In)², ~25 K at In, with a
   // ~5 min thermal lag (IEC 60898-1 type tests allow ~60 K terminal rise, domain.md §2.4).
   const ambient = 24 + 3 * Math.sin(((local.hour - 9) / 24) * 2 * Math.PI);
   const worst = Math.max(state.i[0], state.i[1], state.i[2]);
   const rating = state.device.rating_a ?? 63;
-  const steady = ambient + 25 * (worst / rating) ** 2;
+  let steady = ambient + 25 * (worst / rating) ** 2;
+  // A loose terminal: contact resistance heats the terminal whatever the load (domain.md §3.4).
+  const terminal = effects.terminal;
+  if (terminal && terminal.c > steady) steady += terminal.weight * (terminal.c - steady);
   if (Number.isNaN(state.temperatureC)) state.temperatureC = steady;
-  else state.temperatureC += (steady - state.temperatureC) * (1 - Math.exp(-dtS / 300));
+  // ~5 min thermal lag; a loose terminal heats its small mass faster (~1 min).
+  else state.temperatureC += (steady - state.temperatureC) * (1 - Math.exp(-dtS / (terminal ? 60 : 300)));
 }

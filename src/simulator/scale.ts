@@ -1,0 +1,54 @@
+// `simulate --devices N`: the configured campus cloned until it has N devices, for load tests. Clone k
+// (k ≥ 1) gets `-k<k>` appended to every building and device id and `_k<k>` to every foreign source,
+// so each clone is a whole, valid campus of its own; the original keeps its ids. Pure.
+import { stringify } from "yaml";
+import { type Campus, type Device, parseCampusText } from "../domain/campus.js";
+
+/** Devices in wiring order, parents first, so cutting the list short never orphans a child. */
+function parentsFirst(devices: readonly Device[]): Device[] {
+  const byId = new Map(devices.map((d) => [d.id, d]));
+  const depth = (d: Device, seen = 0): number => (d.parent && byId.has(d.parent) && seen < devices.length ? 1 + depth(byId.get(d.parent)!, seen + 1) : 0);
+  return devices.map((d, i) => ({ d, i, depth: depth(d) })).sort((a, b) => a.depth - b.depth || a.i - b.i).map((x) => x.d);
+}
+
+/** The campus document (as the campus file would hold it) scaled to exactly `count` devices. */
+export function scaledCampusDocument(campus: Campus, count: number): Record<string, unknown> {
+  if (!Number.isInteger(count) || count < 1) throw new Error(`--devices must be a whole number ≥ 1 (got ${count})`);
+  const template = parentsFirst(campus.devices);
+  if (template.length === 0) throw new Error("the campus has no devices to clone");
+  const buildings: Record<string, unknown>[] = [];
+  const devices: Record<string, unknown>[] = [];
+  for (let k = 0; devices.length < count; k++) {
+    const id = (base: string) => (k === 0 ? base : `${base}-k${k}`);
+    for (const b of campus.buildings) buildings.push({ id: id(b.id), name: k === 0 ? b.name : `${b.name} (clone ${k})`, kind: b.kind });
+    for (const d of template) {
+      if (devices.length >= count) break;
+      const clone: Record<string, unknown> = { id: id(d.id), kind: d.kind, building: id(d.building) };
+      if (d.room !== null) clone.room = d.room;
+      if (d.parent !== null) clone.parent = id(d.parent);
+      for (const key of ["rating_a", "curve", "rcd_ma", "secret_sha256"] as const) if (d[key] !== undefined) clone[key] = d[key];
+      if (d.phases !== 1) clone.phases = d.phases;
+      if (d.format !== "native") clone.format = d.format;
+      if (d.source !== undefined) clone.source = k === 0 ? d.source : `${d.source}_k${k}`;
+      clone.report_interval_s = d.report_interval_s;
+      devices.push(clone);
+    }
+    if (devices.some((d) => String(d.id).length > 64)) throw new Error("cloned device ids would pass 64 characters; use shorter ids");
+  }
+  const usedBuildings = new Set(devices.map((d) => d.building));
+  return { site: { ...campus.site }, buildings: buildings.filter((b) => usedBuildings.has(b.id)), devices };
+}
+
+/** The scaled campus, validated like any campus file. */
+export function scaleCampus(campus: Campus, count: number): Campus {
+  if (count === campus.devices.length) return campus;
+  const text = scaledCampusYaml(campus, count);
+  const result = parseCampusText(text);
+  if (!result.ok) throw new Error(`scaled campus is invalid: ${result.problems.map((p) => `${p.path}: ${p.message}`).join("; ")}`);
+  return result.campus;
+}
+
+/** The scaled campus as a campus file, for the broker and the other services of a load test. */
+export function scaledCampusYaml(campus: Campus, count: number): string {
+  return `# ${count} devices: ${campus.site.id} cloned by campus-power simulate --devices ${count}\n${stringify(scaledCampusDocument(campus, count), { lineWidth: 0 })}`;
+}

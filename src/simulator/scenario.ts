@@ -1,0 +1,177 @@
+// Scenario files (scenarios/*.yaml): a campus, a span of event time, faults to inject and the alerts
+// the scenario expects, by rule id (CONTRACT §5). Parsing is pure and lists every problem at once,
+// like the campus file; reading the files is left to the caller.
+import { type Static, Type as T } from "@sinclair/typebox";
+import { Value } from "@sinclair/typebox/value";
+import { parseDocument } from "yaml";
+import type { Problem } from "../domain/errors.js";
+import { FAULT_TYPES, type Fault, type FaultType } from "./faults.js";
+
+const Duration = T.String({ pattern: "^-?\\d+(\\.\\d+)?(ms|s|m|h|d)$" });
+
+const FaultSchema = T.Object(
+  {
+    type: T.Union(FAULT_TYPES.map((t) => T.Literal(t))),
+    device: T.String({ minLength: 1 }),
+    at: Duration,
+    for: T.Optional(Duration),
+    ramp: T.Optional(Duration),
+    factor: T.Optional(T.Number({ exclusiveMinimum: 0 })),
+    leakage_ma: T.Optional(T.Number({ exclusiveMinimum: 0 })),
+    temperature_c: T.Optional(T.Number()),
+    watts: T.Optional(T.Number({ exclusiveMinimum: 0 })),
+    high: T.Optional(T.Number({ exclusiveMinimum: 0 })),
+    low: T.Optional(T.Number({ minimum: 0 })),
+    period: T.Optional(Duration),
+    skew: T.Optional(Duration),
+  },
+  { additionalProperties: false },
+);
+
+const ExpectSchema = T.Object(
+  {
+    rule: T.String({ minLength: 1 }),
+    device: T.String({ minLength: 1 }),
+    /** The alert opens within this much event time from the start. */
+    opens_within: Duration,
+    /** It is resolved within this much event time from the start (omit: not checked). */
+    closes_within: T.Optional(Duration),
+    /** It opens at least this many times (flapping). */
+    times: T.Optional(T.Integer({ minimum: 1 })),
+  },
+  { additionalProperties: false },
+);
+
+const ScenarioSchema = T.Object(
+  {
+    name: T.String({ pattern: "^[a-z0-9-]+$" }),
+    description: T.String({ minLength: 1 }),
+    /** Campus file, relative to the scenario file. */
+    campus: T.Optional(T.String({ minLength: 1 })),
+    /** Event time the scenario covers. */
+    duration: Duration,
+    /** Default campus clock speed of `scenario run`. */
+    speed: T.Optional(T.Number({ exclusiveMinimum: 0 })),
+    seed: T.Optional(T.Integer()),
+    /** Only these devices connect and report (default: all). */
+    devices: T.Optional(T.Array(T.String({ minLength: 1 }))),
+    faults: T.Optional(T.Array(FaultSchema)),
+    expect: T.Optional(T.Array(ExpectSchema)),
+    /** Any alert not in `expect` is a mismatch. */
+    no_other_alerts: T.Optional(T.Boolean()),
+  },
+  { additionalProperties: false },
+);
+
+type RawScenario = Static<typeof ScenarioSchema>;
+
+export interface Expectation {
+  rule: string;
+  device: string;
+  opensWithinMs: number;
+  closesWithinMs?: number;
+  times: number;
+}
+
+export interface Scenario {
+  name: string;
+  description: string;
+  campus?: string;
+  durationMs: number;
+  speed: number;
+  seed: number;
+  devices?: string[];
+  faults: Fault[];
+  expect: Expectation[];
+  noOtherAlerts: boolean;
+}
+
+export type ScenarioResult = { ok: true; scenario: Scenario } | { ok: false; problems: Problem[] };
+
+/** Parses `90s`, `10m`, `-2h`, … into ms. */
+export function durationMs(text: string): number {
+  const match = /^(-?)(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(text.trim());
+  if (!match) return Number.NaN;
+  const unit = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match[3] as "ms"];
+  return (match[1] === "-" ? -1 : 1) * Number(match[2]) * unit;
+}
+
+/** What each fault type needs, with the key that gives its size. */
+const SIZE_KEY: Record<FaultType, string | null> = {
+  overload: "factor",
+  leakage: "leakage_ma",
+  overheat: "temperature_c",
+  offline: null,
+  "malignant-load": "watts",
+  "counter-reset": null,
+  flapping: "high",
+  "clock-skew": "skew",
+};
+
+export function parseScenarioText(text: string): ScenarioResult {
+  const doc = parseDocument(text, { uniqueKeys: true });
+  if (doc.errors.length > 0) return { ok: false, problems: doc.errors.map((e) => ({ path: `line ${e.linePos?.[0]?.line ?? "?"}`, message: e.message.split("\n")[0]! })) };
+  const raw = doc.toJS() as unknown;
+  const problems: Problem[] = [];
+  for (const error of Value.Errors(ScenarioSchema, raw)) {
+    const path = error.path.split("/").slice(1).map((p) => (/^\d+$/.test(p) ? `[${p}]` : `.${p}`)).join("").replace(/^\./, "");
+    if (!problems.some((p) => p.path === path)) problems.push({ path, message: error.value === undefined ? "is required" : error.message });
+  }
+  if (problems.length > 0) return { ok: false, problems };
+  const s = raw as RawScenario;
+  const faults: Fault[] = [];
+  (s.faults ?? []).forEach((f, i) => {
+    const key = SIZE_KEY[f.type as FaultType];
+    const given = key === null ? 0 : (f as Record<string, unknown>)[key];
+    if (key !== null && given === undefined) problems.push({ path: `faults[${i}].${key}`, message: `a ${f.type} fault needs "${key}"` });
+    const value = key === "skew" ? durationMs(String(given)) : Number(given ?? 0);
+    const fault: Fault = {
+      type: f.type as FaultType,
+      device: f.device,
+      atMs: durationMs(f.at),
+      forMs: f.for === undefined ? Infinity : durationMs(f.for),
+      rampMs: f.ramp === undefined ? 0 : durationMs(f.ramp),
+      value,
+    };
+    if (f.low !== undefined) fault.low = f.low;
+    if (f.period !== undefined) fault.periodMs = durationMs(f.period);
+    faults.push(fault);
+  });
+  if (problems.length > 0) return { ok: false, problems };
+  const scenario: Scenario = {
+    name: s.name,
+    description: s.description,
+    durationMs: durationMs(s.duration),
+    speed: s.speed ?? 60,
+    seed: s.seed ?? 1,
+    faults,
+    expect: (s.expect ?? []).map((e) => ({
+      rule: e.rule,
+      device: e.device,
+      opensWithinMs: durationMs(e.opens_within),
+      ...(e.closes_within !== undefined ? { closesWithinMs: durationMs(e.closes_within) } : {}),
+      times: e.times ?? 1,
+    })),
+    noOtherAlerts: s.no_other_alerts ?? false,
+  };
+  if (s.campus !== undefined) scenario.campus = s.campus;
+  if (s.devices !== undefined) scenario.devices = s.devices;
+  return { ok: true, scenario };
+}
+
+/** Problems of a scenario against its campus: unknown devices, faults a device cannot show. */
+export function checkScenarioDevices(scenario: Scenario, campus: { deviceById: ReadonlyMap<string, { kind: string; rcd_ma?: number }> }): Problem[] {
+  const problems: Problem[] = [];
+  const known = (id: string, path: string) => {
+    if (!campus.deviceById.has(id)) problems.push({ path, message: `unknown device "${id}" in the scenario's campus` });
+    return campus.deviceById.get(id);
+  };
+  scenario.faults.forEach((f, i) => {
+    const device = known(f.device, `faults[${i}].device`);
+    if (device && f.type === "leakage" && device.rcd_ma === undefined) problems.push({ path: `faults[${i}].device`, message: `"${f.device}" does not measure leakage (no rcd_ma)` });
+    if (device && f.type === "overheat" && device.kind === "meter") problems.push({ path: `faults[${i}].device`, message: `"${f.device}" is a meter: it has no terminal temperature` });
+  });
+  scenario.expect.forEach((e, i) => known(e.device, `expect[${i}].device`));
+  (scenario.devices ?? []).forEach((d, i) => known(d, `devices[${i}]`));
+  return problems;
+}

@@ -1,0 +1,159 @@
+// The simulated campus as a stream: every device's reports, in event-time order, on a fixed grid of
+// event time. Pure and deterministic — the same campus, seed, start and faults give the same items in
+// the same order, byte for byte, however fast or slowly the I/O shell (devices.ts) consumes them.
+// I/O-level faults are items too: `drop` (the device's connection dies, so its last will fires) and
+// `restore` (it reconnects and says it is online); clock skew shifts the times a device stamps.
+import type { Campus, Device } from "../domain/campus.js";
+import type { Fault } from "./faults.js";
+import { type OutMessage, reportMessages } from "./messages.js";
+import { advanceTo, type CampusModel, createCampusModel } from "./model.js";
+import type { OverloadPlan } from "./overload.js";
+import { createRng, deriveSeed } from "./random.js";
+
+export interface StreamOptions {
+  campus: Campus;
+  /** The devices that report (the whole campus is modelled anyway, so totals hold). */
+  devices: readonly Device[];
+  seed: number;
+  /** Event time of the start, epoch ms. */
+  startMs: number;
+  faults?: readonly Fault[];
+  overload?: OverloadPlan | null;
+  /** A device's first report comes within this much event time of the start (default 5 s). */
+  firstReportWithinMs?: number;
+}
+
+export type StreamItem =
+  | { kind: "report"; eventMs: number; device: Device; messages: OutMessage[] }
+  | { kind: "drop" | "restore"; eventMs: number; device: Device };
+
+export interface Stream {
+  readonly model: CampusModel;
+  /** Items due at or before `untilMs` of event time, at most `max` of them, in order. */
+  take(untilMs: number, max?: number): StreamItem[];
+  /** Event time of the next item (Infinity when none is left). */
+  nextDueMs(): number;
+}
+
+interface Entry {
+  dueMs: number;
+  order: number;
+  kind: StreamItem["kind"];
+  device: Device;
+  index: number;
+}
+
+const STEP_MS = 1_000;
+
+export function createStream(options: StreamOptions): Stream {
+  const faults = options.faults ?? [];
+  const model = createCampusModel(options.campus, { seed: options.seed, startMs: options.startMs, stepMs: STEP_MS, faults, overload: options.overload ?? null });
+  const rng = createRng(deriveSeed(options.seed, "schedule"));
+  const firstWithin = options.firstReportWithinMs ?? 5_000;
+  const grid = (ms: number) => Math.max(STEP_MS, Math.round(ms / STEP_MS) * STEP_MS);
+  const offline = offlineWindows(options.campus, faults);
+  const skews = new Map<string, Fault[]>();
+  for (const fault of faults) if (fault.type === "clock-skew") skews.set(fault.device, [...(skews.get(fault.device) ?? []), fault]);
+
+  const heap = new MinHeap<Entry>((a, b) => a.dueMs - b.dueMs || a.order - b.order);
+  let order = 0;
+  const firstReport = new Set<number>();
+  options.devices.forEach((device, index) => {
+    const within = Math.min(device.report_interval_s * 1000, firstWithin);
+    // A device reports soon after it connects, at a seeded moment of the first few seconds, so a
+    // building's devices do not all report in the same instant.
+    heap.push({ dueMs: options.startMs + Math.floor((rng() * within) / STEP_MS) * STEP_MS, order: order++, kind: "report", device, index });
+    firstReport.add(index);
+    for (const window of offline.get(device.id) ?? []) {
+      heap.push({ dueMs: options.startMs + grid(window.fromMs), order: order++, kind: "drop", device, index });
+      if (Number.isFinite(window.toMs)) heap.push({ dueMs: options.startMs + grid(window.toMs), order: order++, kind: "restore", device, index });
+    }
+  });
+
+  const isOffline = (device: Device, sinceStartMs: number) =>
+    (offline.get(device.id) ?? []).some((w) => sinceStartMs >= grid(w.fromMs) && sinceStartMs < (Number.isFinite(w.toMs) ? grid(w.toMs) : Infinity));
+  const skewAt = (device: Device, sinceStartMs: number) =>
+    (skews.get(device.id) ?? []).reduce((sum, f) => (sinceStartMs >= f.atMs && sinceStartMs < f.atMs + f.forMs ? sum + f.value : sum), 0);
+
+  return {
+    model,
+    nextDueMs: () => heap.peek()?.dueMs ?? Infinity,
+    take(untilMs, max = Infinity) {
+      const items: StreamItem[] = [];
+      while (items.length < max) {
+        const top = heap.peek();
+        if (!top || top.dueMs > untilMs) break;
+        heap.pop();
+        advanceTo(model, top.dueMs);
+        const since = top.dueMs - options.startMs;
+        if (top.kind !== "report") {
+          items.push({ kind: top.kind, eventMs: top.dueMs, device: top.device });
+          if (top.kind === "restore") firstReport.add(top.index);
+          continue;
+        }
+        heap.push({ ...top, dueMs: top.dueMs + grid(top.device.report_interval_s * 1000), order: order++ });
+        if (isOffline(top.device, since)) continue; // a dead device sends nothing
+        const first = firstReport.delete(top.index);
+        items.push({ kind: "report", eventMs: top.dueMs, device: top.device, messages: reportMessages(model, top.device, skewAt(top.device, since), first) });
+      }
+      return items;
+    },
+  };
+}
+
+/** Per device, the event-time windows (from the start) in which it is offline: its own and its feeder's. */
+export function offlineWindows(campus: Campus, faults: readonly Fault[]): Map<string, { fromMs: number; toMs: number }[]> {
+  const children = new Map<string, string[]>();
+  for (const device of campus.devices) if (device.parent) children.set(device.parent, [...(children.get(device.parent) ?? []), device.id]);
+  const windows = new Map<string, { fromMs: number; toMs: number }[]>();
+  for (const fault of faults) {
+    if (fault.type !== "offline") continue;
+    const stack = [fault.device];
+    while (stack.length > 0) {
+      const id = stack.pop()!;
+      windows.set(id, [...(windows.get(id) ?? []), { fromMs: fault.atMs, toMs: fault.atMs + fault.forMs }]);
+      stack.push(...(children.get(id) ?? []));
+    }
+  }
+  return windows;
+}
+
+/** A small binary min-heap (10,000 devices' next reports). */
+class MinHeap<T> {
+  private readonly items: T[] = [];
+  constructor(private readonly less: (a: T, b: T) => number) {}
+  peek(): T | undefined {
+    return this.items[0];
+  }
+  push(item: T): void {
+    const items = this.items;
+    items.push(item);
+    let i = items.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (this.less(items[i]!, items[parent]!) >= 0) break;
+      [items[i], items[parent]] = [items[parent]!, items[i]!];
+      i = parent;
+    }
+  }
+  pop(): T | undefined {
+    const items = this.items;
+    const top = items[0];
+    const last = items.pop();
+    if (items.length > 0 && last !== undefined) {
+      items[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < items.length && this.less(items[l]!, items[m]!) < 0) m = l;
+        if (r < items.length && this.less(items[r]!, items[m]!) < 0) m = r;
+        if (m === i) break;
+        [items[i], items[m]] = [items[m]!, items[i]!];
+        i = m;
+      }
+    }
+    return top;
+  }
+}
