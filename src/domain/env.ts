@@ -33,6 +33,8 @@ export interface Env {
   rawRetentionMs: number;
   /** Host the listeners bind to. */
   bindHost: string;
+  /** Ingest spool (DATA_DIR/ingest/spool) size at which it counts as full and back-pressure starts, bytes. */
+  spoolMaxBytes: number;
 }
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
@@ -84,6 +86,7 @@ export function readEnv(source: NodeJS.ProcessEnv, required: readonly SecretVari
     logLevel: text("LOG_LEVEL", "info"),
     rawRetentionMs: parseDays(text("RAW_RETENTION_DAYS", "90"), problems) * 86_400_000,
     bindHost: text("BIND_HOST", "0.0.0.0"),
+    spoolMaxBytes: parsePositive("SPOOL_MAX_MB", text("SPOOL_MAX_MB", "1024"), 1024, problems) * 1024 * 1024,
   };
   if (!/^[A-Za-z0-9_-]+$/.test(env.influxDb)) problems.push({ path: "INFLUX_DB", message: "must be letters, digits, _ or -" });
   if (!LOG_LEVELS.includes(env.logLevel)) problems.push({ path: "LOG_LEVEL", message: `must be one of ${LOG_LEVELS.join(", ")}` });
@@ -121,6 +124,15 @@ export function parseApiTokens(raw: string, problems: Problem[] = []): ApiToken[
 
 export function formatApiTokens(tokens: readonly ApiToken[]): string {
   return tokens.map((t) => `${t.role}:${t.token}`).join(",");
+}
+
+function parsePositive(name: string, raw: string, fallback: number, problems: Problem[]): number {
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) {
+    problems.push({ path: name, message: `must be a positive number (got "${raw}")` });
+    return fallback;
+  }
+  return value;
 }
 
 function parseDays(raw: string, problems: Problem[]): number {

@@ -27,6 +27,24 @@ export const internalTopic = {
   ackResult: (requestId: string) => `campus/internal/ack-result/${requestId}`,
 } as const;
 
+/**
+ * The ingest's health, retained (docs/ingest.md): `{"ok", "spool_full", "backlog_records", "oldest_ms",
+ * "influx_reachable", "ts"}`, or its last will `{"ok": false, "reason": "ingest offline"}`. The API's
+ * /api/ready turns 503 when `ok` is false (another process cannot see the spool otherwise).
+ */
+export const INGEST_HEALTH_TOPIC = "campus/internal/health/ingest";
+
+export interface IngestHealth {
+  ok: boolean;
+  spool_full?: boolean;
+  backlog_records?: number;
+  /** Age of the oldest spooled record, ms; null when the spool is empty. */
+  oldest_ms?: number | null;
+  influx_reachable?: boolean;
+  ts?: number;
+  reason?: string;
+}
+
 export const INTERNAL_FILTERS = {
   readings: "campus/internal/readings/+",
   status: "campus/internal/status/+",

@@ -23,6 +23,15 @@ export function createIngestMetrics(registry: Registry) {
     dropped: counter("points_dropped_total", "Points given up on: buffer full while InfluxDB is away, or unwritten at shutdown", ["reason"]),
     deadLetterDropped: counter("dead_letters_dropped_total", "Dead-letter lines not written (disk too slow or failing)"),
     buffered: gauge("buffered_points", "Points waiting for InfluxDB"),
+    readingsReceived: counter("readings_received_total", "Readings decoded from device messages, by device format", ["format"]),
+    readingsStored: counter("readings_stored_total", "Readings InfluxDB accepted (after the spool), by device format", ["format"]),
+    spoolRecords: gauge("spool_backlog_records", "Spool records not yet written to InfluxDB"),
+    spoolBytes: gauge("spool_backlog_bytes", "Bytes of spool not yet written to InfluxDB"),
+    spoolOldestAge: gauge("spool_oldest_age_seconds", "Age of the oldest record in the spool (0 when empty)"),
+    spoolFull: gauge("spool_full", "1 while the spool is full: the ingest stops acknowledging the broker (back-pressure)"),
+    spoolCorrupt: counter("spool_corrupt_bytes_total", "Bytes of torn or damaged spool records skipped"),
+    backpressured: counter("backpressured_messages_total", "Messages left unacknowledged because the spool was full (the broker redelivers them)"),
+    energyAnomalies: counter("energy_counter_anomalies_total", "Energy counter decreases, glitches and implausible jumps", ["kind"]),
     influxReachable: gauge("influx_reachable", "1 when the last contact with InfluxDB succeeded"),
   };
 }

@@ -22,6 +22,8 @@ export interface MessageEffects {
   points: Point[];
   refusals: Refusal[];
   fallbacks: TimestampFallback[];
+  /** Readings decoded (for the per-format counters). */
+  readings: number;
 }
 
 export interface ProcessOptions {
@@ -35,13 +37,13 @@ export interface ProcessOptions {
 export function processMessage(router: Router, topic: string, payload: Buffer, options: ProcessOptions): MessageEffects {
   const routed = router.route(topic);
   if (!routed.ok) {
-    return { device: routed.device, kind: "unknown", format: "unknown", publish: [], points: [], refusals: [routed.refusal], fallbacks: [] };
+    return { device: routed.device, kind: "unknown", format: "unknown", publish: [], points: [], refusals: [routed.refusal], fallbacks: [], readings: 0 };
   }
   const { device, format, kind, decode } = routed.route;
   const context = { device: device.id, timeZone: options.timeZone, receivedAt: options.receivedAt, maxAgeMs: options.maxAgeMs };
   const decoded: Decoded = decode(payload, options.maxBytes === undefined ? context : { ...context, maxBytes: options.maxBytes });
 
-  const effects: MessageEffects = { device: device.id, kind, format, publish: [], points: [], refusals: decoded.refusals, fallbacks: [] };
+  const effects: MessageEffects = { device: device.id, kind, format, publish: [], points: [], refusals: decoded.refusals, fallbacks: [], readings: decoded.readings.length };
   // The internal stream (docs/architecture.md): readings and statuses retained (latest per device), events not.
   for (const reading of decoded.readings) {
     effects.publish.push({ topic: internalTopic.reading(device.id), payload: JSON.stringify(reading), retain: true });

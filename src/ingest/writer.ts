@@ -36,8 +36,9 @@ export interface WriterDeps {
   retry?: RetryPolicy;
   onAttempt?(seconds: number, ok: boolean): void;
   onRetry?(attempt: number, error: unknown): void;
-  onStored?(points: readonly Point[]): void;
-  onDeadLetter?(point: Point, line: string, reason: string): void;
+  /** Points (null for lines written by writeLines) and their lines, once InfluxDB accepted them. */
+  onStored?(points: readonly Point[], lines?: readonly string[]): void;
+  onDeadLetter?(point: Point | null, line: string, reason: string): void;
 }
 
 export interface BatchOutcome {
@@ -50,17 +51,26 @@ export interface BatchOutcome {
 const isRetriable = (error: unknown) => (error as { retriable?: boolean } | null)?.retriable !== false;
 
 interface Item {
-  point: Point;
+  point: Point | null;
   line: string;
 }
 
 export async function writeBatch(points: readonly Point[], deps: WriterDeps): Promise<BatchOutcome> {
-  const outcome: BatchOutcome = { stored: 0, deadLettered: 0, dropped: 0 };
   const items: Item[] = [];
   for (const point of points) {
     const line = toLine(point);
     if (line !== null) items.push({ point, line });
   }
+  return writeItems(items, deps);
+}
+
+/** The same for lines already in line protocol (the spool's); `onStored`/`onDeadLetter` get a point-less item. */
+export async function writeLines(lines: readonly string[], deps: WriterDeps): Promise<BatchOutcome> {
+  return writeItems(lines.map((line) => ({ point: null, line })), deps);
+}
+
+async function writeItems(items: Item[], deps: WriterDeps): Promise<BatchOutcome> {
+  const outcome: BatchOutcome = { stored: 0, deadLettered: 0, dropped: 0 };
 
   const attempt = async (group: Item[]): Promise<void> => {
     for (let retry = 0; ; retry++) {
@@ -73,7 +83,10 @@ export async function writeBatch(points: readonly Point[], deps: WriterDeps): Pr
         await deps.write(group.map((item) => item.line).join("\n"));
         deps.onAttempt?.((performance.now() - started) / 1000, true);
         outcome.stored += group.length;
-        deps.onStored?.(group.map((item) => item.point));
+        deps.onStored?.(
+          group.flatMap((item) => (item.point ? [item.point] : [])),
+          group.map((item) => item.line),
+        );
         return;
       } catch (error) {
         deps.onAttempt?.((performance.now() - started) / 1000, false);

@@ -1,0 +1,203 @@
+// The durable path of every point: accept() appends it to the on-disk spool and resolves once it is
+// fsynced (that is when the ingest acknowledges the MQTT message); a drainer reads the spool in order,
+// adds the energy deltas (./energy.ts), writes to InfluxDB (whole-batch retry with backoff and jitter,
+// 400 → split and dead-letter the bad lines: ./writer.ts) and commits. InfluxDB down: the backlog grows
+// on disk, new readings keep being accepted, and it drains in order when InfluxDB is back.
+// Crash: the checkpoint (position + counter state, saved together) is replayed from; writes are idempotent.
+import type { Point } from "../domain/line-protocol.js";
+import { toLine } from "../domain/line-protocol.js";
+import { type Anomaly, type CounterReading, type EnergyState, observeCounter } from "./energy.js";
+import { Spool, type SpoolRecord } from "./spool/spool.js";
+import { DEFAULT_RETRY, type RetryPolicy, type WriterDeps, writeLines } from "./writer.js";
+
+export interface DurableSinkOptions {
+  dir: string;
+  maxBytes: number;
+  segmentBytes?: number;
+  write(lines: string): Promise<void>;
+  retry?: RetryPolicy;
+  /** Bytes of spool read per InfluxDB request (~5,000 points of ~200 bytes). */
+  readBytes?: number;
+  checkpointEveryMs?: number;
+  onAttempt?: WriterDeps["onAttempt"];
+  onRetry?: WriterDeps["onRetry"];
+  onDeadLetter?(line: string, reason: string): void;
+  /** Lines InfluxDB accepted, and the readings per format of the records it covered. */
+  onStored?(lines: readonly string[], readingsByFormat: Record<string, number>): void;
+  onBatch?(points: number): void;
+  onCorrupt?(bytes: number, where: string): void;
+  onEnergyAnomaly?(anomaly: Anomaly): void;
+}
+
+interface RecordHeader {
+  /** Readings per device format. */
+  f: Record<string, number>;
+  /** Counter observations: [series key (measurement + tags), ts, kWh]. */
+  e: [string, number, number][];
+}
+
+/** The series key of a line: everything before the first unescaped space (measurement and tags). */
+export function seriesOf(line: string): string {
+  for (let i = 0; i < line.length; i++) {
+    if (line[i] === "\\") i++;
+    else if (line[i] === " ") return line.slice(0, i);
+  }
+  return line;
+}
+
+export class DurableSink {
+  readonly spool: Spool;
+  private state: EnergyState;
+  private lines: string[] = [];
+  private header: RecordHeader = { f: {}, e: [] };
+  private waiting: { resolve: () => void; reject: (e: unknown) => void }[] = [];
+  private scheduled = false;
+  private stopping = false;
+  private drainer: Promise<void>;
+  private sleepers = new Set<() => void>();
+  private lastCheckpoint = 0;
+
+  constructor(private readonly options: DurableSinkOptions) {
+    this.spool = Spool.open({ dir: options.dir, maxBytes: options.maxBytes, ...(options.segmentBytes ? { segmentBytes: options.segmentBytes } : {}), ...(options.onCorrupt ? { onCorrupt: options.onCorrupt } : {}) });
+    this.state = (this.spool.savedState as EnergyState | null) ?? {};
+    this.drainer = this.drain();
+  }
+
+  get full(): boolean {
+    return this.spool.full;
+  }
+
+  /** Queues one message's points; resolves when they are on disk. Readings count per format for metrics. */
+  accept(points: readonly Point[], format: string, readings: number): Promise<void> {
+    if (points.length === 0) return Promise.resolve();
+    for (const point of points) {
+      const line = toLine(point);
+      if (line === null) continue;
+      this.lines.push(line);
+      const kwh = point.fields.energy_kwh;
+      if (point.measurement === "electrical" && !point.tags.phase && typeof kwh === "number") this.header.e.push([seriesOf(line), point.ts, kwh]);
+    }
+    if (readings > 0) this.header.f[format] = (this.header.f[format] ?? 0) + readings;
+    const done = new Promise<void>((resolve, reject) => this.waiting.push({ resolve, reject }));
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.append());
+    }
+    return done;
+  }
+
+  /** Everything accepted in this turn of the event loop becomes one record (one fsync for all of it). */
+  private append(): void {
+    this.scheduled = false;
+    const waiting = this.waiting;
+    const body = Buffer.from(`${JSON.stringify(this.header)}\n${this.lines.join("\n")}`);
+    this.waiting = [];
+    this.lines = [];
+    this.header = { f: {}, e: [] };
+    this.spool.append([body], Date.now()).then(
+      () => waiting.forEach((w) => w.resolve()),
+      (error) => waiting.forEach((w) => w.reject(error)),
+    );
+  }
+
+  private async drain(): Promise<void> {
+    const readBytes = this.options.readBytes ?? 1_000_000;
+    while (!this.stopping) {
+      await this.spool.waitForData();
+      if (this.stopping) break;
+      const records = this.spool.read(readBytes);
+      if (records.length === 0) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        continue;
+      }
+      await this.writeRecords(records);
+    }
+  }
+
+  private async writeRecords(records: SpoolRecord[]): Promise<void> {
+    const undo = new Map<string, CounterReading[] | undefined>();
+    const lines: string[] = [];
+    const formats: Record<string, number> = {};
+    for (const record of records) {
+      const text = record.body.toString("utf8");
+      const newline = text.indexOf("\n");
+      const header = JSON.parse(text.slice(0, newline)) as RecordHeader;
+      for (const line of text.slice(newline + 1).split("\n")) if (line !== "") lines.push(line);
+      for (const [format, count] of Object.entries(header.f)) formats[format] = (formats[format] ?? 0) + count;
+      for (const [key, ts, kwh] of header.e) {
+        if (!undo.has(key)) undo.set(key, this.state[key]?.map((r) => ({ ...r })));
+        const anomalies: Anomaly[] = [];
+        for (const out of observeCounter(this.state, key, ts, kwh, anomalies)) lines.push(`${out.key} energy_delta_kwh=${out.delta} ${out.ts}`);
+        for (const anomaly of anomalies) this.options.onEnergyAnomaly?.(anomaly);
+      }
+    }
+    this.options.onBatch?.(lines.length);
+    const outcome = await writeLines(lines, {
+      write: this.options.write,
+      retry: this.options.retry ?? DEFAULT_RETRY,
+      random: Math.random,
+      sleep: (ms) => this.sleep(ms),
+      givingUp: () => this.stopping,
+      ...(this.options.onAttempt ? { onAttempt: this.options.onAttempt } : {}),
+      ...(this.options.onRetry ? { onRetry: this.options.onRetry } : {}),
+      onDeadLetter: (_point, line, reason) => this.options.onDeadLetter?.(line, reason),
+    });
+    if (outcome.dropped > 0) {
+      // Stopping mid-write: nothing is lost (it is still in the spool); put the counters back as they were.
+      for (const [key, window] of undo) {
+        if (window === undefined) delete this.state[key];
+        else this.state[key] = window;
+      }
+      this.spool.rewind();
+      return;
+    }
+    this.spool.commit(records.at(-1)!.end);
+    this.options.onStored?.(lines, formats);
+    if (Date.now() - this.lastCheckpoint >= (this.options.checkpointEveryMs ?? 1_000)) this.checkpoint();
+  }
+
+  private checkpoint(): void {
+    this.lastCheckpoint = Date.now();
+    this.spool.saveCheckpoint(this.state);
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.sleepers.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.sleepers.add(done);
+    });
+  }
+
+  /** Resolves when the spool is empty (tests, flush on demand). */
+  async drained(timeoutMs = 30_000): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.spool.backlogRecords > 0 || this.scheduled || this.waiting.length > 0) {
+      if (Date.now() > deadline) return false;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    return true;
+  }
+
+  /** Stops draining (what is left stays in the spool for the next start), saves the checkpoint. */
+  async close(deadline: number): Promise<void> {
+    if (this.scheduled) this.append();
+    // Give the drainer until the deadline to finish what InfluxDB can take, then stop it.
+    const left = () => this.spool.backlogRecords > 0;
+    while (left() && Date.now() < deadline - 500) await new Promise((resolve) => setTimeout(resolve, 20));
+    this.stopping = true;
+    for (const wake of [...this.sleepers]) wake();
+    this.spool.close();
+    // A write hanging on a dead socket must not hold the shutdown: then the last checkpoint on disk
+    // (consistent by construction) stays, and the next start replays from it.
+    const finished = await Promise.race([
+      this.drainer.then(() => true),
+      new Promise<boolean>((resolve) => setTimeout(() => resolve(false), Math.max(0, deadline - Date.now())).unref()),
+    ]);
+    if (finished) this.checkpoint();
+  }
+}

@@ -1,0 +1,289 @@
+// A durable, append-only spool of records on disk (DATA_DIR/ingest/spool/):
+//   seg-<n>.log       segments of checksummed records (./record.ts), rotated at `segmentBytes`
+//   checkpoint.json   how far the reader has committed (segment, offset) plus the reader's own state,
+//                     written to a temporary file, fsynced and renamed (atomic on POSIX)
+// Durability policy: append() resolves only after write + fdatasync of every record it holds; all the
+// appends that arrive while one fsync runs share the next one (group commit). A record whose write was
+// torn by a crash fails its CRC and is cut off at start; a damaged record in the middle is skipped.
+// Fully committed segments are deleted once the checkpoint that passes them is on disk.
+import { closeSync, fdatasyncSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, truncateSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
+import { join } from "node:path";
+import { encodeRecord, HEADER_BYTES, scanRecords } from "./record.js";
+
+export interface SpoolPosition {
+  segment: number;
+  offset: number;
+}
+
+export interface SpoolOptions {
+  dir: string;
+  /** Backlog (uncommitted bytes) at which the spool counts as full and refuses appends. */
+  maxBytes: number;
+  segmentBytes?: number;
+  onCorrupt?(bytes: number, where: string): void;
+}
+
+export interface SpoolRecord {
+  /** When the record was appended, epoch ms. */
+  appendedAt: number;
+  body: Buffer;
+  end: SpoolPosition;
+}
+
+interface Entry {
+  segment: number;
+  end: number;
+  bytes: number;
+  appendedAt: number;
+}
+
+const segmentName = (n: number) => `seg-${String(n).padStart(12, "0")}.log`;
+const comparePos = (a: SpoolPosition, b: SpoolPosition) => a.segment - b.segment || a.offset - b.offset;
+
+export class Spool {
+  private writeSegment = 0;
+  private writeFd = -1;
+  private writeOffset = 0;
+  private pending: { buffers: Buffer[]; resolve: () => void; reject: (e: unknown) => void }[] = [];
+  private flushing = false;
+  private cursor: SpoolPosition;
+  private committed: SpoolPosition;
+  /** Every record not yet committed, oldest first: backlog counts and the oldest age come from here. */
+  private readonly entries: Entry[] = [];
+  private backlog = 0;
+  private waiters: (() => void)[] = [];
+  private closed = false;
+  readonly segmentBytes: number;
+  /** The reader state saved with the last checkpoint (null on a fresh spool). */
+  readonly savedState: unknown;
+
+  private constructor(private readonly options: SpoolOptions, checkpoint: { segment: number; offset: number; state?: unknown } | null) {
+    this.segmentBytes = options.segmentBytes ?? 16 * 1024 * 1024;
+    this.committed = checkpoint ? { segment: checkpoint.segment, offset: checkpoint.offset } : { segment: 0, offset: 0 };
+    this.cursor = { ...this.committed };
+    this.savedState = checkpoint?.state ?? null;
+  }
+
+  static open(options: SpoolOptions): Spool {
+    mkdirSync(options.dir, { recursive: true });
+    const file = join(options.dir, "checkpoint.json");
+    let checkpoint = null;
+    if (existsSync(file)) {
+      try {
+        checkpoint = JSON.parse(readFileSync(file, "utf8"));
+      } catch {
+        options.onCorrupt?.(0, "checkpoint.json"); // unreadable: start from the oldest segment (replays are idempotent)
+      }
+    }
+    const spool = new Spool(options, checkpoint);
+    spool.recover();
+    return spool;
+  }
+
+  private segments(): number[] {
+    return readdirSync(this.options.dir)
+      .map((name) => /^seg-(\d+)\.log$/.exec(name)?.[1])
+      .filter((n): n is string => n !== undefined)
+      .map(Number)
+      .sort((a, b) => a - b);
+  }
+
+  /** Scans what is on disk after the checkpoint: rebuilds the backlog, cuts a torn tail off the last segment. */
+  private recover(): void {
+    const segments = this.segments();
+    const first = segments[0];
+    if (first !== undefined && first > this.committed.segment) this.committed = { segment: first, offset: 0 };
+    if (segments.length === 0) this.committed = { segment: Math.max(this.committed.segment, 0), offset: 0 };
+    this.cursor = { ...this.committed };
+    for (const [index, segment] of segments.entries()) {
+      if (segment < this.committed.segment) continue;
+      const path = join(this.options.dir, segmentName(segment));
+      const data = readFileSync(path);
+      const start = segment === this.committed.segment ? Math.min(this.committed.offset, data.length) : 0;
+      let validEnd = start;
+      for (const item of scanRecords(data, start)) {
+        if (item.kind === "record") {
+          this.entries.push({ segment, end: item.end, bytes: item.end - item.offset, appendedAt: item.payload.readDoubleBE(0) });
+          this.backlog += item.end - item.offset;
+          validEnd = item.end;
+        } else if (item.kind === "corrupt") {
+          this.options.onCorrupt?.(item.end - item.offset, `${segmentName(segment)}@${item.offset}`);
+          validEnd = item.end;
+        } else {
+          this.options.onCorrupt?.(data.length - item.offset, `${segmentName(segment)}@${item.offset} (torn tail)`);
+        }
+      }
+      if (index === segments.length - 1 && validEnd < data.length) truncateSync(path, validEnd); // a torn write
+    }
+    const last = segments.at(-1) ?? this.committed.segment;
+    this.openSegment(Math.max(last, this.committed.segment));
+  }
+
+  private openSegment(segment: number): void {
+    if (this.writeFd >= 0) closeSync(this.writeFd);
+    this.writeSegment = segment;
+    const path = join(this.options.dir, segmentName(segment));
+    this.writeFd = openSync(path, "a");
+    this.writeOffset = statSync(path).size;
+  }
+
+  get backlogBytes(): number {
+    return this.backlog;
+  }
+  get backlogRecords(): number {
+    return this.entries.length;
+  }
+  get oldestAppendedAt(): number | null {
+    return this.entries[0]?.appendedAt ?? null;
+  }
+  get full(): boolean {
+    return this.backlog >= this.options.maxBytes;
+  }
+
+  /** Appends records (one per body) durably; resolves after they are fsynced. */
+  append(bodies: readonly Buffer[], now: number): Promise<void> {
+    if (this.closed) return Promise.reject(new Error("spool closed"));
+    const buffers = bodies.map((body) => {
+      const payload = Buffer.allocUnsafe(8 + body.length);
+      payload.writeDoubleBE(now, 0);
+      body.copy(payload, 8);
+      return encodeRecord(payload);
+    });
+    return new Promise((resolve, reject) => {
+      this.pending.push({ buffers, resolve, reject });
+      if (!this.flushing) setImmediate(() => this.flush());
+      this.flushing = true;
+    });
+  }
+
+  /** Group commit: everything pending is written, then one fdatasync for all of it. */
+  private flush(): void {
+    const batch = this.pending;
+    this.pending = [];
+    try {
+      for (const item of batch) {
+        for (const buffer of item.buffers) {
+          if (this.writeOffset > 0 && this.writeOffset + buffer.length > this.segmentBytes) {
+            fdatasyncSync(this.writeFd);
+            this.openSegment(this.writeSegment + 1);
+          }
+          writeSync(this.writeFd, buffer);
+          this.writeOffset += buffer.length;
+          const appendedAt = buffer.readDoubleBE(HEADER_BYTES);
+          this.entries.push({ segment: this.writeSegment, end: this.writeOffset, bytes: buffer.length, appendedAt });
+          this.backlog += buffer.length;
+        }
+      }
+      fdatasyncSync(this.writeFd);
+      for (const item of batch) item.resolve();
+    } catch (error) {
+      for (const item of batch) item.reject(error);
+    }
+    for (const wake of this.waiters.splice(0)) wake();
+    if (this.pending.length > 0) setImmediate(() => this.flush());
+    else this.flushing = false;
+  }
+
+  /** Resolves when there is something to read (or at once if there is). */
+  waitForData(): Promise<void> {
+    if (this.hasData() || this.closed) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  private hasData(): boolean {
+    return comparePos(this.cursor, { segment: this.writeSegment, offset: this.writeOffset }) < 0;
+  }
+
+  /** Reads committed-to-disk records after the read cursor, up to about `maxBytes`; advances the cursor. */
+  read(maxBytes: number): SpoolRecord[] {
+    const records: SpoolRecord[] = [];
+    let budget = maxBytes;
+    while (budget > 0 && this.hasData()) {
+      const { segment, offset } = this.cursor;
+      const end = segment === this.writeSegment ? this.writeOffset : this.segmentSize(segment);
+      if (offset >= end) {
+        this.cursor = { segment: this.nextSegment(segment), offset: 0 };
+        continue;
+      }
+      const length = Math.min(end - offset, Math.max(budget, 1024 * 1024));
+      const buf = Buffer.allocUnsafe(length);
+      const fd = openSync(join(this.options.dir, segmentName(segment)), "r");
+      let got = 0;
+      try {
+        got = readSync(fd, buf, 0, length, offset);
+      } finally {
+        closeSync(fd);
+      }
+      let advanced = offset;
+      for (const item of scanRecords(buf.subarray(0, got), 0, offset)) {
+        if (item.kind === "partial") break;
+        if (item.kind === "corrupt") this.options.onCorrupt?.(item.end - item.offset, `${segmentName(segment)}@${item.offset}`);
+        else {
+          records.push({ appendedAt: item.payload.readDoubleBE(0), body: item.payload.subarray(8), end: { segment, offset: item.end } });
+          budget -= item.end - item.offset;
+        }
+        advanced = item.end;
+      }
+      if (advanced === offset) {
+        // A record longer than what we read: read it whole next time round.
+        if (length >= end - offset) break;
+        budget = end - offset;
+        continue;
+      }
+      this.cursor = { segment, offset: advanced };
+    }
+    return records;
+  }
+
+  private segmentSize(segment: number): number {
+    try {
+      return statSync(join(this.options.dir, segmentName(segment))).size;
+    } catch {
+      return 0;
+    }
+  }
+
+  private nextSegment(segment: number): number {
+    return this.segments().find((n) => n > segment) ?? this.writeSegment;
+  }
+
+  /** Rewinds the read cursor to the last commit (a failed drain reads the same records again). */
+  rewind(): void {
+    this.cursor = { ...this.committed };
+  }
+
+  /** Everything up to `end` is stored elsewhere: drop it from the backlog (on disk at the next checkpoint). */
+  commit(end: SpoolPosition): void {
+    if (comparePos(end, this.committed) <= 0) return;
+    this.committed = { ...end };
+    while (this.entries.length > 0) {
+      const head = this.entries[0]!;
+      if (comparePos({ segment: head.segment, offset: head.end }, end) > 0) break;
+      this.backlog -= head.bytes;
+      this.entries.shift();
+    }
+  }
+
+  /** Writes the checkpoint (position + the reader's state) atomically, then deletes passed segments. */
+  saveCheckpoint(state: unknown): void {
+    const file = join(this.options.dir, "checkpoint.json");
+    const tmp = `${file}.tmp`;
+    writeFileSync(tmp, JSON.stringify({ ...this.committed, state }));
+    const fd = openSync(tmp, "r+");
+    fdatasyncSync(fd);
+    closeSync(fd);
+    renameSync(tmp, file);
+    for (const segment of this.segments()) {
+      if (segment < this.committed.segment && segment !== this.writeSegment) unlinkSync(join(this.options.dir, segmentName(segment)));
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    if (this.pending.length > 0) this.flush();
+    this.closed = true;
+    for (const wake of this.waiters.splice(0)) wake();
+    if (this.writeFd >= 0) closeSync(this.writeFd);
+    this.writeFd = -1;
+  }
+}
