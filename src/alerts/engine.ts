@@ -1,16 +1,44 @@
 // The pure rule engine: evaluate(book, state, input, now) → {state, effects}. No clock, randomness or
 // I/O: `now` is the wall clock handed in by the adapter, durations come from the readings' `ts`.
 // Unchanged parts of the state are shared, so "nothing happened" returns the very same state object.
-import type { AckRequest, Alert } from "../domain/alert.js";
+import type { AckRequest, Alert, RuleId } from "../domain/alert.js";
 import type { Campus, Device } from "../domain/campus.js";
-import { acknowledge, applyVerdict, type Applied } from "./lifecycle.js";
-import type { DeviceSlot, Effect, EngineInput, EngineState, EvaluateResult, Instance, Rule, RuleContext, Step } from "./types.js";
+import type { Silence } from "../domain/silence.js";
+import { acknowledge, applyVerdict, settleFlapping, type Applied } from "./lifecycle.js";
+import { overlay } from "./overlay.js";
+import { applySilenceRequest, campusSilences, isCurrent } from "./silences.js";
+import type { DeviceSlot, Effect, EngineInput, EngineState, EvaluateResult, Instance, Params, Rule, RuleContext, Step } from "./types.js";
 
-/** The rules resolved against a campus: which rules apply to which device, computed once. */
+/** A rule as it applies to one device: its parameters resolved from the defaults and the campus file. */
+export interface BoundRule {
+  rule: Rule<unknown>;
+  params: Params;
+}
+
+/** The rules resolved against a campus: which rules apply to which device with which parameters, computed once. */
 export interface RuleBook {
   campus: Campus;
   rules: readonly Rule<unknown>[];
-  rulesFor: ReadonlyMap<string, readonly Rule<unknown>[]>;
+  rulesFor: ReadonlyMap<string, readonly BoundRule[]>;
+  /** Maintenance windows of the campus file (read-only for operators). */
+  fileSilences: readonly Silence[];
+}
+
+/**
+ * Parameters: the rule's defaults (domain.md §8) ← `alerts.rules` ← `alerts.building_kinds.<kind>.rules`
+ * ← the device's `alerts`; `disabled: true` at any level (the most specific wins) removes the rule.
+ */
+export function resolveParams(campus: Campus, device: Device, rule: Rule<unknown>): Params | null {
+  const id = rule.id as RuleId;
+  const kind = campus.buildingById.get(device.building)?.kind ?? "other";
+  const merged: Params = {
+    ...((rule.defaults as Params | undefined) ?? {}),
+    ...(campus.alerts.rules[id] ?? {}),
+    ...(campus.alerts.buildingKinds[kind]?.rules[id] ?? {}),
+    ...(device.alerts?.[id] ?? {}),
+  };
+  if (merged.disabled === true) return null;
+  return merged;
 }
 
 export function createRuleBook(campus: Campus, rules: readonly Rule<unknown>[]): RuleBook {
@@ -19,13 +47,33 @@ export function createRuleBook(campus: Campus, rules: readonly Rule<unknown>[]):
     if (ids.has(rule.id)) throw new Error(`rule "${rule.id}" is listed twice`);
     ids.add(rule.id);
   }
-  const rulesFor = new Map(campus.devices.map((d) => [d.id, rules.filter((r) => r.appliesTo(d))]));
-  return { campus, rules, rulesFor };
+  const rulesFor = new Map(
+    campus.devices.map((d) => {
+      const building = campus.buildingById.get(d.building)!;
+      const bound: BoundRule[] = [];
+      for (const rule of rules) {
+        const params = resolveParams(campus, d, rule);
+        if (params !== null && rule.appliesTo(d, building, campus)) bound.push({ rule, params });
+      }
+      return [d.id, bound] as const;
+    }),
+  );
+  return { campus, rules, rulesFor, fileSilences: campusSilences(campus) };
 }
 
 export const initialState = (): EngineState => ({ version: 1, devices: {} });
 
+/** Every silence operators can see now: the campus file's and the API's, not ended nor expired. */
+export function currentSilences(book: RuleBook, state: EngineState, now: number): Silence[] {
+  return [...book.fileSilences, ...(state.silences ?? [])].filter((s) => isCurrent(s, now));
+}
+
 export function evaluate(book: RuleBook, state: EngineState, input: EngineInput, now: number): EvaluateResult {
+  const result = evaluateInput(book, state, input, now);
+  return overlay(book, result, input.kind === "tick" || input.kind === "start" || input.kind === "silence", now);
+}
+
+function evaluateInput(book: RuleBook, state: EngineState, input: EngineInput, now: number): EvaluateResult {
   switch (input.kind) {
     case "start":
       return start(book, state, now);
@@ -39,6 +87,7 @@ export function evaluate(book: RuleBook, state: EngineState, input: EngineInput,
         const inOrder = slot.track.lastReadingTs === null || reading.ts > slot.track.lastReadingTs;
         const track = {
           ...slot.track,
+          ...(inOrder && slot.track.lastReadingTs !== null ? observeGap(slot.track, reading.ts - slot.track.lastReadingTs) : {}),
           lastReadingTs: inOrder ? reading.ts : slot.track.lastReadingTs,
           lastSeenAt: live ? now : slot.track.lastSeenAt,
         };
@@ -77,6 +126,13 @@ export function evaluate(book: RuleBook, state: EngineState, input: EngineInput,
     }
     case "ack":
       return ack(state, input.request, now);
+    case "silence": {
+      const request = input.request;
+      const outcome = applySilenceRequest(book.campus, book.fileSilences, state.silences ?? [], state.silenceSeq ?? 0, request, now);
+      const next: EngineState = { ...state, silences: outcome.silences, silenceSeq: outcome.seq };
+      const requestId = typeof request.request_id === "string" ? request.request_id : "unknown";
+      return { state: next, effects: [{ type: "silence-result", requestId, result: outcome.result }] };
+    }
   }
 }
 
@@ -112,9 +168,9 @@ function runRules(
   effects: Effect[],
 ): Record<string, Instance> {
   const building = book.campus.buildingById.get(device.building)!;
-  const ctx: RuleContext = { device, building, now, lastSeenAt: slot.track.lastSeenAt };
   let rules = slot.rules;
-  for (const rule of book.rulesFor.get(device.id) ?? []) {
+  for (const { rule, params } of book.rulesFor.get(device.id) ?? []) {
+    const ctx: RuleContext = { device, building, campus: book.campus, params, now, lastSeenAt: slot.track.lastSeenAt, reportIntervalMs: reportInterval(device, slot.track) };
     const before = rules[rule.id] ?? { rule: rule.initial(device), active: false, latched: false, openings: 0 };
     let instance = before;
     for (const hook of hooks(rule)) {
@@ -126,6 +182,12 @@ function runRules(
         instance = applied.instance;
         if (applied.effect) effects.push(applied.effect);
       }
+    }
+    // A flapping alert resolves once its condition is over and it calmed down (< 2 activations an hour).
+    if (instance.flapping && slot.track.lastReadingTs !== null) {
+      const settled = settleFlapping(instance, slot.track.lastReadingTs);
+      instance = settled.instance;
+      if (settled.effect) effects.push(settled.effect);
     }
     if (instance !== before || !(rule.id in rules)) rules = { ...rules, [rule.id]: instance };
   }
@@ -171,6 +233,24 @@ function ack(state: EngineState, request: AckRequest, now: number): EvaluateResu
   }
   const reply = { ok: false as const, code: "NOT_FOUND" as const, message: `no open alert with id "${alertId}"` };
   return { state, effects: [{ type: "ack-result", requestId, reply }] };
+}
+
+/** Gaps seen before the observed interval is trusted over the configured one. */
+const MIN_GAPS = 3;
+
+/**
+ * The observed report interval: an exponential moving average (α = 0.2) of event-time gaps between
+ * in-order readings. A gap over 10 × the estimate is an outage, not the cadence, and is left out.
+ */
+function observeGap(track: DeviceSlot["track"], gapMs: number): Pick<DeviceSlot["track"], "intervalMs" | "gaps"> {
+  if (gapMs <= 0) return {};
+  const estimate = track.intervalMs;
+  if (estimate !== undefined && gapMs > 10 * estimate) return {};
+  return { intervalMs: estimate === undefined ? gapMs : 0.8 * estimate + 0.2 * gapMs, gaps: (track.gaps ?? 0) + 1 };
+}
+
+export function reportInterval(device: Device, track: DeviceSlot["track"]): number {
+  return track.intervalMs !== undefined && (track.gaps ?? 0) >= MIN_GAPS ? track.intervalMs : device.report_interval_s * 1000;
 }
 
 const emptySlot = (): DeviceSlot => ({ track: { lastReadingTs: null, lastStatusTs: null, lastSeenAt: null }, rules: {} });

@@ -4,19 +4,22 @@
 import { join } from "node:path";
 import mqtt from "mqtt";
 import { SERVICE_USERNAME } from "../domain/campus.js";
+import { silenceTopic } from "../domain/silence.js";
 import { alertTopic, internalTopic } from "../domain/topics.js";
 import type { InfluxClient } from "../infra/influx.js";
 import { mqttOptions, type MqttClient } from "../infra/mqtt.js";
 import type { RunningService, ServiceContext } from "../infra/service.js";
 import { ALERT_INPUT_FILTERS, decodeInternal } from "./decode.js";
-import { createRuleBook, evaluate, initialState, openAlerts } from "./engine.js";
+import { createRuleBook, currentSilences, evaluate, initialState, openAlerts } from "./engine.js";
 import { createAlertMetrics } from "./metrics.js";
+import { createNotifier, type Notifier } from "./notify/index.js";
 import { createStateStore, type SavedState } from "./persistence.js";
 import { defaultRules } from "./rules/index.js";
+import type { Alert } from "../domain/alert.js";
 import type { Effect, EngineInput, EngineState, Rule } from "./types.js";
 import { alertLine, createAlertWriter } from "./writer.js";
 
-export { createRuleBook, evaluate, initialState, openAlerts, type RuleBook } from "./engine.js";
+export { createRuleBook, currentSilences, evaluate, initialState, openAlerts, type RuleBook } from "./engine.js";
 export { defaultRules, type RuleOverrides } from "./rules/index.js";
 export type { AckReply, AlertChange, Effect, EngineInput, EngineState, Rule, RuleContext, Step, Verdict } from "./types.js";
 
@@ -28,6 +31,8 @@ export interface AlertsDeps {
   tickMs?: number;
   /** The rule list (default: `defaultRules()`). */
   rules?: Rule<unknown>[];
+  /** Called with every alert object as it is published (benches measure latency with it). */
+  onAlert?: (alert: Alert) => void;
 }
 
 export interface RunningAlerts extends RunningService {
@@ -48,11 +53,20 @@ export async function startAlerts(ctx: ServiceContext, deps: AlertsDeps): Promis
   let state: EngineState = initialState();
   // Assigned once the store has loaded the pending writes; only the store's snapshot reads it.
   let writer: ReturnType<typeof createAlertWriter>;
-  const snapshot = (): SavedState => ({ version: 1, saved_at: new Date(now()).toISOString(), engine: state, pending_writes: writer.pending() });
+  let notifier: Notifier | null = null;
+  const snapshot = (): SavedState => ({
+    version: 1,
+    saved_at: new Date(now()).toISOString(),
+    engine: state,
+    pending_writes: writer.pending(),
+    ...(notifier ? { notify: notifier.snapshot() } : {}),
+  });
   const store = createStateStore(file, snapshot, log);
   const saved = store.load();
   if (saved) state = saved.engine;
   writer = createAlertWriter(deps.influx, log, metrics, saved?.pending_writes ?? [], () => store.schedule());
+  const webhook = ctx.env.alertWebhook;
+  if (webhook) notifier = createNotifier(webhook, saved?.notify, { now, log, metrics, onChange: () => store.schedule() });
 
   let client: MqttClient | null = null;
   const publish = (topic: string, payload: string, retain: boolean) => {
@@ -67,6 +81,14 @@ export async function startAlerts(ctx: ServiceContext, deps: AlertsDeps): Promis
       if (effect.type === "ack-result") {
         metrics.acks.inc({ result: effect.reply.ok ? "ok" : effect.reply.code });
         publish(internalTopic.ackResult(effect.requestId), JSON.stringify(effect.reply), false);
+        continue;
+      }
+      if (effect.type === "silence-result") {
+        publish(silenceTopic.result(effect.requestId), JSON.stringify(effect.result), false);
+        continue;
+      }
+      if (effect.type === "silences") {
+        publish(silenceTopic.list, JSON.stringify(effect.silences), true);
         continue;
       }
       const { alert, change, at } = effect;
@@ -85,6 +107,8 @@ export async function startAlerts(ctx: ServiceContext, deps: AlertsDeps): Promis
         }
       }
       writer.enqueue(alertLine(alert, at, effect.byAck === true));
+      notifier?.change(change, alert);
+      deps.onAlert?.(alert);
       log.info({ alert: alert.id, change, severity: alert.severity, state: alert.state }, alert.message);
     }
   };
@@ -136,6 +160,7 @@ export async function startAlerts(ctx: ServiceContext, deps: AlertsDeps): Promis
   c.on("connect", () => {
     // Every (re)connection republishes the open alerts: a restarted broker may have lost them.
     for (const alert of openAlerts(state)) publish(alertTopic(alert.device, alert.rule), JSON.stringify(alert), true);
+    publish(silenceTopic.list, JSON.stringify(currentSilences(book, state, now())), true);
     const filters = Object.fromEntries(Object.values(ALERT_INPUT_FILTERS).map((f) => [f, { qos: 1 as const }]));
     c.subscribeAsync(filters).catch((error: unknown) => log.error({ err: error }, "subscription failed"));
   });
@@ -154,6 +179,7 @@ export async function startAlerts(ctx: ServiceContext, deps: AlertsDeps): Promis
   const timer = setInterval(() => {
     try {
       run({ kind: "tick" });
+      notifier?.tick();
     } catch (error) {
       log.error({ err: error }, "watchdog tick failed");
     }
@@ -167,6 +193,7 @@ export async function startAlerts(ctx: ServiceContext, deps: AlertsDeps): Promis
       stopping ??= (async () => {
         clearInterval(timer);
         c.removeAllListeners("message");
+        notifier?.close();
         await writer.close(CLOSE_TIMEOUT_MS / 2);
         store.cancel();
         await store.saveNow();

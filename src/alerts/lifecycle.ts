@@ -22,6 +22,14 @@ export interface Applied {
   effect?: Effect;
 }
 
+/** Flapping guard (domain.md §8 row 27, Naemon-style): more than this many activations in an hour… */
+export const FLAP_LIMIT_PER_HOUR = 6;
+/** …and it stops flapping below this many. */
+export const FLAP_CALM_PER_HOUR = 2;
+const HOUR_MS = 3_600_000;
+
+const recent = (times: readonly number[] | undefined, at: number) => (times ?? []).filter((t) => t > at - HOUR_MS && t <= at);
+
 export function applyVerdict(rule: Rule<unknown>, device: Device, building: Building, instance: Instance, verdict: Verdict): Applied {
   if ("breach" in verdict) return applyBreach(rule, device, building, instance, verdict.breach);
   const at = verdict.clear.at;
@@ -30,12 +38,25 @@ export function applyVerdict(rule: Rule<unknown>, device: Device, building: Buil
   if (!alert) return { instance: cleared };
   // Latched (domain.md §8: rules 1, 2, 11, 12-critical): the alert waits for a human.
   if (instance.latched && alert.state !== "acknowledged") return { instance: cleared };
+  // Flapping: the alert stays open (not paged) until the condition calms down (settleFlapping).
+  if (instance.flapping) return settleFlapping(cleared, at);
   return resolve(cleared, alert, at);
+}
+
+/** Resolves a flapping alert whose condition is over once it had fewer than 2 activations in the last hour. */
+export function settleFlapping(instance: Instance, at: number): Applied {
+  if (!instance.flapping || instance.active || !instance.alert) return { instance };
+  if (recent(instance.activations, at).length >= FLAP_CALM_PER_HOUR) return { instance };
+  return resolve({ ...instance, flapping: false }, instance.alert, at);
 }
 
 function applyBreach(rule: Rule<unknown>, device: Device, building: Building, instance: Instance, breach: Breach): Applied {
   const latched = instance.latched || (breach.latched ?? rule.latched ?? false);
   const current = instance.alert;
+  // Every inactive → active transition counts towards the flapping guard (event time, last hour).
+  const activations = instance.active ? instance.activations : [...recent(instance.activations, breach.at), breach.at];
+  const flapping = !latched && (instance.flapping === true || (activations?.length ?? 0) > FLAP_LIMIT_PER_HOUR);
+  instance = { ...instance, ...(activations ? { activations } : {}), ...(flapping ? { flapping } : {}) };
   if (!current) {
     const opening = instance.openings + 1;
     const alert: Alert = {
@@ -44,29 +65,44 @@ function applyBreach(rule: Rule<unknown>, device: Device, building: Building, in
       device: device.id,
       building: building.id,
       ...(device.room !== null ? { room: device.room } : {}),
+      // A flapping condition is downgraded to info (domain.md §8 row 27) and not paged.
+      severity: flapping ? "info" : breach.severity,
+      state: "firing",
+      value: breach.value,
+      threshold: breach.threshold,
+      message: flapping ? `${breach.message} — flapping (> ${FLAP_LIMIT_PER_HOUR} cycles in an hour): tune the threshold` : breach.message,
+      started_at: iso(breach.at),
+      updated_at: iso(breach.at),
+      ...(latched ? { latched } : {}),
+      ...(flapping ? { flapping } : {}),
+      ...breach.details,
+    };
+    return { instance: { ...instance, alert, active: !breach.momentary, latched, openings: opening }, effect: change("opened", alert, breach.at) };
+  }
+  // Stages escalate the same alert, never open another (domain.md §8 "Stages"); a lower stage keeps
+  // the worst severity reached, so an incident is remembered at its worst until it resolves.
+  if (rank(breach.severity) < rank(current.severity) && !flapping) {
+    const { acknowledged_by: _dropped, ack_note: _droppedNote, ...rest } = current;
+    // An escalation needs a new acknowledgement at the higher severity.
+    const alert: Alert = {
+      ...rest,
       severity: breach.severity,
       state: "firing",
       value: breach.value,
       threshold: breach.threshold,
       message: breach.message,
-      started_at: iso(breach.at),
       updated_at: iso(breach.at),
+      ...(latched ? { latched } : {}),
+      ...breach.details,
     };
-    return { instance: { ...instance, alert, active: true, latched, openings: opening }, effect: change("opened", alert, breach.at) };
+    return { instance: { ...instance, alert, active: !breach.momentary, latched }, effect: change("escalated", alert, breach.at) };
   }
-  // Stages escalate the same alert, never open another (domain.md §8 "Stages"); a lower stage keeps
-  // the worst severity reached, so an incident is remembered at its worst until it resolves.
-  if (rank(breach.severity) < rank(current.severity)) {
-    const { acknowledged_by: _dropped, ack_note: _droppedNote, ...rest } = current;
-    // An escalation needs a new acknowledgement at the higher severity.
-    const alert: Alert = { ...rest, severity: breach.severity, state: "firing", value: breach.value, threshold: breach.threshold, message: breach.message, updated_at: iso(breach.at) };
-    return { instance: { ...instance, alert, active: true, latched }, effect: change("escalated", alert, breach.at) };
-  }
-  if (current.value === breach.value && current.threshold === breach.threshold && instance.active) {
+  if (current.value === breach.value && current.threshold === breach.threshold && (instance.active || breach.momentary)) {
     return { instance: { ...instance, latched } };
   }
-  const alert: Alert = { ...current, value: breach.value, threshold: breach.threshold, message: breach.message, updated_at: iso(breach.at) };
-  return { instance: { ...instance, alert, active: true, latched }, effect: change("updated", alert, breach.at) };
+  const message = flapping ? current.message : breach.message;
+  const alert: Alert = { ...current, value: breach.value, threshold: breach.threshold, message, updated_at: iso(breach.at), ...(latched ? { latched } : {}), ...breach.details };
+  return { instance: { ...instance, alert, active: !breach.momentary, latched }, effect: change("updated", alert, breach.at) };
 }
 
 /**

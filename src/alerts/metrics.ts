@@ -23,6 +23,14 @@ export function createAlertMetrics(registry: Registry) {
       new Counter({ name: `${prefix}write_failures_total`, help: "Failed InfluxDB write attempts of alert points", registers: [registry] })),
     pendingWrites: metric(registry, `${prefix}pending_writes`, () =>
       new Gauge({ name: `${prefix}pending_writes`, help: "Alert points waiting for InfluxDB", registers: [registry] })),
+    webhookDelivered: metric(registry, `${prefix}webhook_delivered_total`, () =>
+      new Counter({ name: `${prefix}webhook_delivered_total`, help: "Webhook messages delivered, by target", labelNames: ["target"], registers: [registry] })),
+    webhookFailures: metric(registry, `${prefix}webhook_failures_total`, () =>
+      new Counter({ name: `${prefix}webhook_failures_total`, help: "Failed webhook delivery attempts, by target", labelNames: ["target"], registers: [registry] })),
+    webhookExpired: metric(registry, `${prefix}webhook_expired_total`, () =>
+      new Counter({ name: `${prefix}webhook_expired_total`, help: "Webhook messages dropped undelivered after ALERT_WEBHOOK_EXPIRE", labelNames: ["target"], registers: [registry] })),
+    webhookOutbox: metric(registry, `${prefix}webhook_outbox`, () =>
+      new Gauge({ name: `${prefix}webhook_outbox`, help: "Webhook messages waiting in the durable outbox", registers: [registry] })),
   };
 }
 

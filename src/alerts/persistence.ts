@@ -5,6 +5,7 @@ import { mkdirSync, readFileSync, renameSync } from "node:fs";
 import { open, rename } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { Logger } from "../infra/logger.js";
+import type { SavedNotify } from "./notify/index.js";
 import type { EngineState } from "./types.js";
 
 export interface SavedState {
@@ -13,6 +14,8 @@ export interface SavedState {
   engine: EngineState;
   /** Alert points InfluxDB has not accepted yet (line protocol), retried after a restart. */
   pending_writes: string[];
+  /** The webhook notifier: its durable outbox and reminder clocks (absent without a webhook). */
+  notify?: SavedNotify;
 }
 
 export interface StateStore {

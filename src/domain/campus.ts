@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import { type Static, Type as T } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
 import { parseDocument } from "yaml";
+import { AlertsConfigSchema, checkAlertsConfig, freezeAlertsConfig, RuleOverridesSchema, type AlertsConfig, type RuleOverrides } from "./campus-alerts.js";
 import { CampusError, ErrorCodes, type Problem } from "./errors.js";
 
 export const BUILDING_KINDS = ["classroom", "dormitory", "lab", "office", "canteen", "other"] as const;
@@ -50,6 +51,9 @@ const DeviceSchema = T.Object(
     report_interval_s: T.Optional(T.Number({ exclusiveMinimum: 0 })),
     // Extension (CONTRACT §3): a device with its own secret; hex SHA-256 of its MQTT password.
     secret_sha256: T.Optional(T.String({ pattern: "^[0-9a-f]{64}$" })),
+    // Extension (docs/alerts.md): rule overrides for this device, and its breaker's curve table.
+    alerts: T.Optional(RuleOverridesSchema),
+    breaker_model: T.Optional(T.String({ minLength: 1 })),
   },
   { additionalProperties: false },
 );
@@ -59,6 +63,8 @@ export const CampusSchema = T.Object(
     site: SiteSchema,
     buildings: T.Array(BuildingSchema, { minItems: 1 }),
     devices: T.Array(DeviceSchema),
+    // Extension (docs/alerts.md): rule overrides, schedules, allow-list, curve tables, silences.
+    alerts: T.Optional(AlertsConfigSchema),
   },
   { additionalProperties: false },
 );
@@ -93,11 +99,15 @@ export interface Device {
   source?: string;
   report_interval_s: number;
   secret_sha256?: string;
+  alerts?: RuleOverrides;
+  breaker_model?: string;
 }
 export interface Campus {
   site: Site;
   buildings: readonly Building[];
   devices: readonly Device[];
+  /** The optional `alerts` section, parsed (empty when absent). */
+  alerts: AlertsConfig;
   /** Lookups built once at load time. */
   deviceById: ReadonlyMap<string, Device>;
   buildingById: ReadonlyMap<string, Building>;
@@ -120,6 +130,7 @@ export function validateCampus(raw: unknown): CampusResult {
     ...dedupe(schemaProblems),
     ...(typeof doc.site?.timezone === "string" ? checkTimezone(doc.site.timezone) : []),
     ...checkReferences(doc),
+    ...checkAlertsConfig(doc.alerts, doc.devices, new Set(doc.buildings.map((b) => b.id as string)), BUILDING_KINDS),
   ];
   if (problems.length > 0) return { ok: false, problems };
   return { ok: true, campus: freezeCampus(raw as RawCampus) };
@@ -128,6 +139,7 @@ export function validateCampus(raw: unknown): CampusResult {
 type LooseDevice = { [K in keyof RawCampus["devices"][number]]?: unknown };
 interface LenientCampus {
   site?: { timezone?: unknown };
+  alerts?: unknown;
   buildings: { id?: unknown }[];
   devices: LooseDevice[];
 }
@@ -137,7 +149,7 @@ function lenientView(raw: unknown): LenientCampus {
   const record = (value: unknown) => (typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {});
   const list = (value: unknown) => (Array.isArray(value) ? value.map(record) : []);
   const doc = record(raw);
-  return { site: record(doc.site), buildings: list(doc.buildings), devices: list(doc.devices) };
+  return { site: record(doc.site), alerts: doc.alerts, buildings: list(doc.buildings), devices: list(doc.devices) };
 }
 
 /** Reads, parses and validates a campus file; throws a CampusError listing every problem. */
@@ -266,6 +278,7 @@ function freezeCampus(doc: RawCampus): Campus {
     site,
     buildings: Object.freeze(buildings),
     devices: Object.freeze(devices),
+    alerts: freezeAlertsConfig(doc.alerts),
     deviceById: new Map(devices.map((d) => [d.id, d])),
     buildingById: new Map(buildings.map((b) => [b.id, b])),
   });

@@ -1,5 +1,6 @@
 // 12-factor configuration (CONTRACT §1): every variable has a default, read once, every problem listed.
 import { fileURLToPath } from "node:url";
+import { readAlertWebhook, type AlertWebhookEnv } from "./env-alerts.js";
 import { CampusError, ErrorCodes, type Problem } from "./errors.js";
 
 export const ROLES = ["viewer", "operator", "admin"] as const;
@@ -35,6 +36,8 @@ export interface Env {
   bindHost: string;
   /** Ingest spool (DATA_DIR/ingest/spool) size at which it counts as full and back-pressure starts, bytes. */
   spoolMaxBytes: number;
+  /** Alert webhook (CONTRACT §5, docs/alerts.md); null when ALERT_WEBHOOK_URL is unset. */
+  alertWebhook: AlertWebhookEnv | null;
 }
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
@@ -87,6 +90,7 @@ export function readEnv(source: NodeJS.ProcessEnv, required: readonly SecretVari
     rawRetentionMs: parseDays(text("RAW_RETENTION_DAYS", "90"), problems) * 86_400_000,
     bindHost: text("BIND_HOST", "0.0.0.0"),
     spoolMaxBytes: parsePositive("SPOOL_MAX_MB", text("SPOOL_MAX_MB", "1024"), 1024, problems) * 1024 * 1024,
+    alertWebhook: readAlertWebhook(text, problems),
   };
   if (!/^[A-Za-z0-9_-]+$/.test(env.influxDb)) problems.push({ path: "INFLUX_DB", message: "must be letters, digits, _ or -" });
   if (!LOG_LEVELS.includes(env.logLevel)) problems.push({ path: "LOG_LEVEL", message: `must be one of ${LOG_LEVELS.join(", ")}` });

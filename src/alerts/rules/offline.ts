@@ -10,15 +10,15 @@ import { duration, where, which } from "./describe.js";
 
 export interface OfflineParams {
   /** No data for this many report intervals ⇒ offline. */
-  silentIntervals: number;
+  silent_intervals: number;
   severity: Severity;
-  detectorSeverity: Severity;
+  detector_severity: Severity;
 }
 
 export const OFFLINE_DEFAULTS: Readonly<OfflineParams> = Object.freeze({
-  silentIntervals: 3,
+  silent_intervals: 3,
   severity: "warning",
-  detectorSeverity: "major",
+  detector_severity: "major",
 });
 
 export interface OfflineState {
@@ -26,15 +26,15 @@ export interface OfflineState {
 }
 
 export function offlineRule(overrides: Partial<OfflineParams> = {}): Rule<unknown> {
-  const p: OfflineParams = { ...OFFLINE_DEFAULTS, ...overrides };
-  const severityOf = (device: Device) => (device.kind === "detector" ? p.detectorSeverity : p.severity);
-  const limitMs = (device: Device) => p.silentIntervals * device.report_interval_s * 1000;
+  const severityOf = (device: Device, p: OfflineParams) => (device.kind === "detector" ? p.detector_severity : p.severity);
+  const limitMs = (ctx: RuleContext<OfflineParams>) => ctx.params.silent_intervals * ctx.reportIntervalMs;
   const online = (): Step<OfflineState> => ({ state: { offline: false } });
   const clearIfOffline = (state: OfflineState, at: number): Step<OfflineState> =>
     state.offline ? { state: { offline: false }, verdict: { clear: { at } } } : online();
 
-  return defineRule<OfflineState>({
+  return defineRule<OfflineState, OfflineParams>({
     id: "offline",
+    defaults: { ...OFFLINE_DEFAULTS, ...overrides },
     appliesTo: () => true,
     initial: () => ({ offline: false }),
     onStatus(state, status, ctx) {
@@ -43,22 +43,23 @@ export function offlineRule(overrides: Partial<OfflineParams> = {}): Rule<unknow
       const message = `${where(ctx.device, ctx.building)}: ${which(ctx.device)} went offline (last will or offline status)`;
       return {
         state: { offline: true },
-        verdict: { breach: { severity: severityOf(ctx.device), value: 0, threshold: limitMs(ctx.device) / 1000, at: status.ts, message } },
+        verdict: { breach: { severity: severityOf(ctx.device, ctx.params), value: 0, threshold: limitMs(ctx) / 1000, at: status.ts, message } },
       };
     },
     onAlive: (state, at) => clearIfOffline(state, at),
-    onTick(state, ctx: RuleContext) {
+    onTick(state, ctx: RuleContext<OfflineParams>) {
       if (state.offline || ctx.lastSeenAt === null) return { state };
-      const limit = limitMs(ctx.device);
+      const p = ctx.params;
+      const limit = limitMs(ctx);
       const silentMs = ctx.now - ctx.lastSeenAt;
       if (silentMs < limit) return { state };
       // Opened at the moment the limit passed, not at the tick that noticed it (at most one tick later).
       const message =
         `${where(ctx.device, ctx.building)}: ${which(ctx.device)} sent no data for ${duration(silentMs)} ` +
-        `(limit ${duration(limit)} = ${p.silentIntervals} × its ${ctx.device.report_interval_s} s report interval)`;
+        `(limit ${duration(limit)} = ${p.silent_intervals} × its ${Math.round(ctx.reportIntervalMs / 100) / 10} s report interval)`;
       return {
         state: { offline: true },
-        verdict: { breach: { severity: severityOf(ctx.device), value: silentMs / 1000, threshold: limit / 1000, at: ctx.lastSeenAt + limit, message } },
+        verdict: { breach: { severity: severityOf(ctx.device, p), value: silentMs / 1000, threshold: limit / 1000, at: ctx.lastSeenAt + limit, message } },
       };
     },
   });

@@ -4,46 +4,44 @@
 // tripping (IEC 60898-1 conventional non-tripping current) — so the breaker will not save the cable
 // in this band and only the backend can tell. Between 0.9 and 1.0 In the alert stays as it is
 // (hysteresis, so a load hovering at the rating does not flap — DESIGN.md "alert noise").
-import type { Severity } from "../../domain/alert.js";
+// `heavy-load` — domain.md §8 row 4: ≥ 0.8 × In for 15 min, clears < 0.75 × In for 5 min, P3
+// (NEC 210.19/210.20: a continuous load should stay ≤ 80 % of the breaker) — the same shape.
 import { PHASES, type Reading } from "../../domain/reading.js";
 import { defineRule, type Rule, type Step } from "../types.js";
 import { duration, format, where, which } from "./describe.js";
+import { initialStaged, num, sev, stepStaged, type StagedState } from "./staged.js";
 
 export interface OverloadParams {
-  /** Opens at current ≥ pickupRatio × rating_a. */
-  pickupRatio: number;
-  /** …held continuously this long, ms (event time). */
-  holdMs: number;
-  /** Clears only below clearRatio × rating_a … */
-  clearRatio: number;
-  /** …held continuously this long, ms. */
-  clearHoldMs: number;
-  severity: Severity;
-  /**
-   * Two samples further apart than this many report intervals do not prove the current held in
-   * between (the same 3 × that makes a device offline, domain.md row 22): on- and off-delays restart.
-   */
-  maxGapIntervals: number;
+  /** Opens at current ≥ pickup_ratio × rating_a … */
+  pickup_ratio: number;
+  /** …held continuously this long, s (event time). */
+  hold_s: number;
+  /** Clears only below clear_ratio × rating_a … */
+  clear_ratio: number;
+  /** …held continuously this long, s. */
+  clear_hold_s: number;
+  severity: string;
+  /** Samples further apart than this many report intervals restart the delays (domain.md row 22: 3 ×). */
+  max_gap_intervals: number;
 }
 
 export const OVERLOAD_DEFAULTS: Readonly<OverloadParams> = Object.freeze({
-  pickupRatio: 1.0,
-  holdMs: 60_000,
-  clearRatio: 0.9,
-  clearHoldMs: 120_000,
+  pickup_ratio: 1.0,
+  hold_s: 60,
+  clear_ratio: 0.9,
+  clear_hold_s: 120,
   severity: "major",
-  maxGapIntervals: 3,
+  max_gap_intervals: 3,
 });
 
-export interface OverloadState {
-  /** Event time since which the current has been ≥ pickup without a break; null when not. */
-  aboveSince: number | null;
-  /** Event time since which the current has been < clear without a break, while active; null when not. */
-  belowSince: number | null;
-  /** Event time of the last sample with a current. */
-  lastTs: number | null;
-  active: boolean;
-}
+export const HEAVY_LOAD_DEFAULTS: Readonly<OverloadParams> = Object.freeze({
+  pickup_ratio: 0.8,
+  hold_s: 15 * 60,
+  clear_ratio: 0.75,
+  clear_hold_s: 5 * 60,
+  severity: "warning",
+  max_gap_intervals: 3,
+});
 
 /**
  * The current that decides: on a device sending phases, the worst phase (CONTRACT §5); else the
@@ -60,48 +58,35 @@ export function decidingCurrent(reading: Reading): number | undefined {
   return total === undefined ? undefined : Math.abs(total);
 }
 
-export function overloadRule(overrides: Partial<OverloadParams> = {}): Rule<unknown> {
-  const p: OverloadParams = { ...OVERLOAD_DEFAULTS, ...overrides };
-  return defineRule<OverloadState>({
-    id: "overload",
+function currentRule(id: "overload" | "heavy-load", defaults: Readonly<OverloadParams>, overrides: Partial<OverloadParams>): Rule<unknown> {
+  return defineRule<StagedState, OverloadParams>({
+    id,
+    defaults: { ...defaults, ...overrides },
     // Devices without a rating have nothing to be overloaded against (a meter on a feeder).
     appliesTo: (device) => device.rating_a !== undefined,
-    initial: () => ({ aboveSince: null, belowSince: null, lastTs: null, active: false }),
-    onReading(state, reading, ctx): Step<OverloadState> {
+    initial: () => initialStaged(1),
+    onReading(state, reading, ctx): Step<StagedState> {
       const current = decidingCurrent(reading);
       if (current === undefined) return { state }; // e.g. an energy-only report: says nothing about load
+      const p = ctx.params;
       const rating = ctx.device.rating_a!;
-      const pickup = p.pickupRatio * rating;
-      const clear = p.clearRatio * rating;
-      const ts = reading.ts;
-      const gapped = state.lastTs !== null && ts - state.lastTs > p.maxGapIntervals * ctx.device.report_interval_s * 1000;
-      let aboveSince = gapped ? null : state.aboveSince;
-      let belowSince = gapped ? null : state.belowSince;
-
-      if (current >= pickup) {
-        belowSince = null;
-        aboveSince ??= ts;
-        const heldMs = ts - aboveSince;
-        if (state.active || heldMs >= p.holdMs) {
-          const next = { aboveSince, belowSince, lastTs: ts, active: true };
-          const message = `${where(ctx.device, ctx.building)}: ${which(ctx.device)} carries ${format(current)} A, ` +
-            `${Math.round((current / rating) * 100)} % of its ${format(rating)} A rating, ` +
-            `at or above ${format(pickup)} A for ${duration(heldMs)}`;
-          return { state: next, verdict: { breach: { severity: p.severity, value: current, threshold: pickup, at: ts, message } } };
-        }
-        return { state: { aboveSince, belowSince, lastTs: ts, active: false } };
-      }
-      aboveSince = null;
-      if (current < clear) {
-        if (!state.active) return { state: { aboveSince, belowSince: null, lastTs: ts, active: false } };
-        belowSince ??= ts;
-        if (ts - belowSince >= p.clearHoldMs) {
-          return { state: { aboveSince, belowSince: null, lastTs: ts, active: false }, verdict: { clear: { at: ts } } };
-        }
-        return { state: { aboveSince, belowSince, lastTs: ts, active: true } };
-      }
-      // Hysteresis band [clear, pickup): neither opens nor clears, and breaks both delays.
-      return { state: { aboveSince, belowSince: null, lastTs: ts, active: state.active } };
+      const pickup = num(p.pickup_ratio, defaults.pickup_ratio) * rating;
+      const spec = {
+        stages: [{ severity: sev(p.severity, "major"), threshold: pickup, holdMs: num(p.hold_s, defaults.hold_s) * 1000 }],
+        direction: "above" as const,
+        clear: num(p.clear_ratio, defaults.clear_ratio) * rating,
+        clearHoldMs: num(p.clear_hold_s, defaults.clear_hold_s) * 1000,
+        maxGapMs: num(p.max_gap_intervals, 3) * ctx.device.report_interval_s * 1000,
+      };
+      return stepStaged(state, spec, current, reading.ts, (_stage, heldMs) => ({
+        message:
+          `${where(ctx.device, ctx.building)}: ${which(ctx.device)} carries ${format(current)} A, ` +
+          `${Math.round((current / rating) * 100)} % of its ${format(rating)} A rating, ` +
+          `at or above ${format(pickup)} A for ${duration(heldMs)}`,
+      }));
     },
   });
 }
+
+export const overloadRule = (overrides: Partial<OverloadParams> = {}) => currentRule("overload", OVERLOAD_DEFAULTS, overrides);
+export const heavyLoadRule = (overrides: Partial<OverloadParams> = {}) => currentRule("heavy-load", HEAVY_LOAD_DEFAULTS, overrides);

@@ -1,0 +1,96 @@
+// The notifier: the planner (pure) fed with alert changes and the clock, its messages signed and
+// queued in the durable outbox, and the sender delivering them. Everything it holds is saved with the
+// alert state (persistence.ts), so messages and reminder clocks survive restarts.
+import type { Alert } from "../../domain/alert.js";
+import type { AlertWebhookEnv } from "../../domain/env-alerts.js";
+import type { Logger } from "../../infra/logger.js";
+import type { AlertMetrics } from "../metrics.js";
+import type { AlertChange } from "../types.js";
+import { due, emptyNotifyState, nextGroupDue, noteChange, type NotifyConfig, type NotifyState } from "./planner.js";
+import { createSender, type OutboxEntry } from "./webhook.js";
+
+export interface SavedNotify {
+  state: NotifyState;
+  outbox: OutboxEntry[];
+  seq: number;
+}
+
+export interface Notifier {
+  change(change: AlertChange, alert: Alert): void;
+  /** Reminders, escalations and closed group windows (called on the service's tick). */
+  tick(): void;
+  snapshot(): SavedNotify;
+  close(): void;
+}
+
+export function createNotifier(cfg: AlertWebhookEnv, saved: SavedNotify | undefined, deps: { now: () => number; log: Logger; metrics: AlertMetrics; onChange(): void }): Notifier {
+  const plan: NotifyConfig = { groupWindowMs: cfg.groupWindowMs, repeatMs: cfg.repeatMs, escalateMs: cfg.escalateMs, secondary: cfg.escalationUrl !== null };
+  let state = saved?.state ?? emptyNotifyState();
+  let seq = saved?.seq ?? 0;
+  let groupTimer: NodeJS.Timeout | null = null;
+  const log = deps.log.child({ component: "webhook" });
+  const sender = createSender(saved?.outbox ?? [], {
+    targets: {
+      primary: { url: cfg.url, secret: cfg.secret },
+      ...(cfg.escalationUrl ? { secondary: { url: cfg.escalationUrl, secret: cfg.escalationSecret } } : {}),
+    },
+    timeoutMs: cfg.timeoutMs,
+    backoffMs: cfg.retryMs,
+    maxBackoffMs: 5 * 60_000,
+    now: deps.now,
+    log,
+    onDelivered: (entry) => {
+      deps.metrics.webhookDelivered.inc({ target: entry.target });
+      deps.metrics.webhookOutbox.dec();
+    },
+    onFailed: (entry, error) => {
+      deps.metrics.webhookFailures.inc({ target: entry.target });
+      if (entry.attempts === 1 || entry.attempts % 10 === 0) log.warn({ err: error, id: entry.id, attempts: entry.attempts }, "webhook delivery failed; retrying");
+    },
+    onExpired: (entry) => {
+      deps.metrics.webhookExpired.inc({ target: entry.target });
+      deps.metrics.webhookOutbox.dec();
+      log.error({ id: entry.id, attempts: entry.attempts }, "webhook message expired undelivered");
+    },
+    onChange: deps.onChange,
+  });
+  deps.metrics.webhookOutbox.set(sender.pending().length);
+
+  const flush = () => {
+    const now = deps.now();
+    const result = due(state, now, plan);
+    state = result.state;
+    for (const message of result.messages) {
+      seq += 1;
+      sender.enqueue({ id: `${now}-${seq}`, target: message.target, body: JSON.stringify(message.body), created_at: now, attempts: 0, next_at: now, expires_at: now + cfg.expireMs });
+      deps.metrics.webhookOutbox.inc();
+    }
+    if (result.messages.length > 0) deps.onChange();
+    armGroupTimer();
+  };
+  const armGroupTimer = () => {
+    const next = nextGroupDue(state, plan);
+    if (next === null || groupTimer) return;
+    groupTimer = setTimeout(() => {
+      groupTimer = null;
+      flush();
+    }, Math.max(0, next - deps.now()));
+  };
+
+  return {
+    change(change, alert) {
+      const next = noteChange(state, change, alert, deps.now());
+      if (next === state) return;
+      state = next;
+      deps.onChange();
+      if (plan.groupWindowMs <= 0) flush();
+      else armGroupTimer();
+    },
+    tick: flush,
+    snapshot: () => ({ state, outbox: sender.pending(), seq }),
+    close() {
+      if (groupTimer) clearTimeout(groupTimer);
+      sender.close();
+    },
+  };
+}

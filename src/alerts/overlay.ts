@@ -1,0 +1,86 @@
+// What the engine lays over the rules' verdicts before anything leaves it, pure:
+// - inhibition (domain.md §5 "suppress child alarms when a parent is down", §8 row 22): while a parent
+//   device (feeder, gateway) has an open `offline` or `device-trip` alert, its descendants' `offline`
+//   (no-data) alerts carry `inhibited_by: <that alert's id>` and are not paged;
+// - maintenance windows: an alert a silence in force matches carries `silenced_by` and is not paged
+//   (latched critical fire-related alerts never are, silences.ts);
+// - the retained silence list, republished whenever it changes.
+// Both marks are recomputed on every change, so an alert is paged once they lift while it is still open.
+import type { Alert } from "../domain/alert.js";
+import type { RuleBook } from "./engine.js";
+import { currentSilences } from "./engine.js";
+import { silencing } from "./silences.js";
+import type { Effect, EngineState, EvaluateResult } from "./types.js";
+
+/** Rules whose open alert on a parent explains its children's silence. */
+const PARENT_DOWN_RULES = new Set(["offline", "device-trip"]);
+/** Rules suppressed on children while their parent is down. */
+const INHIBITED_RULES = new Set(["offline"]);
+
+export function overlay(book: RuleBook, result: EvaluateResult, full: boolean, now: number): EvaluateResult {
+  let state = result.state;
+  const effects = [...result.effects];
+  const touched = new Map<string, Alert>(); // alert id → its latest version in this evaluation
+  for (const e of effects) if (e.type === "alert") touched.set(e.alert.id, e.alert);
+  const parentChanged = effects.some((e) => e.type === "alert" && (PARENT_DOWN_RULES.has(e.alert.rule) || INHIBITED_RULES.has(e.alert.rule)));
+  const silenceChanged = effects.some((e) => e.type === "silence-result" && e.result.ok);
+  const silences = currentSilences(book, state, now);
+
+  const mark = (alert: Alert, at: number) => {
+    const inhibitedBy = INHIBITED_RULES.has(alert.rule) && alert.state !== "resolved" ? inhibitor(book, state, alert.device) : alert.inhibited_by;
+    const silencedBy = alert.state === "resolved" ? alert.silenced_by : silencing(silences, alert, now);
+    if (inhibitedBy === alert.inhibited_by && silencedBy === alert.silenced_by) return;
+    const { inhibited_by: _i, silenced_by: _s, ...rest } = alert;
+    const next: Alert = { ...rest, ...(inhibitedBy ? { inhibited_by: inhibitedBy } : {}), ...(silencedBy ? { silenced_by: silencedBy } : {}) };
+    const index = effects.findIndex((e) => e.type === "alert" && e.alert.id === alert.id);
+    if (index >= 0) effects[index] = { ...(effects[index] as Extract<Effect, { type: "alert" }>), alert: next };
+    else effects.push({ type: "alert", change: "updated", alert: next, at });
+    if (next.state !== "resolved") state = withAlert(state, next);
+  };
+
+  for (const alert of touched.values()) mark(alert, effectAt(effects, alert.id, now));
+  if (full || parentChanged || silenceChanged) {
+    for (const slot of Object.values(state.devices)) {
+      for (const instance of Object.values(slot.rules)) {
+        if (!instance.alert || touched.has(instance.alert.id)) continue;
+        if (!full && !silenceChanged && !INHIBITED_RULES.has(instance.alert.rule)) continue;
+        mark(instance.alert, now);
+      }
+    }
+  }
+
+  const key = silences.map((s) => `${s.id}/${s.ends_at}/${s.ended_at ?? ""}`).join(",");
+  if ((full || silenceChanged) && key !== (state.silenceKey ?? "")) {
+    state = { ...state, silenceKey: key };
+    effects.push({ type: "silences", silences });
+  }
+  return state === result.state && effects.length === result.effects.length && effects.every((e, i) => e === result.effects[i]) ? result : { state, effects };
+}
+
+const effectAt = (effects: Effect[], id: string, now: number) => {
+  const e = effects.find((x) => x.type === "alert" && x.alert.id === id);
+  return e?.type === "alert" ? e.at : now;
+};
+
+/** The open offline / device-trip alert of the nearest ancestor that has one. */
+function inhibitor(book: RuleBook, state: EngineState, deviceId: string): string | undefined {
+  const seen = new Set<string>([deviceId]);
+  let parent = book.campus.deviceById.get(deviceId)?.parent ?? null;
+  while (parent !== null && !seen.has(parent)) {
+    seen.add(parent);
+    const rules = state.devices[parent]?.rules;
+    for (const rule of PARENT_DOWN_RULES) {
+      const alert = rules?.[rule]?.alert;
+      if (alert) return alert.id;
+    }
+    parent = book.campus.deviceById.get(parent)?.parent ?? null;
+  }
+  return undefined;
+}
+
+function withAlert(state: EngineState, alert: Alert): EngineState {
+  const slot = state.devices[alert.device];
+  const instance = slot?.rules[alert.rule];
+  if (!slot || !instance || instance.alert?.id !== alert.id) return state;
+  return { ...state, devices: { ...state.devices, [alert.device]: { ...slot, rules: { ...slot.rules, [alert.rule]: { ...instance, alert } } } } };
+}

@@ -1,0 +1,110 @@
+// `after-hours` — domain.md §8 row 24, §4.4 (the quiescent-threshold method; JGJ 310 energy
+// management): a classroom or office building's feeder (a device of that building with no parent)
+// drawing above its night baseline outside the building kind's weekly occupied schedule for 30 min
+// ⇒ info (P4: a finding for the daily digest, not a page). Baseline: the 10th percentile of the power
+// between 02:00 and 04:00 local time, averaged over the last 7 nights, + 20 %, at least 50 W (or a
+// fixed `baseline_w`). Until one night has been seen there is no baseline and no alert. Clears below
+// the threshold for 15 min, or at once when the schedule resumes.
+import type { OccupiedPeriod } from "../../domain/campus-alerts.js";
+import { wallClock } from "../../domain/time-zone.js";
+import { defineRule, type Rule, type Step } from "../types.js";
+import { activePower } from "./dormitory.js";
+import { duration, format, where, which } from "./describe.js";
+import { initialStaged, num, sev, stepStaged, type StagedState } from "./staged.js";
+
+/** Defaults when the campus file gives no `occupied` schedule for the kind (lessons / office hours, Mon–Fri). */
+export const DEFAULT_SCHEDULES: Record<string, OccupiedPeriod[]> = {
+  classroom: [{ days: [1, 2, 3, 4, 5], fromMin: 7 * 60, toMin: 22 * 60 }],
+  office: [{ days: [1, 2, 3, 4, 5], fromMin: 7 * 60 + 30, toMin: 18 * 60 + 30 }],
+};
+
+export const AFTER_HOURS_DEFAULTS = Object.freeze({
+  baseline_margin: 0.2,
+  min_w: 50,
+  /** A fixed night baseline, W; 0 = learn it. */
+  baseline_w: 0,
+  hold_s: 30 * 60,
+  clear_hold_s: 15 * 60,
+  severity: "info",
+  night_from_h: 2,
+  night_to_h: 4,
+});
+
+export interface AfterHoursState {
+  staged: StagedState;
+  /** Local date of the night being sampled, and its samples (W). */
+  night: string | null;
+  samples: number[];
+  /** P10 of each of the last nights (W), newest last. */
+  nights: number[];
+}
+
+const MAX_SAMPLES = 2_000;
+const NIGHTS_KEPT = 7;
+
+/** Whether a local weekday + minute falls in one of the periods ([from, to); to ≤ from spans midnight). */
+export function isOccupied(periods: readonly OccupiedPeriod[], weekday: number, minute: number): boolean {
+  return periods.some((p) =>
+    p.toMin > p.fromMin
+      ? p.days.includes(weekday) && minute >= p.fromMin && minute < p.toMin
+      : (p.days.includes(weekday) && minute >= p.fromMin) || (p.days.includes((weekday + 6) % 7) && minute < p.toMin),
+  );
+}
+
+const p10 = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length * 0.1)] ?? 0;
+
+export function afterHoursRule(overrides: Partial<typeof AFTER_HOURS_DEFAULTS> = {}): Rule<unknown> {
+  return defineRule<AfterHoursState>({
+    id: "after-hours",
+    defaults: { ...AFTER_HOURS_DEFAULTS, ...overrides },
+    appliesTo: (device, building, campus) =>
+      (building.kind === "classroom" || building.kind === "office" || campus.alerts.buildingKinds[building.kind]?.occupied !== undefined) &&
+      (device.parent === null || campus.deviceById.get(device.parent)?.building !== device.building),
+    initial: () => ({ staged: initialStaged(1), night: null, samples: [], nights: [] }),
+    onReading(state, reading, ctx): Step<AfterHoursState> {
+      const power = activePower(reading);
+      if (power === undefined) return { state };
+      const p = ctx.params;
+      const clock = wallClock(reading.ts, ctx.campus.site.timezone);
+      const date = `${clock.year}-${clock.month}-${clock.day}`;
+      let { night, samples, nights } = state;
+      if (clock.hour >= num(p.night_from_h, 2) && clock.hour < num(p.night_to_h, 4)) {
+        if (night !== date) {
+          if (samples.length > 0) nights = [...nights, p10(samples)].slice(-NIGHTS_KEPT);
+          night = date;
+          samples = [];
+        }
+        if (samples.length < MAX_SAMPLES) samples = [...samples, power];
+      } else if (samples.length > 0) {
+        nights = [...nights, p10(samples)].slice(-NIGHTS_KEPT);
+        samples = [];
+        night = null;
+      }
+      const learned = nights.length > 0 ? nights.reduce((a, b) => a + b, 0) / nights.length : null;
+      const baseline = num(p.baseline_w, 0) > 0 ? num(p.baseline_w, 0) : learned;
+      const base = { ...state, night, samples, nights };
+      const periods = ctx.campus.alerts.buildingKinds[ctx.building.kind]?.occupied ?? DEFAULT_SCHEDULES[ctx.building.kind] ?? [];
+      const occupied = isOccupied(periods, clock.weekday, clock.hour * 60 + clock.minute);
+      if (baseline === null || occupied) {
+        // The schedule resumed (or nothing to judge by): the finding is over at once.
+        const wasActive = state.staged.active;
+        const staged = { ...initialStaged(1), lastTs: reading.ts };
+        return wasActive ? { state: { ...base, staged }, verdict: { clear: { at: reading.ts } } } : { state: { ...base, staged } };
+      }
+      const threshold = Math.max(num(p.min_w, 50), baseline * (1 + num(p.baseline_margin, 0.2)));
+      const spec = {
+        stages: [{ severity: sev(p.severity, "info"), threshold, holdMs: num(p.hold_s, 1800) * 1000 }],
+        direction: "above" as const,
+        clear: threshold,
+        clearHoldMs: num(p.clear_hold_s, 900) * 1000,
+        maxGapMs: 3 * ctx.reportIntervalMs,
+      };
+      const step = stepStaged(state.staged, spec, power, reading.ts, (_s, heldMs) => ({
+        message:
+          `${where(ctx.device, ctx.building)}: ${format(power)} W through ${which(ctx.device)} outside the occupied schedule for ${duration(heldMs)}, ` +
+          `above the night baseline ${format(baseline)} W + ${Math.round(num(p.baseline_margin, 0.2) * 100)} %`,
+      }));
+      return { state: { ...base, staged: step.state }, ...(step.verdict ? { verdict: step.verdict } : {}) };
+    },
+  });
+}

@@ -1,0 +1,184 @@
+// The campus file's optional alert settings (an additive extension of CONTRACT §2, documented in
+// docs/alerts.md): rule overrides per campus, building kind and device; the weekly occupied schedule
+// per building kind (after-hours); the dormitory appliance allow-list (malignant-load); per-model
+// breaker curve tables (predicted-trip); maintenance windows. Validated with every problem listed.
+import { Type as T } from "@sinclair/typebox";
+import { RULE_IDS, RULE_PARAM_NAMES, SEVERITIES, type RuleId } from "./alert.js";
+import type { Problem } from "./errors.js";
+
+export const WEEKDAY_NAMES = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"] as const;
+export type WeekdayName = (typeof WEEKDAY_NAMES)[number];
+
+/** `{ <rule id>: { <param>: value, disabled?: bool } }` — names are checked against RULE_PARAM_NAMES. */
+export const RuleOverridesSchema = T.Record(T.String(), T.Record(T.String(), T.Union([T.Number(), T.String(), T.Boolean()])));
+
+const PeriodSchema = T.Object(
+  { days: T.Array(T.String(), { minItems: 1 }), from: T.String(), to: T.String() },
+  { additionalProperties: false },
+);
+const CurveTable = T.Array(T.Tuple([T.Number({ exclusiveMinimum: 0 }), T.Number({ exclusiveMinimum: 0 })]), { minItems: 2 });
+const ScopeSchema = T.Object(
+  { devices: T.Optional(T.Array(T.String())), buildings: T.Optional(T.Array(T.String())), rules: T.Optional(T.Array(T.String())) },
+  { additionalProperties: false },
+);
+
+export const AlertsConfigSchema = T.Object(
+  {
+    rules: T.Optional(RuleOverridesSchema),
+    building_kinds: T.Optional(
+      T.Record(T.String(), T.Object({ rules: T.Optional(RuleOverridesSchema), occupied: T.Optional(T.Array(PeriodSchema)) }, { additionalProperties: false })),
+    ),
+    allowed_appliances: T.Optional(
+      T.Array(T.Object({ name: T.String({ minLength: 1 }), min_w: T.Number({ minimum: 0 }), max_w: T.Number({ exclusiveMinimum: 0 }) }, { additionalProperties: false })),
+    ),
+    breaker_models: T.Optional(T.Record(T.String(), T.Object({ earliest: CurveTable, latest: T.Optional(CurveTable) }, { additionalProperties: false }))),
+    silences: T.Optional(
+      T.Array(
+        T.Object(
+          { id: T.String({ pattern: "^[a-z0-9-]{1,64}$" }), scope: ScopeSchema, starts_at: T.Optional(T.String()), ends_at: T.String(), reason: T.String({ minLength: 1 }) },
+          { additionalProperties: false },
+        ),
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export type ParamValue = number | string | boolean;
+export type RuleOverrides = Partial<Record<RuleId, Record<string, ParamValue>>>;
+/** A weekly period in the site's time zone: minutes since local midnight, [from, to); to < from spans midnight. */
+export interface OccupiedPeriod {
+  days: number[];
+  fromMin: number;
+  toMin: number;
+}
+export interface BreakerModel {
+  /** [multiple of In, seconds] points, ascending in the multiple; read log–log. */
+  earliest: readonly (readonly [number, number])[];
+  latest?: readonly (readonly [number, number])[];
+}
+export interface CampusSilence {
+  id: string;
+  scope: { devices?: string[]; buildings?: string[]; rules?: string[] };
+  starts_at?: string;
+  ends_at: string;
+  reason: string;
+}
+export interface AlertsConfig {
+  rules: RuleOverrides;
+  buildingKinds: Record<string, { rules: RuleOverrides; occupied?: OccupiedPeriod[] }>;
+  allowedAppliances: readonly { name: string; min_w: number; max_w: number }[];
+  breakerModels: Record<string, BreakerModel>;
+  silences: readonly CampusSilence[];
+}
+
+export const EMPTY_ALERTS_CONFIG: AlertsConfig = Object.freeze({ rules: {}, buildingKinds: {}, allowedAppliances: [], breakerModels: {}, silences: [] });
+
+const HHMM = /^([01]\d|2[0-4]):([0-5]\d)$/;
+const minutes = (text: string) => {
+  const m = HHMM.exec(text);
+  return m ? Number(m[1]) * 60 + Number(m[2]) : null;
+};
+
+type Loose = Record<string, unknown>;
+const obj = (v: unknown): Loose => (typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Loose) : {});
+const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+
+/** Cross-checks the parts the schema cannot: rule ids and parameter names, times, tables, references. */
+export function checkAlertsConfig(raw: unknown, devices: readonly Loose[], buildingIds: ReadonlySet<string>, buildingKinds: readonly string[]): Problem[] {
+  const problems: Problem[] = [];
+  const cfg = obj(raw);
+  const deviceIds = new Set(devices.map((d) => d.id).filter((id): id is string => typeof id === "string"));
+  checkOverrides(cfg.rules, "alerts.rules", problems);
+  for (const [kind, entry] of Object.entries(obj(cfg.building_kinds))) {
+    const at = `alerts.building_kinds.${kind}`;
+    if (!buildingKinds.includes(kind)) problems.push({ path: at, message: `unknown building kind (one of ${buildingKinds.join(", ")})` });
+    checkOverrides(obj(entry).rules, `${at}.rules`, problems);
+    arr(obj(entry).occupied).forEach((p, i) => {
+      const period = obj(p);
+      for (const key of ["from", "to"] as const) {
+        if (typeof period[key] === "string" && minutes(period[key]) === null) problems.push({ path: `${at}.occupied[${i}].${key}`, message: 'must be a local time "HH:MM"' });
+      }
+      arr(period.days).forEach((d, j) => {
+        if (!WEEKDAY_NAMES.includes(d as WeekdayName)) problems.push({ path: `${at}.occupied[${i}].days[${j}]`, message: `must be one of ${WEEKDAY_NAMES.join(", ")}` });
+      });
+    });
+  }
+  arr(cfg.allowed_appliances).forEach((a, i) => {
+    const { min_w, max_w } = obj(a);
+    if (typeof min_w === "number" && typeof max_w === "number" && min_w >= max_w) problems.push({ path: `alerts.allowed_appliances[${i}]`, message: "min_w must be below max_w" });
+  });
+  for (const [name, model] of Object.entries(obj(cfg.breaker_models))) {
+    for (const key of ["earliest", "latest"] as const) {
+      const points = arr(obj(model)[key]).map((p) => arr(p));
+      if (points.some((p, i) => i > 0 && !((p[0] as number) > (points[i - 1]![0] as number) && (p[1] as number) <= (points[i - 1]![1] as number)))) {
+        problems.push({ path: `alerts.breaker_models.${name}.${key}`, message: "points must rise in the multiple of In and not rise in time" });
+      }
+    }
+  }
+  const models = new Set(Object.keys(obj(cfg.breaker_models)));
+  devices.forEach((d, i) => {
+    checkOverrides(d.alerts, `devices[${i}].alerts`, problems);
+    if (typeof d.breaker_model === "string" && !models.has(d.breaker_model)) problems.push({ path: `devices[${i}].breaker_model`, message: `unknown breaker model "${d.breaker_model}" (alerts.breaker_models)` });
+  });
+  const silenceIds = new Set<string>();
+  arr(cfg.silences).forEach((s, i) => {
+    const silence = obj(s);
+    const at = `alerts.silences[${i}]`;
+    if (typeof silence.id === "string") {
+      if (silenceIds.has(silence.id)) problems.push({ path: `${at}.id`, message: `duplicate silence id "${silence.id}"` });
+      silenceIds.add(silence.id);
+    }
+    const starts = silence.starts_at === undefined ? -Infinity : Date.parse(String(silence.starts_at));
+    const ends = Date.parse(String(silence.ends_at));
+    if (silence.starts_at !== undefined && Number.isNaN(starts)) problems.push({ path: `${at}.starts_at`, message: "must be an ISO 8601 time with offset" });
+    if (silence.ends_at !== undefined && Number.isNaN(ends)) problems.push({ path: `${at}.ends_at`, message: "must be an ISO 8601 time with offset" });
+    else if (ends <= starts) problems.push({ path: `${at}.ends_at`, message: "must be after starts_at" });
+    const scope = obj(silence.scope);
+    arr(scope.devices).forEach((id, j) => !deviceIds.has(id as string) && problems.push({ path: `${at}.scope.devices[${j}]`, message: `unknown device "${String(id)}"` }));
+    arr(scope.buildings).forEach((id, j) => !buildingIds.has(id as string) && problems.push({ path: `${at}.scope.buildings[${j}]`, message: `unknown building "${String(id)}"` }));
+    arr(scope.rules).forEach((id, j) => !RULE_IDS.includes(id as RuleId) && problems.push({ path: `${at}.scope.rules[${j}]`, message: `unknown rule "${String(id)}"` }));
+  });
+  return problems;
+}
+
+function checkOverrides(raw: unknown, at: string, problems: Problem[]): void {
+  for (const [rule, params] of Object.entries(obj(raw))) {
+    if (!RULE_IDS.includes(rule as RuleId)) {
+      problems.push({ path: `${at}.${rule}`, message: `unknown rule (one of ${RULE_IDS.join(", ")})` });
+      continue;
+    }
+    for (const [name, value] of Object.entries(obj(params))) {
+      const path = `${at}.${rule}.${name}`;
+      if (name === "disabled") {
+        if (typeof value !== "boolean") problems.push({ path, message: "must be true or false" });
+      } else if (!RULE_PARAM_NAMES[rule as RuleId].includes(name)) {
+        problems.push({ path, message: `unknown parameter (one of disabled, ${RULE_PARAM_NAMES[rule as RuleId].join(", ")})` });
+      } else if (name.endsWith("severity")) {
+        if (!SEVERITIES.includes(value as never)) problems.push({ path, message: `must be one of ${SEVERITIES.join(", ")}` });
+      } else if (typeof value !== "number" || !Number.isFinite(value) || value < 0) problems.push({ path, message: "must be a number ≥ 0" });
+    }
+  }
+}
+
+/** The validated section, with times parsed; call only after checkAlertsConfig found no problem. */
+export function freezeAlertsConfig(raw: unknown): AlertsConfig {
+  if (raw === undefined) return EMPTY_ALERTS_CONFIG;
+  const cfg = obj(raw);
+  const buildingKinds: AlertsConfig["buildingKinds"] = {};
+  for (const [kind, entry] of Object.entries(obj(cfg.building_kinds))) {
+    const e = obj(entry);
+    const occupied = e.occupied === undefined ? undefined : arr(e.occupied).map((p) => {
+      const period = obj(p);
+      return { days: arr(period.days).map((d) => WEEKDAY_NAMES.indexOf(d as WeekdayName)), fromMin: minutes(String(period.from))!, toMin: minutes(String(period.to))! };
+    });
+    buildingKinds[kind] = { rules: obj(e.rules) as RuleOverrides, ...(occupied ? { occupied } : {}) };
+  }
+  return Object.freeze({
+    rules: obj(cfg.rules) as RuleOverrides,
+    buildingKinds,
+    allowedAppliances: arr(cfg.allowed_appliances) as AlertsConfig["allowedAppliances"],
+    breakerModels: obj(cfg.breaker_models) as AlertsConfig["breakerModels"],
+    silences: arr(cfg.silences) as CampusSilence[],
+  });
+}
