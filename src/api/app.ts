@@ -1,5 +1,7 @@
 // The API as a fastify instance, without listen(): tests drive it with app.inject()/injectWS(),
 // index.ts listens. Plugins are registered in order: swagger, websocket, then the route plugins.
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import fastifyStatic from "@fastify/static";
 import fastifySwagger from "@fastify/swagger";
@@ -7,21 +9,27 @@ import fastifySwaggerUi from "@fastify/swagger-ui";
 import fastifyWebsocket from "@fastify/websocket";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
 import { authHook } from "./auth.js";
-import type { AppDeps } from "./deps.js";
+import { DEFAULT_AUTH_LIMITS, FailedAuthLimiter } from "./auth-limiter.js";
+import type { AppDeps, RouteDeps } from "./deps.js";
 import { ErrorBodySchema, errorBody, toErrorResponse } from "./errors.js";
 import { liveRoutes } from "./live.js";
 import { alertRoutes } from "./routes/alerts.js";
 import { deviceRoutes } from "./routes/devices.js";
+import { energyRoutes } from "./routes/energy.js";
+import { silenceRoutes } from "./routes/silences.js";
 import { systemRoutes } from "./routes/system.js";
 
 export type { AppDeps } from "./deps.js";
 
 const DASHBOARD_DIR = fileURLToPath(new URL("./dashboard/", import.meta.url));
+// uPlot (charts, ~50 KB, no framework) is served from its npm package: no build step, no copy in the repo.
+const UPLOT_DIR = join(dirname(createRequire(import.meta.url).resolve("uplot/package.json")), "dist");
 
 /** Removes `token=` from a URL before it is logged: tokens are never logged. */
 export const redactUrl = (url: string) => url.replace(/([?&]token=)[^&]*/gi, "$1[redacted]");
 
-export function buildApp(deps: AppDeps): FastifyInstance {
+export function buildApp(appDeps: AppDeps): FastifyInstance {
+  const deps: RouteDeps = { ...appDeps, authLimiter: appDeps.authLimiter ?? new FailedAuthLimiter({ ...DEFAULT_AUTH_LIMITS, ...appDeps.authLimits }) };
   const app = Fastify({
     loggerInstance: deps.log as unknown as FastifyBaseLogger,
     // Fastify's request log would print the raw URL (a `?token=` on /api/live): we log our own below.
@@ -32,7 +40,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   });
   app.decorateRequest("principal", null);
   app.addSchema(ErrorBodySchema);
-  app.addHook("onRequest", authHook(deps.tokens));
+  app.addHook("onRequest", authHook(deps.tokens, deps.authLimiter, deps.now));
   app.addHook("onResponse", async (request, reply) => {
     request.log.debug({ method: request.method, url: redactUrl(request.url), statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime) }, "request");
   });
@@ -79,10 +87,15 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     },
   });
   app.register(fastifyStatic, { root: DASHBOARD_DIR, prefix: "/", wildcard: false, index: "index.html" });
+  app.register(async (vendor) => {
+    vendor.register(fastifyStatic, { root: UPLOT_DIR, prefix: "/vendor/uplot/", wildcard: false, allowedPath: (path) => /^\/uPlot\.(iife\.min\.js|min\.css)$/.test(path), decorateReply: false });
+  });
 
   app.register(systemRoutes, deps);
   app.register(deviceRoutes, deps);
   app.register(alertRoutes, deps);
+  app.register(energyRoutes, deps);
+  app.register(silenceRoutes, deps);
   app.register(liveRoutes, deps);
   return app;
 }

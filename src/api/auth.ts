@@ -4,6 +4,7 @@ import { createHash } from "node:crypto";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { safeEqual } from "../domain/credentials.js";
 import { type ApiToken, ROLES, type Role } from "../domain/env.js";
+import type { FailedAuthLimiter } from "./auth-limiter.js";
 import { apiError } from "./errors.js";
 
 export interface Principal {
@@ -73,14 +74,26 @@ function looksLikeApi(rawUrl: string): boolean {
   return path === "/api" || path.startsWith("/api/");
 }
 
-/** onRequest hook: enforces the matched route's role, answering 401/403 before anything else runs. */
-export function authHook(tokens: readonly ApiToken[]) {
-  return async (request: FastifyRequest, _reply: FastifyReply) => {
+/**
+ * onRequest hook: enforces the matched route's role, answering 401/403 before anything else runs,
+ * and 429 to an address that presented too many wrong tokens (the limiter counts them).
+ */
+export function authHook(tokens: readonly ApiToken[], limiter: FailedAuthLimiter, now: () => number = Date.now) {
+  return async (request: FastifyRequest, reply: FastifyReply) => {
     request.principal = null;
     const required = requiredRole(request.routeOptions.url, request.routeOptions.config?.role, request.url);
     if (required === undefined) return;
-    const principal = authenticate(tokens, bearerToken(request.headers.authorization));
-    if (principal === null) throw apiError("UNAUTHORIZED");
+    const waitMs = limiter.blockedForMs(request.ip, now());
+    if (waitMs > 0) {
+      reply.header("retry-after", String(Math.ceil(waitMs / 1000)));
+      throw apiError("RATE_LIMITED");
+    }
+    const presented = bearerToken(request.headers.authorization);
+    const principal = authenticate(tokens, presented);
+    if (principal === null) {
+      if (presented !== null) limiter.fail(request.ip, now());
+      throw apiError("UNAUTHORIZED");
+    }
     if (roleRank(principal.role) < roleRank(required)) throw apiError("FORBIDDEN", `this needs the ${required} role (yours: ${principal.role})`);
     request.principal = principal;
   };

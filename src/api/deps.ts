@@ -2,16 +2,18 @@
 // adapters (a real InfluxClient, a real registry) and index.ts passes the MQTT-backed ones.
 import type { AckRequest, AckResult } from "../domain/alert.js";
 import type { Campus } from "../domain/campus.js";
+import type { SilenceRequest, SilenceResult } from "../domain/silence.js";
 import type { ApiToken } from "../domain/env.js";
 import type { InfluxClient } from "../infra/influx.js";
 import type { Logger } from "../infra/logger.js";
 import type { Registry } from "../infra/metrics.js";
+import type { AuthLimits, FailedAuthLimiter } from "./auth-limiter.js";
 import type { LiveState } from "./live-state.js";
 import type { LiveOptions } from "./outbox.js";
 
 export type { AckResult } from "../domain/alert.js";
 
-/** Thrown by `AppDeps.ack` when the alerts service did not answer in time. */
+/** Thrown by `AppDeps.ack` / `AppDeps.silence` when the alerts service did not answer in time. */
 export class AckTimeoutError extends Error {
   constructor(readonly timeoutMs: number) {
     super(`the alerts service did not answer within ${timeoutMs} ms`);
@@ -40,4 +42,13 @@ export interface AppDeps {
   now?: () => number;
   /** Live stream tuning (thresholds, timeouts). */
   live?: Partial<LiveOptions>;
+  /** Sends a silence request to the alerts service and resolves with its answer (AckTimeoutError when none). Absent: 503. */
+  silence?: (request: SilenceRequest) => Promise<SilenceResult>;
+  /** Failed-authentication limits per client address (default: 20 per minute). */
+  authLimits?: Partial<AuthLimits>;
+  /** Filled in by buildApp: one limiter shared by HTTP and the live stream. */
+  authLimiter?: FailedAuthLimiter;
 }
+
+/** AppDeps as the route plugins see them, completed by buildApp. */
+export type RouteDeps = AppDeps & { authLimiter: FailedAuthLimiter };

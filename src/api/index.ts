@@ -4,6 +4,7 @@ import { randomBytes } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import type { AckRequest } from "../domain/alert.js";
 import { decodeAckResult } from "../domain/internal-stream.js";
+import { type SilenceRequest, type SilenceResult, silenceTopic } from "../domain/silence.js";
 import { ALERTS_FILTER, INTERNAL_FILTERS, internalTopic, parseInternalTopic } from "../domain/topics.js";
 import type { InfluxClient } from "../infra/influx.js";
 import { connectService, type MqttClient } from "../infra/mqtt.js";
@@ -18,6 +19,7 @@ export { AckTimeoutError, type AckResult } from "./deps.js";
 export { LiveState } from "./live-state.js";
 
 export const ACK_TIMEOUT_MS = 5_000;
+const SILENCE_RESULT_PREFIX = silenceTopic.result("");
 
 export interface ApiDeps {
   influx: InfluxClient;
@@ -38,15 +40,16 @@ export interface RunningApi extends RunningService {
 export async function startApi(ctx: ServiceContext, deps: ApiDeps): Promise<RunningApi> {
   const log = ctx.log.child({ service: "api" });
   const state = new LiveState(ctx.campus);
-  const pending = new Map<string, (result: AckResult) => void>();
+  // Requests waiting for the alerts service's answer (acks and silences), by request_id.
+  const pending = new Map<string, (payload: Buffer | null) => void>();
   const clientId = `campus-api-${randomBytes(6).toString("hex")}`;
   const mqtt: MqttClient = await connectService(ctx.env.mqttUrl, ctx.env.servicePassword, clientId);
 
   mqtt.on("message", (topic, payload) => {
     const internal = parseInternalTopic(topic);
-    if (internal?.kind === "ack-result") {
-      const resolve = pending.get(internal.requestId);
-      if (resolve) resolve(decodeAckResult(payload)); // else another API instance's request
+    const requestId = internal?.kind === "ack-result" ? internal.requestId : topic.startsWith(SILENCE_RESULT_PREFIX) ? topic.slice(SILENCE_RESULT_PREFIX.length) : null;
+    if (requestId !== null) {
+      pending.get(requestId)?.(payload); // absent: another API instance's request
       return;
     }
     state.applyMessage(topic, payload, Date.now());
@@ -63,24 +66,41 @@ export async function startApi(ctx: ServiceContext, deps: ApiDeps): Promise<Runn
     [INTERNAL_FILTERS.events]: { qos: 1 },
     [ALERTS_FILTER]: { qos: 1 },
     [INTERNAL_FILTERS.ackResults]: { qos: 1 },
+    [silenceTopic.list]: { qos: 1 },
+    [silenceTopic.results]: { qos: 1 },
   });
 
   const ackTimeoutMs = deps.ackTimeoutMs ?? ACK_TIMEOUT_MS;
-  const ack = (request: AckRequest) =>
-    new Promise<AckResult>((resolve, reject) => {
+  /** Publishes a request and resolves with the answer on its result topic (payload null: the API stopped). */
+  const request = (topic: string, requestId: string, body: unknown) =>
+    new Promise<Buffer | null>((resolve, reject) => {
       const timer = setTimeout(() => {
-        pending.delete(request.request_id);
+        pending.delete(requestId);
         reject(new AckTimeoutError(ackTimeoutMs));
       }, ackTimeoutMs);
-      pending.set(request.request_id, (result) => {
+      pending.set(requestId, (payload) => {
         clearTimeout(timer);
-        pending.delete(request.request_id);
-        resolve(result);
+        pending.delete(requestId);
+        resolve(payload);
       });
-      mqtt.publish(internalTopic.ack, JSON.stringify(request), { qos: 1 }, (error) => {
-        if (error) log.warn({ err: error }, "could not publish an acknowledgement");
+      mqtt.publish(topic, JSON.stringify(body), { qos: 1 }, (error) => {
+        if (error) log.warn({ err: error, topic }, "could not publish a request to the alerts service");
       });
     });
+  const stopped = (id: string) => ({ ok: false as const, code: "STOPPED", message: `the API stopped before request ${id} was answered` });
+  const ack = async (ackRequest: AckRequest): Promise<AckResult> => {
+    const payload = await request(internalTopic.ack, ackRequest.request_id, ackRequest);
+    return payload === null ? stopped(ackRequest.request_id) : decodeAckResult(payload);
+  };
+  const silence = async (silenceRequest: SilenceRequest): Promise<SilenceResult> => {
+    const payload = await request(silenceTopic.request, silenceRequest.request_id, silenceRequest);
+    if (payload === null) return { ok: false, code: "INVALID", message: stopped(silenceRequest.request_id).message };
+    try {
+      return JSON.parse(payload.toString()) as SilenceResult;
+    } catch {
+      return { ok: false, code: "INVALID", message: "the alerts service sent an unreadable answer" };
+    }
+  };
 
   const app = buildApp({
     campus: ctx.campus,
@@ -88,6 +108,7 @@ export async function startApi(ctx: ServiceContext, deps: ApiDeps): Promise<Runn
     state,
     influx: deps.influx,
     ack,
+    silence,
     probes: { mqtt: () => mqtt.connected, influxdb: () => deps.influx.ping() },
     metrics: ctx.metrics,
     log,
@@ -108,7 +129,7 @@ export async function startApi(ctx: ServiceContext, deps: ApiDeps): Promise<Runn
   const stop = () =>
     (stopping ??= (async () => {
       await withTimeout(app.close(), 5_000).catch((error) => log.warn({ err: error }, "api did not close cleanly"));
-      for (const [id, resolve] of pending) resolve({ ok: false, code: "STOPPED", message: `the API stopped before request ${id} was answered` });
+      for (const resolve of pending.values()) resolve(null);
       await withTimeout(mqtt.endAsync(), 2_000).catch(() => mqtt.end(true));
     })());
   return { port, url, state, stop };

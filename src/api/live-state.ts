@@ -5,6 +5,7 @@ import { type Alert, isOpen } from "../domain/alert.js";
 import type { Campus } from "../domain/campus.js";
 import { decodeAlert, decodeInternalMessage } from "../domain/internal-stream.js";
 import type { DeviceEvent, Phase, PhaseValues, Reading, StatusChange, Values } from "../domain/reading.js";
+import { type Silence, silenceTopic } from "../domain/silence.js";
 import { parseAlertTopic } from "../domain/topics.js";
 
 /** Latest known value of every field (merged across readings), plus the latest per-phase values. */
@@ -32,6 +33,8 @@ export class LiveState {
   /** Open alerts by `device/rule` (one open alert per pair, CONTRACT §5). */
   private readonly alerts = new Map<string, Alert>();
   private readonly listeners = new Set<LiveListener>();
+  /** The alerts service's current maintenance windows (retained on `campus/internal/silences`). */
+  private silenceList: Silence[] = [];
 
   constructor(readonly campus: Campus) {}
 
@@ -61,8 +64,26 @@ export class LiveState {
     return () => this.listeners.delete(listener);
   }
 
+  silences(): Silence[] {
+    return this.silenceList;
+  }
+
+  /** The retained list of silences; false when the payload is not a JSON array of objects with an id. */
+  applySilences(payload: Buffer | string): boolean {
+    let list: unknown;
+    try {
+      list = JSON.parse(payload.toString());
+    } catch {
+      return false;
+    }
+    if (!Array.isArray(list) || !list.every((s) => typeof s === "object" && s !== null && typeof (s as Silence).id === "string")) return false;
+    this.silenceList = list as Silence[];
+    return true;
+  }
+
   /** Applies one message of the internal stream; false when it was ignored (unknown topic/device, stale, malformed). */
   applyMessage(topic: string, payload: Buffer | string, now: number): boolean {
+    if (topic === silenceTopic.list) return payload.length === 0 ? ((this.silenceList = []), true) : this.applySilences(payload);
     const alertAt = parseAlertTopic(topic);
     if (alertAt !== null) {
       if (payload.length === 0) return this.applyAlert(alertAt.device, alertAt.rule, null, now);

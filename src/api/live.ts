@@ -1,50 +1,50 @@
 // WebSocket GET /api/live (CONTRACT §6): snapshot, then readings/status/alerts with a per-connection
-// `seq`. Auth by header, `?token=` or a first `{"type":"auth"}` frame (4401 otherwise). A slow client's
-// messages are coalesced in its Outbox instead of piling up in memory; a stuck one is terminated.
+// `seq`. Auth by header, `?token=` or a first `{"type":"auth"}` frame (4401 otherwise; 4429 while the
+// address is rate-limited). Sessions, coalescing and resume live in live-hub.ts / live-session.ts.
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { WebSocket } from "ws";
 import { Counter, Gauge, metric } from "../infra/metrics.js";
-import { authenticate, bearerToken, type Principal } from "./auth.js";
-import type { AppDeps } from "./deps.js";
-import type { LiveChange } from "./live-state.js";
-import { checkPressure, DEFAULT_LIVE_OPTIONS, type LiveMessage, type LiveOptions, Outbox, type Pressure } from "./outbox.js";
-import { deviceViews } from "./views.js";
+import { authenticate, bearerToken } from "./auth.js";
+import { normaliseInterval } from "./coalescer.js";
+import type { RouteDeps } from "./deps.js";
+import { LiveHub, type Subscription } from "./live-hub.js";
+import type { LiveSession } from "./live-session.js";
+import { DEFAULT_LIVE_OPTIONS, type LiveOptions } from "./outbox.js";
+
+export { toMessage } from "./live-hub.js";
 
 export const CLOSE_UNAUTHORIZED = 4401;
+export const CLOSE_RATE_LIMITED = 4429;
 const OPEN = 1;
 
-interface LiveMetrics {
-  clients: Gauge;
-  coalesced: Counter;
-  terminated: Counter<"reason">;
+interface Resume {
+  session: string;
+  lastSeq: number;
 }
 
-/** Narrowing asked for by `{"type":"subscribe"}`; empty sets = everything. */
-interface Filter {
-  buildings: Set<string>;
-  devices: Set<string>;
+const strings = (value: unknown) => (Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : []);
+
+function resumeOf(session: unknown, lastSeq: unknown): Resume | null {
+  const seq = typeof lastSeq === "string" ? Number(lastSeq) : lastSeq;
+  return typeof session === "string" && session !== "" && typeof seq === "number" && Number.isInteger(seq) ? { session, lastSeq: seq } : null;
 }
 
+/** One socket: authenticates, then binds to a (new or resumed) session of the hub. */
 class LiveConnection {
-  private principal: Principal | null = null;
-  private seq = 0;
-  private filter: Filter = { buildings: new Set(), devices: new Set() };
-  private readonly outbox: Outbox;
-  private pressure: Pressure = { aboveSoftSince: null, aboveHardSince: null };
+  private session: LiveSession | null = null;
   private authTimer: NodeJS.Timeout | undefined;
-  private flushTimer: NodeJS.Timeout | undefined;
-  private pingTimer: NodeJS.Timeout | undefined;
+  private readonly pingTimer: NodeJS.Timeout;
   private alive = true;
-  private unsubscribe: (() => void) | null = null;
 
   constructor(
-    readonly socket: WebSocket,
-    private readonly deps: AppDeps,
+    private readonly socket: WebSocket,
+    private readonly address: string,
+    private readonly deps: RouteDeps,
+    private readonly hub: LiveHub,
     private readonly options: LiveOptions,
-    private readonly metrics: LiveMetrics,
+    private readonly onTerminated: (reason: string) => void,
     private readonly onClosed: () => void,
   ) {
-    this.outbox = new Outbox(options.maxEvents);
     // Attached synchronously: frames that arrive during async work would be lost otherwise.
     socket.on("message", (data) => this.receive(data.toString()));
     socket.on("pong", () => (this.alive = true));
@@ -53,95 +53,52 @@ class LiveConnection {
     this.pingTimer = setInterval(() => this.keepAlive(), options.pingIntervalMs);
   }
 
-  /** Called with the token from the header or query, if any; otherwise waits for an auth frame. */
-  start(presented: string | null): void {
-    if (presented !== null) return this.authenticateWith(presented);
-    this.authTimer = setTimeout(() => this.refuse("no token within the auth timeout"), this.options.authTimeoutMs);
+  /** Called with the token (and resume point) from the header or query, if any; otherwise waits for an auth frame. */
+  start(presented: string | null, resume: Resume | null): void {
+    if (presented !== null) return this.authenticateWith(presented, resume);
+    this.authTimer = setTimeout(() => this.refuse(CLOSE_UNAUTHORIZED, "no token within the auth timeout"), this.options.authTimeoutMs);
   }
 
-  private authenticateWith(token: string): void {
+  private authenticateWith(token: string, resume: Resume | null): void {
+    const now = Date.now();
+    if (this.deps.authLimiter.blockedForMs(this.address, now) > 0) return this.refuse(CLOSE_RATE_LIMITED, "too many failed authentications; retry later");
     const principal = authenticate(this.deps.tokens, token);
-    if (principal === null) return this.refuse("invalid token");
+    if (principal === null) {
+      this.deps.authLimiter.fail(this.address, now);
+      return this.refuse(CLOSE_UNAUTHORIZED, "invalid token");
+    }
     clearTimeout(this.authTimer);
-    this.principal = principal;
-    this.unsubscribe = this.deps.state.onChange((change) => this.push(change));
-    this.sendSnapshot();
+    if (this.socket.readyState !== OPEN) return;
+    this.session = this.hub.open(principal.name, this.socket, resume);
   }
 
-  private refuse(reason: string): void {
+  private refuse(code: number, reason: string): void {
     clearTimeout(this.authTimer);
-    if (this.socket.readyState === OPEN) this.socket.close(CLOSE_UNAUTHORIZED, reason);
+    if (this.socket.readyState === OPEN) this.socket.close(code, reason);
   }
 
   private receive(text: string): void {
-    let frame: Record<string, unknown>;
+    let frame: Record<string, unknown> | null = null;
     try {
       frame = JSON.parse(text) as Record<string, unknown>;
     } catch {
-      return this.principal === null ? this.refuse("the first frame must be {\"type\":\"auth\",\"token\"}") : undefined;
+      // handled below
     }
-    if (this.principal === null) {
-      if (frame?.type === "auth" && typeof frame.token === "string") return this.authenticateWith(frame.token);
-      return this.refuse("the first frame must be {\"type\":\"auth\",\"token\"}");
+    if (this.session === null) {
+      if (frame?.type === "auth" && typeof frame.token === "string") return this.authenticateWith(frame.token, resumeOf(frame.session, frame.last_seq));
+      return this.refuse(CLOSE_UNAUTHORIZED, 'the first frame must be {"type":"auth","token"}');
     }
     if (frame?.type === "subscribe") {
-      const ids = (value: unknown) => new Set(Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : []);
-      this.filter = { buildings: ids(frame.buildings), devices: ids(frame.devices) };
-      // The client's view changes scope: a fresh snapshot of exactly what it now follows.
-      this.sendSnapshot();
+      const sub: Subscription = { buildings: strings(frame.buildings), devices: strings(frame.devices) };
+      if (frame.interval_ms !== undefined) sub.intervalMs = normaliseInterval(frame.interval_ms, this.options.coalesceMs, this.options.minCoalesceMs);
+      if (typeof frame.batch === "boolean") sub.batch = frame.batch;
+      this.hub.subscribe(this.session, sub);
     }
-  }
-
-  private wants(device: string, building: string | undefined): boolean {
-    const { buildings, devices } = this.filter;
-    if (buildings.size === 0 && devices.size === 0) return true;
-    return devices.has(device) || (building !== undefined && buildings.has(building));
-  }
-
-  private sendSnapshot(): void {
-    const devices = deviceViews(this.deps.state).filter((d) => this.wants(d.id, d.building));
-    const alerts = this.deps.state.openAlerts().filter((a) => this.wants(a.device, a.building));
-    this.send({ type: "snapshot", devices, alerts });
-  }
-
-  private push(change: LiveChange): void {
-    const message = toMessage(change);
-    const device = change.type === "alert" ? change.alert.device : change.type === "reading" ? change.reading.device : change.type === "event" ? change.event.device : change.device;
-    const building = change.type === "alert" ? change.alert.building : this.deps.campus.deviceById.get(device)?.building;
-    if (this.wants(device, building)) this.send(message);
-  }
-
-  private send(message: LiveMessage): void {
-    if (this.socket.readyState !== OPEN) return;
-    if (this.outbox.size === 0 && this.socket.bufferedAmount <= this.options.softLimitBytes) return this.write(message);
-    const before = this.outbox.coalesced;
-    this.outbox.offer(message);
-    this.metrics.coalesced.inc(this.outbox.coalesced - before);
-    this.flushTimer ??= setInterval(() => this.flush(), this.options.flushIntervalMs);
-  }
-
-  private flush(): void {
-    const { action, pressure } = checkPressure(this.pressure, this.socket.bufferedAmount, Date.now(), this.options);
-    this.pressure = pressure;
-    if (action === "terminate") {
-      this.metrics.terminated.inc({ reason: "slow" });
-      this.deps.log.warn({ buffered: this.socket.bufferedAmount }, "live client stopped reading; terminated");
-      return this.socket.terminate();
-    }
-    if (action === "hold") return;
-    for (const message of this.outbox.drain()) this.write(message);
-    clearInterval(this.flushTimer);
-    this.flushTimer = undefined;
-  }
-
-  private write(message: LiveMessage): void {
-    this.seq += 1;
-    this.socket.send(JSON.stringify({ ...message, seq: this.seq }));
   }
 
   private keepAlive(): void {
     if (!this.alive) {
-      this.metrics.terminated.inc({ reason: "no_pong" });
+      this.onTerminated("no_pong");
       return this.socket.terminate();
     }
     this.alive = false;
@@ -150,48 +107,40 @@ class LiveConnection {
 
   private cleanUp(): void {
     clearTimeout(this.authTimer);
-    clearInterval(this.flushTimer);
     clearInterval(this.pingTimer);
-    this.unsubscribe?.();
-    this.unsubscribe = null;
+    if (this.session !== null) this.hub.detach(this.session, this.socket);
+    this.session = null;
     this.onClosed();
   }
 }
 
-/** The wire form of a live-state change: `values` carries the flat fields and, when sent, `phases`. */
-export function toMessage(change: LiveChange): LiveMessage {
-  switch (change.type) {
-    case "reading": {
-      const { device, ts, values, phases } = change.reading;
-      return { type: "reading", device, ts, values: phases ? { ...values, phases } : { ...values } };
-    }
-    case "status":
-      return { type: "status", device: change.device, online: change.online };
-    case "alert":
-      return { type: "alert", alert: change.alert };
-    case "event": {
-      const { tsFallback: _omitted, ...event } = change.event;
-      return { type: "event", event };
-    }
-  }
+function queryOf(request: FastifyRequest): Record<string, unknown> {
+  return (request.query as Record<string, unknown> | undefined) ?? {};
 }
 
-function queryToken(request: FastifyRequest): string | null {
-  const token = (request.query as Record<string, unknown> | undefined)?.token;
-  return typeof token === "string" && token !== "" ? token : null;
-}
-
-export async function liveRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+export async function liveRoutes(app: FastifyInstance, deps: RouteDeps): Promise<void> {
   const options: LiveOptions = { ...DEFAULT_LIVE_OPTIONS, ...deps.live };
   const registry = deps.metrics;
-  const metrics: LiveMetrics = {
-    clients: metric(registry, "campus_power_api_live_clients", () => new Gauge({ name: "campus_power_api_live_clients", help: "Open live WebSocket connections", registers: [registry] })),
-    coalesced: metric(registry, "campus_power_api_live_coalesced_total", () => new Counter({ name: "campus_power_api_live_coalesced_total", help: "Live messages replaced by a newer one for a slow client", registers: [registry] })),
-    terminated: metric(registry, "campus_power_api_live_terminated_total", () => new Counter({ name: "campus_power_api_live_terminated_total", help: "Live clients terminated (slow = stopped reading, no_pong = gone)", labelNames: ["reason"], registers: [registry] })),
-  };
+  const clients = metric(registry, "campus_power_api_live_clients", () => new Gauge({ name: "campus_power_api_live_clients", help: "Open live WebSocket connections", registers: [registry] }));
+  const coalesced = metric(registry, "campus_power_api_live_coalesced_total", () => new Counter({ name: "campus_power_api_live_coalesced_total", help: "Live readings replaced by a newer one (per-device interval, or a slow client's outbox)", registers: [registry] }));
+  const terminated = metric(registry, "campus_power_api_live_terminated_total", () => new Counter({ name: "campus_power_api_live_terminated_total", help: "Live clients terminated (slow = stopped reading, no_pong = gone)", labelNames: ["reason"], registers: [registry] }));
+  const resumes = metric(registry, "campus_power_api_live_resumes_total", () => new Counter({ name: "campus_power_api_live_resumes_total", help: "Resume attempts: resumed after the last seq, or answered with a fresh snapshot", labelNames: ["result"], registers: [registry] }));
+
+  const hub = new LiveHub(deps.state, options, {
+    coalesced: (count) => coalesced.inc(count),
+    terminated: (buffered) => {
+      terminated.inc({ reason: "slow" });
+      deps.log.warn({ buffered }, "live client stopped reading; terminated");
+    },
+    resume: (result) => resumes.inc({ result }),
+  });
+  app.addHook("onClose", async () => hub.stop());
+
   app.get("/api/live", { websocket: true, schema: { hide: true } }, (socket, request) => {
-    const connection = new LiveConnection(socket, deps, options, metrics, () => metrics.clients.dec());
-    metrics.clients.inc();
-    connection.start(bearerToken(request.headers.authorization) ?? queryToken(request));
+    const connection = new LiveConnection(socket, request.ip, deps, hub, options, (reason) => terminated.inc({ reason }), () => clients.dec());
+    clients.inc();
+    const query = queryOf(request);
+    const token = bearerToken(request.headers.authorization) ?? (typeof query.token === "string" && query.token !== "" ? query.token : null);
+    connection.start(token, resumeOf(query.session, query.last_seq));
   });
 }

@@ -18,10 +18,18 @@ export interface LiveOptions {
   hardStuckMs: number;
   /** A client that stays above the soft limit this long has stopped reading: terminated. */
   softStuckMs: number;
-  /** How often a held outbox re-checks the socket's buffer. */
+  /** The live tick: held readings go out, batches are sent, a held outbox re-checks the socket's buffer. */
   flushIntervalMs: number;
   pingIntervalMs: number;
   maxEvents: number;
+  /** At most one reading per device per this interval reaches a client (latest wins); 0 = every reading. */
+  coalesceMs: number;
+  /** Smallest interval a client may ask for in `subscribe` (`interval_ms`). */
+  minCoalesceMs: number;
+  /** A closed session can be resumed this long; also the age limit of its resume ring. */
+  resumeWindowMs: number;
+  resumeMaxMessages: number;
+  resumeMaxBytes: number;
 }
 
 export const DEFAULT_LIVE_OPTIONS: LiveOptions = {
@@ -30,13 +38,18 @@ export const DEFAULT_LIVE_OPTIONS: LiveOptions = {
   hardLimitBytes: 1024 * 1024,
   hardStuckMs: 5_000,
   softStuckMs: 60_000,
-  flushIntervalMs: 100,
+  flushIntervalMs: 25,
   pingIntervalMs: 30_000,
   maxEvents: 100,
+  coalesceMs: 1_000,
+  minCoalesceMs: 100,
+  resumeWindowMs: 30_000,
+  resumeMaxMessages: 2_048,
+  resumeMaxBytes: 512 * 1024,
 };
 
 export type LiveMessage =
-  | { type: "snapshot"; devices: DeviceView[]; alerts: Alert[] }
+  | { type: "snapshot"; session?: string; interval_ms?: number; devices: DeviceView[]; alerts: Alert[] }
   | { type: "reading"; device: string; ts: number; values: LatestValues }
   | { type: "status"; device: string; online: boolean }
   | { type: "alert"; alert: Alert }

@@ -27,8 +27,16 @@ export const AlertSchema = T.Object(
     resolved_at: T.Optional(T.String()),
     acknowledged_by: T.Optional(T.String()),
     ack_note: T.Optional(T.String({ description: "The note given with the acknowledgement (extension)" })),
+    // Additive extensions set by the alerts service (docs/alerts.md); further ones pass through unchanged.
+    latched: T.Optional(T.Boolean({ description: "resolves only after an acknowledgement (extension)" })),
+    stage: T.Optional(T.Union([T.String(), T.Number()], { description: "escalation stage (extension)" })),
+    inhibited_by: T.Optional(T.String({ description: "id of the parent's alert this one is suppressed under (extension)" })),
+    silenced_by: T.Optional(T.String({ description: "id of the maintenance window muting it (extension)" })),
+    flapping: T.Optional(T.Boolean({ description: "opened and closed too often: kept open at info (extension)" })),
+    ttt_s: T.Optional(T.Number({ description: "predicted time to trip, earliest curve, seconds (extension)" })),
+    ttt_max_s: T.Optional(T.Number({ description: "predicted time to trip, latest curve, seconds (extension)" })),
   },
-  { $id: "Alert", description: "The alert object of CONTRACT §5" },
+  { title: "Alert", additionalProperties: true, description: "The alert object of CONTRACT §5; extension fields are listed when known and passed through otherwise" },
 );
 
 export const DeviceSchema = T.Object(
@@ -87,6 +95,7 @@ export const ReadingsSchema = T.Object(
     field: T.String(),
     every: T.String(),
     agg: T.String(),
+    source: T.Optional(T.String({ description: "what answered (extension): raw, rollup_1m or rollup_1h, joined by + when the newest part came from raw points" })),
     points: T.Array(T.Tuple([T.Integer(), T.Number()]), {
       description: "[bucket start epoch ms, value], oldest first; buckets without data are left out",
     }),
@@ -98,6 +107,8 @@ export const AlertsQuerySchema = T.Object({
   state: T.Optional(literals(["open", "all"] as const, { default: "open" })),
   from: T.Optional(T.String({ description: `${TIME_DESCRIPTION}; state=all: default 24 h before \`to\`; state=open: no limit unless given` })),
   to: T.Optional(T.String({ description: `${TIME_DESCRIPTION}; default: now` })),
+  limit: T.Optional(T.Integer({ minimum: 1, maximum: 1000, description: "page size; with limit or cursor the answer is {items, next}" })),
+  cursor: T.Optional(T.String({ maxLength: 500, description: "`next` of the previous page" })),
 });
 export type AlertsQuery = Static<typeof AlertsQuerySchema>;
 

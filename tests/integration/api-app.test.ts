@@ -178,7 +178,7 @@ describe("API readings history", () => {
   it("averages a field per minute, leaving phase points and empty minutes out", async () => {
     const res = await readings(`field=power_w&every=1m&agg=mean&from=${MIDNIGHT}&to=${MIDNIGHT + 600_000}`);
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toEqual({ device: "brk-d1-101", field: "power_w", every: "1m", agg: "mean", points: [[MIDNIGHT, 150], [MIDNIGHT + 60_000, 350]] });
+    expect(res.json()).toEqual({ device: "brk-d1-101", field: "power_w", every: "1m", agg: "mean", source: "raw", points: [[MIDNIGHT, 150], [MIDNIGHT + 60_000, 350]] });
   });
 
   it("starts daily buckets at midnight in the site's time zone", async () => {

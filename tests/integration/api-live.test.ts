@@ -97,7 +97,7 @@ describe("a slow live client", () => {
   };
 
   it("gets the latest reading per device coalesced instead of an unbounded buffer", async () => {
-    const { app, state, metrics } = await setUp({ softLimitBytes: 64 * 1024, hardLimitBytes: 64 * 1024 * 1024, softStuckMs: 60_000, flushIntervalMs: 20 });
+    const { app, state, metrics } = await setUp({ coalesceMs: 0, softLimitBytes: 64 * 1024, hardLimitBytes: 64 * 1024 * 1024, softStuckMs: 60_000, flushIntervalMs: 20 });
     const { socket, received, resume } = await pausedClient(app);
     flood(state, 20_000); // 60 000 messages, ~60 MB if queued
     const coalesced = (await metrics.getSingleMetric("campus_power_api_live_coalesced_total")!.get()).values[0]!.value;
@@ -111,7 +111,7 @@ describe("a slow live client", () => {
   });
 
   it("is terminated when it stays above the limit", async () => {
-    const { app, state, metrics } = await setUp({ softLimitBytes: 16 * 1024, softStuckMs: 300, flushIntervalMs: 20 });
+    const { app, state, metrics } = await setUp({ coalesceMs: 0, softLimitBytes: 16 * 1024, softStuckMs: 300, flushIntervalMs: 20 });
     const { socket, resume } = await pausedClient(app);
     const closed = new Promise<number>((resolve) => socket.on("close", resolve));
     flood(state, 5_000);

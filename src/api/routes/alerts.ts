@@ -5,7 +5,7 @@ import type { FastifyInstance } from "fastify";
 import { ALERT_STATES, type Alert, type AlertState, SEVERITIES, type Severity } from "../../domain/alert.js";
 import type { Campus } from "../../domain/campus.js";
 import { type InfluxClient, rows } from "../../infra/influx.js";
-import { AckTimeoutError, type AppDeps } from "../deps.js";
+import { AckTimeoutError, type RouteDeps } from "../deps.js";
 import { apiError, ErrorBodySchema, historyError } from "../errors.js";
 import { type AckBody, AckBodySchema, AlertSchema, type AlertsQuery, AlertsQuerySchema, IdParamsSchema } from "../schemas.js";
 import { parseInstant, resolveRange } from "../time.js";
@@ -54,7 +54,7 @@ export function collapseAlertPoints(points: Record<string, unknown>[], campus: C
   return alerts;
 }
 
-export const newestFirst = (a: Alert, b: Alert) => b.started_at.localeCompare(a.started_at) || b.updated_at.localeCompare(a.updated_at);
+export const newestFirst = (a: Alert, b: Alert) => b.started_at.localeCompare(a.started_at) || b.updated_at.localeCompare(a.updated_at) || a.id.localeCompare(b.id);
 
 async function alertHistory(influx: InfluxClient, fromMs: number, toMs: number, campus: Campus): Promise<Alert[]> {
   const q = `SELECT * FROM "alert" WHERE time >= ${Math.floor(fromMs)}ms AND time <= ${Math.ceil(toMs)}ms LIMIT ${MAX_ALERT_POINTS}`;
@@ -62,7 +62,30 @@ async function alertHistory(influx: InfluxClient, fromMs: number, toMs: number, 
   return collapseAlertPoints(rows(series), campus);
 }
 
-export async function alertRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+/** An opaque cursor: the sort position of the last alert of a page. */
+export const encodeCursor = (a: Alert) => Buffer.from(JSON.stringify([a.started_at, a.updated_at, a.id])).toString("base64url");
+
+/** One page of a newest-first list, after the alert the cursor names; `next` is null on the last page. */
+export function paginate(alerts: Alert[], limit: number, cursor: string | undefined): { items: Alert[]; next: string | null } {
+  let start = 0;
+  if (cursor !== undefined) {
+    let position: unknown;
+    try {
+      position = JSON.parse(Buffer.from(cursor, "base64url").toString());
+    } catch {
+      position = null;
+    }
+    if (!Array.isArray(position) || position.length !== 3 || !position.every((p) => typeof p === "string")) throw apiError("VALIDATION_FAILED", "cursor is not one this API gave");
+    const [startedAt, updatedAt, id] = position as string[];
+    const after = { started_at: startedAt!, updated_at: updatedAt!, id: id! } as Alert;
+    start = alerts.findIndex((a) => newestFirst(a, after) > 0);
+    if (start === -1) start = alerts.length;
+  }
+  const items = alerts.slice(start, start + limit);
+  return { items, next: start + limit < alerts.length && items.length > 0 ? encodeCursor(items[items.length - 1]!) : null };
+}
+
+export async function alertRoutes(app: FastifyInstance, deps: RouteDeps): Promise<void> {
   const now = deps.now ?? Date.now;
   const errors = { 400: ErrorBodySchema, 401: ErrorBodySchema, 403: ErrorBodySchema };
 
@@ -73,27 +96,38 @@ export async function alertRoutes(app: FastifyInstance, deps: AppDeps): Promise<
         summary: "Alerts, newest first: open ones from the live state, or all (history merged with open ones)",
         tags: ["alerts"],
         querystring: AlertsQuerySchema,
-        response: { 200: T.Array(AlertSchema), 503: ErrorBodySchema, ...errors },
+        response: {
+          200: T.Union([T.Array(AlertSchema), T.Object({ items: T.Array(AlertSchema), next: T.Union([T.String(), T.Null()]) })], {
+            description: "an array; {items, next} when `limit` or `cursor` is given",
+          }),
+          503: ErrorBodySchema,
+          ...errors,
+        },
       },
     },
     async (request) => {
       const q = request.query;
-      const open = deps.state.openAlerts();
-      if ((q.state ?? "open") === "open") {
-        // Open alerts are current: no default window; from/to (when given) filter on updated_at.
-        const fromMs = q.from ? parseInstant(q.from) : -Infinity;
-        const toMs = q.to ? parseInstant(q.to) : Infinity;
-        if (fromMs === null || toMs === null) throw apiError("BAD_TIME");
-        return open.filter((a) => Date.parse(a.updated_at) >= fromMs && Date.parse(a.updated_at) <= toMs).sort(newestFirst);
-      }
-      const { fromMs, toMs } = resolveRange(q, now());
-      const merged = new Map<string, Alert>();
-      for (const alert of await alertHistory(deps.influx, fromMs, toMs, deps.campus)) merged.set(alert.id, alert);
-      // An open alert from the live state is the full object (acknowledged_by, real started_at): it wins.
-      for (const alert of open) if (Date.parse(alert.started_at) <= toMs) merged.set(alert.id, alert);
-      return [...merged.values()].sort(newestFirst);
+      const list = await listAlerts(q);
+      return q.limit !== undefined || q.cursor !== undefined ? paginate(list, q.limit ?? 100, q.cursor) : list;
     },
   );
+
+  async function listAlerts(q: AlertsQuery): Promise<Alert[]> {
+    const open = deps.state.openAlerts();
+    if ((q.state ?? "open") === "open") {
+      // Open alerts are current: no default window; from/to (when given) filter on updated_at.
+      const fromMs = q.from ? parseInstant(q.from) : -Infinity;
+      const toMs = q.to ? parseInstant(q.to) : Infinity;
+      if (fromMs === null || toMs === null) throw apiError("BAD_TIME");
+      return open.filter((a) => Date.parse(a.updated_at) >= fromMs && Date.parse(a.updated_at) <= toMs).sort(newestFirst);
+    }
+    const { fromMs, toMs } = resolveRange(q, now());
+    const merged = new Map<string, Alert>();
+    for (const alert of await alertHistory(deps.influx, fromMs, toMs, deps.campus)) merged.set(alert.id, alert);
+    // An open alert from the live state is the full object (acknowledged_by, real started_at): it wins.
+    for (const alert of open) if (Date.parse(alert.started_at) <= toMs) merged.set(alert.id, alert);
+    return [...merged.values()].sort(newestFirst);
+  }
 
   app.post<{ Params: { id: string }; Body: AckBody }>(
     "/api/alerts/:id/ack",

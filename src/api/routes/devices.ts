@@ -2,10 +2,11 @@
 import { Type as T } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
 import { type InfluxClient, quoteIdentifier, quoteString } from "../../infra/influx.js";
-import type { AppDeps } from "../deps.js";
+import type { RouteDeps } from "../deps.js";
+import { fromClause, planSegments, RAW, RetentionPolicies, type Segment } from "../history-source.js";
 import { apiError, ErrorBodySchema, historyError } from "../errors.js";
 import { BuildingSchema, DeviceSchema, IdParamsSchema, type ReadingsQuery, ReadingsQuerySchema, ReadingsSchema } from "../schemas.js";
-import { EVERY_MS, type Every, groupByTime, parseEvery, resolveRange } from "../time.js";
+import { bucketStart, EVERY_MS, type Every, groupByTime, parseEvery, resolveRange } from "../time.js";
 import { buildingViews, deviceViews } from "../views.js";
 
 const AGGREGATES = { mean: "MEAN", max: "MAX", min: "MIN", sum: "SUM", last: "LAST", count: "COUNT" } as const;
@@ -26,35 +27,56 @@ export interface ReadingsRequest {
 }
 
 /**
- * The InfluxQL for one readings request. The field comes from the contract's list (the schema
- * rejects anything else) and is still quoted as an identifier; tag values are quoted as strings.
- * Device totals are the points without a `phase` tag (`"phase" = ''` matches series lacking it).
+ * The rollup field that answers `agg` of `field` (the ingest's rollups keep power mean and max,
+ * current max, voltage mean and the energy sum per bucket); null when only raw points can.
  */
-export function readingsQuery(r: ReadingsRequest): string {
+export function rollupField(field: string, agg: Aggregate): string | null {
+  const map: Record<string, Partial<Record<Aggregate, string>>> = {
+    power_w: { mean: "power_w_mean", max: "power_w_max" },
+    current_a: { max: "current_a_max" },
+    voltage_v: { mean: "voltage_v_mean" },
+  };
+  return map[field]?.[agg] ?? null;
+}
+
+/**
+ * The InfluxQL for one readings request on one segment (raw points or a rollup). The field comes from
+ * the contract's list (the schema rejects anything else) and is still quoted as an identifier; tag
+ * values are quoted as strings. Device totals are the points without a `phase` tag (`"phase" = ''`
+ * matches series lacking it; rollups hold totals only).
+ */
+export function readingsQuery(r: ReadingsRequest, segment: Segment = { rp: RAW, fromMs: r.fromMs, toMs: r.toMs }): string {
+  const field = segment.rp === RAW ? r.field : (rollupField(r.field, r.agg) ?? r.field);
   const phase = r.phase === undefined ? `"phase" = ''` : `"phase" = ${quoteString(r.phase)}`;
   return (
-    `SELECT ${AGGREGATES[r.agg]}(${quoteIdentifier(r.field)}) AS "value" FROM "electrical"` +
-    ` WHERE "device" = ${quoteString(r.device)} AND ${phase} AND time >= ${Math.floor(r.fromMs)}ms AND time < ${Math.ceil(r.toMs)}ms` +
+    `SELECT ${AGGREGATES[r.agg]}(${quoteIdentifier(field)}) AS "value" FROM ${fromClause(segment)}` +
+    ` WHERE "device" = ${quoteString(r.device)} AND ${phase} AND time >= ${Math.floor(segment.fromMs)}ms AND time < ${Math.ceil(segment.toMs)}ms` +
     ` GROUP BY ${groupByTime(r.every, r.timeZone, r.fromMs)} fill(none)`
   );
 }
 
-export async function queryReadings(influx: InfluxClient, r: ReadingsRequest): Promise<[number, number][]> {
-  const series = await influx.query(readingsQuery(r)).catch(historyError);
+/** Reads raw points or rollups, whichever serves the bucket length, for each part of the range. */
+export async function queryReadings(influx: InfluxClient, r: ReadingsRequest, rollups: ReadonlySet<string> = new Set(), now = Date.now()): Promise<{ points: [number, number][]; sources: string[] }> {
+  const usable = r.phase === undefined && rollupField(r.field, r.agg) !== null ? rollups : new Set<string>();
+  const segments = planSegments(r, EVERY_MS[r.every], usable, now, (ms) => bucketStart(ms, r.every, r.timeZone));
   const points: [number, number][] = [];
-  for (const s of series) {
-    const timeIndex = s.columns.indexOf("time");
-    const valueIndex = s.columns.indexOf("value");
-    for (const row of s.values) {
-      const value = row[valueIndex];
-      if (typeof value === "number") points.push([row[timeIndex] as number, value]);
+  for (const segment of segments) {
+    const series = await influx.query(readingsQuery(r, segment)).catch(historyError);
+    for (const s of series) {
+      const timeIndex = s.columns.indexOf("time");
+      const valueIndex = s.columns.indexOf("value");
+      for (const row of s.values) {
+        const value = row[valueIndex];
+        if (typeof value === "number") points.push([row[timeIndex] as number, value]);
+      }
     }
   }
-  return points.sort((a, b) => a[0] - b[0]);
+  return { points: points.sort((a, b) => a[0] - b[0]), sources: segments.map((s) => s.rp) };
 }
 
-export async function deviceRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+export async function deviceRoutes(app: FastifyInstance, deps: RouteDeps): Promise<void> {
   const now = deps.now ?? Date.now;
+  const rps = new RetentionPolicies(deps.influx);
   const errors = { 400: ErrorBodySchema, 401: ErrorBodySchema, 403: ErrorBodySchema };
 
   app.get(
@@ -93,7 +115,9 @@ export async function deviceRoutes(app: FastifyInstance, deps: AppDeps): Promise
       const agg = (q.agg ?? "mean") as Aggregate;
       const r: ReadingsRequest = { device: id, field, every, agg, fromMs, toMs, timeZone: deps.campus.site.timezone };
       if (q.phase !== undefined) r.phase = q.phase;
-      return { device: id, field, every, agg, points: await queryReadings(deps.influx, r) };
+      const at = now();
+      const { points, sources } = await queryReadings(deps.influx, r, await rps.available(at), at);
+      return { device: id, field, every, agg, source: sources.join("+"), points };
     },
   );
 }

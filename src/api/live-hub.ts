@@ -1,0 +1,192 @@
+// Fans the live state out to the live sessions. Every change is serialized once; readings pass one
+// Coalescer per distinct interval (so at most one update per device per interval reaches a session);
+// a tick sends batches, drains slow clients' outboxes, releases held readings and expires detached
+// sessions. Sessions stay resumable for `resumeWindowMs` after their socket closed.
+import type { WebSocket } from "ws";
+import { Coalescer } from "./coalescer.js";
+import type { LiveChange, LiveState } from "./live-state.js";
+import { type Prepared, LiveSession, type SessionEvents } from "./live-session.js";
+import type { LiveMessage, LiveOptions } from "./outbox.js";
+import { deviceViews } from "./views.js";
+
+export interface HubEvents extends SessionEvents {
+  /** A resume attempt: resumed, or answered with a fresh snapshot. */
+  resume(result: "resumed" | "snapshot"): void;
+}
+
+export interface Subscription {
+  buildings?: string[];
+  devices?: string[];
+  intervalMs?: number;
+  batch?: boolean;
+}
+
+export class LiveHub {
+  private readonly sessions = new Map<string, LiveSession>();
+  /** Sessions by coalescing interval, each group with its coalescer. */
+  private readonly groups = new Map<number, { coalescer: Coalescer<Prepared>; sessions: Set<LiveSession> }>();
+  private timer: NodeJS.Timeout | undefined;
+  private unsubscribe: (() => void) | null = null;
+  private replacedSeen = 0;
+
+  constructor(
+    private readonly state: LiveState,
+    private readonly options: LiveOptions,
+    private readonly events: HubEvents,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  /** Opens a session for an authenticated socket: resumes `resume.session` when it can, else a snapshot. */
+  open(owner: string, socket: WebSocket, resume: { session: string; lastSeq: number } | null): LiveSession {
+    this.ensureRunning();
+    const now = this.now();
+    if (resume !== null) {
+      const old = this.sessions.get(resume.session);
+      const frames = old && old.owner === owner ? old.replay(resume.lastSeq) : null;
+      if (old && frames !== null) {
+        if (old.socket !== null && old.socket !== socket) old.socket.terminate(); // the client's previous socket is dead
+        old.attach(socket);
+        old.resend(frames);
+        this.events.resume("resumed");
+        return old;
+      }
+      if (old && old.owner === owner) this.drop(old);
+      this.events.resume("snapshot");
+    }
+    const session = new LiveSession(owner, this.options.coalesceMs, this.options, this.events);
+    session.attach(socket);
+    this.sessions.set(session.id, session);
+    this.join(session);
+    this.sendSnapshot(session, now);
+    return session;
+  }
+
+  /** The socket of `session` closed: keep the session for a resume within the window. */
+  detach(session: LiveSession, socket: WebSocket): void {
+    if (session.socket !== socket) return; // already resumed on another socket
+    session.detach(this.now());
+  }
+
+  /** Narrows (or widens) a session, changes its interval or frame mode, and sends a fresh snapshot. */
+  subscribe(session: LiveSession, sub: Subscription): void {
+    session.buildings = new Set(sub.buildings ?? []);
+    session.devices = new Set(sub.devices ?? []);
+    if (sub.batch !== undefined) session.batch = sub.batch;
+    if (sub.intervalMs !== undefined && sub.intervalMs !== session.intervalMs) {
+      this.leave(session);
+      session.intervalMs = sub.intervalMs;
+      this.join(session);
+    }
+    this.sendSnapshot(session, this.now());
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    this.sessions.clear();
+    this.groups.clear();
+  }
+
+  private ensureRunning(): void {
+    if (this.unsubscribe === null) this.unsubscribe = this.state.onChange((change) => this.publish(change));
+    this.timer ??= setInterval(() => this.tick(), this.options.flushIntervalMs);
+  }
+
+  private sendSnapshot(session: LiveSession, now: number): void {
+    const devices = deviceViews(this.state).filter((d) => session.wants(d.id, d.building));
+    const alerts = this.state.openAlerts().filter((a) => session.wants(a.device, a.building));
+    session.sendDirect({ type: "snapshot", session: session.id, interval_ms: session.intervalMs, devices, alerts } as LiveMessage, now);
+  }
+
+  private publish(change: LiveChange): void {
+    if (this.sessions.size === 0) return;
+    const now = this.now();
+    const prepared = this.prepare(change);
+    if (change.type === "reading") {
+      for (const group of this.groups.values()) {
+        const item = group.coalescer.offer(change.reading.device, prepared, now);
+        if (item !== null) for (const session of group.sessions) session.deliver(item, now);
+      }
+      this.countReplaced();
+      return;
+    }
+    for (const session of this.sessions.values()) session.deliver(prepared, now);
+  }
+
+  private prepare(change: LiveChange): Prepared {
+    const message = toMessage(change);
+    const device = change.type === "alert" ? change.alert.device : change.type === "reading" ? change.reading.device : change.type === "event" ? change.event.device : change.device;
+    const building = change.type === "alert" ? change.alert.building : this.state.campus.deviceById.get(device)?.building;
+    const prepared: Prepared = { message, json: JSON.stringify(message), device };
+    if (building !== undefined) prepared.building = building;
+    return prepared;
+  }
+
+  private tick(): void {
+    const now = this.now();
+    for (const group of this.groups.values()) {
+      for (const item of group.coalescer.due(now)) for (const session of group.sessions) session.deliver(item, now);
+    }
+    this.countReplaced();
+    for (const session of this.sessions.values()) {
+      if (session.detachedAt === null) session.tick(now);
+      else if (now - session.detachedAt > this.options.resumeWindowMs) this.drop(session);
+    }
+    if (this.sessions.size === 0) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+    }
+  }
+
+  private countReplaced(): void {
+    let replaced = 0;
+    for (const group of this.groups.values()) replaced += group.coalescer.replaced;
+    if (replaced > this.replacedSeen) this.events.coalesced(replaced - this.replacedSeen);
+    this.replacedSeen = replaced;
+  }
+
+  private join(session: LiveSession): void {
+    let group = this.groups.get(session.intervalMs);
+    if (!group) this.groups.set(session.intervalMs, (group = { coalescer: new Coalescer(session.intervalMs), sessions: new Set() }));
+    group.sessions.add(session);
+  }
+
+  private leave(session: LiveSession): void {
+    const group = this.groups.get(session.intervalMs);
+    if (!group) return;
+    group.sessions.delete(session);
+    if (group.sessions.size === 0) {
+      this.replacedSeen -= group.coalescer.replaced;
+      this.groups.delete(session.intervalMs);
+    }
+  }
+
+  private drop(session: LiveSession): void {
+    this.leave(session);
+    this.sessions.delete(session.id);
+  }
+}
+
+/** The wire form of a live-state change: `values` carries the flat fields and, when sent, `phases`. */
+export function toMessage(change: LiveChange): LiveMessage {
+  switch (change.type) {
+    case "reading": {
+      const { device, ts, values, phases } = change.reading;
+      return { type: "reading", device, ts, values: phases ? { ...values, phases } : { ...values } };
+    }
+    case "status":
+      return { type: "status", device: change.device, online: change.online };
+    case "alert":
+      return { type: "alert", alert: change.alert };
+    case "event": {
+      const { tsFallback: _omitted, ...event } = change.event;
+      return { type: "event", event };
+    }
+  }
+}

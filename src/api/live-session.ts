@@ -1,0 +1,131 @@
+// One live client's session: its seq counter, subscription, coalescing interval, frame mode, resume
+// ring and slow-client outbox. A session outlives its socket for a short window so that a client
+// that reconnects can resume after its last seq (live-hub.ts keeps detached sessions).
+import { randomBytes } from "node:crypto";
+import type { WebSocket } from "ws";
+import { checkPressure, type LiveMessage, type LiveOptions, Outbox, type Pressure } from "./outbox.js";
+import { ResumeRing } from "./resume-ring.js";
+
+const OPEN = 1;
+
+/** A message serialized once for every session (without `seq`), with what filters need. */
+export interface Prepared {
+  message: LiveMessage;
+  json: string;
+  device?: string;
+  building?: string;
+}
+
+export interface SessionEvents {
+  /** Buffered messages replaced by a newer one (slow client). */
+  coalesced(count: number): void;
+  /** The socket was terminated because the client stopped reading. */
+  terminated(buffered: number): void;
+}
+
+/** Adds the per-session `seq` to a serialized message object. */
+export const withSeq = (json: string, seq: number) => `${json.slice(0, -1)},"seq":${seq}}`;
+
+export class LiveSession {
+  readonly id = randomBytes(12).toString("base64url");
+  seq = 0;
+  buildings = new Set<string>();
+  devices = new Set<string>();
+  /** Send a tick's messages as one `{"type":"batch","messages":[...]}` frame (opt-in extension). */
+  batch = false;
+  socket: WebSocket | null = null;
+  detachedAt: number | null = null;
+  private readonly ring: ResumeRing;
+  private readonly outbox: Outbox;
+  private pressure: Pressure = { aboveSoftSince: null, aboveHardSince: null };
+  private batchParts: string[] = [];
+
+  constructor(
+    /** Who owns it: only the same principal may resume it. */
+    readonly owner: string,
+    public intervalMs: number,
+    private readonly options: LiveOptions,
+    private readonly events: SessionEvents,
+  ) {
+    this.ring = new ResumeRing({ maxMessages: options.resumeMaxMessages, maxBytes: options.resumeMaxBytes, maxAgeMs: options.resumeWindowMs });
+    this.outbox = new Outbox(options.maxEvents);
+  }
+
+  wants(device: string | undefined, building: string | undefined): boolean {
+    if (this.buildings.size === 0 && this.devices.size === 0) return true;
+    return (device !== undefined && this.devices.has(device)) || (building !== undefined && this.buildings.has(building));
+  }
+
+  /** Queues or sends one message; detached sessions only remember it for a resume. */
+  deliver(prepared: Prepared, now: number): void {
+    if (!this.wants(prepared.device, prepared.building)) return;
+    const socket = this.socket;
+    if (socket === null) return this.emit(prepared.json, now);
+    if (socket.readyState !== OPEN) return;
+    if (this.outbox.size === 0 && socket.bufferedAmount <= this.options.softLimitBytes) return this.emit(prepared.json, now);
+    const before = this.outbox.coalesced;
+    this.outbox.offer(prepared.message);
+    this.events.coalesced(this.outbox.coalesced - before);
+  }
+
+  /** Sends a message regardless of the filter (snapshots, replies). */
+  sendDirect(message: LiveMessage, now: number): void {
+    this.emit(JSON.stringify(message), now);
+  }
+
+  private emit(json: string, now: number): void {
+    this.seq += 1;
+    const frame = withSeq(json, this.seq);
+    this.ring.push(this.seq, frame, now);
+    if (this.socket === null || this.socket.readyState !== OPEN) return;
+    if (this.batch) this.batchParts.push(frame);
+    else this.socket.send(frame);
+  }
+
+  /** Called every tick: sends the batch, drains the outbox when the socket has room, or terminates a stuck client. */
+  tick(now: number): void {
+    const socket = this.socket;
+    if (socket === null) return;
+    if (this.outbox.size > 0) {
+      const { action, pressure } = checkPressure(this.pressure, socket.bufferedAmount, now, this.options);
+      this.pressure = pressure;
+      if (action === "terminate") {
+        this.events.terminated(socket.bufferedAmount);
+        socket.terminate();
+        return;
+      }
+      if (action === "send") for (const message of this.outbox.drain()) this.emit(JSON.stringify(message), now);
+    }
+    if (this.batchParts.length > 0 && socket.readyState === OPEN) {
+      socket.send(`{"type":"batch","messages":[${this.batchParts.join(",")}]}`);
+      this.batchParts = [];
+    }
+  }
+
+  attach(socket: WebSocket): void {
+    this.socket = socket;
+    this.detachedAt = null;
+    this.pressure = { aboveSoftSince: null, aboveHardSince: null };
+  }
+
+  /** The socket is gone: what waited in the outbox gets its seq now, so a resume can replay it. */
+  detach(now: number): void {
+    this.socket = null;
+    this.detachedAt = now;
+    this.batchParts = [];
+    for (const message of this.outbox.drain()) this.emit(JSON.stringify(message), now);
+  }
+
+  /** Frames after `afterSeq` for a resuming client, or null when the gap cannot be filled. */
+  replay(afterSeq: number): string[] | null {
+    return this.ring.replay(afterSeq, this.seq);
+  }
+
+  /** Sends already-numbered frames (a resume) through the normal path. */
+  resend(frames: string[]): void {
+    const socket = this.socket;
+    if (socket === null || socket.readyState !== OPEN) return;
+    if (this.batch) this.batchParts.push(...frames);
+    else for (const frame of frames) socket.send(frame);
+  }
+}

@@ -1,0 +1,125 @@
+// GET /api/energy (CONTRACT §6): kWh per building, room or device per hour/day/week/month, summed
+// from the ingest's `energy_delta_kwh` (positive counter deltas: a counter reset is a new cycle, never
+// negative consumption), with the after-hours share. Reads hourly sums from `rollup_1h` where it
+// exists and is complete, raw points for the newest hours, and sums them into the interval here.
+import { type Static, Type as T } from "@sinclair/typebox";
+import type { FastifyInstance } from "fastify";
+import { type InfluxClient, quoteIdentifier, quoteString } from "../../infra/influx.js";
+import type { RouteDeps } from "../deps.js";
+import { ENERGY_EVERY, ENERGY_GROUPS, type EnergyEvery, type EnergyGroup, type HourlyKwh, meteringDevices, share, summarise } from "../energy-math.js";
+import { apiError, ErrorBodySchema, historyError } from "../errors.js";
+import { fromClause, planSegments, RetentionPolicies, type Segment } from "../history-source.js";
+import { groupByTime, resolveRange } from "../time.js";
+
+const HOUR_MS = 3_600_000;
+/** Most hourly buckets per query (a bit more than a year). */
+export const MAX_HOURS = 9_000;
+
+const literals = <V extends readonly string[]>(values: V, options: Record<string, unknown> = {}) => T.Union(values.map((v) => T.Literal(v)), options);
+
+export const EnergyQuerySchema = T.Object({
+  by: T.Optional(literals(ENERGY_GROUPS, { default: "building" })),
+  every: T.Optional(literals(ENERGY_EVERY, { default: "1d", description: "1d, 1w (Monday) and 1mo start at local midnight in the site's time zone" })),
+  from: T.Optional(T.String({ description: "ISO 8601 with an offset or epoch ms; default 24 h before `to`" })),
+  to: T.Optional(T.String({ description: "ISO 8601 with an offset or epoch ms; default now" })),
+  building: T.Optional(T.String({ maxLength: 64, description: "only this building's groups (rooms, devices)" })),
+});
+type EnergyQuery = Static<typeof EnergyQuerySchema>;
+
+const SeriesSchema = T.Object({
+  key: T.String({ description: "building id, `building/room`, or device id" }),
+  name: T.Optional(T.String()),
+  points: T.Array(T.Tuple([T.Integer(), T.Number()]), { description: "[interval start epoch ms, kWh], oldest first; intervals without data are left out" }),
+  total_kwh: T.Number(),
+  after_hours_kwh: T.Number({ description: "kWh outside occupied hours (default Mon–Fri 07:00–18:00 local)" }),
+  after_hours_share: T.Union([T.Number(), T.Null()], { description: "after_hours_kwh / total_kwh, null when total is 0" }),
+});
+
+export const EnergySchema = T.Object(
+  {
+    by: T.String(),
+    every: T.String(),
+    from: T.Integer(),
+    to: T.Integer(),
+    source: T.String({ description: "rollup_1h, raw, or rollup_1h+raw" }),
+    series: T.Array(SeriesSchema),
+    total_kwh: T.Number(),
+    after_hours_kwh: T.Number(),
+    after_hours_share: T.Union([T.Number(), T.Null()]),
+  },
+  { $id: "Energy" },
+);
+
+/** A regex over device ids (they are [a-z0-9-], CONTRACT §2, so nothing needs escaping). */
+const idRegex = (ids: readonly string[]) => `/^(${ids.join("|")})$/`;
+
+/** The InfluxQL for hourly kWh of one segment, grouped by the tag(s) that make the group key. */
+export function energyQuery(segment: Segment, by: EnergyGroup, deviceFilter: string, timeZone: string, atMs: number): string {
+  const tags = by === "room" ? `"building", "room"` : quoteIdentifier(by);
+  return (
+    `SELECT sum("energy_delta_kwh") AS "kwh" FROM ${fromClause(segment)}` +
+    ` WHERE time >= ${Math.floor(segment.fromMs)}ms AND time < ${Math.ceil(segment.toMs)}ms${deviceFilter}` +
+    ` GROUP BY ${groupByTime("1h", timeZone, atMs)}, ${tags} fill(none)`
+  );
+}
+
+async function hourlyKwh(influx: InfluxClient, query: string, by: EnergyGroup): Promise<HourlyKwh[]> {
+  const series = await influx.query(query).catch(historyError);
+  const out: HourlyKwh[] = [];
+  for (const s of series) {
+    const key = by === "room" ? (s.tags?.room ? `${s.tags.building}/${s.tags.room}` : null) : (s.tags?.[by] ?? null);
+    if (!key) continue;
+    const timeIndex = s.columns.indexOf("time");
+    const kwhIndex = s.columns.indexOf("kwh");
+    for (const row of s.values) if (typeof row[kwhIndex] === "number") out.push({ key, hourStartMs: row[timeIndex] as number, kwh: row[kwhIndex] as number });
+  }
+  return out;
+}
+
+export async function energyRoutes(app: FastifyInstance, deps: RouteDeps): Promise<void> {
+  const now = deps.now ?? Date.now;
+  const rps = new RetentionPolicies(deps.influx);
+  const { campus } = deps;
+  const timeZone = campus.site.timezone;
+  const names = new Map<string, string>(campus.buildings.map((b) => [b.id, b.name]));
+
+  app.get<{ Querystring: EnergyQuery }>(
+    "/api/energy",
+    {
+      schema: {
+        summary: "kWh per building, room or device per interval, with the after-hours share",
+        tags: ["history"],
+        querystring: EnergyQuerySchema,
+        response: { 200: EnergySchema, 400: ErrorBodySchema, 401: ErrorBodySchema, 403: ErrorBodySchema, 503: ErrorBodySchema },
+      },
+    },
+    async (request) => {
+      const q = request.query;
+      const by = (q.by ?? "building") as EnergyGroup;
+      const every = (q.every ?? "1d") as EnergyEvery;
+      const at = now();
+      const { fromMs, toMs } = resolveRange(q, at);
+      if ((toMs - fromMs) / HOUR_MS > MAX_HOURS) throw apiError("TOO_MANY_POINTS", `at most ${MAX_HOURS} hours per query`);
+      if (q.building !== undefined && !campus.buildingById.has(q.building)) throw apiError("VALIDATION_FAILED", `no building "${q.building}" in the campus`);
+
+      // Only each group's root devices count (no double counting); filter on whichever list is shorter.
+      const counted = meteringDevices(campus, by).filter((d) => q.building === undefined || d.building === q.building).map((d) => d.id);
+      if (counted.length === 0) return empty(by, every, fromMs, toMs);
+      const countedSet = new Set(counted);
+      const skipped = campus.devices.filter((d) => !countedSet.has(d.id)).map((d) => d.id);
+      const deviceFilter = skipped.length === 0 ? "" : counted.length <= skipped.length ? ` AND "device" =~ ${idRegex(counted)}` : ` AND "device" !~ ${idRegex(skipped)}`;
+
+      const segments = planSegments({ fromMs, toMs }, HOUR_MS, await rps.available(at), at);
+      const hours = (await Promise.all(segments.map((segment) => hourlyKwh(deps.influx, energyQuery(segment, by, deviceFilter, timeZone, fromMs), by)))).flat();
+      const series = summarise(hours, every, timeZone).map((s) => (by === "building" && names.has(s.key) ? { ...s, name: names.get(s.key)! } : s));
+      const total = series.reduce((sum, s) => sum + s.total_kwh, 0);
+      const after = series.reduce((sum, s) => sum + s.after_hours_kwh, 0);
+      const r6 = (n: number) => Math.round(n * 1e6) / 1e6;
+      return { by, every, from: fromMs, to: toMs, source: segments.map((s) => s.rp).join("+"), series, total_kwh: r6(total), after_hours_kwh: r6(after), after_hours_share: share(after, total) };
+    },
+  );
+}
+
+function empty(by: string, every: string, fromMs: number, toMs: number) {
+  return { by, every, from: fromMs, to: toMs, source: "raw", series: [], total_kwh: 0, after_hours_kwh: 0, after_hours_share: null };
+}

@@ -1,0 +1,79 @@
+import { describe, expect, it } from "vitest";
+import { isAfterHours, meteringDevices, monthStart, summarise } from "../../../src/api/energy-math.js";
+import { planSegments } from "../../../src/api/history-source.js";
+import { paginate } from "../../../src/api/routes/alerts.js";
+import type { Alert } from "../../../src/domain/alert.js";
+import { loadCampus } from "../../../src/domain/campus.js";
+
+const TZ = "Asia/Shanghai";
+const at = (iso: string) => Date.parse(iso);
+const campus = loadCampus("tests/fixtures/test-campus.yaml");
+
+describe("energy grouping", () => {
+  it("counts only each group's root devices, so a breaker and its sockets are not added twice", () => {
+    expect(meteringDevices(campus, "building").map((d) => d.id)).toEqual(["feeder-d1", "brk-c1-main"]);
+    expect(meteringDevices(campus, "room").map((d) => d.id)).toEqual(["brk-d1-101", "brk-d1-102"]);
+    expect(meteringDevices(campus, "device")).toHaveLength(campus.devices.length);
+  });
+
+  it("tells school hours from after hours in the site's time zone", () => {
+    expect(isAfterHours(at("2026-11-30T09:00:00+08:00"), TZ)).toBe(false); // Monday 09:00
+    expect(isAfterHours(at("2026-11-30T18:00:00+08:00"), TZ)).toBe(true); // Monday 18:00–19:00
+    expect(isAfterHours(at("2026-11-30T06:00:00+08:00"), TZ)).toBe(true);
+    expect(isAfterHours(at("2026-11-29T10:00:00+08:00"), TZ)).toBe(true); // Sunday
+  });
+
+  it("starts months at local midnight of the 1st", () => {
+    expect(monthStart(at("2026-11-01T03:00:00+08:00"), TZ)).toBe(at("2026-11-01T00:00:00+08:00"));
+    expect(monthStart(at("2026-10-31T23:30:00+08:00"), TZ)).toBe(at("2026-10-01T00:00:00+08:00"));
+  });
+
+  it("sums hours into local days with the after-hours share", () => {
+    const hours = [
+      { key: "b", hourStartMs: at("2026-11-30T09:00:00+08:00"), kwh: 3 },
+      { key: "b", hourStartMs: at("2026-11-30T22:00:00+08:00"), kwh: 1 },
+      { key: "b", hourStartMs: at("2026-12-01T00:00:00+08:00"), kwh: 0.5 },
+    ];
+    expect(summarise(hours, "1d", TZ)).toEqual([
+      { key: "b", points: [[at("2026-11-30T00:00:00+08:00"), 4], [at("2026-12-01T00:00:00+08:00"), 0.5]], total_kwh: 4.5, after_hours_kwh: 1.5, after_hours_share: 0.3333 },
+    ]);
+    expect(summarise(hours, "1mo", TZ)[0]!.points).toEqual([[at("2026-11-01T00:00:00+08:00"), 4], [at("2026-12-01T00:00:00+08:00"), 0.5]]);
+  });
+});
+
+describe("history sources", () => {
+  const now = at("2026-11-29T10:30:00Z");
+  const day = 86_400_000;
+
+  it("reads old hours from rollup_1h and the newest, not yet rolled up, from raw points", () => {
+    const segments = planSegments({ fromMs: now - 30 * day, toMs: now }, 3_600_000, new Set(["rollup_1h", "rollup_1m"]), now);
+    expect(segments).toEqual([
+      { rp: "rollup_1h", fromMs: now - 30 * day, toMs: at("2026-11-29T09:00:00Z") },
+      { rp: "raw", fromMs: at("2026-11-29T09:00:00Z"), toMs: now },
+    ]);
+  });
+
+  it("falls back to raw points when the rollup does not exist or the bucket is shorter", () => {
+    expect(planSegments({ fromMs: 0, toMs: now }, 3_600_000, new Set(), now).map((s) => s.rp)).toEqual(["raw"]);
+    expect(planSegments({ fromMs: 0, toMs: now }, 15_000, new Set(["rollup_1m"]), now).map((s) => s.rp)).toEqual(["raw"]);
+    expect(planSegments({ fromMs: now - 60_000, toMs: now }, 60_000, new Set(["rollup_1m"]), now).map((s) => s.rp)).toEqual(["raw"]);
+  });
+});
+
+describe("alert pages", () => {
+  const alert = (id: string, minute: number): Alert => ({ id, rule: "r", device: "d", building: "b", severity: "info", state: "resolved", value: 0, threshold: 0, message: "", started_at: new Date(minute * 60_000).toISOString(), updated_at: new Date(minute * 60_000).toISOString() });
+
+  it("walks a newest-first list page by page without repeating or skipping", () => {
+    const list = [alert("e", 5), alert("d", 4), alert("c", 3), alert("b", 3), alert("a", 1)].sort((x, y) => y.started_at.localeCompare(x.started_at) || x.id.localeCompare(y.id));
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < 10; page++) {
+      const { items, next } = paginate(list, 2, cursor);
+      seen.push(...items.map((a) => a.id));
+      if (next === null) break;
+      cursor = next;
+    }
+    expect(seen).toEqual(list.map((a) => a.id));
+    expect(() => paginate(list, 2, "not-a-cursor")).toThrow();
+  });
+});
