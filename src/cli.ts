@@ -65,35 +65,43 @@ const commands: Record<string, Handler> = {
       seed: { type: "string" },
       speed: { type: "string" },
       duration: { type: "string" },
+      start: { type: "string" },
       scenario: { type: "string" },
       devices: { type: "string" },
+      "print-config": { type: "boolean" },
     } }));
-    const scenario = values.scenario ?? "overload";
-    if (scenario !== "normal" && scenario !== "overload") throw new UsageError(`unknown scenario "${scenario}" (this version has: normal, overload)`);
-    const speed = Number(values.speed ?? 1);
-    // Above 1× the clock would have to start in the past to keep timestamps out of the future (CONTRACT §7);
-    // until that lands, refuse rather than send readings the ingest would re-stamp.
-    if (!(speed > 0 && speed <= 1)) throw new UsageError("--speed must be above 0 and at most 1 in this version");
-    if (values.devices !== undefined) throw new UsageError("--devices (scaling the campus up) is not available yet; simulate the campus file as it is");
-    const source = { ...process.env, ...(values.config ? { CAMPUS_CONFIG: values.config } : {}) };
-    const loaded = loadContext(source, ["DEVICE_GROUP_KEY"], "campus-power-simulate");
-    const durationMs = values.duration ? parseDuration(values.duration) : undefined;
-    const { startSimulator } = await import("./simulator/index.js");
-    const services: RunningService[] = [];
-    stopOnSignals(() => services, loaded.log);
-    const simulator = await startSimulator({
-      campus: loaded.campus,
-      mqttUrl: loaded.env.mqttUrl,
-      deviceGroupKey: loaded.env.deviceGroupKey,
-      log: loaded.log,
-      metrics: loaded.metrics,
+    const start = values.start === undefined ? undefined : /^\d+$/.test(values.start) ? Number(values.start) : Date.parse(values.start);
+    if (start !== undefined && !Number.isFinite(start)) throw new UsageError(`--start "${values.start}" is not an ISO 8601 time with offset or epoch milliseconds`);
+    const { simulateCommand } = await import("./cli/simulate.js");
+    await simulateCommand({
+      ...(values.config ? { config: values.config } : {}),
       seed: Number(values.seed ?? 1),
-      speed,
-      demoOverload: scenario === "overload",
+      speed: Number(values.speed ?? 1),
+      ...(values.duration ? { durationMs: parseDuration(values.duration) } : {}),
+      ...(start !== undefined ? { startMs: start } : {}),
+      scenario: values.scenario ?? "demo",
+      ...(values.devices !== undefined ? { devices: Number(values.devices) } : {}),
+      printConfig: values["print-config"] ?? false,
     });
-    services.push(simulator);
-    process.stdout.write(`simulating ${simulator.connected} devices of ${loaded.env.campusConfig} at ${loaded.env.mqttUrl}; Ctrl-C to stop\n`);
-    if (durationMs !== undefined) setTimeout(() => process.kill(process.pid, "SIGTERM"), durationMs);
+  },
+  async scenario(args) {
+    const { values, positionals } = usage(() => parseArgs({ args, options: {
+      check: { type: "boolean" },
+      speed: { type: "string" },
+      seed: { type: "string" },
+      config: { type: "string" },
+    }, allowPositionals: true }));
+    const [action, name, ...extra] = positionals;
+    if ((action !== "run" && action !== "list") || extra.length > 0) throw new UsageError("usage: campus-power scenario list | scenario run NAME [--check] [--speed X] [--seed N] [--config FILE]");
+    const { scenarioCommand } = await import("./cli/scenario.js");
+    process.exitCode = await scenarioCommand({
+      action,
+      ...(name !== undefined ? { name } : {}),
+      check: values.check ?? false,
+      ...(values.speed !== undefined ? { speed: Number(values.speed) } : {}),
+      ...(values.seed !== undefined ? { seed: Number(values.seed) } : {}),
+      ...(values.config !== undefined ? { config: values.config } : {}),
+    });
   },
   async record(args) {
     const { values } = usage(() => parseArgs({ args, options: { out: { type: "string" }, topics: { type: "string" }, duration: { type: "string" } } }));
@@ -102,10 +110,11 @@ const commands: Record<string, Handler> = {
     await runRecord({ out: values.out, topics: values.topics?.split(",").filter(Boolean), durationMs: values.duration ? parseDuration(values.duration) : undefined });
   },
   async replay(args) {
-    const { values, positionals } = usage(() => parseArgs({ args, options: { speed: { type: "string" }, loop: { type: "boolean" }, restamp: { type: "boolean" } }, allowPositionals: true }));
+    const { values, positionals } = usage(() => parseArgs({ args, options: { speed: { type: "string" }, loop: { type: "boolean" }, restamp: { type: "boolean" }, topics: { type: "string" } }, allowPositionals: true }));
     if (positionals.length !== 1) throw new UsageError("replay needs exactly one FILE");
     const { runReplay } = await import("./cli/record-replay.js");
-    await runReplay({ file: positionals[0]!, speed: Number(values.speed ?? 1), loop: values.loop ?? false, restamp: values.restamp ?? false });
+    const topics = values.topics?.split(",").filter(Boolean);
+    await runReplay({ file: positionals[0]!, speed: Number(values.speed ?? 1), loop: values.loop ?? false, restamp: values.restamp ?? false, ...(topics ? { topics } : {}) });
   },
   async "device-secret"(args) {
     const { positionals } = usage(() => parseArgs({ args, options: {}, allowPositionals: true }));

@@ -13,6 +13,7 @@ Run the stack
 
 Devices and traffic
   simulate           connect simulated devices for a campus file
+  scenario run NAME  run a scenario (faults + expected alerts) against a running stack
   record             record MQTT traffic to NDJSON
   replay FILE        publish recorded traffic again
 
@@ -61,35 +62,60 @@ Needs SERVICE_PASSWORD.
 Serves the REST API, the /api/live WebSocket stream, /metrics and the dashboard on HTTP_PORT.
 Needs API_TOKENS and SERVICE_PASSWORD.
 `,
-  simulate: `Usage: campus-power simulate [--config FILE] [--seed N] [--speed X] [--duration D] [--scenario NAME]
+  simulate: `Usage: campus-power simulate [--config FILE] [--seed N] [--speed X] [--duration D]
+                              [--start TIME] [--scenario NAME] [--devices N] [--print-config]
 
-Connects every device of the campus file as a real MQTT client (its own credentials, at MQTT_URL)
-and publishes realistic load for its building kind.
+Connects every device of the campus file as a real MQTT client (its own credentials and last will,
+in its own format: native, tasmota, shelly-gen1, shelly-gen2, zigbee2mqtt, at MQTT_URL) and
+publishes realistic load for its building kind, in the site's time zone.
   --config FILE      campus file (default CAMPUS_CONFIG, else the bundled demo campus)
-  --seed N           seed of the generated load (default 1): the same seed gives the same stream
-  --speed X          simulated clock speed (default 1; above 1 is not available yet)
-  --duration D       stop after D (e.g. 90s, 10m, 2h; default: run until stopped)
-  --scenario NAME    normal | overload (default overload: a dorm room overloads every few minutes)
-Needs DEVICE_GROUP_KEY.
+  --seed N           seed of the generated load (default 1); the same seed and --start give the
+                     same stream, byte for byte
+  --speed X          campus clock speed (default 1). Above 1 the clock starts at now − D × X and
+                     reaches the present at the end, so no timestamp lies in the future (needs --duration)
+  --duration D       stop after D of wall time (e.g. 90s, 10m, 2h; default: run until stopped)
+  --start TIME       event time of the start (ISO 8601 with offset, or epoch ms), for reproducible runs
+  --scenario NAME    demo (default: a dorm room overloads every few minutes) or a scenario file
+                     (campus-power scenario list); its faults are injected, its campus used
+  --devices N        clone the campus until it has N devices (load tests; the broker must know
+                     the clones: run it with the file --print-config writes)
+  --print-config     print the (scaled) campus file and exit
+Needs DEVICE_GROUP_KEY. Progress goes to standard error (a bar on a terminal).
 `,
-  record: `Usage: campus-power record --out FILE [--topics FILTER,...]
+  scenario: `Usage: campus-power scenario list
+       campus-power scenario run NAME [--check] [--speed X] [--seed N] [--config FILE]
+
+Runs a scenario file (scenarios/NAME.yaml, or a path) against a running stack at MQTT_URL: its
+devices connect as themselves, its faults are injected, and its span of event time ends at the
+present. With --check, the alerts it declares (rule, device, opens within / closes within, in event
+time from the start) are watched on campus/alerts/+/+ as the service account; the report says which
+opened and closed, and when. Exit 1 on a mismatch (usable in CI).
+  --check        watch and report the expected alerts (needs SERVICE_PASSWORD)
+  --speed X      campus clock speed (default: the scenario's own)
+  --seed N       seed (default: the scenario's own)
+  --config FILE  campus file (default: the scenario's own; the stack must run the same campus)
+Needs DEVICE_GROUP_KEY. The stack must run the scenario's campus: CAMPUS_CONFIG=scenarios/campus.yaml.
+`,
+  record: `Usage: campus-power record --out FILE [--topics FILTER,...] [--duration D]
 
 Subscribes to MQTT_URL as the service account and writes each message as an NDJSON line
 {"t": epoch_ms, "topic", "payload"} (payload as text, or {"base64": ...} when not UTF-8).
-  --out FILE         output file ("-" for standard output)
+  --out FILE         output file ("-" for standard output); appended to
   --topics FILTERS   comma-separated topic filters (default: device topics and foreign formats)
   --duration D       stop after D (default: until SIGINT)
-Needs SERVICE_PASSWORD.
+Needs SERVICE_PASSWORD. Progress goes to standard error (a bar on a terminal).
 `,
-  replay: `Usage: campus-power replay FILE [--speed X] [--loop] [--restamp]
+  replay: `Usage: campus-power replay FILE [--speed X] [--loop] [--restamp] [--topics FILTER,...]
 
 Publishes a recorded NDJSON file to MQTT_URL as the devices themselves (each with its own
 credentials, derived from DEVICE_GROUP_KEY), keeping the original spacing divided by X.
 Topics that belong to no device of the campus file (CAMPUS_CONFIG) are skipped and counted.
-  --speed X     replay X times faster (default 1; 0 = as fast as possible)
-  --loop        start again at the end
-  --restamp     move timestamps in native readings so the first message is "now"
-Needs DEVICE_GROUP_KEY.
+  --speed X          replay X times faster (default 1; 0 = as fast as possible)
+  --loop             start again at the end
+  --restamp          move the times in the payloads (native ts, Tasmota Time, Shelly Gen2 ts,
+                     Zigbee2MQTT last_seen) so each round's first message is "now"
+  --topics FILTERS   replay only messages on topics matching these MQTT filters (comma-separated)
+Needs DEVICE_GROUP_KEY. Progress goes to standard error (a bar on a terminal).
 `,
   "device-secret": `Usage: campus-power device-secret ID
 

@@ -24,8 +24,11 @@ export interface SimulatorOptions {
   seed?: number;
   /** Campus clock speed: event time runs `speed` times faster than wall time (default 1). */
   speed?: number;
-  /** Event time of the start, epoch ms (default: now). With speed > 1 the CLI puts it in the past. */
-  startMs?: number;
+  /**
+   * Event time of the start, epoch ms (default: now), or a function of the wall time publishing starts
+   * at (after the connections): with speed > 1 the start lies in the past so the run ends at the present.
+   */
+  startMs?: number | ((wallStartMs: number) => number);
   /** Wall time after which the stream ends (default: never); event time then ends at start + duration × speed. */
   durationMs?: number;
   /** Runs the demo overload episode on one dorm-room breaker (overload.ts). */
@@ -173,7 +176,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
   if (failed.length > 0) log.warn({ devices: failed }, "simulated devices that could not connect");
 
   const wallStart = Date.now();
-  const startMs = options.startMs ?? wallStart;
+  const startMs = typeof options.startMs === "function" ? options.startMs(wallStart) : (options.startMs ?? wallStart);
   const endMs = options.durationMs === undefined ? Infinity : startMs + options.durationMs * speed;
   const eventNow = () => Math.min(endMs, startMs + (Date.now() - wallStart) * speed);
   const stream = createStream({

@@ -1,0 +1,108 @@
+// `campus-power simulate` (CONTRACT §7): the campus file's devices (or N clones of them) as real MQTT
+// clients, on a campus clock running --speed times faster, optionally with a scenario's faults.
+import { loadCampus } from "../domain/campus.js";
+import { CampusError, ErrorCodes } from "../domain/errors.js";
+import type { RunningService } from "../infra/service.js";
+import type { Fault } from "../simulator/faults.js";
+import { scaleCampus, scaledCampusYaml } from "../simulator/scale.js";
+import { createProgress } from "./progress.js";
+import { loadContext, stopOnSignals, UsageError } from "./runtime.js";
+import { loadScenario } from "./scenario.js";
+
+export interface SimulateCommand {
+  config?: string;
+  seed: number;
+  speed: number;
+  durationMs?: number;
+  /** Event time of the start (epoch ms); default now, or now − duration × speed above 1×. */
+  startMs?: number;
+  /** `demo` (default): the periodic overload episode of `up --demo`; else a scenario file's faults. */
+  scenario: string;
+  devices?: number;
+  /** Print the (scaled) campus file and exit: the broker and services of a load test need it. */
+  printConfig: boolean;
+}
+
+/** When the campus clock starts (CONTRACT §7): with speed above 1 in the past, so it ends at the present. */
+export function simulationStart(nowMs: number, speed: number, durationMs: number | undefined, startMs: number | undefined): number {
+  if (startMs !== undefined) {
+    if (speed > 1 && durationMs === undefined) throw new UsageError("--start with --speed above 1 needs --duration");
+    const endMs = durationMs === undefined ? startMs : startMs + durationMs * speed;
+    if (endMs > nowMs + 1_000) throw new UsageError(`the run would end ${Math.round((endMs - nowMs) / 1000)} s in the future; choose an earlier --start`);
+    return startMs;
+  }
+  if (speed <= 1) return nowMs;
+  if (durationMs === undefined) throw new UsageError("--speed above 1 needs --duration: the campus clock starts at now − duration × speed (CONTRACT §7)");
+  return nowMs - durationMs * speed;
+}
+
+export async function simulateCommand(command: SimulateCommand): Promise<void> {
+  if (!(command.speed > 0)) throw new UsageError("--speed must be above 0");
+  if (!Number.isInteger(command.seed)) throw new UsageError("--seed must be a whole number");
+  if (command.devices !== undefined && !(Number.isInteger(command.devices) && command.devices >= 1)) throw new UsageError("--devices must be a whole number ≥ 1");
+  simulationStart(Date.now(), command.speed, command.durationMs, command.startMs); // refuses bad combinations first
+  let faults: readonly Fault[] = [];
+  let configFile = command.config;
+  let onlyDevices: string[] | undefined;
+  if (command.scenario !== "demo") {
+    const loaded = loadScenario(command.scenario, command.config ?? process.env.CAMPUS_CONFIG);
+    faults = loaded.scenario.faults;
+    configFile = loaded.campusFile;
+    onlyDevices = loaded.scenario.devices;
+  }
+  if (command.printConfig) {
+    const campus = loadCampus(configFile ?? process.env.CAMPUS_CONFIG ?? "");
+    process.stdout.write(scaledCampusYaml(campus, command.devices ?? campus.devices.length));
+    return;
+  }
+  const loaded = loadContext({ ...process.env, ...(configFile ? { CAMPUS_CONFIG: configFile } : {}) }, ["DEVICE_GROUP_KEY"], "campus-power-simulate");
+  let campus = loaded.campus;
+  if (command.devices !== undefined) {
+    try {
+      campus = scaleCampus(campus, command.devices);
+    } catch (error) {
+      throw new CampusError(ErrorCodes.CONFIG_INVALID, "cannot scale the campus", [{ path: "--devices", message: (error as Error).message }]);
+    }
+  }
+  const { startSimulator } = await import("../simulator/index.js");
+  const services: RunningService[] = [];
+  const progress = createProgress({ label: "simulate" });
+  let ticker: NodeJS.Timeout | undefined;
+  stopOnSignals(() => services, loaded.log, () => clearInterval(ticker));
+  const count = campus.devices.length;
+  process.stderr.write(`connecting ${count} simulated devices to ${loaded.env.mqttUrl}…\n`);
+  const connectStarted = Date.now();
+  const simulator = await startSimulator({
+    campus,
+    mqttUrl: loaded.env.mqttUrl,
+    deviceGroupKey: loaded.env.deviceGroupKey,
+    log: loaded.log,
+    metrics: loaded.metrics,
+    seed: command.seed,
+    speed: command.speed,
+    // Decided once the devices are connected, so the connections' time does not push the end into the future.
+    startMs: (wallStartMs) => simulationStart(wallStartMs, command.speed, command.durationMs, command.startMs),
+    ...(command.durationMs !== undefined ? { durationMs: command.durationMs } : {}),
+    demoOverload: command.scenario === "demo",
+    faults,
+    ...(onlyDevices ? { onlyDevices } : {}),
+    connectConcurrency: Math.min(64, Math.max(8, Math.ceil(count / 100))),
+  });
+  services.push(simulator);
+  process.stderr.write(
+    `simulating ${simulator.connected} devices (connected in ${((Date.now() - connectStarted) / 1000).toFixed(1)} s, ${simulator.failed.length} failed) ` +
+      `at ${command.speed}×, seed ${command.seed}; Ctrl-C to stop\n`,
+  );
+  const total = command.durationMs === undefined ? null : command.durationMs * command.speed;
+  ticker = setInterval(() => {
+    const { published } = simulator.stats();
+    progress.update(simulator.eventNow() - simulator.startMs, total, `${new Date(simulator.eventNow()).toISOString()} · ${published} messages · ${simulator.connected} connected`);
+  }, 250);
+  if (command.durationMs !== undefined) {
+    void simulator.finished.then(() => {
+      clearInterval(ticker);
+      progress.finish(`${simulator.stats().published} messages published`);
+      process.kill(process.pid, "SIGTERM");
+    });
+  }
+}
