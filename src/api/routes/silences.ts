@@ -40,7 +40,7 @@ const CreateSilenceSchema = T.Object(
 );
 type CreateSilence = Static<typeof CreateSilenceSchema>;
 
-const SilencesQuerySchema = T.Object({ state: T.Optional(T.Union([T.Literal("active"), T.Literal("all")], { default: "active", description: "active: not ended and not expired (including future ones)" })) });
+const SilencesQuerySchema = T.Object({ state: T.Optional(T.Union([T.Literal("active"), T.Literal("all")], { default: "active", description: "active: in force now; all: as the alerts service lists them (scheduled ones included; ended and expired ones are dropped by it)" })) });
 
 /** An ISO 8601 string of a query time, or a VALIDATION_FAILED error naming the field. */
 function isoOf(raw: string, name: string): string {
@@ -49,7 +49,7 @@ function isoOf(raw: string, name: string): string {
   return new Date(ms).toISOString();
 }
 
-export const isActive = (s: Silence, now: number) => s.ended_at === undefined && Date.parse(s.ends_at) > now;
+export const isActive = (s: Silence, now: number) => s.ended_at === undefined && Date.parse(s.starts_at) <= now && Date.parse(s.ends_at) > now;
 
 export async function silenceRoutes(app: FastifyInstance, deps: RouteDeps): Promise<void> {
   const now = deps.now ?? Date.now;
