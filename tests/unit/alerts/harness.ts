@@ -34,8 +34,8 @@ export class Harness {
   /** Wall clock handed to the engine; tests move it by hand. */
   wall = Date.parse("2030-01-01T00:00:00.000Z");
 
-  constructor(rules: Rule<unknown>[] = defaultRules(), state: EngineState = initialState()) {
-    this.book = createRuleBook(testCampus(), rules);
+  constructor(rules: Rule<unknown>[] = defaultRules(), state: EngineState = initialState(), campus: Campus = testCampus()) {
+    this.book = createRuleBook(campus, rules);
     this.state = state;
   }
 

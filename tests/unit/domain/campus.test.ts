@@ -93,3 +93,59 @@ devices:
     expect(result.ok).toBe(false);
   });
 });
+
+describe("campus file: the alerts section (docs/alerts.md)", () => {
+  const base = `
+site: { id: s, name: S, timezone: Asia/Shanghai }
+buildings: [ { id: b1, name: B1, kind: classroom } ]
+devices:
+  - { id: d1, kind: breaker, building: b1, rating_a: 16, curve: C, breaker_model: m1, alerts: { overload: { hold_s: 30 } } }
+`;
+  it("accepts overrides, schedules, an allow-list, curve tables and silences", async () => {
+    const { parseCampusText } = await import("../../../src/domain/campus.js");
+    const result = parseCampusText(`${base}
+alerts:
+  rules: { overload: { pickup_ratio: 1.0, severity: major } }
+  building_kinds: { classroom: { rules: { after-hours: { hold_s: 600 } }, occupied: [ { days: [mon, fri], from: "07:30", to: "17:30" } ] } }
+  allowed_appliances: [ { name: dispenser, min_w: 400, max_w: 600 } ]
+  breaker_models: { m1: { earliest: [[1.13, 3600], [2.55, 2]] } }
+  silences: [ { id: works, scope: { buildings: [b1] }, ends_at: "2030-01-01T00:00:00Z", reason: rewiring } ]
+`);
+    expect(result.ok).toBe(true);
+    if (result.ok) {
+      expect(result.campus.alerts.buildingKinds.classroom?.occupied).toEqual([{ days: [1, 5], fromMin: 450, toMin: 1050 }]);
+      expect(result.campus.devices[0]?.alerts).toEqual({ overload: { hold_s: 30 } });
+    }
+  });
+
+  it("lists every problem of the alerts section with its path", async () => {
+    const { parseCampusText } = await import("../../../src/domain/campus.js");
+    const result = parseCampusText(`
+site: { id: s, name: S, timezone: Asia/Shanghai }
+buildings: [ { id: b1, name: B1, kind: classroom } ]
+devices:
+  - { id: d1, kind: breaker, building: b1, rating_a: 16, breaker_model: nope, alerts: { overlaod: { hold_s: 1 } } }
+alerts:
+  rules: { overload: { hold: 30, severity: loud } }
+  building_kinds: { garage: {}, classroom: { occupied: [ { days: [funday], from: "7:30", to: "17:30" } ] } }
+  breaker_models: { m1: { earliest: [[2.55, 2], [1.13, 3600]] } }
+  silences: [ { id: w, scope: { devices: [ghost] }, starts_at: "2030-01-02T00:00:00Z", ends_at: "2030-01-01T00:00:00Z", reason: r } ]
+`);
+    expect(result.ok).toBe(false);
+    const paths = result.ok ? [] : result.problems.map((p) => p.path);
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        "alerts.rules.overload.hold",
+        "alerts.rules.overload.severity",
+        "alerts.building_kinds.garage",
+        "alerts.building_kinds.classroom.occupied[0].from",
+        "alerts.building_kinds.classroom.occupied[0].days[0]",
+        "alerts.breaker_models.m1.earliest",
+        "devices[0].alerts.overlaod",
+        "devices[0].breaker_model",
+        "alerts.silences[0].ends_at",
+        "alerts.silences[0].scope.devices[0]",
+      ]),
+    );
+  });
+});

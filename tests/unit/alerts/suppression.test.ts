@@ -1,0 +1,103 @@
+// Flapping, inhibition and maintenance windows on the pure engine; the webhook planner.
+import { describe, expect, it } from "vitest";
+import { defaultRules } from "../../../src/alerts/rules/index.js";
+import { due, emptyNotifyState, noteChange, type NotifyConfig } from "../../../src/alerts/notify/planner.js";
+import { Harness, s } from "./harness.js";
+import { scenarioCampus } from "./scenario-campus.js";
+
+const harness = () => new Harness(defaultRules(), undefined, scenarioCampus());
+const power = (h: Harness, t: number, w: number) => h.reading({ device: "d1-101", ts: s(t), values: { power_w: w } });
+
+describe("flapping guard (domain.md §8 row 27)", () => {
+  it("pages at most 6 open/close cycles an hour, then keeps one info alert open until it calms down", () => {
+    const h = harness();
+    let t = 0;
+    // power-limit: 10 s above opens, 60 s below 900 W clears — a cycle every ~2 min.
+    for (let cycle = 0; cycle < 10; cycle += 1) {
+      for (let i = 0; i < 3; i += 1) power(h, (t += 5), 1200);
+      for (let i = 0; i < 13; i += 1) power(h, (t += 5), 100);
+    }
+    const changes = h.alertChanges("power-limit");
+    expect(changes.filter((c) => c.change === "opened")).toHaveLength(7);
+    const flapping = changes.filter((c) => c.alert.flapping);
+    expect(flapping[0]).toMatchObject({ change: "opened", alert: { severity: "info", flapping: true } });
+    expect(h.open("power-limit")).toHaveLength(1);
+    // An hour of calm: fewer than 2 activations in the last hour ⇒ resolved.
+    for (let i = 0; i < 800; i += 1) power(h, (t += 5), 100);
+    expect(h.open("power-limit")).toEqual([]);
+  });
+});
+
+describe("inhibition (domain.md §5, §8 row 22)", () => {
+  it("links a child's offline alert to its parent's offline alert, and unlinks it when the parent is back", () => {
+    const h = harness();
+    h.feed({ kind: "status", status: { device: "d1-main", ts: s(0), online: false }, live: true });
+    h.feed({ kind: "status", status: { device: "d1-101", ts: s(1), online: false }, live: true });
+    const parent = h.open("offline").find((a) => a.device === "d1-main")!;
+    const child = h.open("offline").find((a) => a.device === "d1-101")!;
+    expect(parent.inhibited_by).toBeUndefined();
+    expect(child.inhibited_by).toBe(parent.id);
+    h.feed({ kind: "status", status: { device: "d1-main", ts: s(60), online: true }, live: true });
+    expect(h.open("offline").find((a) => a.device === "d1-101")!.inhibited_by).toBeUndefined();
+  });
+
+  it("also inhibits under a parent's open device-trip alert, even when the child's alert opened first", () => {
+    const h = harness();
+    h.feed({ kind: "status", status: { device: "d1-102", ts: s(0), online: false }, live: true });
+    h.feed({ kind: "event", event: { device: "d1-main", ts: s(1), type: "trip", reason: "overload" } });
+    const trip = h.open("device-trip")[0]!;
+    expect(h.open("offline")[0]).toMatchObject({ device: "d1-102", inhibited_by: trip.id });
+  });
+});
+
+describe("maintenance windows (silences)", () => {
+  it("marks alerts in a campus-file window as silenced, but never a latched critical fire alarm", () => {
+    const h = harness();
+    h.reading({ device: "l1-main", ts: s(0), values: {}, phases: { L1: { voltage_v: 50 }, L2: { voltage_v: 220 }, L3: { voltage_v: 220 } } });
+    h.reading({ device: "l1-main", ts: s(10), values: {}, phases: { L1: { voltage_v: 50 }, L2: { voltage_v: 220 }, L3: { voltage_v: 220 } } });
+    expect(h.open("phase-loss")[0]).toMatchObject({ silenced_by: "lab-works" });
+    h.feed({ kind: "event", event: { device: "l1-main", ts: s(20), type: "arc" } });
+    expect(h.open("arc-fault")[0]?.silenced_by).toBeUndefined();
+  });
+
+  it("creates a silence by request, publishes the list, and refuses to end a campus-file one", () => {
+    const h = harness();
+    const ends = new Date(h.wall + 3_600_000).toISOString();
+    const created = h.feed({ kind: "silence", request: { request_id: "q1", action: "create", by: "op", silence: { scope: { devices: ["d1-101"] }, ends_at: ends, reason: "relay swap" } } });
+    const result = created.find((e) => e.type === "silence-result");
+    expect(result).toMatchObject({ requestId: "q1", result: { ok: true, silence: { source: "api", reason: "relay swap", scope: { devices: ["d1-101"] } } } });
+    const list = created.find((e) => e.type === "silences");
+    expect(list?.type === "silences" && list.silences.map((x) => x.id)).toHaveLength(2);
+    for (let t = 0; t <= 15; t += 5) power(h, t, 1500);
+    const id = result?.type === "silence-result" && result.result.ok ? result.result.silence.id : "";
+    expect(h.open("power-limit")[0]?.silenced_by).toBe(id);
+
+    const readOnly = h.feed({ kind: "silence", request: { request_id: "q2", action: "end", by: "op", silence_id: "lab-works" } });
+    expect(readOnly[0]).toMatchObject({ type: "silence-result", result: { ok: false, code: "READ_ONLY" } });
+    const invalid = h.feed({ kind: "silence", request: { request_id: "q3", action: "create", by: "op", silence: { scope: { devices: ["nope"] }, ends_at: ends, reason: "x" } } });
+    expect(invalid[0]).toMatchObject({ result: { ok: false, code: "INVALID" } });
+    const ended = h.feed({ kind: "silence", request: { request_id: "q4", action: "end", by: "op", silence_id: id } });
+    expect(ended.find((e) => e.type === "silence-result")).toMatchObject({ result: { ok: true, silence: { id } } });
+    expect(h.open("power-limit")[0]?.silenced_by).toBeUndefined(); // paged now that the window ended
+  });
+});
+
+describe("webhook planner", () => {
+  const cfg: NotifyConfig = { groupWindowMs: 1000, repeatMs: { critical: 60_000 }, escalateMs: { critical: 300_000 }, secondary: true };
+  const alert = (id: string, extra = {}) => ({ id, rule: "offline", device: id, building: "dorm-1", severity: "critical" as const, state: "firing" as const, value: 0, threshold: 30, message: "m", started_at: "", updated_at: "", ...extra });
+
+  it("groups a building's alerts in one message, drops the ones inhibited meanwhile, repeats and escalates while unacknowledged", () => {
+    let ns = emptyNotifyState();
+    ns = noteChange(ns, "opened", alert("a"), 0);
+    ns = noteChange(ns, "opened", alert("b"), 100);
+    ns = noteChange(ns, "updated", alert("b", { inhibited_by: "a-alert" }), 200);
+    expect(due(ns, 500, cfg).messages).toEqual([]);
+    const flushed = due(ns, 1000, cfg);
+    expect(flushed.messages).toHaveLength(1);
+    expect(flushed.messages[0]!.body).toMatchObject({ event: "opened", alert: { id: "a" }, group: { building: "dorm-1", count: 1 } });
+    ns = flushed.state;
+    expect(due(ns, 61_000, cfg).messages.map((m) => m.body.event)).toEqual(["reminder"]);
+    const late = due(ns, 301_000, cfg).messages;
+    expect(late.find((m) => m.target === "secondary")?.body).toMatchObject({ event: "escalated", escalation: { reason: "unacknowledged" } });
+  });
+});
