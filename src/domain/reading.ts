@@ -49,7 +49,16 @@ export interface DeviceEvent {
   tsFallback?: TimestampFallback;
 }
 
-export type TimestampFallback = "future" | "unparseable" | "too-old";
+/**
+ * Why a device timestamp was replaced by the receive time (each case is counted by the ingest):
+ * future (> 5 min ahead, CONTRACT §4), unparseable, too-old (beyond the raw retention), no-zone (an ISO
+ * time without offset where one is required), skew (a format that only reports live — Tasmota, Shelly —
+ * whose clock is further behind the receive time than its tolerance: a wrong or unsynchronised clock).
+ */
+export type TimestampFallback = "future" | "unparseable" | "too-old" | "no-zone" | "skew";
+
+/** An ISO 8601 local date-time without a zone: ambiguous, so not trusted where a zone is required. */
+const ISO_WITHOUT_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/;
 
 /** Plausible physical ranges: a value outside is a broken device or a unit mix-up, not a reading. */
 const RANGES: Record<MeasurementField, [number, number]> = {
@@ -74,6 +83,12 @@ export interface ParseOptions {
   maxBytes?: number;
   /** Most readings in one batch payload. */
   maxBatch?: number;
+  /**
+   * For formats that only report live (no buffering on the device): how far behind the receive time a
+   * device timestamp may be before it counts as clock skew. Unset for the native format, whose devices
+   * may flush readings buffered while offline (CONTRACT §4).
+   */
+  maxSkewMs?: number;
 }
 
 export const DEFAULT_MAX_PAYLOAD_BYTES = 256 * 1024;
@@ -105,10 +120,12 @@ export function resolveTimestamp(ts: unknown, options: ParseOptions): { ts: numb
   let epochMs = Number.NaN;
   if (typeof ts === "number") epochMs = ts;
   else if (typeof ts === "string" && ISO_WITH_ZONE.test(ts)) epochMs = Date.parse(ts);
+  else if (typeof ts === "string" && ISO_WITHOUT_ZONE.test(ts)) return { ts: receivedAt, fallback: "no-zone" };
   if (!Number.isFinite(epochMs) || epochMs <= 0) return { ts: receivedAt, fallback: "unparseable" };
   epochMs = Math.round(epochMs);
   if (epochMs - receivedAt > (options.maxFutureMs ?? MAX_FUTURE_MS)) return { ts: receivedAt, fallback: "future" };
   if (receivedAt - epochMs > options.maxAgeMs) return { ts: receivedAt, fallback: "too-old" };
+  if (options.maxSkewMs !== undefined && receivedAt - epochMs > options.maxSkewMs) return { ts: receivedAt, fallback: "skew" };
   return { ts: epochMs };
 }
 

@@ -151,6 +151,8 @@ export async function startIngest(ctx: ServiceContext, deps: IngestDeps): Promis
   });
   const acks = holdAcks(client);
   let refusedWhileFull = false;
+  // Per device, what its format keeps between messages (Shelly Gen2 status to overlay, active faults).
+  const vendorState = new Map<string, unknown>();
   const health = createHealthReporter({
     client,
     sink,
@@ -175,7 +177,13 @@ export async function startIngest(ctx: ServiceContext, deps: IngestDeps): Promis
       return;
     }
     const receivedAt = Date.now();
-    const effects = processMessage(router, topic, payload, { receivedAt, maxAgeMs: env.rawRetentionMs, timeZone: campus.site.timezone });
+    const effects = processMessage(router, topic, payload, {
+      receivedAt,
+      maxAgeMs: env.rawRetentionMs,
+      timeZone: campus.site.timezone,
+      previousState: (key) => vendorState.get(key),
+    });
+    if (effects.state) vendorState.set(effects.state.key, effects.state.value);
     metrics.messages.inc({ kind: effects.kind, format: effects.format });
     if (effects.readings > 0) metrics.readingsReceived.inc({ format: effects.format }, effects.readings);
     for (const message of effects.publish) {

@@ -24,6 +24,8 @@ export interface MessageEffects {
   fallbacks: TimestampFallback[];
   /** Readings decoded (for the per-format counters). */
   readings: number;
+  /** The device's vendor state to keep for its next message (DecodeContext.previous), when it changed. */
+  state?: { key: string; value: unknown };
 }
 
 export interface ProcessOptions {
@@ -32,6 +34,8 @@ export interface ProcessOptions {
   maxAgeMs: number;
   timeZone: string;
   maxBytes?: number;
+  /** The vendor state a format kept for this key (device + format) last time. */
+  previousState?(key: string): unknown;
 }
 
 export function processMessage(router: Router, topic: string, payload: Buffer, options: ProcessOptions): MessageEffects {
@@ -40,10 +44,13 @@ export function processMessage(router: Router, topic: string, payload: Buffer, o
     return { device: routed.device, kind: "unknown", format: "unknown", publish: [], points: [], refusals: [routed.refusal], fallbacks: [], readings: 0 };
   }
   const { device, format, kind, decode } = routed.route;
-  const context = { device: device.id, timeZone: options.timeZone, receivedAt: options.receivedAt, maxAgeMs: options.maxAgeMs };
+  const stateKey = `${format}/${device.id}`;
+  const previous = options.previousState?.(stateKey);
+  const context = { device: device.id, timeZone: options.timeZone, receivedAt: options.receivedAt, maxAgeMs: options.maxAgeMs, ...(previous === undefined ? {} : { previous }) };
   const decoded: Decoded = decode(payload, options.maxBytes === undefined ? context : { ...context, maxBytes: options.maxBytes });
 
   const effects: MessageEffects = { device: device.id, kind, format, publish: [], points: [], refusals: decoded.refusals, fallbacks: [], readings: decoded.readings.length };
+  if (decoded.state !== undefined) effects.state = { key: stateKey, value: decoded.state };
   // The internal stream (docs/architecture.md): readings and statuses retained (latest per device), events not.
   for (const reading of decoded.readings) {
     effects.publish.push({ topic: internalTopic.reading(device.id), payload: JSON.stringify(reading), retain: true });

@@ -99,6 +99,20 @@ export const localTime =
 export interface JsonTelemetryOptions {
   time?: TimeMapper;
   fields: readonly FieldMapper[];
+  /** Clock-skew tolerance for a device that only reports live (ParseOptions.maxSkewMs). */
+  maxSkewMs?: number;
+}
+
+/** Applies field mappers to a vendor object: the canonical fields, or the first mapper error. */
+export function mapFields(body: Json, fields: readonly FieldMapper[]): { ok: true; values: Json } | { ok: false; reason: string } {
+  const values: Json = {};
+  for (const mapper of fields) {
+    const result = mapper.read(body);
+    if (result === undefined) continue;
+    if ("error" in result) return { ok: false, reason: result.error };
+    values[mapper.field] = result.value;
+  }
+  return { ok: true, values };
 }
 
 /** A JSON object payload → one reading, from a time mapper and field mappers. Unmapped keys are ignored. */
@@ -110,16 +124,13 @@ export function jsonTelemetry(options: JsonTelemetryOptions): MessageDecoder {
     if (typeof body !== "object" || body === null || Array.isArray(body)) {
       return refused({ code: ErrorCodes.PAYLOAD_INVALID, reason: "payload must be a JSON object" });
     }
-    const reading: Json = {};
-    for (const mapper of options.fields) {
-      const result = mapper.read(body as Json);
-      if (result === undefined) continue;
-      if ("error" in result) return refused({ code: ErrorCodes.PAYLOAD_INVALID, reason: result.error });
-      reading[mapper.field] = result.value;
-    }
+    const mapped = mapFields(body as Json, options.fields);
+    if (!mapped.ok) return refused({ code: ErrorCodes.PAYLOAD_INVALID, reason: mapped.reason });
+    const reading = mapped.values;
     const ts = options.time?.(body as Json, context);
     if (ts !== undefined) reading.ts = ts;
-    const parsed = parseReadingObject(context.device, reading, context);
+    const parseContext = options.maxSkewMs === undefined ? context : { ...context, maxSkewMs: options.maxSkewMs };
+    const parsed = parseReadingObject(context.device, reading, parseContext);
     if (!parsed.ok) {
       const reason = Object.keys(reading).every((k) => k === "ts") ? "payload holds none of the mapped measurements" : parsed.refusal.reason;
       return refused({ ...parsed.refusal, reason });

@@ -1,16 +1,43 @@
 // Tasmota energy-monitoring plugs (Sonoff POW/S31 and kin), as data. Source: tasmota/docs MQTT.md and
-// the energy monitoring page; shared/reference/anchors.md §2.
+// the energy monitoring page; shared/reference/anchors.md §2; Tasmota xdrv_03_energy.ino (margins).
 //   tele/<topic>/SENSOR  {"Time":"2023-05-19T20:52:56","ENERGY":{"Total":514.153,"Power":56,"Factor":0.61,
 //                          "Voltage":234,"Current":0.392,...}}  every TelePeriod (default 300 s)
 //   tele/<topic>/LWT     Online | Offline (retained last will)
+//   tele/<topic>/MARGINS {"Time":…,"MARGINS":{"PowerHigh":"ON"}}  a set limit (PowerHigh, CurrentHigh,
+//                        VoltageHigh, VoltageLow …) crossed: a device-side protection warning → fault event
+//   stat/<topic>/WARNING {"Time":…,"MaxPowerReached":3000}  MaxPower exceeded: Tasmota switched the relay off → trip
 // Units: Voltage V, Current A, Power W, Factor cos φ (0–1), Total kWh (cumulative), Frequency Hz.
 // `Time` is the device's local time WITHOUT zone: it is read in the site's zone (campus site.timezone).
 // Multi-channel devices send arrays (`"Power":[52,5]`, `"Total":[2.813,0.254]`, Voltage scalar); one
 // campus device is one metered point, so additive quantities are summed (the device's total) and the
 // others take channel 0. A device whose channels feed different circuits should be split once per-channel
 // devices exist in the campus file.
+import { ErrorCodes } from "../errors.js";
+import { decodeJson, type DeviceEvent, resolveTimestamp } from "../reading.js";
 import { jsonTelemetry, localTime, numeric, statusWords } from "./mappers.js";
-import type { FormatDefinition } from "./types.js";
+import { type DecodeContext, type FormatDefinition, type MessageDecoder, emptyDecoded, refused } from "./types.js";
+import { LIVE_SKEW_TOLERANCE_MS } from "./vendor.js";
+
+type Json = Record<string, unknown>;
+
+const MARGINS: Record<string, Pick<DeviceEvent, "type" | "reason">> = {
+  PowerHigh: { type: "fault", reason: "overload" },
+  CurrentHigh: { type: "fault", reason: "overload" },
+  VoltageHigh: { type: "fault", reason: "overvoltage" },
+  VoltageLow: { type: "fault", reason: "undervoltage" },
+};
+
+function eventTime(body: Json, context: DecodeContext): { ts: number; tsFallback?: DeviceEvent["tsFallback"] } {
+  const time = resolveTimestamp(localTime("Time")(body, context), { ...context, maxSkewMs: LIVE_SKEW_TOLERANCE_MS });
+  return time.fallback ? { ts: time.ts, tsFallback: time.fallback } : { ts: time.ts };
+}
+
+const jsonObject = (decode: (body: Json, context: DecodeContext) => ReturnType<MessageDecoder>): MessageDecoder => (payload, context) => {
+  const parsed = decodeJson(payload, context.maxBytes);
+  if (!parsed.ok) return refused(parsed.refusal);
+  if (typeof parsed.value !== "object" || parsed.value === null || Array.isArray(parsed.value)) return refused({ code: ErrorCodes.PAYLOAD_INVALID, reason: "payload must be a JSON object" });
+  return decode(parsed.value as Json, context);
+};
 
 export const tasmota: FormatDefinition = {
   name: "tasmota",
@@ -20,6 +47,7 @@ export const tasmota: FormatDefinition = {
       kind: "telemetry",
       decode: jsonTelemetry({
         time: localTime("Time"),
+        maxSkewMs: LIVE_SKEW_TOLERANCE_MS,
         fields: [
           numeric({ field: "voltage_v", path: "ENERGY.Voltage", channels: "first" }),
           numeric({ field: "current_a", path: "ENERGY.Current", channels: "sum" }),
@@ -31,5 +59,27 @@ export const tasmota: FormatDefinition = {
       }),
     },
     { template: "tele/{source}/LWT", kind: "status", decode: statusWords({ online: ["Online"], offline: ["Offline"] }) },
+    {
+      template: "tele/{source}/MARGINS",
+      kind: "events",
+      decode: jsonObject((body, context) => {
+        const margins = (typeof body.MARGINS === "object" && body.MARGINS !== null ? body.MARGINS : body) as Json;
+        const time = eventTime(body, context);
+        const events: DeviceEvent[] = [];
+        for (const [name, mapping] of Object.entries(MARGINS)) {
+          if (margins[name] === "ON") events.push({ device: context.device, ...time, ...mapping, detail: name });
+        }
+        return { ...emptyDecoded(), events };
+      }),
+    },
+    {
+      template: "stat/{source}/WARNING",
+      kind: "events",
+      decode: jsonObject((body, context) => {
+        if (body.MaxPowerReached === undefined) return emptyDecoded();
+        const detail = `MaxPowerReached ${String(body.MaxPowerReached)}`.slice(0, 100);
+        return { ...emptyDecoded(), events: [{ device: context.device, ...eventTime(body, context), type: "trip", reason: "overload", detail }] };
+      }),
+    },
   ],
 };

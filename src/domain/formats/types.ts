@@ -13,6 +13,12 @@ export interface DecodeContext extends ParseOptions {
   device: string;
   /** IANA zone of the site (campus `site.timezone`), for formats that send local time without a zone. */
   timeZone: string;
+  /**
+   * What this device's decoder returned as `state` last time (in memory, per device): formats that send
+   * partial updates (Shelly Gen2 NotifyStatus) overlay them on it; protection errors become events
+   * only when they appear. Undefined for the first message after a start.
+   */
+  previous?: unknown;
 }
 
 /** Everything one MQTT message turned into; a message may yield several readings and some refusals. */
@@ -21,6 +27,8 @@ export interface Decoded {
   statuses: StatusChange[];
   events: DeviceEvent[];
   refusals: Refusal[];
+  /** The device's vendor state after this message, handed back as `previous` next time. */
+  state?: unknown;
 }
 
 export type MessageDecoder = (payload: Buffer, context: DecodeContext) => Decoded;

@@ -1,11 +1,12 @@
 // One walker for every golden fixture folder under tests/fixtures/formats/<format>/<case>/:
 //   topic          the MQTT topic the message arrives on
 //   payload.json   the payload bytes as the device sends them (payload.txt when it is not JSON)
-//   context.json   optional: {"receivedAt": ISO, "timeZone": IANA} (default 2023-05-19T12:53:00Z, the campus zone)
+//   context.json   optional: {"receivedAt": ISO, "timeZone": IANA, "previous": the format's kept state}
+//                  (default 2023-05-19T12:53:00Z, the campus zone, no previous state)
 //   expected.json  {readings, statuses, events, refusals, lines}: timestamps as ISO, lines = line protocol
-// The messages go through the real router (tests/fixtures/test-campus.yaml) and point mapping.
+// The messages go through the real router (tests/fixtures/formats/campus.yaml) and point mapping.
 // UPDATE_GOLDEN=1 rewrites expected.json from the current output (review the diff before committing).
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadCampus } from "../../../src/domain/campus.js";
@@ -14,7 +15,7 @@ import { processMessage } from "../../../src/ingest/process-message.js";
 import { buildRouter } from "../../../src/ingest/routing.js";
 
 const ROOT = join(import.meta.dirname, "../../fixtures/formats");
-const campus = loadCampus(join(import.meta.dirname, "../../fixtures/test-campus.yaml"));
+const campus = loadCampus(join(ROOT, "campus.yaml"));
 const router = buildRouter(campus);
 const DEFAULT_RECEIVED_AT = "2023-05-19T12:53:00.000Z";
 const RAW_RETENTION_MS = 90 * 86_400_000;
@@ -29,12 +30,13 @@ function runCase(dir: string) {
   const receivedAt = Date.parse(context.receivedAt ?? DEFAULT_RECEIVED_AT);
   const timeZone: string = context.timeZone ?? campus.site.timezone;
   const options = { receivedAt, maxAgeMs: RAW_RETENTION_MS, timeZone };
+  const previous: unknown = context.previous;
 
   const routed = router.route(topic);
   const decoded = routed.ok
-    ? routed.route.decode(payload, { device: routed.route.device.id, ...options })
+    ? routed.route.decode(payload, { device: routed.route.device.id, ...options, ...(previous === undefined ? {} : { previous }) })
     : { readings: [], statuses: [], events: [], refusals: [routed.refusal] };
-  const effects = processMessage(router, topic, payload, options);
+  const effects = processMessage(router, topic, payload, { ...options, previousState: () => previous });
   return {
     readings: decoded.readings.map((r) => ({ ...r, ts: iso(r.ts) })),
     statuses: decoded.statuses.map((s) => ({ ...s, ts: iso(s.ts) })),
@@ -44,7 +46,7 @@ function runCase(dir: string) {
   };
 }
 
-for (const format of readdirSync(ROOT)) {
+for (const format of readdirSync(ROOT).filter((name) => statSync(join(ROOT, name)).isDirectory())) {
   describe(`the ${format} format`, () => {
     for (const name of readdirSync(join(ROOT, format)).sort()) {
       const dir = join(ROOT, format, name);

@@ -16,6 +16,8 @@ describe("topic routing", () => {
       "campus/devices/+/events",
       "tele/tasmota_5A1B2C/SENSOR",
       "tele/tasmota_5A1B2C/LWT",
+      "tele/tasmota_5A1B2C/MARGINS",
+      "stat/tasmota_5A1B2C/WARNING",
     ]);
   });
 

@@ -1,0 +1,91 @@
+// Shelly Gen2/Gen3/Gen4 (Plus/Pro/Mini PM), as data. Sources: shelly-api-docs.shelly.cloud/gen2
+// ComponentsAndServices/Mqtt, …/Switch, General/Notifications; shared/reference/anchors.md §2.
+//   <prefix>/status/switch:0   the full Switch status (needs "Generic status update over MQTT")
+//   <prefix>/events/rpc        {"method":"NotifyStatus","params":{"ts":<unix s>,"switch:0":{<changed keys>}}}
+//                              a PARTIAL diff: overlaid on the last known status (per device, in memory)
+//   <prefix>/online            true | false (last will)
+// Switch status units: apower W, voltage V, current A, pf (−1…1), freq Hz, aenergy.total Wh (→ kWh),
+// temperature.tC °C, output boolean, errors ∈ overtemp | overpower | overvoltage | undervoltage, each of
+// which switches the output off: a trip, reported when it appears.
+import { ErrorCodes } from "../errors.js";
+import { decodeJson } from "../reading.js";
+import { mapFields, numeric, onOff, statusWords } from "./mappers.js";
+import { type DecodeContext, type Decoded, type FormatDefinition, emptyDecoded, refused } from "./types.js";
+import { LIVE_SKEW_TOLERANCE_MS, type ProtectionMapping, codesOf, protectionEvents, readingOf } from "./vendor.js";
+
+type Json = Record<string, unknown>;
+
+const FIELDS = [
+  numeric({ field: "power_w", path: "apower" }),
+  numeric({ field: "voltage_v", path: "voltage" }),
+  numeric({ field: "current_a", path: "current" }),
+  numeric({ field: "power_factor", path: "pf" }),
+  numeric({ field: "frequency_hz", path: "freq" }),
+  numeric({ field: "energy_kwh", path: "aenergy.total", scale: 1 / 1000 }),
+  numeric({ field: "temperature_c", path: "temperature.tC" }),
+  onOff({ field: "switch_on", path: "output" }),
+];
+
+const PROTECTIONS: ProtectionMapping = {
+  overpower: { type: "trip", reason: "overload" },
+  overtemp: { type: "trip", reason: "overtemp" },
+  overvoltage: { type: "trip", reason: "overvoltage" },
+  undervoltage: { type: "trip", reason: "undervoltage" },
+};
+
+const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** Deep overlay of a partial status on the last known one (nested objects such as aenergy merge). */
+export function overlay(base: Json, diff: Json): Json {
+  const out: Json = { ...base };
+  for (const [key, value] of Object.entries(diff)) out[key] = isObject(value) && isObject(base[key]) ? overlay(base[key] as Json, value) : value;
+  return out;
+}
+
+function decodeStatus(status: Json, ts: number | undefined, context: DecodeContext): Decoded {
+  const previous = isObject(context.previous) ? context.previous : {};
+  const mapped = mapFields(status, FIELDS);
+  if (!mapped.ok) return refused({ code: ErrorCodes.PAYLOAD_INVALID, reason: mapped.reason });
+  const values = ts === undefined ? mapped.values : { ...mapped.values, ts };
+  const hasMeasurement = Object.keys(mapped.values).length > 0;
+  const decoded: Decoded = hasMeasurement ? readingOf(values, { ...context, maxSkewMs: LIVE_SKEW_TOLERANCE_MS }) : emptyDecoded();
+  const eventTs = decoded.readings[0]?.ts ?? context.receivedAt;
+  decoded.events.push(...protectionEvents(context.device, eventTs, codesOf(status.errors), codesOf(previous.errors), PROTECTIONS));
+  decoded.state = status;
+  return decoded;
+}
+
+export const shellyGen2: FormatDefinition = {
+  name: "shelly-gen2",
+  topics: [
+    {
+      template: "{source}/status/switch:0",
+      kind: "telemetry",
+      decode: (payload, context) => {
+        const body = decodeJson(payload, context.maxBytes);
+        if (!body.ok) return refused(body.refusal);
+        if (!isObject(body.value)) return refused({ code: ErrorCodes.PAYLOAD_INVALID, reason: "a switch status must be a JSON object" });
+        return decodeStatus(body.value, undefined, context);
+      },
+    },
+    {
+      template: "{source}/events/rpc",
+      kind: "telemetry",
+      decode: (payload, context) => {
+        const body = decodeJson(payload, context.maxBytes);
+        if (!body.ok) return refused(body.refusal);
+        const message = body.value;
+        if (!isObject(message) || typeof message.method !== "string") return refused({ code: ErrorCodes.PAYLOAD_INVALID, reason: "an RPC notification needs a method" });
+        // NotifyEvent (button presses, scripts) and other methods carry no measurement: nothing to store.
+        if (message.method !== "NotifyStatus" && message.method !== "NotifyFullStatus") return { ...emptyDecoded(), state: context.previous };
+        const params = isObject(message.params) ? message.params : {};
+        const diff = params["switch:0"];
+        if (!isObject(diff)) return { ...emptyDecoded(), state: context.previous };
+        const base = message.method === "NotifyStatus" && isObject(context.previous) ? context.previous : {};
+        const ts = typeof params.ts === "number" ? Math.round(params.ts * 1000) : undefined;
+        return decodeStatus(overlay(base, diff), ts, context);
+      },
+    },
+    { template: "{source}/online", kind: "status", decode: statusWords({ online: ["true"], offline: ["false"] }) },
+  ],
+};

@@ -1,0 +1,55 @@
+// Mappers shared by the vendor formats beyond Tasmota: plain-text value topics (Shelly Gen1), device
+// protection errors → device_event (Shelly `errors`, Zigbee2MQTT `faults`, Tasmota margins), and the
+// live-only clock tolerance. Pure.
+import { ErrorCodes } from "../errors.js";
+import { type DeviceEvent, type MeasurementField, parseReadingObject } from "../reading.js";
+import { type DecodeContext, type Decoded, type MessageDecoder, emptyDecoded, refused } from "./types.js";
+
+/**
+ * Devices that only report what they measure now (Tasmota, Shelly, Zigbee2MQTT: no buffering) may be
+ * this far behind the receive time; beyond it their clock is wrong (no NTP, wrong zone setting) and the
+ * receive time is used. 5 minutes, the same margin CONTRACT §4 allows ahead: MQTT delivery on a campus
+ * LAN takes well under a second, and a clock without NTP drifts a few seconds a day.
+ */
+export const LIVE_SKEW_TOLERANCE_MS = 5 * 60_000;
+
+/** A plain-text number on its own topic (Shelly Gen1 `relay/0/power`), times `scale`; stamped at receive time. */
+export function textNumber(field: MeasurementField, scale = 1): MessageDecoder {
+  return (payload, context) => {
+    const text = payload.toString("utf8").trim();
+    const value = Number(text);
+    if (text === "" || !Number.isFinite(value)) return refused({ code: ErrorCodes.PAYLOAD_INVALID, reason: `"${text.slice(0, 40)}" is not a number` });
+    return readingOf({ [field]: Math.round(value * scale * 1e9) / 1e9 }, context);
+  };
+}
+
+/** Runs the canonical validator on mapped values, so vendor readings obey the native rules. */
+export function readingOf(values: Record<string, unknown>, context: DecodeContext): Decoded {
+  const parsed = parseReadingObject(context.device, values, context);
+  return parsed.ok ? { ...emptyDecoded(), readings: [parsed.value] } : refused(parsed.refusal);
+}
+
+export type ProtectionMapping = Record<string, Pick<DeviceEvent, "type" | "reason">>;
+
+/**
+ * Protection errors → device events, only for errors that were not already active in `before`
+ * (a device repeating "overpower" in every status must not become a stream of trips). Unknown codes
+ * become `fault` events with the vendor's code as detail.
+ */
+export function protectionEvents(device: string, ts: number, active: readonly string[], before: readonly string[], mapping: ProtectionMapping): DeviceEvent[] {
+  const events: DeviceEvent[] = [];
+  for (const code of new Set(active)) {
+    if (before.includes(code)) continue;
+    const known = mapping[code];
+    const event: DeviceEvent = { device, ts, type: known?.type ?? "fault", detail: code };
+    if (known?.reason) event.reason = known.reason;
+    events.push(event);
+  }
+  return events;
+}
+
+/** A list of error codes from a vendor value: an array of strings, one string, or nothing. */
+export function codesOf(value: unknown, ignore: readonly string[] = []): string[] {
+  const list = Array.isArray(value) ? value : typeof value === "string" ? [value] : [];
+  return list.filter((v): v is string => typeof v === "string" && v !== "" && !ignore.includes(v.toLowerCase()));
+}
