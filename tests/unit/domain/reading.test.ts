@@ -62,7 +62,7 @@ describe("timestamps", () => {
     expect(resolveTimestamp(receivedAt + 5 * 60_000, options)).toEqual({ ts: receivedAt + 5 * 60_000 });
   });
   it("falls back for an ISO time without a zone, garbage, and times older than the raw retention", () => {
-    expect(resolveTimestamp("2026-11-29T08:00:00", options).fallback).toBe("unparseable");
+    expect(resolveTimestamp("2026-11-29T08:00:00", options).fallback).toBe("no-zone");
     expect(resolveTimestamp("yesterday", options).fallback).toBe("unparseable");
     expect(resolveTimestamp(receivedAt - 91 * 86_400_000, options).fallback).toBe("too-old");
   });
