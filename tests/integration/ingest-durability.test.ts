@@ -1,0 +1,167 @@
+// Nothing lost (issue #3): the real broker, real mqtt.js device clients, a real influxd of this file's
+// own (stopped and started under load), and the ingest both in-process and as a child process killed
+// with SIGKILL. Every assertion is an exact count of points in InfluxDB.
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import mqtt, { type MqttClient, UniqueMessageIdProvider } from "mqtt";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type RunningBroker, startBroker } from "../../src/broker/index.js";
+import { loadCampus } from "../../src/domain/campus.js";
+import { devicePassword } from "../../src/domain/credentials.js";
+import { readEnv } from "../../src/domain/env.js";
+import { INGEST_HEALTH_TOPIC } from "../../src/domain/topics.js";
+import { InfluxClient, rows } from "../../src/infra/influx.js";
+import { type LocalInfluxd, startLocalInfluxd } from "../../src/infra/local-influxd.js";
+import { createLogger } from "../../src/infra/logger.js";
+import { createRegistry } from "../../src/infra/metrics.js";
+import { connectService } from "../../src/infra/mqtt.js";
+import type { ServiceContext } from "../../src/infra/service.js";
+import { startIngest } from "../../src/ingest/index.js";
+import { startCli } from "../helpers/cli.js";
+import { waitFor } from "../helpers/influx.js";
+
+const CAMPUS = join(import.meta.dirname, "../fixtures/formats/campus.yaml");
+const GROUP_KEY = "durability-group-key-0123456789";
+const SERVICE_PASSWORD = "durability-service-password";
+const FAST_RETRY = { baseDelayMs: 50, maxDelayMs: 500, factor: 2 };
+
+let dir: string;
+let broker: RunningBroker;
+let influxd: LocalInfluxd;
+const clients: MqttClient[] = [];
+
+function context(db: string, dataDir: string): ServiceContext {
+  const env = readEnv({
+    DATA_DIR: dataDir,
+    DEVICE_GROUP_KEY: GROUP_KEY,
+    SERVICE_PASSWORD,
+    INFLUX_URL: influxd.url,
+    INFLUX_DB: db,
+    MQTT_URL: `mqtt://127.0.0.1:${broker?.tcpPort ?? 1883}`,
+    LOG_LEVEL: "silent",
+  });
+  return { env, campus: loadCampus(CAMPUS), log: createLogger("silent"), metrics: createRegistry(false) };
+}
+
+async function device(id: string): Promise<MqttClient> {
+  const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.tcpPort}`, {
+    protocolVersion: 4,
+    clientId: `${id}-${randomBytes(3).toString("hex")}`,
+    username: id,
+    password: devicePassword(id, GROUP_KEY),
+    reconnectPeriod: 0,
+    messageIdProvider: new UniqueMessageIdProvider(),
+  });
+  clients.push(client);
+  return client;
+}
+
+/** Publishes `count` readings per device (QoS 1, 50 in flight), each with its own timestamp; calls `at(i)` as it goes. */
+async function publishLoad(ids: string[], count: number, at: (sent: number) => Promise<void> | void = () => undefined) {
+  const devices = await Promise.all(ids.map(device));
+  const t0 = Date.now() - 3_600_000;
+  let sent = 0;
+  const inFlight = new Set<Promise<unknown>>();
+  for (let i = 0; i < count; i++) {
+    for (const [d, client] of devices.entries()) {
+      const p = client.publishAsync(`campus/devices/${ids[d]}/telemetry`, JSON.stringify({ ts: t0 + i * 100, power_w: i, energy_kwh: 1000 + i / 100 }), { qos: 1 });
+      inFlight.add(p);
+      void p.finally(() => inFlight.delete(p));
+      if (inFlight.size >= 50) await Promise.race(inFlight);
+      sent++;
+      await at(sent);
+    }
+  }
+  await Promise.all(inFlight);
+}
+
+const countIn = async (influx: InfluxClient, where = "") =>
+  Number(rows(await influx.query(`SELECT count(power_w) FROM electrical WHERE "phase" = ''${where}`).catch(() => []))[0]?.count ?? 0);
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "campus-durability-"));
+  influxd = await startLocalInfluxd({ dir: join(dir, "influxd") });
+  broker = await startBroker(context("unused", dir), { port: 0, wsPort: 0, host: "127.0.0.1" });
+});
+
+afterAll(async () => {
+  await Promise.all(clients.map((c) => c.endAsync(true).catch(() => undefined)));
+  await broker?.stop();
+  await influxd?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("the ingest loses nothing", () => {
+  it("stores every reading exactly once when InfluxDB is stopped and started under load", async () => {
+    const db = `outage_${randomBytes(3).toString("hex")}`;
+    const ctx = context(db, join(dir, "outage"));
+    const influx = new InfluxClient({ url: influxd.url, db, timeoutMs: 2_000 });
+    const ingest = await startIngest(ctx, { influx, clientId: "ingest-outage", retry: FAST_RETRY });
+    let backlogSeen = 0;
+    await publishLoad(["brk-d1-101", "brk-d1-102"], 1_500, async (sent) => {
+      if (sent === 600) await influxd.stop();
+      if (sent > 600 && sent < 2_000) backlogSeen = Math.max(backlogSeen, ingest.bufferedPoints);
+      if (sent === 2_000) await influxd.restart();
+    });
+    const stored = await waitFor(async () => ((await countIn(influx)) === 3_000 ? 3_000 : 0), 60_000, 250);
+    expect(stored).toBe(3_000);
+    expect(backlogSeen).toBeGreaterThan(0); // the readings really waited in the spool
+    await ingest.stop();
+    expect(await countIn(influx)).toBe(3_000);
+  }, 120_000);
+
+  it("stores every reading after the ingest process is killed with SIGKILL under load", async () => {
+    const db = `sigkill_${randomBytes(3).toString("hex")}`;
+    const env = {
+      CAMPUS_CONFIG: CAMPUS,
+      DATA_DIR: join(dir, "sigkill"),
+      SERVICE_PASSWORD,
+      MQTT_URL: `mqtt://127.0.0.1:${broker.tcpPort}`,
+      INFLUX_URL: influxd.url,
+      INFLUX_DB: db,
+      LOG_LEVEL: "info",
+    };
+    const influx = new InfluxClient({ url: influxd.url, db });
+    let child = startCli(["ingest"], env);
+    await child.waitForOutput(/ingest started/);
+    let killedAt = -1;
+    await publishLoad(["brk-d1-101", "brk-d1-102", "brk-c1-main"], 1_000, async (sent) => {
+      if (sent === 1_200) {
+        killedAt = await countIn(influx);
+        child.child.kill("SIGKILL");
+        await new Promise((resolve) => child.child.once("exit", resolve));
+        child = startCli(["ingest"], env);
+      }
+    });
+    await child.waitForOutput(/ingest started/);
+    const stored = await waitFor(async () => ((await countIn(influx)) === 3_000 ? 3_000 : 0), 60_000, 250);
+    expect(killedAt).toBeLessThan(3_000);
+    expect(stored).toBe(3_000);
+    expect((await child.stop()).code).toBe(0);
+  }, 120_000);
+
+  it("keeps everything when the spool is full: back-pressure, a red health topic, then every reading once InfluxDB is back", async () => {
+    const db = `full_${randomBytes(3).toString("hex")}`;
+    const ctx = context(db, join(dir, "full"));
+    const influx = new InfluxClient({ url: influxd.url, db, timeoutMs: 1_000 });
+    const observer = await connectService(ctx.env.mqttUrl, SERVICE_PASSWORD, "durability-observer");
+    clients.push(observer);
+    const health: { ok: boolean; spool_full?: boolean }[] = [];
+    observer.on("message", (topic, payload) => topic === INGEST_HEALTH_TOPIC && payload.length > 0 && health.push(JSON.parse(payload.toString())));
+    await observer.subscribeAsync(INGEST_HEALTH_TOPIC, { qos: 1 });
+    await influxd.stop();
+    const ingest = await startIngest(ctx, { influx, clientId: "ingest-full", retry: FAST_RETRY, spoolMaxBytes: 16 * 1024 });
+    await publishLoad(["brk-d1-101"], 400);
+    expect(ingest.spoolFull).toBe(true);
+    expect(await waitFor(() => health.some((h) => h.spool_full === true && h.ok === false), 15_000)).toBe(true);
+    const registry = ctx.metrics;
+    expect((await registry.getSingleMetric("campus_power_ingest_backpressured_messages_total")!.get()).values[0]!.value).toBeGreaterThan(0);
+    await influxd.restart();
+    const stored = await waitFor(async () => ((await countIn(influx)) === 400 ? 400 : 0), 60_000, 250);
+    expect(stored).toBe(400);
+    expect(await waitFor(() => health.at(-1)?.ok === true, 15_000)).toBe(true);
+    await ingest.stop();
+  }, 120_000);
+});
