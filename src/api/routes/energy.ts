@@ -42,6 +42,7 @@ export const EnergySchema = T.Object(
     from: T.Integer(),
     to: T.Integer(),
     source: T.String({ description: "rollup_1h, raw, or rollup_1h+raw" }),
+    time_zone: T.String({ description: "the site's IANA time zone, in which days, weeks and months start" }),
     series: T.Array(SeriesSchema),
     total_kwh: T.Number(),
     after_hours_kwh: T.Number(),
@@ -104,7 +105,7 @@ export async function energyRoutes(app: FastifyInstance, deps: RouteDeps): Promi
 
       // Only each group's root devices count (no double counting); filter on whichever list is shorter.
       const counted = meteringDevices(campus, by).filter((d) => q.building === undefined || d.building === q.building).map((d) => d.id);
-      if (counted.length === 0) return empty(by, every, fromMs, toMs);
+      if (counted.length === 0) return { ...empty(by, every, fromMs, toMs), time_zone: timeZone };
       const countedSet = new Set(counted);
       const skipped = campus.devices.filter((d) => !countedSet.has(d.id)).map((d) => d.id);
       const deviceFilter = skipped.length === 0 ? "" : counted.length <= skipped.length ? ` AND "device" =~ ${idRegex(counted)}` : ` AND "device" !~ ${idRegex(skipped)}`;
@@ -115,7 +116,7 @@ export async function energyRoutes(app: FastifyInstance, deps: RouteDeps): Promi
       const total = series.reduce((sum, s) => sum + s.total_kwh, 0);
       const after = series.reduce((sum, s) => sum + s.after_hours_kwh, 0);
       const r6 = (n: number) => Math.round(n * 1e6) / 1e6;
-      return { by, every, from: fromMs, to: toMs, source: segments.map((s) => s.rp).join("+"), series, total_kwh: r6(total), after_hours_kwh: r6(after), after_hours_share: share(after, total) };
+      return { by, every, from: fromMs, to: toMs, source: segments.map((s) => s.rp).join("+"), time_zone: timeZone, series, total_kwh: r6(total), after_hours_kwh: r6(after), after_hours_share: share(after, total) };
     },
   );
 }

@@ -1,0 +1,122 @@
+// The dashboard in a real browser: headless Chromium (Debian's package, never downloaded) driven by
+// playwright-core, against `campus-power up` (real broker, ingest, alerts, API) and the test influxd.
+// A device publishes over MQTT with its own credentials; the page must show it, and an operator
+// acknowledges an alert with a note. Screenshots are kept under .tmp/artifacts/.
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { type BrowserContext, chromium, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { devicePassword } from "../../src/domain/credentials.js";
+import { toLines } from "../../src/domain/line-protocol.js";
+import { InfluxClient } from "../../src/infra/influx.js";
+import { freePort } from "../../src/infra/local-influxd.js";
+import { connectMqtt, type MqttClient } from "../../src/infra/mqtt.js";
+import { type CliProcess, startCli } from "../helpers/cli.js";
+import { influxUrl } from "../helpers/influx.js";
+
+const KEY = "a-browser-fleet-key-0123456789";
+const OPERATOR = "operator-token-browser-0123";
+const ARTIFACTS = resolve(".tmp/artifacts");
+const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+
+describe("the dashboard in headless Chromium", () => {
+  const dataDir = mkdtempSync(join(tmpdir(), "campus-browser-"));
+  const profileDir = mkdtempSync(join(tmpdir(), "campus-chromium-"));
+  let up: CliProcess;
+  let http: string;
+  let mqttUrl: string;
+  let context: BrowserContext;
+  let page: Page;
+  let device: MqttClient;
+
+  beforeAll(async () => {
+    const [mqttPort, wsPort, httpPort] = [await freePort(), await freePort(), await freePort()];
+    http = `http://127.0.0.1:${httpPort}`;
+    mqttUrl = `mqtt://127.0.0.1:${mqttPort}`;
+    up = startCli(["up"], {
+      CAMPUS_CONFIG: "tests/fixtures/test-campus.yaml", MQTT_PORT: String(mqttPort), MQTT_WS_PORT: String(wsPort), HTTP_PORT: String(httpPort),
+      INFLUX_URL: influxUrl(), INFLUX_DB: `browser_${process.pid}`, DATA_DIR: dataDir, DEVICE_GROUP_KEY: KEY,
+      SERVICE_PASSWORD: "service-password-browser-0123", API_TOKENS: `operator:${OPERATOR}`, LOG_LEVEL: "warn",
+    });
+    await up.waitForOutput(/campus-power is up/);
+    context = await chromium.launchPersistentContext(profileDir, { executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS, headless: true, viewport: { width: 1920, height: 1080 }, locale: "en-US" });
+    page = context.pages()[0] ?? (await context.newPage());
+    device = await connectMqtt({ url: mqttUrl, clientId: "brk-d1-102", username: "brk-d1-102", password: devicePassword("brk-d1-102", KEY) });
+  });
+
+  afterAll(async () => {
+    await device?.endAsync().catch(() => undefined);
+    await context?.close();
+    await up?.stop("SIGKILL");
+    rmSync(dataDir, { recursive: true, force: true });
+    rmSync(profileDir, { recursive: true, force: true });
+  });
+
+  it("loads with a token, shows a reading published over MQTT, and lets an operator acknowledge an alert with a note", async () => {
+    await page.goto(`${http}/#token=${OPERATOR}`);
+    await page.locator("#connection.on").waitFor({ timeout: 15_000 });
+    expect(page.url()).not.toContain("token="); // the token leaves the address bar at once
+
+    await device.publishAsync("campus/devices/brk-d1-102/status", "online", { qos: 1, retain: true });
+    await device.publishAsync("campus/devices/brk-d1-102/telemetry", JSON.stringify({ ts: Date.now(), power_w: 777, current_a: 12, voltage_v: 221 }), { qos: 1 });
+    const row = page.locator('li.device[data-device="brk-d1-102"]');
+    await expect.poll(() => row.locator(".power").textContent(), { timeout: 15_000 }).toBe("777 W");
+    await expect.poll(() => row.locator(".pct").textContent()).toContain("75%"); // 12 A of a 16 A rating
+    await expect.poll(() => row.locator(".state").textContent(), { timeout: 10_000 }).toBe("online");
+    await expect.poll(() => page.locator("#campus-total").textContent(), { timeout: 10_000 }).toBe("0.8 kW"); // the building total, polled
+
+    // A trip reported by the breaker: the alerts service opens a latched device-trip alert.
+    await device.publishAsync("campus/devices/brk-d1-102/events", JSON.stringify({ ts: Date.now(), type: "trip", reason: "overload" }), { qos: 1 });
+    const alert = page.locator("#alerts li.alert", { hasText: "brk-d1-102" });
+    await alert.locator("button.ack").click({ timeout: 15_000 });
+    await page.locator("#ack-note").fill("reset the breaker, kettle removed");
+    const [response] = await Promise.all([page.waitForResponse((r) => r.url().includes("/ack") && r.request().method() === "POST"), page.locator("#ack-confirm").click()]);
+    expect(response.status()).toBe(200);
+    expect((await response.json()).ack_note).toBe("reset the breaker, kettle removed");
+    await expect.poll(() => alert.locator("button.ack").count(), { timeout: 10_000 }).toBe(0);
+
+    mkdirSync(ARTIFACTS, { recursive: true });
+    const wall = join(ARTIFACTS, "dashboard-1920x1080.png");
+    await page.screenshot({ path: wall });
+    console.log(`screenshot: ${wall}`);
+  });
+
+  it("switches to Simplified Chinese, shows a device's history and the energy page, and fits a phone", async () => {
+    await page.selectOption("#lang", "zh-CN");
+    await expect.poll(() => page.locator("header .total span").textContent()).toBe("全校总功率");
+    await page.goto(`${http}/#/device/brk-d1-102`);
+    await page.locator("#view-device .charts").waitFor();
+    await expect.poll(() => page.locator("#view-device figure.chart").count()).toBe(5);
+    await page.locator('[data-chart="power_w"] canvas, [data-chart="power_w"] .empty').first().waitFor({ timeout: 15_000 });
+    await page.screenshot({ path: join(ARTIFACTS, "device-zh.png") });
+    // Energy as the ingest stores it for the last three days: counter deltas, rolled up per hour by its
+    // continuous queries (written here directly, as those only roll up the last two hours).
+    const influx = new InfluxClient({ url: influxUrl(), db: `browser_${process.pid}` });
+    const hour = 3_600_000;
+    const now = Math.floor(Date.now() / hour) * hour;
+    const points = [];
+    for (let h = 1; h <= 72; h++) {
+      points.push({ measurement: "electrical", tags: { device: "feeder-d1", kind: "meter", building: "dorm-1" }, fields: { energy_delta_kwh: 4 + (h % 24 < 8 ? 3 : 0) }, ts: now - h * hour });
+      points.push({ measurement: "electrical", tags: { device: "brk-c1-main", kind: "breaker", building: "class-1" }, fields: { energy_delta_kwh: h % 24 < 10 ? 6 : 0.5 }, ts: now - h * hour });
+    }
+    await influx.write(toLines(points.filter((p) => p.ts < now - hour)), "rollup_1h");
+    await influx.write(toLines(points.filter((p) => p.ts >= now - hour)));
+    await page.goto(`${http}/#/energy`);
+    await page.locator("#view-energy h2").waitFor();
+    expect(await page.locator("#view-energy h2").textContent()).toContain("用电量");
+    await page.locator("#energy-table table").waitFor();
+    expect(await page.locator("#energy-table thead th").allTextContents()).toEqual(["日期", "Classroom Block 1", "Dormitory 1"]);
+    expect(await page.locator("#energy-table tbody tr").count()).toBeGreaterThanOrEqual(3); // three days and a bit
+    await page.screenshot({ path: join(ARTIFACTS, "energy-zh.png") });
+
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(`${http}/#/`);
+    await page.locator("#connection.on").waitFor({ timeout: 15_000 });
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).toBeLessThanOrEqual(1); // no sideways scrolling on a phone
+    const phone = join(ARTIFACTS, "dashboard-phone-zh.png");
+    await page.screenshot({ path: phone, fullPage: true });
+    console.log(`screenshot: ${phone}`);
+  });
+});
