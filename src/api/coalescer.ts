@@ -1,7 +1,10 @@
 // Per-device rate limit of the live stream (anchors §1.4/§4.5: coalesce instead of "Too many updates!"):
-// at most one update per key per interval, the latest value wins. Leading edge: a key that has not
-// been emitted for `intervalMs` goes out at once (no added latency); otherwise the newest item is
-// held and goes out when its interval has passed. Pure: the clock is the caller's.
+// at most one update per key per interval, the latest value wins. Leading edge: an update of a key
+// that has not been emitted for `intervalMs` goes out at once; otherwise the newest one is held. A
+// held update goes out `graceMs` after its interval has passed unless a newer one arrives first (which
+// then goes out at once): a device reporting faster than the interval is shown with its freshest
+// value, not one already up to a report period old; a device that went quiet still shows its last
+// value, at most interval + grace late. Pure: the clock is the caller's.
 
 export class Coalescer<T> {
   private readonly lastEmittedAt = new Map<string, number>();
@@ -9,7 +12,10 @@ export class Coalescer<T> {
   /** Items replaced by a newer one before they went out. */
   replaced = 0;
 
-  constructor(readonly intervalMs: number) {}
+  constructor(
+    readonly intervalMs: number,
+    readonly graceMs = 0,
+  ) {}
 
   get heldCount(): number {
     return this.held.size;
@@ -33,7 +39,7 @@ export class Coalescer<T> {
     if (this.held.size === 0) return [];
     const out: T[] = [];
     for (const [key, item] of this.held) {
-      if (now - this.lastEmittedAt.get(key)! < this.intervalMs) continue;
+      if (now - this.lastEmittedAt.get(key)! < this.intervalMs + this.graceMs) continue;
       this.held.delete(key);
       this.lastEmittedAt.set(key, now);
       out.push(item);
@@ -41,6 +47,9 @@ export class Coalescer<T> {
     return out;
   }
 }
+
+/** The grace of an interval: a quarter of it, at most 250 ms. */
+export const graceFor = (intervalMs: number) => Math.min(250, Math.floor(intervalMs / 4));
 
 /** A client's requested interval, rounded to 100 ms and clamped, so few distinct coalescers exist. */
 export function normaliseInterval(requestedMs: unknown, fallbackMs: number, minMs: number, maxMs = 60_000): number {

@@ -3,7 +3,7 @@
 // a tick sends batches, drains slow clients' outboxes, releases held readings and expires detached
 // sessions. Sessions stay resumable for `resumeWindowMs` after their socket closed.
 import type { WebSocket } from "ws";
-import { Coalescer } from "./coalescer.js";
+import { Coalescer, graceFor } from "./coalescer.js";
 import type { LiveChange, LiveState } from "./live-state.js";
 import { type Prepared, LiveSession, type SessionEvents } from "./live-session.js";
 import type { LiveMessage, LiveOptions } from "./outbox.js";
@@ -153,7 +153,7 @@ export class LiveHub {
 
   private join(session: LiveSession): void {
     let group = this.groups.get(session.intervalMs);
-    if (!group) this.groups.set(session.intervalMs, (group = { coalescer: new Coalescer(session.intervalMs), sessions: new Set() }));
+    if (!group) this.groups.set(session.intervalMs, (group = { coalescer: new Coalescer(session.intervalMs, graceFor(session.intervalMs)), sessions: new Set() }));
     group.sessions.add(session);
   }
 

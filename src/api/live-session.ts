@@ -76,7 +76,8 @@ export class LiveSession {
   private emit(json: string, now: number): void {
     this.seq += 1;
     const frame = withSeq(json, this.seq);
-    this.ring.push(this.seq, frame, now);
+    // The ring keeps the message shared by all sessions, not this frame: a resume re-adds the seq.
+    this.ring.push(this.seq, json, now);
     if (this.socket === null || this.socket.readyState !== OPEN) return;
     if (this.batch) this.batchParts.push(frame);
     else this.socket.send(frame);
@@ -118,7 +119,8 @@ export class LiveSession {
 
   /** Frames after `afterSeq` for a resuming client, or null when the gap cannot be filled. */
   replay(afterSeq: number): string[] | null {
-    return this.ring.replay(afterSeq, this.seq);
+    const entries = this.ring.replay(afterSeq, this.seq);
+    return entries === null ? null : entries.map(([seq, json]) => withSeq(json, seq));
   }
 
   /** Sends already-numbered frames (a resume) through the normal path. */

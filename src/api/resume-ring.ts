@@ -44,16 +44,16 @@ export class ResumeRing {
   }
 
   /**
-   * The frames after `afterSeq`, oldest first, when the ring still holds every one of them (`lastSeq`
+   * The [seq, message] entries after `afterSeq`, oldest first, when the ring still holds every one of them (`lastSeq`
    * is the session's newest seq); null when some are gone or `afterSeq` is not a seq of this session.
    */
-  replay(afterSeq: number, lastSeq: number): string[] | null {
+  replay(afterSeq: number, lastSeq: number): [number, string][] | null {
     if (!Number.isInteger(afterSeq) || afterSeq < 1 || afterSeq > lastSeq) return null;
     if (afterSeq === lastSeq) return [];
     const first = this.entries[this.start];
     if (first === undefined || first.seq > afterSeq + 1) return null;
-    const out: string[] = [];
-    for (let i = this.start; i < this.entries.length; i++) if (this.entries[i]!.seq > afterSeq) out.push(this.entries[i]!.frame);
+    const out: [number, string][] = [];
+    for (let i = this.start; i < this.entries.length; i++) if (this.entries[i]!.seq > afterSeq) out.push([this.entries[i]!.seq, this.entries[i]!.frame]);
     return out;
   }
 }

@@ -37,7 +37,11 @@ function client(query = "") {
     else frames.push(frame);
   });
   const closed = new Promise<number>((resolve) => socket.on("close", resolve));
-  const find = (pred: (f: Frame) => boolean, timeoutMs = 8_000) => waitFor(() => frames.find(pred) ?? null, timeoutMs);
+  const find = async (pred: (f: Frame) => boolean, timeoutMs = 8_000): Promise<Frame> => {
+    const found = await waitFor(() => frames.find(pred) ?? null, timeoutMs);
+    if (found === null) throw new Error(`no matching frame within ${timeoutMs} ms; got ${frames.map((f) => f.type).join(",")}`);
+    return found;
+  };
   return { socket, frames, closed, find, snapshot: () => find((f) => f.type === "snapshot") };
 }
 

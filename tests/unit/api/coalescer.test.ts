@@ -27,6 +27,18 @@ describe("the per-device coalescer", () => {
     expect(emitted.length).toBe(11);
   });
 
+  it("sends a fresher update at once after the interval instead of the held one, and the held one after the grace", () => {
+    const c = new Coalescer<number>(1000, 250);
+    c.offer("a", 1, 0);
+    c.offer("a", 2, 800); // held
+    expect(c.due(1100)).toEqual([]); // within the grace a newer one may come
+    expect(c.offer("a", 3, 1200)).toBe(3); // it did: out at once, the held one is dropped
+    expect(c.due(5000)).toEqual([]);
+    c.offer("a", 4, 2000); // held again
+    expect(c.due(2449)).toEqual([]);
+    expect(c.due(2450)).toEqual([4]); // nothing newer came: the last value still arrives
+  });
+
   it("passes everything with an interval of 0", () => {
     const c = new Coalescer<number>(0);
     expect([1, 2, 3].map((v) => c.offer("a", v, 5))).toEqual([1, 2, 3]);
@@ -46,14 +58,14 @@ describe("the resume ring", () => {
   it("replays the frames after the last seq a client saw", () => {
     const r = ring();
     for (let seq = 1; seq <= 4; seq++) r.push(seq, `f${seq}`, 0);
-    expect(r.replay(2, 4)).toEqual(["f3", "f4"]);
+    expect(r.replay(2, 4)).toEqual([[3, "f3"], [4, "f4"]]);
     expect(r.replay(4, 4)).toEqual([]);
   });
 
   it("answers null when the gap is no longer held or the seq is not this session's", () => {
     const r = ring(3);
     for (let seq = 1; seq <= 10; seq++) r.push(seq, `f${seq}`, 0);
-    expect(r.replay(7, 10)).toEqual(["f8", "f9", "f10"]);
+    expect(r.replay(7, 10)?.map(([, f]) => f)).toEqual(["f8", "f9", "f10"]);
     expect(r.replay(6, 10)).toBeNull();
     expect(r.replay(11, 10)).toBeNull();
     expect(r.replay(0, 10)).toBeNull();
@@ -64,7 +76,7 @@ describe("the resume ring", () => {
     r.push(1, "aaaa", 0);
     r.push(2, "bbbb", 500);
     r.push(3, "cccc", 600); // 12 bytes: the oldest goes
-    expect(r.replay(1, 3)).toEqual(["bbbb", "cccc"]);
+    expect(r.replay(1, 3)?.map(([, f]) => f)).toEqual(["bbbb", "cccc"]);
     r.push(4, "d", 2_000); // 2 and 3 are older than the window
     expect(r.size).toBe(1);
     expect(r.replay(2, 4)).toBeNull();
