@@ -249,8 +249,14 @@ function observeGap(track: DeviceSlot["track"], gapMs: number): Pick<DeviceSlot[
   return { intervalMs: estimate === undefined ? gapMs : 0.8 * estimate + 0.2 * gapMs, gaps: (track.gaps ?? 0) + 1 };
 }
 
+/**
+ * The interval the watchdog counts in: the observed one once trusted, never shorter than the campus
+ * file's `report_interval_s` — a device that reports slower than declared (Tasmota's 300 s default)
+ * gets a longer limit, while bursts of report-on-change messages never make the watchdog jumpy.
+ */
 export function reportInterval(device: Device, track: DeviceSlot["track"]): number {
-  return track.intervalMs !== undefined && (track.gaps ?? 0) >= MIN_GAPS ? track.intervalMs : device.report_interval_s * 1000;
+  const configured = device.report_interval_s * 1000;
+  return track.intervalMs !== undefined && (track.gaps ?? 0) >= MIN_GAPS ? Math.max(configured, track.intervalMs) : configured;
 }
 
 const emptySlot = (): DeviceSlot => ({ track: { lastReadingTs: null, lastStatusTs: null, lastSeenAt: null }, rules: {} });
