@@ -86,7 +86,8 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
   const preExisting: string[] = [];
   let eventNow = () => base;
   const watcher = options.check ? await connectService(options.mqttUrl, options.servicePassword ?? "", `campus-scenario-${process.pid}-${Date.now()}`) : null;
-  const seenOpen = new Set<string>();
+  /** Open alerts by device/rule, with the event ms from the start they opened at (-Infinity: before the run). */
+  const openedAt = new Map<string, number>();
   if (watcher) {
     watcher.on("message", (topic, payload, packet) => {
       const where = parseAlertTopic(topic);
@@ -94,21 +95,31 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
       const key = `${where.device}/${where.rule}`;
       if (packet.retain && payload.length > 0) {
         preExisting.push(key); // open before the run
-        seenOpen.add(key);
+        openedAt.set(key, -Infinity);
         return;
       }
       const arrived = eventNow();
+      // The alert's own time when it is plausible (between `floor` and its arrival): rules in event time
+      // stamp the reading's time; watchdogs and last wills stamp the wall clock, i.e. the present.
+      const at = (iso: string | undefined, floor: number) => {
+        const t = iso ? Date.parse(iso) : Number.NaN;
+        return (Number.isFinite(t) && t >= floor && t <= arrived ? t : arrived) - base;
+      };
       if (payload.length === 0) {
-        if (seenOpen.delete(key)) observations.push({ device: where.device, rule: where.rule, change: "resolved", atMs: arrived - base });
+        if (openedAt.delete(key)) observations.push({ device: where.device, rule: where.rule, change: "resolved", atMs: arrived - base });
         return;
       }
       const alert = JSON.parse(payload.toString()) as { state?: string; severity?: string; started_at?: string; resolved_at?: string };
-      const at = (iso: string | undefined) => Math.min(iso ? Date.parse(iso) || arrived : arrived, arrived) - base;
+      const opened = openedAt.get(key);
       if (alert.state === "resolved") {
-        if (seenOpen.delete(key)) observations.push({ device: where.device, rule: where.rule, change: "resolved", atMs: at(alert.resolved_at) });
-      } else if (!seenOpen.has(key)) {
-        seenOpen.add(key);
-        observations.push({ device: where.device, rule: where.rule, change: "opened", atMs: at(alert.started_at), ...(alert.severity ? { severity: alert.severity } : {}) });
+        if (opened !== undefined) {
+          openedAt.delete(key);
+          observations.push({ device: where.device, rule: where.rule, change: "resolved", atMs: at(alert.resolved_at, opened + base) });
+        }
+      } else if (opened === undefined) {
+        const atMs = at(alert.started_at, base);
+        openedAt.set(key, atMs);
+        observations.push({ device: where.device, rule: where.rule, change: "opened", atMs, ...(alert.severity ? { severity: alert.severity } : {}) });
       }
     });
     await watcher.subscribeAsync(ALERTS_FILTER, { qos: 1 });
@@ -137,11 +148,11 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
     options.onProgress?.(scenario.durationMs, scenario.durationMs);
     // The last readings are still on their way through the ingest and the rules: let them land.
     if (options.check) await new Promise((r) => setTimeout(r, Math.min(1_000, options.graceMs ?? 3_000)));
-    let report = options.check ? checkExpectations(scenario.expect, observations, scenario.noOtherAlerts) : null;
+    let report = options.check ? checkExpectations(scenario.expect, observations, scenario.noOtherAlerts, scenario.durationMs) : null;
     const graceEnd = Date.now() + (options.graceMs ?? 3_000);
     while (report && !report.ok && Date.now() < graceEnd) {
       await new Promise((r) => setTimeout(r, 100));
-      report = checkExpectations(scenario.expect, observations, scenario.noOtherAlerts);
+      report = checkExpectations(scenario.expect, observations, scenario.noOtherAlerts, scenario.durationMs);
     }
     return { report, observations: [...observations], preExisting, startMs: realStart, published: simulator.stats().published };
   } finally {

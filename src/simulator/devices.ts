@@ -63,6 +63,8 @@ interface SimulatedDevice {
   client: MqttClient;
   queue: OutMessage[];
   busy: boolean;
+  /** Token of the publish in flight, null when none. */
+  publishing: number | null;
   /** Taken down by an `offline` fault: no reconnect until `restore`. */
   dropped: boolean;
   attempt: number;
@@ -99,6 +101,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
   let connectedCount = 0;
   let inFlight = 0;
   let queued = 0;
+  let publishSeq = 0;
   const waiting = new Set<SimulatedDevice>();
 
   const pump = (sim: SimulatedDevice): void => {
@@ -111,24 +114,32 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     queued--;
     sim.busy = true;
     inFlight++;
+    const token = ++publishSeq;
+    sim.publishing = token;
     sim.client.publishAsync(message.topic, message.payload, { qos: 1, retain: message.retain ?? false }).then(
-      () => (published.inc(), counts.published++),
+      () => release(sim, token, true),
       (error: unknown) => {
-        failures.inc();
-        counts.failures++;
         log.debug({ device: sim.device.id, err: error }, "simulated publish failed");
+        release(sim, token, false);
       },
-    ).finally(() => {
-      sim.busy = false;
-      inFlight--;
-      pump(sim);
-      for (const next of waiting) {
-        if (inFlight >= maxInFlight) break;
-        waiting.delete(next);
-        pump(next);
-      }
-      settle();
-    });
+    );
+  };
+
+  /** Frees a device's publish slot once, whether its PUBACK came or its connection died first. */
+  const release = (sim: SimulatedDevice, token: number, ok: boolean) => {
+    if (sim.publishing !== token) return;
+    sim.publishing = null;
+    if (ok) (published.inc(), counts.published++);
+    else (failures.inc(), counts.failures++);
+    sim.busy = false;
+    inFlight--;
+    pump(sim);
+    for (const next of waiting) {
+      if (inFlight >= maxInFlight) break;
+      waiting.delete(next);
+      pump(next);
+    }
+    settle();
   };
 
   const enqueue = (sim: SimulatedDevice, messages: OutMessage[]) => {
@@ -159,6 +170,9 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
       },
       onClose: (s, wasConnected) => {
         if (wasConnected) connectedCount--;
+        // A publish in flight when the link died may never settle (mqtt.js keeps it for a resend): count
+        // it failed and free the slot, so the device goes on with its next report once it is back.
+        if (s.publishing !== null) release(s, s.publishing, false);
         gauge.set(connectedCount);
         if (stopped || s.dropped || s.timer) return;
         s.attempt++;
@@ -194,6 +208,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     else if (item.kind === "drop") {
       // The connection dies without DISCONNECT (power lost), so the broker publishes the last will.
       sim.dropped = true;
+      queued -= sim.queue.length;
       sim.queue.length = 0;
       sim.client.stream?.destroy();
     } else {
@@ -304,7 +319,7 @@ async function connectDevice(options: SimulatorOptions, device: Device, rng: Rng
     client.end(true);
     return null;
   }
-  const sim: SimulatedDevice = { device, client, queue: [], busy: false, dropped: false, attempt: 0 };
+  const sim: SimulatedDevice = { device, client, queue: [], busy: false, publishing: null, dropped: false, attempt: 0 };
   let wasConnected = true;
   client.on("connect", () => {
     wasConnected = true;
