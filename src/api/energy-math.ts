@@ -73,15 +73,19 @@ export interface EnergySeries {
   name?: string;
   points: [number, number][];
   total_kwh: number;
-  after_hours_kwh: number;
+  after_hours_kwh: number | null;
   after_hours_share: number | null;
 }
 
 const round = (kwh: number) => Math.round(kwh * 1e6) / 1e6;
 export const share = (part: number, total: number) => (total > 0 ? Math.round((part / total) * 1e4) / 1e4 : null);
 
-/** Sums hourly kWh into `every` buckets per key, with each key's after-hours kWh and share. */
-export function summarise(hours: readonly HourlyKwh[], every: EnergyEvery, timeZone: string, occupied?: readonly OccupiedPeriod[]): EnergySeries[] {
+/**
+ * Sums hourly kWh into `every` buckets per key, with each key's after-hours kWh and share. With
+ * `split` false the input may be daily or weekly sums already (`hourStartMs` = bucket start) and
+ * after-hours is left null.
+ */
+export function summarise(hours: readonly HourlyKwh[], every: EnergyEvery, timeZone: string, occupied?: readonly OccupiedPeriod[], split = true): EnergySeries[] {
   const byKey = new Map<string, { buckets: Map<number, number>; total: number; after: number }>();
   const afterCache = new Map<number, boolean>();
   for (const h of hours) {
@@ -90,6 +94,7 @@ export function summarise(hours: readonly HourlyKwh[], every: EnergyEvery, timeZ
     const bucket = every === "1h" ? h.hourStartMs : energyBucket(h.hourStartMs, every, timeZone);
     entry.buckets.set(bucket, (entry.buckets.get(bucket) ?? 0) + h.kwh);
     entry.total += h.kwh;
+    if (!split) continue;
     let after = afterCache.get(h.hourStartMs);
     if (after === undefined) afterCache.set(h.hourStartMs, (after = isAfterHours(h.hourStartMs, timeZone, occupied)));
     if (after) entry.after += h.kwh;
@@ -100,8 +105,8 @@ export function summarise(hours: readonly HourlyKwh[], every: EnergyEvery, timeZ
       key,
       points: [...e.buckets.entries()].sort((a, b) => a[0] - b[0]).map(([t, kwh]) => [t, round(kwh)] as [number, number]),
       total_kwh: round(e.total),
-      after_hours_kwh: round(e.after),
-      after_hours_share: share(e.after, e.total),
+      after_hours_kwh: split ? round(e.after) : null,
+      after_hours_share: split ? share(e.after, e.total) : null,
     }));
 }
 

@@ -102,6 +102,10 @@ describe("energy", () => {
     expect(dorm.after_hours_share).toBeGreaterThan(0.5);
     expect(dorm.after_hours_share).toBeLessThan(0.8);
     expect(body.total_kwh).toBeCloseTo(dorm.total_kwh + classes.total_kwh, 6);
+    // Without the after-hours split InfluxDB sums per day itself: the same kWh per day.
+    const daily = await call(`/api/energy?by=building&every=1d&after_hours=false&from=${hourStart - DAYS_30 - 6 * HOUR}&to=${NOW}`);
+    expect(daily.body.series.map((s: any) => s.points)).toEqual(body.series.map((s: any) => s.points));
+    expect(daily.body.after_hours_share).toBeNull();
   });
 
   it("answers hourly points per room and per device, and refuses what it cannot answer", async () => {

@@ -9,7 +9,7 @@ import type { RouteDeps } from "../deps.js";
 import { ENERGY_EVERY, ENERGY_GROUPS, type EnergyEvery, type EnergyGroup, type HourlyKwh, meteringDevices, share, summarise } from "../energy-math.js";
 import { apiError, ErrorBodySchema, historyError } from "../errors.js";
 import { fromClause, planSegments, RetentionPolicies, type Segment } from "../history-source.js";
-import { groupByTime, resolveRange } from "../time.js";
+import { type Every, groupByTime, resolveRange } from "../time.js";
 
 const HOUR_MS = 3_600_000;
 /** Most hourly buckets per query (a bit more than a year). */
@@ -23,6 +23,7 @@ export const EnergyQuerySchema = T.Object({
   from: T.Optional(T.String({ description: "ISO 8601 with an offset or epoch ms; default 24 h before `to`" })),
   to: T.Optional(T.String({ description: "ISO 8601 with an offset or epoch ms; default now" })),
   building: T.Optional(T.String({ maxLength: 64, description: "only this building's groups (rooms, devices)" })),
+  after_hours: T.Optional(T.Boolean({ default: true, description: "false: skip the after-hours split; daily and weekly sums are then grouped by InfluxDB per day/week instead of per hour (much faster over many devices)" })),
 });
 type EnergyQuery = Static<typeof EnergyQuerySchema>;
 
@@ -31,7 +32,7 @@ const SeriesSchema = T.Object({
   name: T.Optional(T.String()),
   points: T.Array(T.Tuple([T.Integer(), T.Number()]), { description: "[interval start epoch ms, kWh], oldest first; intervals without data are left out" }),
   total_kwh: T.Number(),
-  after_hours_kwh: T.Number({ description: "kWh outside occupied hours (default Mon–Fri 07:00–18:00 local)" }),
+  after_hours_kwh: T.Union([T.Number(), T.Null()], { description: "kWh outside occupied hours (default Mon–Fri 07:00–18:00 local); null with after_hours=false" }),
   after_hours_share: T.Union([T.Number(), T.Null()], { description: "after_hours_kwh / total_kwh, null when total is 0" }),
 });
 
@@ -45,7 +46,7 @@ export const EnergySchema = T.Object(
     time_zone: T.String({ description: "the site's IANA time zone, in which days, weeks and months start" }),
     series: T.Array(SeriesSchema),
     total_kwh: T.Number(),
-    after_hours_kwh: T.Number(),
+    after_hours_kwh: T.Union([T.Number(), T.Null()]),
     after_hours_share: T.Union([T.Number(), T.Null()]),
   },
   { $id: "Energy" },
@@ -54,13 +55,13 @@ export const EnergySchema = T.Object(
 /** A regex over device ids (they are [a-z0-9-], CONTRACT §2, so nothing needs escaping). */
 const idRegex = (ids: readonly string[]) => `/^(${ids.join("|")})$/`;
 
-/** The InfluxQL for hourly kWh of one segment, grouped by the tag(s) that make the group key. */
-export function energyQuery(segment: Segment, by: EnergyGroup, deviceFilter: string, timeZone: string, atMs: number): string {
+/** The InfluxQL for kWh per bucket (1h, or 1d/1w without the after-hours split) of one segment, grouped by the tag(s) of the group key. */
+export function energyQuery(segment: Segment, by: EnergyGroup, deviceFilter: string, timeZone: string, atMs: number, bucket: Every = "1h"): string {
   const tags = by === "room" ? `"building", "room"` : quoteIdentifier(by);
   return (
     `SELECT sum("energy_delta_kwh") AS "kwh" FROM ${fromClause(segment)}` +
     ` WHERE time >= ${Math.floor(segment.fromMs)}ms AND time < ${Math.ceil(segment.toMs)}ms${deviceFilter}` +
-    ` GROUP BY ${groupByTime("1h", timeZone, atMs)}, ${tags} fill(none)`
+    ` GROUP BY ${groupByTime(bucket, timeZone, atMs)}, ${tags} fill(none)`
   );
 }
 
@@ -110,13 +111,17 @@ export async function energyRoutes(app: FastifyInstance, deps: RouteDeps): Promi
       const skipped = campus.devices.filter((d) => !countedSet.has(d.id)).map((d) => d.id);
       const deviceFilter = skipped.length === 0 ? "" : counted.length <= skipped.length ? ` AND "device" =~ ${idRegex(counted)}` : ` AND "device" !~ ${idRegex(skipped)}`;
 
+      // Per hour (needed for the after-hours split), or per day/week straight from InfluxDB without it.
+      const split = q.after_hours !== false;
+      const bucket: Every = split || every === "1h" ? "1h" : every === "1w" ? "1w" : "1d";
+      // The cutoff between rollup and raw stays on an hour: a day split across both is summed back together.
       const segments = planSegments({ fromMs, toMs }, HOUR_MS, await rps.available(at), at);
-      const hours = (await Promise.all(segments.map((segment) => hourlyKwh(deps.influx, energyQuery(segment, by, deviceFilter, timeZone, fromMs), by)))).flat();
-      const series = summarise(hours, every, timeZone).map((s) => (by === "building" && names.has(s.key) ? { ...s, name: names.get(s.key)! } : s));
+      const hours = (await Promise.all(segments.map((segment) => hourlyKwh(deps.influx, energyQuery(segment, by, deviceFilter, timeZone, fromMs, bucket), by)))).flat();
+      const series = summarise(hours, every, timeZone, undefined, split).map((s) => (by === "building" && names.has(s.key) ? { ...s, name: names.get(s.key)! } : s));
       const total = series.reduce((sum, s) => sum + s.total_kwh, 0);
-      const after = series.reduce((sum, s) => sum + s.after_hours_kwh, 0);
+      const after = series.reduce((sum, s) => sum + (s.after_hours_kwh ?? 0), 0);
       const r6 = (n: number) => Math.round(n * 1e6) / 1e6;
-      return { by, every, from: fromMs, to: toMs, source: segments.map((s) => s.rp).join("+"), time_zone: timeZone, series, total_kwh: r6(total), after_hours_kwh: r6(after), after_hours_share: share(after, total) };
+      return { by, every, from: fromMs, to: toMs, source: segments.map((s) => s.rp).join("+"), time_zone: timeZone, series, total_kwh: r6(total), after_hours_kwh: split ? r6(after) : null, after_hours_share: split ? share(after, total) : null };
     },
   );
 }
