@@ -69,7 +69,10 @@ const commands: Record<string, Handler> = {
       scenario: { type: "string" },
       devices: { type: "string" },
       "print-config": { type: "boolean" },
+      shard: { type: "string" },
     } }));
+    const shard = values.shard === undefined ? undefined : /^(\d+)\/(\d+)$/.exec(values.shard);
+    if (shard === null || (shard && !(Number(shard[1]) < Number(shard[2])))) throw new UsageError('--shard must be K/N with 0 ≤ K < N, e.g. 0/4');
     const start = values.start === undefined ? undefined : /^\d+$/.test(values.start) ? Number(values.start) : Date.parse(values.start);
     if (start !== undefined && !Number.isFinite(start)) throw new UsageError(`--start "${values.start}" is not an ISO 8601 time with offset or epoch milliseconds`);
     const { simulateCommand } = await import("./cli/simulate.js");
@@ -82,6 +85,7 @@ const commands: Record<string, Handler> = {
       scenario: values.scenario ?? "demo",
       ...(values.devices !== undefined ? { devices: Number(values.devices) } : {}),
       printConfig: values["print-config"] ?? false,
+      ...(shard ? { shard: { index: Number(shard[1]), count: Number(shard[2]) } } : {}),
     });
   },
   async scenario(args) {

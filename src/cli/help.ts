@@ -63,7 +63,8 @@ Serves the REST API, the /api/live WebSocket stream, /metrics and the dashboard 
 Needs API_TOKENS and SERVICE_PASSWORD.
 `,
   simulate: `Usage: campus-power simulate [--config FILE] [--seed N] [--speed X] [--duration D]
-                              [--start TIME] [--scenario NAME] [--devices N] [--print-config]
+                              [--start TIME] [--scenario NAME] [--devices N] [--shard K/N]
+                              [--print-config]
 
 Connects every device of the campus file as a real MQTT client (its own credentials and last will,
 in its own format: native, tasmota, shelly-gen1, shelly-gen2, zigbee2mqtt, at MQTT_URL) and
@@ -79,6 +80,8 @@ publishes realistic load for its building kind, in the site's time zone.
                      (campus-power scenario list); its faults are injected, its campus used
   --devices N        clone the campus until it has N devices (load tests; the broker must know
                      the clones: run it with the file --print-config writes)
+  --shard K/N        simulate only every N-th device from the K-th (0-based): a fleet spread over
+                     N processes (10,000 connections: see docs/simulator.md)
   --print-config     print the (scaled) campus file and exit
 Needs DEVICE_GROUP_KEY. Progress goes to standard error (a bar on a terminal).
 `,

@@ -21,6 +21,8 @@ export interface SimulateCommand {
   devices?: number;
   /** Print the (scaled) campus file and exit: the broker and services of a load test need it. */
   printConfig: boolean;
+  /** `K/N`: simulate only every N-th device from the K-th (0-based), to spread a fleet over N processes. */
+  shard?: { index: number; count: number };
 }
 
 /** When the campus clock starts (CONTRACT §7): with speed above 1 in the past, so it ends at the present. */
@@ -64,12 +66,18 @@ export async function simulateCommand(command: SimulateCommand): Promise<void> {
       throw new CampusError(ErrorCodes.CONFIG_INVALID, "cannot scale the campus", [{ path: "--devices", message: (error as Error).message }]);
     }
   }
+  if (command.shard) {
+    const { index, count: shards } = command.shard;
+    const mine = campus.devices.filter((_, i) => i % shards === index).map((d) => d.id);
+    const wanted = onlyDevices ? new Set(onlyDevices) : null;
+    onlyDevices = wanted ? mine.filter((id) => wanted.has(id)) : mine;
+  }
   const { startSimulator } = await import("../simulator/index.js");
   const services: RunningService[] = [];
   const progress = createProgress({ label: "simulate" });
   let ticker: NodeJS.Timeout | undefined;
   stopOnSignals(() => services, loaded.log, () => clearInterval(ticker));
-  const count = campus.devices.length;
+  const count = onlyDevices?.length ?? campus.devices.length;
   process.stderr.write(`connecting ${count} simulated devices to ${loaded.env.mqttUrl}…\n`);
   const connectStarted = Date.now();
   const simulator = await startSimulator({
