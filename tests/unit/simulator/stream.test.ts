@@ -94,3 +94,22 @@ describe("simulated stream", () => {
     }
   });
 });
+
+describe("scenario faults in the physics", () => {
+  const last = (faults: Fault[], device: string, atS: number) => {
+    const stream = createStream({ campus, devices: campus.devices.filter((d) => d.id === device), seed: 1, startMs: start, faults });
+    const reports = stream.take(start + atS * 1000).filter((i) => i.kind === "report");
+    const item = reports[reports.length - 1]!;
+    return JSON.parse(item.kind === "report" ? item.messages[0]!.payload : "{}") as Record<string, number>;
+  };
+  it("degrades insulation, heats a loose terminal, adds a kettle, overloads and resets the counter", () => {
+    expect(last([], "brk-d1-102", 600).leakage_ma).toBeLessThan(10);
+    expect(last([fault({ type: "leakage", device: "brk-d1-102", rampMs: 300_000, value: 27 })], "brk-d1-102", 600).leakage_ma).toBeGreaterThan(25);
+    expect(last([fault({ type: "overheat", device: "brk-o1-101", rampMs: 120_000, value: 80 })], "brk-o1-101", 600).temperature_c).toBeGreaterThan(78);
+    const base = last([], "brk-d1-101", 120).power_w!;
+    expect(last([fault({ type: "malignant-load", device: "brk-d1-101", value: 1800 })], "brk-d1-101", 120).power_w! - base).toBeGreaterThan(1700);
+    expect(last([fault({ type: "overload", device: "brk-d1-103", value: 1.45 })], "brk-d1-103", 200).current_a).toBeGreaterThan(16 * 1.4);
+    expect(last([], "brk-o1-101", 200).energy_kwh).toBeGreaterThan(100);
+    expect(last([fault({ type: "counter-reset", device: "brk-o1-101" })], "brk-o1-101", 200).energy_kwh).toBeLessThan(1);
+  });
+});
