@@ -114,7 +114,7 @@ describe("campus-power up", () => {
     const alert = opened[0]!;
     // Event time: the alert starts when the breach has held for 60 s, by the readings' own clock.
     expect(alert.started_at).toBe(new Date(t0 + 60_000).toISOString());
-    const stored = await waitForSome(async () => rows(await influx.query(`SELECT * FROM alert WHERE device = 'brk-d1-101'`).catch(() => [])), 10_000);
+    const stored = await waitForSome(async () => rows(await influx.query(`SELECT * FROM alert WHERE device = 'brk-d1-101' AND rule = 'overload'`).catch(() => [])), 10_000);
     expect(stored.length).toBeGreaterThanOrEqual(1);
     expect(stored[0]).toMatchObject({ rule: "overload", alert_id: alert.id, state: "firing" });
 
