@@ -113,8 +113,8 @@ describe("the dashboard in headless Chromium", () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.goto(`${http}/#/`);
     await page.locator("#connection.on").waitFor({ timeout: 15_000 });
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-    expect(overflow).toBeLessThanOrEqual(1); // no sideways scrolling on a phone
+    const overflow = await page.evaluate("document.documentElement.scrollWidth - window.innerWidth");
+    expect(overflow as number).toBeLessThanOrEqual(1); // no sideways scrolling on a phone
     const phone = join(ARTIFACTS, "dashboard-phone-zh.png");
     await page.screenshot({ path: phone, fullPage: true });
     console.log(`screenshot: ${phone}`);
