@@ -30,10 +30,11 @@ if $for_tests && ! command -v openssl >/dev/null; then
 fi
 
 # The dashboard's browser test drives Debian's chromium through playwright-core (no browser download).
-if $for_tests && [ -d tests/browser ] && ! command -v chromium >/dev/null; then
-  echo "setup: installing chromium (for the dashboard's browser test)"
+# A CJK font, so the Simplified Chinese screenshots it keeps show characters rather than boxes.
+if $for_tests && [ -d tests/browser ] && { ! command -v chromium >/dev/null || ! dpkg -s fonts-wqy-microhei >/dev/null 2>&1; }; then
+  echo "setup: installing chromium and a CJK font (for the dashboard's browser test)"
   as_root apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null
 fi
 
 need_influxd=false
