@@ -2,7 +2,9 @@
 // metrics and structured logs. Policy lives in acl.ts (pure) and hooks.ts (the aedes glue).
 import { Aedes } from "aedes";
 import type { RunningService, ServiceContext } from "../infra/service.js";
+import { join } from "node:path";
 import { createHooks } from "./hooks.js";
+import { attachJournal } from "./journal.js";
 import { type Listener, listenTcp, listenWebSocket } from "./listeners.js";
 import { createBrokerMetrics } from "./metrics.js";
 import { DEFAULT_MAX_PACKET_BYTES, guardPacketSize } from "./packet-size-guard.js";
@@ -19,6 +21,12 @@ export interface BrokerOptions {
   host?: string;
   /** Largest inbound packet (Remaining Length), bytes; larger ones close the connection. Default 1 MiB. */
   maxPacketBytes?: number;
+  /**
+   * The durable journal of device publishes until the ingest acknowledges them (./journal.ts), so a
+   * SIGKILL of the broker loses nothing it acknowledged. Default: on, in DATA_DIR/broker/journal, for the
+   * ingest's client id `campus-ingest`; `false` turns it off (the journal costs one fsync per group).
+   */
+  journal?: false | { dir?: string; subscriberId?: string };
 }
 
 export interface RunningBroker extends RunningService {
@@ -43,14 +51,35 @@ export async function startBroker(ctx: ServiceContext, options: BrokerOptions = 
   const host = options.host ?? ctx.env.bindHost;
 
   // Memory persistence: aedes-persistence-level delayed live QoS 1 delivery in our measurements
-  // (shared/reference/libraries.md §1.6); sessions survive client reconnects, not a broker restart.
+  // (shared/reference/libraries.md §1.6); sessions survive client reconnects, not a broker restart —
+  // what the ingest has not yet acknowledged survives in the journal (./journal.ts).
+  // A device's QoS 1 publish is journaled once authorized, before aedes acknowledges it (./journal.ts).
+  let journal: ReturnType<typeof attachJournal> | null = null;
+  const authorizePublish: typeof hooks.authorizePublish = (client, packet, callback) =>
+    hooks.authorizePublish(client, packet, (error) => {
+      if (error || !journal || !client || packet.qos === 0 || hooks.identityOf(client)?.kind !== "device") return callback(error);
+      journal.accept(packet, client).then(
+        () => callback(null),
+        (failure: Error) => {
+          log.error({ err: failure }, "broker journal: cannot append; the device is disconnected and will resend");
+          callback(failure);
+        },
+      );
+    });
   const aedes = await Aedes.createBroker({
     drainTimeout: DRAIN_TIMEOUT_MS,
     preConnect: hooks.preConnect,
     authenticate: hooks.authenticate,
-    authorizePublish: hooks.authorizePublish,
+    authorizePublish,
     authorizeSubscribe: hooks.authorizeSubscribe,
   });
+  if (options.journal !== false) {
+    journal = attachJournal(aedes, {
+      dir: options.journal?.dir ?? join(ctx.env.dataDir, "broker", "journal"),
+      subscriberId: options.journal?.subscriberId ?? "campus-ingest",
+      log,
+    });
+  }
 
   const accountOf = (client: Parameters<typeof hooks.identityOf>[0]) => hooks.identityOf(client)?.kind ?? "unknown";
   aedes.on("clientReady", (client) => {
@@ -104,6 +133,7 @@ export async function startBroker(ctx: ServiceContext, options: BrokerOptions = 
       const outcome = await Promise.race([closeAll.then(() => "closed" as const), timeout]);
       clearTimeout(timer);
       metrics.connectedClients.set(0);
+      journal?.close();
       if (outcome === "timeout") log.warn({ timeoutMs: STOP_TIMEOUT_MS }, "MQTT broker did not close in time; carrying on");
       else log.info("MQTT broker stopped");
     })();

@@ -7,7 +7,7 @@
 import type { Point } from "../domain/line-protocol.js";
 import { toLine } from "../domain/line-protocol.js";
 import { type Anomaly, type CounterReading, type EnergyState, observeCounter } from "./energy.js";
-import { Spool, type SpoolRecord } from "./spool/spool.js";
+import { Spool, type SpoolRecord } from "../infra/spool/spool.js";
 import { DEFAULT_RETRY, type RetryPolicy, type WriterDeps, writeLines } from "./writer.js";
 
 export interface DurableSinkOptions {

@@ -49,7 +49,7 @@ export async function ensureRetention(influx: InfluxClient, rawDays: number, log
   try {
     const existing = new Map<string, { duration: string; default: boolean }>();
     for (const series of await influx.query(`SHOW RETENTION POLICIES ON ${d}`)) {
-      for (const row of series.values) existing.set(String(row[0]), { duration: String(row[1]), default: row[4] === true });
+      for (const row of series.values ?? []) existing.set(String(row[0]), { duration: String(row[1]), default: row[4] === true });
     }
     for (const rp of rps) {
       const verb = existing.has(rp.name) ? "ALTER" : "CREATE";
@@ -59,7 +59,7 @@ export async function ensureRetention(influx: InfluxClient, rawDays: number, log
     const present = new Map<string, string>();
     for (const series of await influx.query("SHOW CONTINUOUS QUERIES")) {
       if (series.name !== db) continue;
-      for (const row of series.values) present.set(String(row[0]), String(row[1]));
+      for (const row of series.values ?? []) present.set(String(row[0]), String(row[1]));
     }
     for (const cq of cqs) {
       const current = present.get(cq.name);

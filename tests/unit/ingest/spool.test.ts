@@ -2,8 +2,8 @@ import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { encodeRecord, scanRecords } from "../../../src/ingest/spool/record.js";
-import { Spool } from "../../../src/ingest/spool/spool.js";
+import { encodeRecord, scanRecords } from "../../../src/infra/spool/record.js";
+import { Spool } from "../../../src/infra/spool/spool.js";
 
 const dirs: string[] = [];
 const tempDir = () => {
@@ -23,7 +23,7 @@ describe("spool records", () => {
   it("reports a torn record at the end as partial, and a damaged one in the middle as corrupt, then resynchronises", () => {
     const good = encodeRecord(Buffer.from("good"));
     const damaged = encodeRecord(Buffer.from("damaged"));
-    damaged[damaged.length - 1] ^= 0xff;
+    damaged.writeUInt8(damaged.readUInt8(damaged.length - 1) ^ 0xff, damaged.length - 1);
     const torn = encodeRecord(Buffer.from("torn record")).subarray(0, 15);
     const kinds = scanRecords(Buffer.concat([good, damaged, good, torn])).map((i) => i.kind);
     expect(kinds).toEqual(["record", "corrupt", "record", "partial"]);

@@ -1,4 +1,5 @@
-// A durable, append-only spool of records on disk (DATA_DIR/ingest/spool/):
+// A durable, append-only spool of records on disk (the ingest's DATA_DIR/ingest/<client id>/, the
+// broker's journal DATA_DIR/broker/journal/):
 //   seg-<n>.log       segments of checksummed records (./record.ts), rotated at `segmentBytes`
 //   checkpoint.json   how far the reader has committed (segment, offset) plus the reader's own state,
 //                     written to a temporary file, fsynced and renamed (atomic on POSIX)
@@ -44,7 +45,7 @@ export class Spool {
   private writeSegment = 0;
   private writeFd = -1;
   private writeOffset = 0;
-  private pending: { buffers: Buffer[]; resolve: () => void; reject: (e: unknown) => void }[] = [];
+  private pending: { buffers: Buffer[]; resolve: (ends: SpoolPosition[]) => void; reject: (e: unknown) => void }[] = [];
   private flushing = false;
   private cursor: SpoolPosition;
   private committed: SpoolPosition;
@@ -140,8 +141,8 @@ export class Spool {
     return this.backlog >= this.options.maxBytes;
   }
 
-  /** Appends records (one per body) durably; resolves after they are fsynced. */
-  append(bodies: readonly Buffer[], now: number): Promise<void> {
+  /** Appends records (one per body) durably; resolves with where each ends, after they are fsynced. */
+  append(bodies: readonly Buffer[], now: number): Promise<SpoolPosition[]> {
     if (this.closed) return Promise.reject(new Error("spool closed"));
     const buffers = bodies.map((body) => {
       const payload = Buffer.allocUnsafe(8 + body.length);
@@ -160,8 +161,11 @@ export class Spool {
   private flush(): void {
     const batch = this.pending;
     this.pending = [];
+    const ends: SpoolPosition[][] = [];
     try {
       for (const item of batch) {
+        const itemEnds: SpoolPosition[] = [];
+        ends.push(itemEnds);
         for (const buffer of item.buffers) {
           if (this.writeOffset > 0 && this.writeOffset + buffer.length > this.segmentBytes) {
             fdatasyncSync(this.writeFd);
@@ -172,10 +176,11 @@ export class Spool {
           const appendedAt = buffer.readDoubleBE(HEADER_BYTES);
           this.entries.push({ segment: this.writeSegment, end: this.writeOffset, bytes: buffer.length, appendedAt });
           this.backlog += buffer.length;
+          itemEnds.push({ segment: this.writeSegment, offset: this.writeOffset });
         }
       }
       fdatasyncSync(this.writeFd);
-      for (const item of batch) item.resolve();
+      batch.forEach((item, i) => item.resolve(ends[i]!));
     } catch (error) {
       for (const item of batch) item.reject(error);
     }

@@ -1,0 +1,127 @@
+// The broker's journal (src/broker/journal.ts): what the broker acknowledged to a device survives the
+// broker's death until the ingest has acknowledged it. Real broker, real mqtt.js clients; the last test
+// kills the whole `up` process with SIGKILL under load and counts every reading in a real InfluxDB.
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import mqtt, { type MqttClient, UniqueMessageIdProvider } from "mqtt";
+import { afterAll, describe, expect, it } from "vitest";
+import { startBroker } from "../../src/broker/index.js";
+import { loadCampus } from "../../src/domain/campus.js";
+import { devicePassword } from "../../src/domain/credentials.js";
+import { readEnv } from "../../src/domain/env.js";
+import { InfluxClient, rows } from "../../src/infra/influx.js";
+import { freePort } from "../../src/infra/local-influxd.js";
+import { createLogger } from "../../src/infra/logger.js";
+import { createRegistry } from "../../src/infra/metrics.js";
+import type { ServiceContext } from "../../src/infra/service.js";
+import { holdAcks } from "../../src/ingest/acks.js";
+import { startCli } from "../helpers/cli.js";
+import { influxUrl, waitFor } from "../helpers/influx.js";
+
+const KEY = "journal-group-key-0123456789";
+const PASSWORD = "journal-service-password";
+const dirs: string[] = [];
+const clients: MqttClient[] = [];
+const tempDir = () => {
+  const dir = mkdtempSync(join(tmpdir(), "campus-journal-"));
+  dirs.push(dir);
+  return dir;
+};
+afterAll(async () => {
+  await Promise.all(clients.map((c) => c.endAsync(true).catch(() => undefined)));
+  dirs.forEach((d) => rmSync(d, { recursive: true, force: true }));
+});
+
+const context = (dataDir: string): ServiceContext => ({
+  env: readEnv({ DATA_DIR: dataDir, DEVICE_GROUP_KEY: KEY, SERVICE_PASSWORD: PASSWORD, LOG_LEVEL: "silent" }),
+  campus: loadCampus("tests/fixtures/test-campus.yaml"),
+  log: createLogger("silent"),
+  metrics: createRegistry(false),
+});
+
+async function connect(port: number, options: mqtt.IClientOptions): Promise<MqttClient> {
+  const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { protocolVersion: 4, reconnectPeriod: 0, messageIdProvider: new UniqueMessageIdProvider(), ...options });
+  clients.push(client);
+  return client;
+}
+
+/** An ingest stand-in: the ingest's client id and session, collecting messages; acknowledges only if told to. */
+async function subscriber(port: number, ack: boolean) {
+  const received: string[] = [];
+  const client = await connect(port, { clientId: "campus-ingest", clean: false, username: "campus-service", password: PASSWORD });
+  // Not acknowledging: the PUBACKs are held back (as the ingest does until a reading is durable) and never sent.
+  if (!ack) holdAcks(client);
+  client.on("message", (_topic, message) => received.push(message.toString()));
+  await client.subscribeAsync("campus/devices/+/telemetry", { qos: 1 });
+  return { client, received };
+}
+
+describe("the broker journal", () => {
+  it("publishes again, after a restart, what the ingest had not acknowledged, and only that", async () => {
+    const dataDir = tempDir();
+    let broker = await startBroker(context(dataDir), { port: 0, wsPort: 0, host: "127.0.0.1" });
+    const silent = await subscriber(broker.tcpPort, false);
+    const device = await connect(broker.tcpPort, { clientId: "brk-d1-101", username: "brk-d1-101", password: devicePassword("brk-d1-101", KEY) });
+    for (let i = 0; i < 50; i++) await device.publishAsync("campus/devices/brk-d1-101/telemetry", JSON.stringify({ ts: 1_000 + i, power_w: i }), { qos: 1 });
+    expect(await waitFor(() => silent.received.length === 50)).toBe(true);
+    await Promise.all([silent.client.endAsync(true), device.endAsync(true)]);
+    await broker.stop(); // memory persistence: the session and its 50 unacknowledged messages are gone
+
+    broker = await startBroker(context(dataDir), { port: 0, wsPort: 0, host: "127.0.0.1" });
+    const acking = await subscriber(broker.tcpPort, true);
+    expect(await waitFor(() => acking.received.length === 50)).toBe(true);
+    expect(acking.received.map((p) => JSON.parse(p).power_w)).toEqual(Array.from({ length: 50 }, (_, i) => i));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await acking.client.endAsync(true);
+    await broker.stop();
+
+    broker = await startBroker(context(dataDir), { port: 0, wsPort: 0, host: "127.0.0.1" });
+    const after = await subscriber(broker.tcpPort, true);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(after.received).toEqual([]); // acknowledged entries are retired
+    await broker.stop();
+  });
+
+  it("loses no reading when the whole `up` process is killed with SIGKILL under load", async () => {
+    const dataDir = tempDir();
+    const db = `upkill_${randomBytes(3).toString("hex")}`;
+    const [mqttPort, wsPort, httpPort] = [await freePort(), await freePort(), await freePort()];
+    const env = {
+      CAMPUS_CONFIG: "tests/fixtures/test-campus.yaml", MQTT_PORT: String(mqttPort), MQTT_WS_PORT: String(wsPort), HTTP_PORT: String(httpPort),
+      INFLUX_URL: influxUrl(), INFLUX_DB: db, DATA_DIR: dataDir, DEVICE_GROUP_KEY: KEY, SERVICE_PASSWORD: PASSWORD,
+      API_TOKENS: "viewer:journal-viewer-token-0123", LOG_LEVEL: "warn",
+    };
+    let up = startCli(["up"], env);
+    await up.waitForOutput(/campus-power is up/, 60_000);
+    const ids = ["brk-d1-101", "brk-d1-102", "brk-c1-main"];
+    // Devices as in the field: they reconnect and resend what was not acknowledged (mqtt.js outgoing store).
+    const devices = await Promise.all(ids.map((id) => connect(mqttPort, { clientId: id, clean: false, username: id, password: devicePassword(id, KEY), reconnectPeriod: 300 })));
+    const t0 = Date.now() - 3_600_000;
+    const perDevice = 700;
+    const inFlight = new Set<Promise<unknown>>();
+    for (let i = 0; i < perDevice; i++) {
+      for (const [d, client] of devices.entries()) {
+        const p = client.publishAsync(`campus/devices/${ids[d]}/telemetry`, JSON.stringify({ ts: t0 + i * 100, power_w: i }), { qos: 1 });
+        inFlight.add(p);
+        void p.finally(() => inFlight.delete(p));
+        if (inFlight.size >= 60) await Promise.race(inFlight);
+      }
+      if (i === 300) {
+        up.child.kill("SIGKILL");
+        await new Promise((resolve) => up.child.once("exit", resolve));
+        up = startCli(["up"], env);
+        await up.waitForOutput(/campus-power is up/, 60_000);
+      }
+    }
+    await Promise.all(inFlight);
+    const influx = new InfluxClient({ url: influxUrl(), db });
+    const count = async () => Number(rows(await influx.query(`SELECT count(power_w) FROM electrical`).catch(() => []))[0]?.count ?? 0);
+    await waitFor(async () => (await count()) === ids.length * perDevice, 60_000, 250);
+    const present = rows(await influx.query(`SELECT power_w, device FROM electrical`)).map((r) => `${r.device}:${r.power_w}`);
+    const missing = ids.flatMap((id) => Array.from({ length: perDevice }, (_, i) => `${id}:${i}`)).filter((k) => !present.includes(k));
+    expect(missing).toEqual([]);
+    expect((await up.stop()).code).toBe(0);
+  }, 150_000);
+});
