@@ -128,6 +128,11 @@ const commands: Record<string, Handler> = {
     if (!key) throw new UsageError("DEVICE_GROUP_KEY is not set (it is the fleet key the broker uses)");
     process.stdout.write(`${devicePassword(positionals[0]!, key)}\n`);
   },
+  async backfill(args) {
+    const { values } = usage(() => parseArgs({ args, options: { from: { type: "string" }, to: { type: "string" } } }));
+    const { runBackfill } = await import("./cli/backfill.js");
+    await runBackfill({ ...(values.from ? { from: values.from } : {}), ...(values.to ? { to: values.to } : {}) });
+  },
   async "check-config"(args) {
     const { positionals } = usage(() => parseArgs({ args, options: {}, allowPositionals: true }));
     if (positionals.length > 1) throw new UsageError("check-config takes one FILE");

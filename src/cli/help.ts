@@ -20,6 +20,7 @@ Devices and traffic
 Tools
   device-secret ID   print a device's MQTT password
   check-config FILE  validate a campus file and list every problem
+  backfill           roll up past readings into the 1-minute and 1-hour rollups
 
 Every command takes --help. Configuration comes from environment variables (see README.md):
 CAMPUS_CONFIG, MQTT_PORT, MQTT_WS_PORT, MQTT_URL, HTTP_PORT, INFLUX_URL, INFLUX_DB,
@@ -125,6 +126,16 @@ Needs DEVICE_GROUP_KEY. Progress goes to standard error (a bar on a terminal).
 Prints the MQTT password of device ID: the lowercase hex HMAC-SHA256 of the id keyed by
 DEVICE_GROUP_KEY, the same as:  printf %s "$ID" | openssl dgst -sha256 -hmac "$KEY"
 Without DEVICE_GROUP_KEY it uses the key a demo generated (DATA_DIR/demo-secrets.json).
+`,
+  backfill: `Usage: campus-power backfill [--from ISO] [--to ISO]
+
+Runs the rollups' SELECT … INTO over past data (INFLUX_URL, INFLUX_DB): electrical totals into the
+1-minute rollup (retention policy rollup_1m) and those into the 1-hour rollup (rollup_1h), one day at a
+time. Continuous queries only roll up the last 15 minutes (1 m) and 2 hours (1 h); use this for data
+written before the rollups existed or arriving later (a long InfluxDB outage, devices flushing buffers).
+Idempotent: running it again overwrites the same rollup points.
+  --from ISO   start (ISO 8601 or epoch ms; default: now − RAW_RETENTION_DAYS), rounded down to the hour
+  --to ISO     end (default: now), rounded up to the hour
 `,
   "check-config": `Usage: campus-power check-config FILE
 
