@@ -9,6 +9,7 @@ import { replayFile, startRecorder } from "../../src/cli/record-replay.js";
 import { createLogger } from "../../src/infra/logger.js";
 import { startSimulator } from "../../src/simulator/index.js";
 import { parseRecordedLine } from "../../src/simulator/recording.js";
+import { waitFor } from "../helpers/influx.js";
 import { GROUP_KEY, SERVICE_PASSWORD, type Stack, startStack, storedReadings } from "./simulator-stack.js";
 
 const CAMPUS = "scenarios/campus.yaml";
@@ -55,8 +56,13 @@ describe("record and replay", () => {
     // cannot reproduce (and Gen2 beyond the live skew tolerance falls back to it too).
     const timed = a.campus.devices.filter((d) => d.format === "native" || d.format === "tasmota").map((d) => d.id);
     const original = await storedReadings(a.influx, timed);
-    const replayed = await storedReadings(b.influx, timed);
     expect(original.length).toBeGreaterThan(50);
+    // The broker acknowledged every publish; the ingest stores them a moment later.
+    const replayed = await waitFor(async () => {
+      await b.flush();
+      const found = await storedReadings(b.influx, timed);
+      return found.length >= original.length ? found : null;
+    }, 10_000);
     expect(replayed).toEqual(original);
   });
 
@@ -77,8 +83,15 @@ describe("record and replay", () => {
     const before = Date.now();
     const totals = await replayFile({ campus: c.campus, mqttUrl: c.mqttUrl, deviceGroupKey: GROUP_KEY, file, speed: 0, restamp: true, topics: ["campus/devices/+/telemetry"] });
     expect(totals).toMatchObject({ published: 1, skipped: 2 });
+    const lines = await waitFor(async () => {
+      await c.flush();
+      const found = await storedReadings(c.influx, ["brk-o1-101", "plug-d1-101-a"]);
+      return found.length > 0 ? found : null;
+    }, 10_000);
+    await new Promise((r) => setTimeout(r, 300)); // a wrongly replayed Tasmota line would have landed by now
     await c.flush();
     const stored = (await storedReadings(c.influx, ["brk-o1-101", "plug-d1-101-a"])).map((l) => JSON.parse(l) as { time: string | number; device: string });
+    expect(lines).not.toBeNull();
     expect(stored.map((s) => s.device)).toEqual(["brk-o1-101"]);
     const time = stored[0]!.time;
     // Recorded at 2026-11-25T12:00Z, restamped to the moment of the replay.
