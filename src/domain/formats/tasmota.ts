@@ -67,7 +67,8 @@ export const tasmota: FormatDefinition = {
         const time = eventTime(body, context);
         const events: DeviceEvent[] = [];
         for (const [name, mapping] of Object.entries(MARGINS)) {
-          if (margins[name] === "ON") events.push({ device: context.device, ...time, ...mapping, detail: name });
+          // 1 ms apart, as in vendor.ts protectionEvents: same type, same device, distinct points.
+          if (margins[name] === "ON") events.push({ device: context.device, ...time, ts: time.ts + events.length, ...mapping, detail: name });
         }
         return { ...emptyDecoded(), events };
       }),

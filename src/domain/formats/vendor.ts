@@ -34,14 +34,16 @@ export type ProtectionMapping = Record<string, Pick<DeviceEvent, "type" | "reaso
 /**
  * Protection errors → device events, only for errors that were not already active in `before`
  * (a device repeating "overpower" in every status must not become a stream of trips). Unknown codes
- * become `fault` events with the vendor's code as detail.
+ * become `fault` events with the vendor's code as detail. Several new errors of one message are stamped
+ * 1 ms apart: a device_event point is keyed by (device, building, type, time), so two trips at the same
+ * millisecond would overwrite each other; the offsets are deterministic, so a replay stays idempotent.
  */
 export function protectionEvents(device: string, ts: number, active: readonly string[], before: readonly string[], mapping: ProtectionMapping): DeviceEvent[] {
   const events: DeviceEvent[] = [];
   for (const code of new Set(active)) {
     if (before.includes(code)) continue;
     const known = mapping[code];
-    const event: DeviceEvent = { device, ts, type: known?.type ?? "fault", detail: code };
+    const event: DeviceEvent = { device, ts: ts + events.length, type: known?.type ?? "fault", detail: code };
     if (known?.reason) event.reason = known.reason;
     events.push(event);
   }
