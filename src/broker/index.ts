@@ -5,6 +5,8 @@ import type { RunningService, ServiceContext } from "../infra/service.js";
 import { join } from "node:path";
 import { createHooks } from "./hooks.js";
 import { attachJournal } from "./journal.js";
+import { indexedMemoryPersistence } from "./persistence.js";
+import { useFastQueues } from "./fast-queue.js";
 import { type Listener, listenTcp, listenWebSocket } from "./listeners.js";
 import { createBrokerMetrics } from "./metrics.js";
 import { DEFAULT_MAX_PACKET_BYTES, guardPacketSize } from "./packet-size-guard.js";
@@ -67,12 +69,15 @@ export async function startBroker(ctx: ServiceContext, options: BrokerOptions = 
       );
     });
   const aedes = await Aedes.createBroker({
+    // aedes' memory persistence, with an O(1) outgoing queue (./persistence.ts).
+    persistence: indexedMemoryPersistence() as never,
     drainTimeout: DRAIN_TIMEOUT_MS,
     preConnect: hooks.preConnect,
     authenticate: hooks.authenticate,
     authorizePublish,
     authorizeSubscribe: hooks.authorizeSubscribe,
   });
+  if (!useFastQueues((aedes as unknown as { mq: unknown }).mq)) log.warn("mqemitter internals changed: keeping its own queues");
   if (options.journal !== false) {
     journal = attachJournal(aedes, {
       dir: options.journal?.dir ?? join(ctx.env.dataDir, "broker", "journal"),

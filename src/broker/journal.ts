@@ -63,7 +63,8 @@ export function attachJournal(aedes: Aedes, options: JournalOptions) {
     }));
   const startedAt = Date.now();
   let subscribed = false;
-  const pending: Entry[] = []; // in journal order
+  let pending: Entry[] = []; // in journal order, from `head` (an index: shift() is O(n) on a long array)
+  let head = 0;
   const byPayload = new Map<Buffer, Entry>();
   const ackedEarly = new WeakSet<Buffer>();
   let lastCheckpoint = 0;
@@ -83,10 +84,14 @@ export function attachJournal(aedes: Aedes, options: JournalOptions) {
 
   const retire = () => {
     let last: SpoolPosition | null = null;
-    while (pending.length > 0 && pending[0]!.acked) last = pending.shift()!.end;
+    while (head < pending.length && pending[head]!.acked) last = pending[head++]!.end;
+    if (head > 1024 && head * 2 > pending.length) {
+      pending = pending.slice(head);
+      head = 0;
+    }
     if (last && spool) {
       spool.commit(last);
-      if (Date.now() - lastCheckpoint >= CHECKPOINT_EVERY_MS || pending.length === 0) {
+      if (Date.now() - lastCheckpoint >= CHECKPOINT_EVERY_MS || head === pending.length) {
         lastCheckpoint = Date.now();
         spool.saveCheckpoint(null);
       }
@@ -151,7 +156,7 @@ export function attachJournal(aedes: Aedes, options: JournalOptions) {
   return {
     accept,
     get pendingEntries() {
-      return pending.length;
+      return pending.length - head;
     },
     close() {
       if (!spool) return;

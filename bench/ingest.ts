@@ -1,0 +1,230 @@
+// `npm run bench:ingest` — readings per second persisted end to end, against the broker's own
+// pass-through rate measured in the same run (docs/benchmarks.md "Ingest").
+//   throughput (default): N device connections (own credentials, QoS 1, a window of W in flight each)
+//     phase 1  pass-through: the broker → one counting subscriber, no ingest
+//     phase 2  end to end: the broker → `campus-power ingest` (spool, InfluxDB), counted in InfluxDB
+//   --drill: readings at --rate/s, InfluxDB stopped for --outage, then started: lost readings (must be 0)
+//     and the drain rate against the inflow.
+// Every part is real and on this machine: influxd (own temp folder), the broker, the ingest, the devices.
+// Options: --devices 1000 --per-device 100 --window 4 | --drill --rate 2000 --outage 10m --after 30s
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import mqtt, { type MqttClient, UniqueMessageIdProvider } from "mqtt";
+import { devicePassword } from "../src/domain/credentials.js";
+import { InfluxClient, rows } from "../src/infra/influx.js";
+import { startLocalInfluxd } from "../src/infra/local-influxd.js";
+import { parseDuration } from "../src/cli/runtime.js";
+
+const { values: args } = parseArgs({ options: {
+  devices: { type: "string" }, "per-device": { type: "string" }, window: { type: "string" },
+  drill: { type: "boolean" }, rate: { type: "string" }, outage: { type: "string" }, after: { type: "string" },
+} });
+const KEY = "bench-group-key-0123456789abcdef";
+const PASSWORD = "bench-service-password-0123";
+const dir = mkdtempSync(join(tmpdir(), "campus-bench-ingest-"));
+const children: ChildProcess[] = [];
+const cleanup = () => children.forEach((c) => c.exitCode === null && c.kill("SIGKILL"));
+process.on("exit", cleanup);
+
+function campusFile(devices: number): string {
+  const lines = ["site: { id: bench, name: Bench School, timezone: Asia/Shanghai, nominal_voltage_v: 220 }", "buildings:", "  - { id: b1, name: Bench, kind: dormitory }", "devices:"];
+  for (let i = 0; i < devices; i++) lines.push(`  - { id: dev-${i}, kind: socket, building: b1, room: "r${i % 50}", rating_a: 10 }`);
+  const file = join(dir, "campus.yaml");
+  writeFileSync(file, `${lines.join("\n")}\n`);
+  return file;
+}
+
+/** Spawns a TypeScript entry (tsx) or the CLI; resolves with the first line matching `ready`. */
+function spawnTs(entry: string[], env: Record<string, string>, ready: RegExp, onLine?: (line: string) => void): Promise<{ child: ChildProcess; match: RegExpMatchArray }> {
+  // BENCH_PROFILE=dir writes a CPU profile of every child process there (read it with Chrome DevTools).
+  const profile = process.env.BENCH_PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
+  const child = spawn(process.execPath, [...profile, "--import", "tsx", ...entry], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "inherit"] });
+  children.push(child);
+  return new Promise((resolve, reject) => {
+    let buffer = "";
+    let resolved = false;
+    child.stdout!.on("data", (chunk: Buffer) => {
+      buffer += chunk.toString();
+      let nl;
+      while ((nl = buffer.indexOf("\n")) >= 0) {
+        const line = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 1);
+        const match = line.match(ready);
+        if (match && !resolved) (resolved = true), resolve({ child, match });
+        onLine?.(line);
+      }
+    });
+    child.once("exit", (code) => !resolved && reject(new Error(`${entry.join(" ")} exited with ${code}`)));
+  });
+}
+
+async function connectDevices(port: number, count: number): Promise<MqttClient[]> {
+  const clients: MqttClient[] = [];
+  for (let i = 0; i < count; i += 50) {
+    const batch = await Promise.all(Array.from({ length: Math.min(50, count - i) }, (_, j) => mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, {
+      protocolVersion: 4, clientId: `dev-${i + j}`, username: `dev-${i + j}`, password: devicePassword(`dev-${i + j}`, KEY), clean: true, reconnectPeriod: 1_000, keepalive: 120,
+      messageIdProvider: new UniqueMessageIdProvider(),
+    })));
+    clients.push(...batch);
+  }
+  return clients;
+}
+
+const reading = (i: number, t0: number) => JSON.stringify({ ts: t0 + i * 10, power_w: 500 + (i % 100), voltage_v: 221.5, current_a: 2.27, energy_kwh: 1000 + i / 1000 });
+
+/** Every device publishes `perDevice` readings with at most `window` unacknowledged at a time. */
+async function flood(devices: MqttClient[], perDevice: number, window: number, t0: number): Promise<void> {
+  await Promise.all(devices.map(async (client, d) => {
+    const inFlight = new Set<Promise<unknown>>();
+    for (let i = 0; i < perDevice; i++) {
+      const p = client.publishAsync(`campus/devices/dev-${d}/telemetry`, reading(i, t0), { qos: 1 });
+      inFlight.add(p);
+      void p.finally(() => inFlight.delete(p));
+      if (inFlight.size >= window) await Promise.race(inFlight);
+    }
+    await Promise.all(inFlight);
+  }));
+}
+
+/** SIGTERM, and wait (≤ 10 s) for the children to exit (and write their profiles). */
+async function stopChildren(): Promise<void> {
+  await Promise.all(children.splice(0).map((c) => new Promise((resolve) => {
+    if (c.exitCode !== null) return resolve(undefined);
+    const timer = setTimeout(() => c.kill("SIGKILL"), 10_000);
+    c.once("exit", () => (clearTimeout(timer), resolve(undefined)));
+    c.kill("SIGTERM");
+  })));
+}
+
+const influxCount = async (influx: InfluxClient) => Number(rows(await influx.query("SELECT count(power_w) FROM electrical").catch(() => []))[0]?.count ?? 0);
+async function until(check: () => Promise<boolean> | boolean, timeoutMs: number, everyMs = 100): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return true;
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  return false;
+}
+
+async function throughput(): Promise<void> {
+  const deviceCount = Number(args.devices ?? 1000);
+  const perDevice = Number(args["per-device"] ?? 100);
+  const window = Number(args.window ?? 4);
+  const total = deviceCount * perDevice;
+  const influxd = await startLocalInfluxd({ dir: join(dir, "influxd") });
+  const env = { CAMPUS_CONFIG: campusFile(deviceCount), DEVICE_GROUP_KEY: KEY, SERVICE_PASSWORD: PASSWORD, INFLUX_URL: influxd.url, INFLUX_DB: "bench" };
+  const results: string[][] = [];
+
+  // Phase 1: pass-through ceiling.
+  const broker1 = await spawnTs(["bench/ingest/broker-process.ts"], { ...env, DATA_DIR: join(dir, "p1") }, /^PORT (\d+)/);
+  const port1 = Number(broker1.match[1]);
+  let passed = 0;
+  await spawnTs(["bench/ingest/subscriber-process.ts"], { ...env, MQTT_URL: `mqtt://127.0.0.1:${port1}` }, /^READY/, (line) => {
+    const m = /^COUNT (\d+)/.exec(line);
+    if (m) passed = Number(m[1]);
+  });
+  let devices = await connectDevices(port1, deviceCount);
+  let started = performance.now();
+  await flood(devices, perDevice, window, Date.now() - 3_600_000);
+  await until(() => passed >= total, 120_000, 20);
+  const passSeconds = (performance.now() - started) / 1000;
+  results.push(["pass-through (broker → 1 subscriber)", String(passed), passSeconds.toFixed(2), Math.round(passed / passSeconds).toLocaleString("en")]);
+  await Promise.all(devices.map((c) => c.endAsync(true)));
+  children.splice(0).forEach((c) => c.kill("SIGKILL"));
+
+  // Phase 2: end to end, counted in InfluxDB.
+  const broker2 = await spawnTs(["bench/ingest/broker-process.ts"], { ...env, DATA_DIR: join(dir, "p2") }, /^PORT (\d+)/);
+  const port2 = Number(broker2.match[1]);
+  await spawnTs(["bin/campus-power.js", "ingest"], { ...env, DATA_DIR: join(dir, "p2"), MQTT_URL: `mqtt://127.0.0.1:${port2}`, LOG_LEVEL: "info" }, /ingest started/);
+  const influx = new InfluxClient({ url: influxd.url, db: "bench" });
+  devices = await connectDevices(port2, deviceCount);
+  started = performance.now();
+  await flood(devices, perDevice, window, Date.now() - 3_600_000);
+  const acceptedSeconds = (performance.now() - started) / 1000;
+  await until(async () => (await influxCount(influx)) >= total, 300_000, 200);
+  const e2eSeconds = (performance.now() - started) / 1000;
+  const stored = await influxCount(influx);
+  results.push(["end to end (→ ingest → InfluxDB, counted there)", String(stored), e2eSeconds.toFixed(2), Math.round(stored / e2eSeconds).toLocaleString("en")]);
+  results.push(["  of which accepted by the broker (all PUBACKs)", String(total), acceptedSeconds.toFixed(2), Math.round(total / acceptedSeconds).toLocaleString("en")]);
+  await Promise.all(devices.map((c) => c.endAsync(true)));
+  await stopChildren();
+  await influxd.stop();
+
+  console.log(`\n${deviceCount} device connections × ${perDevice} QoS 1 readings (window ${window} each) = ${total.toLocaleString("en")} readings\n`);
+  console.log("| phase | readings | seconds | readings/s |\n|---|---|---|---|");
+  for (const row of results) console.log(`| ${row.join(" | ")} |`);
+  const ratio = (stored / e2eSeconds) / (passed / passSeconds);
+  console.log(`\nend to end / pass-through = ${(ratio * 100).toFixed(0)} %  (goal ≥ 60 %; goal ≥ 20,000 readings/s end to end)`);
+}
+
+async function drill(): Promise<void> {
+  const rate = Number(args.rate ?? 2000);
+  const outageMs = parseDuration(args.outage ?? "10m");
+  const afterMs = parseDuration(args.after ?? "30s");
+  const deviceCount = 100;
+  const influxd = await startLocalInfluxd({ dir: join(dir, "influxd") });
+  const env = { CAMPUS_CONFIG: campusFile(deviceCount), DEVICE_GROUP_KEY: KEY, SERVICE_PASSWORD: PASSWORD, INFLUX_URL: influxd.url, INFLUX_DB: "drill", DATA_DIR: join(dir, "drill") };
+  const broker = await spawnTs(["bench/ingest/broker-process.ts"], env, /^PORT (\d+)/);
+  const port = Number(broker.match[1]);
+  await spawnTs(["bin/campus-power.js", "ingest"], { ...env, MQTT_URL: `mqtt://127.0.0.1:${port}`, LOG_LEVEL: "info" }, /ingest started/);
+  const influx = new InfluxClient({ url: influxd.url, db: "drill" });
+  const devices = await connectDevices(port, deviceCount);
+  const t0 = Date.now() - 3 * 3_600_000;
+  let sent = 0;
+  let stop = false;
+  // A steady inflow: every 100 ms each device publishes rate/10/devices readings.
+  const perTick = rate / 10 / deviceCount;
+  const pump = (async () => {
+    let tick = 0;
+    const start = performance.now();
+    while (!stop) {
+      for (const [d, client] of devices.entries()) {
+        for (let k = 0; k < perTick; k++) void client.publishAsync(`campus/devices/dev-${d}/telemetry`, reading(tick * perTick + k, t0 + d), { qos: 1 });
+      }
+      sent += perTick * deviceCount;
+      tick++;
+      const wait = start + tick * 100 - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    }
+  })();
+  const phase = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  await phase(afterMs);
+  await until(async () => (await influxCount(influx)) >= sent - rate, 60_000, 500);
+  console.log(`stopping InfluxDB for ${outageMs / 1000} s at ${rate} readings/s ...`);
+  await influxd.stop();
+  await phase(outageMs);
+  const backlog = sent - 0;
+  const downSent = sent;
+  await influxd.restart();
+  const back = performance.now();
+  const caughtUp = await until(async () => (await influxCount(influx)) >= sent - rate / 2, 30 * 60_000, 250);
+  const drainSeconds = (performance.now() - back) / 1000;
+  stop = true;
+  await pump;
+  await phase(3_000);
+  await until(async () => (await influxCount(influx)) >= sent, 120_000, 250);
+  const stored = await influxCount(influx);
+  const outageReadings = rate * (outageMs / 1000);
+  console.log("\n| measure | value |\n|---|---|");
+  console.log(`| inflow | ${rate.toLocaleString("en")} readings/s (${deviceCount} devices) |`);
+  console.log(`| outage | ${(outageMs / 1000).toFixed(0)} s, ≈ ${outageReadings.toLocaleString("en")} readings spooled |`);
+  console.log(`| time to drain after InfluxDB is back | ${drainSeconds.toFixed(1)} s${caughtUp ? "" : " (not caught up!)"} |`);
+  console.log(`| drain rate | ${Math.round((outageReadings + rate * drainSeconds) / drainSeconds).toLocaleString("en")} readings/s = ${((outageReadings + rate * drainSeconds) / drainSeconds / rate).toFixed(1)} × the inflow (goal ≥ 5×) |`);
+  console.log(`| sent / stored / lost | ${sent.toLocaleString("en")} / ${stored.toLocaleString("en")} / ${(sent - stored).toLocaleString("en")} |`);
+  void backlog;
+  void downSent;
+  await Promise.all(devices.map((c) => c.endAsync(true)));
+  await stopChildren();
+  await influxd.stop();
+}
+
+try {
+  await (args.drill ? drill() : throughput());
+} finally {
+  cleanup();
+  await new Promise((r) => setTimeout(r, 500)); // the children's last writes into the temp folder
+  rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
+}
