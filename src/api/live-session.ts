@@ -4,6 +4,7 @@
 import { randomBytes } from "node:crypto";
 import type { WebSocket } from "ws";
 import { checkPressure, type LiveMessage, type LiveOptions, Outbox, type Pressure } from "./outbox.js";
+import { encodeBatch, headOf } from "./live-frame.js";
 import { ResumeRing } from "./resume-ring.js";
 
 const OPEN = 1;
@@ -12,6 +13,8 @@ const OPEN = 1;
 export interface Prepared {
   message: LiveMessage;
   json: string;
+  /** `json`'s UTF-8 without the closing brace, made once for all batch sessions (live-frame.ts). */
+  head?: Buffer;
   device?: string;
   building?: string;
 }
@@ -38,7 +41,10 @@ export class LiveSession {
   private readonly ring: ResumeRing;
   private readonly outbox: Outbox;
   private pressure: Pressure = { aboveSoftSince: null, aboveHardSince: null };
-  private batchParts: string[] = [];
+  /** The tick's batch: message heads and seqs (-1 = an already numbered frame), reused between ticks. */
+  private readonly batchHeads: Buffer[] = [];
+  private readonly batchSeqs: number[] = [];
+  private batchCount = 0;
 
   constructor(
     /** Who owns it: only the same principal may resume it. */
@@ -60,9 +66,9 @@ export class LiveSession {
   deliver(prepared: Prepared, now: number): void {
     if (!this.wants(prepared.device, prepared.building)) return;
     const socket = this.socket;
-    if (socket === null) return this.emit(prepared.json, now);
+    if (socket === null) return this.emit(prepared, now);
     if (socket.readyState !== OPEN) return;
-    if (this.outbox.size === 0 && socket.bufferedAmount <= this.options.softLimitBytes) return this.emit(prepared.json, now);
+    if (this.outbox.size === 0 && socket.bufferedAmount <= this.options.softLimitBytes) return this.emit(prepared, now);
     const before = this.outbox.coalesced;
     this.outbox.offer(prepared.message);
     this.events.coalesced(this.outbox.coalesced - before);
@@ -70,17 +76,27 @@ export class LiveSession {
 
   /** Sends a message regardless of the filter (snapshots, replies). */
   sendDirect(message: LiveMessage, now: number): void {
-    this.emit(JSON.stringify(message), now);
+    this.emit({ json: JSON.stringify(message) }, now);
   }
 
-  private emit(json: string, now: number): void {
+  private emit(prepared: { json: string; head?: Buffer }, now: number): void {
     this.seq += 1;
-    const frame = withSeq(json, this.seq);
     // The ring keeps the message shared by all sessions, not this frame: a resume re-adds the seq.
-    this.ring.push(this.seq, json, now);
+    this.ring.push(this.seq, prepared.json, now);
     if (this.socket === null || this.socket.readyState !== OPEN) return;
-    if (this.batch) this.batchParts.push(frame);
-    else this.socket.send(frame);
+    if (this.batch) this.addToBatch((prepared.head ??= headOf(prepared.json)), this.seq);
+    else this.socket.send(withSeq(prepared.json, this.seq));
+  }
+
+  private addToBatch(head: Buffer, seq: number): void {
+    this.batchHeads[this.batchCount] = head;
+    this.batchSeqs[this.batchCount] = seq;
+    this.batchCount++;
+  }
+
+  private clearBatch(): void {
+    this.batchHeads.fill(undefined as unknown as Buffer, 0, this.batchCount); // let the heads be collected
+    this.batchCount = 0;
   }
 
   /** Called every tick: sends the batch, drains the outbox when the socket has room, or terminates a stuck client. */
@@ -95,11 +111,12 @@ export class LiveSession {
         socket.terminate();
         return;
       }
-      if (action === "send") for (const message of this.outbox.drain()) this.emit(JSON.stringify(message), now);
+      if (action === "send") for (const message of this.outbox.drain()) this.emit({ json: JSON.stringify(message) }, now);
     }
-    if (this.batchParts.length > 0 && socket.readyState === OPEN) {
-      socket.send(`{"type":"batch","messages":[${this.batchParts.join(",")}]}`);
-      this.batchParts = [];
+    if (this.batchCount > 0 && socket.readyState === OPEN) {
+      // One Buffer per session and tick; `binary: false` keeps it a text frame.
+      socket.send(encodeBatch(this.batchHeads, this.batchSeqs, this.batchCount), { binary: false });
+      this.clearBatch();
     }
   }
 
@@ -113,8 +130,8 @@ export class LiveSession {
   detach(now: number): void {
     this.socket = null;
     this.detachedAt = now;
-    this.batchParts = [];
-    for (const message of this.outbox.drain()) this.emit(JSON.stringify(message), now);
+    this.clearBatch();
+    for (const message of this.outbox.drain()) this.emit({ json: JSON.stringify(message) }, now);
   }
 
   /** Frames after `afterSeq` for a resuming client, or null when the gap cannot be filled. */
@@ -127,7 +144,7 @@ export class LiveSession {
   resend(frames: string[]): void {
     const socket = this.socket;
     if (socket === null || socket.readyState !== OPEN) return;
-    if (this.batch) this.batchParts.push(...frames);
+    if (this.batch) for (const frame of frames) this.addToBatch(Buffer.from(frame), -1);
     else for (const frame of frames) socket.send(frame);
   }
 }

@@ -39,7 +39,10 @@ export const DEFAULT_LIVE_OPTIONS: LiveOptions = {
   hardStuckMs: 5_000,
   softStuckMs: 60_000,
   flushIntervalMs: 25,
-  pingIntervalMs: 30_000,
+  // A client that stopped reading is found by its missing pong within 1–2 intervals: its bufferedAmount
+  // alone reveals it only after the kernel's socket buffers are full (up to tcp_rmem + tcp_wmem: here
+  // 32 + 4 MB, i.e. minutes at ~150 KB/s), so the byte limits below catch floods, the pong catches stalls.
+  pingIntervalMs: 10_000,
   maxEvents: 100,
   coalesceMs: 1_000,
   minCoalesceMs: 100,

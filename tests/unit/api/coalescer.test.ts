@@ -82,3 +82,13 @@ describe("the resume ring", () => {
     expect(r.replay(2, 4)).toBeNull();
   });
 });
+
+describe("the resume ring's circular buffer", () => {
+  it("keeps the newest maxMessages entries across many wrap-arounds", () => {
+    const r = new ResumeRing({ maxMessages: 4, maxBytes: 1_000, maxAgeMs: 10_000 });
+    for (let seq = 1; seq <= 1_003; seq++) r.push(seq, `f${seq}`, seq);
+    expect(r.size).toBe(4);
+    expect(r.replay(999, 1_003)?.map(([seq]) => seq)).toEqual([1_000, 1_001, 1_002, 1_003]);
+    expect(r.replay(998, 1_003)).toBeNull();
+  });
+});
