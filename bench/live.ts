@@ -114,7 +114,7 @@ async function live() {
       "raw p50/p99/max ms": `${quantile(raw, 0.5)} / ${quantile(raw, 0.99)} / ${maxOf(raw)}`,
       "due p50/p99/max ms": `${quantile(due, 0.5)} / ${quantile(due, 0.99)} / ${maxOf(due)}`,
       "CPU server / publisher / clients": `${percent(mean(s.map((x) => x.cpu)))} / ${percent(mean(pub.map((x) => x.cpu)))} / ${percent(clientCpu)}`,
-      "server RSS peak (growth) MB": `${mb(Math.max(...s.map((x) => x.rss)))} (+${mb(Math.max(...s.map((x) => x.rss)) - warm.rss)})`,
+      "server RSS peak (growth) MB": `${mb(Math.max(...s.map((x) => x.rss)))} (${Math.max(...s.map((x) => x.rss)) >= warm.rss ? "+" : ""}${mb(Math.max(...s.map((x) => x.rss)) - warm.rss)})`,
       "heap / external peak MB": `${mb(Math.max(...s.map((x) => x.heap)))} / ${mb(Math.max(...s.map((x) => x.external)))}`,
       terminated: name === "frozen" ? `${s.at(-1)?.terminated ?? 0}${firstAllTerminated ? ` (all ${frozenN} by +${Math.round((firstAllTerminated.at - from) / 1000)} s)` : ""}` : (s.at(-1)?.terminated ?? 0),
     };

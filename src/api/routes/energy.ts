@@ -7,6 +7,7 @@ import type { FastifyInstance } from "fastify";
 import { type InfluxClient, quoteIdentifier, quoteString } from "../../infra/influx.js";
 import type { RouteDeps } from "../deps.js";
 import { ENERGY_EVERY, ENERGY_GROUPS, type EnergyEvery, type EnergyGroup, type HourlyKwh, meteringDevices, share, summarise } from "../energy-math.js";
+import { BuildingRollups, buildingRollupMeasurement, buildingRollupQuery, splitAtRollupCutoff } from "../energy-building-rollup.js";
 import { apiError, ErrorBodySchema, historyError } from "../errors.js";
 import { fromClause, planSegments, RetentionPolicies, type Segment } from "../history-source.js";
 import { type Every, groupByTime, resolveRange } from "../time.js";
@@ -81,6 +82,8 @@ async function hourlyKwh(influx: InfluxClient, query: string, by: EnergyGroup): 
 export async function energyRoutes(app: FastifyInstance, deps: RouteDeps): Promise<void> {
   const now = deps.now ?? Date.now;
   const rps = new RetentionPolicies(deps.influx);
+  const buildingRollups = new BuildingRollups(deps.influx);
+  const buildingRollup = buildingRollupMeasurement(deps.campus);
   const { campus } = deps;
   const timeZone = campus.site.timezone;
   const names = new Map<string, string>(campus.buildings.map((b) => [b.id, b.name]));
@@ -114,14 +117,20 @@ export async function energyRoutes(app: FastifyInstance, deps: RouteDeps): Promi
       // Per hour (needed for the after-hours split), or per day/week straight from InfluxDB without it.
       const split = q.after_hours !== false;
       const bucket: Every = split || every === "1h" ? "1h" : every === "1w" ? "1w" : "1d";
-      // The cutoff between rollup and raw stays on an hour: a day split across both is summed back together.
-      const segments = planSegments({ fromMs, toMs }, HOUR_MS, await rps.available(at), at);
-      const hours = (await Promise.all(segments.map((segment) => hourlyKwh(deps.influx, energyQuery(segment, by, deviceFilter, timeZone, fromMs, bucket), by)))).flat();
+      // by=building reads the per-building rollup (energy-building-rollup.ts) for the hours it holds, when the
+      // ingest writes it; the rest, or everything without it, sums the counted devices.
+      const parts = by === "building" && (await buildingRollups.available(buildingRollup, at)) ? splitAtRollupCutoff({ fromMs, toMs }, at) : { rollup: null, rest: { fromMs, toMs } };
+      // The cutoffs stay on an hour: a day split across sources is summed back together.
+      const segments = parts.rest === null ? [] : planSegments(parts.rest, HOUR_MS, await rps.available(at), at);
+      const queries = segments.map((segment) => energyQuery(segment, by, deviceFilter, timeZone, fromMs, bucket));
+      if (parts.rollup !== null) queries.push(buildingRollupQuery(buildingRollup, parts.rollup, q.building, timeZone, fromMs, bucket));
+      const hours = (await Promise.all(queries.map((query) => hourlyKwh(deps.influx, query, by)))).flat();
+      const sources = [...(parts.rollup !== null ? [buildingRollup] : []), ...segments.map((s) => s.rp)];
       const series = summarise(hours, every, timeZone, undefined, split).map((s) => (by === "building" && names.has(s.key) ? { ...s, name: names.get(s.key)! } : s));
       const total = series.reduce((sum, s) => sum + s.total_kwh, 0);
       const after = series.reduce((sum, s) => sum + (s.after_hours_kwh ?? 0), 0);
       const r6 = (n: number) => Math.round(n * 1e6) / 1e6;
-      return { by, every, from: fromMs, to: toMs, source: segments.map((s) => s.rp).join("+"), time_zone: timeZone, series, total_kwh: r6(total), after_hours_kwh: split ? r6(after) : null, after_hours_share: split ? share(after, total) : null };
+      return { by, every, from: fromMs, to: toMs, source: sources.join("+"), time_zone: timeZone, series, total_kwh: r6(total), after_hours_kwh: split ? r6(after) : null, after_hours_share: split ? share(after, total) : null };
     },
   );
 }
