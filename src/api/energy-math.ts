@@ -88,10 +88,13 @@ export const share = (part: number, total: number) => (total > 0 ? Math.round((p
 export function summarise(hours: readonly HourlyKwh[], every: EnergyEvery, timeZone: string, occupied?: readonly OccupiedPeriod[], split = true): EnergySeries[] {
   const byKey = new Map<string, { buckets: Map<number, number>; total: number; after: number }>();
   const afterCache = new Map<number, boolean>();
+  // Every key has the same hours: the bucket of an hour (a time-zone conversion) is worked out once, not per key.
+  const bucketCache = new Map<number, number>();
   for (const h of hours) {
     let entry = byKey.get(h.key);
     if (!entry) byKey.set(h.key, (entry = { buckets: new Map(), total: 0, after: 0 }));
-    const bucket = every === "1h" ? h.hourStartMs : energyBucket(h.hourStartMs, every, timeZone);
+    let bucket = every === "1h" ? h.hourStartMs : bucketCache.get(h.hourStartMs);
+    if (bucket === undefined) bucketCache.set(h.hourStartMs, (bucket = energyBucket(h.hourStartMs, every, timeZone)));
     entry.buckets.set(bucket, (entry.buckets.get(bucket) ?? 0) + h.kwh);
     entry.total += h.kwh;
     if (!split) continue;

@@ -43,7 +43,7 @@ export const EnergySchema = T.Object(
     every: T.String(),
     from: T.Integer(),
     to: T.Integer(),
-    source: T.String({ description: "rollup_1h, raw, or rollup_1h+raw" }),
+    source: T.String({ description: "rollup_1h, raw, or rollup_1h+raw; by=building may start with energy_building_<hash>+ (the per-building rollup)" }),
     time_zone: T.String({ description: "the site's IANA time zone, in which days, weeks and months start" }),
     series: T.Array(SeriesSchema),
     total_kwh: T.Number(),
