@@ -48,9 +48,11 @@ HMAC-derived password (campus-power device-secret ID); anonymous clients are ref
 `,
   ingest: `Usage: campus-power ingest
 
-Subscribes (persistent session, QoS 1) to device topics at MQTT_URL and writes readings, statuses
-and events to InfluxDB (INFLUX_URL, INFLUX_DB). Invalid payloads go to DATA_DIR/dead-letter/.
-Needs SERVICE_PASSWORD.
+Subscribes (persistent session, QoS 1) to device topics at MQTT_URL, decodes every device format,
+and acknowledges a message only once its reading is in the disk spool (DATA_DIR/ingest/, at most
+SPOOL_MAX_MB); drains the spool to InfluxDB (INFLUX_URL, INFLUX_DB) in order, and creates the
+database, retention policies and rollups if missing. Invalid payloads go to DATA_DIR/dead-letter/.
+Health is published on campus/internal/health/ingest. Needs SERVICE_PASSWORD.
 `,
   alerts: `Usage: campus-power alerts
 
