@@ -25,7 +25,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(0);
 const sleep = (s: number) => new Promise((r) => setTimeout(r, s * 1000));
 
-type Stats = Record<"at" | "cpu" | "rss" | "heap" | "external" | "terminated" | "published", number>;
+type Stats = Record<"at" | "cpu" | "loopP99" | "loopMax" | "rss" | "heap" | "external" | "terminated" | "published", number>;
 interface Child {
   process: ChildProcess;
   stats: Stats[];
@@ -45,6 +45,9 @@ function start(file: string, args: string[], execArgv: string[] = []): Child {
 
 const between = (stats: Stats[], from: number, to: number) => stats.filter((s) => s.at > from && s.at <= to + 500);
 const mean = (values: number[]) => (values.length ? values.reduce((n, v) => n + v, 0) / values.length : NaN);
+/** Busy share of the whole machine (all cores, every process: other users' too). */
+const machineTimes = () => cpus().reduce((t, c) => ({ idle: t.idle + c.times.idle, total: t.total + c.times.user + c.times.nice + c.times.sys + c.times.irq + c.times.idle }), { idle: 0, total: 0 });
+const busyBetween = (a: { idle: number; total: number }, b: { idle: number; total: number }) => 1 - (b.idle - a.idle) / (b.total - a.total);
 const percent = (share: number) => `${Math.round(share * 100)} %`;
 
 async function live() {
@@ -72,9 +75,11 @@ async function live() {
   await sleep(5);
   const warm = server.stats.at(-1)!;
   const t0 = Date.now();
+  const m0 = machineTimes();
   broadcast({ type: "phase", name: "steady" });
   await sleep(seconds);
   const t1 = Date.now();
+  const m1 = machineTimes();
   const gc = server.next("gc");
   server.process.send({ type: "gc" });
   const g = await gc;
@@ -83,13 +88,14 @@ async function live() {
   broadcast({ type: "freeze" });
   await sleep(seconds * 1.5);
   const t2 = Date.now();
+  const m2 = machineTimes();
   broadcast({ type: "phase", name: null });
   const reports = await Promise.all(workers.map((w) => { const r = w.next("report"); w.process.send({ type: "report" }); return r; }));
   publisher.process.send({ type: "stop" });
   broadcast({ type: "stop" });
   server.process.kill("SIGTERM");
 
-  const row = (name: string, from: number, to: number, receivers: number) => {
+  const row = (name: string, from: number, to: number, receivers: number, machineBusy: number) => {
     const raw = newHistogram();
     const due = newHistogram();
     let delivered = 0;
@@ -114,13 +120,15 @@ async function live() {
       "raw p50/p99/max ms": `${quantile(raw, 0.5)} / ${quantile(raw, 0.99)} / ${maxOf(raw)}`,
       "due p50/p99/max ms": `${quantile(due, 0.5)} / ${quantile(due, 0.99)} / ${maxOf(due)}`,
       "CPU server / publisher / clients": `${percent(mean(s.map((x) => x.cpu)))} / ${percent(mean(pub.map((x) => x.cpu)))} / ${percent(clientCpu)}`,
+      "machine busy (all processes, 2 cores = 100 %)": percent(machineBusy),
+      "event-loop delay max ms: server / publisher / clients": `${Math.round(Math.max(...s.map((x) => x.loopMax)))} / ${Math.round(Math.max(...pub.map((x) => x.loopMax)))} / ${Math.round(Math.max(...workers.flatMap((w) => between(w.stats, from, to).map((x) => x.loopMax))))}`,
       "server RSS peak (growth) MB": `${mb(Math.max(...s.map((x) => x.rss)))} (${Math.max(...s.map((x) => x.rss)) >= warm.rss ? "+" : ""}${mb(Math.max(...s.map((x) => x.rss)) - warm.rss)})`,
       "heap / external peak MB": `${mb(Math.max(...s.map((x) => x.heap)))} / ${mb(Math.max(...s.map((x) => x.external)))}`,
       terminated: name === "frozen" ? `${s.at(-1)?.terminated ?? 0}${firstAllTerminated ? ` (all ${frozenN} by +${Math.round((firstAllTerminated.at - from) / 1000)} s)` : ""}` : (s.at(-1)?.terminated ?? 0),
     };
   };
   console.log(`live: ${deviceCount} devices, ${clientsN} clients in ${workersN} worker processes (batch frames), coalescing ${coalesceMs} ms, target ${rate} readings/s; server RSS ${mb(warm.rss)} MB, heap ${mb(warm.heap)} MB, external ${mb(warm.external)} MB after 5 s of warm-up; load average at the end ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
-  console.table([row("steady", t0, t1, clientsN), row("frozen", t1, t2, clientsN - frozenN)]);
+  console.table([row("steady", t0, t1, clientsN, busyBetween(m0, m1)), row("frozen", t1, t2, clientsN - frozenN, busyBetween(m1, m2))]);
   console.log(`client sockets still open at the end: ${reports.reduce((n, r) => n + r.open, 0)} of ${clientsN} (a terminated frozen client does not see its close while paused)`);
   await new Promise((r) => server.process.once("exit", r));
   rmSync(dir, { recursive: true, force: true });

@@ -8,7 +8,7 @@
 //         is not counted as late for the wait the interval imposes (it still is in `raw`).
 // argv: ws url, clients in this worker, how many of them freeze, coalescing interval ms.
 import WebSocket from "ws";
-import { cpuMeter, newHistogram, record, TOKEN } from "./common.js";
+import { cpuMeter, loopDelayMeter, newHistogram, record, TOKEN } from "./common.js";
 
 const [url, count, frozenCount, intervalMs] = [process.argv[2]!, Number(process.argv[3]), Number(process.argv[4]), Number(process.argv[5])];
 const DEVICE = Buffer.from('"device":"');
@@ -23,6 +23,7 @@ interface PhaseResult {
 const results = new Map<string, PhaseResult>();
 let phase: PhaseResult | null = null;
 const cpu = cpuMeter();
+const loop = loopDelayMeter();
 let closed = 0;
 
 function scan(data: Buffer, lastSent: Map<string, number>, now: number, into: PhaseResult | null): void {
@@ -69,6 +70,6 @@ process.on("message", (m: { type: string; name?: string }) => {
     setTimeout(() => process.exit(0), 100);
   }
 });
-setInterval(() => process.send!({ type: "stats", cpu: cpu(), closed, at: Date.now() }), 1000);
+setInterval(() => process.send!({ type: "stats", cpu: cpu(), ...loop(), closed, at: Date.now() }), 1000);
 const opened = await Promise.all(sockets.map((s) => new Promise((resolve) => (s.readyState === WebSocket.OPEN ? resolve(true) : s.once("open", () => resolve(true))))));
 process.send!({ type: "ready", opened: opened.length });

@@ -1,6 +1,7 @@
 // Shared parts of bench:live's processes: the bench campus, the token and password, latency histograms.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 
 export const TOKEN = "viewer-token-bench-0123456789";
 export const PASSWORD = "service-password-bench-0123";
@@ -39,6 +40,17 @@ export const maxOf = (h: readonly number[]) => {
   for (let i = h.length - 1; i >= 0; i--) if (h[i]! > 0) return i;
   return NaN;
 };
+
+/** Event-loop delay of this process since the last call: its p99 and max, ms (a stalled loop delays every message it handles). */
+export function loopDelayMeter(): () => { loopP99: number; loopMax: number } {
+  const h = monitorEventLoopDelay({ resolution: 10 });
+  h.enable();
+  return () => {
+    const out = { loopP99: h.percentile(99) / 1e6, loopMax: h.max / 1e6 };
+    h.reset();
+    return out;
+  };
+}
 
 /** CPU of this process since the last call, as a share of one core. */
 export function cpuMeter(): () => number {

@@ -7,13 +7,14 @@
 import { loadCampus } from "../../src/domain/campus.js";
 import { internalTopic } from "../../src/domain/topics.js";
 import { connectService } from "../../src/infra/mqtt.js";
-import { cpuMeter, PASSWORD } from "./common.js";
+import { cpuMeter, loopDelayMeter, PASSWORD } from "./common.js";
 
 const [mqttUrl, campusFile, rate] = [process.argv[2]!, process.argv[3]!, Number(process.argv[4])];
 const devices = loadCampus(campusFile).devices.map((d) => d.id);
 const topics = devices.map((d) => internalTopic.reading(d));
 const publishers = await Promise.all([0, 1].map((i) => connectService(mqttUrl, PASSWORD, `bench-pub-${i}`)));
 const cpu = cpuMeter();
+const loop = loopDelayMeter();
 let published = 0;
 let next = 0;
 let started = 0;
@@ -43,5 +44,5 @@ process.on("message", (m: { type: string }) => {
     void Promise.all(publishers.map((p) => p.endAsync())).then(() => process.exit(0));
   }
 });
-setInterval(() => process.send!({ type: "stats", published, cpu: cpu(), at: Date.now() }), 1000);
+setInterval(() => process.send!({ type: "stats", published, cpu: cpu(), ...loop(), at: Date.now() }), 1000);
 process.send!({ type: "ready" });

@@ -12,7 +12,7 @@ import { readEnv } from "../../src/domain/env.js";
 import { InfluxClient } from "../../src/infra/influx.js";
 import { createLogger } from "../../src/infra/logger.js";
 import { createRegistry } from "../../src/infra/metrics.js";
-import { cpuMeter, PASSWORD, TOKEN } from "./common.js";
+import { cpuMeter, loopDelayMeter, PASSWORD, TOKEN } from "./common.js";
 
 const [campusFile, coalesceMs] = [process.argv[2]!, Number(process.argv[3])];
 const campus = loadCampus(campusFile);
@@ -21,10 +21,11 @@ const base = { campus, log: createLogger("silent"), metrics: createRegistry(fals
 const broker = await startBroker({ ...base, env }, { port: 0, wsPort: 0, host: "127.0.0.1" });
 const api = await startApi({ ...base, env: { ...env, mqttUrl: `mqtt://127.0.0.1:${broker.tcpPort}` } }, { influx: new InfluxClient({ url: "http://127.0.0.1:9", db: "none" }), host: "127.0.0.1", port: 0, live: { coalesceMs } });
 const cpu = cpuMeter();
+const loop = loopDelayMeter();
 setInterval(async () => {
   const terminated = (await base.metrics.getSingleMetric("campus_power_api_live_terminated_total")?.get())?.values.reduce((n, v) => n + v.value, 0) ?? 0;
   const memory = process.memoryUsage();
-  process.send!({ type: "stats", cpu: cpu(), rss: memory.rss, heap: memory.heapUsed, external: memory.external, terminated, at: Date.now() });
+  process.send!({ type: "stats", cpu: cpu(), ...loop(), rss: memory.rss, heap: memory.heapUsed, external: memory.external, terminated, at: Date.now() });
 }, 1000);
 // The live heap (after a full GC, when run with --expose-gc) versus what V8 lets accumulate before collecting.
 process.on("message", (m: { type: string }) => {
