@@ -1,12 +1,13 @@
 // Feeds the engine from the internal topics (docs/architecture.md): the shared decoder of
 // domain/internal-stream.ts, plus whether the message is live or a retained copy.
-import { decodeInternalMessage, parseJsonObject } from "../domain/internal-stream.js";
+import { BatchedReadings, decodeInternalMessage, decodeReadingBatch, parseJsonObject } from "../domain/internal-stream.js";
 import { silenceTopic, type SilenceRequest } from "../domain/silence.js";
 import { INTERNAL_FILTERS, internalTopic } from "../domain/topics.js";
 import type { EngineInput } from "./types.js";
 
 export const ALERT_INPUT_FILTERS = {
   readings: INTERNAL_FILTERS.readings,
+  readingBatches: INTERNAL_FILTERS.readingBatches,
   status: INTERNAL_FILTERS.status,
   events: INTERNAL_FILTERS.events,
   ack: internalTopic.ack,
@@ -14,6 +15,26 @@ export const ALERT_INPUT_FILTERS = {
 } as const;
 
 export type Decoded = { ok: true; input: EngineInput } | { ok: false; kind: string; reason: string };
+
+/**
+ * The engine inputs of one message, in order: a batch of readings gives one input per reading (its bad
+ * items as failures), a per-device reading that only repeats one of a batch gives none, anything else
+ * what decodeInternal() gives. `readings` remembers the batches (one per service).
+ */
+export function decodeInputs(topic: string, payload: Buffer, retained: boolean, readings: BatchedReadings): Decoded[] | null {
+  if (topic.startsWith(BATCH_PREFIX)) {
+    const batch = decodeReadingBatch(payload);
+    readings.note(batch.readings);
+    const inputs: Decoded[] = batch.readings.map((reading) => ({ ok: true, input: { kind: "reading", reading, live: !retained } }));
+    for (const bad of batch.invalid) inputs.push({ ok: false, kind: "reading-batch", reason: bad.index < 0 ? bad.reason : `item ${bad.index}: ${bad.reason}` });
+    return inputs;
+  }
+  const decoded = decodeInternal(topic, payload, retained);
+  if (decoded === null) return null;
+  if (decoded.ok && decoded.input.kind === "reading" && readings.isCopy(decoded.input.reading)) return [];
+  return [decoded];
+}
+const BATCH_PREFIX = INTERNAL_FILTERS.readingBatches.slice(0, -1);
 
 export function decodeInternal(topic: string, payload: Buffer, retained: boolean): Decoded | null {
   if (topic === silenceTopic.request) {

@@ -9,7 +9,8 @@ import { alertTopic, internalTopic } from "../domain/topics.js";
 import type { InfluxClient } from "../infra/influx.js";
 import { mqttOptions, type MqttClient } from "../infra/mqtt.js";
 import type { RunningService, ServiceContext } from "../infra/service.js";
-import { ALERT_INPUT_FILTERS, decodeInternal } from "./decode.js";
+import { BatchedReadings } from "../domain/internal-stream.js";
+import { ALERT_INPUT_FILTERS, decodeInputs } from "./decode.js";
 import { createRuleBook, currentSilences, evaluate, initialState, openAlerts } from "./engine.js";
 import { createAlertMetrics } from "./metrics.js";
 import { createNotifier, type Notifier } from "./notify/index.js";
@@ -139,21 +140,26 @@ export async function startAlerts(ctx: ServiceContext, deps: AlertsDeps): Promis
   });
   const c = mqtt.connect(ctx.env.mqttUrl, options);
   client = c;
+  // Readings arrive in batches (fed to the engine in their order) and, later, as retained per-device copies
+  // for late subscribers: a copy of a reading already had from a batch is skipped (domain/internal-stream.ts).
+  const batched = new BatchedReadings();
   c.on("message", (topic, payload, packet) => {
-    const decoded = decodeInternal(topic, payload, packet.retain);
-    if (decoded === null) return;
-    if (!decoded.ok) {
-      // Clearing a retained internal topic (empty payload) is normal; anything else is worth a count.
-      if (payload.length > 0) {
-        metrics.invalid.inc({ kind: decoded.kind });
-        log.warn({ topic, reason: decoded.reason }, "invalid internal message skipped");
+    const inputs = decodeInputs(topic, payload, packet.retain, batched);
+    if (inputs === null) return;
+    for (const decoded of inputs) {
+      if (!decoded.ok) {
+        // Clearing a retained internal topic (empty payload) is normal; anything else is worth a count.
+        if (payload.length > 0) {
+          metrics.invalid.inc({ kind: decoded.kind });
+          log.warn({ topic, reason: decoded.reason }, "invalid internal message skipped");
+        }
+        continue;
       }
-      return;
-    }
-    try {
-      run(decoded.input);
-    } catch (error) {
-      log.error({ err: error, topic }, "rule evaluation failed; message skipped");
+      try {
+        run(decoded.input);
+      } catch (error) {
+        log.error({ err: error, topic }, "rule evaluation failed; message skipped");
+      }
     }
   });
   c.on("error", (error) => log.warn({ err: error }, "MQTT error"));

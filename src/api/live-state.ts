@@ -3,10 +3,12 @@
 // index.ts calls applyMessage(), REST routes read it, the live stream listens to its changes.
 import { type Alert, isOpen } from "../domain/alert.js";
 import type { Campus } from "../domain/campus.js";
-import { decodeAlert, decodeInternalMessage } from "../domain/internal-stream.js";
+import { BatchedReadings, decodeAlert, decodeInternalMessage, decodeReadingBatch } from "../domain/internal-stream.js";
 import type { DeviceEvent, Phase, PhaseValues, Reading, StatusChange, Values } from "../domain/reading.js";
 import { type Silence, silenceTopic } from "../domain/silence.js";
-import { parseAlertTopic } from "../domain/topics.js";
+import { INTERNAL_FILTERS, parseAlertTopic } from "../domain/topics.js";
+
+const BATCH_PREFIX = INTERNAL_FILTERS.readingBatches.slice(0, -1);
 
 /** Latest known value of every field (merged across readings), plus the latest per-phase values. */
 export type LatestValues = Values & { phases?: Partial<Record<Phase, PhaseValues>> };
@@ -35,6 +37,8 @@ export class LiveState {
   private readonly listeners = new Set<LiveListener>();
   /** The alerts service's current maintenance windows (retained on `campus/internal/silences`). */
   private silenceList: Silence[] = [];
+  /** The batches seen, to tell a retained per-device copy of a batched reading from a reading. */
+  private readonly batched = new BatchedReadings();
 
   constructor(readonly campus: Campus) {}
 
@@ -90,13 +94,22 @@ export class LiveState {
       const alert = decodeAlert(payload);
       return alert !== null ? this.applyAlert(alertAt.device, alertAt.rule, alert, now) : false;
     }
+    if (topic.startsWith(BATCH_PREFIX)) return this.applyReadings(decodeReadingBatch(payload).readings);
     const decoded = decodeInternalMessage(topic, payload);
     if (decoded === null || !decoded.ok) return false;
     const message = decoded.message;
-    if (message.kind === "reading") return this.applyReading(message.reading);
+    if (message.kind === "reading") return !this.batched.isCopy(message.reading) && this.applyReading(message.reading);
     if (message.kind === "status") return this.applyStatus(message.status);
     if (message.kind === "event") return this.applyEvent(message.event);
     return false; // an ack request: the alerts service's business
+  }
+
+  /** A batch of readings from the ingest, in order; false when none of them changed anything. */
+  applyReadings(readings: readonly Reading[]): boolean {
+    this.batched.note(readings);
+    let applied = false;
+    for (const reading of readings) applied = this.applyReading(reading) || applied;
+    return applied;
   }
 
   /** Merges a reading into the device's latest values unless an newer one is already applied. */

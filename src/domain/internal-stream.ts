@@ -32,7 +32,7 @@ export function parseJsonObject(payload: Buffer | string): Record<string, unknow
  */
 export function decodeInternalMessage(topic: string, payload: Buffer | string): InternalDecoded | null {
   const parsed = parseInternalTopic(topic);
-  if (parsed === null || parsed.kind === "ack-result") return null;
+  if (parsed === null || parsed.kind === "ack-result" || parsed.kind === "reading-batch") return null;
   const kind = parsed.kind;
   if (payload.length === 0) return { ok: false, kind, reason: "empty payload" }; // a cleared retained message
   let body: unknown;
@@ -52,8 +52,8 @@ export function decodeInternalMessage(topic: string, payload: Buffer | string): 
   }
   if (body.device !== parsed.device || !isTs(body.ts)) return { ok: false, kind, reason: "device must match the topic and ts be epoch ms" };
   if (parsed.kind === "reading") {
-    if (!isObject(body.values)) return { ok: false, kind, reason: "a reading needs values" };
-    if (body.phases !== undefined && !isObject(body.phases)) return { ok: false, kind, reason: "phases must be an object" };
+    const problem = readingProblem(body);
+    if (problem !== null) return { ok: false, kind, reason: problem };
     return { ok: true, message: { kind: "reading", reading: body as unknown as Reading } };
   }
   if (parsed.kind === "status") {
@@ -62,6 +62,76 @@ export function decodeInternalMessage(topic: string, payload: Buffer | string): 
   }
   if (!EVENT_TYPES.includes(body.type as DeviceEvent["type"])) return { ok: false, kind, reason: "unknown event type" };
   return { ok: true, message: { kind: "event", event: body as unknown as DeviceEvent } };
+}
+
+/** Why an object is not a Reading (device and ts already checked against the topic), or null. */
+function readingProblem(body: Record<string, unknown>): string | null {
+  if (!isObject(body.values)) return "a reading needs values";
+  if (body.phases !== undefined && !isObject(body.phases)) return "phases must be an object";
+  return null;
+}
+
+export interface ReadingBatch {
+  /** The valid readings, in the batch's order (the order the ingest received them). */
+  readings: Reading[];
+  /** Items skipped, with why (a whole payload that is not a JSON array is one item at index -1). */
+  invalid: { index: number; reason: string }[];
+}
+
+/**
+ * A batch of readings from `campus/internal/readings-batch/{source}` (`internalTopic.readingBatch`): a
+ * JSON array of Readings. Bad items are skipped one by one (the rest of the batch stays usable).
+ */
+export function decodeReadingBatch(payload: Buffer | string): ReadingBatch {
+  let body: unknown;
+  try {
+    body = JSON.parse(payload.toString());
+  } catch {
+    return { readings: [], invalid: [{ index: -1, reason: payload.length === 0 ? "empty payload" : "not JSON" }] };
+  }
+  if (!Array.isArray(body)) return { readings: [], invalid: [{ index: -1, reason: "a reading batch is a JSON array" }] };
+  const readings: Reading[] = [];
+  const invalid: { index: number; reason: string }[] = [];
+  for (let index = 0; index < body.length; index++) {
+    const item: unknown = body[index];
+    if (!isObject(item)) {
+      invalid.push({ index, reason: "not an object" });
+      continue;
+    }
+    if (typeof item.device !== "string" || item.device === "" || !isTs(item.ts)) {
+      invalid.push({ index, reason: "a reading needs a device and ts in epoch ms" });
+      continue;
+    }
+    const problem = readingProblem(item);
+    if (problem !== null) invalid.push({ index, reason: problem });
+    else readings.push(item as unknown as Reading);
+  }
+  return { readings, invalid };
+}
+
+/**
+ * Consumer side of the two reading topics: every reading arrives in a batch, and the ingest later
+ * republishes a device's latest one (retained, throttled) on `campus/internal/readings/{device}` for late
+ * subscribers. A per-device reading no newer than the newest this consumer already had from a batch for
+ * that device is such a copy and must not be applied twice. One that is newer (no batch seen for the
+ * device: a test or tool publishing single readings, or a consumer that just started) is a reading.
+ */
+export class BatchedReadings {
+  private readonly newest = new Map<string, number>();
+
+  /** Records a batch's readings (call before applying them). */
+  note(readings: readonly Reading[]): void {
+    for (const reading of readings) {
+      const seen = this.newest.get(reading.device);
+      if (seen === undefined || reading.ts > seen) this.newest.set(reading.device, reading.ts);
+    }
+  }
+
+  /** True when this per-device reading was already delivered in a batch. */
+  isCopy(reading: Reading): boolean {
+    const seen = this.newest.get(reading.device);
+    return seen !== undefined && reading.ts <= seen;
+  }
 }
 
 /** A retained alert object (CONTRACT §5) from its JSON, or null when it does not look like one. */

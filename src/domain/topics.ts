@@ -18,7 +18,14 @@ export const ALERTS_FILTER = "campus/alerts/+/+";
  * and validated; the alerts and API services read these instead of decoding device formats again.
  */
 export const internalTopic = {
+  /**
+   * The latest reading of a device, retained: a late subscriber's starting state. The ingest publishes it
+   * throttled (QoS 0, at most one per device per few seconds, each after the batch that carried it);
+   * tests and tools may still publish single live readings here.
+   */
   reading: (id: string) => `campus/internal/readings/${id}`,
+  /** Every reading, as a JSON array of Readings in arrival order, batched by the ingest (QoS 1, not retained). `source` = the ingest's client id. */
+  readingBatch: (source: string) => `campus/internal/readings-batch/${topicSafe(source)}`,
   status: (id: string) => `campus/internal/status/${id}`,
   event: (id: string) => `campus/internal/events/${id}`,
   /** API → alerts: an operator acknowledged an alert. */
@@ -45,8 +52,12 @@ export interface IngestHealth {
   reason?: string;
 }
 
+/** A client id as one topic level (no `/`, `+`, `#`). */
+export const topicSafe = (text: string) => text.replace(/[/+#\u0000]/g, "_") || "_";
+
 export const INTERNAL_FILTERS = {
   readings: "campus/internal/readings/+",
+  readingBatches: "campus/internal/readings-batch/+",
   status: "campus/internal/status/+",
   events: "campus/internal/events/+",
   ackResults: "campus/internal/ack-result/+",
@@ -55,11 +66,13 @@ export const INTERNAL_FILTERS = {
 /** What an internal topic carries, and whose it is (device id, or the ack's request id). */
 export type InternalTopic =
   | { kind: "reading" | "status" | "event"; device: string }
+  | { kind: "reading-batch"; source: string }
   | { kind: "ack" }
   | { kind: "ack-result"; requestId: string };
 
-const INTERNAL_KINDS = new Map<string, "reading" | "status" | "event" | "ack-result">([
+const INTERNAL_KINDS = new Map<string, "reading" | "reading-batch" | "status" | "event" | "ack-result">([
   ["readings", "reading"],
+  ["readings-batch", "reading-batch"],
   ["status", "status"],
   ["events", "event"],
   ["ack-result", "ack-result"],
@@ -72,6 +85,7 @@ export function parseInternalTopic(topic: string): InternalTopic | null {
   if (parts.length !== 4 || parts[0] !== TOPIC_PREFIX || parts[1] !== "internal" || parts[3] === "") return null;
   const kind = INTERNAL_KINDS.get(parts[2]!);
   if (kind === undefined) return null;
+  if (kind === "reading-batch") return { kind, source: parts[3]! };
   return kind === "ack-result" ? { kind, requestId: parts[3]! } : { kind, device: parts[3]! };
 }
 

@@ -20,6 +20,7 @@ import { createIngestMetrics } from "./metrics.js";
 import { processMessage } from "./process-message.js";
 import { ensureRetention } from "./retention.js";
 import { buildRouter } from "./routing.js";
+import { InternalStream } from "./stream.js";
 import { DEFAULT_RETRY, type RetryPolicy, backoffDelayMs } from "./writer.js";
 
 export type { RetryPolicy } from "./writer.js";
@@ -70,7 +71,7 @@ export async function startIngest(ctx: ServiceContext, deps: IngestDeps): Promis
   };
   const ensureDatabase = async () => {
     await deps.influx.ensureDatabase();
-    await ensureRetention(deps.influx, env.rawRetentionMs / 86_400_000, log);
+    await ensureRetention(deps.influx, env.rawRetentionMs / 86_400_000, log, campus);
     databaseReady = true;
     setReachable(true);
   };
@@ -150,6 +151,11 @@ export async function startIngest(ctx: ServiceContext, deps: IngestDeps): Promis
     will: { topic: INGEST_HEALTH_TOPIC, payload: Buffer.from(JSON.stringify({ ok: false, reason: "ingest offline" })), qos: 1, retain: true },
   });
   const acks = holdAcks(client);
+  const stream = new InternalStream((topic, payload, qos, retain) => {
+    client.publish(topic, payload, { qos, retain }, (error) => {
+      if (error && !stopping) log.warn({ err: error, topic }, "cannot publish the normalised stream");
+    });
+  }, { source: deps.clientId ?? "campus-ingest" });
   let refusedWhileFull = false;
   // Per device, what its format keeps between messages (Shelly Gen2 status to overlay, active faults).
   const vendorState = new Map<string, unknown>();
@@ -186,11 +192,7 @@ export async function startIngest(ctx: ServiceContext, deps: IngestDeps): Promis
     if (effects.state) vendorState.set(effects.state.key, effects.state.value);
     metrics.messages.inc({ kind: effects.kind, format: effects.format });
     if (effects.readings > 0) metrics.readingsReceived.inc({ format: effects.format }, effects.readings);
-    for (const message of effects.publish) {
-      client.publish(message.topic, message.payload, { qos: 1, retain: message.retain }, (error) => {
-        if (error && !stopping) log.warn({ err: error, topic: message.topic }, "cannot publish the normalised stream");
-      });
-    }
+    for (const message of effects.publish) stream.push(message);
     sink.accept(effects.points, effects.format, effects.readings).then(
       () => acks.ack(packet, generation),
       (error: unknown) => log.error({ err: error }, "cannot write the spool; the message stays unacknowledged"),
@@ -213,6 +215,7 @@ export async function startIngest(ctx: ServiceContext, deps: IngestDeps): Promis
     client.once("error", onError);
   }).catch(async (error: unknown) => {
     stopping = true; // ends the database loop
+    stream.close();
     clearInterval(pingTimer);
     health.stop();
     await sink.close(Date.now());
@@ -246,6 +249,7 @@ export async function startIngest(ctx: ServiceContext, deps: IngestDeps): Promis
         stopping = true;
         clearInterval(pingTimer);
         health.stop();
+        stream.close(); // the readings still batched, and every device's latest reading, retained
         // A clean disconnect does not fire the will: say "offline" ourselves, then stop receiving
         // (the persistent session keeps what arrives meanwhile), then let the spool drain what it can.
         await client.publishAsync(INGEST_HEALTH_TOPIC, JSON.stringify({ ok: false, reason: "ingest offline" }), { qos: 1, retain: true }).catch(() => undefined);

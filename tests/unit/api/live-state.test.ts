@@ -89,4 +89,19 @@ describe("building totals", () => {
     expect(deviceViews(state).find((d) => d.id === "brk-d1-101")!.open_alerts).toBe(1);
     expect(buildingViews(state).map((b) => b.open_alerts)).toEqual([1, 0]);
   });
+
+  it("applies the ingest's reading batches in order and skips the retained per-device copies of them", () => {
+    const { state, changes } = fresh();
+    const r = (ts: number, power_w: number) => ({ device: "brk-d1-101", ts, values: { power_w } });
+    const batch = [r(1000, 10), { device: "ghost", ts: 1000, values: {} }, r(2000, 20), { nope: 1 }];
+    expect(state.applyMessage("campus/internal/readings-batch/campus-ingest", JSON.stringify(batch), 0)).toBe(true);
+    expect(changes.map((c) => (c.type === "reading" ? c.reading.ts : null))).toEqual([1000, 2000]);
+    expect(state.device("brk-d1-101").latest.power_w).toBe(20);
+    // The throttled retained copy of the newest batched reading: already applied, no second change.
+    expect(state.applyMessage("campus/internal/readings/brk-d1-101", JSON.stringify(r(2000, 20)), 0)).toBe(false);
+    expect(changes).toHaveLength(2);
+    // A newer single reading (a publisher without batches) is still a reading.
+    expect(state.applyMessage("campus/internal/readings/brk-d1-101", JSON.stringify(r(3000, 30)), 0)).toBe(true);
+    expect(state.applyMessage("campus/internal/readings-batch/campus-ingest", "not json", 0)).toBe(false);
+  });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decodeAckResult, decodeAlert, decodeInternalMessage } from "../../../src/domain/internal-stream.js";
+import { BatchedReadings, decodeAckResult, decodeAlert, decodeInternalMessage, decodeReadingBatch } from "../../../src/domain/internal-stream.js";
 import { internalTopic, parseAlertTopic, parseInternalTopic } from "../../../src/domain/topics.js";
 
 const json = (value: unknown) => JSON.stringify(value);
@@ -65,5 +65,46 @@ describe("internal messages", () => {
     expect(decodeAlert("nope")).toBeNull();
     expect(decodeAckResult(json({ ok: false, code: "NOT_FOUND", message: "m" }))).toEqual({ ok: false, code: "NOT_FOUND", message: "m" });
     expect(decodeAckResult("{")).toEqual({ ok: false, code: "INVALID", message: expect.any(String) });
+  });
+});
+
+describe("reading batches", () => {
+  it("names the batch topic after the ingest's client id, topic-safe, and parses it", () => {
+    expect(internalTopic.readingBatch("campus-ingest")).toBe("campus/internal/readings-batch/campus-ingest");
+    expect(internalTopic.readingBatch("a/b+#")).toBe("campus/internal/readings-batch/a_b__");
+    expect(parseInternalTopic(internalTopic.readingBatch("w1"))).toEqual({ kind: "reading-batch", source: "w1" });
+    expect(decodeInternalMessage(internalTopic.readingBatch("w1"), "[]")).toBeNull();
+  });
+
+  it("decodes the readings of a batch in order and skips bad items one by one", () => {
+    const a = { device: "brk-1", ts: 1, values: { power_w: 5 } };
+    const b = { device: "brk-2", ts: 2, values: { current_a: 1 }, phases: { L1: { current_a: 1 } } };
+    const c = { device: "brk-1", ts: 3, values: { power_w: 6 } };
+    const batch = decodeReadingBatch(json([a, 7, b, { device: "brk-1", ts: "x", values: {} }, { device: "brk-1", ts: 4 }, { device: "brk-1", ts: 5, values: {}, phases: [] }, c]));
+    expect(batch.readings).toEqual([a, b, c]);
+    expect(batch.invalid).toEqual([
+      { index: 1, reason: "not an object" },
+      { index: 3, reason: expect.stringMatching(/device and ts/) },
+      { index: 4, reason: expect.stringMatching(/values/) },
+      { index: 5, reason: expect.stringMatching(/phases/) },
+    ]);
+    expect(decodeReadingBatch(Buffer.from(json([a])))).toEqual({ readings: [a], invalid: [] });
+  });
+
+  it("refuses a payload that is not a JSON array as a whole", () => {
+    expect(decodeReadingBatch("")).toEqual({ readings: [], invalid: [{ index: -1, reason: "empty payload" }] });
+    expect(decodeReadingBatch("[{")).toEqual({ readings: [], invalid: [{ index: -1, reason: "not JSON" }] });
+    expect(decodeReadingBatch(json({ device: "brk-1" }))).toEqual({ readings: [], invalid: [{ index: -1, reason: expect.stringMatching(/array/) }] });
+  });
+
+  it("tells a per-device copy of a batched reading from a reading", () => {
+    const seen = new BatchedReadings();
+    const reading = (device: string, ts: number) => ({ device, ts, values: {} });
+    expect(seen.isCopy(reading("brk-1", 10))).toBe(false); // no batch yet: a stand-in publisher, or a late start
+    seen.note([reading("brk-1", 10), reading("brk-1", 30), reading("brk-1", 20)]);
+    expect(seen.isCopy(reading("brk-1", 30))).toBe(true);
+    expect(seen.isCopy(reading("brk-1", 20))).toBe(true);
+    expect(seen.isCopy(reading("brk-1", 31))).toBe(false);
+    expect(seen.isCopy(reading("brk-2", 1))).toBe(false);
   });
 });

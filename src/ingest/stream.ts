@@ -1,0 +1,109 @@
+// The normalised stream on MQTT (docs/architecture.md "Topics between services"), as the ingest publishes it:
+//   readings  batched on `campus/internal/readings-batch/{client id}` (a JSON array, QoS 1, not retained),
+//             flushed `flushMs` after the first reading of a batch or at `maxReadings` / `maxBytes`;
+//             and, for late subscribers, a device's latest reading retained on `campus/internal/readings/{device}`
+//             (QoS 0), at most once per `latestEveryMs` per device and always after the batch that carried it.
+//   statuses, events  one message each, QoS 1, at once — after flushing the readings before them, so a
+//             consumer sees every device's messages in the order the ingest received them.
+// Before batching every reading was its own QoS 1 retained publish: the broker carried each reading twice
+// and the ingest's unacknowledged publishes outgrew mqtt.js's 65,535 message ids (docs/benchmarks.md).
+import { internalTopic } from "../domain/topics.js";
+import type { Publication } from "./process-message.js";
+
+export interface StreamOptions {
+  /** The ingest's MQTT client id: names its batch topic. */
+  source: string;
+  /** Longest a reading waits in a batch, ms (default 20). */
+  flushMs?: number;
+  maxReadings?: number;
+  maxBytes?: number;
+  /** Least time between two retained latest readings of one device, ms (default 5 s). */
+  latestEveryMs?: number;
+  /** How often the due latest readings are published, ms (default 1 s). */
+  sweepMs?: number;
+  now?: () => number;
+}
+
+export type StreamPublish = (topic: string, payload: string, qos: 0 | 1, retain: boolean) => void;
+
+export const STREAM_DEFAULTS = { flushMs: 20, maxReadings: 1_000, maxBytes: 256 * 1024, latestEveryMs: 5_000, sweepMs: 1_000 } as const;
+const READING_PREFIX = internalTopic.reading("");
+
+export class InternalStream {
+  private batch: string[] = [];
+  private bytes = 0;
+  private flushTimer: NodeJS.Timeout | null = null;
+  private readonly sweepTimer: NodeJS.Timeout;
+  /** Per device: its newest reading not yet republished retained (arrival order), and when it last was. */
+  private readonly pendingLatest = new Map<string, string>();
+  private readonly latestAt = new Map<string, number>();
+  private readonly options: Required<Omit<StreamOptions, "source" | "now">>;
+  private readonly batchTopic: string;
+  private readonly now: () => number;
+  private closed = false;
+
+  constructor(
+    private readonly publish: StreamPublish,
+    options: StreamOptions,
+  ) {
+    this.options = { ...STREAM_DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as typeof this.options;
+    this.batchTopic = internalTopic.readingBatch(options.source);
+    this.now = options.now ?? Date.now;
+    this.sweepTimer = setInterval(() => this.sweep(), this.options.sweepMs);
+    this.sweepTimer.unref();
+  }
+
+  /** One publication of processMessage(): readings are batched, anything else goes out at once. */
+  push(message: Publication): void {
+    if (this.closed) return;
+    if (message.topic.startsWith(READING_PREFIX)) {
+      this.reading(message.topic.slice(READING_PREFIX.length), message.payload);
+      return;
+    }
+    this.flush();
+    this.publish(message.topic, message.payload, 1, message.retain);
+  }
+
+  private reading(device: string, payload: string): void {
+    this.batch.push(payload);
+    this.bytes += payload.length + 1;
+    this.pendingLatest.set(device, payload);
+    if (this.batch.length >= this.options.maxReadings || this.bytes >= this.options.maxBytes) this.flush();
+    else if (this.flushTimer === null) this.flushTimer = setTimeout(() => this.flush(), this.options.flushMs);
+  }
+
+  /** Publishes the readings waiting in the batch, if any. */
+  flush(): void {
+    if (this.flushTimer !== null) {
+      clearTimeout(this.flushTimer);
+      this.flushTimer = null;
+    }
+    if (this.batch.length === 0) return;
+    const payload = `[${this.batch.join(",")}]`;
+    this.batch = [];
+    this.bytes = 0;
+    this.publish(this.batchTopic, payload, 1, false);
+  }
+
+  /** Republishes the latest reading of every device whose throttle window has passed (`all`: every one). */
+  sweep(all = false): void {
+    if (this.pendingLatest.size === 0) return;
+    this.flush(); // a latest reading always follows the batch that carried it (consumers drop it as a copy)
+    const now = this.now();
+    for (const [device, payload] of this.pendingLatest) {
+      if (!all && now - (this.latestAt.get(device) ?? -Infinity) < this.options.latestEveryMs) continue;
+      this.pendingLatest.delete(device);
+      this.latestAt.set(device, now);
+      this.publish(READING_PREFIX + device, payload, 0, true);
+    }
+  }
+
+  /** Flushes everything (the batch and every pending latest reading) and stops the timers. */
+  close(): void {
+    if (this.closed) return;
+    this.sweep(true);
+    this.flush();
+    clearInterval(this.sweepTimer);
+    this.closed = true;
+  }
+}
