@@ -3,6 +3,8 @@
 // data written before a rollup existed, or arriving later than that (a long InfluxDB outage drained from
 // the spool, a device flushing a day of buffered readings), is rolled up by this command. It is
 // idempotent: a rollup point is keyed by its series and window start, so running it twice overwrites.
+// Then, per day, the per-building hourly energy rollup of the campus file's tree (CAMPUS_CONFIG).
+import { loadCampus } from "../domain/campus.js";
 import { readEnv } from "../domain/env.js";
 import { InfluxClient } from "../infra/influx.js";
 import { rollupSelects } from "../ingest/retention.js";
@@ -33,6 +35,7 @@ export async function runBackfill(options: BackfillOptions, source: NodeJS.Proce
   const from = Math.floor(parseTime("from", options.from, now - env.rawRetentionMs) / HOUR_MS) * HOUR_MS;
   const to = Math.ceil(parseTime("to", options.to, now) / HOUR_MS) * HOUR_MS;
   if (!(from < to)) throw new UsageError("--from must be before --to");
+  const campus = loadCampus(env.campusConfig);
   const influx = new InfluxClient({ url: env.influxUrl, db: env.influxDb, username: env.influxUsername, password: env.influxPassword, timeoutMs: 300_000 });
   let written = 0;
   let windows = 0;
@@ -40,12 +43,12 @@ export async function runBackfill(options: BackfillOptions, source: NodeJS.Proce
   for (let start = from; start < to; start += DAY_MS) {
     const end = Math.min(start + DAY_MS, to);
     const where = `time >= ${start}ms AND time < ${end}ms`;
-    for (const { name, select } of rollupSelects(env.influxDb, where)) {
+    for (const { name, select } of rollupSelects(env.influxDb, where, campus)) {
       const series = await influx.query(select);
       const count = Number(series[0]?.values?.[0]?.[1] ?? 0);
       written += count;
       windows++;
-      write(`${new Date(start).toISOString()} … ${new Date(end).toISOString()}  ${name.replace("cq_electrical_", "rollup ")}: ${count} points`);
+      write(`${new Date(start).toISOString()} … ${new Date(end).toISOString()}  ${name.replace("cq_electrical_", "rollup ").replace(/^cq_energy_building_\w+$/, "building energy rollup")}: ${count} points`);
     }
   }
   write(`backfill done: ${written} rollup points written from ${new Date(from).toISOString()} to ${new Date(to).toISOString()}`);

@@ -132,8 +132,8 @@ Without DEVICE_GROUP_KEY it uses the key a demo generated (DATA_DIR/demo-secrets
   backfill: `Usage: campus-power backfill [--from ISO] [--to ISO]
 
 Runs the rollups' SELECT … INTO over past data (INFLUX_URL, INFLUX_DB): electrical totals into the
-1-minute rollup (retention policy rollup_1m) and those into the 1-hour rollup (rollup_1h), one day at a
-time. Continuous queries only roll up the last 15 minutes (1 m) and 2 hours (1 h); use this for data
+1-minute rollup (retention policy rollup_1m), those into the 1-hour rollup (rollup_1h), and those into
+the per-building hourly energy rollup of the campus file's tree (CAMPUS_CONFIG), one day at a time. Continuous queries only roll up the last 15 minutes (1 m) and 2 hours (1 h); use this for data
 written before the rollups existed or arriving later (a long InfluxDB outage, devices flushing buffers).
 Idempotent: running it again overwrites the same rollup points.
   --from ISO   start (ISO 8601 or epoch ms; default: now − RAW_RETENTION_DAYS), rounded down to the hour

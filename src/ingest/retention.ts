@@ -5,6 +5,13 @@
 // Continuous queries only process recent windows (RESAMPLE … FOR), so data that arrives later (a spool
 // draining after an outage, a device flushing its buffer) is rolled up by `campus-power backfill`.
 // Created when the ingest starts, idempotently; a server that refuses them (2.x/3.x) is logged and skipped.
+//   energy_building_<hash>  in rollup_1h: kWh per building and hour, summed over each building's root
+//             devices, from rollup_1h (the API's by=building energy reads it). Its exact text is the API's
+//             (src/api/energy-building-rollup.ts, a pure module: the query side owns the name and shape);
+//             the hash names the counted devices, so a campus file with another tree gets a new CQ, the old
+//             one is dropped, and the new one is backfilled over all of rollup_1h in the background.
+import { buildingRollupContinuousQuery, buildingRollupMeasurement, buildingRollupSelect } from "../api/energy-building-rollup.js";
+import type { Campus } from "../domain/campus.js";
 import type { InfluxClient } from "../infra/influx.js";
 import { quoteIdentifier } from "../infra/influx.js";
 import type { Logger } from "../infra/logger.js";
@@ -15,17 +22,24 @@ const fields1m = `mean(power_w) AS power_w_mean, max(power_w) AS power_w_max, ma
 const fields1h = `mean(power_w_mean) AS power_w_mean, max(power_w_max) AS power_w_max, max(current_a_max) AS current_a_max, mean(voltage_v_mean) AS voltage_v_mean, sum(energy_delta_kwh) AS energy_delta_kwh`;
 const groupBy = (every: string) => `GROUP BY time(${every}), ${ROLLUP_TAGS.map((t) => `"${t}"`).join(", ")}`;
 
-/** The SELECT … INTO of each rollup; `where` adds a time range (backfill). Totals only: `phase = ''` is "no phase tag". */
-export function rollupSelects(db: string, where = ""): { name: string; select: string }[] {
+/**
+ * The SELECT … INTO of each rollup, in the order they must run; `where` adds a time range (backfill).
+ * Totals only: `phase = ''` is "no phase tag". With a campus, the per-building hourly energy rollup last.
+ */
+export function rollupSelects(db: string, where = "", campus?: Campus): { name: string; select: string }[] {
   const d = quoteIdentifier(db);
   const range = where ? ` AND ${where}` : "";
   return [
     { name: "cq_electrical_1m", select: `SELECT ${fields1m} INTO ${d}."rollup_1m"."electrical" FROM ${d}."raw"."electrical" WHERE "phase" = ''${range} ${groupBy("1m")}` },
     { name: "cq_electrical_1h", select: `SELECT ${fields1h} INTO ${d}."rollup_1h"."electrical" FROM ${d}."rollup_1m"."electrical" WHERE time > 0${range} ${groupBy("1h")}` },
+    ...(campus ? [{ name: buildingRollupCqName(campus), select: buildingRollupSelect(db, campus, range) }] : []),
   ];
 }
 
-export function retentionStatements(db: string, rawDays: number) {
+const BUILDING_CQ_PREFIX = "cq_energy_building_";
+export const buildingRollupCqName = (campus: Campus) => `cq_${buildingRollupMeasurement(campus)}`;
+
+export function retentionStatements(db: string, rawDays: number, campus?: Campus) {
   const d = quoteIdentifier(db);
   const rps = [
     { name: "raw", duration: `${Math.round(rawDays * 24)}h`, isDefault: true },
@@ -38,14 +52,20 @@ export function retentionStatements(db: string, rawDays: number) {
   const cqs = [
     { name: "cq_electrical_1m", text: `CREATE CONTINUOUS QUERY "cq_electrical_1m" ON ${d} RESAMPLE EVERY 1m FOR 15m BEGIN ${m1} END` },
     { name: "cq_electrical_1h", text: `CREATE CONTINUOUS QUERY "cq_electrical_1h" ON ${d} RESAMPLE EVERY 15m FOR 2h BEGIN ${h1} END` },
+    // Every 15 min, the last 3 h: after cq_electrical_1h has rewritten its last 2 h (the API trusts hours older than 3 h).
+    ...(campus ? [buildingRollupContinuousQuery(db, campus)] : []),
   ];
   return { rps, cqs, d };
 }
 
-/** Creates or corrects the policies and queries. Returns false when the server refused (logged). */
-export async function ensureRetention(influx: InfluxClient, rawDays: number, log: Logger): Promise<boolean> {
+/**
+ * Creates or corrects the policies and queries. Returns false when the server refused (logged).
+ * With a campus, also the building energy rollup's query (dropping those of other campus trees); when it
+ * is new, `backfill` receives the promise of its backfill over all of rollup_1h (running in the background).
+ */
+export async function ensureRetention(influx: InfluxClient, rawDays: number, log: Logger, campus?: Campus, backfill?: (done: Promise<void>) => void): Promise<boolean> {
   const db = influx.config.db;
-  const { rps, cqs, d } = retentionStatements(db, rawDays);
+  const { rps, cqs, d } = retentionStatements(db, rawDays, campus);
   try {
     const existing = new Map<string, { duration: string; default: boolean }>();
     for (const series of await influx.query(`SHOW RETENTION POLICIES ON ${d}`)) {
@@ -67,11 +87,48 @@ export async function ensureRetention(influx: InfluxClient, rawDays: number, log
       if (current !== undefined) await influx.query(`DROP CONTINUOUS QUERY "${cq.name}" ON ${d}`);
       await influx.query(cq.text);
     }
+    if (campus) {
+      const name = buildingRollupCqName(campus);
+      for (const other of present.keys()) {
+        if (other.startsWith(BUILDING_CQ_PREFIX) && other !== name) await influx.query(`DROP CONTINUOUS QUERY "${other}" ON ${d}`);
+      }
+      if (!present.has(name)) {
+        const done = backfillBuildingRollup(influx, campus).then(
+          (written) => log.info({ measurement: buildingRollupMeasurement(campus), written }, "building energy rollup backfilled from rollup_1h"),
+          (error: unknown) => log.warn({ err: error }, "building energy rollup backfill failed; run `campus-power backfill`"),
+        );
+        backfill?.(done);
+      }
+    }
     return true;
   } catch (error) {
     log.warn({ err: error }, "InfluxDB refused retention policies or continuous queries (not InfluxDB 1.x?); raw data keeps the server's retention and no rollups are made");
     return false;
   }
+}
+
+const WEEK_MS = 7 * 86_400_000;
+const HOUR_MS = 3_600_000;
+
+/** The building rollup over [from, to) (default: all of rollup_1h up to the next hour), a week per statement; returns points written. */
+export async function backfillBuildingRollup(influx: InfluxClient, campus: Campus, fromMs?: number, toMs?: number): Promise<number> {
+  const db = influx.config.db;
+  let from = fromMs;
+  if (from === undefined) {
+    const series = await influx.query(`SELECT first("energy_delta_kwh") FROM ${quoteIdentifier(db)}."rollup_1h"."electrical"`);
+    const first = series[0]?.values?.[0]?.[0];
+    if (first === undefined) return 0;
+    from = typeof first === "number" ? first : Date.parse(String(first));
+  }
+  from = Math.floor(from / HOUR_MS) * HOUR_MS;
+  const to = toMs ?? Math.ceil((Date.now() + 1) / HOUR_MS) * HOUR_MS;
+  let written = 0;
+  for (let start = from; start < to; start += WEEK_MS) {
+    const end = Math.min(start + WEEK_MS, to);
+    const series = await influx.query(buildingRollupSelect(db, campus, ` AND time >= ${start}ms AND time < ${end}ms`));
+    written += Number(series[0]?.values?.[0]?.[1] ?? 0);
+  }
+  return written;
 }
 
 // SHOW CONTINUOUS QUERIES echoes the query re-formatted; compare loosely (spaces, quotes, case).

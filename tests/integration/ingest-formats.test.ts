@@ -16,6 +16,7 @@ import { createLogger } from "../../src/infra/logger.js";
 import { createRegistry, type Registry } from "../../src/infra/metrics.js";
 import type { ServiceContext } from "../../src/infra/service.js";
 import { type RunningIngest, startIngest } from "../../src/ingest/index.js";
+import { buildingRollupContinuousQuery, buildingRollupDevices, buildingRollupMeasurement } from "../../src/api/energy-building-rollup.js";
 import { runBackfill } from "../../src/cli/backfill.js";
 import { influxUrl, waitFor } from "../helpers/influx.js";
 
@@ -31,7 +32,7 @@ let ingest: RunningIngest;
 let metrics: Registry;
 const devices = new Map<string, MqttClient>();
 const environment = (extra: Record<string, string> = {}) => ({
-  DATA_DIR: dir, DEVICE_GROUP_KEY: KEY, SERVICE_PASSWORD: PASSWORD, INFLUX_URL: influxUrl(), INFLUX_DB: influx?.config.db ?? "x",
+  DATA_DIR: dir, DEVICE_GROUP_KEY: KEY, SERVICE_PASSWORD: PASSWORD, INFLUX_URL: influxUrl(), INFLUX_DB: influx?.config.db ?? "x", CAMPUS_CONFIG: CAMPUS_FILE,
   MQTT_URL: `mqtt://127.0.0.1:${broker?.tcpPort ?? 1883}`, LOG_LEVEL: "silent", ...extra,
 });
 const context = (registry: Registry = createRegistry(false)): ServiceContext => ({ env: readEnv(environment()), campus, log: createLogger("silent"), metrics: registry });
@@ -182,7 +183,10 @@ describe("the ingest end to end", () => {
     const policies = (await influx.query(`SHOW RETENTION POLICIES ON "${influx.config.db}"`))[0]!.values.map((v) => [v[0], v[1], v[4]]);
     expect(policies).toEqual(expect.arrayContaining([["raw", "2160h0m0s", true], ["rollup_1m", "9600h0m0s", false], ["rollup_1h", "0s", false]]));
     const queries = (await influx.query("SHOW CONTINUOUS QUERIES")).find((s) => s.name === influx.config.db)?.values.map((v) => v[0]);
-    expect(queries).toEqual(["cq_electrical_1m", "cq_electrical_1h"]);
+    // The hourly per-building energy rollup the API's by=building energy reads (exactly its text).
+    expect(queries).toEqual(["cq_electrical_1m", "cq_electrical_1h", buildingRollupContinuousQuery(influx.config.db, campus).name]);
+    const building = (await influx.query("SHOW CONTINUOUS QUERIES")).find((s) => s.name === influx.config.db)!.values[2]![1] as string;
+    expect(building.replace(/["\s]/g, "").toLowerCase()).toBe(buildingRollupContinuousQuery(influx.config.db, campus).text.replace(/["\s]/g, "").toLowerCase());
 
     const hour = Math.floor((Date.now() - 5 * 3_600_000) / 3_600_000) * 3_600_000;
     const before = await received();
@@ -191,6 +195,10 @@ describe("the ingest end to end", () => {
       await publish("brk-d1-main", "campus/devices/brk-d1-main/telemetry", JSON.stringify(reading));
     }
     await settle(before, 20);
+    // dorm-1's root meter (what the building energy rollup sums), counting 0.02 kWh per reading.
+    const beforeFeeder = await received();
+    for (let i = 0; i < 20; i++) await publish("feeder-d1", "campus/devices/feeder-d1/telemetry", JSON.stringify({ ts: hour + i * 15_000, power_w: 80, energy_kwh: 10 + i * 0.02 }));
+    await settle(beforeFeeder, 20);
     const lines: string[] = [];
     const result = await runBackfill({ from: new Date(hour).toISOString(), to: new Date(hour + 3_600_000).toISOString(), write: (l) => lines.push(l) }, environment());
     expect(result.written).toBeGreaterThanOrEqual(6);
@@ -201,5 +209,12 @@ describe("the ingest end to end", () => {
     expect(hourly).toMatchObject({ time: hour, power_w_max: 119, current_a_max: 1.9 }); // per-phase 99 A excluded
     expect(hourly!.energy_delta_kwh).toBeCloseTo(0.19, 9);
     expect(lines.at(-1)).toMatch(/^backfill done/);
+    expect(lines.some((l) => /building energy rollup: [1-9]/.test(l)), lines.join("\n")).toBe(true);
+    const measurement = buildingRollupMeasurement(campus);
+    expect(buildingRollupDevices(campus)).toEqual(["brk-c1-main", "feeder-d1"]);
+    const byBuilding = await select(`SELECT * FROM "rollup_1h"."${measurement}" WHERE building = 'dorm-1'`);
+    expect(byBuilding).toHaveLength(1);
+    expect(byBuilding[0]).toMatchObject({ time: hour, building: "dorm-1" });
+    expect(byBuilding[0]!.energy_delta_kwh).toBeCloseTo(0.38, 9); // the feeder only: brk-d1-main is below it
   });
 });
