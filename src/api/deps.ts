@@ -1,5 +1,6 @@
 // What buildApp needs from the outside: everything with I/O comes in here, so tests pass real
 // adapters (a real InfluxClient, a real registry) and index.ts passes the MQTT-backed ones.
+import type { IngestHealth } from "../domain/topics.js";
 import type { AckRequest, AckResult } from "../domain/alert.js";
 import type { Campus } from "../domain/campus.js";
 import type { SilenceRequest, SilenceResult } from "../domain/silence.js";
@@ -26,6 +27,8 @@ export interface ReadinessProbes {
   mqtt: () => boolean | Promise<boolean>;
   /** Does InfluxDB answer? */
   influxdb: () => boolean | Promise<boolean>;
+  /** The ingest's last retained health (`INGEST_HEALTH_TOPIC`), null when none was heard of (unknown). */
+  ingest?: () => IngestHealth | null;
 }
 
 export interface AppDeps {

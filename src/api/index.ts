@@ -5,7 +5,7 @@ import type { AddressInfo } from "node:net";
 import type { AckRequest } from "../domain/alert.js";
 import { decodeAckResult } from "../domain/internal-stream.js";
 import { type SilenceRequest, type SilenceResult, silenceTopic } from "../domain/silence.js";
-import { ALERTS_FILTER, INTERNAL_FILTERS, internalTopic, parseInternalTopic } from "../domain/topics.js";
+import { ALERTS_FILTER, INGEST_HEALTH_TOPIC, INTERNAL_FILTERS, type IngestHealth, internalTopic, parseInternalTopic } from "../domain/topics.js";
 import type { InfluxClient } from "../infra/influx.js";
 import { connectService, type MqttClient } from "../infra/mqtt.js";
 import type { RunningService, ServiceContext } from "../infra/service.js";
@@ -45,7 +45,13 @@ export async function startApi(ctx: ServiceContext, deps: ApiDeps): Promise<Runn
   const clientId = `campus-api-${randomBytes(6).toString("hex")}`;
   const mqtt: MqttClient = await connectService(ctx.env.mqttUrl, ctx.env.servicePassword, clientId);
 
+  // The ingest's retained health (docs/ingest.md): null until one is heard of (no ingest, or not yet published).
+  let ingestHealth: IngestHealth | null = null;
   mqtt.on("message", (topic, payload) => {
+    if (topic === INGEST_HEALTH_TOPIC) {
+      ingestHealth = decodeIngestHealth(payload);
+      return;
+    }
     const internal = parseInternalTopic(topic);
     const requestId = internal?.kind === "ack-result" ? internal.requestId : topic.startsWith(SILENCE_RESULT_PREFIX) ? topic.slice(SILENCE_RESULT_PREFIX.length) : null;
     if (requestId !== null) {
@@ -62,6 +68,8 @@ export async function startApi(ctx: ServiceContext, deps: ApiDeps): Promise<Runn
   mqtt.on("error", (error) => log.warn({ err: error }, "mqtt error"));
   await mqtt.subscribeAsync({
     [INTERNAL_FILTERS.readings]: { qos: 0 },
+    [INTERNAL_FILTERS.readingBatches]: { qos: 1 },
+    [INGEST_HEALTH_TOPIC]: { qos: 1 },
     [INTERNAL_FILTERS.status]: { qos: 1 },
     [INTERNAL_FILTERS.events]: { qos: 1 },
     [ALERTS_FILTER]: { qos: 1 },
@@ -109,7 +117,7 @@ export async function startApi(ctx: ServiceContext, deps: ApiDeps): Promise<Runn
     influx: deps.influx,
     ack,
     silence,
-    probes: { mqtt: () => mqtt.connected, influxdb: () => deps.influx.ping() },
+    probes: { mqtt: () => mqtt.connected, influxdb: () => deps.influx.ping(), ingest: () => ingestHealth },
     metrics: ctx.metrics,
     log,
     ...(deps.live ? { live: deps.live } : {}),
@@ -133,6 +141,17 @@ export async function startApi(ctx: ServiceContext, deps: ApiDeps): Promise<Runn
       await withTimeout(mqtt.endAsync(), 2_000).catch(() => mqtt.end(true));
     })());
   return { port, url, state, stop };
+}
+
+/** The retained health payload, or null when it is cleared (empty) or unreadable (= unknown). */
+function decodeIngestHealth(payload: Buffer): IngestHealth | null {
+  if (payload.length === 0) return null;
+  try {
+    const value: unknown = JSON.parse(payload.toString());
+    return typeof value === "object" && value !== null && typeof (value as IngestHealth).ok === "boolean" ? (value as IngestHealth) : null;
+  } catch {
+    return null;
+  }
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

@@ -119,5 +119,7 @@ export const IdParamsSchema = T.Object({ id: T.String({ maxLength: 200 }) });
 
 export const ReadySchema = T.Object({
   status: literals(["ready", "not_ready"] as const),
-  checks: T.Object({ mqtt: T.Boolean(), influxdb: T.Boolean() }),
+  checks: T.Object({ mqtt: T.Boolean(), influxdb: T.Boolean(), ingest: T.Optional(T.Boolean()) }),
+  /** The ingest's last health payload, when one was heard of (docs/ingest.md "Health topic"). */
+  ingest: T.Optional(T.Object({ ok: T.Boolean(), reason: T.Optional(T.String()), spool_full: T.Optional(T.Boolean()), backlog_records: T.Optional(T.Number()), oldest_ms: T.Optional(T.Union([T.Number(), T.Null()])), influx_reachable: T.Optional(T.Boolean()), ts: T.Optional(T.Number()) })),
 });

@@ -9,7 +9,7 @@ import { startApi, type RunningApi } from "../../src/api/index.js";
 import { startBroker, type RunningBroker } from "../../src/broker/index.js";
 import { loadCampus } from "../../src/domain/campus.js";
 import { readEnv } from "../../src/domain/env.js";
-import { internalTopic } from "../../src/domain/topics.js";
+import { INGEST_HEALTH_TOPIC, internalTopic } from "../../src/domain/topics.js";
 import { connectService, type MqttClient } from "../../src/infra/mqtt.js";
 import { createLogger } from "../../src/infra/logger.js";
 import { createRegistry } from "../../src/infra/metrics.js";
@@ -198,6 +198,31 @@ describe("the API service on the real broker", () => {
     expect(res.status).toBe(503);
     expect(await res.json()).toEqual({ error: { code: "ALERTS_UNAVAILABLE", message: expect.any(String) } });
     await publisher.publishAsync("campus/alerts/brk-d1-102/overload", "", { qos: 1, retain: true });
+  });
+
+  it("is not ready while the ingest's retained health says ok: false, and says when it knows nothing of an ingest", async () => {
+    const ready = async () => {
+      const res = await fetch(`${api.url}/api/ready`, { headers: { authorization: `Bearer ${VIEWER}` } });
+      return { status: res.status, header: res.headers.get("x-ingest-health"), body: (await res.json()) as Record<string, any> };
+    };
+    // No ingest in this test: unknown, not a failure (the first test's exact body holds).
+    expect(await ready()).toMatchObject({ status: 200, header: "unknown", body: { status: "ready", checks: { mqtt: true, influxdb: true } } });
+    const health = (payload: unknown) => publisher.publishAsync(INGEST_HEALTH_TOPIC, payload === "" ? "" : JSON.stringify(payload), { qos: 1, retain: true });
+    const full = { ok: false, spool_full: true, backlog_records: 120, oldest_ms: 600_000, influx_reachable: false, ts: Date.now() };
+    await health(full);
+    const notReady = await waitFor(async () => ((await ready()).status === 503 ? ready() : undefined));
+    expect(notReady).toEqual({
+      status: 503,
+      header: "not-ok",
+      body: { status: "not_ready", checks: { mqtt: true, influxdb: true, ingest: false }, ingest: full, error: { code: "NOT_READY", message: "not reachable: ingest (spool full)" } },
+    });
+    await health({ ok: false, reason: "ingest offline" }); // its last will
+    expect(await waitFor(async () => ((await ready()).body.error?.message === "not reachable: ingest (ingest offline)" ? true : undefined))).toBe(true);
+    const ok = { ok: true, spool_full: false, backlog_records: 0, oldest_ms: null, influx_reachable: true, ts: Date.now() };
+    await health(ok);
+    expect(await waitFor(async () => ((await ready()).status === 200 ? ready() : undefined))).toEqual({ status: 200, header: "ok", body: { status: "ready", checks: { mqtt: true, influxdb: true, ingest: true }, ingest: ok } });
+    await health(""); // cleared: unknown again
+    expect(await waitFor(async () => ((await ready()).header === "unknown" ? ready() : undefined))).toEqual({ status: 200, header: "unknown", body: { status: "ready", checks: { mqtt: true, influxdb: true } } });
   });
 
   it("stops within a few seconds, closing live clients", async () => {

@@ -18,6 +18,11 @@ async function probe(check: () => boolean | Promise<boolean>): Promise<boolean> 
   }
 }
 
+function ingestProblem(health: { reason?: string; spool_full?: boolean }): string {
+  if (health.reason) return health.reason;
+  return health.spool_full ? "spool full" : "not ok";
+}
+
 export async function systemRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
   app.get(
     "/api/health",
@@ -30,18 +35,26 @@ export async function systemRoutes(app: FastifyInstance, deps: AppDeps): Promise
     "/api/ready",
     {
       schema: {
-        summary: "Readiness: 200 when MQTT and InfluxDB are reachable, else 503 naming what is not",
+        summary:
+          "Readiness: 200 when MQTT and InfluxDB are reachable and the ingest (when one publishes its health) is ok, else 503 naming what is not. " +
+          "No ingest heard of: no `ingest` check, header `x-ingest-health: unknown`",
         tags: ["system"],
         response: { 200: ReadySchema, 401: ErrorBodySchema, 403: ErrorBodySchema, 503: NotReadySchema },
       },
     },
     async (_request, reply) => {
       const [mqtt, influxdb] = await Promise.all([probe(deps.probes.mqtt), probe(deps.probes.influxdb)]);
-      const checks = { mqtt, influxdb };
-      if (mqtt && influxdb) return { status: "ready" as const, checks };
-      const down = Object.entries(checks).filter(([, ok]) => !ok).map(([name]) => name);
+      // The ingest's retained health: unknown (never heard of — an API without an ingest, as in tests, or
+      // one started before it) does not fail readiness, it is only said in a header; ok: false does.
+      const health = deps.probes.ingest?.() ?? null;
+      reply.header("x-ingest-health", health === null ? "unknown" : health.ok ? "ok" : "not-ok");
+      const checks: { mqtt: boolean; influxdb: boolean; ingest?: boolean } = { mqtt, influxdb };
+      const ingest = health === null ? {} : { ingest: health };
+      if (health !== null) checks.ingest = health.ok;
+      if (mqtt && influxdb && health?.ok !== false) return { status: "ready" as const, checks, ...ingest };
+      const down = Object.entries(checks).filter(([, ok]) => !ok).map(([name]) => (name === "ingest" ? `ingest (${ingestProblem(health!)})` : name));
       reply.code(503);
-      return { status: "not_ready" as const, checks, ...errorBody("NOT_READY", `not reachable: ${down.join(", ")}`) };
+      return { status: "not_ready" as const, checks, ...ingest, ...errorBody("NOT_READY", `not reachable: ${down.join(", ")}`) };
     },
   );
 
