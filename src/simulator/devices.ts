@@ -41,6 +41,8 @@ export interface SimulatorOptions {
   connectConcurrency?: number;
   /** QoS 1 publishes awaiting PUBACK across all devices (default 200). */
   maxInFlight?: number;
+  /** Reconnect backoff after a lost connection (random.ts `backoffDelayMs`): first ceiling and cap, ms (default 1 s, 30 s). */
+  reconnectBackoff?: { baseMs?: number; capMs?: number };
 }
 
 export interface RunningSimulator extends RunningService {
@@ -55,7 +57,21 @@ export interface RunningSimulator extends RunningService {
   readonly endMs: number;
   /** Resolves once the stream has ended and everything generated was handed to the broker. */
   readonly finished: Promise<void>;
-  stats(): { published: number; dropped: number; failures: number };
+  stats(): SimulatorStats;
+}
+
+export interface SimulatorStats {
+  /** Publishes acknowledged (PUBACK). */
+  published: number;
+  /** Reports dropped, oldest first, from the queue of a device that could not publish (at most `MAX_QUEUED_PER_DEVICE` kept). */
+  dropped: number;
+  failures: number;
+  /** Messages generated and waiting for their device's publish slot, all devices. */
+  queued: number;
+  /** The longest queue of one device right now (never above `MAX_QUEUED_PER_DEVICE`). */
+  longestQueue: number;
+  /** QoS 1 publishes awaiting PUBACK right now (never above `maxInFlight`; at most one per device). */
+  inFlight: number;
 }
 
 interface SimulatedDevice {
@@ -72,7 +88,8 @@ interface SimulatedDevice {
 }
 
 const CONNECT_TIMEOUT_MS = 10_000;
-const MAX_QUEUED_PER_DEVICE = 50; // a device disconnected for long keeps its latest reports only
+/** A device that cannot publish (disconnected, or the broker slow) keeps its latest this many messages only. */
+export const MAX_QUEUED_PER_DEVICE = 50;
 const MAX_QUEUED = 20_000; // the stream is not read further ahead than this many messages
 const STOP_DEADLINE_MS = 4_000;
 
@@ -179,7 +196,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
         s.timer = setTimeout(() => {
           s.timer = undefined;
           if (!stopped && !s.dropped) reconnect(s.client);
-        }, backoffDelayMs(s.attempt, ioRng));
+        }, backoffDelayMs(s.attempt, ioRng, options.reconnectBackoff?.baseMs, options.reconnectBackoff?.capMs));
       },
     });
     if (sim === null) failed.push(device.id);
@@ -271,7 +288,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     startMs,
     endMs,
     finished,
-    stats: () => ({ ...counts }),
+    stats: () => ({ ...counts, queued, inFlight, longestQueue: Math.max(0, ...[...sims.values()].map((s) => s.queue.length)) }),
   };
 }
 
