@@ -8,6 +8,7 @@ import { acknowledge, applyVerdict, settleFlapping, type Applied } from "./lifec
 import { overlay } from "./overlay.js";
 import { applySilenceRequest, campusSilences, isCurrent } from "./silences.js";
 import type { DeviceSlot, Effect, EngineInput, EngineState, EvaluateResult, Instance, Params, Rule, RuleContext, Step } from "./types.js";
+import { inBatch, withSlot } from "./draft.js";
 
 /** A rule as it applies to one device: its parameters resolved from the defaults and the campus file. */
 export interface BoundRule {
@@ -71,6 +72,20 @@ export function currentSilences(book: RuleBook, state: EngineState, now: number)
 export function evaluate(book: RuleBook, state: EngineState, input: EngineInput, now: number): EvaluateResult {
   const result = evaluateInput(book, state, input, now);
   return overlay(book, result, input.kind === "tick" || input.kind === "start" || input.kind === "silence", now);
+}
+
+/** Evaluates inputs in order as one step: the same result as calling `evaluate` for each in turn. */
+export function evaluateBatch(book: RuleBook, state: EngineState, inputs: readonly EngineInput[], now: number): EvaluateResult {
+  return inBatch(() => {
+    let current = state;
+    const effects: Effect[] = [];
+    for (const input of inputs) {
+      const result = evaluate(book, current, input, now);
+      current = result.state;
+      for (const effect of result.effects) effects.push(effect);
+    }
+    return { state: current, effects };
+  });
 }
 
 function evaluateInput(book: RuleBook, state: EngineState, input: EngineInput, now: number): EvaluateResult {
@@ -261,7 +276,3 @@ export function reportInterval(device: Device, track: DeviceSlot["track"]): numb
 
 const emptySlot = (): DeviceSlot => ({ track: { lastReadingTs: null, lastStatusTs: null, lastSeenAt: null }, rules: {} });
 
-const withSlot = (state: EngineState, deviceId: string, slot: DeviceSlot): EngineState => ({
-  ...state,
-  devices: { ...state.devices, [deviceId]: slot },
-});

@@ -11,7 +11,7 @@ import { mqttOptions, type MqttClient } from "../infra/mqtt.js";
 import type { RunningService, ServiceContext } from "../infra/service.js";
 import { BatchedReadings } from "../domain/internal-stream.js";
 import { ALERT_INPUT_FILTERS, decodeInputs } from "./decode.js";
-import { createRuleBook, currentSilences, evaluate, initialState, openAlerts } from "./engine.js";
+import { createRuleBook, currentSilences, evaluate, evaluateBatch, initialState, openAlerts } from "./engine.js";
 import { createAlertMetrics } from "./metrics.js";
 import { createNotifier, type Notifier } from "./notify/index.js";
 import { createStateStore, type SavedState } from "./persistence.js";
@@ -20,7 +20,7 @@ import type { Alert } from "../domain/alert.js";
 import type { Effect, EngineInput, EngineState, Rule } from "./types.js";
 import { alertLine, createAlertWriter } from "./writer.js";
 
-export { createRuleBook, currentSilences, evaluate, initialState, openAlerts, type RuleBook } from "./engine.js";
+export { createRuleBook, currentSilences, evaluate, evaluateBatch, initialState, openAlerts, type RuleBook } from "./engine.js";
 export { defaultRules, type RuleOverrides } from "./rules/index.js";
 export type { AckReply, AlertChange, Effect, EngineInput, EngineState, Rule, RuleContext, Step, Verdict } from "./types.js";
 
@@ -124,6 +124,35 @@ export async function startAlerts(ctx: ServiceContext, deps: AlertsDeps): Promis
     perform(result.effects);
   };
 
+  /**
+   * A batch of readings in one engine step (one copy of the device map, not one per reading). The
+   * engine is pure, so if any input throws, the batch is run again one input at a time from the same
+   * state, and only the failing input is skipped, as before.
+   */
+  const runAll = (inputs: EngineInput[], topic: string) => {
+    if (inputs.length > 1) {
+      try {
+        const result = evaluateBatch(book, state, inputs, now());
+        for (const input of inputs) metrics.evaluations.inc({ kind: input.kind });
+        if (result.state !== state) {
+          state = result.state;
+          store.schedule();
+        }
+        perform(result.effects);
+        return;
+      } catch {
+        // fall through: one at a time, so the failing input is found and skipped alone
+      }
+    }
+    for (const input of inputs) {
+      try {
+        run(input);
+      } catch (error) {
+        log.error({ err: error, topic }, "rule evaluation failed; message skipped");
+      }
+    }
+  };
+
   // Watchdogs count from this start, before any message can arrive.
   run({ kind: "start" });
   metrics.open.reset(); // one alerts service per process: the gauge restarts from the saved state
@@ -146,21 +175,17 @@ export async function startAlerts(ctx: ServiceContext, deps: AlertsDeps): Promis
   c.on("message", (topic, payload, packet) => {
     const inputs = decodeInputs(topic, payload, packet.retain, batched);
     if (inputs === null) return;
+    const valid: EngineInput[] = [];
     for (const decoded of inputs) {
-      if (!decoded.ok) {
+      if (decoded.ok) {
+        valid.push(decoded.input);
+      } else if (payload.length > 0) {
         // Clearing a retained internal topic (empty payload) is normal; anything else is worth a count.
-        if (payload.length > 0) {
-          metrics.invalid.inc({ kind: decoded.kind });
-          log.warn({ topic, reason: decoded.reason }, "invalid internal message skipped");
-        }
-        continue;
-      }
-      try {
-        run(decoded.input);
-      } catch (error) {
-        log.error({ err: error, topic }, "rule evaluation failed; message skipped");
+        metrics.invalid.inc({ kind: decoded.kind });
+        log.warn({ topic, reason: decoded.reason }, "invalid internal message skipped");
       }
     }
+    runAll(valid, topic);
   });
   c.on("error", (error) => log.warn({ err: error }, "MQTT error"));
   c.on("connect", () => {

@@ -11,6 +11,7 @@ import type { RuleBook } from "./engine.js";
 import { currentSilences } from "./engine.js";
 import { silencing } from "./silences.js";
 import type { Effect, EngineState, EvaluateResult } from "./types.js";
+import { withSlot } from "./draft.js";
 
 /** Rules whose open alert on a parent explains its children's silence. */
 const PARENT_DOWN_RULES = new Set(["offline", "device-trip"]);
@@ -82,5 +83,5 @@ function withAlert(state: EngineState, alert: Alert): EngineState {
   const slot = state.devices[alert.device];
   const instance = slot?.rules[alert.rule];
   if (!slot || !instance || instance.alert?.id !== alert.id) return state;
-  return { ...state, devices: { ...state.devices, [alert.device]: { ...slot, rules: { ...slot.rules, [alert.rule]: { ...instance, alert } } } } };
+  return withSlot(state, alert.device, { ...slot, rules: { ...slot.rules, [alert.rule]: { ...instance, alert } } });
 }
