@@ -7,8 +7,10 @@ export default defineConfig({
     globalSetup: ["tests/helpers/global-setup.ts"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
-    // Two cores: integration files run two at a time so timing-sensitive tests keep their margins.
-    maxWorkers: 2,
+    // One file at a time: the integration files start whole stacks (influxd, broker, ingest, alerts,
+    // API, sometimes Chromium) with event-time and watchdog timing; two such stacks at once on a 2-core
+    // machine starved each other into flaky timeouts. Sequential costs a few minutes and removes that.
+    fileParallelism: false,
     // Under CI a JSON report too, from which .ci/run prints a plain "N passed, N failed" line.
     reporters: process.env.CI ? ["default", ["json", { outputFile: ".tmp/vitest-report.json" }]] : ["default"],
   },
