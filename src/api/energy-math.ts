@@ -5,33 +5,8 @@ import type { Campus, Device } from "../domain/campus.js";
 import { wallClock, zoneOffsetMs } from "../domain/time-zone.js";
 import { bucketStart, type Every } from "./time.js";
 
-export const ENERGY_GROUPS = ["building", "room", "device"] as const;
-export type EnergyGroup = (typeof ENERGY_GROUPS)[number];
-export const ENERGY_EVERY = ["1h", "1d", "1w", "1mo"] as const;
-export type EnergyEvery = (typeof ENERGY_EVERY)[number];
-
-/** The group a device's energy counts for, or null when it has none at this level (a device without a room). */
-export function groupKey(device: Device, by: EnergyGroup): string | null {
-  if (by === "device") return device.id;
-  if (by === "building") return device.building;
-  return device.room ? `${device.building}/${device.room}` : null;
-}
-
-/**
- * The devices whose counters make up each group: the group's roots, i.e. devices whose parent is
- * outside the group. A breaker's counter already includes its sockets', so counting both would
- * double the energy. (A root without an energy counter leaves its children uncounted: give the
- * campus file's top-level devices a meter.)
- */
-export function meteringDevices(campus: Campus, by: EnergyGroup): Device[] {
-  if (by === "device") return [...campus.devices];
-  return campus.devices.filter((d) => {
-    const key = groupKey(d, by);
-    if (key === null) return false;
-    const parent = d.parent === null ? undefined : campus.deviceById.get(d.parent);
-    return parent === undefined || groupKey(parent, by) !== key;
-  });
-}
+export { ENERGY_EVERY, ENERGY_GROUPS, type EnergyEvery, type EnergyGroup, groupKey, meteringDevices } from "../domain/metering.js";
+import { type EnergyEvery, type EnergyGroup, groupKey } from "../domain/metering.js";
 
 /** Occupied hours: a weekly schedule in local time (days 0 = Sunday … 6 = Saturday, minutes of the day). */
 export interface OccupiedPeriod {

@@ -10,7 +10,7 @@
 //             (src/api/energy-building-rollup.ts, a pure module: the query side owns the name and shape);
 //             the hash names the counted devices, so a campus file with another tree gets a new CQ, the old
 //             one is dropped, and the new one is backfilled over all of rollup_1h in the background.
-import { buildingRollupContinuousQuery, buildingRollupMeasurement, buildingRollupSelect } from "../api/energy-building-rollup.js";
+import { buildingRollupContinuousQuery, buildingRollupMeasurement, buildingRollupSelect } from "../infra/energy-rollup.js";
 import type { Campus } from "../domain/campus.js";
 import type { InfluxClient } from "../infra/influx.js";
 import { quoteIdentifier } from "../infra/influx.js";
