@@ -3,23 +3,25 @@
 //   throughput (default): N device connections (own credentials, QoS 1, a window of W in flight each)
 //     phase 1  pass-through: the broker → one counting subscriber, no ingest
 //     phase 2  end to end: the broker → `campus-power ingest` (spool, InfluxDB), counted in InfluxDB
+//   devices: --client lean (default; bench/ingest/lean-device.ts, a firmware-sized MQTT client) or mqttjs
 //   --drill: readings at --rate/s, InfluxDB stopped for --outage, then started: lost readings (must be 0)
 //     and the drain rate against the inflow.
 // Every part is real and on this machine: influxd (own temp folder), the broker, the ingest, the devices.
-// Options: --devices 1000 --per-device 100 --window 4 | --drill --rate 2000 --outage 10m --after 30s
+// Options: --devices 1000 --per-device 100 --window 4 --client lean|mqttjs | --drill --rate 2000 --outage 10m --after 30s
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import mqtt, { type MqttClient, UniqueMessageIdProvider } from "mqtt";
+import mqtt, { UniqueMessageIdProvider } from "mqtt";
 import { devicePassword } from "../src/domain/credentials.js";
 import { InfluxClient, rows } from "../src/infra/influx.js";
 import { startLocalInfluxd } from "../src/infra/local-influxd.js";
 import { parseDuration } from "../src/cli/runtime.js";
+import { LeanDevice } from "./ingest/lean-device.js";
 
 const { values: args } = parseArgs({ options: {
-  devices: { type: "string" }, "per-device": { type: "string" }, window: { type: "string" },
+  devices: { type: "string" }, client: { type: "string" }, "per-device": { type: "string" }, window: { type: "string" },
   drill: { type: "boolean" }, rate: { type: "string" }, outage: { type: "string" }, after: { type: "string" },
 } });
 const KEY = "bench-group-key-0123456789abcdef";
@@ -61,26 +63,43 @@ function spawnTs(entry: string[], env: Record<string, string>, ready: RegExp, on
   });
 }
 
-async function connectDevices(port: number, count: number): Promise<MqttClient[]> {
-  const clients: MqttClient[] = [];
-  for (let i = 0; i < count; i += 50) {
-    const batch = await Promise.all(Array.from({ length: Math.min(50, count - i) }, (_, j) => mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, {
-      protocolVersion: 4, clientId: `dev-${i + j}`, username: `dev-${i + j}`, password: devicePassword(`dev-${i + j}`, KEY), clean: true, reconnectPeriod: 1_000, keepalive: 120,
-      messageIdProvider: new UniqueMessageIdProvider(),
-    })));
-    clients.push(...batch);
+/** A device connection that publishes QoS 1 readings on its own telemetry topic. */
+interface BenchDevice {
+  publish(payload: string): Promise<unknown>;
+  end(): Promise<unknown>;
+}
+const CLIENT = args.client ?? "lean";
+if (CLIENT !== "lean" && CLIENT !== "mqttjs") throw new Error(`--client must be lean or mqttjs, not ${CLIENT}`);
+
+async function connectDevice(port: number, i: number): Promise<BenchDevice> {
+  const id = `dev-${i}`;
+  const topic = `campus/devices/${id}/telemetry`;
+  if (CLIENT === "lean") {
+    const device = new LeanDevice({ port, clientId: id, username: id, password: devicePassword(id, KEY), topic });
+    await device.connect();
+    return device;
   }
-  return clients;
+  const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, {
+    protocolVersion: 4, clientId: id, username: id, password: devicePassword(id, KEY), clean: true, reconnectPeriod: 1_000, keepalive: 120,
+    messageIdProvider: new UniqueMessageIdProvider(),
+  });
+  return { publish: (payload) => client.publishAsync(topic, payload, { qos: 1 }), end: () => client.endAsync(true) };
+}
+
+async function connectDevices(port: number, count: number): Promise<BenchDevice[]> {
+  const devices: BenchDevice[] = [];
+  for (let i = 0; i < count; i += 50) devices.push(...(await Promise.all(Array.from({ length: Math.min(50, count - i) }, (_, j) => connectDevice(port, i + j)))));
+  return devices;
 }
 
 const reading = (i: number, t0: number) => JSON.stringify({ ts: t0 + i * 10, power_w: 500 + (i % 100), voltage_v: 221.5, current_a: 2.27, energy_kwh: 1000 + i / 1000 });
 
 /** Every device publishes `perDevice` readings with at most `window` unacknowledged at a time. */
-async function flood(devices: MqttClient[], perDevice: number, window: number, t0: number): Promise<void> {
-  await Promise.all(devices.map(async (client, d) => {
+async function flood(devices: BenchDevice[], perDevice: number, window: number, t0: number): Promise<void> {
+  await Promise.all(devices.map(async (device) => {
     const inFlight = new Set<Promise<unknown>>();
     for (let i = 0; i < perDevice; i++) {
-      const p = client.publishAsync(`campus/devices/dev-${d}/telemetry`, reading(i, t0), { qos: 1 });
+      const p = device.publish(reading(i, t0));
       inFlight.add(p);
       void p.finally(() => inFlight.delete(p));
       if (inFlight.size >= window) await Promise.race(inFlight);
@@ -132,7 +151,7 @@ async function throughput(): Promise<void> {
   await until(() => passed >= total, 120_000, 20);
   const passSeconds = (performance.now() - started) / 1000;
   results.push(["pass-through (broker → 1 subscriber)", String(passed), passSeconds.toFixed(2), Math.round(passed / passSeconds).toLocaleString("en")]);
-  await Promise.all(devices.map((c) => c.endAsync(true)));
+  await Promise.all(devices.map((d) => d.end()));
   children.splice(0).forEach((c) => c.kill("SIGKILL"));
 
   // Phase 2: end to end, counted in InfluxDB.
@@ -149,11 +168,11 @@ async function throughput(): Promise<void> {
   const stored = await influxCount(influx);
   results.push(["end to end (→ ingest → InfluxDB, counted there)", String(stored), e2eSeconds.toFixed(2), Math.round(stored / e2eSeconds).toLocaleString("en")]);
   results.push(["  of which accepted by the broker (all PUBACKs)", String(total), acceptedSeconds.toFixed(2), Math.round(total / acceptedSeconds).toLocaleString("en")]);
-  await Promise.all(devices.map((c) => c.endAsync(true)));
+  await Promise.all(devices.map((d) => d.end()));
   await stopChildren();
   await influxd.stop();
 
-  console.log(`\n${deviceCount} device connections × ${perDevice} QoS 1 readings (window ${window} each) = ${total.toLocaleString("en")} readings\n`);
+  console.log(`\n${deviceCount} device connections (${CLIENT === "lean" ? "lean MQTT client" : "mqtt.js"}) × ${perDevice} QoS 1 readings (window ${window} each) = ${total.toLocaleString("en")} readings\n`);
   console.log("| phase | readings | seconds | readings/s |\n|---|---|---|---|");
   for (const row of results) console.log(`| ${row.join(" | ")} |`);
   const ratio = (stored / e2eSeconds) / (passed / passSeconds);
@@ -181,8 +200,8 @@ async function drill(): Promise<void> {
     let tick = 0;
     const start = performance.now();
     while (!stop) {
-      for (const [d, client] of devices.entries()) {
-        for (let k = 0; k < perTick; k++) void client.publishAsync(`campus/devices/dev-${d}/telemetry`, reading(tick * perTick + k, t0 + d), { qos: 1 });
+      for (const [d, device] of devices.entries()) {
+        for (let k = 0; k < perTick; k++) void device.publish(reading(tick * perTick + k, t0 + d));
       }
       sent += perTick * deviceCount;
       tick++;
@@ -216,7 +235,7 @@ async function drill(): Promise<void> {
   console.log(`| sent / stored / lost | ${sent.toLocaleString("en")} / ${stored.toLocaleString("en")} / ${(sent - stored).toLocaleString("en")} |`);
   void backlog;
   void downSent;
-  await Promise.all(devices.map((c) => c.endAsync(true)));
+  await Promise.all(devices.map((d) => d.end()));
   await stopChildren();
   await influxd.stop();
 }

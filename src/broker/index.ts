@@ -138,7 +138,7 @@ export async function startBroker(ctx: ServiceContext, options: BrokerOptions = 
       const outcome = await Promise.race([closeAll.then(() => "closed" as const), timeout]);
       clearTimeout(timer);
       metrics.connectedClients.set(0);
-      journal?.close();
+      await journal?.close();
       if (outcome === "timeout") log.warn({ timeoutMs: STOP_TIMEOUT_MS }, "MQTT broker did not close in time; carrying on");
       else log.info("MQTT broker stopped");
     })();

@@ -82,6 +82,15 @@ export function attachJournal(aedes: Aedes, options: JournalOptions) {
     if (toReplay.length > 0) log.warn({ entries: toReplay.length }, "broker journal: publishing again what the ingest had not acknowledged before the last stop");
   }
 
+  // The checkpoint (one fsync + rename) is saved at most once a second, and once more a second after the
+  // last retirement; a restart replays at most that second of acknowledged entries (idempotent writes).
+  let checkpointTimer: NodeJS.Timeout | undefined;
+  const checkpoint = () => {
+    clearTimeout(checkpointTimer);
+    checkpointTimer = undefined;
+    lastCheckpoint = Date.now();
+    spool?.saveCheckpoint(null);
+  };
   const retire = () => {
     let last: SpoolPosition | null = null;
     while (head < pending.length && pending[head]!.acked) last = pending[head++]!.end;
@@ -91,10 +100,8 @@ export function attachJournal(aedes: Aedes, options: JournalOptions) {
     }
     if (last && spool) {
       spool.commit(last);
-      if (Date.now() - lastCheckpoint >= CHECKPOINT_EVERY_MS || head === pending.length) {
-        lastCheckpoint = Date.now();
-        spool.saveCheckpoint(null);
-      }
+      if (Date.now() - lastCheckpoint >= CHECKPOINT_EVERY_MS) checkpoint();
+      else checkpointTimer ??= setTimeout(checkpoint, CHECKPOINT_EVERY_MS).unref();
     }
   };
 
@@ -125,11 +132,22 @@ export function attachJournal(aedes: Aedes, options: JournalOptions) {
     items.forEach(replay);
   });
 
+  // Whether the ingest's session takes a topic, cached per topic until the subscriptions change.
+  const wantedByTopic = new Map<string, boolean>();
+  const forget = () => wantedByTopic.clear();
+  aedes.on("subscribe", forget);
+  aedes.on("unsubscribe", forget);
+  aedes.on("client", (client) => client.id === options.subscriberId && forget());
   const wanted = async (packet: PublishPacket): Promise<boolean> => {
     if (packet.qos === 0) return false;
     if (!subscribed) return Date.now() - startedAt < STARTUP_GRACE_MS;
+    const known = wantedByTopic.get(packet.topic);
+    if (known !== undefined) return known;
     const subs = await persistence().subscriptionsByTopic(packet.topic);
-    return subs.some((s) => s.clientId === options.subscriberId && s.qos > 0);
+    const wants = subs.some((s) => s.clientId === options.subscriberId && s.qos > 0);
+    if (wantedByTopic.size >= 100_000) forget();
+    wantedByTopic.set(packet.topic, wants);
+    return wants;
   };
 
   /** Called once a device's publish is authorized, before aedes acknowledges it; resolves once it is durable. */
@@ -158,11 +176,11 @@ export function attachJournal(aedes: Aedes, options: JournalOptions) {
     get pendingEntries() {
       return pending.length - head;
     },
-    close() {
+    async close() {
       if (!spool) return;
       retire();
-      spool.saveCheckpoint(null);
-      spool.close();
+      await spool.close();
+      checkpoint();
     },
   };
 }

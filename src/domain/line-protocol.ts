@@ -22,18 +22,36 @@ function formatField(value: FieldValue): string {
   return String(value);
 }
 
+// Tag keys and values, field keys and measurements repeat on every point: escape each once. Bounded, so a
+// stream of unique tag values (there should be none) cannot grow it without limit.
+const NEEDS_ESCAPE = /[,=\s\\]/;
+const escaped = new Map<string, string>();
+function escapeKeyCached(s: string): string {
+  let out = escaped.get(s);
+  if (out === undefined) {
+    out = NEEDS_ESCAPE.test(s) ? escapeKey(s) : s;
+    if (escaped.size >= 10_000) escaped.clear();
+    escaped.set(s, out);
+  }
+  return out;
+}
+
 /** One point as a line; null when it has no field (InfluxDB would reject the whole batch). */
 export function toLine(point: Point): string | null {
-  const tagPart = Object.keys(point.tags)
-    .filter((k) => point.tags[k] !== undefined && point.tags[k] !== null && point.tags[k] !== "")
-    .sort() // InfluxDB's canonical tag order; cheaper for the server to parse
-    .map((k) => `,${escapeKey(k)}=${escapeKey(point.tags[k] as string)}`)
-    .join("");
-  const fieldPart = Object.keys(point.fields)
-    .filter((k) => point.fields[k] !== undefined && !(typeof point.fields[k] === "number" && !Number.isFinite(point.fields[k])))
-    .map((k) => `${escapeKey(k)}=${formatField(point.fields[k] as FieldValue)}`)
-    .join(",");
+  let fieldPart = "";
+  for (const key of Object.keys(point.fields)) {
+    const value = point.fields[key];
+    if (value === undefined || (typeof value === "number" && !Number.isFinite(value))) continue;
+    fieldPart += `${fieldPart === "" ? "" : ","}${escapeKeyCached(key)}=${formatField(value)}`;
+  }
   if (fieldPart === "") return null;
+  let tagPart = "";
+  // InfluxDB's canonical tag order; cheaper for the server to parse.
+  for (const key of Object.keys(point.tags).sort()) {
+    const value = point.tags[key];
+    if (value === undefined || value === null || value === "") continue;
+    tagPart += `,${escapeKeyCached(key)}=${escapeKeyCached(value)}`;
+  }
   return `${escapeMeasurement(point.measurement)}${tagPart} ${fieldPart} ${Math.round(point.ts)}`;
 }
 

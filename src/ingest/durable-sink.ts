@@ -18,6 +18,11 @@ export interface DurableSinkOptions {
   retry?: RetryPolicy;
   /** Bytes of spool read per InfluxDB request (~5,000 points of ~200 bytes). */
   readBytes?: number;
+  /**
+   * A request waits until its oldest record is this old (ms, default 100) unless `readBytes` are already
+   * waiting: a few large writes cost InfluxDB and us far less than many small ones.
+   */
+  batchMs?: number;
   checkpointEveryMs?: number;
   onAttempt?: WriterDeps["onAttempt"];
   onRetry?: WriterDeps["onRetry"];
@@ -53,6 +58,9 @@ export class DurableSink {
   private waiting: { resolve: () => void; reject: (e: unknown) => void }[] = [];
   private scheduled = false;
   private stopping = false;
+  /** Set by close(): write what is there at once, no batching wait. */
+  private closing = false;
+  private endBatchWait: (() => void) | null = null;
   private drainer: Promise<void>;
   private sleepers = new Set<() => void>();
   private lastCheckpoint = 0;
@@ -102,9 +110,19 @@ export class DurableSink {
 
   private async drain(): Promise<void> {
     const readBytes = this.options.readBytes ?? 1_000_000;
+    const batchMs = this.options.batchMs ?? 100;
     while (!this.stopping) {
       await this.spool.waitForData();
       if (this.stopping) break;
+      const age = Date.now() - (this.spool.oldestAppendedAt ?? 0);
+      if (!this.closing && age < batchMs && this.spool.backlogBytes < readBytes) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(() => (this.endBatchWait = null, resolve()), batchMs - age);
+          this.endBatchWait = () => (clearTimeout(timer), resolve());
+        });
+        this.endBatchWait = null;
+        if (this.stopping) break;
+      }
       const records = this.spool.read(readBytes);
       if (records.length === 0) {
         await new Promise((resolve) => setTimeout(resolve, 5));
@@ -176,7 +194,7 @@ export class DurableSink {
   /** Resolves when the spool is empty (tests, flush on demand). */
   async drained(timeoutMs = 30_000): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
-    while (this.spool.backlogRecords > 0 || this.scheduled || this.waiting.length > 0) {
+    while (this.spool.backlogRecords > 0 || this.spool.appending || this.scheduled || this.waiting.length > 0) {
       if (Date.now() > deadline) return false;
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
@@ -186,12 +204,15 @@ export class DurableSink {
   /** Stops draining (what is left stays in the spool for the next start), saves the checkpoint. */
   async close(deadline: number): Promise<void> {
     if (this.scheduled) this.append();
+    this.closing = true;
+    this.endBatchWait?.();
+    await this.spool.settled(); // appends still on their way to disk count as backlog too
     // Give the drainer until the deadline to finish what InfluxDB can take, then stop it.
     const left = () => this.spool.backlogRecords > 0;
     while (left() && Date.now() < deadline - 500) await new Promise((resolve) => setTimeout(resolve, 20));
     this.stopping = true;
     for (const wake of [...this.sleepers]) wake();
-    this.spool.close();
+    await this.spool.close();
     // A write hanging on a dead socket must not hold the shutdown: then the last checkpoint on disk
     // (consistent by construction) stays, and the next start replays from it.
     const finished = await Promise.race([

@@ -13,6 +13,7 @@ export interface HealthDeps {
   metrics: IngestMetrics;
   log: Logger;
   influxReachable(): boolean;
+  /** Called every second while the spool has room: the ingest reconnects if it refused messages meanwhile. */
   onSpaceAgain(): void;
 }
 
@@ -54,10 +55,10 @@ export function createHealthReporter(deps: HealthDeps) {
     metrics.spoolFull.set(spool.full ? 1 : 0);
     metrics.buffered.set(spool.backlogRecords);
     if (spool.full && !wasFull) log.error({ backlogBytes: spool.backlogBytes, backlogRecords: spool.backlogRecords }, "spool is full: no longer acknowledging the broker (back-pressure) until InfluxDB takes the backlog");
-    if (!spool.full && wasFull) {
-      log.warn({ backlogBytes: spool.backlogBytes }, "spool has room again");
-      deps.onSpaceAgain();
-    }
+    if (!spool.full && wasFull) log.warn({ backlogBytes: spool.backlogBytes }, "spool has room again");
+    // On every tick with room, not only on a full → room edge this tick saw: the spool can fill and
+    // drain between two ticks, and messages refused meanwhile must still be fetched again.
+    if (!spool.full) deps.onSpaceAgain();
     wasFull = spool.full;
     const health = healthOf(spool, deps.influxReachable(), now);
     const key = `${health.ok}/${health.spool_full}/${health.influx_reachable}`;

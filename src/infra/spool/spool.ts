@@ -4,10 +4,13 @@
 //   checkpoint.json   how far the reader has committed (segment, offset) plus the reader's own state,
 //                     written to a temporary file, fsynced and renamed (atomic on POSIX)
 // Durability policy: append() resolves only after write + fdatasync of every record it holds; all the
-// appends that arrive while one fsync runs share the next one (group commit). A record whose write was
+// appends that arrive while one fsync runs share the next one (group commit). Writes and fsyncs run on
+// libuv's thread pool, so the event loop goes on taking messages while the disk syncs; a record is
+// visible to the reader only once it is fsynced. A record whose write was
 // torn by a crash fails its CRC and is cut off at start; a damaged record in the middle is skipped.
 // Fully committed segments are deleted once the checkpoint that passes them is on disk.
-import { closeSync, fdatasyncSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, truncateSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, fdatasync, fdatasyncSync, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, truncateSync, unlinkSync, writeFileSync, writev } from "node:fs";
+import { promisify } from "node:util";
 import { join } from "node:path";
 import { encodeRecord, HEADER_BYTES, scanRecords } from "./record.js";
 
@@ -38,6 +41,15 @@ interface Entry {
   appendedAt: number;
 }
 
+const writevAsync = promisify(writev);
+const fdatasyncAsync = promisify(fdatasync);
+
+interface Pending {
+  buffers: Buffer[];
+  resolve: (ends: SpoolPosition[]) => void;
+  reject: (e: unknown) => void;
+}
+
 const segmentName = (n: number) => `seg-${String(n).padStart(12, "0")}.log`;
 const comparePos = (a: SpoolPosition, b: SpoolPosition) => a.segment - b.segment || a.offset - b.offset;
 
@@ -45,8 +57,9 @@ export class Spool {
   private writeSegment = 0;
   private writeFd = -1;
   private writeOffset = 0;
-  private pending: { buffers: Buffer[]; resolve: (ends: SpoolPosition[]) => void; reject: (e: unknown) => void }[] = [];
-  private flushing = false;
+  private pending: Pending[] = [];
+  /** The running group-commit loop, if any (close() waits for it). */
+  private flushing: Promise<void> | null = null;
   private cursor: SpoolPosition;
   private committed: SpoolPosition;
   /**
@@ -156,41 +169,73 @@ export class Spool {
     });
     return new Promise((resolve, reject) => {
       this.pending.push({ buffers, resolve, reject });
-      if (!this.flushing) setImmediate(() => this.flush());
-      this.flushing = true;
+      // The first append of a quiet spool waits one turn of the event loop for its companions.
+      this.flushing ??= new Promise<void>((started) => setImmediate(started)).then(() => this.flushLoop());
     });
   }
 
-  /** Group commit: everything pending is written, then one fdatasync for all of it. */
-  private flush(): void {
-    const batch = this.pending;
-    this.pending = [];
-    const ends: SpoolPosition[][] = [];
-    try {
-      for (const item of batch) {
-        const itemEnds: SpoolPosition[] = [];
-        ends.push(itemEnds);
-        for (const buffer of item.buffers) {
-          if (this.writeOffset > 0 && this.writeOffset + buffer.length > this.segmentBytes) {
-            fdatasyncSync(this.writeFd);
-            this.openSegment(this.writeSegment + 1);
-          }
-          writeSync(this.writeFd, buffer);
-          this.writeOffset += buffer.length;
-          const appendedAt = buffer.readDoubleBE(HEADER_BYTES);
-          this.entries.push({ segment: this.writeSegment, end: this.writeOffset, bytes: buffer.length, appendedAt });
-          this.backlog += buffer.length;
-          itemEnds.push({ segment: this.writeSegment, offset: this.writeOffset });
-        }
+  /** Group commit: everything pending is written, then one fdatasync for all of it; again while more came. */
+  private async flushLoop(): Promise<void> {
+    while (this.pending.length > 0) {
+      const batch = this.pending;
+      this.pending = [];
+      try {
+        const ends = await this.writeBatch(batch);
+        batch.forEach((item, i) => item.resolve(ends[i]!));
+      } catch (error) {
+        for (const item of batch) item.reject(error);
+        this.resyncOffset();
       }
-      fdatasyncSync(this.writeFd);
-      batch.forEach((item, i) => item.resolve(ends[i]!));
-    } catch (error) {
-      for (const item of batch) item.reject(error);
+      for (const wake of this.waiters.splice(0)) wake();
     }
-    for (const wake of this.waiters.splice(0)) wake();
-    if (this.pending.length > 0) setImmediate(() => this.flush());
-    else this.flushing = false;
+    this.flushing = null;
+  }
+
+  private async writeBatch(batch: readonly Pending[]): Promise<SpoolPosition[][]> {
+    const ends: SpoolPosition[][] = batch.map(() => []);
+    let run: Buffer[] = [];
+    let runEntries: Entry[] = [];
+    let offset = this.writeOffset;
+    // Writes a run of records to the current segment, fsyncs it, and only then shows it to the reader.
+    const settle = async () => {
+      if (run.length === 0) return;
+      const bytes = runEntries.reduce((sum, entry) => sum + entry.bytes, 0);
+      const { bytesWritten: written } = await writevAsync(this.writeFd, run);
+      if (written !== bytes) throw new Error(`spool: short write (${written} of ${bytes} bytes)`);
+      await fdatasyncAsync(this.writeFd);
+      for (const entry of runEntries) this.entries.push(entry);
+      this.backlog += bytes;
+      this.writeOffset = offset;
+      run = [];
+      runEntries = [];
+    };
+    for (const [i, item] of batch.entries()) {
+      for (const buffer of item.buffers) {
+        if (offset > 0 && offset + buffer.length > this.segmentBytes) {
+          await settle();
+          this.openSegment(this.writeSegment + 1);
+          offset = 0;
+        }
+        offset += buffer.length;
+        run.push(buffer);
+        runEntries.push({ segment: this.writeSegment, end: offset, bytes: buffer.length, appendedAt: buffer.readDoubleBE(HEADER_BYTES) });
+        ends[i]!.push({ segment: this.writeSegment, offset });
+      }
+    }
+    await settle();
+    return ends;
+  }
+
+  /**
+   * After a failed write the file may hold part of a record: go on after it. The reader skips it as
+   * damaged (its CRC fails); the records whose append was refused are the caller's to send again.
+   */
+  private resyncOffset(): void {
+    try {
+      this.writeOffset = fstatSync(this.writeFd).size;
+    } catch {
+      // The fd itself is gone: the next write fails too, and is refused the same way.
+    }
   }
 
   /** Resolves when there is something to read (or at once if there is). */
@@ -291,10 +336,21 @@ export class Spool {
     }
   }
 
-  close(): void {
+  /** True while appends are on their way to disk. */
+  get appending(): boolean {
+    return this.flushing !== null;
+  }
+
+  /** Resolves once every append made so far is on disk (or refused). */
+  async settled(): Promise<void> {
+    while (this.flushing) await this.flushing;
+  }
+
+  /** Refuses new appends, waits for the ones already taken to be on disk, closes the segment. */
+  async close(): Promise<void> {
     if (this.closed) return;
-    if (this.pending.length > 0) this.flush();
     this.closed = true;
+    await this.flushing;
     for (const wake of this.waiters.splice(0)) wake();
     if (this.writeFd >= 0) closeSync(this.writeFd);
     this.writeFd = -1;

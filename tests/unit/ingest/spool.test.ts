@@ -43,19 +43,19 @@ describe("the spool", () => {
     spool.commit(records[1]!.end);
     expect(spool.backlogRecords).toBe(1);
     spool.saveCheckpoint({ counters: 1 });
-    spool.close();
+    await spool.close();
 
     const reopened = Spool.open({ dir, maxBytes: 1e9 });
     expect(reopened.savedState).toEqual({ counters: 1 });
     expect(bodies(reopened.read(1e6))).toEqual(["three"]);
-    reopened.close();
+    await reopened.close();
   });
 
   it("cuts a torn record off the end at start and never replays it", async () => {
     const dir = tempDir();
     const spool = Spool.open({ dir, maxBytes: 1e9 });
     await spool.append([Buffer.from("whole")], 1);
-    spool.close();
+    await spool.close();
     const [segment] = readdirSync(dir).filter((f) => f.endsWith(".log"));
     const path = join(dir, segment!);
     const size = statSync(path).size;
@@ -66,14 +66,14 @@ describe("the spool", () => {
     expect(corrupt).toEqual([40]);
     await reopened.append([Buffer.from("after")], 2);
     expect(bodies(reopened.read(1e6))).toEqual(["whole", "after"]);
-    reopened.close();
+    await reopened.close();
   });
 
   it("skips a damaged record in the middle of a segment", async () => {
     const dir = tempDir();
     const spool = Spool.open({ dir, maxBytes: 1e9 });
     await spool.append([Buffer.from("first"), Buffer.from("second"), Buffer.from("third")], 1);
-    spool.close();
+    await spool.close();
     const [segment] = readdirSync(dir).filter((f) => f.endsWith(".log"));
     const path = join(dir, segment!);
     const data = readFileSync(path);
@@ -84,7 +84,7 @@ describe("the spool", () => {
     const reopened = Spool.open({ dir, maxBytes: 1e9, onCorrupt: (bytes) => corrupt.push(bytes) });
     expect(bodies(reopened.read(1e6))).toEqual(["first", "third"]);
     expect(corrupt.length).toBeGreaterThan(0);
-    reopened.close();
+    await reopened.close();
   });
 
   it("rotates segments, deletes the committed ones, and says when it is full", async () => {
@@ -99,6 +99,6 @@ describe("the spool", () => {
     expect(spool.full).toBe(false);
     spool.saveCheckpoint(null);
     expect(readdirSync(dir).filter((f) => f.endsWith(".log"))).toHaveLength(1);
-    spool.close();
+    await spool.close();
   });
 });
