@@ -101,4 +101,32 @@ describe("the spool", () => {
     expect(readdirSync(dir).filter((f) => f.endsWith(".log"))).toHaveLength(1);
     await spool.close();
   });
+
+  it("commits appends made together as one group, across segment boundaries, in order", async () => {
+    const dir = tempDir();
+    const spool = Spool.open({ dir, maxBytes: 1e9, segmentBytes: 1_000 });
+    const appends = Array.from({ length: 12 }, (_, i) => spool.append([Buffer.alloc(300, 65 + i)], i));
+    // Not on disk yet: the reader sees nothing until the group is fsynced.
+    expect(spool.read(1e6)).toHaveLength(0);
+    expect(spool.appending).toBe(true);
+    const ends = await Promise.all(appends);
+    expect(ends.map(([end]) => end!.segment)).toEqual([...ends.map(([end]) => end!.segment)].sort((a, b) => a - b));
+    expect(new Set(ends.map(([end]) => end!.segment)).size).toBeGreaterThan(3);
+    const records = spool.read(1e6);
+    expect(records.map((r) => r.body[0])).toEqual(Array.from({ length: 12 }, (_, i) => 65 + i));
+    expect(records.map((r) => r.end)).toEqual(ends.map(([end]) => end));
+    await spool.close();
+  });
+
+  it("waits for appends in flight when closed, refuses new ones, and finds them after a restart", async () => {
+    const dir = tempDir();
+    const spool = Spool.open({ dir, maxBytes: 1e9 });
+    const inFlight = spool.append([Buffer.from("last words")], 5);
+    await spool.close();
+    await expect(inFlight).resolves.toHaveLength(1);
+    await expect(spool.append([Buffer.from("too late")], 6)).rejects.toThrow(/closed/);
+    const reopened = Spool.open({ dir, maxBytes: 1e9 });
+    expect(bodies(reopened.read(1e6))).toEqual(["last words"]);
+    await reopened.close();
+  });
 });
