@@ -10,5 +10,6 @@ COPY config ./config
 RUN mkdir -p /data && chown node:node /data
 USER node
 ENV DATA_DIR=/data
-ENTRYPOINT ["node", "bin/campus-power.js"]
+# The bin itself, so its shebang's node flags apply (bin/campus-power.js).
+ENTRYPOINT ["bin/campus-power.js"]
 CMD ["up"]

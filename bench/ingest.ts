@@ -9,7 +9,7 @@
 // Every part is real and on this machine: influxd (own temp folder), the broker, the ingest, the devices.
 // Options: --devices 1000 --per-device 100 --window 4 --client lean|mqttjs | --drill --rate 2000 --outage 10m --after 30s
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -39,11 +39,14 @@ function campusFile(devices: number): string {
   return file;
 }
 
+// The node flags the product runs with: those of the bin's shebang (`#!/usr/bin/env -S node <flags>`).
+const PRODUCT_NODE_FLAGS = readFileSync("bin/campus-power.js", "utf8").split("\n")[0]!.split(/\s+/).filter((part) => part.startsWith("--"));
+
 /** Spawns a TypeScript entry (tsx) or the CLI; resolves with the first line matching `ready`. */
 function spawnTs(entry: string[], env: Record<string, string>, ready: RegExp, onLine?: (line: string) => void): Promise<{ child: ChildProcess; match: RegExpMatchArray }> {
   // BENCH_PROFILE=dir writes a CPU profile of every child process there (read it with Chrome DevTools).
   const profile = process.env.BENCH_PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
-  const child = spawn(process.execPath, [...profile, "--import", "tsx", ...entry], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, [...profile, ...PRODUCT_NODE_FLAGS, "--import", "tsx", ...entry], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "inherit"] });
   children.push(child);
   return new Promise((resolve, reject) => {
     let buffer = "";
@@ -163,7 +166,7 @@ async function throughput(): Promise<void> {
   started = performance.now();
   await flood(devices, perDevice, window, Date.now() - 3_600_000);
   const acceptedSeconds = (performance.now() - started) / 1000;
-  await until(async () => (await influxCount(influx)) >= total, 300_000, 200);
+  await until(async () => (await influxCount(influx)) >= total, 300_000, 50); // polled once the devices are done: no load on influxd during the flood
   const e2eSeconds = (performance.now() - started) / 1000;
   const stored = await influxCount(influx);
   results.push(["end to end (→ ingest → InfluxDB, counted there)", String(stored), e2eSeconds.toFixed(2), Math.round(stored / e2eSeconds).toLocaleString("en")]);

@@ -3,4 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-exec node bin/campus-power.js up --demo "$@"
+exec bin/campus-power.js up --demo "$@" # the bin's shebang carries its node flags
