@@ -37,8 +37,12 @@ export interface DurableSinkOptions {
 interface RecordHeader {
   /** Readings per device format. */
   f: Record<string, number>;
-  /** Counter observations: [series key (measurement + tags), ts, kWh]. */
-  e: [string, number, number][];
+  /**
+   * Counter observations: [series key (measurement + tags), ts, kWh, index of its line in this record].
+   * The index (absent in records written before it existed) lets the delta join that line as one more
+   * field instead of a line of its own: half the lines for InfluxDB to parse.
+   */
+  e: [string, number, number, number?][];
 }
 
 /** The series key of a line: everything before the first unescaped space (measurement and tags). */
@@ -48,6 +52,12 @@ export function seriesOf(line: string): string {
     else if (line[i] === " ") return line.slice(0, i);
   }
   return line;
+}
+
+/** A line with one more field (before the timestamp, the part after the last space). */
+export function withField(line: string, field: string): string {
+  const space = line.lastIndexOf(" ");
+  return `${line.slice(0, space)},${field}${line.slice(space)}`;
 }
 
 export class DurableSink {
@@ -83,7 +93,7 @@ export class DurableSink {
       if (line === null) continue;
       this.lines.push(line);
       const kwh = point.fields.energy_kwh;
-      if (point.measurement === "electrical" && !point.tags.phase && typeof kwh === "number") this.header.e.push([seriesOf(line), point.ts, kwh]);
+      if (point.measurement === "electrical" && !point.tags.phase && typeof kwh === "number") this.header.e.push([seriesOf(line), point.ts, kwh, this.lines.length - 1]);
     }
     if (readings > 0) this.header.f[format] = (this.header.f[format] ?? 0) + readings;
     const done = new Promise<void>((resolve, reject) => this.waiting.push({ resolve, reject }));
@@ -140,12 +150,18 @@ export class DurableSink {
       const text = record.body.toString("utf8");
       const newline = text.indexOf("\n");
       const header = JSON.parse(text.slice(0, newline)) as RecordHeader;
-      for (const line of text.slice(newline + 1).split("\n")) if (line !== "") lines.push(line);
+      const base = lines.length;
+      const body = text.slice(newline + 1);
+      if (body !== "") for (const line of body.split("\n")) lines.push(line);
       for (const [format, count] of Object.entries(header.f)) formats[format] = (formats[format] ?? 0) + count;
-      for (const [key, ts, kwh] of header.e) {
+      for (const [key, ts, kwh, index] of header.e) {
         if (!undo.has(key)) undo.set(key, this.state[key]?.map((r) => ({ ...r })));
         const anomalies: Anomaly[] = [];
-        for (const out of observeCounter(this.state, key, ts, kwh, anomalies)) lines.push(`${out.key} energy_delta_kwh=${out.delta} ${out.ts}`);
+        for (const out of observeCounter(this.state, key, ts, kwh, anomalies)) {
+          const own = index !== undefined && out.ts === ts && out.key === key ? base + index : -1;
+          if (own >= 0 && own < lines.length) lines[own] = withField(lines[own]!, `energy_delta_kwh=${out.delta}`);
+          else lines.push(`${out.key} energy_delta_kwh=${out.delta} ${out.ts}`); // a correction of a later reading
+        }
         for (const anomaly of anomalies) this.options.onEnergyAnomaly?.(anomaly);
       }
     }

@@ -156,7 +156,7 @@ describe("the ingest loses nothing", () => {
     await influxd.stop();
     const ingest = await startIngest(ctx, { influx, clientId: "ingest-full", retry: FAST_RETRY, spoolMaxBytes: 16 * 1024 });
     await publishLoad(["brk-d1-101"], 400);
-    expect(ingest.spoolFull).toBe(true);
+    expect(await waitFor(() => ingest.spoolFull, 10_000)).toBe(true); // the broker acknowledges the devices before the ingest has spooled it all
     expect(await waitFor(() => health.some((h) => h.spool_full === true && h.ok === false), 15_000)).toBe(true);
     const registry = ctx.metrics;
     expect((await registry.getSingleMetric("campus_power_ingest_backpressured_messages_total")!.get()).values[0]!.value).toBeGreaterThan(0);
