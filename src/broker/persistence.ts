@@ -23,8 +23,8 @@ interface OutPacket {
   messageId?: number;
 }
 interface Queue {
-  items: Map<string, OutPacket>;
-  byMessageId: Map<number, string>;
+  items: Map<string | number, OutPacket>;
+  byMessageId: Map<number, string | number>;
 }
 
 class IndexedMemoryPersistence extends MemoryPersistence {
@@ -37,9 +37,18 @@ class IndexedMemoryPersistence extends MemoryPersistence {
     return queue;
   }
 
-  /** Packets of this broker are told apart by brokerId + brokerCounter; others (retained re-sends) get a key of their own. */
-  private key(packet: OutPacket): string {
-    return packet.brokerId ? `${packet.brokerId}:${packet.brokerCounter}` : `local:${++this.local}`;
+  /**
+   * Packets are told apart by brokerId + brokerCounter: this broker's by the counter alone (a number, so
+   * no string to build and hash per message), another broker's by both; packets without a brokerId
+   * (retained re-sends) get a key of their own.
+   */
+  private key(packet: OutPacket): string | number {
+    return packet.brokerId ? this.originKey(packet) : `local:${++this.local}`;
+  }
+  private originKey(packet: OutPacket): string | number {
+    // `broker` is asyncPersistence's getter for the broker given to setup().
+    const own = (this as unknown as { broker?: { id?: string } }).broker?.id;
+    return packet.brokerId === own ? packet.brokerCounter! : `${packet.brokerId}:${packet.brokerCounter}`;
   }
 
   async outgoingEnqueue(sub: { clientId: string }, packet: OutPacket): Promise<void> {
@@ -54,7 +63,7 @@ class IndexedMemoryPersistence extends MemoryPersistence {
   async outgoingUpdate(client: { id: string }, packet: OutPacket): Promise<void> {
     const queue = this.queue(client.id);
     if (packet.brokerId) {
-      const key = `${packet.brokerId}:${packet.brokerCounter}`;
+      const key = this.originKey(packet);
       const stored = queue.items.get(key);
       if (stored) {
         if (stored.messageId !== undefined) queue.byMessageId.delete(stored.messageId);
