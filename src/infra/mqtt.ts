@@ -34,9 +34,14 @@ export function mqttOptions(options: ConnectOptions): IClientOptions {
     connectTimeout: 10_000,
     // The default id provider wraps at 65,535 and silently overwrites queued QoS 1 messages.
     messageIdProvider: new UniqueMessageIdProvider(),
+    // mqtt.js logs through `debug` about ten times per message, even when nothing is printed (2.5 % of
+    // the ingest's CPU at 20,000 messages/s). Its log stays available with DEBUG=mqttjs*.
+    ...(mqttDebugWanted() ? {} : { log: () => undefined }),
     ...(options.will ? { will: options.will } : {}),
   };
 }
+
+const mqttDebugWanted = () => /mqttjs|(^|,)\*/.test(process.env.DEBUG ?? "");
 
 /** Connects and resolves on the first CONNACK; rejects on refusal or timeout. */
 export async function connectMqtt(options: ConnectOptions): Promise<MqttClient> {
