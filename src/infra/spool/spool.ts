@@ -214,7 +214,7 @@ export class Spool {
         if (offset > 0 && offset + buffer.length > this.segmentBytes) {
           await settle();
           this.openSegment(this.writeSegment + 1);
-          offset = 0;
+          offset = this.writeOffset;
         }
         offset += buffer.length;
         run.push(buffer);
