@@ -2,27 +2,32 @@
 // after-hours classification of an hour, and the summing of hourly kWh into the asked interval
 // (days, ISO weeks and calendar months start at local midnight in the site's time zone).
 import type { Campus, Device } from "../domain/campus.js";
+import type { OccupiedPeriod } from "../domain/campus-alerts.js";
+import { isOccupied, SCHOOL_HOURS, scheduleOf } from "../domain/occupancy.js";
 import { wallClock, zoneOffsetMs } from "../domain/time-zone.js";
 import { bucketStart, type Every } from "./time.js";
 
 export { ENERGY_EVERY, ENERGY_GROUPS, type EnergyEvery, type EnergyGroup, groupKey, meteringDevices } from "../domain/metering.js";
 import { type EnergyEvery, type EnergyGroup, groupKey } from "../domain/metering.js";
 
-/** Occupied hours: a weekly schedule in local time (days 0 = Sunday … 6 = Saturday, minutes of the day). */
-export interface OccupiedPeriod {
-  days: number[];
-  fromMin: number;
-  toMin: number;
+/** Whether the hour starting at `hourStartMs` lies outside every occupied period (judged at its middle). */
+export function isAfterHours(hourStartMs: number, timeZone: string, occupied: readonly OccupiedPeriod[] = SCHOOL_HOURS): boolean {
+  const clock = wallClock(hourStartMs + 30 * 60_000, timeZone);
+  return !isOccupied(occupied, clock.weekday, clock.hour * 60 + clock.minute);
 }
 
-/** School hours when the campus file gives none: Monday to Friday, 07:00–18:00 local time. */
-export const DEFAULT_OCCUPIED: readonly OccupiedPeriod[] = [{ days: [1, 2, 3, 4, 5], fromMin: 7 * 60, toMin: 18 * 60 }];
-
-/** Whether the hour starting at `hourStartMs` lies outside every occupied period (judged at its middle). */
-export function isAfterHours(hourStartMs: number, timeZone: string, occupied: readonly OccupiedPeriod[] = DEFAULT_OCCUPIED): boolean {
-  const clock = wallClock(hourStartMs + 30 * 60_000, timeZone);
-  const minute = clock.hour * 60 + clock.minute;
-  return !occupied.some((p) => p.days.includes(clock.weekday) && minute >= p.fromMin && minute < p.toMin);
+/**
+ * The schedule each series key is judged by: its building kind's (the campus file's `occupied`, else the
+ * kind's default, as the `after-hours` rule uses), school hours for a kind with none.
+ */
+export function schedulesByKey(campus: Campus, by: EnergyGroup): (key: string) => readonly OccupiedPeriod[] {
+  const ofBuilding = (id: string | undefined) => {
+    const building = id === undefined ? undefined : campus.buildingById.get(id);
+    return (building && scheduleOf(campus.alerts, building.kind)) ?? SCHOOL_HOURS;
+  };
+  if (by === "building") return (key) => ofBuilding(key);
+  if (by === "room") return (key) => ofBuilding(key.slice(0, key.indexOf("/")));
+  return (key) => ofBuilding(campus.deviceById.get(key)?.building);
 }
 
 /** Start of the local calendar month holding `ms`. */
@@ -60,21 +65,24 @@ export const share = (part: number, total: number) => (total > 0 ? Math.round((p
  * `split` false the input may be daily or weekly sums already (`hourStartMs` = bucket start) and
  * after-hours is left null.
  */
-export function summarise(hours: readonly HourlyKwh[], every: EnergyEvery, timeZone: string, occupied?: readonly OccupiedPeriod[], split = true): EnergySeries[] {
-  const byKey = new Map<string, { buckets: Map<number, number>; total: number; after: number }>();
-  const afterCache = new Map<number, boolean>();
+export function summarise(hours: readonly HourlyKwh[], every: EnergyEvery, timeZone: string, scheduleFor: (key: string) => readonly OccupiedPeriod[] = () => SCHOOL_HOURS, split = true): EnergySeries[] {
+  const byKey = new Map<string, { buckets: Map<number, number>; total: number; after: number; schedule: readonly OccupiedPeriod[] }>();
+  // Per schedule (most keys share one): whether each hour is after hours.
+  const afterCache = new Map<readonly OccupiedPeriod[], Map<number, boolean>>();
   // Every key has the same hours: the bucket of an hour (a time-zone conversion) is worked out once, not per key.
   const bucketCache = new Map<number, number>();
   for (const h of hours) {
     let entry = byKey.get(h.key);
-    if (!entry) byKey.set(h.key, (entry = { buckets: new Map(), total: 0, after: 0 }));
+    if (!entry) byKey.set(h.key, (entry = { buckets: new Map(), total: 0, after: 0, schedule: scheduleFor(h.key) }));
     let bucket = every === "1h" ? h.hourStartMs : bucketCache.get(h.hourStartMs);
     if (bucket === undefined) bucketCache.set(h.hourStartMs, (bucket = energyBucket(h.hourStartMs, every, timeZone)));
     entry.buckets.set(bucket, (entry.buckets.get(bucket) ?? 0) + h.kwh);
     entry.total += h.kwh;
     if (!split) continue;
-    let after = afterCache.get(h.hourStartMs);
-    if (after === undefined) afterCache.set(h.hourStartMs, (after = isAfterHours(h.hourStartMs, timeZone, occupied)));
+    let hoursOf = afterCache.get(entry.schedule);
+    if (!hoursOf) afterCache.set(entry.schedule, (hoursOf = new Map()));
+    let after = hoursOf.get(h.hourStartMs);
+    if (after === undefined) hoursOf.set(h.hourStartMs, (after = isAfterHours(h.hourStartMs, timeZone, entry.schedule)));
     if (after) entry.after += h.kwh;
   }
   return [...byKey.entries()]

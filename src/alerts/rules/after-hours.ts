@@ -5,18 +5,12 @@
 // between 02:00 and 04:00 local time, averaged over the last 7 nights, + 20 %, at least 50 W (or a
 // fixed `baseline_w`). Until one night has been seen there is no baseline and no alert. Clears below
 // the threshold for 15 min, or at once when the schedule resumes.
-import type { OccupiedPeriod } from "../../domain/campus-alerts.js";
+import { isOccupied, scheduleOf } from "../../domain/occupancy.js";
 import { wallClock } from "../../domain/time-zone.js";
 import { defineRule, type Rule, type Step } from "../types.js";
 import { activePower } from "./dormitory.js";
 import { duration, format, where, which } from "./describe.js";
 import { initialStaged, num, sev, stepStaged, type StagedState } from "./staged.js";
-
-/** Defaults when the campus file gives no `occupied` schedule for the kind (lessons / office hours, Mon–Fri). */
-export const DEFAULT_SCHEDULES: Record<string, OccupiedPeriod[]> = {
-  classroom: [{ days: [1, 2, 3, 4, 5], fromMin: 7 * 60, toMin: 22 * 60 }],
-  office: [{ days: [1, 2, 3, 4, 5], fromMin: 7 * 60 + 30, toMin: 18 * 60 + 30 }],
-};
 
 export const AFTER_HOURS_DEFAULTS = Object.freeze({
   baseline_margin: 0.2,
@@ -42,15 +36,6 @@ export interface AfterHoursState {
 const MAX_SAMPLES = 2_000;
 const NIGHTS_KEPT = 7;
 
-/** Whether a local weekday + minute falls in one of the periods ([from, to); to ≤ from spans midnight). */
-export function isOccupied(periods: readonly OccupiedPeriod[], weekday: number, minute: number): boolean {
-  return periods.some((p) =>
-    p.toMin > p.fromMin
-      ? p.days.includes(weekday) && minute >= p.fromMin && minute < p.toMin
-      : (p.days.includes(weekday) && minute >= p.fromMin) || (p.days.includes((weekday + 6) % 7) && minute < p.toMin),
-  );
-}
-
 const p10 = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length * 0.1)] ?? 0;
 
 export function afterHoursRule(overrides: Partial<typeof AFTER_HOURS_DEFAULTS> = {}): Rule<unknown> {
@@ -58,7 +43,7 @@ export function afterHoursRule(overrides: Partial<typeof AFTER_HOURS_DEFAULTS> =
     id: "after-hours",
     defaults: { ...AFTER_HOURS_DEFAULTS, ...overrides },
     appliesTo: (device, building, campus) =>
-      (building.kind === "classroom" || building.kind === "office" || campus.alerts.buildingKinds[building.kind]?.occupied !== undefined) &&
+      scheduleOf(campus.alerts, building.kind) !== null &&
       (device.parent === null || campus.deviceById.get(device.parent)?.building !== device.building),
     initial: () => ({ staged: initialStaged(1), night: null, samples: [], nights: [] }),
     onReading(state, reading, ctx): Step<AfterHoursState> {
@@ -83,7 +68,7 @@ export function afterHoursRule(overrides: Partial<typeof AFTER_HOURS_DEFAULTS> =
       const learned = nights.length > 0 ? nights.reduce((a, b) => a + b, 0) / nights.length : null;
       const baseline = num(p.baseline_w, 0) > 0 ? num(p.baseline_w, 0) : learned;
       const base = { ...state, night, samples, nights };
-      const periods = ctx.campus.alerts.buildingKinds[ctx.building.kind]?.occupied ?? DEFAULT_SCHEDULES[ctx.building.kind] ?? [];
+      const periods = scheduleOf(ctx.campus.alerts, ctx.building.kind) ?? [];
       const occupied = isOccupied(periods, clock.weekday, clock.hour * 60 + clock.minute);
       if (baseline === null || occupied) {
         // The schedule resumed (or nothing to judge by): the finding is over at once.

@@ -6,7 +6,7 @@ import { type Static, Type as T } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
 import { type InfluxClient, quoteIdentifier, quoteString } from "../../infra/influx.js";
 import type { RouteDeps } from "../deps.js";
-import { ENERGY_EVERY, ENERGY_GROUPS, type EnergyEvery, type EnergyGroup, type HourlyKwh, meteringDevices, share, summarise } from "../energy-math.js";
+import { ENERGY_EVERY, ENERGY_GROUPS, type EnergyEvery, type EnergyGroup, type HourlyKwh, meteringDevices, schedulesByKey, share, summarise } from "../energy-math.js";
 import { BuildingRollups, buildingRollupMeasurement, buildingRollupQuery, splitAtRollupCutoff } from "../energy-building-rollup.js";
 import { apiError, ErrorBodySchema, historyError } from "../errors.js";
 import { fromClause, planSegments, RetentionPolicies, type Segment } from "../history-source.js";
@@ -33,7 +33,7 @@ const SeriesSchema = T.Object({
   name: T.Optional(T.String()),
   points: T.Array(T.Tuple([T.Integer(), T.Number()]), { description: "[interval start epoch ms, kWh], oldest first; intervals without data are left out" }),
   total_kwh: T.Number(),
-  after_hours_kwh: T.Union([T.Number(), T.Null()], { description: "kWh outside occupied hours (default Mon–Fri 07:00–18:00 local); null with after_hours=false" }),
+  after_hours_kwh: T.Union([T.Number(), T.Null()], { description: "kWh outside the occupied schedule of the series' building kind (as the after-hours rule judges it; Mon–Fri 07:00–18:00 local for a kind without one); null with after_hours=false" }),
   after_hours_share: T.Union([T.Number(), T.Null()], { description: "after_hours_kwh / total_kwh, null when total is 0" }),
 });
 
@@ -126,7 +126,7 @@ export async function energyRoutes(app: FastifyInstance, deps: RouteDeps): Promi
       if (parts.rollup !== null) queries.push(buildingRollupQuery(buildingRollup, parts.rollup, q.building, timeZone, fromMs, bucket));
       const hours = (await Promise.all(queries.map((query) => hourlyKwh(deps.influx, query, by)))).flat();
       const sources = [...(parts.rollup !== null ? [buildingRollup] : []), ...segments.map((s) => s.rp)];
-      const series = summarise(hours, every, timeZone, undefined, split).map((s) => (by === "building" && names.has(s.key) ? { ...s, name: names.get(s.key)! } : s));
+      const series = summarise(hours, every, timeZone, schedulesByKey(campus, by), split).map((s) => (by === "building" && names.has(s.key) ? { ...s, name: names.get(s.key)! } : s));
       const total = series.reduce((sum, s) => sum + s.total_kwh, 0);
       const after = series.reduce((sum, s) => sum + (s.after_hours_kwh ?? 0), 0);
       const r6 = (n: number) => Math.round(n * 1e6) / 1e6;

@@ -1,9 +1,11 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { isAfterHours, meteringDevices, monthStart, summarise } from "../../../src/api/energy-math.js";
+import { isAfterHours, meteringDevices, monthStart, schedulesByKey, summarise } from "../../../src/api/energy-math.js";
 import { planSegments } from "../../../src/api/history-source.js";
 import { paginate } from "../../../src/api/routes/alerts.js";
 import type { Alert } from "../../../src/domain/alert.js";
-import { loadCampus } from "../../../src/domain/campus.js";
+import { loadCampus, parseCampusText } from "../../../src/domain/campus.js";
+import { isOccupied } from "../../../src/domain/occupancy.js";
 
 const TZ = "Asia/Shanghai";
 const at = (iso: string) => Date.parse(iso);
@@ -38,6 +40,31 @@ describe("energy grouping", () => {
       { key: "b", points: [[at("2026-11-30T00:00:00+08:00"), 4], [at("2026-12-01T00:00:00+08:00"), 0.5]], total_kwh: 4.5, after_hours_kwh: 1.5, after_hours_share: 0.3333 },
     ]);
     expect(summarise(hours, "1mo", TZ)[0]!.points).toEqual([[at("2026-11-01T00:00:00+08:00"), 4], [at("2026-12-01T00:00:00+08:00"), 0.5]]);
+  });
+
+  it("judges each series by its building kind's schedule, the one the after-hours rule uses", () => {
+    // Monday 19:00–20:00: after school hours, within a classroom's default 07:00–22:00.
+    const hours = [
+      { key: "dorm-1", hourStartMs: at("2026-11-30T19:00:00+08:00"), kwh: 2 },
+      { key: "class-1", hourStartMs: at("2026-11-30T19:00:00+08:00"), kwh: 5 },
+    ];
+    const series = summarise(hours, "1d", TZ, schedulesByKey(campus, "building"));
+    expect(series.map((s) => [s.key, s.after_hours_kwh])).toEqual([["class-1", 0], ["dorm-1", 2]]);
+    // Rooms and devices take their building's schedule.
+    expect(schedulesByKey(campus, "room")("dorm-1/101")).toBe(schedulesByKey(campus, "building")("dorm-1"));
+    expect(schedulesByKey(campus, "device")("plug-c1-own")).toBe(schedulesByKey(campus, "building")("class-1"));
+  });
+
+  it("takes the campus file's occupied schedule for a kind, across midnight too", () => {
+    const text = readFileSync("tests/fixtures/test-campus.yaml", "utf8");
+    const evening = parseCampusText(`${text}\nalerts:\n  building_kinds:\n    dormitory:\n      occupied: [ { days: [mon], from: "18:00", to: "02:00" } ]\n`);
+    expect(evening.ok).toBe(true);
+    if (!evening.ok) return;
+    const schedule = schedulesByKey(evening.campus, "building")("dorm-1");
+    expect(isAfterHours(at("2026-11-30T19:00:00+08:00"), TZ, schedule)).toBe(false); // Monday evening
+    expect(isAfterHours(at("2026-12-01T01:00:00+08:00"), TZ, schedule)).toBe(false); // the same night, past midnight
+    expect(isAfterHours(at("2026-12-01T03:00:00+08:00"), TZ, schedule)).toBe(true);
+    expect(isOccupied(schedule, 2, 1 * 60 + 30)).toBe(true); // Tuesday 01:30 belongs to Monday's period
   });
 });
 
