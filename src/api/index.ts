@@ -13,6 +13,7 @@ import { buildApp } from "./app.js";
 import { AckTimeoutError, type AckResult } from "./deps.js";
 import { LiveState } from "./live-state.js";
 import type { LiveOptions } from "./outbox.js";
+import type { AppDeps } from "./app.js";
 
 export { buildApp, type AppDeps } from "./app.js";
 export { AckTimeoutError, type AckResult } from "./deps.js";
@@ -29,6 +30,8 @@ export interface ApiDeps {
   host?: string;
   live?: Partial<LiveOptions>;
   ackTimeoutMs?: number;
+  /** Overrides the failed-authentication limits (tests). */
+  authLimits?: AppDeps["authLimits"];
 }
 
 export interface RunningApi extends RunningService {
@@ -118,6 +121,7 @@ export async function startApi(ctx: ServiceContext, deps: ApiDeps): Promise<Runn
     ack,
     silence,
     probes: { mqtt: () => mqtt.connected, influxdb: () => deps.influx.ping(), ingest: () => ingestHealth },
+    ...(deps.authLimits ? { authLimits: deps.authLimits } : {}),
     metrics: ctx.metrics,
     log,
     ...(deps.live ? { live: deps.live } : {}),

@@ -25,6 +25,7 @@ let broker: RunningBroker;
 let api: RunningApi;
 let publisher: MqttClient;
 let metrics: Registry;
+let ctx: ServiceContext;
 
 type Frame = { type: string; seq: number; [key: string]: any };
 
@@ -58,7 +59,7 @@ beforeAll(async () => {
   const base = { campus, log: createLogger("silent") };
   broker = await startBroker({ ...base, env, metrics: createRegistry(false) }, { port: 0, wsPort: 0, host: "127.0.0.1" });
   metrics = createRegistry(false);
-  const ctx: ServiceContext = { ...base, metrics, env: { ...env, mqttUrl: `mqtt://127.0.0.1:${broker.tcpPort}` } };
+  ctx = { ...base, metrics, env: { ...env, mqttUrl: `mqtt://127.0.0.1:${broker.tcpPort}` } };
   publisher = await connectService(ctx.env.mqttUrl, PASSWORD, "stream-test-publisher");
   api = await startApi(ctx, { influx, host: "127.0.0.1", live: { coalesceMs: 1_000, softLimitBytes: 16 * 1024, softStuckMs: 1_500, hardStuckMs: 1_500, resumeWindowMs: 10_000 } });
 });
@@ -156,5 +157,31 @@ describe("the live stream", () => {
     for (const d of devices) await healthy.find((f) => f.device === d && f.values.power_w === round, 8_000);
     healthy.socket.close();
     frozen.socket.terminate();
+  });
+
+  it("closes with 4429 while the address is rate-limited for wrong tokens, valid ones included, as HTTP answers 429", async () => {
+    // An API of its own (its own limiter: three failures), so the address is not blocked for the tests above.
+    const strict = await startApi({ ...ctx, metrics: createRegistry(false) }, { influx: await freshDatabase("api_stream_limit"), host: "127.0.0.1", port: 0, authLimits: { maxFailures: 3 } });
+    try {
+      const connect = (token: string) =>
+        new Promise<{ code: number; reason: string }>((resolve) => {
+          const socket = new WebSocket(`${strict.url.replace("http", "ws")}/api/live?token=${token}`);
+          socket.on("message", () => socket.close(1000)); // a snapshot: admitted
+          socket.on("close", (code, reason) => resolve({ code, reason: reason.toString() }));
+        });
+      for (let i = 0; i < 3; i++) expect((await connect("wrong-token-stream-000000")).code).toBe(4401);
+      const limited = await connect(VIEWER);
+      expect(limited.code).toBe(4429);
+      expect(limited.reason).toMatch(/too many failed/);
+      const http = await fetch(`${strict.url}/api/devices`, { headers: { authorization: `Bearer ${VIEWER}` } });
+      expect(http.status).toBe(429);
+      expect(Number(http.headers.get("retry-after"))).toBeGreaterThan(0);
+    } finally {
+      await strict.stop();
+    }
+    // The shared API never saw those failures: the same address is still served.
+    const c = client();
+    await c.snapshot();
+    c.socket.close();
   });
 });
