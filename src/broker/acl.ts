@@ -1,9 +1,13 @@
 // Who may connect, publish and subscribe (CONTRACT §3), as pure predicates: no I/O, no aedes types,
 // so every rule is unit-tested on a real campus file and the aedes hooks only translate.
-import { type Campus, type Device, SERVICE_USERNAME } from "../domain/campus.js";
+import { type Bridge, type Campus, type Device, SERVICE_USERNAME } from "../domain/campus.js";
 import { devicePassword, safeEqual, sha256Hex } from "../domain/credentials.js";
 
-export type Identity = { kind: "service" } | { kind: "device"; device: Device };
+export type Identity =
+  | { kind: "service" }
+  | { kind: "device"; device: Device }
+  /** `foreign`: the topics of campus devices in the bridge's format that it does not publish for. */
+  | { kind: "bridge"; bridge: Bridge; foreign: ReadonlySet<string> };
 
 /**
  * MQTT 3.1.1 CONNACK return codes we refuse with (§3.2.2.3).
@@ -51,6 +55,13 @@ export function authenticate(
     return safeEqual(given, secrets.servicePassword) ? { ok: true, identity: { kind: "service" } } : refuse(4, "bad_password");
   }
 
+  const bridge = campus.bridgeById.get(username);
+  if (bridge !== undefined) {
+    // A bridge account: the same two ways to a password as a device.
+    if (bridge.secret_sha256 === undefined && secrets.deviceGroupKey === "") return refuse(4, "not_configured");
+    const ok = bridge.secret_sha256 !== undefined ? safeEqual(sha256Hex(given), bridge.secret_sha256) : safeEqual(given, devicePassword(bridge.id, secrets.deviceGroupKey));
+    return ok ? { ok: true, identity: { kind: "bridge", bridge, foreign: foreignTopics(campus, bridge) } } : refuse(4, "bad_password");
+  }
   const device = campus.deviceById.get(username);
   if (device === undefined) {
     safeEqual(given, "0".repeat(64)); // same work as a known device, so timing does not reveal ids
@@ -97,13 +108,40 @@ export function canPublish(identity: Identity, topic: string): boolean {
   if (identity.kind === "service") return true; // CONTRACT §3: everywhere
   // [MQTT-3.3.2-2] a topic name has no wildcards (aedes refuses it earlier; kept so the predicate stands alone).
   if (topic === "" || hasWildcard(topic) || isReservedTopic(topic)) return false;
+  if (identity.kind === "bridge") return bridgePublishes(identity, topic);
   return devicePublishTopics(identity.device).some((rule) => rule(topic));
 }
 
-/** May this identity subscribe to this topic filter? Devices get exact filters only. */
+/** May this identity subscribe to this topic filter? Devices get exact filters only; a bridge its base topic. */
 export function canSubscribe(identity: Identity, filter: string): boolean {
   if (identity.kind === "service") return true;
+  if (identity.kind === "bridge") return filter === `${Z2M_BASE}/#` || under(Z2M_BASE)(filter);
   return deviceCommandFilters(identity.device).includes(filter);
+}
+
+/**
+ * A Zigbee2MQTT bridge publishes everything under its base topic: its devices' states and availability,
+ * `bridge/state|info|devices|logging|…`, and the states of Zigbee devices the campus file does not list
+ * (the ingest does not read those). It may not publish as a campus device bound to another bridge or to
+ * none, nor outside its base topic; such a publish is refused like a device's (the client is disconnected).
+ */
+const Z2M_BASE = "zigbee2mqtt";
+function bridgePublishes(identity: Extract<Identity, { kind: "bridge" }>, topic: string): boolean {
+  return under(Z2M_BASE)(topic) && !identity.foreign.has(topic);
+}
+
+function foreignTopics(campus: Campus, bridge: Bridge): ReadonlySet<string> {
+  const topics = new Set<string>();
+  for (const device of campus.devices) {
+    if (device.format !== bridge.format || device.bridge === bridge.id) continue;
+    for (const rule of devicePublishTopicNames(device)) topics.add(rule);
+  }
+  return topics;
+}
+
+/** The exact topics a Zigbee2MQTT device is read on (its state and its availability). */
+function devicePublishTopicNames(device: Device): string[] {
+  return device.source === undefined ? [] : [`${Z2M_BASE}/${device.source}`, `${Z2M_BASE}/${device.source}/availability`];
 }
 
 type TopicRule = (topic: string) => boolean;
@@ -138,7 +176,7 @@ function devicePublishTopics(device: Device): TopicRule[] {
     case "shelly-gen2":
       return [under(`${source}/status`), exactly(`${source}/events/rpc`), exactly(`${source}/online`)];
     case "zigbee2mqtt":
-      return [exactly(`zigbee2mqtt/${source}`), exactly(`zigbee2mqtt/${source}/availability`)];
+      return devicePublishTopicNames(device).map(exactly);
   }
 }
 
@@ -160,5 +198,5 @@ export function deviceCommandFilters(device: Device): readonly string[] {
 
 /** A short, log-safe name for an identity (never a secret). */
 export function describeIdentity(identity: Identity): string {
-  return identity.kind === "service" ? SERVICE_USERNAME : identity.device.id;
+  return identity.kind === "service" ? SERVICE_USERNAME : identity.kind === "bridge" ? identity.bridge.id : identity.device.id;
 }

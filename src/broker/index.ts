@@ -55,11 +55,11 @@ export async function startBroker(ctx: ServiceContext, options: BrokerOptions = 
   // Memory persistence: aedes-persistence-level delayed live QoS 1 delivery in our measurements
   // (shared/reference/libraries.md §1.6); sessions survive client reconnects, not a broker restart —
   // what the ingest has not yet acknowledged survives in the journal (./journal.ts).
-  // A device's QoS 1 publish is journaled once authorized, before aedes acknowledges it (./journal.ts).
+  // A device's (or bridge's) QoS 1 publish is journaled once authorized, before aedes acknowledges it (./journal.ts).
   let journal: ReturnType<typeof attachJournal> | null = null;
   const authorizePublish: typeof hooks.authorizePublish = (client, packet, callback) =>
     hooks.authorizePublish(client, packet, (error) => {
-      if (error || !journal || !client || packet.qos === 0 || hooks.identityOf(client)?.kind !== "device") return callback(error);
+      if (error || !journal || !client || packet.qos === 0 || hooks.identityOf(client)?.kind === "service") return callback(error);
       journal.accept(packet, client).then(
         () => callback(null),
         (failure: Error) => {

@@ -18,7 +18,7 @@ Devices and traffic
   replay FILE        publish recorded traffic again
 
 Tools
-  device-secret ID   print a device's MQTT password
+  device-secret ID   print a device's (or a bridge's) MQTT password
   check-config FILE  validate a campus file and list every problem
   backfill           roll up past readings into the 1-minute and 1-hour rollups
 
@@ -125,7 +125,7 @@ Needs DEVICE_GROUP_KEY. Progress goes to standard error (a bar on a terminal).
 `,
   "device-secret": `Usage: campus-power device-secret ID
 
-Prints the MQTT password of device ID: the lowercase hex HMAC-SHA256 of the id keyed by
+Prints the MQTT password of device (or bridge) ID: the lowercase hex HMAC-SHA256 of the id keyed by
 DEVICE_GROUP_KEY, the same as:  printf %s "$ID" | openssl dgst -sha256 -hmac "$KEY"
 Without DEVICE_GROUP_KEY it uses the key a demo generated (DATA_DIR/demo-secrets.json).
 `,

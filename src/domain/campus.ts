@@ -51,9 +51,26 @@ const DeviceSchema = T.Object(
     report_interval_s: T.Optional(T.Number({ exclusiveMinimum: 0 })),
     // Extension (CONTRACT §3): a device with its own secret; hex SHA-256 of its MQTT password.
     secret_sha256: T.Optional(T.String({ pattern: "^[0-9a-f]{64}$" })),
+    // Extension (README "Zigbee2MQTT bridges"): the bridge account that publishes for this device.
+    bridge: T.Optional(T.String()),
     // Extension (docs/alerts.md): rule overrides for this device, and its breaker's curve table.
     alerts: T.Optional(RuleOverridesSchema),
     breaker_model: T.Optional(T.String({ minLength: 1 })),
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * Extension: a gateway that publishes for many devices on one connection (a Zigbee2MQTT bridge: every
+ * Zigbee device arrives through it). Its id is its MQTT user name; its password is derived like a
+ * device's (or its own `secret_sha256`). It may publish only for the devices that name it.
+ */
+export const BRIDGE_FORMATS = ["zigbee2mqtt"] as const;
+const BridgeSchema = T.Object(
+  {
+    id: T.String({ pattern: ID_PATTERN }),
+    format: literalUnion(BRIDGE_FORMATS),
+    secret_sha256: T.Optional(T.String({ pattern: "^[0-9a-f]{64}$" })),
   },
   { additionalProperties: false },
 );
@@ -63,6 +80,7 @@ export const CampusSchema = T.Object(
     site: SiteSchema,
     buildings: T.Array(BuildingSchema, { minItems: 1 }),
     devices: T.Array(DeviceSchema),
+    bridges: T.Optional(T.Array(BridgeSchema)),
     // Extension (docs/alerts.md): rule overrides, schedules, allow-list, curve tables, silences.
     alerts: T.Optional(AlertsConfigSchema),
   },
@@ -99,18 +117,26 @@ export interface Device {
   source?: string;
   report_interval_s: number;
   secret_sha256?: string;
+  bridge?: string;
   alerts?: RuleOverrides;
   breaker_model?: string;
+}
+export interface Bridge {
+  id: string;
+  format: (typeof BRIDGE_FORMATS)[number];
+  secret_sha256?: string;
 }
 export interface Campus {
   site: Site;
   buildings: readonly Building[];
   devices: readonly Device[];
+  bridges: readonly Bridge[];
   /** The optional `alerts` section, parsed (empty when absent). */
   alerts: AlertsConfig;
   /** Lookups built once at load time. */
   deviceById: ReadonlyMap<string, Device>;
   buildingById: ReadonlyMap<string, Building>;
+  bridgeById: ReadonlyMap<string, Bridge>;
 }
 
 export const DEFAULT_REPORT_INTERVAL_S = 60;
@@ -142,6 +168,7 @@ interface LenientCampus {
   alerts?: unknown;
   buildings: { id?: unknown }[];
   devices: LooseDevice[];
+  bridges: { id?: unknown; format?: unknown }[];
 }
 
 /** The document as far as it can be read: arrays kept index for index, anything else dropped. */
@@ -149,7 +176,7 @@ function lenientView(raw: unknown): LenientCampus {
   const record = (value: unknown) => (typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {});
   const list = (value: unknown) => (Array.isArray(value) ? value.map(record) : []);
   const doc = record(raw);
-  return { site: record(doc.site), alerts: doc.alerts, buildings: list(doc.buildings), devices: list(doc.devices) };
+  return { site: record(doc.site), alerts: doc.alerts, buildings: list(doc.buildings), devices: list(doc.devices), bridges: list(doc.bridges) };
 }
 
 /** Reads, parses and validates a campus file; throws a CampusError listing every problem. */
@@ -199,6 +226,16 @@ function checkReferences(doc: LenientCampus): Problem[] {
     buildingIds.add(id);
   });
 
+  const bridgeFormats = new Map<string, unknown>();
+  doc.bridges.forEach((b, i) => {
+    const id = str(b.id);
+    if (id === undefined) return;
+    if (bridgeFormats.has(id)) problems.push({ path: `bridges[${i}].id`, message: `duplicate bridge id "${id}"` });
+    if (id === SERVICE_USERNAME) problems.push({ path: `bridges[${i}].id`, message: `"${SERVICE_USERNAME}" is reserved for the service account` });
+    if (doc.devices.some((d) => d.id === id)) problems.push({ path: `bridges[${i}].id`, message: `"${id}" is also a device id: an MQTT user name must name one account` });
+    bridgeFormats.set(id, b.format);
+  });
+
   const deviceIds = new Set<string>();
   const sources = new Map<string, number>();
   doc.devices.forEach((d, i) => {
@@ -216,6 +253,11 @@ function checkReferences(doc: LenientCampus): Problem[] {
     if (format === "native" && d.source !== undefined) problems.push({ path: `${at}.source`, message: 'a "source" is only used with a foreign "format"' });
     if (typeof d.source === "string" && /^(campus\/|\$)/.test(d.source)) {
       problems.push({ path: `${at}.source`, message: 'a source may not start with "campus/" or "$" (topics reserved for the system)' });
+    }
+    const bridge = str(d.bridge);
+    if (bridge !== undefined && !bridgeFormats.has(bridge)) problems.push({ path: `${at}.bridge`, message: `unknown bridge "${bridge}"` });
+    else if (bridge !== undefined && bridgeFormats.get(bridge) !== format) {
+      problems.push({ path: `${at}.bridge`, message: `bridge "${bridge}" speaks ${String(bridgeFormats.get(bridge))}, this device ${format}` });
     }
     if (typeof d.source === "string") {
       const key = `${format}/${d.source}`;
@@ -274,13 +316,16 @@ function freezeCampus(doc: RawCampus): Campus {
       report_interval_s: d.report_interval_s ?? DEFAULT_REPORT_INTERVAL_S,
     }),
   );
+  const bridges = (doc.bridges ?? []).map((b): Bridge => Object.freeze({ ...b, format: b.format as Bridge["format"] }));
   return Object.freeze({
     site,
     buildings: Object.freeze(buildings),
     devices: Object.freeze(devices),
+    bridges: Object.freeze(bridges),
     alerts: freezeAlertsConfig(doc.alerts),
     deviceById: new Map(devices.map((d) => [d.id, d])),
     buildingById: new Map(buildings.map((b) => [b.id, b])),
+    bridgeById: new Map(bridges.map((b) => [b.id, b])),
   });
 }
 

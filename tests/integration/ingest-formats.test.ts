@@ -141,6 +141,33 @@ describe("the ingest end to end", () => {
     expect(total!.sum).toBeCloseTo(0.75 + 0.2 + 0.25 + 1, 9); // never negative, no phantom spike, nothing twice
   });
 
+  it("reads a Zigbee2MQTT bridge's devices from its one connection, which may not speak for other devices", async () => {
+    // As Zigbee2MQTT does: one connection, its bridge state as last will and retained, `<base>/#` subscribed.
+    const bridge = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.tcpPort}`, {
+      protocolVersion: 4, clientId: "z2m-lab-bridge", username: "z2m-lab", password: devicePassword("z2m-lab", KEY), reconnectPeriod: 0,
+      will: { topic: "zigbee2mqtt/bridge/state", payload: Buffer.from('{"state":"offline"}'), qos: 1, retain: true },
+    });
+    const closed = new Promise<void>((resolve) => bridge.once("close", () => resolve()));
+    try {
+      await bridge.subscribeAsync("zigbee2mqtt/#", { qos: 1 });
+      const before = await received();
+      await bridge.publishAsync("zigbee2mqtt/bridge/state", '{"state":"online"}', { qos: 1, retain: true });
+      await bridge.publishAsync("zigbee2mqtt/a-sensor-not-in-the-campus", '{"temperature":21.5}', { qos: 1 });
+      await bridge.publishAsync("zigbee2mqtt/lab/plug-2/availability", '{"state":"online"}', { qos: 1, retain: true });
+      await bridge.publishAsync("zigbee2mqtt/lab/plug-2", JSON.stringify({ state: "ON", power: 812.5, voltage: 221.3, current: 3.7, energy: 12.25 }), { qos: 1 });
+      await settle(before, 2); // the ingest reads the campus device's two topics, nothing else of the bridge's
+      const [point] = await select(`SELECT power_w, voltage_v, current_a, energy_kwh FROM electrical WHERE device = 'plug-c1-z2m'`);
+      expect(point).toMatchObject({ power_w: 812.5, voltage_v: 221.3, current_a: 3.7, energy_kwh: 12.25 });
+      const [status] = await select(`SELECT last(online) FROM device_status WHERE device = 'plug-c1-z2m'`);
+      expect(status!.last).toBe(true);
+      // brk-c1-z2m is a Zigbee device the bridge does not carry (it is on no bridge): refused, disconnected.
+      bridge.publish("zigbee2mqtt/lab/din-breaker-1", JSON.stringify({ power: 1 }), { qos: 1 });
+      expect(await Promise.race([closed.then(() => true), new Promise((r) => setTimeout(() => r(false), 5_000))])).toBe(true);
+    } finally {
+      await bridge.endAsync(true).catch(() => undefined);
+    }
+  });
+
   it("writes one point for a reading sent twice, and for one written by two ingest workers", async () => {
     const registry = createRegistry(false);
     const second = await startIngest(context(registry), { influx, clientId: "formats-ingest-2" });

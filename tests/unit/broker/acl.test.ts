@@ -178,3 +178,67 @@ describe("subscribe ACL", () => {
     expect(canSubscribe(service, "$SYS/#")).toBe(true);
   });
 });
+
+describe("a Zigbee2MQTT bridge account", () => {
+  const withBridges = parseCampusText(`
+site: { id: s, name: School, timezone: Asia/Shanghai }
+buildings: [{ id: b, name: B, kind: lab }]
+bridges:
+  - { id: z2m-lab, format: zigbee2mqtt }
+  - { id: z2m-dorm, format: zigbee2mqtt }
+devices:
+  - { id: plug-a, kind: socket, building: b, format: zigbee2mqtt, source: lab/plug-a, bridge: z2m-lab }
+  - { id: plug-b, kind: socket, building: b, format: zigbee2mqtt, source: Lab_Plug_B, bridge: z2m-lab }
+  - { id: plug-d, kind: socket, building: b, format: zigbee2mqtt, source: dorm/plug, bridge: z2m-dorm }
+  - { id: plug-own, kind: socket, building: b, format: zigbee2mqtt, source: own-plug }
+  - { id: brk-1, kind: breaker, building: b, rating_a: 16 }
+`);
+  if (!withBridges.ok) throw new Error(JSON.stringify(withBridges.problems));
+  const c = withBridges.campus;
+  const login = (id: string, password = hmac(id)) => authenticate(c, secrets, id, Buffer.from(password));
+  const bridge = (() => {
+    const result = login("z2m-lab");
+    if (!result.ok) throw new Error("the bridge could not log in");
+    return result.identity;
+  })();
+
+  it("logs in with the HMAC of its id, and not with a wrong password", () => {
+    expect(bridge.kind).toBe("bridge");
+    expect(login("z2m-lab", hmac("z2m-dorm"))).toEqual({ ok: false, returnCode: 4, reason: "bad_password" });
+  });
+
+  it("publishes for its own devices, its own state and Zigbee devices the campus does not list", () => {
+    for (const topic of ["zigbee2mqtt/lab/plug-a", "zigbee2mqtt/lab/plug-a/availability", "zigbee2mqtt/Lab_Plug_B", "zigbee2mqtt/bridge/state", "zigbee2mqtt/bridge/logging", "zigbee2mqtt/unlisted-sensor"]) {
+      expect(canPublish(bridge, topic), topic).toBe(true);
+    }
+  });
+
+  it("never publishes as another bridge's device, a device of its own, a native device, or outside its base topic", () => {
+    for (const topic of ["zigbee2mqtt/dorm/plug", "zigbee2mqtt/dorm/plug/availability", "zigbee2mqtt/own-plug", "campus/devices/brk-1/telemetry", "campus/internal/readings-batch/x", "tele/x/SENSOR", "zigbee2mqtt", "zigbee2mqtt/", "$SYS/x"]) {
+      expect(canPublish(bridge, topic), topic).toBe(false);
+    }
+  });
+
+  it("subscribes under its base topic only", () => {
+    expect(canSubscribe(bridge, "zigbee2mqtt/#")).toBe(true);
+    expect(canSubscribe(bridge, "zigbee2mqtt/+/set")).toBe(true);
+    expect(canSubscribe(bridge, "#")).toBe(false);
+    expect(canSubscribe(bridge, "campus/#")).toBe(false);
+  });
+
+  it("is refused in the campus file when unknown, of another format, or named like a device", () => {
+    const bad = parseCampusText(`
+site: { id: s, name: School, timezone: Asia/Shanghai }
+buildings: [{ id: b, name: B, kind: lab }]
+bridges:
+  - { id: plug-x, format: zigbee2mqtt }
+  - { id: campus-service, format: zigbee2mqtt }
+devices:
+  - { id: plug-x, kind: socket, building: b, format: zigbee2mqtt, source: x, bridge: nowhere }
+  - { id: plug-y, kind: socket, building: b, format: tasmota, source: y, bridge: plug-x }
+`);
+    expect(bad.ok).toBe(false);
+    if (bad.ok) return;
+    expect(bad.problems.map((p) => p.path).sort()).toEqual(["bridges[0].id", "bridges[1].id", "devices[0].bridge", "devices[1].bridge"]);
+  });
+});
