@@ -6,8 +6,8 @@ import { devicePassword, safeEqual, sha256Hex } from "../domain/credentials.js";
 export type Identity =
   | { kind: "service" }
   | { kind: "device"; device: Device }
-  /** `foreign`: the topics of campus devices in the bridge's format that it does not publish for. */
-  | { kind: "bridge"; bridge: Bridge; foreign: ReadonlySet<string> };
+  /** `foreign`: the topic prefixes of the campus devices bound to another bridge. */
+  | { kind: "bridge"; bridge: Bridge; foreign: readonly string[] };
 
 /**
  * MQTT 3.1.1 CONNACK return codes we refuse with (§3.2.2.3).
@@ -120,23 +120,25 @@ export function canSubscribe(identity: Identity, filter: string): boolean {
 }
 
 /**
- * A Zigbee2MQTT bridge publishes everything under its base topic: its devices' states and availability,
- * `bridge/state|info|devices|logging|…`, and the states of Zigbee devices the campus file does not list
- * (the ingest does not read those). It may not publish as a campus device bound to another bridge or to
- * none, nor outside its base topic; such a publish is refused like a device's (the client is disconnected).
+ * A Zigbee2MQTT bridge publishes what Zigbee2MQTT publishes under its base topic: device states and
+ * availability (of campus devices, and of Zigbee devices the campus file does not list, which the
+ * ingest does not read) and `bridge/state|info|devices|logging|…`. It may not publish anything under a
+ * campus device bound to another bridge (its state, availability or commands), commands (`…/set`,
+ * `…/get`) or bridge requests, nor outside its base topic; such a publish is refused like a device's
+ * (the client is disconnected). Devices bound to no bridge may come through any bridge.
  */
 const Z2M_BASE = "zigbee2mqtt";
 function bridgePublishes(identity: Extract<Identity, { kind: "bridge" }>, topic: string): boolean {
-  return under(Z2M_BASE)(topic) && !identity.foreign.has(topic);
+  if (!under(Z2M_BASE)(topic)) return false;
+  const last = topic.slice(topic.lastIndexOf("/") + 1);
+  if (last === "set" || last === "get" || topic.startsWith(`${Z2M_BASE}/bridge/request/`)) return false;
+  return !identity.foreign.some((prefix) => topic === prefix || topic.startsWith(`${prefix}/`));
 }
 
-function foreignTopics(campus: Campus, bridge: Bridge): ReadonlySet<string> {
-  const topics = new Set<string>();
-  for (const device of campus.devices) {
-    if (device.format !== bridge.format || device.bridge === bridge.id) continue;
-    for (const rule of devicePublishTopicNames(device)) topics.add(rule);
-  }
-  return topics;
+function foreignTopics(campus: Campus, bridge: Bridge): string[] {
+  return campus.devices
+    .filter((device) => device.format === bridge.format && device.bridge !== undefined && device.bridge !== bridge.id && device.source !== undefined)
+    .map((device) => `${Z2M_BASE}/${device.source}`);
 }
 
 /** The exact topics a Zigbee2MQTT device is read on (its state and its availability). */

@@ -138,7 +138,8 @@ export async function startBroker(ctx: ServiceContext, options: BrokerOptions = 
       const outcome = await Promise.race([closeAll.then(() => "closed" as const), timeout]);
       clearTimeout(timer);
       metrics.connectedClients.set(0);
-      await journal?.close();
+      // Bounded like the rest of the stop: a hung disk must not hold it (the journal replays at start).
+      await Promise.race([journal?.close(), new Promise((resolve) => setTimeout(resolve, 2_000).unref())]);
       if (outcome === "timeout") log.warn({ timeoutMs: STOP_TIMEOUT_MS }, "MQTT broker did not close in time; carrying on");
       else log.info("MQTT broker stopped");
     })();

@@ -133,20 +133,29 @@ export function attachJournal(aedes: Aedes, options: JournalOptions) {
   });
 
   // Whether the ingest's session takes a topic, cached per topic until the subscriptions change.
+  // A lookup that started before a change is not cached after it (the generation moved on).
   const wantedByTopic = new Map<string, boolean>();
-  const forget = () => wantedByTopic.clear();
+  let generation = 0;
+  const forget = () => {
+    generation++;
+    wantedByTopic.clear();
+  };
   aedes.on("subscribe", forget);
   aedes.on("unsubscribe", forget);
   aedes.on("client", (client) => client.id === options.subscriberId && forget());
+  aedes.on("clientDisconnect", (client) => client.id === options.subscriberId && forget());
   const wanted = async (packet: PublishPacket): Promise<boolean> => {
     if (packet.qos === 0) return false;
     if (!subscribed) return Date.now() - startedAt < STARTUP_GRACE_MS;
     const known = wantedByTopic.get(packet.topic);
     if (known !== undefined) return known;
+    const asked = generation;
     const subs = await persistence().subscriptionsByTopic(packet.topic);
     const wants = subs.some((s) => s.clientId === options.subscriberId && s.qos > 0);
-    if (wantedByTopic.size >= 100_000) forget();
-    wantedByTopic.set(packet.topic, wants);
+    if (asked === generation) {
+      if (wantedByTopic.size >= 100_000) wantedByTopic.clear();
+      wantedByTopic.set(packet.topic, wants);
+    }
     return wants;
   };
 

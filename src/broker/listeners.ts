@@ -89,7 +89,8 @@ function listen(server: NetServer | HttpServer, host: string, port: number): Pro
  * mqtt-packet corks the socket for each packet and uncorks it on the next tick, so every packet costs a
  * write system call: 20,000 a second to the ingest alone. Holding one more cork until the event loop's
  * check phase sends everything written in one turn (PUBACKs, deliveries) in one writev; the delay is
- * below a millisecond. Back-pressure is unchanged: write() still returns false above the high-water mark.
+ * below a millisecond. Back-pressure still works: write() returns false once a turn's bytes pass the
+ * high-water mark and aedes waits for 'drain', which comes with the flush at the end of the turn.
  */
 function coalesceWrites(socket: Socket): void {
   let held = false;

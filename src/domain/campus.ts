@@ -254,6 +254,9 @@ function checkReferences(doc: LenientCampus): Problem[] {
     if (typeof d.source === "string" && /^(campus\/|\$)/.test(d.source)) {
       problems.push({ path: `${at}.source`, message: 'a source may not start with "campus/" or "$" (topics reserved for the system)' });
     }
+    if (format === "zigbee2mqtt" && typeof d.source === "string" && /^bridge(\/|$)/.test(d.source)) {
+      problems.push({ path: `${at}.source`, message: 'a Zigbee2MQTT friendly name may not be "bridge" or start with "bridge/" (the bridge\'s own topics)' });
+    }
     const bridge = str(d.bridge);
     if (bridge !== undefined && !bridgeFormats.has(bridge)) problems.push({ path: `${at}.bridge`, message: `unknown bridge "${bridge}"` });
     else if (bridge !== undefined && bridgeFormats.get(bridge) !== format) {

@@ -127,7 +127,8 @@ export class DurableSink {
       const age = Date.now() - (this.spool.oldestAppendedAt ?? 0);
       if (!this.closing && age < batchMs && this.spool.backlogBytes < readBytes) {
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(() => (this.endBatchWait = null, resolve()), batchMs - age);
+          // Never longer than batchMs, even if the clock stepped back since the record was appended.
+          const timer = setTimeout(() => (this.endBatchWait = null, resolve()), Math.min(batchMs, batchMs - age));
           this.endBatchWait = () => (clearTimeout(timer), resolve());
         });
         this.endBatchWait = null;
@@ -222,19 +223,27 @@ export class DurableSink {
     if (this.scheduled) this.append();
     this.closing = true;
     this.endBatchWait?.();
-    await this.spool.settled(); // appends still on their way to disk count as backlog too
+    // Appends still on their way to disk count as backlog too (bounded: a hung disk must not hold the stop).
+    await beforeDeadline(this.spool.settled(), deadline);
     // Give the drainer until the deadline to finish what InfluxDB can take, then stop it.
     const left = () => this.spool.backlogRecords > 0;
     while (left() && Date.now() < deadline - 500) await new Promise((resolve) => setTimeout(resolve, 20));
     this.stopping = true;
     for (const wake of [...this.sleepers]) wake();
-    await this.spool.close();
+    await beforeDeadline(this.spool.close(), deadline);
     // A write hanging on a dead socket must not hold the shutdown: then the last checkpoint on disk
     // (consistent by construction) stays, and the next start replays from it.
-    const finished = await Promise.race([
-      this.drainer.then(() => true),
-      new Promise<boolean>((resolve) => setTimeout(() => resolve(false), Math.max(0, deadline - Date.now())).unref()),
-    ]);
-    if (finished) this.checkpoint();
+    if (await beforeDeadline(this.drainer, deadline)) this.checkpoint();
+  }
+}
+
+/** Whether `work` finished before the deadline (epoch ms); it is not waited for after it. */
+async function beforeDeadline(work: Promise<unknown>, deadline: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), Math.max(0, deadline - Date.now()))));
+  try {
+    return await Promise.race([work.then(() => true), late]);
+  } finally {
+    clearTimeout(timer);
   }
 }

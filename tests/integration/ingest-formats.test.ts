@@ -160,8 +160,8 @@ describe("the ingest end to end", () => {
       expect(point).toMatchObject({ power_w: 812.5, voltage_v: 221.3, current_a: 3.7, energy_kwh: 12.25 });
       const [status] = await select(`SELECT last(online) FROM device_status WHERE device = 'plug-c1-z2m'`);
       expect(status!.last).toBe(true);
-      // brk-c1-z2m is a Zigbee device the bridge does not carry (it is on no bridge): refused, disconnected.
-      bridge.publish("zigbee2mqtt/lab/din-breaker-1", JSON.stringify({ power: 1 }), { qos: 1 });
+      // A command to a device is not the bridge's to give (only the service account commands): refused, disconnected.
+      bridge.publish("zigbee2mqtt/lab/din-breaker-1/set", JSON.stringify({ state: "OFF" }), { qos: 1 });
       expect(await Promise.race([closed.then(() => true), new Promise((r) => setTimeout(() => r(false), 5_000))])).toBe(true);
     } finally {
       await bridge.endAsync(true).catch(() => undefined);

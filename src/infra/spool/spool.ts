@@ -9,7 +9,7 @@
 // visible to the reader only once it is fsynced. A record whose write was
 // torn by a crash fails its CRC and is cut off at start; a damaged record in the middle is skipped.
 // Fully committed segments are deleted once the checkpoint that passes them is on disk.
-import { closeSync, fdatasync, fdatasyncSync, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, truncateSync, unlinkSync, writeFileSync, writev } from "node:fs";
+import { closeSync, fdatasync, fdatasyncSync, existsSync, fstatSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, truncateSync, unlinkSync, writeFileSync, writev } from "node:fs";
 import { promisify } from "node:util";
 import { join } from "node:path";
 import { encodeRecord, HEADER_BYTES, scanRecords } from "./record.js";
@@ -58,6 +58,8 @@ export class Spool {
   private writeFd = -1;
   private writeOffset = 0;
   private pending: Pending[] = [];
+  /** Bytes appended but not yet fsynced (pending or being written). */
+  private incomingBytes = 0;
   /** The running group-commit loop, if any (close() waits for it). */
   private flushing: Promise<void> | null = null;
   private cursor: SpoolPosition;
@@ -137,12 +139,15 @@ export class Spool {
     this.openSegment(Math.max(last, this.committed.segment));
   }
 
+  /** Opens the next segment first and only then lets go of the current one (a failed open changes nothing). */
   private openSegment(segment: number): void {
-    if (this.writeFd >= 0) closeSync(this.writeFd);
-    this.writeSegment = segment;
     const path = join(this.options.dir, segmentName(segment));
-    this.writeFd = openSync(path, "a");
-    this.writeOffset = statSync(path).size;
+    const fd = openSync(path, "a");
+    const size = statSync(path).size;
+    if (this.writeFd >= 0) closeSync(this.writeFd);
+    this.writeFd = fd;
+    this.writeSegment = segment;
+    this.writeOffset = size;
   }
 
   get backlogBytes(): number {
@@ -154,8 +159,9 @@ export class Spool {
   get oldestAppendedAt(): number | null {
     return this.entries[this.head]?.appendedAt ?? null;
   }
+  /** The backlog plus what is on its way to disk: a slow disk must not let appends run past the bound. */
   get full(): boolean {
-    return this.backlog >= this.options.maxBytes;
+    return this.backlog + this.incomingBytes >= this.options.maxBytes;
   }
 
   /** Appends records (one per body) durably; resolves with where each ends, after they are fsynced. */
@@ -167,6 +173,7 @@ export class Spool {
       body.copy(payload, 8);
       return encodeRecord(payload);
     });
+    for (const buffer of buffers) this.incomingBytes += buffer.length;
     return new Promise((resolve, reject) => {
       this.pending.push({ buffers, resolve, reject });
       // The first append of a quiet spool waits one turn of the event loop for its companions.
@@ -184,8 +191,9 @@ export class Spool {
         batch.forEach((item, i) => item.resolve(ends[i]!));
       } catch (error) {
         for (const item of batch) item.reject(error);
-        this.resyncOffset();
+        this.dropUnsynced();
       }
+      for (const item of batch) for (const buffer of item.buffers) this.incomingBytes -= buffer.length;
       for (const wake of this.waiters.splice(0)) wake();
     }
     this.flushing = null;
@@ -227,14 +235,19 @@ export class Spool {
   }
 
   /**
-   * After a failed write the file may hold part of a record: go on after it. The reader skips it as
-   * damaged (its CRC fails); the records whose append was refused are the caller's to send again.
+   * After a failed write or fsync, what follows the last fsynced record is cut off: the appends were
+   * refused (the caller sends them again), so none of it may reach the reader. If even that fails, the
+   * spool goes on after whatever is there; the reader skips a partial record as damaged (CRC).
    */
-  private resyncOffset(): void {
+  private dropUnsynced(): void {
     try {
-      this.writeOffset = fstatSync(this.writeFd).size;
+      ftruncateSync(this.writeFd, this.writeOffset);
     } catch {
-      // The fd itself is gone: the next write fails too, and is refused the same way.
+      try {
+        this.writeOffset = fstatSync(this.writeFd).size;
+      } catch {
+        // The fd itself is gone: the next write fails too, and is refused the same way.
+      }
     }
   }
 

@@ -207,16 +207,19 @@ devices:
     expect(login("z2m-lab", hmac("z2m-dorm"))).toEqual({ ok: false, returnCode: 4, reason: "bad_password" });
   });
 
-  it("publishes for its own devices, its own state and Zigbee devices the campus does not list", () => {
-    for (const topic of ["zigbee2mqtt/lab/plug-a", "zigbee2mqtt/lab/plug-a/availability", "zigbee2mqtt/Lab_Plug_B", "zigbee2mqtt/bridge/state", "zigbee2mqtt/bridge/logging", "zigbee2mqtt/unlisted-sensor"]) {
+  it("publishes for its own devices, devices bound to no bridge, its own state and Zigbee devices the campus does not list", () => {
+    for (const topic of ["zigbee2mqtt/lab/plug-a", "zigbee2mqtt/lab/plug-a/availability", "zigbee2mqtt/Lab_Plug_B", "zigbee2mqtt/own-plug", "zigbee2mqtt/bridge/state", "zigbee2mqtt/bridge/logging", "zigbee2mqtt/bridge/response/permit_join", "zigbee2mqtt/unlisted-sensor"]) {
       expect(canPublish(bridge, topic), topic).toBe(true);
     }
   });
 
-  it("never publishes as another bridge's device, a device of its own, a native device, or outside its base topic", () => {
-    for (const topic of ["zigbee2mqtt/dorm/plug", "zigbee2mqtt/dorm/plug/availability", "zigbee2mqtt/own-plug", "campus/devices/brk-1/telemetry", "campus/internal/readings-batch/x", "tele/x/SENSOR", "zigbee2mqtt", "zigbee2mqtt/", "$SYS/x"]) {
-      expect(canPublish(bridge, topic), topic).toBe(false);
-    }
+  it("never publishes under another bridge's device, commands, bridge requests, native or system topics, or outside its base topic", () => {
+    const refused = [
+      "zigbee2mqtt/dorm/plug", "zigbee2mqtt/dorm/plug/availability", "zigbee2mqtt/dorm/plug/set", "zigbee2mqtt/dorm/plug/set/state",
+      "zigbee2mqtt/lab/plug-a/set", "zigbee2mqtt/own-plug/get", "zigbee2mqtt/bridge/request/permit_join",
+      "campus/devices/brk-1/telemetry", "campus/internal/readings-batch/x", "tele/x/SENSOR", "zigbee2mqtt", "zigbee2mqtt/", "$SYS/x",
+    ];
+    for (const topic of refused) expect(canPublish(bridge, topic), topic).toBe(false);
   });
 
   it("subscribes under its base topic only", () => {
@@ -236,9 +239,10 @@ bridges:
 devices:
   - { id: plug-x, kind: socket, building: b, format: zigbee2mqtt, source: x, bridge: nowhere }
   - { id: plug-y, kind: socket, building: b, format: tasmota, source: y, bridge: plug-x }
+  - { id: plug-z, kind: socket, building: b, format: zigbee2mqtt, source: bridge/state }
 `);
     expect(bad.ok).toBe(false);
     if (bad.ok) return;
-    expect(bad.problems.map((p) => p.path).sort()).toEqual(["bridges[0].id", "bridges[1].id", "devices[0].bridge", "devices[1].bridge"]);
+    expect(bad.problems.map((p) => p.path).sort()).toEqual(["bridges[0].id", "bridges[1].id", "devices[0].bridge", "devices[1].bridge", "devices[2].source"]);
   });
 });

@@ -118,6 +118,17 @@ describe("the spool", () => {
     await spool.close();
   });
 
+  it("counts appends still on their way to disk towards the bound", async () => {
+    const spool = Spool.open({ dir: tempDir(), maxBytes: 2_000 });
+    const appended = spool.append([Buffer.alloc(2_500)], 1);
+    expect(spool.full).toBe(true); // not fsynced yet, already counted
+    await appended;
+    expect(spool.full).toBe(true);
+    spool.commit(spool.read(1e6).at(-1)!.end);
+    expect(spool.full).toBe(false);
+    await spool.close();
+  });
+
   it("waits for appends in flight when closed, refuses new ones, and finds them after a restart", async () => {
     const dir = tempDir();
     const spool = Spool.open({ dir, maxBytes: 1e9 });
