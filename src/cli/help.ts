@@ -38,7 +38,7 @@ Runs the broker, the ingest, the alerts engine and the API in one process.
 
 When nothing answers at INFLUX_URL, INFLUX_URL is not set and influxd is installed, a local
 InfluxDB is started and supervised (loopback only, data under DATA_DIR/influxdb).
-SIGTERM/SIGINT: stop accepting work, flush, exit 0.
+SIGTERM/SIGINT (and SIGHUP): stop accepting work, flush, exit 0.
 `,
   broker: `Usage: campus-power broker
 

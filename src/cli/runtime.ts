@@ -91,7 +91,7 @@ export function demoSecrets(source: NodeJS.ProcessEnv, dataDir: string, create =
 export const STOP_BUDGET_MS = 8_500;
 
 /**
- * Runs until SIGTERM/SIGINT, then stops the services in reverse order of start and exits 0.
+ * Runs until SIGTERM/SIGINT/SIGHUP, then stops the services in reverse order of start and exits 0.
  * One deadline is shared: each service gets the time left divided by the services left, so a quick
  * stop leaves more for the ingest's flush, and no slow one can push the exit past 10 s.
  */
@@ -122,6 +122,7 @@ export function stopOnSignals(services: () => RunningService[], log: Logger, bef
   };
   process.once("SIGTERM", () => void stop("SIGTERM"));
   process.once("SIGINT", () => void stop("SIGINT"));
+  process.once("SIGHUP", () => void stop("SIGHUP")); // the terminal closed: stop as orderly as for Ctrl-C
 }
 
 async function withTimeout(work: Promise<void>, ms: number): Promise<"done" | "timeout"> {

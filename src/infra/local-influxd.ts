@@ -91,7 +91,9 @@ export async function startLocalInfluxd(options: StartOptions): Promise<LocalInf
     stopping = false;
     process.off("exit", killOnExit);
     process.on("exit", killOnExit);
-    const proc = spawn(binary, ["run", "-config", configFile], { stdio: ["ignore", "ignore", "pipe"] });
+    // Its own process group: a Ctrl-C in the terminal reaches only us, and the orderly stop takes influxd
+    // down last, after the ingest's final writes (before, influxd died first and they waited for the next start).
+    const proc = spawn(binary, ["run", "-config", configFile], { stdio: ["ignore", "ignore", "pipe"], detached: true });
     child = proc;
     proc.stderr?.on("data", (chunk: Buffer) => (lastStderr = (lastStderr + chunk.toString()).slice(-4000)));
     proc.on("exit", (code, signal) => {

@@ -14,12 +14,15 @@ export interface CliProcess {
   output(): string;
   /** Resolves when the output matches, rejects on exit or timeout. */
   waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
-  /** Sends a signal and resolves with the exit code and how long the exit took. */
-  stop(signal?: NodeJS.Signals): Promise<{ code: number | null; ms: number }>;
+  /**
+   * Sends a signal and resolves with the exit code and how long the exit took. With `group` (a process
+   * started with `{ group: true }`) the signal goes to its whole process group, as a terminal's Ctrl-C does.
+   */
+  stop(signal?: NodeJS.Signals, options?: { group?: boolean }): Promise<{ code: number | null; ms: number }>;
 }
 
-export function startCli(args: string[], env: NodeJS.ProcessEnv): CliProcess {
-  const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+export function startCli(args: string[], env: NodeJS.ProcessEnv, options: { group?: boolean } = {}): CliProcess {
+  const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH, ...env }, stdio: ["ignore", "pipe", "pipe"], detached: options.group === true });
   let output = "";
   child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
@@ -37,10 +40,11 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv): CliProcess {
       }
       throw new Error(`timed out waiting for ${pattern}; output so far:\n${output}`);
     },
-    async stop(signal = "SIGTERM") {
+    async stop(signal = "SIGTERM", { group = false } = {}) {
       if (child.exitCode !== null) return { code: child.exitCode, ms: 0 };
       const started = Date.now();
-      child.kill(signal);
+      if (group) process.kill(-child.pid!, signal);
+      else child.kill(signal);
       const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
       const code = await exited;
       clearTimeout(timer);

@@ -178,15 +178,19 @@ describe("campus-power up and its own InfluxDB", () => {
   it("starts, supervises and stops a local InfluxDB under DATA_DIR when nothing answers at a loopback INFLUX_URL", async () => {
     const { env, httpPort } = await baseEnv();
     const influxPort = await freePort();
-    const up = startCli(["up"], { ...env, INFLUX_URL: `http://127.0.0.1:${influxPort}` });
+    // Its own process group, stopped the way a terminal's Ctrl-C stops it: SIGINT to the whole group.
+    const up = startCli(["up"], { ...env, INFLUX_URL: `http://127.0.0.1:${influxPort}` }, { group: true });
     try {
       await up.waitForOutput(new RegExp(`Starting a local InfluxDB on 127\\.0\\.0\\.1:${influxPort} \\(data in ${env.DATA_DIR}/influxdb\\)`));
       await up.waitForOutput(/campus-power is up/, 40_000);
       expect(await waitFor(async () => (await ready(httpPort)).status === 200, 15_000)).toBe(true);
       expect(await portIsOpen(influxPort)).toBe(true);
     } finally {
-      expect((await up.stop()).code).toBe(0);
+      expect((await up.stop("SIGINT", { group: true })).code).toBe(0);
     }
+    // influxd is stopped last, by us: the Ctrl-C did not kill it under the services still flushing.
+    expect(up.output()).not.toMatch(/local influxd exited; restarting/);
+    expect(up.output()).not.toMatch(/InfluxDB unreachable/);
     expect(await portIsOpen(influxPort)).toBe(false);
   });
 });
