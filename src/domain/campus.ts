@@ -46,7 +46,9 @@ const DeviceSchema = T.Object(
     phases: T.Optional(T.Union([T.Literal(1), T.Literal(3)])),
     rcd_ma: T.Optional(T.Number({ exclusiveMinimum: 0 })),
     format: T.Optional(literalUnion(DEVICE_FORMATS)),
-    source: T.Optional(T.String({ minLength: 1, pattern: "^[^#+\\s]+$" })),
+    // A topic level: no wildcards, no tabs or line breaks, no space at either end; inner spaces are
+    // fine (Zigbee2MQTT friendly names such as "Room 301 heater" have them).
+    source: T.Optional(T.String({ minLength: 1, pattern: "^[^#+\\s]([^#+\\t\\n\\r\\f\\v]*[^#+\\s])?$" })),
     // Extension: the device's expected report interval, for the offline watchdog (3 × this).
     report_interval_s: T.Optional(T.Number({ exclusiveMinimum: 0 })),
     // Extension (CONTRACT §3): a device with its own secret; hex SHA-256 of its MQTT password.

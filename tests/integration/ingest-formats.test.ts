@@ -153,8 +153,8 @@ describe("the ingest end to end", () => {
       const before = await received();
       await bridge.publishAsync("zigbee2mqtt/bridge/state", '{"state":"online"}', { qos: 1, retain: true });
       await bridge.publishAsync("zigbee2mqtt/a-sensor-not-in-the-campus", '{"temperature":21.5}', { qos: 1 });
-      await bridge.publishAsync("zigbee2mqtt/lab/plug-2/availability", '{"state":"online"}', { qos: 1, retain: true });
-      await bridge.publishAsync("zigbee2mqtt/lab/plug-2", JSON.stringify({ state: "ON", power: 812.5, voltage: 221.3, current: 3.7, energy: 12.25 }), { qos: 1 });
+      await bridge.publishAsync("zigbee2mqtt/lab/Desk plug 2/availability", '{"state":"online"}', { qos: 1, retain: true });
+      await bridge.publishAsync("zigbee2mqtt/lab/Desk plug 2", JSON.stringify({ state: "ON", power: 812.5, voltage: 221.3, current: 3.7, energy: 12.25 }), { qos: 1 });
       await settle(before, 2); // the ingest reads the campus device's two topics, nothing else of the bridge's
       const [point] = await select(`SELECT power_w, voltage_v, current_a, energy_kwh FROM electrical WHERE device = 'plug-c1-z2m'`);
       expect(point).toMatchObject({ power_w: 812.5, voltage_v: 221.3, current_a: 3.7, energy_kwh: 12.25 });

@@ -82,6 +82,13 @@ devices:
     expect(result.ok).toBe(false);
   });
 
+  it("takes a source with inner spaces (Zigbee2MQTT friendly names), not one with tabs, line breaks or spaces at its ends", () => {
+    expect(parseCampusText(minimal.replace("source: tasmota_5A1B2C", 'source: "Room 301 heater"')).ok).toBe(true);
+    for (const bad of ['" leading"', '"trailing "', '"a\\tb"', '"a\\nb"', '"a/#"', '"a+b"']) {
+      expect(parseCampusText(minimal.replace("source: tasmota_5A1B2C", `source: ${bad}`)).ok, bad).toBe(false);
+    }
+  });
+
   it("reports YAML syntax errors with the line", () => {
     const result = parseCampusText("site: {\nbuildings: [");
     expect(result.ok).toBe(false);
