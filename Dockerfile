@@ -11,5 +11,5 @@ RUN mkdir -p /data && chown node:node /data
 USER node
 ENV DATA_DIR=/data
 # The bin itself, so its shebang's node flags apply (bin/campus-power.js).
-ENTRYPOINT ["bin/campus-power.js"]
+ENTRYPOINT ["/app/bin/campus-power.js"]
 CMD ["up"]
