@@ -13,6 +13,7 @@ import { buildApp } from "./app.js";
 import { AckTimeoutError, type AckResult } from "./deps.js";
 import { LiveState } from "./live-state.js";
 import type { LiveOptions } from "./outbox.js";
+import { RetainedGuard } from "./retained-guard.js";
 import type { AppDeps } from "./app.js";
 
 export { buildApp, type AppDeps } from "./app.js";
@@ -50,7 +51,9 @@ export async function startApi(ctx: ServiceContext, deps: ApiDeps): Promise<Runn
 
   // The ingest's retained health (docs/ingest.md): null until one is heard of (no ingest, or not yet published).
   let ingestHealth: IngestHealth | null = null;
-  mqtt.on("message", (topic, payload) => {
+  const retainedGuard = new RetainedGuard();
+  mqtt.on("message", (topic, payload, packet) => {
+    if (!retainedGuard.accept(topic, packet.retain)) return; // a stale retained copy (./retained-guard.ts)
     if (topic === INGEST_HEALTH_TOPIC) {
       ingestHealth = decodeIngestHealth(payload);
       return;
@@ -66,6 +69,7 @@ export async function startApi(ctx: ServiceContext, deps: ApiDeps): Promise<Runn
   let connections = 0;
   mqtt.on("connect", () => {
     // mqtt.js re-subscribes on reconnect and the broker re-sends the retained alerts that are still open.
+    retainedGuard.reset();
     if (++connections > 1) state.forgetAlerts();
   });
   mqtt.on("error", (error) => log.warn({ err: error }, "mqtt error"));
