@@ -8,6 +8,7 @@ import { type SilenceRequest, type SilenceResult, silenceTopic } from "../domain
 import { ALERTS_FILTER, INGEST_HEALTH_TOPIC, INTERNAL_FILTERS, type IngestHealth, internalTopic, parseInternalTopic } from "../domain/topics.js";
 import type { InfluxClient } from "../infra/influx.js";
 import { connectService, type MqttClient } from "../infra/mqtt.js";
+import { finishesWithin } from "../infra/timeout.js";
 import type { RunningService, ServiceContext } from "../infra/service.js";
 import { buildApp } from "./app.js";
 import { AckTimeoutError, type AckResult } from "./deps.js";
@@ -144,9 +145,10 @@ export async function startApi(ctx: ServiceContext, deps: ApiDeps): Promise<Runn
   let stopping: Promise<void> | null = null;
   const stop = () =>
     (stopping ??= (async () => {
-      await withTimeout(app.close(), 5_000).catch((error) => log.warn({ err: error }, "api did not close cleanly"));
+      const closed = await finishesWithin(app.close(), 5_000).catch((error: unknown) => (log.warn({ err: error }, "api did not close cleanly"), true));
+      if (!closed) log.warn("api did not close within 5 s");
       for (const resolve of pending.values()) resolve(null);
-      await withTimeout(mqtt.endAsync(), 2_000).catch(() => mqtt.end(true));
+      if (!(await finishesWithin(mqtt.endAsync(), 2_000).catch(() => false))) mqtt.end(true);
     })());
   return { port, url, state, stop };
 }
@@ -160,12 +162,4 @@ function decodeIngestHealth(payload: Buffer): IngestHealth | null {
   } catch {
     return null;
   }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms))),
-  ]).finally(() => clearTimeout(timer));
 }

@@ -5,6 +5,7 @@ import type { RunningService, ServiceContext } from "../infra/service.js";
 import { join } from "node:path";
 import { createHooks } from "./hooks.js";
 import { attachJournal } from "./journal.js";
+import { finishesWithin } from "../infra/timeout.js";
 import { indexedMemoryPersistence } from "./persistence.js";
 import { useFastQueues } from "./fast-queue.js";
 import { type Listener, listenTcp, listenWebSocket } from "./listeners.js";
@@ -139,7 +140,7 @@ export async function startBroker(ctx: ServiceContext, options: BrokerOptions = 
       clearTimeout(timer);
       metrics.connectedClients.set(0);
       // Bounded like the rest of the stop: a hung disk must not hold it (the journal replays at start).
-      await Promise.race([journal?.close(), new Promise((resolve) => setTimeout(resolve, 2_000).unref())]);
+      if (journal) await finishesWithin(journal.close(), 2_000).catch((error: unknown) => log.warn({ err: error }, "broker journal did not close cleanly"));
       if (outcome === "timeout") log.warn({ timeoutMs: STOP_TIMEOUT_MS }, "MQTT broker did not close in time; carrying on");
       else log.info("MQTT broker stopped");
     })();

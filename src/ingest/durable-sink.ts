@@ -8,6 +8,7 @@ import type { Point } from "../domain/line-protocol.js";
 import { toLine } from "../domain/line-protocol.js";
 import { type Anomaly, type CounterReading, type EnergyState, observeCounter } from "./energy.js";
 import { Spool, type SpoolRecord } from "../infra/spool/spool.js";
+import { finishesWithin } from "../infra/timeout.js";
 import { DEFAULT_RETRY, type RetryPolicy, type WriterDeps, writeLines } from "./writer.js";
 
 export interface DurableSinkOptions {
@@ -70,7 +71,6 @@ export class DurableSink {
   private stopping = false;
   /** Set by close(): write what is there at once, no batching wait. */
   private closing = false;
-  private endBatchWait: (() => void) | null = null;
   private drainer: Promise<void>;
   private sleepers = new Set<() => void>();
   private lastCheckpoint = 0;
@@ -126,12 +126,8 @@ export class DurableSink {
       if (this.stopping) break;
       const age = Date.now() - (this.spool.oldestAppendedAt ?? 0);
       if (!this.closing && age < batchMs && this.spool.backlogBytes < readBytes) {
-        await new Promise<void>((resolve) => {
-          // Never longer than batchMs, even if the clock stepped back since the record was appended.
-          const timer = setTimeout(() => (this.endBatchWait = null, resolve()), Math.min(batchMs, batchMs - age));
-          this.endBatchWait = () => (clearTimeout(timer), resolve());
-        });
-        this.endBatchWait = null;
+        // Never longer than batchMs, even if the clock stepped back since the record was appended.
+        await this.sleep(Math.min(batchMs, batchMs - age));
         if (this.stopping) break;
       }
       const records = this.spool.read(readBytes);
@@ -222,28 +218,17 @@ export class DurableSink {
   async close(deadline: number): Promise<void> {
     if (this.scheduled) this.append();
     this.closing = true;
-    this.endBatchWait?.();
+    for (const wake of [...this.sleepers]) wake(); // a batching wait (or a retry's backoff) ends now
     // Appends still on their way to disk count as backlog too (bounded: a hung disk must not hold the stop).
-    await beforeDeadline(this.spool.settled(), deadline);
+    await finishesWithin(this.spool.settled(), deadline - Date.now());
     // Give the drainer until the deadline to finish what InfluxDB can take, then stop it.
     const left = () => this.spool.backlogRecords > 0;
     while (left() && Date.now() < deadline - 500) await new Promise((resolve) => setTimeout(resolve, 20));
     this.stopping = true;
     for (const wake of [...this.sleepers]) wake();
-    await beforeDeadline(this.spool.close(), deadline);
+    await finishesWithin(this.spool.close(), deadline - Date.now());
     // A write hanging on a dead socket must not hold the shutdown: then the last checkpoint on disk
     // (consistent by construction) stays, and the next start replays from it.
-    if (await beforeDeadline(this.drainer, deadline)) this.checkpoint();
-  }
-}
-
-/** Whether `work` finished before the deadline (epoch ms); it is not waited for after it. */
-async function beforeDeadline(work: Promise<unknown>, deadline: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), Math.max(0, deadline - Date.now()))));
-  try {
-    return await Promise.race([work.then(() => true), late]);
-  } finally {
-    clearTimeout(timer);
+    if (await finishesWithin(this.drainer, deadline - Date.now())) this.checkpoint();
   }
 }

@@ -12,6 +12,7 @@ import { INGEST_HEALTH_TOPIC } from "../domain/topics.js";
 import { type InfluxClient, InfluxWriteError, redactUrl } from "../infra/influx.js";
 import { type MqttClient, mqttOptions } from "../infra/mqtt.js";
 import type { RunningService, ServiceContext } from "../infra/service.js";
+import { finishesWithin } from "../infra/timeout.js";
 import { holdAcks } from "./acks.js";
 import { DeadLetterLog } from "./dead-letter.js";
 import { DurableSink } from "./durable-sink.js";
@@ -140,7 +141,7 @@ export async function startIngest(ctx: ServiceContext, deps: IngestDeps): Promis
       }
     }
   })();
-  await Promise.race([ensureLoop, new Promise((resolve) => setTimeout(resolve, 2_000).unref())]);
+  await finishesWithin(ensureLoop, 2_000);
   const pingTimer = setInterval(() => void deps.influx.ping().then((ok) => setReachable(ok)), PING_INTERVAL_MS);
   pingTimer.unref();
 

@@ -363,7 +363,7 @@ export class Spool {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.flushing;
+    await this.settled();
     for (const wake of this.waiters.splice(0)) wake();
     if (this.writeFd >= 0) closeSync(this.writeFd);
     this.writeFd = -1;
