@@ -56,26 +56,24 @@ export function authenticate(
   }
 
   const bridge = campus.bridgeById.get(username);
-  if (bridge !== undefined) {
-    // A bridge account: the same two ways to a password as a device.
-    if (bridge.secret_sha256 === undefined && secrets.deviceGroupKey === "") return refuse(4, "not_configured");
-    const ok = bridge.secret_sha256 !== undefined ? safeEqual(sha256Hex(given), bridge.secret_sha256) : safeEqual(given, devicePassword(bridge.id, secrets.deviceGroupKey));
-    return ok ? { ok: true, identity: { kind: "bridge", bridge, foreign: foreignTopics(campus, bridge) } } : refuse(4, "bad_password");
-  }
+  if (bridge !== undefined) return checkAccount(bridge, given, secrets.deviceGroupKey, () => ({ kind: "bridge", bridge, foreign: foreignTopics(campus, bridge) }));
   const device = campus.deviceById.get(username);
   if (device === undefined) {
     safeEqual(given, "0".repeat(64)); // same work as a known device, so timing does not reveal ids
     return refuse(4, "unknown_username");
   }
-  if (device.secret_sha256 !== undefined) {
-    // A device with its own secret: the fleet HMAC password must not work for it (CONTRACT §3).
-    return safeEqual(sha256Hex(given), device.secret_sha256) ? { ok: true, identity: { kind: "device", device } } : refuse(4, "bad_password");
+  return checkAccount(device, given, secrets.deviceGroupKey, () => ({ kind: "device", device }));
+}
+
+/** A device's or a bridge's password: its own `secret_sha256` if it has one, else the HMAC of its id. */
+function checkAccount(account: { id: string; secret_sha256?: string }, given: Buffer, deviceGroupKey: string, identity: () => Identity): AuthResult {
+  if (account.secret_sha256 !== undefined) {
+    // An account with its own secret: the fleet HMAC password must not work for it (CONTRACT §3).
+    return safeEqual(sha256Hex(given), account.secret_sha256) ? { ok: true, identity: identity() } : refuse(4, "bad_password");
   }
-  // With an empty fleet key anyone could compute every device's HMAC password.
-  if (secrets.deviceGroupKey === "") return refuse(4, "not_configured");
-  return safeEqual(given, devicePassword(device.id, secrets.deviceGroupKey))
-    ? { ok: true, identity: { kind: "device", device } }
-    : refuse(4, "bad_password");
+  // With an empty fleet key anyone could compute every account's HMAC password.
+  if (deviceGroupKey === "") return refuse(4, "not_configured");
+  return safeEqual(given, devicePassword(account.id, deviceGroupKey)) ? { ok: true, identity: identity() } : refuse(4, "bad_password");
 }
 
 function refuse(returnCode: RefusalCode, reason: AuthFailureReason): AuthResult {
@@ -115,7 +113,7 @@ export function canPublish(identity: Identity, topic: string): boolean {
 /** May this identity subscribe to this topic filter? Devices get exact filters only; a bridge its base topic. */
 export function canSubscribe(identity: Identity, filter: string): boolean {
   if (identity.kind === "service") return true;
-  if (identity.kind === "bridge") return filter === `${Z2M_BASE}/#` || under(Z2M_BASE)(filter);
+  if (identity.kind === "bridge") return under(Z2M_BASE)(filter); // `zigbee2mqtt/#` included
   return deviceCommandFilters(identity.device).includes(filter);
 }
 
@@ -141,10 +139,6 @@ function foreignTopics(campus: Campus, bridge: Bridge): string[] {
     .map((device) => `${Z2M_BASE}/${device.source}`);
 }
 
-/** The exact topics a Zigbee2MQTT device is read on (its state and its availability). */
-function devicePublishTopicNames(device: Device): string[] {
-  return device.source === undefined ? [] : [`${Z2M_BASE}/${device.source}`, `${Z2M_BASE}/${device.source}/availability`];
-}
 
 type TopicRule = (topic: string) => boolean;
 
@@ -178,7 +172,7 @@ function devicePublishTopics(device: Device): TopicRule[] {
     case "shelly-gen2":
       return [under(`${source}/status`), exactly(`${source}/events/rpc`), exactly(`${source}/online`)];
     case "zigbee2mqtt":
-      return devicePublishTopicNames(device).map(exactly);
+      return [exactly(`${Z2M_BASE}/${source}`), exactly(`${Z2M_BASE}/${source}/availability`)];
   }
 }
 
