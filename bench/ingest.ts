@@ -232,8 +232,6 @@ async function drill(): Promise<void> {
   console.log(`stopping InfluxDB for ${outageMs / 1000} s at ${rate} readings/s ...`);
   await influxd.stop();
   await phase(outageMs);
-  const backlog = sent - 0;
-  const downSent = sent;
   await influxd.restart();
   const back = performance.now();
   const caughtUp = await until(async () => (await influxCount(influx)) >= sent - rate / 2, 30 * 60_000, 250);
@@ -250,8 +248,6 @@ async function drill(): Promise<void> {
   console.log(`| time to drain after InfluxDB is back | ${drainSeconds.toFixed(1)} s${caughtUp ? "" : " (not caught up!)"} |`);
   console.log(`| drain rate | ${Math.round((outageReadings + rate * drainSeconds) / drainSeconds).toLocaleString("en")} readings/s = ${((outageReadings + rate * drainSeconds) / drainSeconds / rate).toFixed(1)} × the inflow (goal ≥ 5×) |`);
   console.log(`| sent / stored / lost | ${sent.toLocaleString("en")} / ${stored.toLocaleString("en")} / ${(sent - stored).toLocaleString("en")} |`);
-  void backlog;
-  void downSent;
   await Promise.all(devices.map((d) => d.end()));
   await stopChildren();
   await influxd.stop();
