@@ -7,8 +7,7 @@
 //           Per-process CPU is reported so the reader sees where the time goes.
 //   energy: a local influxd, 30 days of hourly rollups for 1,000 devices, GET /api/energy timed.
 // Options: --only live|energy, --seconds N (per phase, default 20), --clients N, --frozen N, --rate N,
-//          --coalesce-ms N, --workers N (client processes, default 4), --profile DIR (server --cpu-prof),
-//          --publish batch|single (the ingest's 20 ms reading batches, default, or one message per reading).
+//          --coalesce-ms N, --workers N (client processes, default 4), --profile DIR (server --cpu-prof).
 import { type ChildProcess, fork } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
@@ -59,14 +58,13 @@ async function live() {
   const coalesceMs = Number(arg("coalesce-ms", "1000"));
   const workersN = Math.min(clientsN, Number(arg("workers", "4")));
   const profile = arg("profile", "");
-  const publishMode = arg("publish", "batch");
   const dir = mkdtempSync(join(tmpdir(), "bench-live-"));
   const campusFile = writeCampus(dir, false);
   const deviceCount = loadCampus(campusFile).devices.length;
 
   const server = start("server-process.ts", [campusFile, String(coalesceMs)], ["--expose-gc", ...(profile ? ["--cpu-prof", "--cpu-prof-dir", profile] : [])]);
   const { http, mqtt } = await server.next("ready");
-  const publisher = start("publisher-process.ts", [mqtt, campusFile, String(rate), publishMode]);
+  const publisher = start("publisher-process.ts", [mqtt, campusFile, String(rate)]);
   await publisher.next("ready");
   const share = (total: number, i: number) => Math.floor((total * (i + 1)) / workersN) - Math.floor((total * i) / workersN);
   const workers = Array.from({ length: workersN }, (_, i) => start("client-process.ts", [http.replace("http", "ws"), String(share(clientsN, i)), String(share(frozenN, i)), String(coalesceMs)]));
@@ -129,7 +127,7 @@ async function live() {
       terminated: name === "frozen" ? `${s.at(-1)?.terminated ?? 0}${firstAllTerminated ? ` (all ${frozenN} by +${Math.round((firstAllTerminated.at - from) / 1000)} s)` : ""}` : (s.at(-1)?.terminated ?? 0),
     };
   };
-  console.log(`live: ${deviceCount} devices, ${clientsN} clients in ${workersN} worker processes (batch frames), coalescing ${coalesceMs} ms, target ${rate} readings/s as ${publishMode === "batch" ? "the ingest's 20 ms batches (QoS 1)" : "one message per reading (QoS 0)"}; server RSS ${mb(warm.rss)} MB, heap ${mb(warm.heap)} MB, external ${mb(warm.external)} MB after 5 s of warm-up; load average at the end ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
+  console.log(`live: ${deviceCount} devices, ${clientsN} clients in ${workersN} worker processes (batch frames), coalescing ${coalesceMs} ms, target ${rate} readings/s as the ingest's 20 ms batches (QoS 1); server RSS ${mb(warm.rss)} MB, heap ${mb(warm.heap)} MB, external ${mb(warm.external)} MB after 5 s of warm-up; load average at the end ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
   console.table([row("steady", t0, t1, clientsN, busyBetween(m0, m1)), row("frozen", t1, t2, clientsN - frozenN, busyBetween(m1, m2))]);
   console.log(`client sockets still open at the end: ${reports.reduce((n, r) => n + r.open, 0)} of ${clientsN} (a terminated frozen client does not see its close while paused)`);
   await new Promise((r) => server.process.once("exit", r));

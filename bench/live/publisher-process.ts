@@ -1,20 +1,19 @@
 // bench:live's publisher, alone in its process: `rate` readings/s round-robin over the campus's devices, as
-// the ingest publishes them: mode "batch" (default) = JSON arrays on campus/internal/readings-batch/{source}
-// at QoS 1, flushed every 20 ms (the ingest's bound: ≤ 20 ms or 1,000 readings), one source per connection;
-// mode "single" = one message per reading on campus/internal/readings/{device} at QoS 0 (the older path).
+// the ingest publishes them: JSON arrays on campus/internal/readings-batch/{source} at QoS 1, flushed every
+// 20 ms (the ingest's bound: ≤ 20 ms or 1,000 readings), one source per connection. (Consumers apply a
+// per-device reading only as a retained starting state, so there is no one-message-per-reading mode.)
 // It makes readings by elapsed time, not per timer tick, so a late timer is caught up and the achieved rate
 // is the real ceiling when the target cannot be met. Each reading carries `sent_at` = Date.now() when it is
 // made (also its `ts`; the wait in a batch counts): the clients compare it with their own Date.now() on
 // receipt (one machine, one clock).
-// argv: mqtt url, campus file, rate, mode. Reports {published, cpu, event-loop delay} every second.
+// argv: mqtt url, campus file, rate. Reports {published, cpu, event-loop delay} every second.
 import { loadCampus } from "../../src/domain/campus.js";
 import { internalTopic } from "../../src/domain/topics.js";
 import { connectService } from "../../src/infra/mqtt.js";
 import { cpuMeter, loopDelayMeter, PASSWORD } from "./common.js";
 
-const [mqttUrl, campusFile, rate, mode] = [process.argv[2]!, process.argv[3]!, Number(process.argv[4]), process.argv[5] ?? "batch"];
+const [mqttUrl, campusFile, rate] = [process.argv[2]!, process.argv[3]!, Number(process.argv[4])];
 const devices = loadCampus(campusFile).devices.map((d) => d.id);
-const topics = devices.map((d) => internalTopic.reading(d));
 const publishers = await Promise.all([0, 1].map((i) => connectService(mqttUrl, PASSWORD, `bench-pub-${i}`)));
 const cpu = cpuMeter();
 const loop = loopDelayMeter();
@@ -42,8 +41,7 @@ function publishDue(): void {
     const k = next++ % devices.length;
     const sentAt = Date.now();
     const payload = `{"device":"${devices[k]}","ts":${sentAt},"values":{"power_w":${500 + (next % 700)},"current_a":2.3,"voltage_v":221,"sent_at":${sentAt}}}`;
-    if (mode === "batch") batches[i % 2]!.push(payload);
-    else publishers[i % 2]!.publish(topics[k]!, payload, { qos: 0 });
+    batches[i % 2]!.push(payload);
   }
   published += count;
   if (due - published > rate) published = due - rate; // drop a backlog of more than 1 s instead of bursting it
@@ -53,7 +51,7 @@ process.on("message", (m: { type: string }) => {
   if (m.type === "start") {
     started = performance.now();
     timer = setInterval(publishDue, 5);
-    if (mode === "batch") flusher = setInterval(flush, 20);
+    flusher = setInterval(flush, 20);
   }
   if (m.type === "stop") {
     clearInterval(timer);

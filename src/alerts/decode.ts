@@ -1,6 +1,6 @@
 // Feeds the engine from the internal topics (docs/architecture.md): the shared decoder of
 // domain/internal-stream.ts, plus whether the message is live or a retained copy.
-import { BatchedReadings, decodeInternalMessage, decodeReadingBatch, parseJsonObject } from "../domain/internal-stream.js";
+import { decodeInternalMessage, decodeReadingBatch, parseJsonObject } from "../domain/internal-stream.js";
 import { silenceTopic, type SilenceRequest } from "../domain/silence.js";
 import { INTERNAL_FILTERS, internalTopic } from "../domain/topics.js";
 import type { EngineInput } from "./types.js";
@@ -18,21 +18,17 @@ export type Decoded = { ok: true; input: EngineInput } | { ok: false; kind: stri
 
 /**
  * The engine inputs of one message, in order: a batch of readings gives one input per reading (its bad
- * items as failures), a per-device reading that only repeats one of a batch gives none, anything else
- * what decodeInternal() gives. `readings` remembers the batches (one per service).
+ * items as failures), anything else what decodeInternal() gives.
  */
-export function decodeInputs(topic: string, payload: Buffer, retained: boolean, readings: BatchedReadings): Decoded[] | null {
+export function decodeInputs(topic: string, payload: Buffer, retained: boolean): Decoded[] | null {
   if (topic.startsWith(BATCH_PREFIX)) {
     const batch = decodeReadingBatch(payload);
-    readings.note(batch.readings);
     const inputs: Decoded[] = batch.readings.map((reading) => ({ ok: true, input: { kind: "reading", reading, live: !retained } }));
     for (const bad of batch.invalid) inputs.push({ ok: false, kind: "reading-batch", reason: bad.index < 0 ? bad.reason : `item ${bad.index}: ${bad.reason}` });
     return inputs;
   }
   const decoded = decodeInternal(topic, payload, retained);
-  if (decoded === null) return null;
-  if (decoded.ok && decoded.input.kind === "reading" && readings.isCopy(decoded.input.reading)) return [];
-  return [decoded];
+  return decoded === null ? null : [decoded];
 }
 const BATCH_PREFIX = INTERNAL_FILTERS.readingBatches.slice(0, -1);
 
@@ -45,7 +41,7 @@ export function decodeInternal(topic: string, payload: Buffer, retained: boolean
     }
     return { ok: true, input: { kind: "silence", request: body as unknown as SilenceRequest } };
   }
-  const decoded = decodeInternalMessage(topic, payload);
+  const decoded = decodeInternalMessage(topic, payload, retained);
   if (decoded === null || !decoded.ok) return decoded;
   const message = decoded.message;
   const live = !retained;

@@ -9,7 +9,6 @@ import { alertTopic, internalTopic } from "../domain/topics.js";
 import type { InfluxClient } from "../infra/influx.js";
 import { mqttOptions, type MqttClient } from "../infra/mqtt.js";
 import type { RunningService, ServiceContext } from "../infra/service.js";
-import { BatchedReadings } from "../domain/internal-stream.js";
 import { ALERT_INPUT_FILTERS, decodeInputs } from "./decode.js";
 import { createRuleBook, currentSilences, evaluate, evaluateBatch, initialState, openAlerts } from "./engine.js";
 import { createAlertMetrics } from "./metrics.js";
@@ -169,11 +168,10 @@ export async function startAlerts(ctx: ServiceContext, deps: AlertsDeps): Promis
   });
   const c = mqtt.connect(ctx.env.mqttUrl, options);
   client = c;
-  // Readings arrive in batches (fed to the engine in their order) and, later, as retained per-device copies
-  // for late subscribers: a copy of a reading already had from a batch is skipped (domain/internal-stream.ts).
-  const batched = new BatchedReadings();
+  // Readings arrive in batches, fed to the engine in their order; a device's retained latest reading is
+  // only a starting state (domain/internal-stream.ts decodeInternalMessage).
   c.on("message", (topic, payload, packet) => {
-    const inputs = decodeInputs(topic, payload, packet.retain, batched);
+    const inputs = decodeInputs(topic, payload, packet.retain);
     if (inputs === null) return;
     const valid: EngineInput[] = [];
     for (const decoded of inputs) {

@@ -65,7 +65,7 @@ export async function startApi(ctx: ServiceContext, deps: ApiDeps): Promise<Runn
       pending.get(requestId)?.(payload); // absent: another API instance's request
       return;
     }
-    state.applyMessage(topic, payload, Date.now());
+    state.applyMessage(topic, payload, Date.now(), packet.retain);
   });
   let connections = 0;
   mqtt.on("connect", () => {

@@ -3,7 +3,7 @@
 // index.ts calls applyMessage(), REST routes read it, the live stream listens to its changes.
 import { type Alert, isOpen } from "../domain/alert.js";
 import type { Campus } from "../domain/campus.js";
-import { BatchedReadings, decodeAlert, decodeInternalMessage, decodeReadingBatch } from "../domain/internal-stream.js";
+import { decodeAlert, decodeInternalMessage, decodeReadingBatch } from "../domain/internal-stream.js";
 import type { DeviceEvent, Phase, PhaseValues, Reading, StatusChange, Values } from "../domain/reading.js";
 import { type Silence, silenceTopic } from "../domain/silence.js";
 import { INTERNAL_FILTERS, parseAlertTopic } from "../domain/topics.js";
@@ -37,8 +37,6 @@ export class LiveState {
   private readonly listeners = new Set<LiveListener>();
   /** The alerts service's current maintenance windows (retained on `campus/internal/silences`). */
   private silenceList: Silence[] = [];
-  /** The batches seen, to tell a retained per-device copy of a batched reading from a reading. */
-  private readonly batched = new BatchedReadings();
 
   constructor(readonly campus: Campus) {}
 
@@ -85,8 +83,11 @@ export class LiveState {
     return true;
   }
 
-  /** Applies one message of the internal stream; false when it was ignored (unknown topic/device, stale, malformed). */
-  applyMessage(topic: string, payload: Buffer | string, now: number): boolean {
+  /**
+   * Applies one message of the internal stream, `retained` being its RETAIN flag as received; false when it
+   * was ignored (unknown topic/device, stale, malformed, a live per-device copy of a batched reading).
+   */
+  applyMessage(topic: string, payload: Buffer | string, now: number, retained: boolean): boolean {
     if (topic === silenceTopic.list) return payload.length === 0 ? ((this.silenceList = []), true) : this.applySilences(payload);
     const alertAt = parseAlertTopic(topic);
     if (alertAt !== null) {
@@ -95,10 +96,10 @@ export class LiveState {
       return alert !== null ? this.applyAlert(alertAt.device, alertAt.rule, alert, now) : false;
     }
     if (topic.startsWith(BATCH_PREFIX)) return this.applyReadings(decodeReadingBatch(payload).readings);
-    const decoded = decodeInternalMessage(topic, payload);
+    const decoded = decodeInternalMessage(topic, payload, retained);
     if (decoded === null || !decoded.ok) return false;
     const message = decoded.message;
-    if (message.kind === "reading") return !this.batched.isCopy(message.reading) && this.applyReading(message.reading);
+    if (message.kind === "reading") return this.applyReading(message.reading);
     if (message.kind === "status") return this.applyStatus(message.status);
     if (message.kind === "event") return this.applyEvent(message.event);
     return false; // an ack request: the alerts service's business
@@ -106,7 +107,6 @@ export class LiveState {
 
   /** A batch of readings from the ingest, in order; false when none of them changed anything. */
   applyReadings(readings: readonly Reading[]): boolean {
-    this.batched.note(readings);
     let applied = false;
     for (const reading of readings) applied = this.applyReading(reading) || applied;
     return applied;

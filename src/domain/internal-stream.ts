@@ -27,12 +27,24 @@ export function parseJsonObject(payload: Buffer | string): Record<string, unknow
 }
 
 /**
- * A reading, status, event (ingest → alerts, api) or ack request (api → alerts) from its topic and
- * payload; null for a topic that carries none of them (an ack result, any other topic).
+ * A reading, status, event (ingest → alerts, api) or ack request (api → alerts) from its topic, payload
+ * and RETAIN flag as received; null for a topic that carries none of them (an ack result, any other
+ * topic) and for a per-device reading forwarded live.
+ *
+ * Every reading reaches a consumer in a batch (`campus/internal/readings-batch/{source}`); the ingest also
+ * republishes each device's latest one, retained, on `campus/internal/readings/{device}`, so that a consumer
+ * that subscribes later has a starting state. Only the copy the broker hands over from its retained store
+ * on subscription is that: it comes with the RETAIN flag set [MQTT-3.3.1-8]. A copy forwarded live (RETAIN
+ * 0, [MQTT-3.3.1-9]) repeats a reading that a batch carries, and may arrive before that batch: MQTT keeps
+ * order only within one topic and QoS (§4.6), and aedes delivered a QoS 1 batch and the QoS 0 copy published
+ * right after it reversed 200 times in 200. Applied, the copy made the batch's readings look late, so they
+ * never reached the rules (../shared/findings/alerts-order.md). A tool that wants its readings applied
+ * publishes them as a batch.
  */
-export function decodeInternalMessage(topic: string, payload: Buffer | string): InternalDecoded | null {
+export function decodeInternalMessage(topic: string, payload: Buffer | string, retained: boolean): InternalDecoded | null {
   const parsed = parseInternalTopic(topic);
   if (parsed === null || parsed.kind === "ack-result" || parsed.kind === "reading-batch") return null;
+  if (parsed.kind === "reading" && !retained) return null;
   const kind = parsed.kind;
   if (payload.length === 0) return { ok: false, kind, reason: "empty payload" }; // a cleared retained message
   let body: unknown;
@@ -107,31 +119,6 @@ export function decodeReadingBatch(payload: Buffer | string): ReadingBatch {
     else readings.push(item as unknown as Reading);
   }
   return { readings, invalid };
-}
-
-/**
- * Consumer side of the two reading topics: every reading arrives in a batch, and the ingest later
- * republishes a device's latest one (retained, throttled) on `campus/internal/readings/{device}` for late
- * subscribers. A per-device reading no newer than the newest this consumer already had from a batch for
- * that device is such a copy and must not be applied twice. One that is newer (no batch seen for the
- * device: a test or tool publishing single readings, or a consumer that just started) is a reading.
- */
-export class BatchedReadings {
-  private readonly newest = new Map<string, number>();
-
-  /** Records a batch's readings (call before applying them). */
-  note(readings: readonly Reading[]): void {
-    for (const reading of readings) {
-      const seen = this.newest.get(reading.device);
-      if (seen === undefined || reading.ts > seen) this.newest.set(reading.device, reading.ts);
-    }
-  }
-
-  /** True when this per-device reading was already delivered in a batch. */
-  isCopy(reading: Reading): boolean {
-    const seen = this.newest.get(reading.device);
-    return seen !== undefined && reading.ts <= seen;
-  }
 }
 
 /** A retained alert object (CONTRACT §5) from its JSON, or null when it does not look like one. */

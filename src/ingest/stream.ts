@@ -2,7 +2,8 @@
 //   readings  batched on `campus/internal/readings-batch/{client id}` (a JSON array, QoS 1, not retained),
 //             flushed `flushMs` after the first reading of a batch or at `maxReadings` / `maxBytes`;
 //             and, for late subscribers, a device's latest reading retained on `campus/internal/readings/{device}`
-//             (QoS 0), at most once per `latestEveryMs` per device and always after the batch that carried it.
+//             (QoS 0), at most once per `latestEveryMs` per device published after the batch that carried it
+//             (consumers apply it only as a retained starting state: domain/internal-stream.ts).
 //   statuses, events  one message each, QoS 1, at once — after flushing the readings before them, so a
 //             consumer sees every device's messages in the order the ingest received them.
 // Before batching every reading was its own QoS 1 retained publish: the broker carried each reading twice
@@ -88,7 +89,7 @@ export class InternalStream {
   /** Republishes the latest reading of every device whose throttle window has passed (`all`: every one). */
   sweep(all = false): void {
     if (this.pendingLatest.size === 0) return;
-    this.flush(); // a latest reading always follows the batch that carried it (consumers drop it as a copy)
+    this.flush(); // a latest reading is published after the batch that carried it
     const now = this.now();
     for (const [device, payload] of this.pendingLatest) {
       if (!all && now - (this.latestAt.get(device) ?? -Infinity) < this.options.latestEveryMs) continue;

@@ -146,27 +146,32 @@ describe("alerts through the real stack", () => {
     expect(created.ok).toBe(true);
     await waitFor(() => (replies["campus/internal/silences"] as { id: string }[] | undefined)?.some((s) => s.id === created.silence.id));
 
-    await telemetry("d1-main", 0, 20, { leakage_ma: 320 }, 10);
-    const alarm = await waitFor(() => alertOf("d1-main", "leakage"), 20_000);
-    // On failure, say how far the readings got: the engine's view of the feeder.
-    expect(alarm, JSON.stringify(alerts.state().devices["d1-main"]?.rules.leakage ?? "the alerts engine has no leakage state for d1-main")).toMatchObject({ severity: "critical", latched: true });
-    expect(alarm!.silenced_by).toBeUndefined(); // fire-related: never muted
-    await telemetry("d1-main", 30, 700, { leakage_ma: 100 }, 10);
-    await telemetry("d1-103", 0, 20, { power_w: 1500 }); // silenced: on MQTT, not paged
-    const silenced = await waitFor(() => alertOf("d1-103", "power-limit"));
-    expect(silenced!.silenced_by).toBe(created.silence.id);
-    expect(alertOf("d1-main", "leakage")!.state).toBe("firing");
+    try {
+      await telemetry("d1-main", 0, 20, { leakage_ma: 320 }, 10);
+      const alarm = await waitFor(() => alertOf("d1-main", "leakage"), 20_000);
+      // On failure, say how far the readings got: the engine's view of the feeder.
+      expect(alarm, JSON.stringify(alerts.state().devices["d1-main"]?.rules.leakage ?? "the alerts engine has no leakage state for d1-main")).toMatchObject({ severity: "critical", latched: true });
+      expect(alarm!.silenced_by).toBeUndefined(); // fire-related: never muted
+      await telemetry("d1-main", 30, 700, { leakage_ma: 100 }, 10);
+      await telemetry("d1-103", 0, 20, { power_w: 1500 }); // silenced: on MQTT, not paged
+      const silenced = await waitFor(() => alertOf("d1-103", "power-limit"));
+      expect(silenced!.silenced_by).toBe(created.silence.id);
+      expect(alertOf("d1-main", "leakage")!.state).toBe("firing");
 
-    await api.publishAsync("campus/internal/ack", JSON.stringify({ alert_id: alarm!.id, by: "operator:x", request_id: "a1" }), { qos: 1 });
-    const resolved = await waitFor(() => (alertOf("d1-main", "leakage")?.state === "resolved" ? alertOf("d1-main", "leakage") : null));
-    expect(resolved).toBeTruthy();
-    expect(await waitFor(() => paged("resolved", "leakage"))).toBeTruthy();
-    expect(hooks.some((h) => h.json.alert?.rule === "power-limit")).toBe(false);
-    await api.publishAsync("campus/internal/silence-request", JSON.stringify({ request_id: "s2", action: "end", by: "op", silence_id: created.silence.id }), { qos: 1 });
-    expect(await waitFor(() => replies["campus/internal/silence-result/s2"])).toMatchObject({ ok: true, silence: { ended_at: expect.any(String) } });
-    // The window ended with the power-limit alert still open: it is paged now.
-    expect(await waitFor(() => paged("opened", "power-limit", "d1-103"))).toBeTruthy();
-    await api.endAsync();
+      await api.publishAsync("campus/internal/ack", JSON.stringify({ alert_id: alarm!.id, by: "operator:x", request_id: "a1" }), { qos: 1 });
+      const resolved = await waitFor(() => (alertOf("d1-main", "leakage")?.state === "resolved" ? alertOf("d1-main", "leakage") : null));
+      expect(resolved).toBeTruthy();
+      expect(await waitFor(() => paged("resolved", "leakage"))).toBeTruthy();
+      expect(hooks.some((h) => h.json.alert?.rule === "power-limit")).toBe(false);
+      await api.publishAsync("campus/internal/silence-request", JSON.stringify({ request_id: "s2", action: "end", by: "op", silence_id: created.silence.id }), { qos: 1 });
+      expect(await waitFor(() => replies["campus/internal/silence-result/s2"])).toMatchObject({ ok: true, silence: { ended_at: expect.any(String) } });
+      // The window ended with the power-limit alert still open: it is paged now.
+      expect(await waitFor(() => paged("opened", "power-limit", "d1-103"))).toBeTruthy();
+    } finally {
+      // A failure above must not leave dorm-1 silenced for the tests after this one (ending it twice is refused, harmlessly).
+      await api.publishAsync("campus/internal/silence-request", JSON.stringify({ request_id: "s3", action: "end", by: "op", silence_id: created.silence.id }), { qos: 1 });
+      await api.endAsync();
+    }
   });
 
   it("inhibits the children's offline alerts under the feeder's and groups the building into one message", async () => {
@@ -192,8 +197,13 @@ describe("alerts through the real stack", () => {
     await waitFor(() => alertOf("l1-bench", "arc-fault"));
     await waitFor(async () => /campus_power_alerts_webhook_failures_total\{target="primary"\} [1-9]/.test(await ctx.metrics.metrics()));
     await alerts.stop();
-    const saved = JSON.parse(readFileSync(join(dataDir, "alerts", "state.json"), "utf8")) as { notify: { outbox: { body: string }[] } };
-    expect(saved.notify.outbox.some((e) => e.body.includes("arc-fault"))).toBe(true);
+    // The arc-fault message is saved: in the outbox, or still in its building's group window (a failed
+    // reminder of d1-102 may have ticked the failure count before the window closed).
+    type Saved = { notify: { outbox: { body: string }[]; state: { groups: Record<string, { items: { alert: Alert }[] }> } } };
+    const saved = JSON.parse(readFileSync(join(dataDir, "alerts", "state.json"), "utf8")) as Saved;
+    const queued = saved.notify.outbox.some((e) => e.body.includes("arc-fault"));
+    const grouped = Object.values(saved.notify.state.groups).some((g) => g.items.some((i) => i.alert.rule === "arc-fault"));
+    expect(queued || grouped).toBe(true);
 
     await startReceiver();
     alerts = await startAlerts(ctx, { influx, tickMs: 100 });

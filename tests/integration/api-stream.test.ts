@@ -47,7 +47,7 @@ function client(query = "") {
 }
 
 const reading = (device: string, values: Record<string, unknown>, ts = Date.now()) =>
-  publisher.publishAsync(internalTopic.reading(device), JSON.stringify({ device, ts, values }), { qos: 1 });
+  publisher.publishAsync(internalTopic.readingBatch("test-tool"), JSON.stringify([{ device, ts, values }]), { qos: 1 });
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), "campus-api-stream-"));

@@ -57,8 +57,9 @@ function liveClient(url: string, headers: Record<string, string> = {}) {
   return { socket, frames, next, closed, opened };
 }
 
+/** A reading as the ingest streams it: in a batch (a per-device copy forwarded live is not applied). */
 const publishReading = (device: string, ts: number, values: Record<string, number>) =>
-  publisher.publishAsync(internalTopic.reading(device), JSON.stringify({ device, ts, values }), { qos: 1, retain: true });
+  publisher.publishAsync(internalTopic.readingBatch("test-tool"), JSON.stringify([{ device, ts, values }]), { qos: 1 });
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), "campus-api-"));

@@ -24,9 +24,9 @@ describe("the live campus state", () => {
 
   it("takes online from the retained status and merges readings field by field", () => {
     const { state, changes } = fresh();
-    state.applyMessage("campus/internal/status/brk-d1-101", JSON.stringify({ device: "brk-d1-101", ts: 1000, online: true }), 0);
-    state.applyMessage("campus/internal/readings/brk-d1-101", JSON.stringify({ device: "brk-d1-101", ts: 2000, values: { power_w: 10, current_a: 1 } }), 0);
-    state.applyMessage("campus/internal/readings/brk-d1-101", JSON.stringify({ device: "brk-d1-101", ts: 3000, values: { temperature_c: 30 }, phases: { L1: { power_w: 5 } } }), 0);
+    state.applyMessage("campus/internal/status/brk-d1-101", JSON.stringify({ device: "brk-d1-101", ts: 1000, online: true }), 0, true);
+    state.applyMessage("campus/internal/readings/brk-d1-101", JSON.stringify({ device: "brk-d1-101", ts: 2000, values: { power_w: 10, current_a: 1 } }), 0, true);
+    state.applyMessage("campus/internal/readings/brk-d1-101", JSON.stringify({ device: "brk-d1-101", ts: 3000, values: { temperature_c: 30 }, phases: { L1: { power_w: 5 } } }), 0, true);
     expect(state.device("brk-d1-101")).toEqual({ latest: { power_w: 10, current_a: 1, temperature_c: 30, phases: { L1: { power_w: 5 } } }, ts: 3000, online: true, lastSeen: 3000 });
     expect(changes.map((c) => c.type)).toEqual(["status", "reading", "reading"]);
   });
@@ -35,20 +35,20 @@ describe("the live campus state", () => {
     const { state, changes } = fresh();
     state.applyReading({ device: "brk-d1-101", ts: 5000, values: { power_w: 10 } });
     expect(state.applyReading({ device: "brk-d1-101", ts: 4000, values: { power_w: 99 } })).toBe(false);
-    expect(state.applyMessage("campus/internal/readings/ghost", JSON.stringify({ device: "ghost", ts: 1, values: {} }), 0)).toBe(false);
-    expect(state.applyMessage("campus/internal/readings/brk-d1-101", "not json", 0)).toBe(false);
+    expect(state.applyMessage("campus/internal/readings/ghost", JSON.stringify({ device: "ghost", ts: 1, values: {} }), 0, true)).toBe(false);
+    expect(state.applyMessage("campus/internal/readings/brk-d1-101", "not json", 0, true)).toBe(false);
     expect(state.device("brk-d1-101").latest).toEqual({ power_w: 10 });
     expect(changes).toHaveLength(1);
   });
 
   it("keeps open alerts from the retained topic and resolves them on an empty payload", () => {
     const { state, changes } = fresh();
-    state.applyMessage("campus/alerts/brk-d1-101/overload", JSON.stringify(alert), 0);
+    state.applyMessage("campus/alerts/brk-d1-101/overload", JSON.stringify(alert), 0, true);
     expect(state.openAlert("al-1")).toEqual(alert);
-    state.applyMessage("campus/alerts/brk-d1-101/overload", "", Date.parse("2026-11-29T01:00:00Z"));
+    state.applyMessage("campus/alerts/brk-d1-101/overload", "", Date.parse("2026-11-29T01:00:00Z"), true);
     expect(state.openAlerts()).toEqual([]);
     expect(changes.at(-1)).toEqual({ type: "alert", alert: { ...alert, state: "resolved", resolved_at: "2026-11-29T01:00:00.000Z" } });
-    expect(state.applyMessage("campus/alerts/brk-d1-101/overload", "", 0)).toBe(false);
+    expect(state.applyMessage("campus/alerts/brk-d1-101/overload", "", 0, true)).toBe(false);
   });
 
   it("announces a status only when it changes", () => {
@@ -90,18 +90,21 @@ describe("building totals", () => {
     expect(buildingViews(state).map((b) => b.open_alerts)).toEqual([1, 0]);
   });
 
-  it("applies the ingest's reading batches in order and skips the retained per-device copies of them", () => {
+  it("applies the ingest's reading batches in order and takes a per-device copy only as a starting state", () => {
     const { state, changes } = fresh();
     const r = (ts: number, power_w: number) => ({ device: "brk-d1-101", ts, values: { power_w } });
     const batch = [r(1000, 10), { device: "ghost", ts: 1000, values: {} }, r(2000, 20), { nope: 1 }];
-    expect(state.applyMessage("campus/internal/readings-batch/campus-ingest", JSON.stringify(batch), 0)).toBe(true);
+    expect(state.applyMessage("campus/internal/readings-batch/campus-ingest", JSON.stringify(batch), 0, true)).toBe(true);
     expect(changes.map((c) => (c.type === "reading" ? c.reading.ts : null))).toEqual([1000, 2000]);
     expect(state.device("brk-d1-101").latest.power_w).toBe(20);
-    // The throttled retained copy of the newest batched reading: already applied, no second change.
-    expect(state.applyMessage("campus/internal/readings/brk-d1-101", JSON.stringify(r(2000, 20)), 0)).toBe(false);
+    // The ingest's copy of a device's latest reading, forwarded live: the batches carry it, even when it
+    // overtakes its batch, so it changes nothing.
+    expect(state.applyMessage("campus/internal/readings/brk-d1-101", JSON.stringify(r(3000, 30)), 0, false)).toBe(false);
     expect(changes).toHaveLength(2);
-    // A newer single reading (a publisher without batches) is still a reading.
-    expect(state.applyMessage("campus/internal/readings/brk-d1-101", JSON.stringify(r(3000, 30)), 0)).toBe(true);
-    expect(state.applyMessage("campus/internal/readings-batch/campus-ingest", "not json", 0)).toBe(false);
+    // Handed over from the retained store (a subscription's starting state), an older one changes nothing
+    // and a newer one is applied.
+    expect(state.applyMessage("campus/internal/readings/brk-d1-101", JSON.stringify(r(1500, 15)), 0, true)).toBe(false);
+    expect(state.applyMessage("campus/internal/readings/brk-d1-101", JSON.stringify(r(3000, 30)), 0, true)).toBe(true);
+    expect(state.applyMessage("campus/internal/readings-batch/campus-ingest", "not json", 0, true)).toBe(false);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { BatchedReadings, decodeAckResult, decodeAlert, decodeInternalMessage, decodeReadingBatch } from "../../../src/domain/internal-stream.js";
+import { decodeAckResult, decodeAlert, decodeInternalMessage, decodeReadingBatch } from "../../../src/domain/internal-stream.js";
 import { internalTopic, parseAlertTopic, parseInternalTopic } from "../../../src/domain/topics.js";
 
 const json = (value: unknown) => JSON.stringify(value);
@@ -28,18 +28,18 @@ describe("internal topics", () => {
 describe("internal messages", () => {
   it("decodes a reading, a status, an event and an ack request", () => {
     const reading = { device: "brk-1", ts: 1, values: { power_w: 5 }, phases: { L1: { power_w: 5 } } };
-    expect(decodeInternalMessage(internalTopic.reading("brk-1"), json(reading))).toEqual({ ok: true, message: { kind: "reading", reading } });
+    expect(decodeInternalMessage(internalTopic.reading("brk-1"), json(reading), true)).toEqual({ ok: true, message: { kind: "reading", reading } });
     const status = { device: "brk-1", ts: 2, online: false };
-    expect(decodeInternalMessage(internalTopic.status("brk-1"), Buffer.from(json(status)))).toEqual({ ok: true, message: { kind: "status", status } });
+    expect(decodeInternalMessage(internalTopic.status("brk-1"), Buffer.from(json(status)), true)).toEqual({ ok: true, message: { kind: "status", status } });
     const event = { device: "brk-1", ts: 3, type: "trip", reason: "overload" };
-    expect(decodeInternalMessage(internalTopic.event("brk-1"), json(event))).toEqual({ ok: true, message: { kind: "event", event } });
+    expect(decodeInternalMessage(internalTopic.event("brk-1"), json(event), true)).toEqual({ ok: true, message: { kind: "event", event } });
     const request = { alert_id: "a", by: "operator:ab12", request_id: "r-1", note: "on it" };
-    expect(decodeInternalMessage(internalTopic.ack, json(request))).toEqual({ ok: true, message: { kind: "ack", request } });
+    expect(decodeInternalMessage(internalTopic.ack, json(request), true)).toEqual({ ok: true, message: { kind: "ack", request } });
   });
 
   it("says why a malformed message is refused", () => {
     const reason = (topic: string, payload: string) => {
-      const decoded = decodeInternalMessage(topic, payload);
+      const decoded = decodeInternalMessage(topic, payload, true);
       return decoded !== null && !decoded.ok ? decoded.reason : null;
     };
     expect(reason(internalTopic.reading("brk-1"), "")).toBe("empty payload");
@@ -54,8 +54,8 @@ describe("internal messages", () => {
   });
 
   it("leaves topics that carry none of them to others", () => {
-    expect(decodeInternalMessage(internalTopic.ackResult("r-1"), "{}")).toBeNull();
-    expect(decodeInternalMessage("campus/devices/brk-1/telemetry", "{}")).toBeNull();
+    expect(decodeInternalMessage(internalTopic.ackResult("r-1"), "{}", true)).toBeNull();
+    expect(decodeInternalMessage("campus/devices/brk-1/telemetry", "{}", true)).toBeNull();
   });
 
   it("reads a retained alert and an ack result, and refuses garbage", () => {
@@ -73,7 +73,7 @@ describe("reading batches", () => {
     expect(internalTopic.readingBatch("campus-ingest")).toBe("campus/internal/readings-batch/campus-ingest");
     expect(internalTopic.readingBatch("a/b+#")).toBe("campus/internal/readings-batch/a_b__");
     expect(parseInternalTopic(internalTopic.readingBatch("w1"))).toEqual({ kind: "reading-batch", source: "w1" });
-    expect(decodeInternalMessage(internalTopic.readingBatch("w1"), "[]")).toBeNull();
+    expect(decodeInternalMessage(internalTopic.readingBatch("w1"), "[]", true)).toBeNull();
   });
 
   it("decodes the readings of a batch in order and skips bad items one by one", () => {
@@ -97,14 +97,14 @@ describe("reading batches", () => {
     expect(decodeReadingBatch(json({ device: "brk-1" }))).toEqual({ readings: [], invalid: [{ index: -1, reason: expect.stringMatching(/array/) }] });
   });
 
-  it("tells a per-device copy of a batched reading from a reading", () => {
-    const seen = new BatchedReadings();
-    const reading = (device: string, ts: number) => ({ device, ts, values: {} });
-    expect(seen.isCopy(reading("brk-1", 10))).toBe(false); // no batch yet: a stand-in publisher, or a late start
-    seen.note([reading("brk-1", 10), reading("brk-1", 30), reading("brk-1", 20)]);
-    expect(seen.isCopy(reading("brk-1", 30))).toBe(true);
-    expect(seen.isCopy(reading("brk-1", 20))).toBe(true);
-    expect(seen.isCopy(reading("brk-1", 31))).toBe(false);
-    expect(seen.isCopy(reading("brk-2", 1))).toBe(false);
+  it("takes a per-device reading only as the broker's retained starting state, never forwarded live", () => {
+    // A live copy repeats a reading that a batch carries and may overtake it (findings/alerts-order.md).
+    const reading = { device: "brk-1", ts: 30, values: { power_w: 5 } };
+    expect(decodeInternalMessage(internalTopic.reading("brk-1"), json(reading), true)).toEqual({ ok: true, message: { kind: "reading", reading } });
+    expect(decodeInternalMessage(internalTopic.reading("brk-1"), json(reading), false)).toBeNull();
+    expect(decodeInternalMessage(internalTopic.reading("brk-1"), "{", false)).toBeNull();
+    // Statuses are retained too, but each one is news, live or not.
+    const status = { device: "brk-1", ts: 2, online: true };
+    expect(decodeInternalMessage(internalTopic.status("brk-1"), json(status), false)).toEqual({ ok: true, message: { kind: "status", status } });
   });
 });
