@@ -5,8 +5,16 @@ ENV NODE_ENV=production
 COPY package.json package-lock.json .npmrc ./
 RUN npm ci --omit=dev --no-fund --no-audit
 COPY bin ./bin
-COPY src ./src
+COPY broker ./broker
+COPY ingest ./ingest
+COPY alerts ./alerts
+COPY api ./api
+COPY simulator ./simulator
+COPY domain ./domain
+COPY infra ./infra
+COPY cli ./cli
 COPY config ./config
+COPY scenarios ./scenarios
 RUN mkdir -p /data && chown node:node /data
 USER node
 ENV DATA_DIR=/data

@@ -16,10 +16,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import mqtt, { UniqueMessageIdProvider } from "mqtt";
-import { devicePassword } from "../src/domain/credentials.js";
-import { InfluxClient, rows } from "../src/infra/influx.js";
-import { startLocalInfluxd } from "../src/infra/local-influxd.js";
-import { parseDuration } from "../src/cli/runtime.js";
+import { devicePassword } from "../domain/credentials.js";
+import { InfluxClient, rows } from "../infra/influx.js";
+import { startLocalInfluxd } from "../infra/local-influxd.js";
+import { parseDuration } from "../cli/runtime.js";
 import { LeanDevice } from "./ingest/lean-device.js";
 
 const { values: args } = parseArgs({ options: {

@@ -9,13 +9,13 @@
 // 10,000 connections from one machine: see docs/simulator.md ("Load tests") — broker and simulators
 // in separate processes, `ulimit -n` raised.
 import os from "node:os";
-import { startBroker } from "../src/broker/index.js";
-import { loadCampus } from "../src/domain/campus.js";
-import { readEnv } from "../src/domain/env.js";
-import { createLogger } from "../src/infra/logger.js";
-import { createRegistry } from "../src/infra/metrics.js";
-import { scaleCampus } from "../src/simulator/scale.js";
-import { startSimulator } from "../src/simulator/index.js";
+import { startBroker } from "../broker/index.js";
+import { loadCampus } from "../domain/campus.js";
+import { readEnv } from "../domain/env.js";
+import { createLogger } from "../infra/logger.js";
+import { createRegistry } from "../infra/metrics.js";
+import { scaleCampus } from "../simulator/scale.js";
+import { startSimulator } from "../simulator/index.js";
 
 const devices = Number(process.env.BENCH_DEVICES ?? 2_000);
 const speed = Number(process.env.BENCH_SPEED ?? 20);

@@ -1,7 +1,7 @@
 // Bench helper: the campus broker alone in its own process (as `campus-power broker`), printing its port.
 // Env as for the CLI (CAMPUS_CONFIG, DATA_DIR, DEVICE_GROUP_KEY, SERVICE_PASSWORD); MQTT_PORT=0 picks one.
-import { startBroker } from "../../src/broker/index.js";
-import { loadContext } from "../../src/cli/runtime.js";
+import { startBroker } from "../../broker/index.js";
+import { loadContext } from "../../cli/runtime.js";
 
 const { ctx } = loadContext({ ...process.env, LOG_LEVEL: "warn" }, ["DEVICE_GROUP_KEY", "SERVICE_PASSWORD"], "bench-broker");
 const broker = await startBroker(ctx, { port: 0, wsPort: 0, host: "127.0.0.1" });

@@ -3,16 +3,16 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildApp } from "../../src/api/app.js";
-import { LiveState } from "../../src/api/live-state.js";
-import { loadCampus } from "../../src/domain/campus.js";
-import { parseApiTokens } from "../../src/domain/env.js";
-import { toLines } from "../../src/domain/line-protocol.js";
-import { InfluxClient } from "../../src/infra/influx.js";
-import { freePort, startLocalInfluxd } from "../../src/infra/local-influxd.js";
-import { createLogger } from "../../src/infra/logger.js";
-import { createRegistry } from "../../src/infra/metrics.js";
-import { buildingRollupSelect } from "../../src/api/energy-building-rollup.js";
+import { buildApp } from "../../api/app.js";
+import { LiveState } from "../../api/live-state.js";
+import { loadCampus } from "../../domain/campus.js";
+import { parseApiTokens } from "../../domain/env.js";
+import { toLines } from "../../domain/line-protocol.js";
+import { InfluxClient } from "../../infra/influx.js";
+import { freePort, startLocalInfluxd } from "../../infra/local-influxd.js";
+import { createLogger } from "../../infra/logger.js";
+import { createRegistry } from "../../infra/metrics.js";
+import { buildingRollupSelect } from "../../api/energy-building-rollup.js";
 import { TOKEN, writeCampus } from "./common.js";
 
 const pct = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))]! : NaN);

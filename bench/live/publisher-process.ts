@@ -7,9 +7,9 @@
 // made (also its `ts`; the wait in a batch counts): the clients compare it with their own Date.now() on
 // receipt (one machine, one clock).
 // argv: mqtt url, campus file, rate. Reports {published, cpu, event-loop delay} every second.
-import { loadCampus } from "../../src/domain/campus.js";
-import { internalTopic } from "../../src/domain/topics.js";
-import { connectService } from "../../src/infra/mqtt.js";
+import { loadCampus } from "../../domain/campus.js";
+import { internalTopic } from "../../domain/topics.js";
+import { connectService } from "../../infra/mqtt.js";
 import { cpuMeter, loopDelayMeter, PASSWORD } from "./common.js";
 
 const [mqttUrl, campusFile, rate] = [process.argv[2]!, process.argv[3]!, Number(process.argv[4])];

@@ -7,11 +7,11 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { devicePassword } from "../../src/domain/credentials.js";
-import { toLines } from "../../src/domain/line-protocol.js";
-import { InfluxClient } from "../../src/infra/influx.js";
-import { freePort } from "../../src/infra/local-influxd.js";
-import { connectMqtt, type MqttClient } from "../../src/infra/mqtt.js";
+import { devicePassword } from "../../domain/credentials.js";
+import { toLines } from "../../domain/line-protocol.js";
+import { InfluxClient } from "../../infra/influx.js";
+import { freePort } from "../../infra/local-influxd.js";
+import { connectMqtt, type MqttClient } from "../../infra/mqtt.js";
 import { type CliProcess, startCli } from "../helpers/cli.js";
 import { influxUrl } from "../helpers/influx.js";
 

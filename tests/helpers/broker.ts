@@ -2,13 +2,13 @@
 // clients (MQTT 3.1.1, no reconnects) that are closed after every test.
 import mqtt, { type MqttClient } from "mqtt";
 import { afterAll, afterEach, beforeAll, expect } from "vitest";
-import { type RunningBroker, startBroker } from "../../src/broker/index.js";
-import { loadCampus } from "../../src/domain/campus.js";
-import { devicePassword } from "../../src/domain/credentials.js";
-import { readEnv } from "../../src/domain/env.js";
-import { createLogger } from "../../src/infra/logger.js";
-import { createRegistry } from "../../src/infra/metrics.js";
-import type { ServiceContext } from "../../src/infra/service.js";
+import { type RunningBroker, startBroker } from "../../broker/index.js";
+import { loadCampus } from "../../domain/campus.js";
+import { devicePassword } from "../../domain/credentials.js";
+import { readEnv } from "../../domain/env.js";
+import { createLogger } from "../../infra/logger.js";
+import { createRegistry } from "../../infra/metrics.js";
+import type { ServiceContext } from "../../infra/service.js";
 
 export const GROUP_KEY = "integration-group-key-0123456789";
 export const SERVICE_PASSWORD = "integration-service-password";

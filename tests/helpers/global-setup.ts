@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
-import { startLocalInfluxd } from "../../src/infra/local-influxd.js";
+import { startLocalInfluxd } from "../../infra/local-influxd.js";
 
 declare module "vitest" {
   export interface ProvidedContext {

@@ -1,7 +1,7 @@
 // Per-test-file access to the shared real influxd: a fresh database each time.
 import { randomBytes } from "node:crypto";
 import { inject } from "vitest";
-import { InfluxClient } from "../../src/infra/influx.js";
+import { InfluxClient } from "../../infra/influx.js";
 
 export function influxUrl(): string {
   return inject("influxUrl");

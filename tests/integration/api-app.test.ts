@@ -1,16 +1,16 @@
 // The API app through app.inject()/injectWS(): real InfluxDB (the shared test influxd), real live state.
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildApp } from "../../src/api/app.js";
-import { AckTimeoutError } from "../../src/api/deps.js";
-import { LiveState } from "../../src/api/live-state.js";
-import type { Alert } from "../../src/domain/alert.js";
-import { loadCampus } from "../../src/domain/campus.js";
-import { parseApiTokens } from "../../src/domain/env.js";
-import { toLines } from "../../src/domain/line-protocol.js";
-import type { InfluxClient } from "../../src/infra/influx.js";
-import { createLogger } from "../../src/infra/logger.js";
-import { createRegistry } from "../../src/infra/metrics.js";
+import { buildApp } from "../../api/app.js";
+import { AckTimeoutError } from "../../api/deps.js";
+import { LiveState } from "../../api/live-state.js";
+import type { Alert } from "../../domain/alert.js";
+import { loadCampus } from "../../domain/campus.js";
+import { parseApiTokens } from "../../domain/env.js";
+import { toLines } from "../../domain/line-protocol.js";
+import type { InfluxClient } from "../../infra/influx.js";
+import { createLogger } from "../../infra/logger.js";
+import { createRegistry } from "../../infra/metrics.js";
 import { freshDatabase } from "../helpers/influx.js";
 
 const VIEWER = "viewer-token-0123456789";

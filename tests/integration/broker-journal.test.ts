@@ -1,4 +1,4 @@
-// The broker's journal (src/broker/journal.ts): what the broker acknowledged to a device survives the
+// The broker's journal (broker/journal.ts): what the broker acknowledged to a device survives the
 // broker's death until the ingest has acknowledged it. Real broker, real mqtt.js clients; the last test
 // kills the whole `up` process with SIGKILL under load and counts every reading in a real InfluxDB.
 import { randomBytes } from "node:crypto";
@@ -7,16 +7,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import mqtt, { type MqttClient, UniqueMessageIdProvider } from "mqtt";
 import { afterAll, describe, expect, it } from "vitest";
-import { startBroker } from "../../src/broker/index.js";
-import { loadCampus } from "../../src/domain/campus.js";
-import { devicePassword } from "../../src/domain/credentials.js";
-import { readEnv } from "../../src/domain/env.js";
-import { InfluxClient, rows } from "../../src/infra/influx.js";
-import { freePort } from "../../src/infra/local-influxd.js";
-import { createLogger } from "../../src/infra/logger.js";
-import { createRegistry } from "../../src/infra/metrics.js";
-import type { ServiceContext } from "../../src/infra/service.js";
-import { holdAcks } from "../../src/ingest/acks.js";
+import { startBroker } from "../../broker/index.js";
+import { loadCampus } from "../../domain/campus.js";
+import { devicePassword } from "../../domain/credentials.js";
+import { readEnv } from "../../domain/env.js";
+import { InfluxClient, rows } from "../../infra/influx.js";
+import { freePort } from "../../infra/local-influxd.js";
+import { createLogger } from "../../infra/logger.js";
+import { createRegistry } from "../../infra/metrics.js";
+import type { ServiceContext } from "../../infra/service.js";
+import { holdAcks } from "../../ingest/acks.js";
 import { startCli } from "../helpers/cli.js";
 import { influxUrl, waitFor } from "../helpers/influx.js";
 

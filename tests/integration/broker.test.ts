@@ -3,9 +3,9 @@ import { connect as connectTcp } from "node:net";
 import mqtt from "mqtt";
 import { describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
-import { startBroker } from "../../src/broker/index.js";
-import { devicePassword } from "../../src/domain/credentials.js";
-import { createRegistry } from "../../src/infra/metrics.js";
+import { startBroker } from "../../broker/index.js";
+import { devicePassword } from "../../domain/credentials.js";
+import { createRegistry } from "../../infra/metrics.js";
 import {
   broker, clients, connect, ctx, device, GROUP_KEY, inbox, MAX_PACKET_BYTES, refusalCode, SERVICE_PASSWORD, service, settle, useTestBroker, waitForClose,
 } from "../helpers/broker.js";

@@ -6,8 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { InfluxClient, rows } from "../../src/infra/influx.js";
-import { freePort } from "../../src/infra/local-influxd.js";
+import { InfluxClient, rows } from "../../infra/influx.js";
+import { freePort } from "../../infra/local-influxd.js";
 import { type CliProcess, startCli } from "../helpers/cli.js";
 import { influxUrl, waitFor } from "../helpers/influx.js";
 

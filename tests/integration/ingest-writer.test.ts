@@ -2,8 +2,8 @@
 // must dead-letter that point only.
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { InfluxClient, rows } from "../../src/infra/influx.js";
-import { writeBatch } from "../../src/ingest/writer.js";
+import { InfluxClient, rows } from "../../infra/influx.js";
+import { writeBatch } from "../../ingest/writer.js";
 import { influxUrl } from "../helpers/influx.js";
 
 describe("the batch writer against a real InfluxDB", () => {

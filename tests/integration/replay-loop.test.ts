@@ -6,12 +6,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { MqttClient } from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RunningBroker, startBroker } from "../../src/broker/index.js";
-import { loadCampus } from "../../src/domain/campus.js";
-import { readEnv } from "../../src/domain/env.js";
-import { createLogger } from "../../src/infra/logger.js";
-import { createRegistry } from "../../src/infra/metrics.js";
-import { connectService } from "../../src/infra/mqtt.js";
+import { type RunningBroker, startBroker } from "../../broker/index.js";
+import { loadCampus } from "../../domain/campus.js";
+import { readEnv } from "../../domain/env.js";
+import { createLogger } from "../../infra/logger.js";
+import { createRegistry } from "../../infra/metrics.js";
+import { connectService } from "../../infra/mqtt.js";
 import { type CliProcess, startCli } from "../helpers/cli.js";
 
 const CAMPUS = "scenarios/campus.yaml";

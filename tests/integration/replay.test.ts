@@ -5,10 +5,10 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { replayFile, startRecorder } from "../../src/cli/record-replay.js";
-import { createLogger } from "../../src/infra/logger.js";
-import { startSimulator } from "../../src/simulator/index.js";
-import { parseRecordedLine } from "../../src/simulator/recording.js";
+import { replayFile, startRecorder } from "../../cli/record-replay.js";
+import { createLogger } from "../../infra/logger.js";
+import { startSimulator } from "../../simulator/index.js";
+import { parseRecordedLine } from "../../simulator/recording.js";
 import { waitFor } from "../helpers/influx.js";
 import { GROUP_KEY, SERVICE_PASSWORD, type Stack, startStack, storedReadings } from "./simulator-stack.js";
 

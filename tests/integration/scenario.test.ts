@@ -1,10 +1,10 @@
 // Every bundled scenario against the real stack (broker, ingest, alerts, a real influxd), at high speed:
 // the alerts each one declares open (and close) when it says; `no_other_alerts` scenarios raise none.
 import { afterEach, describe, expect, it } from "vitest";
-import { defaultRules } from "../../src/alerts/index.js";
-import { listScenarios, loadScenario, runScenario } from "../../src/cli/scenario.js";
-import { formatReport } from "../../src/simulator/check.js";
-import { createLogger } from "../../src/infra/logger.js";
+import { defaultRules } from "../../alerts/index.js";
+import { listScenarios, loadScenario, runScenario } from "../../cli/scenario.js";
+import { formatReport } from "../../simulator/check.js";
+import { createLogger } from "../../infra/logger.js";
 import { GROUP_KEY, SERVICE_PASSWORD, type Stack, startStack } from "./simulator-stack.js";
 
 const landed = new Set(defaultRules().map((r) => r.id));

@@ -1,9 +1,9 @@
 // Simulator output in every device format, through the real broker and the real ingest into a real
 // InfluxDB: each device's readings are stored, nothing is refused, and the availability messages land.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { rows } from "../../src/infra/influx.js";
-import { createLogger } from "../../src/infra/logger.js";
-import { startSimulator } from "../../src/simulator/index.js";
+import { rows } from "../../infra/influx.js";
+import { createLogger } from "../../infra/logger.js";
+import { startSimulator } from "../../simulator/index.js";
 import { waitFor } from "../helpers/influx.js";
 import { GROUP_KEY, type Stack, startStack, storedReadings } from "./simulator-stack.js";
 

@@ -1,9 +1,9 @@
 // --seed makes a run reproducible to the byte: two runs with the same seed and start, through the real
 // broker with real device connections, put the same messages on every topic.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startRecorder } from "../../src/cli/record-replay.js";
-import { createLogger } from "../../src/infra/logger.js";
-import { startSimulator } from "../../src/simulator/index.js";
+import { startRecorder } from "../../cli/record-replay.js";
+import { createLogger } from "../../infra/logger.js";
+import { startSimulator } from "../../simulator/index.js";
 import { GROUP_KEY, SERVICE_PASSWORD, type Stack, startStack } from "./simulator-stack.js";
 
 let stack: Stack;

@@ -4,15 +4,15 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startAlerts } from "../../src/alerts/index.js";
-import { startBroker } from "../../src/broker/index.js";
-import { type Campus, loadCampus } from "../../src/domain/campus.js";
-import { readEnv } from "../../src/domain/env.js";
-import { type InfluxClient, rows } from "../../src/infra/influx.js";
-import { createLogger } from "../../src/infra/logger.js";
-import { createRegistry, type Registry } from "../../src/infra/metrics.js";
-import type { RunningService, ServiceContext } from "../../src/infra/service.js";
-import { startIngest } from "../../src/ingest/index.js";
+import { startAlerts } from "../../alerts/index.js";
+import { startBroker } from "../../broker/index.js";
+import { type Campus, loadCampus } from "../../domain/campus.js";
+import { readEnv } from "../../domain/env.js";
+import { type InfluxClient, rows } from "../../infra/influx.js";
+import { createLogger } from "../../infra/logger.js";
+import { createRegistry, type Registry } from "../../infra/metrics.js";
+import type { RunningService, ServiceContext } from "../../infra/service.js";
+import { startIngest } from "../../ingest/index.js";
 import { freshDatabase, influxUrl } from "../helpers/influx.js";
 
 export const GROUP_KEY = "simulator-stack-group-key-0123456789";

@@ -1,15 +1,15 @@
 // The simulator against the real broker (per-device credentials and ACLs), observed by the service account.
 import type { MqttClient } from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RunningBroker, startBroker } from "../../src/broker/index.js";
-import { type Campus, loadCampus } from "../../src/domain/campus.js";
-import { DEMO_CAMPUS_FILE, readEnv } from "../../src/domain/env.js";
-import { parseTelemetry } from "../../src/domain/reading.js";
-import { createLogger } from "../../src/infra/logger.js";
-import { createRegistry } from "../../src/infra/metrics.js";
-import { connectService } from "../../src/infra/mqtt.js";
-import type { ServiceContext } from "../../src/infra/service.js";
-import { startSimulator } from "../../src/simulator/index.js";
+import { type RunningBroker, startBroker } from "../../broker/index.js";
+import { type Campus, loadCampus } from "../../domain/campus.js";
+import { DEMO_CAMPUS_FILE, readEnv } from "../../domain/env.js";
+import { parseTelemetry } from "../../domain/reading.js";
+import { createLogger } from "../../infra/logger.js";
+import { createRegistry } from "../../infra/metrics.js";
+import { connectService } from "../../infra/mqtt.js";
+import type { ServiceContext } from "../../infra/service.js";
+import { startSimulator } from "../../simulator/index.js";
 
 const GROUP_KEY = "simulator-group-key-0123456789";
 const SERVICE_PASSWORD = "simulator-service-password";

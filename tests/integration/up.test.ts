@@ -6,10 +6,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { devicePassword } from "../../src/domain/credentials.js";
-import { InfluxClient, rows } from "../../src/infra/influx.js";
-import { freePort } from "../../src/infra/local-influxd.js";
-import { connectMqtt } from "../../src/infra/mqtt.js";
+import { devicePassword } from "../../domain/credentials.js";
+import { InfluxClient, rows } from "../../infra/influx.js";
+import { freePort } from "../../infra/local-influxd.js";
+import { connectMqtt } from "../../infra/mqtt.js";
 import { type CliProcess, startCli } from "../helpers/cli.js";
 import { influxUrl, waitFor } from "../helpers/influx.js";
 

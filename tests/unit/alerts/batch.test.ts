@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { loadCampus } from "../../../src/domain/campus.js";
-import { createRuleBook, defaultRules, evaluate, evaluateBatch, initialState } from "../../../src/alerts/index.js";
-import type { EngineInput, EngineState } from "../../../src/alerts/index.js";
+import { loadCampus } from "../../../domain/campus.js";
+import { createRuleBook, defaultRules, evaluate, evaluateBatch, initialState } from "../../../alerts/index.js";
+import type { EngineInput, EngineState } from "../../../alerts/index.js";
 
 const campus = loadCampus("tests/fixtures/test-campus.yaml");
 const book = createRuleBook(campus, defaultRules());

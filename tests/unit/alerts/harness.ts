@@ -1,10 +1,10 @@
 // A tiny driver for the pure engine: feeds inputs in order, keeps the state, collects the effects.
-import type { Campus } from "../../../src/domain/campus.js";
-import { parseCampusText } from "../../../src/domain/campus.js";
-import type { Reading } from "../../../src/domain/reading.js";
-import { createRuleBook, evaluate, initialState, openAlerts, type RuleBook } from "../../../src/alerts/engine.js";
-import { defaultRules } from "../../../src/alerts/rules/index.js";
-import type { Effect, EngineInput, EngineState, Rule } from "../../../src/alerts/types.js";
+import type { Campus } from "../../../domain/campus.js";
+import { parseCampusText } from "../../../domain/campus.js";
+import type { Reading } from "../../../domain/reading.js";
+import { createRuleBook, evaluate, initialState, openAlerts, type RuleBook } from "../../../alerts/engine.js";
+import { defaultRules } from "../../../alerts/rules/index.js";
+import type { Effect, EngineInput, EngineState, Rule } from "../../../alerts/types.js";
 
 export const CAMPUS_YAML = `
 site: { id: s, name: Test School, timezone: Asia/Shanghai, nominal_voltage_v: 220 }

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import type { Severity } from "../../../src/domain/alert.js";
-import { defaultRules } from "../../../src/alerts/rules/index.js";
-import { defineRule, type EngineState, type Rule } from "../../../src/alerts/types.js";
-import { alertLine } from "../../../src/alerts/writer.js";
+import type { Severity } from "../../../domain/alert.js";
+import { defaultRules } from "../../../alerts/rules/index.js";
+import { defineRule, type EngineState, type Rule } from "../../../alerts/types.js";
+import { alertLine } from "../../../alerts/writer.js";
 import { Harness, s } from "./harness.js";
 
 /**

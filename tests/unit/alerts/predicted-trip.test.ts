@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { defaultRules } from "../../../src/alerts/rules/index.js";
-import { EARLIEST_K, iecEnvelope, LATEST_K, tableCurve } from "../../../src/alerts/rules/curves.js";
-import { accumulate } from "../../../src/alerts/rules/predicted-trip.js";
+import { defaultRules } from "../../../alerts/rules/index.js";
+import { EARLIEST_K, iecEnvelope, LATEST_K, tableCurve } from "../../../alerts/rules/curves.js";
+import { accumulate } from "../../../alerts/rules/predicted-trip.js";
 import { Harness, s } from "./harness.js";
 import { scenarioCampus } from "./scenario-campus.js";
 

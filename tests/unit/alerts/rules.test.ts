@@ -1,8 +1,8 @@
 // Rule scenarios on the pure engine, in event time (domain.md §8 rows cited per test).
 import { describe, expect, it } from "vitest";
-import { RULE_PARAM_NAMES, type RuleId } from "../../../src/domain/alert.js";
-import type { Reading } from "../../../src/domain/reading.js";
-import { defaultRules } from "../../../src/alerts/rules/index.js";
+import { RULE_PARAM_NAMES, type RuleId } from "../../../domain/alert.js";
+import type { Reading } from "../../../domain/reading.js";
+import { defaultRules } from "../../../alerts/rules/index.js";
 import { Harness, s } from "./harness.js";
 import { scenarioCampus } from "./scenario-campus.js";
 

@@ -1,6 +1,6 @@
 // A campus for the rule and lifecycle tests: a dormitory with a 3-phase feeder (300 mA fire detector)
 // and rooms, a classroom building with a schedule, a lab where phase loss is critical, a breaker model.
-import { parseCampusText, type Campus } from "../../../src/domain/campus.js";
+import { parseCampusText, type Campus } from "../../../domain/campus.js";
 
 export const SCENARIO_YAML = `
 site: { id: s, name: Test School, timezone: Asia/Shanghai, nominal_voltage_v: 220 }

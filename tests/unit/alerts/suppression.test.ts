@@ -1,7 +1,7 @@
 // Flapping, inhibition and maintenance windows on the pure engine; the webhook planner.
 import { describe, expect, it } from "vitest";
-import { defaultRules } from "../../../src/alerts/rules/index.js";
-import { due, emptyNotifyState, noteChange, type NotifyConfig } from "../../../src/alerts/notify/planner.js";
+import { defaultRules } from "../../../alerts/rules/index.js";
+import { due, emptyNotifyState, noteChange, type NotifyConfig } from "../../../alerts/notify/planner.js";
 import { Harness, s } from "./harness.js";
 import { scenarioCampus } from "./scenario-campus.js";
 

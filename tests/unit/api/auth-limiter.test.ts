@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { FailedAuthLimiter } from "../../../src/api/auth-limiter.js";
+import { FailedAuthLimiter } from "../../../api/auth-limiter.js";
 
 describe("the failed-authentication limiter", () => {
   it("blocks an address after too many wrong tokens within the window, for one window", () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { Coalescer, normaliseInterval } from "../../../src/api/coalescer.js";
-import { ResumeRing } from "../../../src/api/resume-ring.js";
+import { Coalescer, normaliseInterval } from "../../../api/coalescer.js";
+import { ResumeRing } from "../../../api/resume-ring.js";
 
 describe("the per-device coalescer", () => {
   it("lets the first update of a device through at once and holds later ones until the interval passed", () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { BUILDING_ROLLUP_LAG_MS, buildingRollupContinuousQuery, buildingRollupMeasurement, buildingRollupQuery, splitAtRollupCutoff } from "../../../src/api/energy-building-rollup.js";
-import { type Campus, loadCampus } from "../../../src/domain/campus.js";
+import { BUILDING_ROLLUP_LAG_MS, buildingRollupContinuousQuery, buildingRollupMeasurement, buildingRollupQuery, splitAtRollupCutoff } from "../../../api/energy-building-rollup.js";
+import { type Campus, loadCampus } from "../../../domain/campus.js";
 
 const HOUR = 3_600_000;
 const campus = loadCampus("tests/fixtures/test-campus.yaml");

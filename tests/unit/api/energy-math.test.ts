@@ -1,11 +1,11 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { isAfterHours, meteringDevices, monthStart, schedulesByKey, summarise } from "../../../src/api/energy-math.js";
-import { planSegments } from "../../../src/api/history-source.js";
-import { paginate } from "../../../src/api/routes/alerts.js";
-import type { Alert } from "../../../src/domain/alert.js";
-import { loadCampus, parseCampusText } from "../../../src/domain/campus.js";
-import { isOccupied } from "../../../src/domain/occupancy.js";
+import { isAfterHours, meteringDevices, monthStart, schedulesByKey, summarise } from "../../../api/energy-math.js";
+import { planSegments } from "../../../api/history-source.js";
+import { paginate } from "../../../api/routes/alerts.js";
+import type { Alert } from "../../../domain/alert.js";
+import { loadCampus, parseCampusText } from "../../../domain/campus.js";
+import { isOccupied } from "../../../domain/occupancy.js";
 
 const TZ = "Asia/Shanghai";
 const at = (iso: string) => Date.parse(iso);

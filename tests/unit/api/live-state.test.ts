@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { type LiveChange, LiveState } from "../../../src/api/live-state.js";
-import { buildingViews, deviceViews } from "../../../src/api/views.js";
-import type { Alert } from "../../../src/domain/alert.js";
-import { loadCampus } from "../../../src/domain/campus.js";
+import { type LiveChange, LiveState } from "../../../api/live-state.js";
+import { buildingViews, deviceViews } from "../../../api/views.js";
+import type { Alert } from "../../../domain/alert.js";
+import { loadCampus } from "../../../domain/campus.js";
 
 const campus = loadCampus("tests/fixtures/test-campus.yaml");
 const alert: Alert = {

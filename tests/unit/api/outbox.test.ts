@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { checkPressure, DEFAULT_LIVE_OPTIONS, type LiveMessage, Outbox } from "../../../src/api/outbox.js";
-import type { Alert } from "../../../src/domain/alert.js";
+import { checkPressure, DEFAULT_LIVE_OPTIONS, type LiveMessage, Outbox } from "../../../api/outbox.js";
+import type { Alert } from "../../../domain/alert.js";
 
 const reading = (device: string, power_w: number): LiveMessage => ({ type: "reading", device, ts: power_w, values: { power_w } });
 const alert = (id: string, state: Alert["state"]): LiveMessage => ({

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { RetainedGuard } from "../../../src/api/retained-guard.js";
+import { RetainedGuard } from "../../../api/retained-guard.js";
 
 describe("retained copies after live messages", () => {
   it("drops a retained copy that arrives after a live message on its topic, on that connection only", () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ApiError } from "../../../src/api/errors.js";
-import { bucketStart, groupByTime, parseEvery, parseInstant, resolveRange } from "../../../src/api/time.js";
+import { ApiError } from "../../../api/errors.js";
+import { bucketStart, groupByTime, parseEvery, parseInstant, resolveRange } from "../../../api/time.js";
 
 const code = (fn: () => unknown) => {
   try {

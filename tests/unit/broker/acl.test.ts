@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { authenticate, canPublish, canSubscribe, type Identity, isClientIdRejected, isReservedTopic } from "../../../src/broker/acl.js";
-import { type Campus, loadCampus, parseCampusText } from "../../../src/domain/campus.js";
-import { devicePassword } from "../../../src/domain/credentials.js";
+import { authenticate, canPublish, canSubscribe, type Identity, isClientIdRejected, isReservedTopic } from "../../../broker/acl.js";
+import { type Campus, loadCampus, parseCampusText } from "../../../domain/campus.js";
+import { devicePassword } from "../../../domain/credentials.js";
 
 const campus = loadCampus("tests/fixtures/test-campus.yaml");
 const secrets = { deviceGroupKey: "unit-test-group-key-0123456789", servicePassword: "service-secret-for-tests" };

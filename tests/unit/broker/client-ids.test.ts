@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ClientIdRegistry } from "../../../src/broker/client-ids.js";
+import { ClientIdRegistry } from "../../../broker/client-ids.js";
 
 describe("client id registry", () => {
   it("refuses a client id another account holds while it is connected", () => {

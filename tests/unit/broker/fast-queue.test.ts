@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Deque } from "../../../src/broker/fast-queue.js";
+import { Deque } from "../../../broker/fast-queue.js";
 
 describe("the broker's deque", () => {
   it("gives items back in order through compactions, and undefined when empty", () => {

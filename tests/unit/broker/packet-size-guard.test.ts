@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { PacketFramer } from "../../../src/broker/packet-size-guard.js";
+import { PacketFramer } from "../../../broker/packet-size-guard.js";
 
 /** An MQTT PUBLISH (QoS 0) with the given payload, encoded by hand. */
 function publish(topic: string, payloadBytes: number): Buffer {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { parseCampusText } from "../../../src/domain/campus.js";
-import { DEMO_CAMPUS_FILE } from "../../../src/domain/env.js";
+import { parseCampusText } from "../../../domain/campus.js";
+import { DEMO_CAMPUS_FILE } from "../../../domain/env.js";
 import { readFileSync } from "node:fs";
 
 const minimal = `
@@ -109,7 +109,7 @@ devices:
   - { id: d1, kind: breaker, building: b1, rating_a: 16, curve: C, breaker_model: m1, alerts: { overload: { hold_s: 30 } } }
 `;
   it("accepts overrides, schedules, an allow-list, curve tables and silences", async () => {
-    const { parseCampusText } = await import("../../../src/domain/campus.js");
+    const { parseCampusText } = await import("../../../domain/campus.js");
     const result = parseCampusText(`${base}
 alerts:
   rules: { overload: { pickup_ratio: 1.0, severity: major } }
@@ -126,7 +126,7 @@ alerts:
   });
 
   it("lists every problem of the alerts section with its path", async () => {
-    const { parseCampusText } = await import("../../../src/domain/campus.js");
+    const { parseCampusText } = await import("../../../domain/campus.js");
     const result = parseCampusText(`
 site: { id: s, name: S, timezone: Asia/Shanghai }
 buildings: [ { id: b1, name: B1, kind: classroom } ]

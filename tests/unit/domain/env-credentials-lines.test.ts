@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { execFileSync } from "node:child_process";
-import { devicePassword, safeEqual } from "../../../src/domain/credentials.js";
-import { parseApiTokens, readEnv } from "../../../src/domain/env.js";
-import { CampusError } from "../../../src/domain/errors.js";
-import { toLine } from "../../../src/domain/line-protocol.js";
+import { devicePassword, safeEqual } from "../../../domain/credentials.js";
+import { parseApiTokens, readEnv } from "../../../domain/env.js";
+import { CampusError } from "../../../domain/errors.js";
+import { toLine } from "../../../domain/line-protocol.js";
 
 describe("environment", () => {
   it("has a default for every variable", () => {

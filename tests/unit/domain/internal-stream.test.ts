@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { decodeAckResult, decodeAlert, decodeInternalMessage, decodeReadingBatch } from "../../../src/domain/internal-stream.js";
-import { internalTopic, parseAlertTopic, parseInternalTopic } from "../../../src/domain/topics.js";
+import { decodeAckResult, decodeAlert, decodeInternalMessage, decodeReadingBatch } from "../../../domain/internal-stream.js";
+import { internalTopic, parseAlertTopic, parseInternalTopic } from "../../../domain/topics.js";
 
 const json = (value: unknown) => JSON.stringify(value);
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { RateLimiter } from "../../../src/domain/rate-limiter.js";
+import { RateLimiter } from "../../../domain/rate-limiter.js";
 
 describe("the refusal log rate limiter", () => {
   it("logs the first refusal of a device and holds back the rest of that minute", () => {

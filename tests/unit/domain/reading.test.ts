@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseEvent, parseStatus, parseTelemetry, resolveTimestamp } from "../../../src/domain/reading.js";
+import { parseEvent, parseStatus, parseTelemetry, resolveTimestamp } from "../../../domain/reading.js";
 
 const receivedAt = Date.parse("2026-11-29T08:00:00.000Z");
 const options = { receivedAt, maxAgeMs: 90 * 86_400_000 };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ISO_WITH_ZONE, localTimeToEpochMs, wallClock, zoneOffsetMs } from "../../../src/domain/time-zone.js";
+import { ISO_WITH_ZONE, localTimeToEpochMs, wallClock, zoneOffsetMs } from "../../../domain/time-zone.js";
 
 const utc = (iso: string) => Date.parse(iso);
 

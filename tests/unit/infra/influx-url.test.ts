@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { InfluxClient, redactUrl } from "../../../src/infra/influx.js";
+import { InfluxClient, redactUrl } from "../../../infra/influx.js";
 
 describe("InfluxDB URLs with credentials", () => {
   it("moves user and password out of the URL, so no request or error message carries them", async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { finishesWithin } from "../../../src/infra/timeout.js";
+import { finishesWithin } from "../../../infra/timeout.js";
 
 const after = <T>(ms: number, value: T) => new Promise<T>((resolve) => setTimeout(() => resolve(value), ms));
 

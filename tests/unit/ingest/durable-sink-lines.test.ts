@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { seriesOf, withField } from "../../../src/ingest/durable-sink.js";
-import { toLine } from "../../../src/domain/line-protocol.js";
+import { seriesOf, withField } from "../../../ingest/durable-sink.js";
+import { toLine } from "../../../domain/line-protocol.js";
 
 describe("spooled lines", () => {
   const line = toLine({ measurement: "electrical", tags: { device: "brk d1,101", building: "dorm=1" }, fields: { power_w: 920.5, note: "a b \"c\"" }, ts: 1_795_000_000_000 })!;

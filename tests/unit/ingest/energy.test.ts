@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type Anomaly, type EnergyState, GLITCH_WINDOW_MS, observeCounter } from "../../../src/ingest/energy.js";
+import { type Anomaly, type EnergyState, GLITCH_WINDOW_MS, observeCounter } from "../../../ingest/energy.js";
 
 const MIN = 60_000;
 /** Feeds readings [minute, kWh] in the given order; returns the final delta per timestamp and the anomalies. */

@@ -9,10 +9,10 @@
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { loadCampus } from "../../../src/domain/campus.js";
-import { toLine } from "../../../src/domain/line-protocol.js";
-import { processMessage } from "../../../src/ingest/process-message.js";
-import { buildRouter } from "../../../src/ingest/routing.js";
+import { loadCampus } from "../../../domain/campus.js";
+import { toLine } from "../../../domain/line-protocol.js";
+import { processMessage } from "../../../ingest/process-message.js";
+import { buildRouter } from "../../../ingest/routing.js";
 
 const ROOT = join(import.meta.dirname, "../../fixtures/formats");
 const campus = loadCampus(join(ROOT, "campus.yaml"));

@@ -1,8 +1,8 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { loadCampus } from "../../../src/domain/campus.js";
-import { toLine } from "../../../src/domain/line-protocol.js";
-import { eventToPoint, readingToPoints, statusToPoint } from "../../../src/ingest/points.js";
+import { loadCampus } from "../../../domain/campus.js";
+import { toLine } from "../../../domain/line-protocol.js";
+import { eventToPoint, readingToPoints, statusToPoint } from "../../../ingest/points.js";
 
 const campus = loadCampus(join(import.meta.dirname, "../../fixtures/test-campus.yaml"));
 const device = (id: string) => campus.deviceById.get(id)!;

@@ -1,8 +1,8 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { loadCampus } from "../../../src/domain/campus.js";
-import { processMessage } from "../../../src/ingest/process-message.js";
-import { buildRouter } from "../../../src/ingest/routing.js";
+import { loadCampus } from "../../../domain/campus.js";
+import { processMessage } from "../../../ingest/process-message.js";
+import { buildRouter } from "../../../ingest/routing.js";
 
 const campus = loadCampus(join(import.meta.dirname, "../../fixtures/test-campus.yaml"));
 const router = buildRouter(campus);

@@ -2,8 +2,8 @@ import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { encodeRecord, scanRecords } from "../../../src/infra/spool/record.js";
-import { Spool } from "../../../src/infra/spool/spool.js";
+import { encodeRecord, scanRecords } from "../../../infra/spool/record.js";
+import { Spool } from "../../../infra/spool/spool.js";
 
 const dirs: string[] = [];
 const tempDir = () => {

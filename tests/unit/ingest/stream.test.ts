@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { InternalStream } from "../../../src/ingest/stream.js";
+import { InternalStream } from "../../../ingest/stream.js";
 
 type Sent = { topic: string; payload: string; qos: 0 | 1; retain: boolean };
 const reading = (device: string, ts: number) => ({ topic: `campus/internal/readings/${device}`, payload: JSON.stringify({ device, ts, values: { power_w: ts } }), retain: true });

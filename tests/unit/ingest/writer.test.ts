@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import type { Point } from "../../../src/domain/line-protocol.js";
-import { InfluxWriteError } from "../../../src/infra/influx.js";
-import { backoffDelayMs, writeBatch, type WriterDeps } from "../../../src/ingest/writer.js";
+import type { Point } from "../../../domain/line-protocol.js";
+import { InfluxWriteError } from "../../../infra/influx.js";
+import { backoffDelayMs, writeBatch, type WriterDeps } from "../../../ingest/writer.js";
 
 const point = (power: number | string): Point => ({ measurement: "electrical", tags: { device: `d${power}` }, fields: { power_w: power as number }, ts: 1 });
 

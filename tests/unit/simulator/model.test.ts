@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { loadCampus } from "../../../src/domain/campus.js";
-import { DEMO_CAMPUS_FILE } from "../../../src/domain/env.js";
-import { parseTelemetry } from "../../../src/domain/reading.js";
-import { advanceTo, createCampusModel, type CampusModel } from "../../../src/simulator/model.js";
-import { nativeReading, tasmotaSensor } from "../../../src/simulator/payloads.js";
+import { loadCampus } from "../../../domain/campus.js";
+import { DEMO_CAMPUS_FILE } from "../../../domain/env.js";
+import { parseTelemetry } from "../../../domain/reading.js";
+import { advanceTo, createCampusModel, type CampusModel } from "../../../simulator/model.js";
+import { nativeReading, tasmotaSensor } from "../../../simulator/payloads.js";
 
 const campus = loadCampus(DEMO_CAMPUS_FILE);
 // 2026-11-25 is a Wednesday; Asia/Shanghai is UTC+8 all year.

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { loadCampus } from "../../../src/domain/campus.js";
-import { DEMO_CAMPUS_FILE } from "../../../src/domain/env.js";
-import { advanceTo, createCampusModel } from "../../../src/simulator/model.js";
-import { DEFAULT_OVERLOAD, overloadAt, pickOverloadDevice } from "../../../src/simulator/overload.js";
-import { nativeReading } from "../../../src/simulator/payloads.js";
-import { classifyLoad } from "../../../src/simulator/profiles.js";
+import { loadCampus } from "../../../domain/campus.js";
+import { DEMO_CAMPUS_FILE } from "../../../domain/env.js";
+import { advanceTo, createCampusModel } from "../../../simulator/model.js";
+import { DEFAULT_OVERLOAD, overloadAt, pickOverloadDevice } from "../../../simulator/overload.js";
+import { nativeReading } from "../../../simulator/payloads.js";
+import { classifyLoad } from "../../../simulator/profiles.js";
 
 const campus = loadCampus(DEMO_CAMPUS_FILE);
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { loadCampus } from "../../../src/domain/campus.js";
-import { progressLine } from "../../../src/cli/progress.js";
-import { backoffDelayMs, createRng } from "../../../src/simulator/random.js";
-import { deviceForTopic, parseRecordedLine, restamp, topicMatches } from "../../../src/simulator/recording.js";
-import { scaleCampus } from "../../../src/simulator/scale.js";
+import { loadCampus } from "../../../domain/campus.js";
+import { progressLine } from "../../../cli/progress.js";
+import { backoffDelayMs, createRng } from "../../../simulator/random.js";
+import { deviceForTopic, parseRecordedLine, restamp, topicMatches } from "../../../simulator/recording.js";
+import { scaleCampus } from "../../../simulator/scale.js";
 
 const campus = loadCampus("scenarios/campus.yaml");
 const H = 3_600_000;

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { loadCampus } from "../../../src/domain/campus.js";
-import { checkExpectations, formatReport } from "../../../src/simulator/check.js";
-import { effectsAt, faultWeight, flappingFactor } from "../../../src/simulator/faults.js";
-import { checkScenarioDevices, parseScenarioText } from "../../../src/simulator/scenario.js";
+import { loadCampus } from "../../../domain/campus.js";
+import { checkExpectations, formatReport } from "../../../simulator/check.js";
+import { effectsAt, faultWeight, flappingFactor } from "../../../simulator/faults.js";
+import { checkScenarioDevices, parseScenarioText } from "../../../simulator/scenario.js";
 
 const campus = loadCampus("scenarios/campus.yaml");
 const scenario = (extra: string) => `name: t\ndescription: a test\nduration: 10m\n${extra}`;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { simulationStart } from "../../../src/cli/simulate.js";
+import { simulationStart } from "../../../cli/simulate.js";
 
 describe("simulate's campus clock (CONTRACT §7)", () => {
   const now = 1_800_000_000_000;

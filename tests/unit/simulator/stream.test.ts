@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from "vitest";
-import { loadCampus } from "../../../src/domain/campus.js";
-import type { Fault } from "../../../src/simulator/faults.js";
-import { createStream, type StreamItem } from "../../../src/simulator/stream.js";
+import { loadCampus } from "../../../domain/campus.js";
+import type { Fault } from "../../../simulator/faults.js";
+import { createStream, type StreamItem } from "../../../simulator/stream.js";
 
 const campus = loadCampus("scenarios/campus.yaml");
 const start = Date.parse("2026-11-25T20:00:00+08:00"); // a Wednesday evening

@@ -15,7 +15,7 @@ import { checkScenarioDevices, parseScenarioText, type Scenario } from "../simul
 import { createProgress } from "./progress.js";
 import { loadContext, UsageError } from "./runtime.js";
 
-export const SCENARIOS_DIR = fileURLToPath(new URL("../../scenarios/", import.meta.url));
+export const SCENARIOS_DIR = fileURLToPath(new URL("../scenarios/", import.meta.url));
 
 /** `overload` → scenarios/overload.yaml; a path (with `/` or `.yaml`) is taken as it is. */
 export function scenarioFile(name: string): string {

@@ -13,7 +13,7 @@ export interface ApiToken {
 export const SECRET_VARIABLES = ["DEVICE_GROUP_KEY", "API_TOKENS", "SERVICE_PASSWORD"] as const;
 export type SecretVariable = (typeof SECRET_VARIABLES)[number];
 
-export const DEMO_CAMPUS_FILE = fileURLToPath(new URL("../../config/demo-campus.yaml", import.meta.url));
+export const DEMO_CAMPUS_FILE = fileURLToPath(new URL("../config/demo-campus.yaml", import.meta.url));
 
 export interface Env {
   campusConfig: string;

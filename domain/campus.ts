@@ -65,7 +65,7 @@ const DeviceSchema = T.Object(
 /**
  * Extension: a gateway that publishes for many devices on one connection (a Zigbee2MQTT bridge: every
  * Zigbee device arrives through it). Its id is its MQTT user name; its password is derived like a
- * device's (or its own `secret_sha256`). What it may publish: src/broker/acl.ts (never as a device bound to
+ * device's (or its own `secret_sha256`). What it may publish: broker/acl.ts (never as a device bound to
  * another bridge).
  */
 export const BRIDGE_FORMATS = ["zigbee2mqtt"] as const;

@@ -2,7 +2,7 @@
 // device published with QoS 1 and the broker acknowledged. aedes' memory persistence dies with the process,
 // and aedes-persistence-level stalled live QoS 1 delivery in our measurements (shared/reference/libraries.md
 // §1.6), so instead every QoS 1 publish from a device that the ingest's session subscribes to is appended
-// to a durable spool (src/infra/spool: checksummed records, group-commit fdatasync) at the end of
+// to a durable spool (infra/spool: checksummed records, group-commit fdatasync) at the end of
 // `authorizePublish`: aedes 1.2.0 writes the PUBACK right after that hook and BEFORE it publishes
 // (lib/handlers/publish.js, enqueuePublish case 1), so the `published` hook would be too late.
 // An entry is retired when the ingest's client acknowledges the packet (aedes 'ack'), which the ingest does

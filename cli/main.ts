@@ -1,13 +1,13 @@
 // The `campus-power` command: the composition root, the only place that wires services together.
 import { parseArgs } from "node:util";
-import { parseCampusText } from "./domain/campus.js";
-import { devicePassword } from "./domain/credentials.js";
-import { DEMO_CAMPUS_FILE } from "./domain/env.js";
-import { formatProblems } from "./domain/errors.js";
-import { COMMAND_HELP, MAIN_HELP } from "./cli/help.js";
-import { demoSecrets, exitOnConfigError, loadContext, parseDuration, stopOnSignals, UsageError } from "./cli/runtime.js";
-import { InfluxClient } from "./infra/influx.js";
-import type { RunningService } from "./infra/service.js";
+import { parseCampusText } from "../domain/campus.js";
+import { devicePassword } from "../domain/credentials.js";
+import { DEMO_CAMPUS_FILE } from "../domain/env.js";
+import { formatProblems } from "../domain/errors.js";
+import { COMMAND_HELP, MAIN_HELP } from "./help.js";
+import { demoSecrets, exitOnConfigError, loadContext, parseDuration, stopOnSignals, UsageError } from "./runtime.js";
+import { InfluxClient } from "../infra/influx.js";
+import type { RunningService } from "../infra/service.js";
 import { readFileSync } from "node:fs";
 
 type Handler = (args: string[]) => Promise<void>;
@@ -36,27 +36,27 @@ async function runAlone(name: string, required: Parameters<typeof loadContext>[1
 const commands: Record<string, Handler> = {
   async up(args) {
     const { values } = usage(() => parseArgs({ args, options: { demo: { type: "boolean" }, seed: { type: "string" } } }));
-    const { runUp } = await import("./cli/up.js");
+    const { runUp } = await import("./up.js");
     await runUp({ demo: values.demo ?? false, seed: Number(values.seed ?? 1) });
   },
   async broker(args) {
     usage(() => parseArgs({ args, options: {} }));
-    const { startBroker } = await import("./broker/index.js");
+    const { startBroker } = await import("../broker/index.js");
     await runAlone("broker", ["DEVICE_GROUP_KEY", "SERVICE_PASSWORD"], ({ ctx }) => startBroker(ctx));
   },
   async ingest(args) {
     usage(() => parseArgs({ args, options: {} }));
-    const { startIngest } = await import("./ingest/index.js");
+    const { startIngest } = await import("../ingest/index.js");
     await runAlone("ingest", ["SERVICE_PASSWORD"], ({ ctx, env }) => startIngest(ctx, { influx: influxOf(env) }));
   },
   async alerts(args) {
     usage(() => parseArgs({ args, options: {} }));
-    const { startAlerts } = await import("./alerts/index.js");
+    const { startAlerts } = await import("../alerts/index.js");
     await runAlone("alerts", ["SERVICE_PASSWORD"], ({ ctx, env }) => startAlerts(ctx, { influx: influxOf(env) }));
   },
   async api(args) {
     usage(() => parseArgs({ args, options: {} }));
-    const { startApi } = await import("./api/index.js");
+    const { startApi } = await import("../api/index.js");
     await runAlone("api", ["API_TOKENS", "SERVICE_PASSWORD"], ({ ctx, env }) => startApi(ctx, { influx: influxOf(env) }));
   },
   async simulate(args) {
@@ -75,7 +75,7 @@ const commands: Record<string, Handler> = {
     if (shard === null || (shard && !(Number(shard[1]) < Number(shard[2])))) throw new UsageError('--shard must be K/N with 0 ≤ K < N, e.g. 0/4');
     const start = values.start === undefined ? undefined : /^\d+$/.test(values.start) ? Number(values.start) : Date.parse(values.start);
     if (start !== undefined && !Number.isFinite(start)) throw new UsageError(`--start "${values.start}" is not an ISO 8601 time with offset or epoch milliseconds`);
-    const { simulateCommand } = await import("./cli/simulate.js");
+    const { simulateCommand } = await import("./simulate.js");
     await simulateCommand({
       ...(values.config ? { config: values.config } : {}),
       seed: Number(values.seed ?? 1),
@@ -97,7 +97,7 @@ const commands: Record<string, Handler> = {
     }, allowPositionals: true }));
     const [action, name, ...extra] = positionals;
     if ((action !== "run" && action !== "list") || extra.length > 0) throw new UsageError("usage: campus-power scenario list | scenario run NAME [--check] [--speed X] [--seed N] [--config FILE]");
-    const { scenarioCommand } = await import("./cli/scenario.js");
+    const { scenarioCommand } = await import("./scenario.js");
     process.exitCode = await scenarioCommand({
       action,
       ...(name !== undefined ? { name } : {}),
@@ -110,13 +110,13 @@ const commands: Record<string, Handler> = {
   async record(args) {
     const { values } = usage(() => parseArgs({ args, options: { out: { type: "string" }, topics: { type: "string" }, duration: { type: "string" } } }));
     if (!values.out) throw new UsageError("record needs --out FILE");
-    const { runRecord } = await import("./cli/record-replay.js");
+    const { runRecord } = await import("./record-replay.js");
     await runRecord({ out: values.out, topics: values.topics?.split(",").filter(Boolean), durationMs: values.duration ? parseDuration(values.duration) : undefined });
   },
   async replay(args) {
     const { values, positionals } = usage(() => parseArgs({ args, options: { speed: { type: "string" }, loop: { type: "boolean" }, restamp: { type: "boolean" }, topics: { type: "string" } }, allowPositionals: true }));
     if (positionals.length !== 1) throw new UsageError("replay needs exactly one FILE");
-    const { runReplay } = await import("./cli/record-replay.js");
+    const { runReplay } = await import("./record-replay.js");
     const topics = values.topics?.split(",").filter(Boolean);
     await runReplay({ file: positionals[0]!, speed: Number(values.speed ?? 1), loop: values.loop ?? false, restamp: values.restamp ?? false, ...(topics ? { topics } : {}) });
   },
@@ -130,7 +130,7 @@ const commands: Record<string, Handler> = {
   },
   async backfill(args) {
     const { values } = usage(() => parseArgs({ args, options: { from: { type: "string" }, to: { type: "string" } } }));
-    const { runBackfill } = await import("./cli/backfill.js");
+    const { runBackfill } = await import("./backfill.js");
     await runBackfill({ ...(values.from ? { from: values.from } : {}), ...(values.to ? { to: values.to } : {}) });
   },
   async "check-config"(args) {

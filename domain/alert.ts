@@ -58,7 +58,7 @@ export type RuleId = (typeof RULE_IDS)[number];
 
 /**
  * The parameters a campus file may override per rule (besides `disabled`), with their units in the
- * name. The defaults live with each rule in src/alerts/rules/ (domain.md §8); a unit test checks both
+ * name. The defaults live with each rule in alerts/rules/ (domain.md §8); a unit test checks both
  * lists agree.
  */
 export const RULE_PARAM_NAMES: Readonly<Record<RuleId, readonly string[]>> = {

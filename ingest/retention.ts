@@ -7,7 +7,7 @@
 // Created when the ingest starts, idempotently; a server that refuses them (2.x/3.x) is logged and skipped.
 //   energy_building_<hash>  in rollup_1h: kWh per building and hour, summed over each building's root
 //             devices, from rollup_1h (the API's by=building energy reads it). Its exact text is the API's
-//             (src/api/energy-building-rollup.ts, a pure module: the query side owns the name and shape);
+//             (api/energy-building-rollup.ts, a pure module: the query side owns the name and shape);
 //             the hash names the counted devices, so a campus file with another tree gets a new CQ, the old
 //             one is dropped, and the new one is backfilled over all of rollup_1h in the background.
 import { buildingRollupContinuousQuery, buildingRollupMeasurement, buildingRollupSelect } from "../infra/energy-rollup.js";

@@ -1,4 +1,4 @@
-// Maintenance windows ("silences", src/domain/silence.ts): listed from the alerts service's retained
+// Maintenance windows ("silences", domain/silence.ts): listed from the alerts service's retained
 // list, created and ended by operators through a request/answer over MQTT, like acknowledgements.
 import { randomUUID } from "node:crypto";
 import { type Static, Type as T } from "@sinclair/typebox";

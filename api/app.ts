@@ -56,7 +56,7 @@ export function buildApp(appDeps: AppDeps): FastifyInstance {
 
   app.register(fastifySwagger, {
     openapi: {
-      info: { title: "campus-power API", version: "0.1.0", description: "REST API of campus-power (CONTRACT §6). The live stream is WebSocket GET /api/live, documented in src/api/README.md." },
+      info: { title: "campus-power API", version: "0.1.0", description: "REST API of campus-power (CONTRACT §6). The live stream is WebSocket GET /api/live, documented in api/README.md." },
       components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
       security: [{ bearer: [] }],
     },

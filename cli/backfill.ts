@@ -1,5 +1,5 @@
 // `campus-power backfill [--from ISO] [--to ISO]`: the rollups' SELECT … INTO over past data.
-// Continuous queries only roll up recent windows (src/ingest/retention.ts: RESAMPLE … FOR 15m / 2h), so
+// Continuous queries only roll up recent windows (ingest/retention.ts: RESAMPLE … FOR 15m / 2h), so
 // data written before a rollup existed, or arriving later than that (a long InfluxDB outage drained from
 // the spool, a device flushing a day of buffered readings), is rolled up by this command. It is
 // idempotent: a rollup point is keyed by its series and window start, so running it twice overwrites.

@@ -1,5 +1,5 @@
 // The per-building hourly energy rollup in InfluxDB: its name, the SELECT … INTO that fills it and the
-// continuous query the ingest creates. The API reads it (src/api/energy-building-rollup.ts) with the same
+// continuous query the ingest creates. The API reads it (api/energy-building-rollup.ts) with the same
 // names, so both sides take them from here.
 import { createHash } from "node:crypto";
 import type { Campus } from "../domain/campus.js";
