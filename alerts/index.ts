@@ -3,19 +3,21 @@
 // `alert` points in InfluxDB (§4), ack results, and the state file that lets alerts survive restarts.
 import { join } from "node:path";
 import mqtt from "mqtt";
+import type { Alert } from "../domain/alert.js";
 import { SERVICE_USERNAME } from "../domain/campus.js";
 import { silenceTopic } from "../domain/silence.js";
 import { alertTopic, internalTopic } from "../domain/topics.js";
+import { DeadLetterLog, refusedPointLetter } from "../infra/dead-letter.js";
 import type { InfluxClient } from "../infra/influx.js";
 import { mqttOptions, type MqttClient } from "../infra/mqtt.js";
 import type { RunningService, ServiceContext } from "../infra/service.js";
+import { finishesWithin } from "../infra/timeout.js";
 import { ALERT_INPUT_FILTERS, decodeInputs } from "./decode.js";
 import { createRuleBook, currentSilences, evaluate, evaluateBatch, initialState, openAlerts } from "./engine.js";
 import { createAlertMetrics } from "./metrics.js";
 import { createNotifier, type Notifier } from "./notify/index.js";
 import { createStateStore, type SavedState } from "./persistence.js";
 import { defaultRules } from "./rules/index.js";
-import type { Alert } from "../domain/alert.js";
 import type { Effect, EngineInput, EngineState, Rule } from "./types.js";
 import { alertLine, createAlertWriter } from "./writer.js";
 
@@ -64,7 +66,15 @@ export async function startAlerts(ctx: ServiceContext, deps: AlertsDeps): Promis
   const store = createStateStore(file, snapshot, log);
   const saved = store.load();
   if (saved) state = saved.engine;
-  writer = createAlertWriter(deps.influx, log, metrics, saved?.pending_writes ?? [], () => store.schedule());
+  const deadLetters = new DeadLetterLog(join(ctx.env.dataDir, "dead-letter"), { onError: (error) => log.error({ err: error }, "cannot write the dead-letter log") });
+  writer = createAlertWriter({
+    influx: deps.influx,
+    log,
+    metrics,
+    initial: saved?.pending_writes ?? [],
+    onChange: () => store.schedule(),
+    onDeadLetter: (line, reason) => deadLetters.append(refusedPointLetter(line, reason, Date.now())),
+  });
   const webhook = ctx.env.alertWebhook;
   if (webhook) notifier = createNotifier(webhook, saved?.notify, { now, log, metrics, onChange: () => store.schedule() });
 
@@ -226,7 +236,7 @@ export async function startAlerts(ctx: ServiceContext, deps: AlertsDeps): Promis
         await writer.close(CLOSE_TIMEOUT_MS / 2);
         store.cancel();
         await store.saveNow();
-        await Promise.race([c.endAsync(), new Promise((r) => setTimeout(r, CLOSE_TIMEOUT_MS / 2))]);
+        await finishesWithin(Promise.all([c.endAsync(), deadLetters.flush()]), CLOSE_TIMEOUT_MS / 2);
         if (!c.disconnected) c.end(true);
         log.info("alerts service stopped");
       })();

@@ -21,6 +21,8 @@ export function createAlertMetrics(registry: Registry) {
       new Counter({ name: `${prefix}publish_failures_total`, help: "MQTT publications of alerts or ack results that failed", registers: [registry] })),
     writeFailures: metric(registry, `${prefix}write_failures_total`, () =>
       new Counter({ name: `${prefix}write_failures_total`, help: "Failed InfluxDB write attempts of alert points", registers: [registry] })),
+    deadLettered: metric(registry, `${prefix}dead_lettered_total`, () =>
+      new Counter({ name: `${prefix}dead_lettered_total`, help: "Alert points InfluxDB refused as bad data, kept in the dead-letter log", registers: [registry] })),
     pendingWrites: metric(registry, `${prefix}pending_writes`, () =>
       new Gauge({ name: `${prefix}pending_writes`, help: "Alert points waiting for InfluxDB", registers: [registry] })),
     webhookDelivered: metric(registry, `${prefix}webhook_delivered_total`, () =>

@@ -1,10 +1,11 @@
 // Alert history in InfluxDB (CONTRACT §4 `alert` measurement), off the MQTT path: points queue here
-// and a background loop writes them with backoff, so InfluxDB being down neither blocks the retained
-// publication nor loses the change (the queue is saved with the engine state; a later issue replaces
-// this with the durable outbox).
+// and a background loop writes them with the one batch writer, so InfluxDB being down neither blocks the
+// retained publication nor loses the change (the queue is saved with the engine state).
 import type { Alert } from "../domain/alert.js";
 import { toLine } from "../domain/line-protocol.js";
-import { InfluxWriteError, type InfluxClient } from "../infra/influx.js";
+import type { InfluxClient } from "../infra/influx.js";
+import { writeLines } from "../infra/influx-batch.js";
+import { finishesWithin, WakeableSleeps } from "../infra/timeout.js";
 import type { Logger } from "../infra/logger.js";
 import type { AlertMetrics } from "./metrics.js";
 
@@ -30,95 +31,94 @@ export interface AlertWriter {
   close(timeoutMs: number): Promise<void>;
 }
 
+export interface AlertWriterOptions {
+  influx: InfluxClient;
+  log: Logger;
+  metrics: AlertMetrics;
+  /** Lines saved with the state by an earlier run. */
+  initial: readonly string[];
+  /** The queue changed (the state file is saved later). */
+  onChange(): void;
+  /** A point InfluxDB refused as bad data (HTTP 400): only that one is given up on. */
+  onDeadLetter(line: string, reason: string): void;
+}
+
 const MAX_QUEUE = 10_000;
 const BATCH = 500;
-const BACKOFF_MS = [200, 1_000, 3_000, 10_000, 30_000];
 
-export function createAlertWriter(
-  influx: InfluxClient,
-  log: Logger,
-  metrics: AlertMetrics,
-  initial: readonly string[],
-  onChange: () => void,
-): AlertWriter {
-  const queue: string[] = [...initial];
-  let failures = 0;
-  let running = false;
-  let closed = false;
-  let timer: NodeJS.Timeout | null = null;
-  let idle: (() => void) | null = null;
-
-  const kick = (delayMs = 0) => {
-    if (running || timer || closed) return;
-    timer = setTimeout(() => {
-      timer = null;
-      void drain();
-    }, delayMs);
-  };
+/**
+ * Queues alert points and writes them in batches of up to 500 with the one InfluxDB batch writer
+ * (infra/influx-batch.ts): a batch is retried whole with backoff while InfluxDB is away, and a point it
+ * refuses is isolated by halving and dead-lettered alone, the rest stored.
+ */
+export function createAlertWriter(o: AlertWriterOptions): AlertWriter {
+  const log = o.log;
+  const queue: string[] = [...o.initial];
+  /** How many lines at the head of the queue a write has in hand. */
+  let inFlight = 0;
+  let draining: Promise<void> | null = null;
+  let closing = false;
+  const sleeps = new WakeableSleeps();
+  const idleWaiters = new Set<() => void>();
 
   const drain = async () => {
-    running = true;
-    while (queue.length > 0 && !closed) {
+    while (queue.length > 0 && !closing) {
       const batch = queue.slice(0, BATCH);
-      try {
-        await influx.write(batch.join("\n"));
-        queue.splice(0, batch.length);
-        failures = 0;
-        onChange();
-      } catch (error) {
-        metrics.writeFailures.inc();
-        if (error instanceof InfluxWriteError && !error.retriable) {
-          // Bad data cannot heal by retrying (telegraf: "log and drop a bad record"); drop this batch.
-          log.error({ err: error, lines: batch.length }, "InfluxDB refused alert points; dropped");
-          queue.splice(0, batch.length);
-          onChange();
-          continue;
-        }
-        const delay = BACKOFF_MS[Math.min(failures, BACKOFF_MS.length - 1)]!;
-        failures += 1;
-        if (failures === 1 || failures % 10 === 0) log.warn({ err: error, pending: queue.length, retryInMs: delay }, "alert points not written yet; retrying");
-        running = false;
-        metrics.pendingWrites.set(queue.length);
-        kick(delay);
-        return;
-      }
+      inFlight = batch.length;
+      const outcome = await writeLines(batch, {
+        write: (lines) => o.influx.write(lines),
+        sleep: (ms) => sleeps.sleep(ms),
+        random: Math.random,
+        givingUp: () => closing,
+        onAttempt: (_seconds, ok) => {
+          if (!ok) o.metrics.writeFailures.inc();
+        },
+        onRetry: (attempt, error) => {
+          if (attempt === 1 || attempt % 10 === 0) log.warn({ err: error, pending: queue.length, attempt }, "alert points not written yet; retrying");
+        },
+        onDeadLetter: (_point, line, reason) => {
+          o.metrics.deadLettered.inc();
+          log.error({ reason }, "InfluxDB refused an alert point; dead-lettered");
+          o.onDeadLetter(line, reason);
+        },
+      });
+      // Stored and dead-lettered lines are the batch's head; lines given up on at close stay queued.
+      queue.splice(0, batch.length - outcome.dropped);
+      inFlight = 0;
+      o.metrics.pendingWrites.set(queue.length);
+      o.onChange();
     }
-    running = false;
-    metrics.pendingWrites.set(queue.length);
-    idle?.();
+    if (queue.length === 0) for (const resolve of idleWaiters) resolve();
+  };
+  const kick = () => {
+    if (draining || closing || queue.length === 0) return;
+    draining = drain().finally(() => {
+      draining = null;
+      kick();
+    });
   };
 
-  if (queue.length > 0) kick();
+  kick();
   return {
     enqueue(line) {
       queue.push(line);
       if (queue.length > MAX_QUEUE) {
-        queue.splice(0, queue.length - MAX_QUEUE);
+        // The oldest points not in a write's hands go.
+        queue.splice(inFlight, queue.length - MAX_QUEUE);
         log.error({ max: MAX_QUEUE }, "alert point queue full; oldest points dropped");
       }
-      metrics.pendingWrites.set(queue.length);
-      if (!timer) kick();
+      o.metrics.pendingWrites.set(queue.length);
+      kick();
     },
     pending: () => [...queue],
     async close(timeoutMs) {
       if (queue.length > 0) {
-        if (timer) {
-          clearTimeout(timer);
-          timer = null;
-          void drain();
-        }
-        await new Promise<void>((resolve) => {
-          const give = setTimeout(resolve, timeoutMs);
-          idle = () => {
-            clearTimeout(give);
-            resolve();
-          };
-          if (queue.length === 0 && !running) idle();
-        });
+        sleeps.wakeAll(); // a last try now rather than after the backoff
+        const idle = new Promise<void>((resolve) => idleWaiters.add(resolve));
+        await finishesWithin(idle, timeoutMs);
       }
-      closed = true;
-      if (timer) clearTimeout(timer);
-      timer = null;
+      closing = true;
+      sleeps.wakeAll();
     },
   };
 }

@@ -16,6 +16,7 @@ import { LiveState } from "./live-state.js";
 import type { LiveOptions } from "./outbox.js";
 import { RetainedGuard } from "./retained-guard.js";
 import type { AppDeps } from "./app.js";
+import { resultWithin } from "../infra/timeout.js";
 
 export { buildApp, type AppDeps } from "./app.js";
 export { AckTimeoutError, type AckResult } from "./deps.js";
@@ -87,22 +88,21 @@ export async function startApi(ctx: ServiceContext, deps: ApiDeps): Promise<Runn
   });
 
   const ackTimeoutMs = deps.ackTimeoutMs ?? ACK_TIMEOUT_MS;
+  const NO_ANSWER = Symbol("no answer");
   /** Publishes a request and resolves with the answer on its result topic (payload null: the API stopped). */
-  const request = (topic: string, requestId: string, body: unknown) =>
-    new Promise<Buffer | null>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        pending.delete(requestId);
-        reject(new AckTimeoutError(ackTimeoutMs));
-      }, ackTimeoutMs);
-      pending.set(requestId, (payload) => {
-        clearTimeout(timer);
-        pending.delete(requestId);
-        resolve(payload);
-      });
-      mqtt.publish(topic, JSON.stringify(body), { qos: 1 }, (error) => {
-        if (error) log.warn({ err: error, topic }, "could not publish a request to the alerts service");
-      });
+  const request = async (topic: string, requestId: string, body: unknown): Promise<Buffer | null> => {
+    const answer = new Promise<Buffer | null>((resolve) => pending.set(requestId, resolve));
+    mqtt.publish(topic, JSON.stringify(body), { qos: 1 }, (error) => {
+      if (error) log.warn({ err: error, topic }, "could not publish a request to the alerts service");
     });
+    try {
+      const payload = await resultWithin(answer, ackTimeoutMs, NO_ANSWER);
+      if (payload === NO_ANSWER) throw new AckTimeoutError(ackTimeoutMs);
+      return payload;
+    } finally {
+      pending.delete(requestId);
+    }
+  };
   const stopped = (id: string) => ({ ok: false as const, code: "STOPPED", message: `the API stopped before request ${id} was answered` });
   const ack = async (ackRequest: AckRequest): Promise<AckResult> => {
     const payload = await request(internalTopic.ack, ackRequest.request_id, ackRequest);

@@ -134,14 +134,11 @@ export async function startBroker(ctx: ServiceContext, options: BrokerOptions = 
         new Promise<void>((resolve) => aedes.close(() => resolve())),
         ...listeners.map((l) => l.close()),
       ]);
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), STOP_TIMEOUT_MS)));
-      const outcome = await Promise.race([closeAll.then(() => "closed" as const), timeout]);
-      clearTimeout(timer);
+      const closed = await finishesWithin(closeAll, STOP_TIMEOUT_MS);
       metrics.connectedClients.set(0);
       // Bounded like the rest of the stop: a hung disk must not hold it (the journal replays at start).
       if (journal) await finishesWithin(journal.close(), 2_000).catch((error: unknown) => log.warn({ err: error }, "broker journal did not close cleanly"));
-      if (outcome === "timeout") log.warn({ timeoutMs: STOP_TIMEOUT_MS }, "MQTT broker did not close in time; carrying on");
+      if (!closed) log.warn({ timeoutMs: STOP_TIMEOUT_MS }, "MQTT broker did not close in time; carrying on");
       else log.info("MQTT broker stopped");
     })();
     return stopping;

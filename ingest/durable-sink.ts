@@ -8,15 +8,16 @@ import type { Point } from "../domain/line-protocol.js";
 import { toLine } from "../domain/line-protocol.js";
 import { type Anomaly, type CounterReading, type EnergyState, observeCounter } from "./energy.js";
 import { Spool, type SpoolRecord } from "../infra/spool/spool.js";
-import { finishesWithin } from "../infra/timeout.js";
-import { DEFAULT_RETRY, type RetryPolicy, type WriterDeps, writeLines } from "./writer.js";
+import { finishesWithin, WakeableSleeps } from "../infra/timeout.js";
+import type { BackoffPolicy } from "../infra/backoff.js";
+import { type WriterDeps, writeLines } from "../infra/influx-batch.js";
 
 export interface DurableSinkOptions {
   dir: string;
   maxBytes: number;
   segmentBytes?: number;
   write(lines: string): Promise<void>;
-  retry?: RetryPolicy;
+  retry?: BackoffPolicy;
   /** Bytes of spool read per InfluxDB request (~5,000 points of ~200 bytes). */
   readBytes?: number;
   /**
@@ -72,7 +73,7 @@ export class DurableSink {
   /** Set by close(): write what is there at once, no batching wait. */
   private closing = false;
   private drainer: Promise<void>;
-  private sleepers = new Set<() => void>();
+  private readonly sleeps = new WakeableSleeps();
   private lastCheckpoint = 0;
 
   constructor(private readonly options: DurableSinkOptions) {
@@ -127,7 +128,7 @@ export class DurableSink {
       const age = Date.now() - (this.spool.oldestAppendedAt ?? 0);
       if (!this.closing && age < batchMs && this.spool.backlogBytes < readBytes) {
         // Never longer than batchMs, even if the clock stepped back since the record was appended.
-        await this.sleep(Math.min(batchMs, batchMs - age));
+        await this.sleeps.sleep(Math.min(batchMs, batchMs - age));
         if (this.stopping) break;
       }
       const records = this.spool.read(readBytes);
@@ -165,9 +166,9 @@ export class DurableSink {
     this.options.onBatch?.(lines.length);
     const outcome = await writeLines(lines, {
       write: this.options.write,
-      retry: this.options.retry ?? DEFAULT_RETRY,
+      ...(this.options.retry ? { retry: this.options.retry } : {}),
       random: Math.random,
-      sleep: (ms) => this.sleep(ms),
+      sleep: (ms) => this.sleeps.sleep(ms),
       givingUp: () => this.stopping,
       ...(this.options.onAttempt ? { onAttempt: this.options.onAttempt } : {}),
       ...(this.options.onRetry ? { onRetry: this.options.onRetry } : {}),
@@ -192,18 +193,6 @@ export class DurableSink {
     this.spool.saveCheckpoint(this.state);
   }
 
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.sleepers.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.sleepers.add(done);
-    });
-  }
-
   /** Resolves when the spool is empty (tests, flush on demand). */
   async drained(timeoutMs = 30_000): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
@@ -218,14 +207,14 @@ export class DurableSink {
   async close(deadline: number): Promise<void> {
     if (this.scheduled) this.append();
     this.closing = true;
-    for (const wake of [...this.sleepers]) wake(); // a batching wait (or a retry's backoff) ends now
+    this.sleeps.wakeAll(); // a batching wait (or a retry's backoff) ends now
     // Appends still on their way to disk count as backlog too (bounded: a hung disk must not hold the stop).
     await finishesWithin(this.spool.settled(), deadline - Date.now());
     // Give the drainer until the deadline to finish what InfluxDB can take, then stop it.
     const left = () => this.spool.backlogRecords > 0;
     while (left() && Date.now() < deadline - 500) await new Promise((resolve) => setTimeout(resolve, 20));
     this.stopping = true;
-    for (const wake of [...this.sleepers]) wake();
+    this.sleeps.wakeAll();
     await finishesWithin(this.spool.close(), deadline - Date.now());
     // A write hanging on a dead socket must not hold the shutdown: then the last checkpoint on disk
     // (consistent by construction) stays, and the next start replays from it.

@@ -14,7 +14,7 @@ import { type MqttClient, mqttOptions } from "../infra/mqtt.js";
 import type { RunningService, ServiceContext } from "../infra/service.js";
 import { finishesWithin } from "../infra/timeout.js";
 import { holdAcks } from "./acks.js";
-import { DeadLetterLog } from "./dead-letter.js";
+import { DeadLetterLog, refusedPointLetter } from "../infra/dead-letter.js";
 import { DurableSink } from "./durable-sink.js";
 import { createHealthReporter } from "./health.js";
 import { createIngestMetrics } from "./metrics.js";
@@ -22,15 +22,14 @@ import { processMessage } from "./process-message.js";
 import { ensureRetention } from "./retention.js";
 import { buildRouter } from "./routing.js";
 import { InternalStream } from "./stream.js";
-import { DEFAULT_RETRY, type RetryPolicy, backoffDelayMs } from "./writer.js";
+import { type BackoffPolicy, INFLUX_BACKOFF, backoffDelayMs } from "../infra/backoff.js";
 
-export type { RetryPolicy } from "./writer.js";
 
 export interface IngestDeps {
   influx: InfluxClient;
   /** MQTT client id; its persistent session keeps QoS 1 messages while the ingest is away. */
   clientId?: string;
-  retry?: RetryPolicy;
+  retry?: BackoffPolicy;
   /** Spool size bound, bytes (default env SPOOL_MAX_MB). */
   spoolMaxBytes?: number;
   /** Spool folder (default DATA_DIR/ingest/<clientId>): one per worker, as each has its own MQTT session. */
@@ -117,9 +116,9 @@ export async function startIngest(ctx: ServiceContext, deps: IngestDeps): Promis
     },
     onDeadLetter: (line, reason) => {
       metrics.deadLettered.inc();
-      const device = /[, ]device=((?:\\.|[^,\s\\])+)/.exec(line)?.[1] ?? null;
-      deadLetters.append({ t: Date.now(), topic: null, device, code: ErrorCodes.INFLUX_REJECTED, reason, payload: line });
-      if (refusalLog.check(`influx:${device}`, Date.now()).log) log.warn({ device, reason }, "InfluxDB refused a point; dead-lettered");
+      const letter = refusedPointLetter(line, reason, Date.now());
+      deadLetters.append(letter);
+      if (refusalLog.check(`influx:${letter.device}`, letter.t).log) log.warn({ device: letter.device, reason }, "InfluxDB refused a point; dead-lettered");
     },
     onCorrupt: (bytes, where) => {
       metrics.spoolCorrupt.inc(bytes);
@@ -137,7 +136,7 @@ export async function startIngest(ctx: ServiceContext, deps: IngestDeps): Promis
       } catch (error) {
         setReachable(false);
         if (attempt === 0) log.warn({ err: error, url: redactUrl(deps.influx.config.url) }, "InfluxDB not reachable; will keep retrying");
-        await new Promise((resolve) => setTimeout(resolve, backoffDelayMs(attempt, Math.random(), deps.retry ?? DEFAULT_RETRY)).unref());
+        await new Promise((resolve) => setTimeout(resolve, backoffDelayMs(attempt, Math.random(), deps.retry ?? INFLUX_BACKOFF)).unref());
       }
     }
   })();
@@ -264,11 +263,7 @@ export async function startIngest(ctx: ServiceContext, deps: IngestDeps): Promis
   };
 }
 
+/** A clean DISCONNECT, forced after MQTT_END_MS. */
 async function endClient(client: MqttClient): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const forced = new Promise<void>((resolve) => {
-    timer = setTimeout(() => client.end(true, {}, () => resolve()), MQTT_END_MS);
-  });
-  await Promise.race([client.endAsync(false), forced]);
-  clearTimeout(timer);
+  if (!(await finishesWithin(client.endAsync(false), MQTT_END_MS))) await client.endAsync(true);
 }

@@ -11,7 +11,9 @@ import type { RunningService } from "../infra/service.js";
 import type { Fault } from "./faults.js";
 import { availabilityMessage, type OutMessage } from "./messages.js";
 import { DEFAULT_OVERLOAD, pickOverloadDevice } from "./overload.js";
-import { backoffDelayMs, createRng, deriveSeed, type Rng } from "./random.js";
+import { backoffDelayMs } from "../infra/backoff.js";
+import { finishesWithin, resultWithin } from "../infra/timeout.js";
+import { createRng, deriveSeed, type Rng } from "./random.js";
 import { createStream, type StreamItem } from "./stream.js";
 
 export interface SimulatorOptions {
@@ -41,7 +43,7 @@ export interface SimulatorOptions {
   connectConcurrency?: number;
   /** QoS 1 publishes awaiting PUBACK across all devices (default 200). */
   maxInFlight?: number;
-  /** Reconnect backoff after a lost connection (random.ts `backoffDelayMs`): first ceiling and cap, ms (default 1 s, 30 s). */
+  /** Reconnect backoff after a lost connection (infra/backoff.ts): first ceiling and cap, ms (default 1 s, 30 s). */
   reconnectBackoff?: { baseMs?: number; capMs?: number };
 }
 
@@ -88,6 +90,8 @@ interface SimulatedDevice {
 }
 
 const CONNECT_TIMEOUT_MS = 10_000;
+/** A simulated device reconnects as a well-made real one should: from ~1 s, up to 30 s (infra/backoff.ts). */
+const RECONNECT_BACKOFF = { baseMs: 1_000, capMs: 30_000 };
 /** A device that cannot publish (disconnected, or the broker slow) keeps its latest this many messages only. */
 export const MAX_QUEUED_PER_DEVICE = 50;
 const MAX_QUEUED = 20_000; // the stream is not read further ahead than this many messages
@@ -196,7 +200,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
         s.timer = setTimeout(() => {
           s.timer = undefined;
           if (!stopped && !s.dropped) reconnect(s.client);
-        }, backoffDelayMs(s.attempt, ioRng, options.reconnectBackoff?.baseMs, options.reconnectBackoff?.capMs));
+        }, backoffDelayMs(s.attempt - 1, ioRng(), { ...RECONNECT_BACKOFF, ...options.reconnectBackoff }));
       },
     });
     if (sim === null) failed.push(device.id);
@@ -260,8 +264,8 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     finish();
     // A clean DISCONNECT makes the broker discard the last will ([MQTT-3.14.4-3]), so each device says
     // it is offline (retained) itself before leaving; a crash still leaves the will to say it.
-    await withDeadline(
-      Promise.all(
+    await finishesWithin(
+      Promise.allSettled(
         [...sims.values()].map(async (sim) => {
           clearTimeout(sim.timer);
           if (sim.client.connected) {
@@ -325,12 +329,12 @@ async function connectDevice(options: SimulatorOptions, device: Device, rng: Rng
     connectTimeout: CONNECT_TIMEOUT_MS,
   });
   client.on("error", () => {}); // logged below or when the first CONNACK is refused; never crash the process
-  const ok = await new Promise<true | Error>((resolve) => {
-    const timer = setTimeout(() => resolve(new Error(`no CONNACK within ${CONNECT_TIMEOUT_MS} ms`)), CONNECT_TIMEOUT_MS);
-    client.once("connect", () => (clearTimeout(timer), resolve(true)));
-    client.once("error", (err) => (clearTimeout(timer), resolve(err)));
-    client.once("close", () => (clearTimeout(timer), resolve(new Error("connection closed before CONNACK"))));
+  const connected = new Promise<true | Error>((resolve) => {
+    client.once("connect", () => resolve(true));
+    client.once("error", (err) => resolve(err));
+    client.once("close", () => resolve(new Error("connection closed before CONNACK")));
   });
+  const ok = await resultWithin(connected, CONNECT_TIMEOUT_MS, new Error(`no CONNACK within ${CONNECT_TIMEOUT_MS} ms`));
   if (ok !== true) {
     options.log.warn({ device: device.id, err: ok.message }, "simulated device could not connect");
     client.end(true);
@@ -359,9 +363,3 @@ async function runLimited<T>(items: readonly T[], limit: number, task: (item: T)
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-async function withDeadline(promise: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([promise.catch(() => {}), new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
-  clearTimeout(timer);
-}

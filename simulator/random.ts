@@ -43,13 +43,3 @@ export function gaussian(rng: Rng): number {
 export function uniform(rng: Rng, min: number, max: number): number {
   return min + (max - min) * rng();
 }
-
-/**
- * Reconnect delay after `attempt` failures (1, 2, …): exponential backoff with "equal jitter" — half the
- * capped exponential plus a random half — so a fleet that lost the broker together does not come back
- * in lock-step (mqtt.js alone retries at one fixed period, reference/libraries.md §2), and never 0.
- */
-export function backoffDelayMs(attempt: number, rng: Rng, baseMs = 1_000, capMs = 30_000): number {
-  const ceiling = Math.min(capMs, baseMs * 2 ** Math.max(0, attempt - 1));
-  return Math.round(ceiling / 2 + rng() * (ceiling / 2));
-}

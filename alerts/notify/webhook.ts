@@ -4,6 +4,7 @@
 // HMAC-SHA256 of the body keyed by the secret>`; `X-Campus-Delivery` carries the outbox id, so a
 // receiver can drop the duplicate a retry after a lost response produces (at-least-once).
 import { createHmac } from "node:crypto";
+import { backoffDelayMs } from "../../infra/backoff.js";
 import type { Logger } from "../../infra/logger.js";
 
 export interface WebhookTarget {
@@ -24,7 +25,7 @@ export interface OutboxEntry {
 export interface SenderOptions {
   targets: Partial<Record<OutboxEntry["target"], WebhookTarget>>;
   timeoutMs: number;
-  /** First retry delay; doubles per attempt up to maxBackoffMs. */
+  /** Ceiling of the first retry delay; doubles per attempt up to maxBackoffMs, with jitter (infra/backoff.ts). */
   backoffMs: number;
   maxBackoffMs: number;
   now: () => number;
@@ -61,7 +62,7 @@ export function createSender(initial: readonly OutboxEntry[], o: SenderOptions) 
       o.onDelivered(entry, o.now() - entry.created_at);
     } catch (error) {
       entry.attempts += 1;
-      entry.next_at = o.now() + Math.min(o.maxBackoffMs, o.backoffMs * 2 ** (entry.attempts - 1));
+      entry.next_at = o.now() + backoffDelayMs(entry.attempts - 1, Math.random(), { baseMs: o.backoffMs, capMs: o.maxBackoffMs });
       o.onFailed(entry, error);
     } finally {
       busy.delete(entry.target);

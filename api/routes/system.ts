@@ -1,6 +1,7 @@
 // GET /api/health, /api/ready and /metrics (CONTRACT §6).
 import { Type as T } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
+import { resultWithin } from "../../infra/timeout.js";
 import type { AppDeps } from "../deps.js";
 import { ErrorBodySchema, errorBody } from "../errors.js";
 import { ReadySchema } from "../schemas.js";
@@ -8,14 +9,8 @@ import { ReadySchema } from "../schemas.js";
 const PROBE_TIMEOUT_MS = 2_500;
 
 /** A probe's answer, false on error or after PROBE_TIMEOUT_MS. */
-async function probe(check: () => boolean | Promise<boolean>): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), PROBE_TIMEOUT_MS)));
-  try {
-    return await Promise.race([Promise.resolve().then(check).catch(() => false), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+function probe(check: () => boolean | Promise<boolean>): Promise<boolean> {
+  return resultWithin(Promise.resolve().then(check).catch(() => false), PROBE_TIMEOUT_MS, false);
 }
 
 function ingestProblem(health: { reason?: string; spool_full?: boolean }): string {

@@ -25,7 +25,7 @@ import { waitFor } from "../helpers/influx.js";
 const CAMPUS = join(import.meta.dirname, "../fixtures/formats/campus.yaml");
 const GROUP_KEY = "durability-group-key-0123456789";
 const SERVICE_PASSWORD = "durability-service-password";
-const FAST_RETRY = { baseDelayMs: 50, maxDelayMs: 500, factor: 2 };
+const FAST_RETRY = { baseMs: 50, capMs: 500 };
 
 let dir: string;
 let broker: RunningBroker;

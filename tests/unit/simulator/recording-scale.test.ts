@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { loadCampus } from "../../../domain/campus.js";
 import { progressLine } from "../../../cli/progress.js";
-import { backoffDelayMs, createRng } from "../../../simulator/random.js";
 import { deviceForTopic, parseRecordedLine, restamp, topicMatches } from "../../../simulator/recording.js";
 import { scaleCampus } from "../../../simulator/scale.js";
 
@@ -57,17 +56,7 @@ describe("campus scaling", () => {
   });
 });
 
-describe("reconnect backoff and progress", () => {
-  it("backs off exponentially with jitter, so a fleet does not reconnect in lock-step", () => {
-    const rng = createRng(1);
-    const first = Array.from({ length: 1000 }, () => backoffDelayMs(1, rng));
-    expect(Math.min(...first)).toBeGreaterThanOrEqual(500);
-    expect(Math.max(...first)).toBeLessThanOrEqual(1000);
-    expect(new Set(first).size).toBeGreaterThan(300); // spread, not one period
-    expect(backoffDelayMs(4, () => 0)).toBe(4_000);
-    expect(backoffDelayMs(20, () => 0.999)).toBeLessThanOrEqual(30_000);
-  });
-
+describe("progress", () => {
   it("draws a bar with the share done", () => {
     expect(progressLine("replay", 45, 100, "45/100")).toBe(`replay [${"#".repeat(13)}${".".repeat(15)}]  45% 45/100`);
     expect(progressLine("record", 7, null, "x")).toBe("record: 7 x");

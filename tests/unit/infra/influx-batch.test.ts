@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Point } from "../../../domain/line-protocol.js";
 import { InfluxWriteError } from "../../../infra/influx.js";
-import { backoffDelayMs, writeBatch, type WriterDeps } from "../../../ingest/writer.js";
+import { writeBatch, type WriterDeps } from "../../../infra/influx-batch.js";
 
 const point = (power: number | string): Point => ({ measurement: "electrical", tags: { device: `d${power}` }, fields: { power_w: power as number }, ts: 1 });
 
@@ -35,20 +35,6 @@ function deps(write: WriterDeps["write"], extra: Partial<WriterDeps> = {}) {
   };
   return { d, sleeps, deadLetters };
 }
-
-describe("retry delays", () => {
-  it("grow exponentially from 250 ms with jitter between half and all of the ceiling", () => {
-    expect(backoffDelayMs(0, 0)).toBe(125);
-    expect(backoffDelayMs(0, 0.999)).toBe(250);
-    expect(backoffDelayMs(3, 0)).toBe(1_000);
-    expect(backoffDelayMs(3, 0.999)).toBe(1_999);
-  });
-
-  it("never exceed 30 s, however many attempts", () => {
-    expect(backoffDelayMs(20, 0.999)).toBeLessThanOrEqual(30_000);
-    expect(backoffDelayMs(10_000, 0.5)).toBe(22_500);
-  });
-});
 
 describe("writing a batch", () => {
   it("retries the whole batch while InfluxDB is unreachable, then stores it", async () => {

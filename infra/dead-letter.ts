@@ -1,10 +1,12 @@
 // The dead-letter log: one NDJSON line per refused message (CONTRACT §3 "kept in the dead-letter log
-// with the reason"), under `${DATA_DIR}/dead-letter/`, one file per UTC day.
+// with the reason") or point InfluxDB refused (the ingest's and the alerts service's), under
+// `${DATA_DIR}/dead-letter/`, one file per UTC day.
 // Line: {t, topic, device, code, reason, payload} with payload as UTF-8 text or {base64} (the same
 // convention as `campus-power record`, CONTRACT §7), cut to `maxPayloadBytes` with `truncated` and
 // `payload_bytes` telling the original size. Points InfluxDB refused have topic null and their line protocol as payload.
 import { appendFile, mkdir } from "node:fs/promises";
 import { join } from "node:path";
+import { ErrorCodes } from "../domain/errors.js";
 
 export interface DeadLetter {
   /** When it was refused, epoch ms. */
@@ -52,6 +54,12 @@ export function deadLetterLine(entry: DeadLetter, maxPayloadBytes = DEFAULT_MAX_
     line.payload_bytes = bytes.length;
   }
   return JSON.stringify(line);
+}
+
+/** The dead letter of a line-protocol point InfluxDB refused (HTTP 400); its `device` tag, if any, names the device. */
+export function refusedPointLetter(line: string, reason: string, t: number): DeadLetter {
+  const device = /[, ]device=((?:\\.|[^,\s\\])+)/.exec(line)?.[1] ?? null;
+  return { t, topic: null, device, code: ErrorCodes.INFLUX_REJECTED, reason, payload: line };
 }
 
 export const deadLetterFile = (dir: string, t: number) => join(dir, `${new Date(t).toISOString().slice(0, 10)}.ndjson`);

@@ -1,30 +1,11 @@
-// Writes one batch to InfluxDB, following telegraf's rule: retry a whole batch when the failure may heal
+// The one InfluxDB batch writer (the ingest's readings, the alerts' history), following telegraf's rule:
+// retry a whole batch when the failure may heal
 // (network, 5xx, 404 database missing, 429), and when InfluxDB answers 400 (the data itself is bad),
 // split the batch in halves until the bad points are isolated, then dead-letter only those.
 // Re-sending halves is safe: writes are idempotent (same series + same timestamp = same point, CONTRACT §4),
 // and InfluxDB 1.x may already have stored the good points of a 400 "partial write".
 import { type Point, toLine } from "../domain/line-protocol.js";
-
-export interface RetryPolicy {
-  /** First delay, ms. */
-  baseDelayMs: number;
-  /** Ceiling of a single delay, ms. */
-  maxDelayMs: number;
-  factor: number;
-}
-
-/** 250 ms doubling to 30 s: a restarting influxd (~1–3 s) is caught quickly, a long outage costs one request per 15–30 s. */
-export const DEFAULT_RETRY: RetryPolicy = { baseDelayMs: 250, maxDelayMs: 30_000, factor: 2 };
-
-/**
- * Delay before retry number `attempt` (0-based): exponential with "equal jitter" (half fixed, half
- * random; AWS Architecture Blog, "Exponential Backoff And Jitter", 2015), so several ingest workers
- * that lost InfluxDB together do not come back in lock-step. `random` is in [0, 1).
- */
-export function backoffDelayMs(attempt: number, random: number, policy: RetryPolicy = DEFAULT_RETRY): number {
-  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * policy.factor ** Math.min(attempt, 30));
-  return Math.round(ceiling / 2 + (random * ceiling) / 2);
-}
+import { type BackoffPolicy, INFLUX_BACKOFF, backoffDelayMs } from "./backoff.js";
 
 export interface WriterDeps {
   /** Sends line protocol; throws an error with `retriable: false` when the data is bad (HTTP 400). */
@@ -33,7 +14,8 @@ export interface WriterDeps {
   random(): number;
   /** True once retrying must stop (shutdown deadline passed); the rest of the batch is then dropped. */
   givingUp(): boolean;
-  retry?: RetryPolicy;
+  /** Default INFLUX_BACKOFF (./backoff.ts). */
+  retry?: BackoffPolicy;
   onAttempt?(seconds: number, ok: boolean): void;
   onRetry?(attempt: number, error: unknown): void;
   /** Points (null for lines written by writeLines) and their lines, once InfluxDB accepted them. */
@@ -92,7 +74,7 @@ async function writeItems(items: Item[], deps: WriterDeps): Promise<BatchOutcome
         deps.onAttempt?.((performance.now() - started) / 1000, false);
         if (isRetriable(error)) {
           deps.onRetry?.(retry + 1, error);
-          await deps.sleep(backoffDelayMs(retry, deps.random(), deps.retry));
+          await deps.sleep(backoffDelayMs(retry, deps.random(), deps.retry ?? INFLUX_BACKOFF));
           continue;
         }
         if (group.length === 1) {

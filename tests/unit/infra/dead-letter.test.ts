@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { DeadLetterLog, deadLetterFile, deadLetterLine } from "../../../ingest/dead-letter.js";
+import { DeadLetterLog, deadLetterFile, deadLetterLine } from "../../../infra/dead-letter.js";
 
 const base = { t: Date.parse("2026-11-29T08:00:00Z"), topic: "campus/devices/brk-1/telemetry", device: "brk-1", code: "PAYLOAD_INVALID", reason: "bad" };
 
