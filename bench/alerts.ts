@@ -14,7 +14,7 @@ import WebSocket from "ws";
 import { startAlerts } from "../alerts/index.js";
 import { startApi } from "../api/index.js";
 import { startBroker } from "../broker/index.js";
-import { loadCampus } from "../domain/campus.js";
+import { loadCampus } from "../infra/campus-file.js";
 import { devicePassword } from "../domain/credentials.js";
 import { readEnv } from "../domain/env.js";
 import { InfluxClient } from "../infra/influx.js";

@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { loadCampus } from "../domain/campus.js";
+import { loadCampus } from "../infra/campus-file.js";
 import { maxOf, mergeInto, newHistogram, quantile, writeCampus } from "./live/common.js";
 import { energy } from "./live/energy.js";
 

@@ -10,7 +10,7 @@
 // in separate processes, `ulimit -n` raised.
 import os from "node:os";
 import { startBroker } from "../broker/index.js";
-import { loadCampus } from "../domain/campus.js";
+import { loadCampus } from "../infra/campus-file.js";
 import { readEnv } from "../domain/env.js";
 import { createLogger } from "../infra/logger.js";
 import { createRegistry } from "../infra/metrics.js";

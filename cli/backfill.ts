@@ -4,7 +4,7 @@
 // the spool, a device flushing a day of buffered readings), is rolled up by this command. It is
 // idempotent: a rollup point is keyed by its series and window start, so running it twice overwrites.
 // Then, per day, the per-building hourly energy rollup of the campus file's tree (CAMPUS_CONFIG).
-import { loadCampus } from "../domain/campus.js";
+import { loadCampus } from "../infra/campus-file.js";
 import { readEnv } from "../domain/env.js";
 import { InfluxClient } from "../infra/influx.js";
 import { rollupSelects } from "../ingest/retention.js";

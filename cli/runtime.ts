@@ -3,7 +3,8 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type Campus, loadCampus } from "../domain/campus.js";
+import { type Campus } from "../domain/campus.js";
+import { loadCampus } from "../infra/campus-file.js";
 import { type Env, formatApiTokens, readEnv, type SecretVariable } from "../domain/env.js";
 import { CampusError, formatProblems } from "../domain/errors.js";
 import { createLogger, type Logger } from "../infra/logger.js";

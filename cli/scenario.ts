@@ -4,7 +4,8 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type Campus, loadCampus } from "../domain/campus.js";
+import { type Campus } from "../domain/campus.js";
+import { loadCampus } from "../infra/campus-file.js";
 import { CampusError, ErrorCodes } from "../domain/errors.js";
 import { ALERTS_FILTER, parseAlertTopic } from "../domain/topics.js";
 import type { Logger } from "../infra/logger.js";

@@ -1,6 +1,6 @@
 // `campus-power simulate` (CONTRACT §7): the campus file's devices (or N clones of them) as real MQTT
 // clients, on a campus clock running --speed times faster, optionally with a scenario's faults.
-import { loadCampus } from "../domain/campus.js";
+import { loadCampus } from "../infra/campus-file.js";
 import { CampusError, ErrorCodes } from "../domain/errors.js";
 import type { RunningService } from "../infra/service.js";
 import type { Fault } from "../simulator/faults.js";

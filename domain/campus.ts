@@ -1,6 +1,5 @@
 // The campus file (CONTRACT §2): one TypeBox schema, validated once at start with every
 // problem listed (path and reason), then frozen and passed explicitly.
-import { readFileSync } from "node:fs";
 import { type Static, Type as T } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
 import { parseDocument } from "yaml";
@@ -180,21 +179,6 @@ function lenientView(raw: unknown): LenientCampus {
   const list = (value: unknown) => (Array.isArray(value) ? value.map(record) : []);
   const doc = record(raw);
   return { site: record(doc.site), alerts: doc.alerts, buildings: list(doc.buildings), devices: list(doc.devices), bridges: list(doc.bridges) };
-}
-
-/** Reads, parses and validates a campus file; throws a CampusError listing every problem. */
-export function loadCampus(file: string): Campus {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (error) {
-    throw new CampusError(ErrorCodes.CONFIG_INVALID, `cannot read campus file ${file}`, [{ path: "CAMPUS_CONFIG", message: (error as Error).message }]);
-  }
-  const result = parseCampusText(text);
-  if (!result.ok) {
-    throw new CampusError(ErrorCodes.CONFIG_INVALID, `campus file ${file} is invalid`, result.problems);
-  }
-  return result.campus;
 }
 
 export function parseCampusText(text: string): CampusResult {

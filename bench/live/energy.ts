@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildApp } from "../../api/app.js";
 import { LiveState } from "../../api/live-state.js";
-import { loadCampus } from "../../domain/campus.js";
+import { loadCampus } from "../../infra/campus-file.js";
 import { parseApiTokens } from "../../domain/env.js";
 import { toLines } from "../../domain/line-protocol.js";
 import { InfluxClient } from "../../infra/influx.js";

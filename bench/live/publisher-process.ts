@@ -7,7 +7,7 @@
 // made (also its `ts`; the wait in a batch counts): the clients compare it with their own Date.now() on
 // receipt (one machine, one clock).
 // argv: mqtt url, campus file, rate. Reports {published, cpu, event-loop delay} every second.
-import { loadCampus } from "../../domain/campus.js";
+import { loadCampus } from "../../infra/campus-file.js";
 import { internalTopic } from "../../domain/topics.js";
 import { connectService } from "../../infra/mqtt.js";
 import { cpuMeter, loopDelayMeter, PASSWORD } from "./common.js";

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startApi } from "../../api/index.js";
 import { startBroker } from "../../broker/index.js";
-import { loadCampus } from "../../domain/campus.js";
+import { loadCampus } from "../../infra/campus-file.js";
 import { readEnv } from "../../domain/env.js";
 import { InfluxClient } from "../../infra/influx.js";
 import { createLogger } from "../../infra/logger.js";

@@ -3,7 +3,7 @@
 import mqtt, { type MqttClient } from "mqtt";
 import { afterAll, afterEach, beforeAll, expect } from "vitest";
 import { type RunningBroker, startBroker } from "../../broker/index.js";
-import { loadCampus } from "../../domain/campus.js";
+import { loadCampus } from "../../infra/campus-file.js";
 import { devicePassword } from "../../domain/credentials.js";
 import { readEnv } from "../../domain/env.js";
 import { createLogger } from "../../infra/logger.js";

@@ -13,14 +13,3 @@ export async function freshDatabase(prefix = "test"): Promise<InfluxClient> {
   await client.ensureDatabase();
   return client;
 }
-
-/** Polls until `check` returns a truthy value or the timeout passes; returns the last value. */
-export async function waitFor<T>(check: () => Promise<T> | T, timeoutMs = 10_000, intervalMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T = await check();
-  while (!last && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, intervalMs));
-    last = await check();
-  }
-  return last;
-}

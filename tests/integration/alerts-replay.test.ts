@@ -17,7 +17,7 @@ import { defaultRules } from "../../alerts/rules/index.js";
 import type { EngineInput, EngineState } from "../../alerts/types.js";
 import { startBroker, type RunningBroker } from "../../broker/index.js";
 import type { Alert } from "../../domain/alert.js";
-import { loadCampus } from "../../domain/campus.js";
+import { loadCampus } from "../../infra/campus-file.js";
 import { devicePassword } from "../../domain/credentials.js";
 import { readEnv } from "../../domain/env.js";
 import { parseEvent, parseStatus, parseTelemetry } from "../../domain/reading.js";
@@ -28,7 +28,8 @@ import { connectService, type MqttClient } from "../../infra/mqtt.js";
 import type { ServiceContext } from "../../infra/service.js";
 import { startIngest, type RunningIngest } from "../../ingest/index.js";
 import { advanceTo, createCampusModel, nativeReading } from "../../simulator/index.js";
-import { freshDatabase, influxUrl, waitFor } from "../helpers/influx.js";
+import { freshDatabase, influxUrl } from "../helpers/influx.js";
+import { waitFor } from "../helpers/wait.js";
 
 const FIXTURE = join(import.meta.dirname, "../fixtures/alerts-replay-campus.yaml");
 const PASSWORD = "service-password-for-tests";

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startAlerts, type RunningAlerts } from "../../alerts/index.js";
 import { startBroker, type RunningBroker } from "../../broker/index.js";
 import type { Alert } from "../../domain/alert.js";
-import { loadCampus } from "../../domain/campus.js";
+import { loadCampus } from "../../infra/campus-file.js";
 import { readEnv } from "../../domain/env.js";
 import type { InfluxClient } from "../../infra/influx.js";
 import { InfluxClient as Influx, rows } from "../../infra/influx.js";
@@ -17,7 +17,8 @@ import { createRegistry } from "../../infra/metrics.js";
 import { connectService, type MqttClient } from "../../infra/mqtt.js";
 import type { ServiceContext } from "../../infra/service.js";
 import { internalTopic } from "../../domain/topics.js";
-import { freshDatabase, influxUrl, waitFor } from "../helpers/influx.js";
+import { freshDatabase, influxUrl } from "../helpers/influx.js";
+import { waitFor } from "../helpers/wait.js";
 
 const FIXTURE = join(import.meta.dirname, "../fixtures/test-campus.yaml");
 const PASSWORD = "service-password-for-tests";

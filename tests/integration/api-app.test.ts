@@ -5,7 +5,7 @@ import { buildApp } from "../../api/app.js";
 import { AckTimeoutError } from "../../api/deps.js";
 import { LiveState } from "../../api/live-state.js";
 import type { Alert } from "../../domain/alert.js";
-import { loadCampus } from "../../domain/campus.js";
+import { loadCampus } from "../../infra/campus-file.js";
 import { parseApiTokens } from "../../domain/env.js";
 import { toLines } from "../../domain/line-protocol.js";
 import type { InfluxClient } from "../../infra/influx.js";

@@ -11,14 +11,15 @@ import { buildingRollupSelect } from "../../api/energy-building-rollup.js";
 import { startApi, type RunningApi } from "../../api/index.js";
 import { LiveState } from "../../api/live-state.js";
 import { startBroker, type RunningBroker } from "../../broker/index.js";
-import { loadCampus } from "../../domain/campus.js";
+import { loadCampus } from "../../infra/campus-file.js";
 import { parseApiTokens, readEnv } from "../../domain/env.js";
 import { toLines } from "../../domain/line-protocol.js";
 import type { InfluxClient } from "../../infra/influx.js";
 import { createLogger } from "../../infra/logger.js";
 import { createRegistry } from "../../infra/metrics.js";
 import type { ServiceContext } from "../../infra/service.js";
-import { freshDatabase, influxUrl, waitFor } from "../helpers/influx.js";
+import { freshDatabase, influxUrl } from "../helpers/influx.js";
+import { waitFor } from "../helpers/wait.js";
 
 const VIEWER = "viewer-token-history-0123";
 const OPERATOR = "operator-token-history-0123";

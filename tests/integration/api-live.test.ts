@@ -8,12 +8,13 @@ import { buildApp } from "../../api/app.js";
 import { AckTimeoutError } from "../../api/deps.js";
 import { LiveState } from "../../api/live-state.js";
 import type { LiveOptions } from "../../api/outbox.js";
-import { loadCampus } from "../../domain/campus.js";
+import { loadCampus } from "../../infra/campus-file.js";
 import { parseApiTokens } from "../../domain/env.js";
 import { InfluxClient } from "../../infra/influx.js";
 import { createLogger } from "../../infra/logger.js";
 import { createRegistry, type Registry } from "../../infra/metrics.js";
-import { influxUrl, waitFor } from "../helpers/influx.js";
+import { influxUrl } from "../helpers/influx.js";
+import { waitFor } from "../helpers/wait.js";
 
 const VIEWER = "viewer-token-live-0123456";
 const campus = loadCampus("tests/fixtures/test-campus.yaml");

@@ -8,14 +8,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { startApi, type RunningApi } from "../../api/index.js";
 import { startBroker, type RunningBroker } from "../../broker/index.js";
-import { loadCampus } from "../../domain/campus.js";
+import { loadCampus } from "../../infra/campus-file.js";
 import { readEnv } from "../../domain/env.js";
 import { internalTopic } from "../../domain/topics.js";
 import { createLogger } from "../../infra/logger.js";
 import { createRegistry, type Registry } from "../../infra/metrics.js";
 import { connectService, type MqttClient } from "../../infra/mqtt.js";
 import type { ServiceContext } from "../../infra/service.js";
-import { freshDatabase, influxUrl, waitFor } from "../helpers/influx.js";
+import { freshDatabase, influxUrl } from "../helpers/influx.js";
+import { waitFor } from "../helpers/wait.js";
 
 const VIEWER = "viewer-token-stream-01234";
 const PASSWORD = "service-password-stream-0123";

@@ -7,14 +7,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { startApi, type RunningApi } from "../../api/index.js";
 import { startBroker, type RunningBroker } from "../../broker/index.js";
-import { loadCampus } from "../../domain/campus.js";
+import { loadCampus } from "../../infra/campus-file.js";
 import { readEnv } from "../../domain/env.js";
 import { INGEST_HEALTH_TOPIC, internalTopic } from "../../domain/topics.js";
 import { connectService, type MqttClient } from "../../infra/mqtt.js";
 import { createLogger } from "../../infra/logger.js";
 import { createRegistry } from "../../infra/metrics.js";
 import type { ServiceContext } from "../../infra/service.js";
-import { freshDatabase, influxUrl, waitFor } from "../helpers/influx.js";
+import { freshDatabase, influxUrl } from "../helpers/influx.js";
+import { waitFor } from "../helpers/wait.js";
 
 const VIEWER = "viewer-token-abcdef012345";
 const OPERATOR = "operator-token-abcdef012345";

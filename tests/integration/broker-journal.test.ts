@@ -8,7 +8,7 @@ import { join } from "node:path";
 import mqtt, { type MqttClient, UniqueMessageIdProvider } from "mqtt";
 import { afterAll, describe, expect, it } from "vitest";
 import { startBroker } from "../../broker/index.js";
-import { loadCampus } from "../../domain/campus.js";
+import { loadCampus } from "../../infra/campus-file.js";
 import { devicePassword } from "../../domain/credentials.js";
 import { readEnv } from "../../domain/env.js";
 import { InfluxClient, rows } from "../../infra/influx.js";
@@ -18,7 +18,8 @@ import { createRegistry } from "../../infra/metrics.js";
 import type { ServiceContext } from "../../infra/service.js";
 import { holdAcks } from "../../ingest/acks.js";
 import { startCli } from "../helpers/cli.js";
-import { influxUrl, waitFor } from "../helpers/influx.js";
+import { influxUrl } from "../helpers/influx.js";
+import { waitFor } from "../helpers/wait.js";
 
 const KEY = "journal-group-key-0123456789";
 const PASSWORD = "journal-service-password";

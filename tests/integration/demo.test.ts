@@ -9,7 +9,8 @@ import WebSocket from "ws";
 import { InfluxClient, rows } from "../../infra/influx.js";
 import { freePort } from "../../infra/local-influxd.js";
 import { type CliProcess, startCli } from "../helpers/cli.js";
-import { influxUrl, waitFor } from "../helpers/influx.js";
+import { influxUrl } from "../helpers/influx.js";
+import { waitFor } from "../helpers/wait.js";
 
 interface DeviceJson {
   id: string;

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import mqtt, { type MqttClient, UniqueMessageIdProvider } from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningBroker, startBroker } from "../../broker/index.js";
-import { loadCampus } from "../../domain/campus.js";
+import { loadCampus } from "../../infra/campus-file.js";
 import { devicePassword } from "../../domain/credentials.js";
 import { readEnv } from "../../domain/env.js";
 import { INGEST_HEALTH_TOPIC } from "../../domain/topics.js";
@@ -20,7 +20,7 @@ import { connectService } from "../../infra/mqtt.js";
 import type { ServiceContext } from "../../infra/service.js";
 import { startIngest } from "../../ingest/index.js";
 import { startCli } from "../helpers/cli.js";
-import { waitFor } from "../helpers/influx.js";
+import { waitFor } from "../helpers/wait.js";
 
 const CAMPUS = join(import.meta.dirname, "../fixtures/formats/campus.yaml");
 const GROUP_KEY = "durability-group-key-0123456789";

@@ -8,7 +8,7 @@ import mqtt, { type MqttClient } from "mqtt";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningBroker, startBroker } from "../../broker/index.js";
-import { loadCampus } from "../../domain/campus.js";
+import { loadCampus } from "../../infra/campus-file.js";
 import { devicePassword } from "../../domain/credentials.js";
 import { readEnv } from "../../domain/env.js";
 import type { Reading } from "../../domain/reading.js";
@@ -19,7 +19,8 @@ import { createRegistry, type Registry } from "../../infra/metrics.js";
 import { connectService } from "../../infra/mqtt.js";
 import type { ServiceContext } from "../../infra/service.js";
 import { type RunningIngest, startIngest } from "../../ingest/index.js";
-import { influxUrl, waitFor } from "../helpers/influx.js";
+import { influxUrl } from "../helpers/influx.js";
+import { waitFor } from "../helpers/wait.js";
 
 const FIXTURE = join(import.meta.dirname, "../fixtures/test-campus.yaml");
 const GROUP_KEY = "ingest-test-group-key-0123456789";

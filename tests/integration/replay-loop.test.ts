@@ -7,7 +7,7 @@ import { join } from "node:path";
 import type { MqttClient } from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningBroker, startBroker } from "../../broker/index.js";
-import { loadCampus } from "../../domain/campus.js";
+import { loadCampus } from "../../infra/campus-file.js";
 import { readEnv } from "../../domain/env.js";
 import { createLogger } from "../../infra/logger.js";
 import { createRegistry } from "../../infra/metrics.js";

@@ -9,7 +9,7 @@ import { replayFile, startRecorder } from "../../cli/record-replay.js";
 import { createLogger } from "../../infra/logger.js";
 import { startSimulator } from "../../simulator/index.js";
 import { parseRecordedLine } from "../../simulator/recording.js";
-import { waitFor } from "../helpers/influx.js";
+import { waitFor } from "../helpers/wait.js";
 import { GROUP_KEY, SERVICE_PASSWORD, type Stack, startStack, storedReadings } from "./simulator-stack.js";
 
 const CAMPUS = "scenarios/campus.yaml";

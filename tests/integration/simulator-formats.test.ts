@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rows } from "../../infra/influx.js";
 import { createLogger } from "../../infra/logger.js";
 import { startSimulator } from "../../simulator/index.js";
-import { waitFor } from "../helpers/influx.js";
+import { waitFor } from "../helpers/wait.js";
 import { GROUP_KEY, type Stack, startStack, storedReadings } from "./simulator-stack.js";
 
 const CAMPUS = "scenarios/campus.yaml";

@@ -7,7 +7,7 @@ import { runInNewContext } from "node:vm";
 import mqtt, { type MqttClient } from "mqtt";
 import { afterEach, describe, expect, it } from "vitest";
 import { type RunningBroker, startBroker } from "../../broker/index.js";
-import { loadCampus } from "../../domain/campus.js";
+import { loadCampus } from "../../infra/campus-file.js";
 import { readEnv } from "../../domain/env.js";
 import { createLogger } from "../../infra/logger.js";
 import { createRegistry, type Registry } from "../../infra/metrics.js";
@@ -15,6 +15,7 @@ import type { ServiceContext } from "../../infra/service.js";
 import { MAX_QUEUED_PER_DEVICE, type RunningSimulator } from "../../simulator/devices.js";
 import { startSimulator } from "../../simulator/index.js";
 import { scaleCampus } from "../../simulator/scale.js";
+import { waitFor } from "../helpers/wait.js";
 
 const GROUP_KEY = "simulator-resilience-group-key-0123";
 const SERVICE_PASSWORD = "simulator-resilience-service-password";
@@ -42,13 +43,6 @@ async function simulator(mqttUrl: string, extra: Partial<Parameters<typeof start
   return sim;
 }
 
-async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await sleep(25);
-  }
-}
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** The most of `times` inside any window of `windowMs`. */
@@ -108,12 +102,12 @@ describe("simulator when the broker goes away", () => {
     cleanups.push(() => Promise.all(control.map((c) => c.endAsync(true))));
 
     await first.stop(); // every connection dies at the same instant
-    await waitFor(() => sim.connected === 0, 5_000, "every device sees the broker gone");
+    await waitFor(() => sim.connected === 0, 5_000, { intervalMs: 25, what: "every device sees the broker gone" });
     await sleep(2_500); // several failed attempts each: the backoff reaches its cap
     const second = await broker(port);
     const readyAt = new Map<string, number>();
     second.aedes.on("clientReady", (client) => readyAt.set(client.id, Date.now()));
-    await waitFor(() => sim.connected === FLEET && control.every((c) => c.connected), 15_000, "every device and control client back");
+    await waitFor(() => sim.connected === FLEET && control.every((c) => c.connected), 15_000, { intervalMs: 25, what: "every device and control client back" });
 
     const fleet = campus.devices.map((d) => readyAt.get(d.id));
     expect(fleet.filter((t) => t === undefined), "devices that never reconnected").toEqual([]);
@@ -128,7 +122,7 @@ describe("simulator when the broker goes away", () => {
     expect(spread(fleetTimes), summary).toBeGreaterThan(spread(fixedTimes));
     // Back to work: every device publishes again.
     const before = sim.stats().published;
-    await waitFor(() => sim.stats().published > before + FLEET, 10_000, "publishing again");
+    await waitFor(() => sim.stats().published > before + FLEET, 10_000, { intervalMs: 25, what: "publishing again" });
   });
 
   it("bounds each device's queue while the broker is unreachable, dropping (and counting) the oldest, in bounded memory", async () => {
@@ -143,15 +137,15 @@ describe("simulator when the broker goes away", () => {
     await observer.subscribeAsync(["campus/devices/+/telemetry", "tele/+/SENSOR", "shellies/#", "+/events/rpc", "zigbee2mqtt/+"], { qos: 0 });
     const sim = await simulator(`mqtt://127.0.0.1:${port}`, { speed: 600, metrics: registry, reconnectBackoff: { baseMs: 100, capMs: 2_000 } });
     expect(sim.connected).toBe(FLEET);
-    await waitFor(() => sizes.length >= 500, 5_000, "reports seen");
+    await waitFor(() => sizes.length >= 500, 5_000, { intervalMs: 25, what: "reports seen" });
     await observer.endAsync(true);
     const reportBytes = sizes.reduce((a, b) => a + b, 0) / sizes.length;
     const samples = sampler(sim);
     cleanups.push(async () => samples.stop());
 
     await first.stop();
-    await waitFor(() => sim.connected === 0, 5_000, "every device sees the broker gone");
-    await waitFor(() => sim.stats().longestQueue === MAX_QUEUED_PER_DEVICE, 5_000, "queues full");
+    await waitFor(() => sim.connected === 0, 5_000, { intervalMs: 25, what: "every device sees the broker gone" });
+    await waitFor(() => sim.stats().longestQueue === MAX_QUEUED_PER_DEVICE, 5_000, { intervalMs: 25, what: "queues full" });
     await sleep(1_000); // warm-up: code paths compiled, failed reconnects under way
     const heapFull = heapAfterGc();
     const droppedFull = sim.stats().dropped;
@@ -176,9 +170,9 @@ describe("simulator when the broker goes away", () => {
 
     // The broker back: the devices reconnect and the queues drain.
     await broker(port);
-    await waitFor(() => sim.connected === FLEET, 10_000, "every device back");
+    await waitFor(() => sim.connected === FLEET, 10_000, { intervalMs: 25, what: "every device back" });
     const published = sim.stats().published;
-    await waitFor(() => sim.stats().published > published + FLEET, 10_000, "publishing again");
+    await waitFor(() => sim.stats().published > published + FLEET, 10_000, { intervalMs: 25, what: "publishing again" });
   });
 
   it("bounds in-flight publishes and queues while the broker is slow to acknowledge", async () => {
@@ -213,7 +207,7 @@ describe("simulator when the broker goes away", () => {
     stalled = true;
     for (const [a, b] of pairs) (a.unpipe(b), b.unpipe(a), a.pause(), b.pause());
     const droppedBefore = sim.stats().dropped;
-    await waitFor(() => sim.stats().longestQueue === MAX_QUEUED_PER_DEVICE, 5_000, "queues full");
+    await waitFor(() => sim.stats().longestQueue === MAX_QUEUED_PER_DEVICE, 5_000, { intervalMs: 25, what: "queues full" });
     await sleep(1_500);
     expect(sim.connected, "still connected: the link is slow, not gone").toBe(FLEET);
     const duringStall = sim.stats();
@@ -229,7 +223,7 @@ describe("simulator when the broker goes away", () => {
     stalled = false;
     for (const [a, b] of pairs) (a.pipe(b), b.pipe(a), a.resume(), b.resume());
     const published = duringStall.published;
-    await waitFor(() => sim.stats().published > published + FLEET, 10_000, "acknowledged again");
+    await waitFor(() => sim.stats().published > published + FLEET, 10_000, { intervalMs: 25, what: "acknowledged again" });
     expect(sim.stats().inFlight).toBeLessThanOrEqual(maxInFlight);
   });
 });

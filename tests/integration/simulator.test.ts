@@ -2,7 +2,8 @@
 import type { MqttClient } from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningBroker, startBroker } from "../../broker/index.js";
-import { type Campus, loadCampus } from "../../domain/campus.js";
+import { type Campus } from "../../domain/campus.js";
+import { loadCampus } from "../../infra/campus-file.js";
 import { DEMO_CAMPUS_FILE, readEnv } from "../../domain/env.js";
 import { parseTelemetry } from "../../domain/reading.js";
 import { createLogger } from "../../infra/logger.js";
@@ -10,6 +11,7 @@ import { createRegistry } from "../../infra/metrics.js";
 import { connectService } from "../../infra/mqtt.js";
 import type { ServiceContext } from "../../infra/service.js";
 import { startSimulator } from "../../simulator/index.js";
+import { waitFor } from "../helpers/wait.js";
 
 const GROUP_KEY = "simulator-group-key-0123456789";
 const SERVICE_PASSWORD = "simulator-service-password";
@@ -44,19 +46,11 @@ async function observe(campus: Campus, filters: string[]) {
   return messages;
 }
 
-async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 /** The retained status of every device, as a fresh subscriber sees it. */
 async function retainedStatuses(campus: Campus): Promise<Map<string, string>> {
   const messages = await observe(campus, ["campus/devices/+/status", "tele/+/LWT"]);
   const expected = campus.devices.filter((d) => d.secret_sha256 === undefined).length;
-  await waitFor(() => messages.length >= expected, 3_000).catch(() => undefined);
+  await waitFor(() => messages.length >= expected, 3_000);
   return new Map(messages.filter((m) => m.retain).map((m) => [m.topic, m.payload]));
 }
 
@@ -74,7 +68,7 @@ describe("simulator with the real broker", () => {
       const seen = () => new Set(telemetry.map((m) => m.topic));
       const wanted = [...native.map((d) => `campus/devices/${d.id}/telemetry`), ...tasmota.map((d) => `tele/${d.source}/SENSOR`)];
       // Every device reports within its first interval (at most 10 s in the demo).
-      await waitFor(() => wanted.every((topic) => seen().has(topic)), 15_000);
+      await waitFor(() => wanted.every((topic) => seen().has(topic)), 15_000, { what: "every wanted topic seen" });
 
       for (const message of telemetry.filter((m) => m.topic.startsWith("campus/devices/"))) {
         const device = message.topic.split("/")[2]!;
@@ -121,7 +115,7 @@ describe("simulator with the real broker", () => {
     });
     try {
       expect(simulator.connected).toBe(2); // plug-c1-own has secret_sha256: its password cannot be derived
-      await waitFor(() => new Set(telemetry.map((m) => m.topic)).size >= 2, 12_000);
+      await waitFor(() => new Set(telemetry.map((m) => m.topic)).size >= 2, 12_000, { what: "telemetry of two devices" });
       expect(new Set(telemetry.map((m) => m.topic))).toEqual(new Set(["campus/devices/brk-d1-101/telemetry", "tele/tasmota_5A1B2C/SENSOR"]));
     } finally {
       await simulator.stop();

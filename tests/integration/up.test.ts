@@ -11,7 +11,8 @@ import { InfluxClient, rows } from "../../infra/influx.js";
 import { freePort } from "../../infra/local-influxd.js";
 import { connectMqtt } from "../../infra/mqtt.js";
 import { type CliProcess, startCli } from "../helpers/cli.js";
-import { influxUrl, waitFor } from "../helpers/influx.js";
+import { influxUrl } from "../helpers/influx.js";
+import { waitFor } from "../helpers/wait.js";
 
 const KEY = "an-e2e-fleet-key-0123456789";
 const VIEWER = "viewer-token-0123456789";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { loadCampus } from "../../../domain/campus.js";
+import { loadCampus } from "../../../infra/campus-file.js";
 import { createRuleBook, defaultRules, evaluate, evaluateBatch, initialState } from "../../../alerts/index.js";
 import type { EngineInput, EngineState } from "../../../alerts/index.js";
 

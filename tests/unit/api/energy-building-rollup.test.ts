@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { BUILDING_ROLLUP_LAG_MS, buildingRollupContinuousQuery, buildingRollupMeasurement, buildingRollupQuery, splitAtRollupCutoff } from "../../../api/energy-building-rollup.js";
-import { type Campus, loadCampus } from "../../../domain/campus.js";
+import { type Campus } from "../../../domain/campus.js";
+import { loadCampus } from "../../../infra/campus-file.js";
 
 const HOUR = 3_600_000;
 const campus = loadCampus("tests/fixtures/test-campus.yaml");

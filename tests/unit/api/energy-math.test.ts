@@ -4,7 +4,8 @@ import { isAfterHours, meteringDevices, monthStart, schedulesByKey, summarise } 
 import { planSegments } from "../../../api/history-source.js";
 import { paginate } from "../../../api/routes/alerts.js";
 import type { Alert } from "../../../domain/alert.js";
-import { loadCampus, parseCampusText } from "../../../domain/campus.js";
+import { parseCampusText } from "../../../domain/campus.js";
+import { loadCampus } from "../../../infra/campus-file.js";
 import { isOccupied } from "../../../domain/occupancy.js";
 
 const TZ = "Asia/Shanghai";

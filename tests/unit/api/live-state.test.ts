@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { type LiveChange, LiveState } from "../../../api/live-state.js";
 import { buildingViews, deviceViews } from "../../../api/views.js";
 import type { Alert } from "../../../domain/alert.js";
-import { loadCampus } from "../../../domain/campus.js";
+import { loadCampus } from "../../../infra/campus-file.js";
 
 const campus = loadCampus("tests/fixtures/test-campus.yaml");
 const alert: Alert = {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { authenticate, canPublish, canSubscribe, type Identity, isClientIdRejected, isReservedTopic } from "../../../broker/acl.js";
-import { type Campus, loadCampus, parseCampusText } from "../../../domain/campus.js";
+import { type Campus, parseCampusText } from "../../../domain/campus.js";
+import { loadCampus } from "../../../infra/campus-file.js";
 import { devicePassword } from "../../../domain/credentials.js";
 
 const campus = loadCampus("tests/fixtures/test-campus.yaml");

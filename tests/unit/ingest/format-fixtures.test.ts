@@ -9,7 +9,7 @@
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { loadCampus } from "../../../domain/campus.js";
+import { loadCampus } from "../../../infra/campus-file.js";
 import { toLine } from "../../../domain/line-protocol.js";
 import { processMessage } from "../../../ingest/process-message.js";
 import { buildRouter } from "../../../ingest/routing.js";

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { loadCampus } from "../../../domain/campus.js";
+import { loadCampus } from "../../../infra/campus-file.js";
 import { toLine } from "../../../domain/line-protocol.js";
 import { eventToPoint, readingToPoints, statusToPoint } from "../../../ingest/points.js";
 

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { loadCampus } from "../../../domain/campus.js";
+import { loadCampus } from "../../../infra/campus-file.js";
 import { processMessage } from "../../../ingest/process-message.js";
 import { buildRouter } from "../../../ingest/routing.js";
 

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { loadCampus } from "../../../domain/campus.js";
+import { loadCampus } from "../../../infra/campus-file.js";
 import { DEMO_CAMPUS_FILE } from "../../../domain/env.js";
 import { parseTelemetry } from "../../../domain/reading.js";
 import { advanceTo, createCampusModel, type CampusModel } from "../../../simulator/model.js";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { loadCampus } from "../../../domain/campus.js";
+import { loadCampus } from "../../../infra/campus-file.js";
 import { DEMO_CAMPUS_FILE } from "../../../domain/env.js";
 import { advanceTo, createCampusModel } from "../../../simulator/model.js";
 import { DEFAULT_OVERLOAD, overloadAt, pickOverloadDevice } from "../../../simulator/overload.js";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { loadCampus } from "../../../domain/campus.js";
+import { loadCampus } from "../../../infra/campus-file.js";
 import { progressLine } from "../../../cli/progress.js";
 import { deviceForTopic, parseRecordedLine, restamp, topicMatches } from "../../../simulator/recording.js";
 import { scaleCampus } from "../../../simulator/scale.js";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { loadCampus } from "../../../domain/campus.js";
+import { loadCampus } from "../../../infra/campus-file.js";
 import { checkExpectations, formatReport } from "../../../simulator/check.js";
 import { effectsAt, faultWeight, flappingFactor } from "../../../simulator/faults.js";
 import { checkScenarioDevices, parseScenarioText } from "../../../simulator/scenario.js";

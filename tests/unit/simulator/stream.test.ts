@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from "vitest";
-import { loadCampus } from "../../../domain/campus.js";
+import { loadCampus } from "../../../infra/campus-file.js";
 import type { Fault } from "../../../simulator/faults.js";
 import { createStream, type StreamItem } from "../../../simulator/stream.js";
 
