@@ -1,7 +1,8 @@
 // The open alerts list, newest first, and the acknowledgement dialog (operators and admins).
-import { api, canAck } from "./app.js";
+import { campus, keepAlert } from "./campus-state.js";
+import { escape, fmt } from "./format.js";
 import { lang, name, t } from "./i18n.js";
-import { escape, fmt } from "./tree.js";
+import { api, canAck } from "./session.js";
 
 const $ = (id) => document.getElementById(id);
 let pending = null;
@@ -33,11 +34,12 @@ export function renderAlerts(list, count, store) {
     .join("");
 }
 
-export function setUpAck(store, changed) {
+/** Wires the acknowledge buttons of the list and the dialog; `changed()` after an alert was acknowledged. */
+export function setUpAck(changed) {
   $("alerts").addEventListener("click", (event) => {
     const button = event.target.closest("button.ack");
     if (!button) return;
-    const alert = store.alerts.get(button.dataset.id);
+    const alert = campus.alerts.get(button.dataset.id);
     if (!alert) return;
     pending = alert;
     $("ack-alert").textContent = `${name(alert.rule)} · ${alert.device} · ${alert.message}`;
@@ -58,10 +60,7 @@ export function setUpAck(store, changed) {
       $("ack-error").textContent = t("ack_failed", { reason: body?.error?.message ?? response?.status ?? "network" });
       return;
     }
-    const acknowledged = await response.json();
-    if (acknowledged.state === "resolved") store.alerts.delete(acknowledged.id);
-    else store.alerts.set(acknowledged.id, acknowledged);
-    store.alertsStale = true;
+    keepAlert(await response.json());
     pending = null;
     $("ack").close();
     changed();

@@ -1,16 +1,17 @@
 // A device page: live values at the top, then history charts (uPlot) of power, current, voltage,
 // temperature and leakage over a chosen range. Long ranges use hourly buckets (served from rollups).
-import { api } from "./app.js";
-import { lang, name, t } from "./i18n.js";
-import { ago, escape, fmt } from "./tree.js";
+import { ago, escape, fmt } from "./format.js";
+import { name, t } from "./i18n.js";
+import { api } from "./session.js";
 
 const RANGES = { last_1h: [3600e3, "1m"], last_6h: [6 * 3600e3, "1m"], last_24h: [86400e3, "15m"], last_7d: [7 * 86400e3, "1h"], last_30d: [30 * 86400e3, "1h"] };
+// [field, label key, unit, line colour, digits shown]
 const FIELDS = [
-  ["power_w", "power", "W", "#2f6fb0"],
-  ["current_a", "current", "A", "#d9480f"],
-  ["voltage_v", "voltage", "V", "#1f9d55"],
-  ["temperature_c", "temperature", "°C", "#b42318"],
-  ["leakage_ma", "leakage", "mA", "#7048e8"],
+  ["power_w", "power", "W", "#2f6fb0", 0],
+  ["current_a", "current", "A", "#d9480f", 2],
+  ["voltage_v", "voltage", "V", "#1f9d55", 1],
+  ["temperature_c", "temperature", "°C", "#b42318", 1],
+  ["leakage_ma", "leakage", "mA", "#7048e8", 1],
 ];
 let shown = null;
 let range = "last_24h";
@@ -58,8 +59,9 @@ async function loadCharts(container, id) {
   const to = Date.now();
   const from = to - spanMs;
   await Promise.all(
-    FIELDS.map(async ([field, key, unit, color]) => {
+    FIELDS.map(async ([field, key, unit, color, digits]) => {
       const el = container.querySelector(`[data-chart="${field}"]`);
+      describeChart(el, null);
       el.innerHTML = `<p class="muted">${escape(t("loading"))}</p>`;
       const agg = field === "current_a" || field === "leakage_ma" || field === "temperature_c" ? "max" : "mean";
       const response = await api(`/api/devices/${encodeURIComponent(id)}/readings?field=${field}&every=${every}&agg=${agg}&from=${from}&to=${to}`).catch(() => null);
@@ -72,13 +74,30 @@ async function loadCharts(container, id) {
       el.innerHTML = "";
       const data = [body.points.map((p) => p[0] / 1000), body.points.map((p) => p[1])];
       const width = Math.max(260, el.clientWidth || 600);
-      charts.push(
-        new uPlot(
-          { width, height: 180, legend: { show: false }, scales: { x: { time: true, range: () => [from / 1000, to / 1000] } }, axes: [{}, { size: 56 }], series: [{}, { label: `${t(key)} (${unit})`, stroke: color, width: 1.5, fill: `${color}22` }] },
-          data,
-          el,
-        ),
+      const chart = new uPlot(
+        { width, height: 180, legend: { show: false }, scales: { x: { time: true, range: () => [from / 1000, to / 1000] } }, axes: [{}, { size: 56 }], series: [{}, { label: `${t(key)} (${unit})`, stroke: color, width: 1.5, fill: `${color}22` }] },
+        data,
+        el,
       );
+      charts.push(chart);
+      describeChart(el, { values: chart.data[1], unit, digits });
     }),
   );
+}
+
+/**
+ * The chart's text alternative (WCAG 2.2 SC 1.1.1, non-text content): a canvas says nothing to a screen
+ * reader, so the chart is an image named by what it draws — how many points, their range, the last one.
+ * Taken from the data uPlot holds. `null` while loading or when there is nothing to draw.
+ */
+function describeChart(el, drawn) {
+  if (!drawn) {
+    el.removeAttribute("role");
+    el.removeAttribute("aria-label");
+    return;
+  }
+  const { values, unit, digits } = drawn;
+  const summary = { n: values.length, min: fmt(Math.min(...values), digits), max: fmt(Math.max(...values), digits), last: fmt(values.at(-1), digits), unit };
+  el.setAttribute("role", "img");
+  el.setAttribute("aria-label", t("chart_summary", summary));
 }

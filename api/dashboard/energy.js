@@ -1,8 +1,8 @@
 // The energy page: kWh per building per day (from /api/energy, counter deltas, reset-safe) and each
 // building's after-hours share.
-import { api } from "./app.js";
+import { escape, fmt } from "./format.js";
 import { lang, t } from "./i18n.js";
-import { escape, fmt } from "./tree.js";
+import { api } from "./session.js";
 
 let days = 7;
 

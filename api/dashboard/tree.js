@@ -1,16 +1,8 @@
 // The campus tree: building → room → device, each device with live power, current as a share of its
 // rating (a bar), online state and open alerts. Built once per snapshot; afterwards only the rows of
 // devices that changed are repainted.
-import { lang, name, t } from "./i18n.js";
-
-export const escape = (v) => String(v ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
-export const fmt = (v, digits = 1) => (typeof v === "number" ? v.toFixed(digits) : "–");
-
-export function ago(ms) {
-  if (ms === null || ms === undefined) return t("never");
-  const s = Math.max(0, Math.round((Date.now() - ms) / 1000));
-  return s < 60 ? t("seconds_ago", { n: s }) : s < 3600 ? t("minutes_ago", { n: Math.round(s / 60) }) : new Date(ms).toLocaleString(lang());
-}
+import { escape, fmt } from "./format.js";
+import { name, t } from "./i18n.js";
 
 /** Total current of a device: `current_a`, else its worst phase. */
 function currentA(latest) {

@@ -1,0 +1,63 @@
+// The campus as the live stream tells it (docs/api.md "Live stream"): devices with their latest values,
+// open alerts, building totals, and what changed since the last repaint. No DOM here: the views read
+// this state, repaint.js decides when.
+export const campus = {
+  devices: new Map(),
+  alerts: new Map(),
+  /** From /api/buildings (polled, building-totals.js): id, name, kind, power_w. */
+  buildings: [],
+  /** Ids of devices whose row must be repainted. */
+  dirty: new Set(),
+  /** The tree or the alert list must be rebuilt as a whole (a snapshot, an alert, a language change). */
+  treeStale: true,
+  alertsStale: true,
+};
+
+/** Applies one message of the live stream: a snapshot replaces everything, the others change one device or alert. */
+export function applyLiveMessage(message) {
+  switch (message.type) {
+    case "snapshot":
+      campus.devices = new Map(message.devices.map((d) => [d.id, d]));
+      campus.alerts = new Map(message.alerts.map((a) => [a.id, a]));
+      campus.treeStale = campus.alertsStale = true;
+      break;
+    case "reading": {
+      const device = campus.devices.get(message.device);
+      if (!device) break;
+      device.latest = { ...device.latest, ...message.values };
+      device.last_seen = message.ts;
+      campus.dirty.add(device.id);
+      break;
+    }
+    case "status": {
+      const device = campus.devices.get(message.device);
+      if (device) (device.online = message.online), campus.dirty.add(device.id);
+      break;
+    }
+    case "alert":
+      keepAlert(message.alert);
+      break;
+  }
+}
+
+/** An alert as the stream or an acknowledgement returned it: kept while open, dropped once resolved. */
+export function keepAlert(alert) {
+  if (alert.state === "resolved") campus.alerts.delete(alert.id);
+  else campus.alerts.set(alert.id, alert);
+  countAlerts();
+  campus.alertsStale = true;
+}
+
+/** Open alerts per device, for the tree's badges. */
+function countAlerts() {
+  for (const device of campus.devices.values()) device.open_alerts = 0;
+  for (const alert of campus.alerts.values()) {
+    const device = campus.devices.get(alert.device);
+    if (device) (device.open_alerts += 1), campus.dirty.add(device.id);
+  }
+}
+
+/** Every row again, so that "last seen" stays true while no reading arrives. */
+export function markAllDevicesDirty() {
+  campus.dirty = new Set(campus.devices.keys());
+}

@@ -1,0 +1,20 @@
+// Which view the address shows: #/ the campus tree and open alerts, #/device/{id} a device's live
+// values and history, #/energy kWh per building per day. Runs on every hash change and language change.
+import { campus } from "./campus-state.js";
+import { showDevice } from "./device.js";
+import { showEnergy } from "./energy.js";
+
+const $ = (id) => document.getElementById(id);
+
+export function route() {
+  const [, view, id] = location.hash.match(/^#\/(device|energy)?\/?(.*)$/) || [];
+  for (const el of document.querySelectorAll(".view")) el.hidden = true;
+  for (const a of document.querySelectorAll("nav a")) a.setAttribute("aria-current", String(a.dataset.view === (view || "overview")));
+  if (view === "device" && id) {
+    $("view-device").hidden = false;
+    showDevice($("view-device"), decodeURIComponent(id), campus);
+  } else if (view === "energy") {
+    $("view-energy").hidden = false;
+    showEnergy($("view-energy"));
+  } else $("view-overview").hidden = false;
+}
