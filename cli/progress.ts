@@ -18,6 +18,8 @@ export interface ProgressOptions {
 }
 
 const WIDTH = 28;
+/** How often a long command samples its figures for the progress line, ms (the line itself is drawn at most every `everyMs`). */
+export const PROGRESS_SAMPLE_MS = 250;
 
 /** The bar line itself (pure, for tests): `label [#######.......]  45% note`. */
 export function progressLine(label: string, done: number, total: number | null, note = ""): string {

@@ -1,13 +1,15 @@
 // `campus-power simulate` (CONTRACT §7): the campus file's devices (or N clones of them) as real MQTT
 // clients, on a campus clock running --speed times faster, optionally with a scenario's faults.
+// Options and environment in, the simulator wired to the broker and the signals, progress printed.
 import { loadCampus } from "../infra/campus-file.js";
 import { CampusError, ErrorCodes } from "../domain/errors.js";
 import type { RunningService } from "../infra/service.js";
+import { campusClockStart } from "../simulator/campus-clock.js";
 import type { Fault } from "../simulator/faults.js";
-import { scaleCampus, scaledCampusYaml } from "../simulator/scale.js";
-import { createProgress } from "./progress.js";
+import { scaleCampus, scaledCampusYaml, shardDeviceIds } from "../simulator/scale.js";
+import { loadScenario } from "../simulator/scenario-file.js";
+import { createProgress, PROGRESS_SAMPLE_MS } from "./progress.js";
 import { loadContext, stopOnSignals, UsageError } from "./runtime.js";
-import { loadScenario } from "./scenario.js";
 
 export interface SimulateCommand {
   config?: string;
@@ -25,24 +27,18 @@ export interface SimulateCommand {
   shard?: { index: number; count: number };
 }
 
-/** When the campus clock starts (CONTRACT §7): with speed above 1 in the past, so it ends at the present. */
-export function simulationStart(nowMs: number, speed: number, durationMs: number | undefined, startMs: number | undefined): number {
-  if (startMs !== undefined) {
-    if (speed > 1 && durationMs === undefined) throw new UsageError("--start with --speed above 1 needs --duration");
-    const endMs = durationMs === undefined ? startMs : startMs + durationMs * speed;
-    if (endMs > nowMs + 1_000) throw new UsageError(`the run would end ${Math.round((endMs - nowMs) / 1000)} s in the future; choose an earlier --start`);
-    return startMs;
-  }
-  if (speed <= 1) return nowMs;
-  if (durationMs === undefined) throw new UsageError("--speed above 1 needs --duration: the campus clock starts at now − duration × speed (CONTRACT §7)");
-  return nowMs - durationMs * speed;
+/** When the campus clock starts (simulator/campus-clock.ts); a refused combination of options is a usage error. */
+function simulationStart(nowMs: number, command: SimulateCommand): number {
+  const start = campusClockStart(nowMs, command.speed, command.durationMs, command.startMs);
+  if (!start.ok) throw new UsageError(start.problem);
+  return start.startMs;
 }
 
 export async function simulateCommand(command: SimulateCommand): Promise<void> {
   if (!(command.speed > 0)) throw new UsageError("--speed must be above 0");
   if (!Number.isInteger(command.seed)) throw new UsageError("--seed must be a whole number");
   if (command.devices !== undefined && !(Number.isInteger(command.devices) && command.devices >= 1)) throw new UsageError("--devices must be a whole number ≥ 1");
-  simulationStart(Date.now(), command.speed, command.durationMs, command.startMs); // refuses bad combinations first
+  simulationStart(Date.now(), command); // refuses bad combinations first
   let faults: readonly Fault[] = [];
   let configFile = command.config;
   let onlyDevices: string[] | undefined;
@@ -66,12 +62,7 @@ export async function simulateCommand(command: SimulateCommand): Promise<void> {
       throw new CampusError(ErrorCodes.CONFIG_INVALID, "cannot scale the campus", [{ path: "--devices", message: (error as Error).message }]);
     }
   }
-  if (command.shard) {
-    const { index, count: shards } = command.shard;
-    const mine = campus.devices.filter((_, i) => i % shards === index).map((d) => d.id);
-    const wanted = onlyDevices ? new Set(onlyDevices) : null;
-    onlyDevices = wanted ? mine.filter((id) => wanted.has(id)) : mine;
-  }
+  if (command.shard) onlyDevices = shardDeviceIds(campus, command.shard.index, command.shard.count, onlyDevices);
   const { startSimulator } = await import("../simulator/index.js");
   const services: RunningService[] = [];
   const progress = createProgress({ label: "simulate" });
@@ -89,7 +80,7 @@ export async function simulateCommand(command: SimulateCommand): Promise<void> {
     seed: command.seed,
     speed: command.speed,
     // Decided once the devices are connected, so the connections' time does not push the end into the future.
-    startMs: (wallStartMs) => simulationStart(wallStartMs, command.speed, command.durationMs, command.startMs),
+    startMs: (wallStartMs) => simulationStart(wallStartMs, command),
     ...(command.durationMs !== undefined ? { durationMs: command.durationMs } : {}),
     demoOverload: command.scenario === "demo",
     faults,
@@ -105,7 +96,7 @@ export async function simulateCommand(command: SimulateCommand): Promise<void> {
   ticker = setInterval(() => {
     const { published } = simulator.stats();
     progress.update(simulator.eventNow() - simulator.startMs, total, `${new Date(simulator.eventNow()).toISOString()} · ${published} messages · ${simulator.connected} connected`);
-  }, 250);
+  }, PROGRESS_SAMPLE_MS);
   if (command.durationMs !== undefined) {
     void simulator.finished.then(() => {
       clearInterval(ticker);

@@ -2,13 +2,13 @@
 // in fixed steps of event time. Pure: time comes in as a parameter and all randomness comes from
 // generators seeded by `seed`, so the same seed and the same times give byte-identical readings.
 // The state is mutated in place for speed (10k devices later); nothing outside it is touched.
-import type { BuildingKind, Campus, Device } from "../domain/campus.js";
+import type { Campus, Device } from "../domain/campus.js";
 import { effectsAt, type Fault, NO_EFFECTS } from "./faults.js";
 import { type LocalTime, localTime } from "./local-time.js";
 import { type OverloadPlan, overloadAt } from "./overload.js";
-import { addChild, addResistiveLoad, applyOverload, stepElectrical, stepGrid, stepOwnLoad, type Triple, triple } from "./physics.js";
+import { addChild, addResistiveLoad, applyOverload, type Circuit, type Mains, stepElectrical, stepGrid, stepOwnLoad, type Triple, triple } from "./physics.js";
 import { classifyLoad, type LoadClass, PROFILES } from "./profiles.js";
-import { createRng, deriveSeed, type Rng, uniform } from "./random.js";
+import { createRng, deriveSeed, uniform } from "./random.js";
 
 export interface ModelOptions {
   seed: number;
@@ -21,46 +21,21 @@ export interface ModelOptions {
   faults?: readonly Fault[];
 }
 
-
-export interface DeviceState {
+/** A device in the model: its circuit (physics.ts) and what only the model keeps of it. */
+export interface DeviceState extends Circuit {
   device: Device;
-  buildingKind: BuildingKind;
-  loadClass: LoadClass;
-  rng: Rng;
   children: DeviceState[];
   /** The scenario faults on this device (usually none). */
   faults: Fault[];
-  /** The phase (0..2 = L1..L3) a single-phase device hangs on. */
-  phase: number;
-  ownPeakW: number;
-  multiplier: number;
-  /** AR(1) multiplicative noise on the device's own load. */
-  noise: number;
-  powerFactorOffset: number;
-  compressorPhaseMs: number;
-  /** How a 3-phase device's own load is shared between phases (a little unbalanced). */
-  phaseWeights: Triple;
-  cableOhm: number;
-  leakageBaseMa: number;
-  leakageNoise: number;
-  // Outputs of the latest step, per phase (a single-phase device uses only index `phase`).
-  p: Triple;
-  q: Triple;
-  v: Triple;
-  i: Triple;
-  energyKwh: number;
-  phaseEnergyKwh: Triple;
-  leakageMa: number;
-  temperatureC: number;
   todayStartKwh: number;
   yesterdayKwh: number;
   totalStartMs: number;
 }
 
-export interface CampusModel {
+/** The campus: its mains supply (physics.ts) and every device, on one event clock. */
+export interface CampusModel extends Mains {
   campus: Campus;
   timezone: string;
-  nominalV: number;
   startMs: number;
   nowMs: number;
   stepMs: number;
@@ -68,9 +43,6 @@ export interface CampusModel {
   /** Children before parents, so a parent adds up what its children drew in the same step. */
   order: DeviceState[];
   byId: Map<string, DeviceState>;
-  gridRng: Rng;
-  gridV: Triple;
-  frequencyHz: number;
   localDate: string;
   local: LocalTime;
 }

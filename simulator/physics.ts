@@ -1,34 +1,76 @@
 // One step of the simulated physics, per device: mains voltage and frequency, a device's own load,
 // the sum over a board's children, the demo overload, and the resulting voltage, current, energy,
 // leakage and terminal temperature. Pure apart from mutating the state it is given (see model.ts).
+// It knows only the two narrow shapes below, not the campus model that holds them, so the model
+// (which calls these steps) and the physics do not import each other.
+import type { BuildingKind, Device } from "../domain/campus.js";
 import type { FaultEffects } from "./faults.js";
 import type { LocalTime } from "./local-time.js";
-import type { CampusModel, DeviceState } from "./model.js";
-import { activityAt, compressorLevel, PROFILES } from "./profiles.js";
-import { gaussian } from "./random.js";
+import { activityAt, compressorLevel, type LoadClass, PROFILES } from "./profiles.js";
+import { gaussian, type Rng } from "./random.js";
 
 /** One value per phase, L1..L3. */
 export type Triple = [number, number, number];
 export const triple = (): Triple => [0, 0, 0];
+
+/** The supply every device hangs on: what the physics reads and moves of the whole campus. */
+export interface Mains {
+  readonly nominalV: number;
+  /** Phase-to-neutral voltage at the supply, per phase, V. */
+  gridV: Triple;
+  frequencyHz: number;
+  readonly gridRng: Rng;
+}
+
+/** One device's circuit: what the physics reads of a device and writes back at every step. */
+export interface Circuit {
+  readonly device: Pick<Device, "kind" | "phases" | "rating_a" | "rcd_ma">;
+  readonly buildingKind: BuildingKind;
+  loadClass: LoadClass;
+  readonly rng: Rng;
+  /** The phase (0..2 = L1..L3) a single-phase device hangs on. */
+  phase: number;
+  /** The device's own load at full activity, W (what is not metered further down). */
+  ownPeakW: number;
+  multiplier: number;
+  /** AR(1) multiplicative noise on the device's own load. */
+  noise: number;
+  powerFactorOffset: number;
+  compressorPhaseMs: number;
+  /** How a 3-phase device's own load is shared between phases (a little unbalanced). */
+  phaseWeights: Triple;
+  cableOhm: number;
+  leakageBaseMa: number;
+  leakageNoise: number;
+  // Outputs of the latest step, per phase (a single-phase device uses only index `phase`): W, var, V, A.
+  p: Triple;
+  q: Triple;
+  v: Triple;
+  i: Triple;
+  energyKwh: number;
+  phaseEnergyKwh: Triple;
+  leakageMa: number;
+  temperatureC: number;
+}
 
 /**
  * Mains voltage wanders around nominal (a mean-reverting random walk per phase, ~±1 % typical) and
  * sags a few volts at the evening peak, well inside GB/T 12325's +7 % / −10 % (domain.md §2.2).
  * Frequency wanders within 50 ± 0.05 Hz (GB/T 15945 allows ± 0.2 Hz).
  */
-export function stepGrid(model: CampusModel, dtS: number, local: LocalTime): void {
+export function stepGrid(mains: Mains, dtS: number, local: LocalTime): void {
   const theta = 1 / 600;
   const sag = local.hour >= 19 && local.hour < 23 ? -3 : 0;
   for (let k = 0; k < 3; k++) {
-    const target = model.nominalV + sag;
-    model.gridV[k]! += theta * (target - model.gridV[k]!) * dtS + 0.12 * Math.sqrt(dtS) * gaussian(model.gridRng);
-    model.gridV[k] = Math.min(model.nominalV * 1.05, Math.max(model.nominalV * 0.94, model.gridV[k]!));
+    const target = mains.nominalV + sag;
+    mains.gridV[k]! += theta * (target - mains.gridV[k]!) * dtS + 0.12 * Math.sqrt(dtS) * gaussian(mains.gridRng);
+    mains.gridV[k] = Math.min(mains.nominalV * 1.05, Math.max(mains.nominalV * 0.94, mains.gridV[k]!));
   }
-  model.frequencyHz += (theta * 5 * (50 - model.frequencyHz)) * dtS + 0.003 * Math.sqrt(dtS) * gaussian(model.gridRng);
-  model.frequencyHz = Math.min(50.05, Math.max(49.95, model.frequencyHz));
+  mains.frequencyHz += (theta * 5 * (50 - mains.frequencyHz)) * dtS + 0.003 * Math.sqrt(dtS) * gaussian(mains.gridRng);
+  mains.frequencyHz = Math.min(50.05, Math.max(49.95, mains.frequencyHz));
 }
 
-export function stepOwnLoad(state: DeviceState, now: number, dtS: number, local: LocalTime): void {
+export function stepOwnLoad(state: Circuit, now: number, dtS: number, local: LocalTime): void {
   const profile = PROFILES[state.loadClass];
   let level = activityAt(state.loadClass, local, state.buildingKind);
   if (state.loadClass === "always-on") level *= compressorLevel(now, state.compressorPhaseMs, state.device.kind === "socket");
@@ -51,7 +93,7 @@ export function stepOwnLoad(state: DeviceState, now: number, dtS: number, local:
   }
 }
 
-export function addChild(parent: DeviceState, child: DeviceState): void {
+export function addChild(parent: Circuit, child: Circuit): void {
   for (let k = 0; k < 3; k++) {
     const phase = parent.device.phases === 3 ? k : parent.phase;
     parent.p[phase]! += child.p[k]!;
@@ -60,15 +102,15 @@ export function addChild(parent: DeviceState, child: DeviceState): void {
 }
 
 /** Adds a resistive appliance of `watts` (PF 1: a kettle, a heater — domain.md §4.1) on the device's own phase. */
-export function addResistiveLoad(state: DeviceState, watts: number): void {
+export function addResistiveLoad(state: Circuit, watts: number): void {
   const k = state.device.phases === 3 ? 0 : state.phase;
   state.p[k]! += watts;
 }
 
 /** Adds a resistive load (PF 1) so the circuit's apparent current reaches factor × rating (× weight on ramps). */
-export function applyOverload(state: DeviceState, model: CampusModel, factor: number, weight: number): void {
+export function applyOverload(state: Circuit, mains: Mains, factor: number, weight: number): void {
   const k = state.phase;
-  const voltage = model.gridV[k]! - state.cableOhm * state.i[k]!;
+  const voltage = mains.gridV[k]! - state.cableOhm * state.i[k]!;
   // ±3 % at most around the factor: 1.25 × stays inside the 1.2–1.3 × band the demo promises.
   const jitter = Math.max(-0.03, Math.min(0.03, 0.012 * gaussian(state.rng)));
   const target = factor * (1 + jitter) * (state.device.rating_a ?? 16) * voltage;
@@ -78,7 +120,7 @@ export function applyOverload(state: DeviceState, model: CampusModel, factor: nu
   state.p[k] = p0 + weight * heater;
 }
 
-export function stepElectrical(state: DeviceState, model: CampusModel, dtS: number, local: LocalTime, effects: FaultEffects): void {
+export function stepElectrical(state: Circuit, mains: Mains, dtS: number, local: LocalTime, effects: FaultEffects): void {
   let totalCurrent = 0;
   for (let k = 0; k < 3; k++) {
     const used = state.device.phases === 3 || k === state.phase;
@@ -88,7 +130,7 @@ export function stepElectrical(state: DeviceState, model: CampusModel, dtS: numb
       continue;
     }
     // The voltage at the device: the phase voltage minus the drop in the cable (I × R), from the last step.
-    state.v[k] = model.gridV[k]! - state.cableOhm * state.i[k]!;
+    state.v[k] = mains.gridV[k]! - state.cableOhm * state.i[k]!;
     state.i[k] = Math.hypot(state.p[k]!, state.q[k]!) / state.v[k]!;
     totalCurrent += state.i[k]!;
     state.phaseEnergyKwh[k]! += (state.p[k]! * dtS) / 3_600_000;

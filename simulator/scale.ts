@@ -52,3 +52,13 @@ export function scaleCampus(campus: Campus, count: number): Campus {
 export function scaledCampusYaml(campus: Campus, count: number): string {
   return `# ${count} devices: ${campus.site.id} cloned by campus-power simulate --devices ${count}\n${stringify(scaledCampusDocument(campus, count), { lineWidth: 0 })}`;
 }
+
+/**
+ * `simulate --shard K/N`: every N-th device from the K-th (0-based), so N processes share a fleet; only
+ * those of `onlyDevices` when given.
+ */
+export function shardDeviceIds(campus: Campus, index: number, count: number, onlyDevices?: readonly string[]): string[] {
+  const mine = campus.devices.filter((_, i) => i % count === index).map((d) => d.id);
+  const wanted = onlyDevices ? new Set(onlyDevices) : null;
+  return wanted ? mine.filter((id) => wanted.has(id)) : mine;
+}

@@ -1,6 +1,6 @@
 // The simulated campus as a stream: every device's reports, in event-time order, on a fixed grid of
 // event time. Pure and deterministic — the same campus, seed, start and faults give the same items in
-// the same order, byte for byte, however fast or slowly the I/O shell (devices.ts) consumes them.
+// the same order, byte for byte, however fast or slowly the I/O shell (fleet.ts) consumes them.
 // I/O-level faults are items too: `drop` (the device's connection dies, so its last will fires) and
 // `restore` (it reconnects and says it is online); clock skew shifts the times a device stamps.
 import type { Campus, Device } from "../domain/campus.js";

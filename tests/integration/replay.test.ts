@@ -5,12 +5,12 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { replayFile, startRecorder } from "../../cli/record-replay.js";
 import { createLogger } from "../../infra/logger.js";
-import { startSimulator } from "../../simulator/index.js";
+import { replayFile, startRecorder, startSimulator } from "../../simulator/index.js";
 import { parseRecordedLine } from "../../simulator/recording.js";
+import { localTime } from "../../simulator/local-time.js";
 import { waitFor } from "../helpers/wait.js";
-import { GROUP_KEY, SERVICE_PASSWORD, type Stack, startStack, storedReadings } from "./simulator-stack.js";
+import { everyDeviceLeft, GROUP_KEY, SERVICE_PASSWORD, type Stack, startStack, storedReadings } from "./simulator-stack.js";
 
 const CAMPUS = "scenarios/campus.yaml";
 const stacks: Stack[] = [];
@@ -36,7 +36,9 @@ describe("record and replay", () => {
     });
     await simulator.finished;
     await simulator.stop();
-    await new Promise((r) => setTimeout(r, 300)); // the last PUBACKs are in; let the recorder see them
+    // Each device's "offline" on leaving is its last message: once the recorder has them all, it has everything.
+    const received = () => lines.map((line) => JSON.parse(line) as { topic: string; payload: string });
+    await waitFor(() => everyDeviceLeft(a.campus, received()), 5_000, { intervalMs: 20, what: "every device's offline recorded" });
     await recorder.stop();
     await a.flush();
     expect(lines.length).toBeGreaterThan(100);
@@ -48,8 +50,6 @@ describe("record and replay", () => {
     stacks.push(b);
     const totals = await replayFile({ campus: b.campus, mqttUrl: b.mqttUrl, deviceGroupKey: GROUP_KEY, file, speed: 0 });
     expect(totals).toMatchObject({ published: lines.length, skipped: 0, invalid: 0, rounds: 1 });
-    await new Promise((r) => setTimeout(r, 300));
-    await b.flush();
 
     // Devices whose payloads carry their own time: native (ts) and Tasmota (Time). Shelly Gen1 and
     // Zigbee2MQTT payloads carry none, so the ingest stamps them with the receive time, which a replay
@@ -88,9 +88,19 @@ describe("record and replay", () => {
       const found = await storedReadings(c.influx, ["brk-o1-101", "plug-d1-101-a"]);
       return found.length > 0 ? found : null;
     }, 10_000);
-    await new Promise((r) => setTimeout(r, 300)); // a wrongly replayed Tasmota line would have landed by now
-    await c.flush();
-    const stored = (await storedReadings(c.influx, ["brk-o1-101", "plug-d1-101-a"])).map((l) => JSON.parse(l) as { time: string | number; device: string });
+    // The Tasmota plug's own later message, replayed unfiltered, is the marker: once it is stored, a wrongly
+    // replayed earlier line of the same plug would be stored too.
+    const marker = join(dir, "marker.ndjson");
+    const markerTime = localTime(Date.now() - 60_000, c.campus.site.timezone).iso;
+    writeFileSync(marker, JSON.stringify({ t: Date.now(), topic: "tele/tasmota_d1101a/SENSOR", payload: JSON.stringify({ Time: markerTime, ENERGY: { Power: 77, Total: 1.6 } }) }));
+    expect(await replayFile({ campus: c.campus, mqttUrl: c.mqttUrl, deviceGroupKey: GROUP_KEY, file: marker, speed: 0 })).toMatchObject({ published: 1 });
+    const plug = await waitFor(async () => {
+      await c.flush();
+      const found = (await storedReadings(c.influx, ["plug-d1-101-a"])).map((l) => JSON.parse(l) as { power_w: number });
+      return found.length > 0 ? found : null;
+    }, 10_000);
+    expect(plug?.map((p) => p.power_w), "only the marker, not the Tasmota line outside --topics").toEqual([77]);
+    const stored = (await storedReadings(c.influx, ["brk-o1-101"])).map((l) => JSON.parse(l) as { time: string | number; device: string });
     expect(lines).not.toBeNull();
     expect(stored.map((s) => s.device)).toEqual(["brk-o1-101"]);
     const time = stored[0]!.time;

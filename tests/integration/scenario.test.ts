@@ -2,8 +2,8 @@
 // the alerts each one declares open (and close) when it says; `no_other_alerts` scenarios raise none.
 import { afterEach, describe, expect, it } from "vitest";
 import { defaultRules } from "../../alerts/index.js";
-import { listScenarios, loadScenario, runScenario } from "../../cli/scenario.js";
 import { formatReport } from "../../simulator/check.js";
+import { listScenarios, loadScenario, runScenario } from "../../simulator/index.js";
 import { createLogger } from "../../infra/logger.js";
 import { GROUP_KEY, SERVICE_PASSWORD, type Stack, startStack } from "./simulator-stack.js";
 
@@ -29,6 +29,7 @@ describe("scenarios against the real stack", () => {
     const speed = scenario.speed;
     const outcome = await runScenario({ scenario, campus, mqttUrl: stack.mqttUrl, deviceGroupKey: GROUP_KEY, servicePassword: SERVICE_PASSWORD, check: true, speed, log: createLogger("silent"), graceMs: 5_000 });
     expect(outcome.preExisting).toEqual([]);
+    expect(outcome.blockedBy).toEqual([]);
     expect(outcome.report!.ok, formatReport(name, outcome.report!, scenario.noOtherAlerts)).toBe(true);
     expect(outcome.published).toBeGreaterThan(0);
   });

@@ -12,8 +12,7 @@ import { readEnv } from "../../domain/env.js";
 import { createLogger } from "../../infra/logger.js";
 import { createRegistry, type Registry } from "../../infra/metrics.js";
 import type { ServiceContext } from "../../infra/service.js";
-import { MAX_QUEUED_PER_DEVICE, type RunningSimulator } from "../../simulator/devices.js";
-import { startSimulator } from "../../simulator/index.js";
+import { MAX_QUEUED_PER_DEVICE, type RunningSimulator, startSimulator } from "../../simulator/index.js";
 import { scaleCampus } from "../../simulator/scale.js";
 import { waitFor } from "../helpers/wait.js";
 
@@ -199,7 +198,7 @@ describe("simulator when the broker goes away", () => {
     const maxInFlight = 20; // below the fleet, so the overall bound is reached too
     const sim = await simulator(`mqtt://127.0.0.1:${relayPort}`, { speed: 600, metrics: registry, maxInFlight });
     expect(sim.connected).toBe(FLEET);
-    await sleep(300);
+    await waitFor(() => sim.stats().published >= FLEET, 5_000, { intervalMs: 25, what: "publishing through the relay" });
     const samples = sampler(sim);
     cleanups.push(async () => samples.stop());
 

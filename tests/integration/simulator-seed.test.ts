@@ -1,10 +1,10 @@
 // --seed makes a run reproducible to the byte: two runs with the same seed and start, through the real
 // broker with real device connections, put the same messages on every topic.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startRecorder } from "../../cli/record-replay.js";
 import { createLogger } from "../../infra/logger.js";
-import { startSimulator } from "../../simulator/index.js";
-import { GROUP_KEY, SERVICE_PASSWORD, type Stack, startStack } from "./simulator-stack.js";
+import { startRecorder, startSimulator } from "../../simulator/index.js";
+import { waitFor } from "../helpers/wait.js";
+import { everyDeviceLeft, GROUP_KEY, SERVICE_PASSWORD, type Stack, startStack } from "./simulator-stack.js";
 
 let stack: Stack;
 beforeAll(async () => {
@@ -15,20 +15,23 @@ afterAll(async () => stack?.stop());
 /** Per topic, the payloads a run at 60× from `startMs` published, in order (availability excluded). */
 async function run(seed: number, startMs: number): Promise<Map<string, string[]>> {
   const byTopic = new Map<string, string[]>();
+  const received: { topic: string; payload: string }[] = [];
   const recorder = await startRecorder({
     mqttUrl: stack.mqttUrl,
     servicePassword: SERVICE_PASSWORD,
     clientId: `seed-recorder-${seed}-${Math.random()}`,
     write: (line) => {
       const { topic, payload } = JSON.parse(line) as { topic: string; payload: string };
+      received.push({ topic, payload });
       if (/(status|LWT|online|availability)$/.test(topic)) return;
       byTopic.set(topic, [...(byTopic.get(topic) ?? []), payload]);
     },
   });
   const simulator = await startSimulator({ campus: stack.campus, mqttUrl: stack.mqttUrl, deviceGroupKey: GROUP_KEY, log: createLogger("silent"), seed, speed: 60, durationMs: 2_000, startMs });
   await simulator.finished;
-  await new Promise((r) => setTimeout(r, 200));
   await simulator.stop();
+  // Each device's "offline" on leaving is its last message: once the recorder has them all, it has the run.
+  await waitFor(() => everyDeviceLeft(stack.campus, received), 5_000, { intervalMs: 20, what: "every device's offline" });
   await recorder.stop();
   return byTopic;
 }

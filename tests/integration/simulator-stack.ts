@@ -14,6 +14,7 @@ import { createLogger } from "../../infra/logger.js";
 import { createRegistry, type Registry } from "../../infra/metrics.js";
 import type { RunningService, ServiceContext } from "../../infra/service.js";
 import { startIngest } from "../../ingest/index.js";
+import { availabilityMessage } from "../../simulator/messages.js";
 import { freshDatabase, influxUrl } from "../helpers/influx.js";
 
 export const GROUP_KEY = "simulator-stack-group-key-0123456789";
@@ -69,4 +70,19 @@ export async function storedReadings(influx: InfluxClient, devices: readonly str
   const regex = devices.map((d) => d.replace(/[-]/g, "\\-")).join("|");
   const found = rows(await influx.query(`SELECT * FROM electrical WHERE device =~ /^(${regex})$/`));
   return found.map((row) => JSON.stringify(Object.fromEntries(Object.entries(row).sort(([a], [b]) => a.localeCompare(b))))).sort();
+}
+
+/**
+ * Whether every simulated device has said "offline" after "online" among `messages` (as received, in
+ * order): a device says offline last, when the simulator stops, so all it published before has arrived
+ * too. The marker of a check that nothing more is coming (tests/helpers/wait.ts). A retained "offline" of
+ * an earlier run, delivered on subscription, comes before the run's "online" and does not count.
+ */
+export function everyDeviceLeft(campus: Campus, messages: readonly { topic: string; payload: string }[]): boolean {
+  return campus.devices.every((device) => {
+    const online = availabilityMessage(device, true);
+    const offline = availabilityMessage(device, false);
+    const said = messages.filter((m) => m.topic === online.topic).map((m) => m.payload);
+    return said.at(-1) === offline.payload && said.includes(online.payload);
+  });
 }
