@@ -1,4 +1,44 @@
-// Help texts of the `campus-power` command and its subcommands.
+// Help texts of the `campus-power` command and its subcommands. Their environment part comes from the one
+// environment schema (domain/env/variables.ts): the main help lists every variable, a command's help
+// the variables that command reads, marking the ones it cannot start without.
+import { ALL_ENV_VARIABLES, type DocumentedVariable, shownDefault, variablesReadBy } from "../domain/env/docs.js";
+import { type Command, COMMANDS } from "../domain/env/variable.js";
+
+/** Columns of a help line; 100 fits a terminal beside an editor. */
+const WIDTH = 100;
+/** Where the meanings start: after the longest name (ALERT_WEBHOOK_ESCALATION_SECRET) and a gap. */
+const MEANING_COLUMN = 36;
+
+/** Markdown (the schema's texts are written for the README) as plain terminal text. */
+const plain = (markdown: string) => markdown.replace(/`/g, "");
+
+/** Lines of at most WIDTH columns after `indent`; a word (or a phrase kept whole) is never split. */
+function wrap(words: readonly string[], indent: number): string[] {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of words) {
+    if (line !== "" && indent + line.length + 1 + word.length > WIDTH) {
+      lines.push(line);
+      line = word;
+    } else line = line === "" ? word : `${line} ${word}`;
+  }
+  return [...lines, line];
+}
+
+function describe({ name, spec }: DocumentedVariable, command?: Command): string {
+  // `up --demo` generates the secrets, which their default ("generated in --demo, required otherwise") says.
+  const required = command !== undefined && command !== "up" && (spec.requiredBy ?? []).includes(command);
+  const note = required ? "required" : `default: ${plain(shownDefault(spec))}`;
+  const [first = "", ...rest] = wrap([...plain(spec.meaning).split(" "), `(${note})`], MEANING_COLUMN);
+  const head = `  ${name}`.padEnd(MEANING_COLUMN - 1);
+  return [`${head} ${first}`, ...rest.map((line) => `${" ".repeat(MEANING_COLUMN)}${line}`)].join("\n");
+}
+
+function environmentSection(command: Command): string {
+  const variables = variablesReadBy(command);
+  if (variables.length === 0) return "";
+  return `\nEnvironment it reads (campus-power --help lists them all):\n${variables.map((v) => describe(v, command)).join("\n")}\n`;
+}
 
 export const MAIN_HELP = `campus-power — live electricity monitoring for a school campus
 
@@ -22,12 +62,14 @@ Tools
   check-config FILE  validate a campus file and list every problem
   backfill           roll up past readings into the 1-minute and 1-hour rollups
 
-Every command takes --help. Configuration comes from environment variables (see README.md):
-CAMPUS_CONFIG, MQTT_PORT, MQTT_WS_PORT, MQTT_URL, HTTP_PORT, INFLUX_URL, INFLUX_DB,
-INFLUX_USERNAME, INFLUX_PASSWORD, DATA_DIR, DEVICE_GROUP_KEY, API_TOKENS, SERVICE_PASSWORD, LOG_LEVEL.
+Every command takes --help, which also lists the environment variables it reads. A command stops
+before it starts, listing every problem, when a variable is malformed or a required one is missing.
+
+Environment (README.md "Configuration (environment)"):
+${ALL_ENV_VARIABLES.map((v) => describe(v)).join("\n")}
 `;
 
-export const COMMAND_HELP: Record<string, string> = {
+const USAGE: Record<Command, string> = {
   up: `Usage: campus-power up [--demo] [--seed N]
 
 Runs the broker, the ingest, the alerts engine and the API in one process.
@@ -43,8 +85,8 @@ SIGTERM/SIGINT (and SIGHUP): stop accepting work, flush, exit 0.
   broker: `Usage: campus-power broker
 
 Runs the MQTT broker alone: TCP on MQTT_PORT, MQTT over WebSocket on MQTT_WS_PORT (path /mqtt).
-Needs DEVICE_GROUP_KEY and SERVICE_PASSWORD. Devices authenticate with their id and
-HMAC-derived password (campus-power device-secret ID); anonymous clients are refused.
+Devices authenticate with their id and HMAC-derived password (campus-power device-secret ID);
+anonymous clients are refused.
 `,
   ingest: `Usage: campus-power ingest
 
@@ -52,18 +94,17 @@ Subscribes (persistent session, QoS 1) to device topics at MQTT_URL, decodes eve
 and acknowledges a message only once its reading is in the disk spool (DATA_DIR/ingest/, at most
 SPOOL_MAX_MB); drains the spool to InfluxDB (INFLUX_URL, INFLUX_DB) in order, and creates the
 database, retention policies and rollups if missing. Invalid payloads go to DATA_DIR/dead-letter/.
-Health is published on campus/internal/health/ingest. Needs SERVICE_PASSWORD.
+Health is published on campus/internal/health/ingest.
 `,
   alerts: `Usage: campus-power alerts
 
 Runs the rules engine against the normalised stream at MQTT_URL; publishes alerts retained on
 campus/alerts/{device}/{rule} and writes them to InfluxDB. State is kept in DATA_DIR/alerts/.
-Needs SERVICE_PASSWORD.
+With ALERT_WEBHOOK_URL set, every change of an alert is also POSTed there (docs/alerts.md).
 `,
   api: `Usage: campus-power api
 
 Serves the REST API, the /api/live WebSocket stream, /metrics and the dashboard on HTTP_PORT.
-Needs API_TOKENS and SERVICE_PASSWORD.
 `,
   simulate: `Usage: campus-power simulate [--config FILE] [--seed N] [--speed X] [--duration D]
                               [--start TIME] [--scenario NAME] [--devices N] [--shard K/N]
@@ -86,7 +127,7 @@ publishes realistic load for its building kind, in the site's time zone.
   --shard K/N        simulate only every N-th device from the K-th (0-based): a fleet spread over
                      N processes (10,000 connections: see docs/simulator.md)
   --print-config     print the (scaled) campus file and exit
-Needs DEVICE_GROUP_KEY. Progress goes to standard error (a bar on a terminal).
+Progress goes to standard error (a bar on a terminal).
 `,
   scenario: `Usage: campus-power scenario list
        campus-power scenario run NAME [--check] [--speed X] [--seed N] [--config FILE]
@@ -100,7 +141,7 @@ opened and closed, and when. Exit 1 on a mismatch (usable in CI).
   --speed X      campus clock speed (default: the scenario's own)
   --seed N       seed (default: the scenario's own)
   --config FILE  campus file (default: the scenario's own; the stack must run the same campus)
-Needs DEVICE_GROUP_KEY. The stack must run the scenario's campus: CAMPUS_CONFIG=scenarios/campus.yaml.
+The stack must run the scenario's campus: CAMPUS_CONFIG=scenarios/campus.yaml.
 `,
   record: `Usage: campus-power record --out FILE [--topics FILTER,...] [--duration D]
 
@@ -109,7 +150,7 @@ Subscribes to MQTT_URL as the service account and writes each message as an NDJS
   --out FILE         output file ("-" for standard output); appended to
   --topics FILTERS   comma-separated topic filters (default: device topics and foreign formats)
   --duration D       stop after D (default: until SIGINT)
-Needs SERVICE_PASSWORD. Progress goes to standard error (a bar on a terminal).
+Progress goes to standard error (a bar on a terminal).
 `,
   replay: `Usage: campus-power replay FILE [--speed X] [--loop] [--restamp] [--topics FILTER,...]
 
@@ -121,7 +162,7 @@ Topics that belong to no device of the campus file (CAMPUS_CONFIG) are skipped a
   --restamp          move the times in the payloads (native ts, Tasmota Time, Shelly Gen2 ts,
                      Zigbee2MQTT last_seen) so each round's first message is "now"
   --topics FILTERS   replay only messages on topics matching these MQTT filters (comma-separated)
-Needs DEVICE_GROUP_KEY. Progress goes to standard error (a bar on a terminal).
+Progress goes to standard error (a bar on a terminal).
 `,
   "device-secret": `Usage: campus-power device-secret ID
 
@@ -133,7 +174,8 @@ Without DEVICE_GROUP_KEY it uses the key a demo generated (DATA_DIR/demo-secrets
 
 Runs the rollups' SELECT … INTO over past data (INFLUX_URL, INFLUX_DB): electrical totals into the
 1-minute rollup (retention policy rollup_1m), those into the 1-hour rollup (rollup_1h), and those into
-the per-building hourly energy rollup of the campus file's tree (CAMPUS_CONFIG), one day at a time. Continuous queries only roll up the last 15 minutes (1 m) and 2 hours (1 h); use this for data
+the per-building hourly energy rollup of the campus file's tree (CAMPUS_CONFIG), one day at a time.
+Continuous queries only roll up the last 15 minutes (1 m) and 2 hours (1 h); use this for data
 written before the rollups existed or arriving later (a long InfluxDB outage, devices flushing buffers).
 Idempotent: running it again overwrites the same rollup points.
   --from ISO   start (ISO 8601 or epoch ms; default: now − RAW_RETENTION_DAYS), rounded down to the hour
@@ -141,7 +183,10 @@ Idempotent: running it again overwrites the same rollup points.
 `,
   "check-config": `Usage: campus-power check-config FILE
 
-Validates a campus file (schema, duplicate ids, unknown buildings or parents, cycles) and prints
-every problem with its path. Exits 0 when valid, 1 otherwise.
+Validates a campus file (schema, duplicate ids, unknown buildings or parents, cycles, rule overrides)
+and prints every problem with its path. Exits 0 when valid, 1 otherwise. Without FILE, CAMPUS_CONFIG.
 `,
 };
+
+/** Each command's usage followed by the environment it reads. */
+export const COMMAND_HELP: Record<string, string> = Object.fromEntries(COMMANDS.map((command) => [command, USAGE[command] + environmentSection(command)]));

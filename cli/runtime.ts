@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { type Campus } from "../domain/campus.js";
 import { loadCampus } from "../infra/campus-file.js";
 import { type Env, formatApiTokens, readEnv, type SecretVariable } from "../domain/env.js";
+import { parseDurationMs } from "../domain/env/values.js";
 import { CampusError, formatProblems } from "../domain/errors.js";
 import { createLogger, type Logger } from "../infra/logger.js";
 import { createRegistry, type Registry } from "../infra/metrics.js";
@@ -127,10 +128,12 @@ export function stopOnSignals(services: () => RunningService[], log: Logger, bef
   process.once("SIGHUP", () => void stop("SIGHUP")); // the terminal closed: stop as orderly as for Ctrl-C
 }
 
-/** Parses durations like 500ms, 90s, 10m, 2h, 1d into milliseconds. */
+/**
+ * Parses a command-line duration like 500ms, 90s, 10m, 2h, 1d into milliseconds: the environment's
+ * grammar (domain/env/values.ts), but with its unit required (a bare `--duration 90` is ambiguous).
+ */
 export function parseDuration(text: string): number {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(text.trim());
-  if (!match) throw new UsageError(`"${text}" is not a duration (use e.g. 90s, 10m, 2h)`);
-  const unit = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2] as "ms" | "s" | "m" | "h" | "d"];
-  return Number(match[1]) * unit;
+  const ms = /[a-z]$/.test(text.trim()) ? parseDurationMs(text) : Number.NaN;
+  if (Number.isNaN(ms)) throw new UsageError(`"${text}" is not a duration (use e.g. 90s, 10m, 2h)`);
+  return ms;
 }

@@ -5,6 +5,7 @@
 import { Type as T } from "@sinclair/typebox";
 import { RULE_IDS, RULE_PARAM_NAMES, SEVERITIES, type RuleId } from "./alert.js";
 import type { Problem } from "./errors.js";
+import { jsonObjectOrEmpty as obj, type JsonObject as Loose } from "./json-object.js";
 
 export const WEEKDAY_NAMES = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"] as const;
 export type WeekdayName = (typeof WEEKDAY_NAMES)[number];
@@ -80,8 +81,6 @@ const minutes = (text: string) => {
   return m ? Number(m[1]) * 60 + Number(m[2]) : null;
 };
 
-type Loose = Record<string, unknown>;
-const obj = (v: unknown): Loose => (typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Loose) : {});
 const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 
 /** Cross-checks the parts the schema cannot: rule ids and parameter names, times, tables, references. */

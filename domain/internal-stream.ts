@@ -2,6 +2,7 @@
 // the retained alerts. The ingest has already validated device payloads; this only guards a service
 // against a malformed internal message, which the caller counts and skips.
 import type { AckRequest, AckResult, Alert } from "./alert.js";
+import { isJsonObject } from "./json-object.js";
 import { EVENT_TYPES, type DeviceEvent, type Reading, type StatusChange } from "./reading.js";
 import { parseInternalTopic } from "./topics.js";
 
@@ -13,14 +14,13 @@ export type InternalMessage =
 
 export type InternalDecoded = { ok: true; message: InternalMessage } | { ok: false; kind: InternalMessage["kind"]; reason: string };
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 const isTs = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
 
 /** The JSON object in a payload, or null (empty, not JSON, or not an object). */
 export function parseJsonObject(payload: Buffer | string): Record<string, unknown> | null {
   try {
     const value: unknown = JSON.parse(payload.toString());
-    return isObject(value) ? value : null;
+    return isJsonObject(value) ? value : null;
   } catch {
     return null;
   }
@@ -53,7 +53,7 @@ export function decodeInternalMessage(topic: string, payload: Buffer | string, r
   } catch {
     return { ok: false, kind, reason: "not JSON" };
   }
-  if (!isObject(body)) return { ok: false, kind, reason: "not an object" };
+  if (!isJsonObject(body)) return { ok: false, kind, reason: "not an object" };
 
   if (parsed.kind === "ack") {
     const { alert_id, by, request_id } = body;
@@ -78,8 +78,8 @@ export function decodeInternalMessage(topic: string, payload: Buffer | string, r
 
 /** Why an object is not a Reading (device and ts already checked against the topic), or null. */
 function readingProblem(body: Record<string, unknown>): string | null {
-  if (!isObject(body.values)) return "a reading needs values";
-  if (body.phases !== undefined && !isObject(body.phases)) return "phases must be an object";
+  if (!isJsonObject(body.values)) return "a reading needs values";
+  if (body.phases !== undefined && !isJsonObject(body.phases)) return "phases must be an object";
   return null;
 }
 
@@ -106,7 +106,7 @@ export function decodeReadingBatch(payload: Buffer | string): ReadingBatch {
   const invalid: { index: number; reason: string }[] = [];
   for (let index = 0; index < body.length; index++) {
     const item: unknown = body[index];
-    if (!isObject(item)) {
+    if (!isJsonObject(item)) {
       invalid.push({ index, reason: "not an object" });
       continue;
     }

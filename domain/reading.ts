@@ -1,6 +1,7 @@
 // The canonical reading (CONTRACT §3) and the pure parsers of native device payloads.
 // Every decoder, native or foreign, ends in these types; nothing here does I/O or reads a clock.
 import { ErrorCodes, type Refusal } from "./errors.js";
+import { isJsonObject } from "./json-object.js";
 import { ISO_WITH_ZONE } from "./time-zone.js";
 
 export const MEASUREMENT_FIELDS = [
@@ -133,10 +134,8 @@ const READING_KEYS = new Set<string>(["ts", "switch_on", "phases", ...MEASUREMEN
 
 /** Validates one native reading object (CONTRACT §3). */
 export function parseReadingObject(device: string, input: unknown, options: ParseOptions): Parsed<Reading> {
-  if (typeof input !== "object" || input === null || Array.isArray(input)) {
-    return refuse(ErrorCodes.PAYLOAD_INVALID, "a reading must be a JSON object");
-  }
-  const record = input as Record<string, unknown>;
+  if (!isJsonObject(input)) return refuse(ErrorCodes.PAYLOAD_INVALID, "a reading must be a JSON object");
+  const record = input;
   for (const key of Object.keys(record)) {
     if (!READING_KEYS.has(key)) return refuse(ErrorCodes.PAYLOAD_INVALID, `unknown field "${key}"`);
   }
@@ -200,10 +199,8 @@ export function parseStatus(payload: Buffer | string): Parsed<boolean> {
 export function parseEvent(device: string, payload: Buffer | string, options: ParseOptions): Parsed<DeviceEvent> {
   const decoded = decodeJson(payload, options.maxBytes);
   if (!decoded.ok) return decoded;
-  const record = decoded.value as Record<string, unknown>;
-  if (typeof record !== "object" || record === null || Array.isArray(record)) {
-    return refuse(ErrorCodes.PAYLOAD_INVALID, "an event must be a JSON object");
-  }
+  const record = decoded.value;
+  if (!isJsonObject(record)) return refuse(ErrorCodes.PAYLOAD_INVALID, "an event must be a JSON object");
   for (const key of Object.keys(record)) {
     if (!["ts", "type", "reason", "detail"].includes(key)) return refuse(ErrorCodes.PAYLOAD_INVALID, `unknown field "${key}"`);
   }
@@ -234,13 +231,13 @@ function checkNumber(field: string, value: unknown): number | undefined | string
 
 function parsePhases(input: unknown): Partial<Record<Phase, PhaseValues>> | undefined | string {
   if (input === undefined) return undefined;
-  if (typeof input !== "object" || input === null || Array.isArray(input)) return `"phases" must be an object of L1, L2, L3`;
+  if (!isJsonObject(input)) return `"phases" must be an object of L1, L2, L3`;
   const phases: Partial<Record<Phase, PhaseValues>> = {};
   for (const [name, raw] of Object.entries(input)) {
     if (!PHASES.includes(name as Phase)) return `unknown phase "${name}" (expected L1, L2, L3)`;
-    if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return `"phases.${name}" must be an object`;
+    if (!isJsonObject(raw)) return `"phases.${name}" must be an object`;
     const values: PhaseValues = {};
-    for (const [key, value] of Object.entries(raw as Record<string, unknown>)) {
+    for (const [key, value] of Object.entries(raw)) {
       if (!PHASE_FIELDS.includes(key as PhaseField)) return `unknown field "phases.${name}.${key}"`;
       const checked = checkNumber(key, value);
       if (typeof checked === "string") return checked.replace(`"${key}"`, `"phases.${name}.${key}"`);

@@ -3,27 +3,55 @@
 // The assembled object then goes through the native validator (parseReadingObject), so a foreign
 // reading obeys exactly the same ranges, field types and timestamp rules as a native one (CONTRACT §3/§4).
 import { ErrorCodes } from "../errors.js";
+import { isJsonObject, type JsonObject } from "../json-object.js";
 import { type MeasurementField, decodeJson, parseReadingObject } from "../reading.js";
-import { type DecodeContext, type MessageDecoder, emptyDecoded, refused } from "./types.js";
+import { type DecodeContext, type Decoded, type MessageDecoder, emptyDecoded, refused } from "./types.js";
 import { localTimeToEpochMs } from "../time-zone.js";
 
-type Json = Record<string, unknown>;
 export type MapperResult = { value: number | boolean } | { error: string } | undefined;
 
 export interface FieldMapper {
   field: MeasurementField | "switch_on";
   path: string;
-  read(payload: Json): MapperResult;
+  read(payload: JsonObject): MapperResult;
 }
 
 /** Reads a value at a dotted path (`ENERGY.Power`); undefined when any level is missing. */
 export function valueAt(payload: unknown, path: string): unknown {
   let current: unknown = payload;
   for (const key of path.split(".")) {
-    if (typeof current !== "object" || current === null || Array.isArray(current)) return undefined;
-    current = (current as Json)[key];
+    if (!isJsonObject(current)) return undefined;
+    current = current[key];
   }
   return current;
+}
+
+/** A mapper of the value at `path`; an absent value (missing or null) maps to nothing. */
+function mapperAt(field: FieldMapper["field"], path: string, convert: (raw: unknown) => MapperResult): FieldMapper {
+  return {
+    field,
+    path,
+    read(payload) {
+      const raw = valueAt(payload, path);
+      return raw === undefined || raw === null ? undefined : convert(raw);
+    },
+  };
+}
+
+/**
+ * A decoder of payloads that must be one JSON object (size-limited): anything else is refused
+ * (`PAYLOAD_NOT_JSON`, `PAYLOAD_TOO_LARGE`, or `PAYLOAD_INVALID` with `notObject` as the reason).
+ */
+export function jsonObjectDecoder<State>(
+  decode: (body: JsonObject, context: DecodeContext<State>) => Decoded<State>,
+  notObject = "payload must be a JSON object",
+): MessageDecoder<State> {
+  return (payload, context) => {
+    const parsed = decodeJson(payload, context.maxBytes);
+    if (!parsed.ok) return refused(parsed.refusal);
+    if (!isJsonObject(parsed.value)) return refused({ code: ErrorCodes.PAYLOAD_INVALID, reason: notObject });
+    return decode(parsed.value, context);
+  };
 }
 
 export interface NumericOptions {
@@ -40,22 +68,17 @@ export interface NumericOptions {
 
 export function numeric(options: NumericOptions): FieldMapper {
   const { field, path, scale = 1, channels = "first" } = options;
-  return {
-    field,
-    path,
-    read(payload) {
-      let raw = valueAt(payload, path);
-      if (raw === undefined || raw === null) return undefined;
-      if (Array.isArray(raw)) {
-        if (raw.length === 0) return undefined;
-        if (!raw.every((v) => typeof v === "number" && Number.isFinite(v))) return { error: `"${path}" must hold numbers` };
-        raw = channels === "sum" ? (raw as number[]).reduce((a, b) => a + b, 0) : raw[0];
-      }
-      if (typeof raw !== "number" || !Number.isFinite(raw)) return { error: `"${path}" must be a number` };
-      // Round away binary noise from scaling and summing (0.1 + 0.2); 1e-9 is far below any meter's resolution.
-      return { value: Math.round((raw as number) * scale * 1e9) / 1e9 };
-    },
-  };
+  return mapperAt(field, path, (raw) => {
+    let value = raw;
+    if (Array.isArray(raw)) {
+      if (raw.length === 0) return undefined;
+      if (!raw.every((v) => typeof v === "number" && Number.isFinite(v))) return { error: `"${path}" must hold numbers` };
+      value = channels === "sum" ? (raw as number[]).reduce((a, b) => a + b, 0) : raw[0];
+    }
+    if (typeof value !== "number" || !Number.isFinite(value)) return { error: `"${path}" must be a number` };
+    // Round away binary noise from scaling and summing (0.1 + 0.2); 1e-9 is far below any meter's resolution.
+    return { value: Math.round(value * scale * 1e9) / 1e9 };
+  });
 }
 
 export interface OnOffOptions {
@@ -68,21 +91,15 @@ export interface OnOffOptions {
 /** A relay state: `"ON"`/`"OFF"` (Tasmota POWER), `true`/`false` (Shelly output). */
 export function onOff(options: OnOffOptions): FieldMapper {
   const { field, path, on = ["ON", true], off = ["OFF", false] } = options;
-  return {
-    field,
-    path,
-    read(payload) {
-      const raw = valueAt(payload, path);
-      if (raw === undefined || raw === null) return undefined;
-      if (on.includes(raw as string)) return { value: true };
-      if (off.includes(raw as string)) return { value: false };
-      return { error: `"${path}" must be one of ${[...on, ...off].map((v) => JSON.stringify(v)).join(", ")}` };
-    },
-  };
+  return mapperAt(field, path, (raw) => {
+    if (on.includes(raw as string)) return { value: true };
+    if (off.includes(raw as string)) return { value: false };
+    return { error: `"${path}" must be one of ${[...on, ...off].map((v) => JSON.stringify(v)).join(", ")}` };
+  });
 }
 
 /** Turns the vendor's time into what resolveTimestamp takes (epoch ms or ISO with zone), or the raw value. */
-export type TimeMapper = (payload: Json, context: DecodeContext) => unknown;
+export type TimeMapper = (payload: JsonObject, context: DecodeContext<unknown>) => unknown;
 
 /** A local wall time without zone, in the site's zone (Tasmota `Time`); a time with a zone passes as is. */
 export const localTime =
@@ -104,8 +121,8 @@ export interface JsonTelemetryOptions {
 }
 
 /** Applies field mappers to a vendor object: the canonical fields, or the first mapper error. */
-export function mapFields(body: Json, fields: readonly FieldMapper[]): { ok: true; values: Json } | { ok: false; reason: string } {
-  const values: Json = {};
+export function mapFields(body: JsonObject, fields: readonly FieldMapper[]): { ok: true; values: JsonObject } | { ok: false; reason: string } {
+  const values: JsonObject = {};
   for (const mapper of fields) {
     const result = mapper.read(body);
     if (result === undefined) continue;
@@ -116,18 +133,12 @@ export function mapFields(body: Json, fields: readonly FieldMapper[]): { ok: tru
 }
 
 /** A JSON object payload → one reading, from a time mapper and field mappers. Unmapped keys are ignored. */
-export function jsonTelemetry(options: JsonTelemetryOptions): MessageDecoder {
-  return (payload, context) => {
-    const decoded = decodeJson(payload, context.maxBytes);
-    if (!decoded.ok) return refused(decoded.refusal);
-    const body = decoded.value;
-    if (typeof body !== "object" || body === null || Array.isArray(body)) {
-      return refused({ code: ErrorCodes.PAYLOAD_INVALID, reason: "payload must be a JSON object" });
-    }
-    const mapped = mapFields(body as Json, options.fields);
+export function jsonTelemetry<State = never>(options: JsonTelemetryOptions): MessageDecoder<State> {
+  return jsonObjectDecoder<State>((body, context) => {
+    const mapped = mapFields(body, options.fields);
     if (!mapped.ok) return refused({ code: ErrorCodes.PAYLOAD_INVALID, reason: mapped.reason });
     const reading = mapped.values;
-    const ts = options.time?.(body as Json, context);
+    const ts = options.time?.(body, context);
     if (ts !== undefined) reading.ts = ts;
     const parseContext = options.maxSkewMs === undefined ? context : { ...context, maxSkewMs: options.maxSkewMs };
     const parsed = parseReadingObject(context.device, reading, parseContext);
@@ -136,7 +147,7 @@ export function jsonTelemetry(options: JsonTelemetryOptions): MessageDecoder {
       return refused({ ...parsed.refusal, reason });
     }
     return { ...emptyDecoded(), readings: [parsed.value] };
-  };
+  });
 }
 
 export interface StatusWordsOptions {
@@ -145,7 +156,7 @@ export interface StatusWordsOptions {
 }
 
 /** A plain-text availability payload (Tasmota LWT `Online`/`Offline`, Shelly `true`/`false`); stamped with the receive time. */
-export function statusWords(options: StatusWordsOptions): MessageDecoder {
+export function statusWords<State = never>(options: StatusWordsOptions): MessageDecoder<State> {
   return (payload, context) => {
     const text = payload.toString("utf8").trim();
     const online = options.online.includes(text) ? true : options.offline.includes(text) ? false : undefined;

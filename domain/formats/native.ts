@@ -1,10 +1,11 @@
 // The native format (CONTRACT §3) expressed as a format like the others, so routing treats all alike.
-// Its decoders are the validators of ../reading.ts.
+// Its decoders are the validators of ../reading.ts; it keeps no state between messages.
 import { parseEvent, parseStatus, parseTelemetry } from "../reading.js";
-import { type FormatDefinition, emptyDecoded, refused } from "./types.js";
+import { type FormatDefinition, emptyDecoded, keepsNoState, refused } from "./types.js";
 
-export const native: FormatDefinition = {
+export const native: FormatDefinition<never> = {
   name: "native",
+  isState: keepsNoState,
   topics: [
     {
       template: "campus/devices/{source}/telemetry",

@@ -14,8 +14,14 @@ import { readingOf, textNumber } from "./vendor.js";
 
 const WATT_MINUTES_TO_KWH = 1 / 60_000;
 
-export const shellyGen1: FormatDefinition = {
+const RELAY_STATES = ["on", "off", "overpower"] as const;
+/** Kept per device: the relay's last state, so an overpower trip is reported once per episode. */
+type RelayState = (typeof RELAY_STATES)[number];
+const isRelayState = (value: unknown): value is RelayState => RELAY_STATES.includes(value as RelayState);
+
+export const shellyGen1: FormatDefinition<RelayState> = {
   name: "shelly-gen1",
+  isState: isRelayState,
   topics: [
     { template: "shellies/{source}/relay/0/power", kind: "telemetry", decode: textNumber("power_w") },
     { template: "shellies/{source}/relay/0/energy", kind: "telemetry", decode: textNumber("energy_kwh", WATT_MINUTES_TO_KWH) },
@@ -25,10 +31,8 @@ export const shellyGen1: FormatDefinition = {
       kind: "telemetry",
       decode: (payload, context) => {
         const state = payload.toString("utf8").trim();
-        if (state !== "on" && state !== "off" && state !== "overpower") {
-          return refused({ code: ErrorCodes.PAYLOAD_INVALID, reason: "relay state must be on, off or overpower" });
-        }
-        const decoded = readingOf({ switch_on: state === "on" }, context);
+        if (!isRelayState(state)) return refused({ code: ErrorCodes.PAYLOAD_INVALID, reason: "relay state must be on, off or overpower" });
+        const decoded = readingOf<RelayState>({ switch_on: state === "on" }, context);
         // The relay switched itself off on overpower: a trip, reported once per episode.
         if (state === "overpower" && context.previous !== "overpower") {
           decoded.events.push({ device: context.device, ts: context.receivedAt, type: "trip", reason: "overload", detail: "overpower" });

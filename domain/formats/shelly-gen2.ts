@@ -8,12 +8,13 @@
 // temperature.tC °C, output boolean, errors ∈ overtemp | overpower | overvoltage | undervoltage, each of
 // which switches the output off: a trip, reported when it appears.
 import { ErrorCodes } from "../errors.js";
-import { decodeJson } from "../reading.js";
-import { mapFields, numeric, onOff, statusWords } from "./mappers.js";
+import { isJsonObject, type JsonObject } from "../json-object.js";
+import { jsonObjectDecoder, mapFields, numeric, onOff, statusWords } from "./mappers.js";
 import { type DecodeContext, type Decoded, type FormatDefinition, emptyDecoded, refused } from "./types.js";
 import { LIVE_SKEW_TOLERANCE_MS, type ProtectionMapping, codesOf, protectionEvents, readingOf } from "./vendor.js";
 
-type Json = Record<string, unknown>;
+/** Kept per device: the last full Switch status, which a partial NotifyStatus is overlaid on. */
+type SwitchStatus = JsonObject;
 
 const FIELDS = [
   numeric({ field: "power_w", path: "apower" }),
@@ -33,58 +34,51 @@ const PROTECTIONS: ProtectionMapping = {
   undervoltage: { type: "trip", reason: "undervoltage" },
 };
 
-const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
-
 /** Deep overlay of a partial status on the last known one (nested objects such as aenergy merge). */
-export function overlay(base: Json, diff: Json): Json {
-  const out: Json = { ...base };
-  for (const [key, value] of Object.entries(diff)) out[key] = isObject(value) && isObject(base[key]) ? overlay(base[key] as Json, value) : value;
+export function overlay(base: JsonObject, diff: JsonObject): JsonObject {
+  const out: JsonObject = { ...base };
+  for (const [key, value] of Object.entries(diff)) {
+    const under = base[key];
+    out[key] = isJsonObject(value) && isJsonObject(under) ? overlay(under, value) : value;
+  }
   return out;
 }
 
-function decodeStatus(status: Json, ts: number | undefined, context: DecodeContext): Decoded {
-  const previous = isObject(context.previous) ? context.previous : {};
+function decodeStatus(status: SwitchStatus, ts: number | undefined, context: DecodeContext<SwitchStatus>): Decoded<SwitchStatus> {
   const mapped = mapFields(status, FIELDS);
   if (!mapped.ok) return refused({ code: ErrorCodes.PAYLOAD_INVALID, reason: mapped.reason });
   const values = ts === undefined ? mapped.values : { ...mapped.values, ts };
   const hasMeasurement = Object.keys(mapped.values).length > 0;
-  const decoded: Decoded = hasMeasurement ? readingOf(values, { ...context, maxSkewMs: LIVE_SKEW_TOLERANCE_MS }) : emptyDecoded();
+  const decoded: Decoded<SwitchStatus> = hasMeasurement ? readingOf(values, { ...context, maxSkewMs: LIVE_SKEW_TOLERANCE_MS }) : emptyDecoded();
   const eventTs = decoded.readings[0]?.ts ?? context.receivedAt;
-  decoded.events.push(...protectionEvents(context.device, eventTs, codesOf(status.errors), codesOf(previous.errors), PROTECTIONS));
+  decoded.events.push(...protectionEvents(context.device, eventTs, codesOf(status.errors), codesOf(context.previous?.errors), PROTECTIONS));
   decoded.state = status;
   return decoded;
 }
 
-export const shellyGen2: FormatDefinition = {
+export const shellyGen2: FormatDefinition<SwitchStatus> = {
   name: "shelly-gen2",
+  isState: isJsonObject,
   topics: [
     {
       template: "{source}/status/switch:0",
       kind: "telemetry",
-      decode: (payload, context) => {
-        const body = decodeJson(payload, context.maxBytes);
-        if (!body.ok) return refused(body.refusal);
-        if (!isObject(body.value)) return refused({ code: ErrorCodes.PAYLOAD_INVALID, reason: "a switch status must be a JSON object" });
-        return decodeStatus(body.value, undefined, context);
-      },
+      decode: jsonObjectDecoder((status, context) => decodeStatus(status, undefined, context), "a switch status must be a JSON object"),
     },
     {
       template: "{source}/events/rpc",
       kind: "telemetry",
-      decode: (payload, context) => {
-        const body = decodeJson(payload, context.maxBytes);
-        if (!body.ok) return refused(body.refusal);
-        const message = body.value;
-        if (!isObject(message) || typeof message.method !== "string") return refused({ code: ErrorCodes.PAYLOAD_INVALID, reason: "an RPC notification needs a method" });
+      decode: jsonObjectDecoder((message, context) => {
+        if (typeof message.method !== "string") return refused({ code: ErrorCodes.PAYLOAD_INVALID, reason: "an RPC notification needs a method" });
         // NotifyEvent (button presses, scripts) and other methods carry no measurement: nothing to store.
         if (message.method !== "NotifyStatus" && message.method !== "NotifyFullStatus") return { ...emptyDecoded(), state: context.previous };
-        const params = isObject(message.params) ? message.params : {};
+        const params = isJsonObject(message.params) ? message.params : {};
         const diff = params["switch:0"];
-        if (!isObject(diff)) return { ...emptyDecoded(), state: context.previous };
-        const base = message.method === "NotifyStatus" && isObject(context.previous) ? context.previous : {};
+        if (!isJsonObject(diff)) return { ...emptyDecoded(), state: context.previous };
+        const base = message.method === "NotifyStatus" ? (context.previous ?? {}) : {};
         const ts = typeof params.ts === "number" ? Math.round(params.ts * 1000) : undefined;
         return decodeStatus(overlay(base, diff), ts, context);
-      },
+      }, "an RPC notification needs a method"),
     },
     { template: "{source}/online", kind: "status", decode: statusWords({ online: ["true"], offline: ["false"] }) },
   ],

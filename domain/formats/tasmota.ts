@@ -12,13 +12,11 @@
 // campus device is one metered point, so additive quantities are summed (the device's total) and the
 // others take channel 0. A device whose channels feed different circuits should be split once per-channel
 // devices exist in the campus file.
-import { ErrorCodes } from "../errors.js";
-import { decodeJson, type DeviceEvent, resolveTimestamp } from "../reading.js";
-import { jsonTelemetry, localTime, numeric, statusWords } from "./mappers.js";
-import { type DecodeContext, type FormatDefinition, type MessageDecoder, emptyDecoded, refused } from "./types.js";
+import { isJsonObject, type JsonObject } from "../json-object.js";
+import { type DeviceEvent, resolveTimestamp } from "../reading.js";
+import { jsonObjectDecoder, jsonTelemetry, localTime, numeric, statusWords } from "./mappers.js";
+import { type DecodeContext, type FormatDefinition, emptyDecoded, keepsNoState } from "./types.js";
 import { LIVE_SKEW_TOLERANCE_MS } from "./vendor.js";
-
-type Json = Record<string, unknown>;
 
 const MARGINS: Record<string, Pick<DeviceEvent, "type" | "reason">> = {
   PowerHigh: { type: "fault", reason: "overload" },
@@ -27,20 +25,14 @@ const MARGINS: Record<string, Pick<DeviceEvent, "type" | "reason">> = {
   VoltageLow: { type: "fault", reason: "undervoltage" },
 };
 
-function eventTime(body: Json, context: DecodeContext): { ts: number; tsFallback?: DeviceEvent["tsFallback"] } {
+function eventTime(body: JsonObject, context: DecodeContext<never>): { ts: number; tsFallback?: DeviceEvent["tsFallback"] } {
   const time = resolveTimestamp(localTime("Time")(body, context), { ...context, maxSkewMs: LIVE_SKEW_TOLERANCE_MS });
   return time.fallback ? { ts: time.ts, tsFallback: time.fallback } : { ts: time.ts };
 }
 
-const jsonObject = (decode: (body: Json, context: DecodeContext) => ReturnType<MessageDecoder>): MessageDecoder => (payload, context) => {
-  const parsed = decodeJson(payload, context.maxBytes);
-  if (!parsed.ok) return refused(parsed.refusal);
-  if (typeof parsed.value !== "object" || parsed.value === null || Array.isArray(parsed.value)) return refused({ code: ErrorCodes.PAYLOAD_INVALID, reason: "payload must be a JSON object" });
-  return decode(parsed.value as Json, context);
-};
-
-export const tasmota: FormatDefinition = {
+export const tasmota: FormatDefinition<never> = {
   name: "tasmota",
+  isState: keepsNoState,
   topics: [
     {
       template: "tele/{source}/SENSOR",
@@ -62,8 +54,8 @@ export const tasmota: FormatDefinition = {
     {
       template: "tele/{source}/MARGINS",
       kind: "events",
-      decode: jsonObject((body, context) => {
-        const margins = (typeof body.MARGINS === "object" && body.MARGINS !== null ? body.MARGINS : body) as Json;
+      decode: jsonObjectDecoder((body, context) => {
+        const margins = isJsonObject(body.MARGINS) ? body.MARGINS : body;
         const time = eventTime(body, context);
         const events: DeviceEvent[] = [];
         for (const [name, mapping] of Object.entries(MARGINS)) {
@@ -76,7 +68,7 @@ export const tasmota: FormatDefinition = {
     {
       template: "stat/{source}/WARNING",
       kind: "events",
-      decode: jsonObject((body, context) => {
+      decode: jsonObjectDecoder((body, context) => {
         if (body.MaxPowerReached === undefined) return emptyDecoded();
         const detail = `MaxPowerReached ${String(body.MaxPowerReached)}`.slice(0, 100);
         return { ...emptyDecoded(), events: [{ device: context.device, ...eventTime(body, context), type: "trip", reason: "overload", detail }] };

@@ -1,6 +1,11 @@
 // What a device format is: data. A format lists the topics one device uses (templates over the
 // device's `source` from the campus file) and, per topic, a decoder assembled from small field
 // mappers (./mappers.ts), after zigbee-herdsman-converters. Everything here is pure: no clock, no I/O.
+//
+// `State` is what a format keeps per device between messages (Shelly Gen2: the last full switch status,
+// Zigbee2MQTT: the active faults); a stateless format keeps `never`. The ingest holds every format's
+// state in one untyped map, so a format also says how to recognise its own state (`isState`), and
+// `withUntypedState` gives the ingest a decoder that takes whatever the map holds.
 import type { DeviceFormat } from "../campus.js";
 import type { Refusal } from "../errors.js";
 import type { DeviceEvent, ParseOptions, Reading, StatusChange } from "../reading.js";
@@ -8,7 +13,7 @@ import type { DeviceEvent, ParseOptions, Reading, StatusChange } from "../readin
 /** The three kinds of message of CONTRACT §3, whatever the device's own topic names are. */
 export type MessageKind = "telemetry" | "status" | "events";
 
-export interface DecodeContext extends ParseOptions {
+export interface DecodeContext<State = unknown> extends ParseOptions {
   /** The campus device id the topic belongs to. */
   device: string;
   /** IANA zone of the site (campus `site.timezone`), for formats that send local time without a zone. */
@@ -18,37 +23,58 @@ export interface DecodeContext extends ParseOptions {
    * partial updates (Shelly Gen2 NotifyStatus) overlay them on it; protection errors become events
    * only when they appear. Undefined for the first message after a start.
    */
-  previous?: unknown;
+  previous?: State;
 }
 
 /** Everything one MQTT message turned into; a message may yield several readings and some refusals. */
-export interface Decoded {
+export interface Decoded<State = unknown> {
   readings: Reading[];
   statuses: StatusChange[];
   events: DeviceEvent[];
   refusals: Refusal[];
   /** The device's vendor state after this message, handed back as `previous` next time. */
-  state?: unknown;
+  state?: State;
 }
 
-export type MessageDecoder = (payload: Buffer, context: DecodeContext) => Decoded;
+export type MessageDecoder<State = unknown> = (payload: Buffer, context: DecodeContext<State>) => Decoded<State>;
 
-export interface TopicRule {
+export interface TopicRule<State = unknown> {
   /** Topic with `{source}` standing for the device's topic id (the device id for native devices). */
   template: string;
   kind: MessageKind;
-  decode: MessageDecoder;
+  decode: MessageDecoder<State>;
 }
 
-export interface FormatDefinition {
+export interface FormatDefinition<State = unknown> {
   name: DeviceFormat;
-  topics: readonly TopicRule[];
+  /** Whether a kept value is this format's state (anything else is treated as no state at all). */
+  isState(value: unknown): value is State;
+  topics: readonly TopicRule<State>[];
 }
+
+/** For formats that keep nothing between messages. */
+export const keepsNoState = (_value: unknown): _value is never => false;
+
+/**
+ * The format as the ingest uses it: each decoder takes the untyped kept value and hands the format only
+ * what `isState` recognises, so a decoder never reads a state of another shape.
+ */
+export function withUntypedState<State>(format: FormatDefinition<State>): FormatDefinition {
+  const topics = format.topics.map(
+    (rule): TopicRule => ({
+      ...rule,
+      decode: (payload, { previous, ...context }) => rule.decode(payload, format.isState(previous) ? { ...context, previous } : context),
+    }),
+  );
+  return { name: format.name, isState: isAnything, topics };
+}
+
+const isAnything = (_value: unknown): _value is unknown => true;
 
 export const SOURCE_PLACEHOLDER = "{source}";
 
 export const topicFor = (rule: TopicRule, source: string) => rule.template.replace(SOURCE_PLACEHOLDER, source);
 
-export const emptyDecoded = (): Decoded => ({ readings: [], statuses: [], events: [], refusals: [] });
+export const emptyDecoded = <State = never>(): Decoded<State> => ({ readings: [], statuses: [], events: [], refusals: [] });
 
-export const refused = (refusal: Refusal): Decoded => ({ ...emptyDecoded(), refusals: [refusal] });
+export const refused = <State = never>(refusal: Refusal): Decoded<State> => ({ ...emptyDecoded<State>(), refusals: [refusal] });

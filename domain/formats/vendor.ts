@@ -14,7 +14,7 @@ import { type DecodeContext, type Decoded, type MessageDecoder, emptyDecoded, re
 export const LIVE_SKEW_TOLERANCE_MS = 5 * 60_000;
 
 /** A plain-text number on its own topic (Shelly Gen1 `relay/0/power`), times `scale`; stamped at receive time. */
-export function textNumber(field: MeasurementField, scale = 1): MessageDecoder {
+export function textNumber<State = never>(field: MeasurementField, scale = 1): MessageDecoder<State> {
   return (payload, context) => {
     const text = payload.toString("utf8").trim();
     const value = Number(text);
@@ -24,7 +24,7 @@ export function textNumber(field: MeasurementField, scale = 1): MessageDecoder {
 }
 
 /** Runs the canonical validator on mapped values, so vendor readings obey the native rules. */
-export function readingOf(values: Record<string, unknown>, context: DecodeContext): Decoded {
+export function readingOf<State = never>(values: Record<string, unknown>, context: DecodeContext<unknown>): Decoded<State> {
   const parsed = parseReadingObject(context.device, values, context);
   return parsed.ok ? { ...emptyDecoded(), readings: [parsed.value] } : refused(parsed.refusal);
 }

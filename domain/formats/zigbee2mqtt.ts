@@ -9,12 +9,15 @@
 // Breaker-style devices report protection faults (`faults: [...]` or `fault: "..."`): short circuit,
 // overload, over-current and leakage trip the breaker; voltage, surge, temperature and phase faults are faults.
 import { ErrorCodes } from "../errors.js";
+import { isJsonObject, type JsonObject } from "../json-object.js";
 import { decodeJson } from "../reading.js";
-import { type FieldMapper, mapFields, numeric, onOff } from "./mappers.js";
-import { type FormatDefinition, emptyDecoded, refused } from "./types.js";
+import { type FieldMapper, jsonObjectDecoder, mapFields, numeric, onOff } from "./mappers.js";
+import { type Decoded, type FormatDefinition, emptyDecoded, refused } from "./types.js";
 import { LIVE_SKEW_TOLERANCE_MS, type ProtectionMapping, codesOf, protectionEvents, readingOf } from "./vendor.js";
 
-type Json = Record<string, unknown>;
+/** Kept per device: the fault codes active after the last message that spoke about faults. */
+type ActiveFaults = string[];
+const isActiveFaults = (value: unknown): value is ActiveFaults => Array.isArray(value) && value.every((code) => typeof code === "string");
 
 /**
  * Power factor: Zigbee2MQTT passes the device's value, which many Tuya devices give in percent (0–100)
@@ -61,25 +64,21 @@ const FAULTS: ProtectionMapping = {
 };
 const NO_FAULT = ["clear", "none", "normal", "ok"];
 
-function faultsOf(body: Json): string[] {
+function faultsOf(body: JsonObject): ActiveFaults {
   return [...codesOf(body.faults, NO_FAULT), ...codesOf(body.fault, NO_FAULT)];
 }
 
-export const zigbee2mqtt: FormatDefinition = {
+export const zigbee2mqtt: FormatDefinition<ActiveFaults> = {
   name: "zigbee2mqtt",
+  isState: isActiveFaults,
   topics: [
     {
       template: "zigbee2mqtt/{source}",
       kind: "telemetry",
-      decode: (payload, context) => {
-        const decodedJson = decodeJson(payload, context.maxBytes);
-        if (!decodedJson.ok) return refused(decodedJson.refusal);
-        const body = decodedJson.value;
-        if (typeof body !== "object" || body === null || Array.isArray(body)) return refused({ code: ErrorCodes.PAYLOAD_INVALID, reason: "payload must be a JSON object" });
-        const state = body as Json;
+      decode: jsonObjectDecoder((state, context) => {
         const mapped = mapFields(state, FIELDS);
         if (!mapped.ok) return refused({ code: ErrorCodes.PAYLOAD_INVALID, reason: mapped.reason });
-        const phases: Record<string, Record<string, unknown>> = {};
+        const phases: Record<string, JsonObject> = {};
         for (const [suffix, phase] of Object.entries(PHASE_KEYS)) {
           for (const [key, field] of Object.entries(PHASE_FIELDS)) {
             const value = state[`${key}_${suffix}`];
@@ -87,17 +86,17 @@ export const zigbee2mqtt: FormatDefinition = {
             (phases[phase] ??= {})[field] = value;
           }
         }
-        const values: Json = { ...mapped.values };
+        const values: JsonObject = { ...mapped.values };
         if (Object.keys(phases).length > 0) values.phases = phases;
         // Z2M also publishes messages with no measurement (linkquality only, an update notice): not an error.
-        const decoded = Object.keys(values).length > 0 ? readingOf(values, { ...context, maxSkewMs: LIVE_SKEW_TOLERANCE_MS }) : emptyDecoded();
-        const before = typeof context.previous === "object" && context.previous !== null ? (context.previous as string[]) : [];
+        const decoded: Decoded<ActiveFaults> = Object.keys(values).length > 0 ? readingOf(values, { ...context, maxSkewMs: LIVE_SKEW_TOLERANCE_MS }) : emptyDecoded();
+        const before = context.previous ?? [];
         const faults = faultsOf(state);
         decoded.events.push(...protectionEvents(context.device, context.receivedAt, faults, before, FAULTS));
         // Only a message that speaks about faults changes what is active (most messages do not mention them).
         decoded.state = "faults" in state || "fault" in state ? faults : before;
         return decoded;
-      },
+      }),
     },
     {
       template: "zigbee2mqtt/{source}/availability",
@@ -107,7 +106,7 @@ export const zigbee2mqtt: FormatDefinition = {
         let word: unknown = text;
         if (text.startsWith("{")) {
           const parsed = decodeJson(text);
-          word = parsed.ok && typeof parsed.value === "object" && parsed.value !== null ? (parsed.value as Json).state : undefined;
+          word = parsed.ok && isJsonObject(parsed.value) ? parsed.value.state : undefined;
         }
         if (word !== "online" && word !== "offline") return refused({ code: ErrorCodes.PAYLOAD_INVALID, reason: 'availability must be "online" or "offline"' });
         return { ...emptyDecoded(), statuses: [{ device: context.device, ts: context.receivedAt, online: word === "online" }] };

@@ -23,6 +23,25 @@ describe("campus file", () => {
     expect(result.campus.deviceById.get("plug-301")?.source).toBe("tasmota_5A1B2C");
   });
 
+  it("fills the file's defaults and freezes what it returns", () => {
+    const result = parseCampusText(minimal.replace(", nominal_voltage_v: 220", ""));
+    if (!result.ok) return expect.unreachable(JSON.stringify(result.problems));
+    const { campus } = result;
+    expect(campus.site.nominal_voltage_v).toBe(220);
+    expect(campus.deviceById.get("brk-main")).toMatchObject({ room: null, parent: null, phases: 3, format: "native", report_interval_s: 60 });
+    expect(campus.bridges).toEqual([]);
+    expect(Object.isFrozen(campus.deviceById.get("brk-main"))).toBe(true);
+    expect(Object.isFrozen(campus.devices)).toBe(true);
+  });
+
+  it("names the accepted words when a kind or format is not one of them", () => {
+    const result = parseCampusText(minimal.replace("kind: dormitory", "kind: castle").replace("format: tasmota", "format: sonoff"));
+    expect(result.ok).toBe(false);
+    const problems = result.ok ? [] : result.problems;
+    expect(problems).toContainEqual({ path: "buildings[0].kind", message: 'must be one of "classroom", "dormitory", "lab", "office", "canteen", "other" (got "castle")' });
+    expect(problems).toContainEqual({ path: "devices[2].format", message: 'must be one of "native", "tasmota", "shelly-gen1", "shelly-gen2", "zigbee2mqtt" (got "sonoff")' });
+  });
+
   it("lists every problem with its path instead of stopping at the first", () => {
     const bad = `
 site: { id: s, name: School, timezone: Mars/Olympus, colour: red }

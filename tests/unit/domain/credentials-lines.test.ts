@@ -1,33 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { execFileSync } from "node:child_process";
 import { devicePassword, safeEqual } from "../../../domain/credentials.js";
-import { parseApiTokens, readEnv } from "../../../domain/env.js";
-import { CampusError } from "../../../domain/errors.js";
 import { toLine } from "../../../domain/line-protocol.js";
-
-describe("environment", () => {
-  it("has a default for every variable", () => {
-    const env = readEnv({});
-    expect(env).toMatchObject({ mqttPort: 1883, mqttWsPort: 9001, mqttUrl: "mqtt://127.0.0.1:1883", httpPort: 8080, influxUrl: "http://127.0.0.1:8086", influxDb: "campus_power", dataDir: "./data", logLevel: "info" });
-  });
-
-  it("lists every problem at once", () => {
-    try {
-      readEnv({ MQTT_PORT: "70000", HTTP_PORT: "http", API_TOKENS: "boss:abcdefghijklmnopqrs" }, ["DEVICE_GROUP_KEY", "SERVICE_PASSWORD"]);
-      expect.unreachable();
-    } catch (error) {
-      expect(error).toBeInstanceOf(CampusError);
-      expect((error as CampusError).problems.map((p) => p.path)).toEqual(["MQTT_PORT", "HTTP_PORT", "API_TOKENS[0]", "DEVICE_GROUP_KEY", "SERVICE_PASSWORD"]);
-    }
-  });
-
-  it("parses role:token pairs", () => {
-    expect(parseApiTokens("viewer:aaaaaaaaaaaaaaaa, admin:bbbbbbbbbbbbbbbb")).toEqual([
-      { role: "viewer", token: "aaaaaaaaaaaaaaaa" },
-      { role: "admin", token: "bbbbbbbbbbbbbbbb" },
-    ]);
-  });
-});
 
 describe("device credentials", () => {
   it("matches openssl's HMAC-SHA256 as documented in the contract", () => {

@@ -1,0 +1,119 @@
+// YAML text → a validated, frozen `Campus`: the schema's problems and the cross-references' problems,
+// all listed at once (path and reason); defaults filled in; lookups built once.
+import { Value } from "@sinclair/typebox/value";
+import { parseDocument } from "yaml";
+import { checkAlertsConfig, freezeAlertsConfig, type AlertsConfig } from "../campus-alerts.js";
+import type { Problem } from "../errors.js";
+import { checkReferences, checkTimezone, lenientView } from "./references.js";
+import { BUILDING_KINDS, type Bridge, type Building, type CampusFile, CampusSchema, type Device, ID_PATTERN, type Site } from "./schema.js";
+
+export interface Campus {
+  site: Site;
+  buildings: readonly Building[];
+  devices: readonly Device[];
+  bridges: readonly Bridge[];
+  /** The optional `alerts` section, parsed (empty when absent). */
+  alerts: AlertsConfig;
+  /** Lookups built once at load time. */
+  deviceById: ReadonlyMap<string, Device>;
+  buildingById: ReadonlyMap<string, Building>;
+  bridgeById: ReadonlyMap<string, Bridge>;
+}
+
+/** A device's report interval when the file gives none, s (the offline watchdog waits 3 × this). */
+export const DEFAULT_REPORT_INTERVAL_S = 60;
+/** The site's nominal voltage when the file gives none, V (GB/T 156: 220 V single-phase). */
+const DEFAULT_NOMINAL_VOLTAGE_V = 220;
+
+export type CampusResult = { ok: true; campus: Campus } | { ok: false; problems: Problem[] };
+
+export function parseCampusText(text: string): CampusResult {
+  const doc = parseDocument(text, { uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    return {
+      ok: false,
+      problems: doc.errors.map((e) => ({ path: `line ${e.linePos?.[0]?.line ?? "?"}`, message: e.message.split("\n")[0] ?? e.message })),
+    };
+  }
+  return validateCampus(doc.toJS());
+}
+
+/** Validates a parsed campus document; lists every problem instead of stopping at the first. */
+export function validateCampus(raw: unknown): CampusResult {
+  const schemaProblems: Problem[] = [];
+  for (const error of Value.Errors(CampusSchema, raw)) {
+    schemaProblems.push({ path: jsonPointerToPath(error.path), message: describeSchemaError(error) });
+  }
+  // Cross-references are checked even when the schema failed, on whatever parts are well typed.
+  const doc = lenientView(raw);
+  const problems = [
+    ...firstPerPath(schemaProblems),
+    ...checkTimezone(doc.site.timezone),
+    ...checkReferences(doc),
+    ...checkAlertsConfig(doc.alerts, doc.devices, new Set(doc.buildings.map((b) => b.id as string)), BUILDING_KINDS),
+  ];
+  if (problems.length > 0 || !Value.Check(CampusSchema, raw)) return { ok: false, problems };
+  return { ok: true, campus: freezeCampus(raw) };
+}
+
+function freezeCampus(doc: CampusFile): Campus {
+  const site: Site = Object.freeze({ ...doc.site, nominal_voltage_v: doc.site.nominal_voltage_v ?? DEFAULT_NOMINAL_VOLTAGE_V });
+  const buildings = doc.buildings.map((b) => Object.freeze({ ...b }));
+  const devices = doc.devices.map(
+    (d): Device =>
+      Object.freeze({
+        ...d,
+        room: d.room ?? null,
+        parent: d.parent ?? null,
+        phases: d.phases ?? 1,
+        format: d.format ?? "native",
+        report_interval_s: d.report_interval_s ?? DEFAULT_REPORT_INTERVAL_S,
+      }),
+  );
+  const bridges = (doc.bridges ?? []).map((b) => Object.freeze({ ...b }));
+  return Object.freeze({
+    site,
+    buildings: Object.freeze(buildings),
+    devices: Object.freeze(devices),
+    bridges: Object.freeze(bridges),
+    alerts: freezeAlertsConfig(doc.alerts),
+    deviceById: new Map(devices.map((d) => [d.id, d])),
+    buildingById: new Map(buildings.map((b) => [b.id, b])),
+    bridgeById: new Map(bridges.map((b) => [b.id, b])),
+  });
+}
+
+/** `/devices/3/id` → `devices[3].id`, the path a person finds in the file. */
+function jsonPointerToPath(pointer: string): string {
+  return pointer
+    .split("/")
+    .slice(1)
+    .map((part) => (/^\d+$/.test(part) ? `[${part}]` : `.${part}`))
+    .join("")
+    .replace(/^\./, "");
+}
+
+function describeSchemaError(error: { message: string; path: string; schema: unknown; value: unknown }): string {
+  const schema = error.schema as { anyOf?: { const?: unknown }[]; pattern?: string };
+  if (error.value === undefined) return "is required";
+  if (schema.pattern === ID_PATTERN) {
+    return `must be lowercase letters, digits and "-", at most 64 characters (got ${JSON.stringify(error.value)})`;
+  }
+  if (schema.anyOf?.every((s) => s.const !== undefined)) {
+    return `must be one of ${schema.anyOf.map((s) => JSON.stringify(s.const)).join(", ")} (got ${JSON.stringify(error.value)})`;
+  }
+  if (error.message === "Unexpected property") return "unknown key";
+  return error.message.charAt(0).toLowerCase() + error.message.slice(1);
+}
+
+/** TypeBox reports a union mismatch once per branch; the first message per path is the clearest. */
+function firstPerPath(problems: Problem[]): Problem[] {
+  const seen = new Set<string>();
+  const kept: Problem[] = [];
+  for (const p of problems) {
+    if (seen.has(p.path)) continue;
+    seen.add(p.path);
+    kept.push(p);
+  }
+  return kept;
+}

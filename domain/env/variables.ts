@@ -1,0 +1,134 @@
+// The environment (CONTRACT §1 and the extensions the README lists): every variable the product reads,
+// with its default, its meaning and the commands that read it, in one table. readEnv (../env.ts) parses
+// from it, `--help` (cli/help.ts) and the README's table (`npm run docs:env`) are written from it.
+// The webhook's variables are in ../env-alerts.ts, read only when ALERT_WEBHOOK_URL is set.
+import { fileURLToPath } from "node:url";
+import { apiTokens } from "./api-tokens.js";
+import { type Command, libraryVariable, variable } from "./variable.js";
+import { oneOf, port, positiveNumber, secret, text, textMatching, url } from "./values.js";
+
+export const DEMO_CAMPUS_FILE = fileURLToPath(new URL("../../config/demo-campus.yaml", import.meta.url));
+
+/** pino's levels (getpino.io, "Logger Instance: level"). */
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+
+/** Every command that loads the campus file and logs (cli/runtime.ts loadContext). */
+const SERVICES: Command[] = ["up", "broker", "ingest", "alerts", "api"];
+const MQTT_CLIENTS: Command[] = ["ingest", "alerts", "api", "simulate", "scenario", "record", "replay"];
+const INFLUX_USERS: Command[] = ["up", "ingest", "alerts", "api", "backfill"];
+const DEMO_SECRET = "generated in `--demo`, required otherwise";
+
+export const ENV_VARIABLES = {
+  CAMPUS_CONFIG: variable({
+    field: "campusConfig",
+    value: text(),
+    default: DEMO_CAMPUS_FILE,
+    shownDefault: "`config/demo-campus.yaml`",
+    meaning: "campus file (YAML): site, buildings, devices (CONTRACT §2; README \"The campus file\")",
+    readBy: [...SERVICES, "simulate", "record", "replay", "check-config", "backfill"],
+  }),
+  MQTT_PORT: variable({ field: "mqttPort", value: port(), default: "1883", meaning: "broker TCP listener", readBy: ["up", "broker"] }),
+  MQTT_WS_PORT: variable({ field: "mqttWsPort", value: port(), default: "9001", meaning: "MQTT over WebSocket listener (path `/mqtt`)", readBy: ["up", "broker"] }),
+  MQTT_URL: variable({
+    field: "mqttUrl",
+    value: url(),
+    default: (earlier) => `mqtt://127.0.0.1:${String(earlier.MQTT_PORT)}`,
+    shownDefault: "`mqtt://127.0.0.1:${MQTT_PORT}`",
+    // `up` connects its services to the broker it runs, whatever this says.
+    meaning: "where split services and tools connect",
+    readBy: MQTT_CLIENTS,
+  }),
+  HTTP_PORT: variable({ field: "httpPort", value: port(), default: "8080", meaning: "REST, WebSocket live stream and dashboard", readBy: ["up", "api"] }),
+  INFLUX_URL: variable({
+    field: "influxUrl",
+    value: url(),
+    default: "http://127.0.0.1:8086",
+    meaning: "InfluxDB HTTP API (v1 `/write` + `/query`); when it is unset and nothing answers, `up` starts a local `influxd`",
+    readBy: INFLUX_USERS,
+  }),
+  INFLUX_DB: variable({
+    field: "influxDb",
+    value: textMatching(/^[A-Za-z0-9_-]+$/, "must be letters, digits, _ or -"),
+    default: "campus_power",
+    meaning: "database (created if missing)",
+    readBy: INFLUX_USERS,
+  }),
+  INFLUX_USERNAME: variable({ field: "influxUsername", value: text(), default: "", shownDefault: "empty", meaning: "InfluxDB user, when it has auth on", readBy: INFLUX_USERS }),
+  INFLUX_PASSWORD: variable({ field: "influxPassword", value: text(), default: "", shownDefault: "empty", meaning: "InfluxDB password, when it has auth on", readBy: INFLUX_USERS }),
+  DATA_DIR: variable({
+    field: "dataDir",
+    value: text(),
+    default: "./data",
+    meaning: "local durable state: the ingest spool, the broker journal, dead letters, alert state, demo secrets, the local InfluxDB",
+    readBy: ["up", "broker", "ingest", "alerts", "device-secret"],
+  }),
+  DEVICE_GROUP_KEY: variable({
+    field: "deviceGroupKey",
+    value: secret(16),
+    default: "",
+    shownDefault: DEMO_SECRET,
+    meaning: "fleet key that device passwords derive from (HMAC-SHA256, CONTRACT §3); at least 16 characters",
+    readBy: ["up", "broker", "simulate", "scenario", "replay", "device-secret"],
+    requiredBy: ["up", "broker", "simulate", "scenario", "replay"],
+  }),
+  API_TOKENS: variable({
+    field: "apiTokens",
+    value: apiTokens(),
+    default: "",
+    shownDefault: DEMO_SECRET,
+    meaning: "`role:token` pairs, comma separated; roles `viewer`, `operator`, `admin`; tokens ≥ 16 characters",
+    readBy: ["up", "api"],
+    requiredBy: ["up", "api"],
+  }),
+  SERVICE_PASSWORD: variable({
+    field: "servicePassword",
+    value: secret(),
+    default: "",
+    shownDefault: DEMO_SECRET,
+    meaning: "MQTT password of the internal service account `campus-service` (`scenario` reads it with `--check`)",
+    readBy: [...SERVICES, "scenario", "record"],
+    requiredBy: [...SERVICES, "record"],
+  }),
+  LOG_LEVEL: variable({
+    field: "logLevel",
+    value: oneOf(LOG_LEVELS),
+    default: "info",
+    shownDefault: "`info`; `warn` in `up --demo`",
+    meaning: `pino level: ${LOG_LEVELS.join(", ")}`,
+    readBy: [...SERVICES, "simulate", "scenario", "record", "replay"],
+  }),
+  RAW_RETENTION_DAYS: variable({
+    field: "rawRetentionMs",
+    value: positiveNumber({
+      unit: "days",
+      scale: 86_400_000,
+      // InfluxDB 1.x refuses a retention policy shorter than 1 h (meta.MinRetentionPolicyDuration).
+      min: { value: 1 / 24, shown: "1/24", why: "InfluxDB keeps data at least 1 hour" },
+      // InfluxDB holds a duration as int64 nanoseconds: 2^63 ns ≈ 106,751.99 days.
+      max: { value: 106_751, why: "InfluxDB holds a duration as 64-bit nanoseconds" },
+    }),
+    default: "90",
+    meaning: "raw data retention; device timestamps older than this are not trusted (extension)",
+    readBy: ["up", "ingest", "backfill"],
+  }),
+  SPOOL_MAX_MB: variable({
+    field: "spoolMaxBytes",
+    value: positiveNumber({
+      unit: "MB",
+      scale: 1024 * 1024,
+      // Sizes are compared in bytes: beyond 2^53 bytes a JavaScript number no longer counts every byte.
+      max: { value: Math.floor(Number.MAX_SAFE_INTEGER / (1024 * 1024)), why: "a size in bytes must stay an exact integer" },
+    }),
+    default: "1024",
+    meaning: "the ingest's disk spool limit, MiB; when full, the broker stops being acknowledged (extension)",
+    readBy: ["up", "ingest"],
+  }),
+  BIND_HOST: variable({ field: "bindHost", value: text(), default: "0.0.0.0", meaning: "address the listeners bind to (extension)", readBy: ["up", "broker", "api"] }),
+  DEBUG: libraryVariable({
+    value: text(),
+    default: "",
+    shownDefault: "unset",
+    meaning: "debug log of the libraries that use the `debug` package, read by them: `DEBUG=mqttjs*` for mqtt.js",
+    readBy: ["up", ...MQTT_CLIENTS],
+  }),
+};
