@@ -1,5 +1,7 @@
 // The API as a fastify instance, without listen(): tests drive it with app.inject()/injectWS(),
-// index.ts listens. Plugins are registered in order: swagger, websocket, then the route plugins.
+// index.ts listens. Plugins are registered in order, each by name: authentication first (every route,
+// the docs included, is checked), then swagger (it documents the routes registered after it), websocket,
+// the static files, and the named route plugins, each of which declares what it needs.
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -7,12 +9,13 @@ import fastifyStatic from "@fastify/static";
 import fastifySwagger from "@fastify/swagger";
 import fastifySwaggerUi from "@fastify/swagger-ui";
 import fastifyWebsocket from "@fastify/websocket";
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
-import { authHook } from "./auth.js";
+import { authentication } from "./auth.js";
 import { DEFAULT_AUTH_LIMITS, FailedAuthLimiter } from "./auth-limiter.js";
 import type { AppDeps, RouteDeps } from "./deps.js";
 import { ErrorBodySchema, errorBody, toErrorResponse } from "./errors.js";
-import { liveRoutes } from "./live.js";
+import { liveStream } from "./live/plugin.js";
 import { alertRoutes } from "./routes/alerts.js";
 import { deviceRoutes } from "./routes/devices.js";
 import { energyRoutes } from "./routes/energy.js";
@@ -37,10 +40,9 @@ export function buildApp(appDeps: AppDeps): FastifyInstance {
     bodyLimit: 64 * 1024,
     // Keep-alive sockets must not hold stop() up.
     forceCloseConnections: true,
-  });
-  app.decorateRequest("principal", null);
+  }).withTypeProvider<TypeBoxTypeProvider>();
   app.addSchema(ErrorBodySchema);
-  app.addHook("onRequest", authHook(deps.tokens, deps.authLimiter, deps.now));
+  app.register(authentication, { tokens: deps.tokens, limiter: deps.authLimiter, ...(deps.now ? { now: deps.now } : {}) });
   app.addHook("onResponse", async (request, reply) => {
     request.log.debug({ method: request.method, url: redactUrl(request.url), statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime) }, "request");
   });
@@ -56,7 +58,7 @@ export function buildApp(appDeps: AppDeps): FastifyInstance {
 
   app.register(fastifySwagger, {
     openapi: {
-      info: { title: "campus-power API", version: "0.1.0", description: "REST API of campus-power (CONTRACT §6). The live stream is WebSocket GET /api/live, documented in api/README.md." },
+      info: { title: "campus-power API", version: "0.1.0", description: "REST API of campus-power (CONTRACT §6). The live stream is WebSocket GET /api/live, documented in docs/api.md." },
       components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
       security: [{ bearer: [] }],
     },
@@ -91,11 +93,11 @@ export function buildApp(appDeps: AppDeps): FastifyInstance {
     vendor.register(fastifyStatic, { root: UPLOT_DIR, prefix: "/vendor/uplot/", wildcard: false, allowedPath: (path) => /^\/uPlot\.(iife\.min\.js|min\.css)$/.test(path), decorateReply: false });
   });
 
-  app.register(systemRoutes, deps);
-  app.register(deviceRoutes, deps);
-  app.register(alertRoutes, deps);
-  app.register(energyRoutes, deps);
-  app.register(silenceRoutes, deps);
-  app.register(liveRoutes, deps);
+  app.register(systemRoutes, deps); // campus-power-system: /api/health, /api/ready, /api/me, /metrics
+  app.register(deviceRoutes, deps); // campus-power-devices: /api/devices, /api/buildings, readings
+  app.register(alertRoutes, deps); // campus-power-alerts: /api/alerts, acknowledgements
+  app.register(energyRoutes, deps); // campus-power-energy: /api/energy
+  app.register(silenceRoutes, deps); // campus-power-silences: /api/silences
+  app.register(liveStream, deps); // campus-power-live: WebSocket /api/live, after @fastify/websocket
   return app;
 }

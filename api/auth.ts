@@ -2,6 +2,7 @@
 // Tokens are compared in constant time and never logged (the logger redacts `authorization`).
 import { createHash } from "node:crypto";
 import type { FastifyReply, FastifyRequest } from "fastify";
+import fp from "fastify-plugin";
 import { safeEqual } from "../domain/credentials.js";
 import { type ApiToken, ROLES, type Role } from "../domain/env.js";
 import type { FailedAuthLimiter } from "./auth-limiter.js";
@@ -98,3 +99,23 @@ export function authHook(tokens: readonly ApiToken[], limiter: FailedAuthLimiter
     request.principal = principal;
   };
 }
+
+export const AUTH_PLUGIN = "campus-power-auth";
+
+export interface AuthOptions {
+  tokens: readonly ApiToken[];
+  limiter: FailedAuthLimiter;
+  now?: () => number;
+}
+
+/**
+ * Authentication for the whole app (not encapsulated): `request.principal` on every request, the matched
+ * route's role checked before anything else runs. Route plugins declare it as a dependency.
+ */
+export const authentication = fp<AuthOptions>(
+  async (app, { tokens, limiter, now }) => {
+    app.decorateRequest("principal", null);
+    app.addHook("onRequest", authHook(tokens, limiter, now));
+  },
+  { name: AUTH_PLUGIN },
+);

@@ -9,8 +9,8 @@ import type { InfluxClient } from "../infra/influx.js";
 import type { Logger } from "../infra/logger.js";
 import type { Registry } from "../infra/metrics.js";
 import type { AuthLimits, FailedAuthLimiter } from "./auth-limiter.js";
+import type { LiveOptions } from "./live/options.js";
 import type { LiveState } from "./live-state.js";
-import type { LiveOptions } from "./outbox.js";
 
 export type { AckResult } from "../domain/alert.js";
 

@@ -7,7 +7,7 @@
 // reads a rollup summed over the wrong devices: the API then finds no such measurement and falls back
 // to summing the devices itself. Pure, except `BuildingRollups.available`.
 import { type InfluxClient, quoteIdentifier, quoteString } from "../infra/influx.js";
-import { type Every, groupByTime } from "./time.js";
+import type { Grouped } from "./time.js";
 
 export {
   BUILDING_ROLLUP_LAG_MS,
@@ -26,12 +26,15 @@ export function splitAtRollupCutoff(range: { fromMs: number; toMs: number }, now
   return { rollup: { fromMs: range.fromMs, toMs: cutoff }, rest: cutoff < range.toMs ? { fromMs: cutoff, toMs: range.toMs } : null };
 }
 
-/** kWh per bucket and building from the rollup (`kwh` column, `building` tag, as the per-device query). */
-export function buildingRollupQuery(measurement: string, range: { fromMs: number; toMs: number }, building: string | undefined, timeZone: string, atMs: number, bucket: Every): string {
+/**
+ * kWh per bucket and building from the rollup (`kwh` column, `building` tag, as the per-device query), for
+ * one part of the range with its GROUP BY clause (partsInZone).
+ */
+export function buildingRollupQuery(measurement: string, range: Grouped<{ fromMs: number; toMs: number }>, building: string | undefined): string {
   return (
     `SELECT sum("energy_delta_kwh") AS "kwh" FROM ${quoteIdentifier(BUILDING_ROLLUP_RP)}.${quoteIdentifier(measurement)}` +
     ` WHERE time >= ${Math.floor(range.fromMs)}ms AND time < ${Math.ceil(range.toMs)}ms${building === undefined ? "" : ` AND "building" = ${quoteString(building)}`}` +
-    ` GROUP BY ${groupByTime(bucket, timeZone, atMs)}, "building" fill(none)`
+    ` GROUP BY ${range.groupBy}, "building" fill(none)`
   );
 }
 

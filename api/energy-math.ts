@@ -1,14 +1,14 @@
 // Pure parts of GET /api/energy: which devices count for a group without double counting, the
 // after-hours classification of an hour, and the summing of hourly kWh into the asked interval
 // (days, ISO weeks and calendar months start at local midnight in the site's time zone).
-import type { Campus, Device } from "../domain/campus.js";
+import type { Campus } from "../domain/campus.js";
 import type { OccupiedPeriod } from "../domain/campus-alerts.js";
 import { isOccupied, SCHOOL_HOURS, scheduleOf } from "../domain/occupancy.js";
 import { wallClock, zoneOffsetMs } from "../domain/time-zone.js";
 import { bucketStart, type Every } from "./time.js";
 
 export { ENERGY_EVERY, ENERGY_GROUPS, type EnergyEvery, type EnergyGroup, groupKey, meteringDevices } from "../domain/metering.js";
-import { type EnergyEvery, type EnergyGroup, groupKey } from "../domain/metering.js";
+import type { EnergyEvery, EnergyGroup } from "../domain/metering.js";
 
 /** Whether the hour starting at `hourStartMs` lies outside every occupied period (judged at its middle). */
 export function isAfterHours(hourStartMs: number, timeZone: string, occupied: readonly OccupiedPeriod[] = SCHOOL_HOURS): boolean {

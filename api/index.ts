@@ -8,15 +8,13 @@ import { type SilenceRequest, type SilenceResult, silenceTopic } from "../domain
 import { ALERTS_FILTER, INGEST_HEALTH_TOPIC, INTERNAL_FILTERS, type IngestHealth, internalTopic, parseInternalTopic } from "../domain/topics.js";
 import type { InfluxClient } from "../infra/influx.js";
 import { connectService, type MqttClient } from "../infra/mqtt.js";
-import { finishesWithin } from "../infra/timeout.js";
 import type { RunningService, ServiceContext } from "../infra/service.js";
-import { buildApp } from "./app.js";
+import { finishesWithin, resultWithin } from "../infra/timeout.js";
+import { type AppDeps, buildApp } from "./app.js";
 import { AckTimeoutError, type AckResult } from "./deps.js";
+import type { LiveOptions } from "./live/options.js";
 import { LiveState } from "./live-state.js";
-import type { LiveOptions } from "./outbox.js";
 import { RetainedGuard } from "./retained-guard.js";
-import type { AppDeps } from "./app.js";
-import { resultWithin } from "../infra/timeout.js";
 
 export { buildApp, type AppDeps } from "./app.js";
 export { AckTimeoutError, type AckResult } from "./deps.js";

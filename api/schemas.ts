@@ -1,43 +1,12 @@
 // One TypeBox schema per shape: fastify validates requests with it, serializes responses with it,
-// @fastify/swagger documents it, and `Static<>` gives the handler types.
+// @fastify/swagger documents it, and the TypeBox type provider gives the handlers their types from it
+// (./route-plugin.ts). The alert object's schema is the domain's (domain/alert.ts).
 import { type Static, Type as T } from "@sinclair/typebox";
-import { ALERT_STATES, SEVERITIES } from "../domain/alert.js";
+import { literalUnion } from "../domain/alert.js";
 import { MEASUREMENT_FIELDS } from "../domain/reading.js";
 import { EVERY_VALUES } from "./time.js";
 
-const literals = <V extends readonly string[]>(values: V, options: Record<string, unknown> = {}) =>
-  T.Union(values.map((v) => T.Literal(v)), options);
-
 const TIME_DESCRIPTION = "ISO 8601 with an offset (2026-11-29T08:00:00+08:00) or epoch milliseconds";
-
-export const AlertSchema = T.Object(
-  {
-    id: T.String(),
-    rule: T.String(),
-    device: T.String(),
-    building: T.String(),
-    room: T.Optional(T.String()),
-    severity: literals(SEVERITIES),
-    state: literals(ALERT_STATES),
-    value: T.Number(),
-    threshold: T.Number(),
-    message: T.String(),
-    started_at: T.String({ description: "ISO 8601" }),
-    updated_at: T.String({ description: "ISO 8601" }),
-    resolved_at: T.Optional(T.String()),
-    acknowledged_by: T.Optional(T.String()),
-    ack_note: T.Optional(T.String({ description: "The note given with the acknowledgement (extension)" })),
-    // Additive extensions set by the alerts service (docs/alerts.md); further ones pass through unchanged.
-    latched: T.Optional(T.Boolean({ description: "resolves only after an acknowledgement (extension)" })),
-    stage: T.Optional(T.Union([T.String(), T.Number()], { description: "escalation stage (extension)" })),
-    inhibited_by: T.Optional(T.String({ description: "id of the parent's alert this one is suppressed under (extension)" })),
-    silenced_by: T.Optional(T.String({ description: "id of the maintenance window muting it (extension)" })),
-    flapping: T.Optional(T.Boolean({ description: "opened and closed too often: kept open at info (extension)" })),
-    ttt_s: T.Optional(T.Number({ description: "predicted time to trip, earliest curve, seconds (extension)" })),
-    ttt_max_s: T.Optional(T.Number({ description: "predicted time to trip, latest curve, seconds (extension)" })),
-  },
-  { title: "Alert", additionalProperties: true, description: "The alert object of CONTRACT §5; extension fields are listed when known and passed through otherwise" },
-);
 
 export const DeviceSchema = T.Object(
   {
@@ -74,8 +43,12 @@ export const BuildingSchema = T.Object(
   { $id: "Building" },
 );
 
+/** The aggregates of a readings query; InfluxQL's function of each is its name in capitals. */
+export const AGGREGATES = ["mean", "max", "min", "sum", "last", "count"] as const;
+export type Aggregate = (typeof AGGREGATES)[number];
+
 export const ReadingsQuerySchema = T.Object({
-  field: T.Optional(literals(MEASUREMENT_FIELDS, { default: "power_w" })),
+  field: T.Optional(literalUnion(MEASUREMENT_FIELDS, { default: "power_w" })),
   from: T.Optional(T.String({ description: `${TIME_DESCRIPTION}; default: 24 h before \`to\`` })),
   to: T.Optional(T.String({ description: `${TIME_DESCRIPTION}; default: now` })),
   every: T.Optional(
@@ -84,8 +57,8 @@ export const ReadingsQuerySchema = T.Object({
       description: `one of ${EVERY_VALUES.join(", ")}; 1d and 1w start at midnight (weeks on Monday) in the site's time zone; 1mo answers 400 NOT_SUPPORTED (not supported yet)`,
     }),
   ),
-  agg: T.Optional(literals(["mean", "max", "min", "sum", "last", "count"] as const, { default: "mean" })),
-  phase: T.Optional(literals(["L1", "L2", "L3"] as const, { description: "a phase's own points instead of the device totals" })),
+  agg: T.Optional(literalUnion(AGGREGATES, { default: "mean" })),
+  phase: T.Optional(literalUnion(["L1", "L2", "L3"] as const, { description: "a phase's own points instead of the device totals" })),
 });
 export type ReadingsQuery = Static<typeof ReadingsQuerySchema>;
 
@@ -104,7 +77,7 @@ export const ReadingsSchema = T.Object(
 );
 
 export const AlertsQuerySchema = T.Object({
-  state: T.Optional(literals(["open", "all"] as const, { default: "open" })),
+  state: T.Optional(literalUnion(["open", "all"] as const, { default: "open" })),
   from: T.Optional(T.String({ description: `${TIME_DESCRIPTION}; state=all: default 24 h before \`to\`; state=open: no limit unless given` })),
   to: T.Optional(T.String({ description: `${TIME_DESCRIPTION}; default: now` })),
   limit: T.Optional(T.Integer({ minimum: 1, maximum: 1000, description: "page size; with limit or cursor the answer is {items, next}" })),
@@ -118,7 +91,7 @@ export type AckBody = Static<typeof AckBodySchema>;
 export const IdParamsSchema = T.Object({ id: T.String({ maxLength: 200 }) });
 
 export const ReadySchema = T.Object({
-  status: literals(["ready", "not_ready"] as const),
+  status: literalUnion(["ready", "not_ready"] as const),
   checks: T.Object({ mqtt: T.Boolean(), influxdb: T.Boolean(), ingest: T.Optional(T.Boolean()) }),
   /** The ingest's last health payload, when one was heard of (docs/ingest.md "Health topic"). */
   ingest: T.Optional(T.Object({ ok: T.Boolean(), reason: T.Optional(T.String()), spool_full: T.Optional(T.Boolean()), backlog_records: T.Optional(T.Number()), oldest_ms: T.Optional(T.Union([T.Number(), T.Null()])), influx_reachable: T.Optional(T.Boolean()), ts: T.Optional(T.Number()) })),

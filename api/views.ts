@@ -1,31 +1,13 @@
 // Pure projections of the live state for REST and the live stream: devices and building totals.
+import type { Static } from "@sinclair/typebox";
 import type { Alert } from "../domain/alert.js";
 import type { Campus, Device } from "../domain/campus.js";
 import type { LatestValues, LiveState } from "./live-state.js";
+import type { BuildingSchema, DeviceSchema } from "./schemas.js";
 
-export interface DeviceView {
-  id: string;
-  kind: string;
-  building: string;
-  room: string | null;
-  parent: string | null;
-  rating_a: number | null;
-  online: boolean;
-  /** Epoch ms of the newest reading or online status; null when never heard of. */
-  last_seen: number | null;
-  latest: LatestValues;
-  open_alerts: number;
-}
-
-export interface BuildingView {
-  id: string;
-  name: string;
-  kind: string;
-  power_w: number;
-  devices_online: number;
-  devices_total: number;
-  open_alerts: number;
-}
+/** A device as REST and the live snapshot show it (DeviceSchema), with the live state's typed latest values. */
+export type DeviceView = Omit<Static<typeof DeviceSchema>, "latest"> & { latest: LatestValues };
+export type BuildingView = Static<typeof BuildingSchema>;
 
 function countBy<K>(alerts: readonly Alert[], key: (a: Alert) => K): Map<K, number> {
   const counts = new Map<K, number>();

@@ -1,41 +1,55 @@
-// The alert object of CONTRACT §5, shared by the alerts service (which owns it) and the API (which shows it).
+// The alert object of CONTRACT §5, shared by the alerts service (which owns it) and the API (which shows
+// it): one TypeBox schema, from which come the TS type (`Static`), the API's serialization of alerts
+// and their OpenAPI description.
+import { type SchemaOptions, type Static, type TLiteral, type TUnion, Type as T } from "@sinclair/typebox";
 
+export type LiteralUnion<V extends readonly string[]> = TUnion<{ -readonly [K in keyof V]: TLiteral<V[K]> }>;
+/** A union of string literals typed as the union of `values` (`T.Union(values.map(T.Literal))` alone types as string). */
+export const literalUnion = <V extends readonly string[]>(values: V, options?: SchemaOptions): LiteralUnion<V> =>
+  T.Union(values.map((value) => T.Literal(value)), options) as LiteralUnion<V>;
+
+/** Most severe first. */
 export const SEVERITIES = ["critical", "major", "minor", "warning", "info"] as const;
 export type Severity = (typeof SEVERITIES)[number];
 export const ALERT_STATES = ["firing", "acknowledged", "resolved"] as const;
 export type AlertState = (typeof ALERT_STATES)[number];
 
-export interface Alert {
-  id: string;
-  rule: string;
-  device: string;
-  building: string;
-  room?: string;
-  severity: Severity;
-  state: AlertState;
-  value: number;
-  threshold: number;
-  message: string;
-  /** ISO 8601, event time of the breach that opened it. */
-  started_at: string;
-  updated_at: string;
-  resolved_at?: string;
-  acknowledged_by?: string;
-  /** The operator's note given with the acknowledgement (an additive extension of CONTRACT §5). */
-  ack_note?: string;
-  // Additive extensions of CONTRACT §5 (docs/alerts.md):
-  /** Latched: resolves only after an acknowledgement and a cleared condition (domain.md §8 "Latching"). */
-  latched?: boolean;
-  /** Id of the parent device's open offline / device-trip alert this one is suppressed under (inhibition). */
-  inhibited_by?: string;
-  /** Id of the maintenance window (silence) that mutes its notifications. */
-  silenced_by?: string;
-  /** More than the flapping limit of open/close cycles in an hour: kept open at `info`, not paged (domain.md §8 row 27). */
-  flapping?: boolean;
-  /** predicted-trip: estimated time to trip on the earliest curve (= value) and on the latest curve, seconds. */
-  ttt_s?: number;
-  ttt_max_s?: number;
-}
+const ISO_8601 = "ISO 8601 (UTC, as `Date.prototype.toISOString` writes it)";
+
+export const AlertSchema = T.Object(
+  {
+    // CONTRACT §5
+    id: T.String(),
+    rule: T.String({ description: "a rule id of CONTRACT §5 (RULE_IDS)" }),
+    device: T.String(),
+    building: T.String(),
+    room: T.Optional(T.String()),
+    severity: literalUnion(SEVERITIES),
+    state: literalUnion(ALERT_STATES),
+    value: T.Number({ description: "the measured value that breached, in the rule's unit" }),
+    threshold: T.Number({ description: "the threshold it breached, in the same unit" }),
+    message: T.String(),
+    started_at: T.String({ description: `${ISO_8601}: event time of the breach that opened it` }),
+    updated_at: T.String({ description: ISO_8601 }),
+    resolved_at: T.Optional(T.String({ description: ISO_8601 })),
+    acknowledged_by: T.Optional(T.String({ description: "who acknowledged it: role and token fingerprint, or the account name" })),
+    // Additive extensions of CONTRACT §5 (docs/alerts.md "The alert object")
+    ack_note: T.Optional(T.String({ description: "the operator's note given with the acknowledgement (extension)" })),
+    latched: T.Optional(T.Boolean({ description: "resolves only after an acknowledgement and a cleared condition (domain.md §8 'Latching'; extension)" })),
+    inhibited_by: T.Optional(T.String({ description: "id of the parent device's open offline / device-trip alert this one is suppressed under (extension)" })),
+    silenced_by: T.Optional(T.String({ description: "id of the maintenance window (silence) muting its notifications (extension)" })),
+    flapping: T.Optional(T.Boolean({ description: "more than the flapping limit of open/close cycles in an hour: kept open at info, not paged (domain.md §8 row 27; extension)" })),
+    ttt_s: T.Optional(T.Number({ description: "predicted-trip: time to trip on the earliest curve (= value), seconds (extension)" })),
+    ttt_max_s: T.Optional(T.Number({ description: "predicted-trip: time to trip on the latest curve, seconds (extension)" })),
+  },
+  {
+    title: "Alert",
+    // Further additive fields pass through unchanged (CONTRACT: extensions never change a field's meaning).
+    additionalProperties: true,
+    description: "The alert object of CONTRACT §5 with the alerts service's extensions",
+  },
+);
+export type Alert = Static<typeof AlertSchema>;
 
 /** The rule ids of CONTRACT §5. */
 export const RULE_IDS = [

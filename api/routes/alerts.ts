@@ -1,13 +1,13 @@
 // GET /api/alerts and POST /api/alerts/{id}/ack (CONTRACT §6).
 import { randomUUID } from "node:crypto";
 import { Type as T } from "@sinclair/typebox";
-import type { FastifyInstance } from "fastify";
-import { ALERT_STATES, type Alert, type AlertState, SEVERITIES, type Severity } from "../../domain/alert.js";
+import { ALERT_STATES, type Alert, AlertSchema, type AlertState, SEVERITIES, type Severity } from "../../domain/alert.js";
 import type { Campus } from "../../domain/campus.js";
 import { type InfluxClient, rows } from "../../infra/influx.js";
-import { AckTimeoutError, type RouteDeps } from "../deps.js";
+import { askAlertsService } from "../alerts-request.js";
 import { apiError, ErrorBodySchema, historyError } from "../errors.js";
-import { type AckBody, AckBodySchema, AlertSchema, type AlertsQuery, AlertsQuerySchema, IdParamsSchema } from "../schemas.js";
+import { routePlugin } from "../route-plugin.js";
+import { AckBodySchema, type AlertsQuery, AlertsQuerySchema, IdParamsSchema } from "../schemas.js";
 import { parseInstant, resolveRange } from "../time.js";
 
 /** Most `alert` points read for one listing. */
@@ -54,7 +54,8 @@ export function collapseAlertPoints(points: Record<string, unknown>[], campus: C
   return alerts;
 }
 
-export const newestFirst = (a: Alert, b: Alert) => b.started_at.localeCompare(a.started_at) || b.updated_at.localeCompare(a.updated_at) || a.id.localeCompare(b.id);
+type SortPosition = Pick<Alert, "started_at" | "updated_at" | "id">;
+export const newestFirst = (a: SortPosition, b: SortPosition) => b.started_at.localeCompare(a.started_at) || b.updated_at.localeCompare(a.updated_at) || a.id.localeCompare(b.id);
 
 async function alertHistory(influx: InfluxClient, fromMs: number, toMs: number, campus: Campus): Promise<Alert[]> {
   const q = `SELECT * FROM "alert" WHERE time >= ${Math.floor(fromMs)}ms AND time <= ${Math.ceil(toMs)}ms LIMIT ${MAX_ALERT_POINTS}`;
@@ -77,7 +78,7 @@ export function paginate(alerts: Alert[], limit: number, cursor: string | undefi
     }
     if (!Array.isArray(position) || position.length !== 3 || !position.every((p) => typeof p === "string")) throw apiError("VALIDATION_FAILED", "cursor is not one this API gave");
     const [startedAt, updatedAt, id] = position as string[];
-    const after = { started_at: startedAt!, updated_at: updatedAt!, id: id! } as Alert;
+    const after: SortPosition = { started_at: startedAt!, updated_at: updatedAt!, id: id! };
     start = alerts.findIndex((a) => newestFirst(a, after) > 0);
     if (start === -1) start = alerts.length;
   }
@@ -85,11 +86,11 @@ export function paginate(alerts: Alert[], limit: number, cursor: string | undefi
   return { items, next: start + limit < alerts.length && items.length > 0 ? encodeCursor(items[items.length - 1]!) : null };
 }
 
-export async function alertRoutes(app: FastifyInstance, deps: RouteDeps): Promise<void> {
+export const alertRoutes = routePlugin("campus-power-alerts", async (app, deps) => {
   const now = deps.now ?? Date.now;
   const errors = { 400: ErrorBodySchema, 401: ErrorBodySchema, 403: ErrorBodySchema };
 
-  app.get<{ Querystring: AlertsQuery }>(
+  app.get(
     "/api/alerts",
     {
       schema: {
@@ -129,7 +130,7 @@ export async function alertRoutes(app: FastifyInstance, deps: RouteDeps): Promis
     return [...merged.values()].sort(newestFirst);
   }
 
-  app.post<{ Params: { id: string }; Body: AckBody }>(
+  app.post(
     "/api/alerts/:id/ack",
     {
       config: { role: "operator" },
@@ -146,16 +147,8 @@ export async function alertRoutes(app: FastifyInstance, deps: RouteDeps): Promis
       if (!deps.state.openAlert(id)) throw apiError("ALERT_NOT_FOUND", `no open alert "${id}"`);
       const note = request.body?.note;
       const ackRequest = { alert_id: id, by: request.principal!.name, request_id: randomUUID(), ...(note ? { note } : {}) };
-      let result;
-      try {
-        result = await deps.ack(ackRequest);
-      } catch (error) {
-        if (error instanceof AckTimeoutError) throw apiError("ALERTS_UNAVAILABLE", error.message);
-        throw error;
-      }
-      if (result.ok) return result.alert;
-      if (result.code === "NOT_FOUND") throw apiError("ALERT_NOT_FOUND", result.message);
-      throw apiError("ACK_REFUSED", result.message);
+      const { alert } = await askAlertsService(() => deps.ack(ackRequest), { NOT_FOUND: "ALERT_NOT_FOUND", otherwise: "ACK_REFUSED" });
+      return alert;
     },
   );
-}
+});

@@ -1,16 +1,12 @@
 // GET /api/devices, /api/devices/{id}/readings, /api/buildings (CONTRACT §6).
 import { Type as T } from "@sinclair/typebox";
-import type { FastifyInstance } from "fastify";
 import { type InfluxClient, quoteIdentifier, quoteString } from "../../infra/influx.js";
-import type { RouteDeps } from "../deps.js";
 import { fromClause, planSegments, RAW, RetentionPolicies, type Segment } from "../history-source.js";
 import { apiError, ErrorBodySchema, historyError } from "../errors.js";
-import { BuildingSchema, DeviceSchema, IdParamsSchema, type ReadingsQuery, ReadingsQuerySchema, ReadingsSchema } from "../schemas.js";
-import { bucketStart, EVERY_MS, type Every, groupByTime, parseEvery, resolveRange } from "../time.js";
+import { routePlugin } from "../route-plugin.js";
+import { type Aggregate, BuildingSchema, DeviceSchema, IdParamsSchema, ReadingsQuerySchema, ReadingsSchema } from "../schemas.js";
+import { bucketStart, EVERY_MS, type Every, type Grouped, parseEvery, partsInZone, resolveRange } from "../time.js";
 import { buildingViews, deviceViews } from "../views.js";
-
-const AGGREGATES = { mean: "MEAN", max: "MAX", min: "MIN", sum: "SUM", last: "LAST", count: "COUNT" } as const;
-export type Aggregate = keyof typeof AGGREGATES;
 
 /** Most buckets one query may return (a year of 1 h buckets fits; a year of 1 m does not). */
 export const MAX_BUCKETS = 20_000;
@@ -40,18 +36,18 @@ export function rollupField(field: string, agg: Aggregate): string | null {
 }
 
 /**
- * The InfluxQL for one readings request on one segment (raw points or a rollup). The field comes from
- * the contract's list (the schema rejects anything else) and is still quoted as an identifier; tag
- * values are quoted as strings. Device totals are the points without a `phase` tag (`"phase" = ''`
- * matches series lacking it; rollups hold totals only).
+ * The InfluxQL for one readings request on one part of a segment (raw points or a rollup) with its GROUP
+ * BY clause (partsInZone). The field comes from the contract's list (the schema rejects anything else)
+ * and is still quoted as an identifier; tag values are quoted as strings. Device totals are the points
+ * without a `phase` tag (`"phase" = ''` matches series lacking it; rollups hold totals only).
  */
-export function readingsQuery(r: ReadingsRequest, segment: Segment = { rp: RAW, fromMs: r.fromMs, toMs: r.toMs }): string {
+export function readingsQuery(r: ReadingsRequest, segment: Grouped<Segment>): string {
   const field = segment.rp === RAW ? r.field : (rollupField(r.field, r.agg) ?? r.field);
   const phase = r.phase === undefined ? `"phase" = ''` : `"phase" = ${quoteString(r.phase)}`;
   return (
-    `SELECT ${AGGREGATES[r.agg]}(${quoteIdentifier(field)}) AS "value" FROM ${fromClause(segment)}` +
+    `SELECT ${r.agg.toUpperCase()}(${quoteIdentifier(field)}) AS "value" FROM ${fromClause(segment)}` +
     ` WHERE "device" = ${quoteString(r.device)} AND ${phase} AND time >= ${Math.floor(segment.fromMs)}ms AND time < ${Math.ceil(segment.toMs)}ms` +
-    ` GROUP BY ${groupByTime(r.every, r.timeZone, r.fromMs)} fill(none)`
+    ` GROUP BY ${segment.groupBy} fill(none)`
   );
 }
 
@@ -60,7 +56,7 @@ export async function queryReadings(influx: InfluxClient, r: ReadingsRequest, ro
   const usable = r.phase === undefined && rollupField(r.field, r.agg) !== null ? rollups : new Set<string>();
   const segments = planSegments(r, EVERY_MS[r.every], usable, now, (ms) => bucketStart(ms, r.every, r.timeZone));
   const points: [number, number][] = [];
-  for (const segment of segments) {
+  for (const segment of segments.flatMap((s) => partsInZone(s, r.every, r.timeZone))) {
     const series = await influx.query(readingsQuery(r, segment)).catch(historyError);
     for (const s of series) {
       const timeIndex = s.columns.indexOf("time");
@@ -74,7 +70,7 @@ export async function queryReadings(influx: InfluxClient, r: ReadingsRequest, ro
   return { points: points.sort((a, b) => a[0] - b[0]), sources: segments.map((s) => s.rp) };
 }
 
-export async function deviceRoutes(app: FastifyInstance, deps: RouteDeps): Promise<void> {
+export const deviceRoutes = routePlugin("campus-power-devices", async (app, deps) => {
   const now = deps.now ?? Date.now;
   const rps = new RetentionPolicies(deps.influx);
   const errors = { 400: ErrorBodySchema, 401: ErrorBodySchema, 403: ErrorBodySchema };
@@ -91,7 +87,7 @@ export async function deviceRoutes(app: FastifyInstance, deps: RouteDeps): Promi
     async () => buildingViews(deps.state),
   );
 
-  app.get<{ Params: { id: string }; Querystring: ReadingsQuery }>(
+  app.get(
     "/api/devices/:id/readings",
     {
       schema: {
@@ -112,7 +108,7 @@ export async function deviceRoutes(app: FastifyInstance, deps: RouteDeps): Promi
         throw apiError("TOO_MANY_POINTS", `${every} over this range is more than ${MAX_BUCKETS} intervals; use a longer "every" or a shorter range`);
       }
       const field = q.field ?? "power_w";
-      const agg = (q.agg ?? "mean") as Aggregate;
+      const agg = q.agg ?? "mean";
       const r: ReadingsRequest = { device: id, field, every, agg, fromMs, toMs, timeZone: deps.campus.site.timezone };
       if (q.phase !== undefined) r.phase = q.phase;
       const at = now();
@@ -120,4 +116,4 @@ export async function deviceRoutes(app: FastifyInstance, deps: RouteDeps): Promi
       return { device: id, field, every, agg, source: sources.join("+"), points };
     },
   );
-}
+});

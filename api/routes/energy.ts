@@ -2,31 +2,28 @@
 // from the ingest's `energy_delta_kwh` (positive counter deltas: a counter reset is a new cycle, never
 // negative consumption), with the after-hours share. Reads hourly sums from `rollup_1h` where it
 // exists and is complete, raw points for the newest hours, and sums them into the interval here.
-import { type Static, Type as T } from "@sinclair/typebox";
-import type { FastifyInstance } from "fastify";
-import { type InfluxClient, quoteIdentifier, quoteString } from "../../infra/influx.js";
-import type { RouteDeps } from "../deps.js";
-import { ENERGY_EVERY, ENERGY_GROUPS, type EnergyEvery, type EnergyGroup, type HourlyKwh, meteringDevices, schedulesByKey, share, summarise } from "../energy-math.js";
+import { Type as T } from "@sinclair/typebox";
+import { literalUnion } from "../../domain/alert.js";
+import { type InfluxClient, quoteIdentifier } from "../../infra/influx.js";
+import { ENERGY_EVERY, ENERGY_GROUPS, type EnergyGroup, type HourlyKwh, meteringDevices, schedulesByKey, share, summarise } from "../energy-math.js";
 import { BuildingRollups, buildingRollupMeasurement, buildingRollupQuery, splitAtRollupCutoff } from "../energy-building-rollup.js";
 import { apiError, ErrorBodySchema, historyError } from "../errors.js";
 import { fromClause, planSegments, RetentionPolicies, type Segment } from "../history-source.js";
-import { type Every, groupByTime, resolveRange } from "../time.js";
+import { routePlugin } from "../route-plugin.js";
+import { type Every, type Grouped, partsInZone, resolveRange } from "../time.js";
 
 const HOUR_MS = 3_600_000;
 /** Most hourly buckets per query (a bit more than a year). */
 export const MAX_HOURS = 9_000;
 
-const literals = <V extends readonly string[]>(values: V, options: Record<string, unknown> = {}) => T.Union(values.map((v) => T.Literal(v)), options);
-
 export const EnergyQuerySchema = T.Object({
-  by: T.Optional(literals(ENERGY_GROUPS, { default: "building" })),
-  every: T.Optional(literals(ENERGY_EVERY, { default: "1d", description: "1d, 1w (Monday) and 1mo start at local midnight in the site's time zone" })),
+  by: T.Optional(literalUnion(ENERGY_GROUPS, { default: "building" })),
+  every: T.Optional(literalUnion(ENERGY_EVERY, { default: "1d", description: "1d, 1w (Monday) and 1mo start at local midnight in the site's time zone" })),
   from: T.Optional(T.String({ description: "ISO 8601 with an offset or epoch ms; default 24 h before `to`" })),
   to: T.Optional(T.String({ description: "ISO 8601 with an offset or epoch ms; default now" })),
   building: T.Optional(T.String({ maxLength: 64, description: "only this building's groups (rooms, devices)" })),
   after_hours: T.Optional(T.Boolean({ default: true, description: "false: skip the after-hours split; daily and weekly sums are then grouped by InfluxDB per day/week instead of per hour (much faster over many devices)" })),
 });
-type EnergyQuery = Static<typeof EnergyQuerySchema>;
 
 const SeriesSchema = T.Object({
   key: T.String({ description: "building id, `building/room`, or device id" }),
@@ -56,13 +53,16 @@ export const EnergySchema = T.Object(
 /** A regex over device ids (they are [a-z0-9-], CONTRACT §2, so nothing needs escaping). */
 const idRegex = (ids: readonly string[]) => `/^(${ids.join("|")})$/`;
 
-/** The InfluxQL for kWh per bucket (1h, or 1d/1w without the after-hours split) of one segment, grouped by the tag(s) of the group key. */
-export function energyQuery(segment: Segment, by: EnergyGroup, deviceFilter: string, timeZone: string, atMs: number, bucket: Every = "1h"): string {
+/**
+ * The InfluxQL for kWh per bucket (1h, or 1d/1w without the after-hours split) of one part of a segment,
+ * with its GROUP BY clause (partsInZone), per tag(s) of the group key.
+ */
+export function energyQuery(segment: Grouped<Segment>, by: EnergyGroup, deviceFilter: string): string {
   const tags = by === "room" ? `"building", "room"` : quoteIdentifier(by);
   return (
     `SELECT sum("energy_delta_kwh") AS "kwh" FROM ${fromClause(segment)}` +
     ` WHERE time >= ${Math.floor(segment.fromMs)}ms AND time < ${Math.ceil(segment.toMs)}ms${deviceFilter}` +
-    ` GROUP BY ${groupByTime(bucket, timeZone, atMs)}, ${tags} fill(none)`
+    ` GROUP BY ${segment.groupBy}, ${tags} fill(none)`
   );
 }
 
@@ -79,7 +79,7 @@ async function hourlyKwh(influx: InfluxClient, query: string, by: EnergyGroup): 
   return out;
 }
 
-export async function energyRoutes(app: FastifyInstance, deps: RouteDeps): Promise<void> {
+export const energyRoutes = routePlugin("campus-power-energy", async (app, deps) => {
   const now = deps.now ?? Date.now;
   const rps = new RetentionPolicies(deps.influx);
   const buildingRollups = new BuildingRollups(deps.influx);
@@ -88,7 +88,7 @@ export async function energyRoutes(app: FastifyInstance, deps: RouteDeps): Promi
   const timeZone = campus.site.timezone;
   const names = new Map<string, string>(campus.buildings.map((b) => [b.id, b.name]));
 
-  app.get<{ Querystring: EnergyQuery }>(
+  app.get(
     "/api/energy",
     {
       schema: {
@@ -100,8 +100,8 @@ export async function energyRoutes(app: FastifyInstance, deps: RouteDeps): Promi
     },
     async (request) => {
       const q = request.query;
-      const by = (q.by ?? "building") as EnergyGroup;
-      const every = (q.every ?? "1d") as EnergyEvery;
+      const by = q.by ?? "building";
+      const every = q.every ?? "1d";
       const at = now();
       const { fromMs, toMs } = resolveRange(q, at);
       if ((toMs - fromMs) / HOUR_MS > MAX_HOURS) throw apiError("TOO_MANY_POINTS", `at most ${MAX_HOURS} hours per query`);
@@ -122,8 +122,10 @@ export async function energyRoutes(app: FastifyInstance, deps: RouteDeps): Promi
       const parts = by === "building" && (await buildingRollups.available(buildingRollup, at)) ? splitAtRollupCutoff({ fromMs, toMs }, at) : { rollup: null, rest: { fromMs, toMs } };
       // The cutoffs stay on an hour: a day split across sources is summed back together.
       const segments = parts.rest === null ? [] : planSegments(parts.rest, HOUR_MS, await rps.available(at), at);
-      const queries = segments.map((segment) => energyQuery(segment, by, deviceFilter, timeZone, fromMs, bucket));
-      if (parts.rollup !== null) queries.push(buildingRollupQuery(buildingRollup, parts.rollup, q.building, timeZone, fromMs, bucket));
+      // Days and weeks of a zone with daylight-saving time: each part grouped with the offset of its start.
+      const inZone = <R extends { fromMs: number; toMs: number }>(range: R) => partsInZone(range, bucket, timeZone);
+      const queries = segments.flatMap(inZone).map((segment) => energyQuery(segment, by, deviceFilter));
+      if (parts.rollup !== null) queries.push(...inZone(parts.rollup).map((part) => buildingRollupQuery(buildingRollup, part, q.building)));
       const hours = (await Promise.all(queries.map((query) => hourlyKwh(deps.influx, query, by)))).flat();
       const sources = [...(parts.rollup !== null ? [buildingRollup] : []), ...segments.map((s) => s.rp)];
       const series = summarise(hours, every, timeZone, schedulesByKey(campus, by), split).map((s) => (by === "building" && names.has(s.key) ? { ...s, name: names.get(s.key)! } : s));
@@ -133,7 +135,7 @@ export async function energyRoutes(app: FastifyInstance, deps: RouteDeps): Promi
       return { by, every, from: fromMs, to: toMs, source: sources.join("+"), time_zone: timeZone, series, total_kwh: r6(total), after_hours_kwh: split ? r6(after) : null, after_hours_share: split ? share(after, total) : null };
     },
   );
-}
+});
 
 function empty(by: string, every: string, fromMs: number, toMs: number) {
   return { by, every, from: fromMs, to: toMs, source: "raw", series: [], total_kwh: 0, after_hours_kwh: 0, after_hours_share: null };

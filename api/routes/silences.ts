@@ -1,11 +1,12 @@
 // Maintenance windows ("silences", domain/silence.ts): listed from the alerts service's retained
 // list, created and ended by operators through a request/answer over MQTT, like acknowledgements.
 import { randomUUID } from "node:crypto";
-import { type Static, Type as T } from "@sinclair/typebox";
-import type { FastifyInstance } from "fastify";
+import { Type as T } from "@sinclair/typebox";
+import type { FastifyRequest } from "fastify";
 import type { Silence, SilenceRequest } from "../../domain/silence.js";
-import { AckTimeoutError, type RouteDeps } from "../deps.js";
+import { askAlertsService } from "../alerts-request.js";
 import { apiError, ErrorBodySchema } from "../errors.js";
+import { routePlugin } from "../route-plugin.js";
 import { IdParamsSchema } from "../schemas.js";
 import { parseInstant } from "../time.js";
 
@@ -38,7 +39,6 @@ const CreateSilenceSchema = T.Object(
   },
   { additionalProperties: false },
 );
-type CreateSilence = Static<typeof CreateSilenceSchema>;
 
 const SilencesQuerySchema = T.Object({ state: T.Optional(T.Union([T.Literal("active"), T.Literal("all")], { default: "active", description: "active: in force now; all: as the alerts service lists them (scheduled ones included; ended and expired ones are dropped by it)" })) });
 
@@ -51,26 +51,18 @@ function isoOf(raw: string, name: string): string {
 
 export const isActive = (s: Silence, now: number) => s.ended_at === undefined && Date.parse(s.starts_at) <= now && Date.parse(s.ends_at) > now;
 
-export async function silenceRoutes(app: FastifyInstance, deps: RouteDeps): Promise<void> {
+export const silenceRoutes = routePlugin("campus-power-silences", async (app, deps) => {
   const now = deps.now ?? Date.now;
   const errors = { 400: ErrorBodySchema, 401: ErrorBodySchema, 403: ErrorBodySchema, 503: ErrorBodySchema };
 
   async function ask(request: SilenceRequest): Promise<Silence> {
-    if (!deps.silence) throw apiError("ALERTS_UNAVAILABLE", "no alerts service to manage silences");
-    let result;
-    try {
-      result = await deps.silence(request);
-    } catch (error) {
-      if (error instanceof AckTimeoutError) throw apiError("ALERTS_UNAVAILABLE", error.message);
-      throw error;
-    }
-    if (result.ok) return result.silence;
-    if (result.code === "NOT_FOUND") throw apiError("SILENCE_NOT_FOUND", result.message);
-    if (result.code === "READ_ONLY") throw apiError("SILENCE_READ_ONLY", result.message);
-    throw apiError("SILENCE_INVALID", result.message);
+    const send = deps.silence;
+    if (!send) throw apiError("ALERTS_UNAVAILABLE", "no alerts service to manage silences");
+    const { silence } = await askAlertsService(() => send(request), { NOT_FOUND: "SILENCE_NOT_FOUND", READ_ONLY: "SILENCE_READ_ONLY", otherwise: "SILENCE_INVALID" });
+    return silence;
   }
 
-  app.get<{ Querystring: { state?: "active" | "all" } }>(
+  app.get(
     "/api/silences",
     { schema: { summary: "Maintenance windows, soonest ending first", tags: ["alerts"], querystring: SilencesQuerySchema, response: { 200: T.Array(SilenceSchema), ...errors } } },
     async (request) => {
@@ -80,7 +72,7 @@ export async function silenceRoutes(app: FastifyInstance, deps: RouteDeps): Prom
     },
   );
 
-  app.post<{ Body: CreateSilence }>(
+  app.post(
     "/api/silences",
     {
       config: { role: "operator" },
@@ -97,17 +89,16 @@ export async function silenceRoutes(app: FastifyInstance, deps: RouteDeps): Prom
         by: request.principal!.name,
         silence: { scope: b.scope, ends_at: endsAt, reason: b.reason, ...(startsAt ? { starts_at: startsAt } : {}) },
       });
-      reply.code(201);
-      return silence;
+      return reply.code(201).send(silence);
     },
   );
 
-  const end = async (request: { params: { id: string }; principal: { name: string } | null }) =>
+  const end = async (request: FastifyRequest<{ Params: { id: string } }>) =>
     ask({ request_id: randomUUID(), action: "end", by: request.principal!.name, silence_id: request.params.id });
-  const endSchema = (summary: string) => ({
+  const ending = (summary: string) => ({
     config: { role: "operator" as const },
     schema: { summary, tags: ["alerts"], params: IdParamsSchema, response: { 200: SilenceSchema, 404: ErrorBodySchema, 409: ErrorBodySchema, ...errors } },
   });
-  app.delete<{ Params: { id: string } }>("/api/silences/:id", endSchema("End a maintenance window now (operator)"), end);
-  app.post<{ Params: { id: string } }>("/api/silences/:id/end", endSchema("End a maintenance window now (operator; same as DELETE)"), end);
-}
+  app.delete("/api/silences/:id", ending("End a maintenance window now (operator)"), end);
+  app.post("/api/silences/:id/end", ending("End a maintenance window now (operator; same as DELETE)"), end);
+});

@@ -1,9 +1,8 @@
 // GET /api/health, /api/ready and /metrics (CONTRACT §6).
 import { Type as T } from "@sinclair/typebox";
-import type { FastifyInstance } from "fastify";
 import { resultWithin } from "../../infra/timeout.js";
-import type { AppDeps } from "../deps.js";
 import { ErrorBodySchema, errorBody } from "../errors.js";
+import { routePlugin } from "../route-plugin.js";
 import { ReadySchema } from "../schemas.js";
 
 const PROBE_TIMEOUT_MS = 2_500;
@@ -18,7 +17,7 @@ function ingestProblem(health: { reason?: string; spool_full?: boolean }): strin
   return health.spool_full ? "spool full" : "not ok";
 }
 
-export async function systemRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+export const systemRoutes = routePlugin("campus-power-system", async (app, deps) => {
   app.get(
     "/api/health",
     { schema: { summary: "Liveness: ok while the process runs (no auth)", tags: ["system"], response: { 200: T.Object({ status: T.Literal("ok") }) } } },
@@ -63,4 +62,4 @@ export async function systemRoutes(app: FastifyInstance, deps: AppDeps): Promise
     reply.type(deps.metrics.contentType);
     return deps.metrics.metrics();
   });
-}
+});

@@ -1,7 +1,9 @@
 // The API app through app.inject()/injectWS(): real InfluxDB (the shared test influxd), real live state.
-import type { FastifyInstance } from "fastify";
+import Fastify, { type FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../../api/app.js";
+import { FailedAuthLimiter } from "../../api/auth-limiter.js";
+import { alertRoutes } from "../../api/routes/alerts.js";
 import { AckTimeoutError } from "../../api/deps.js";
 import { LiveState } from "../../api/live-state.js";
 import type { Alert } from "../../domain/alert.js";
@@ -24,6 +26,11 @@ const openAlert: Alert = {
   id: "al-1", rule: "overload", device: "brk-d1-101", building: "dorm-1", room: "101", severity: "major", state: "firing",
   value: 17.5, threshold: 16, message: "over the rating", started_at: "2026-11-29T08:00:00.000Z", updated_at: "2026-11-29T08:01:00.000Z",
 };
+
+// Every field of the alert object in CONTRACT §5 (required, then optional), and the extensions of docs/alerts.md.
+const CONTRACT_REQUIRED = ["id", "rule", "device", "building", "severity", "state", "value", "threshold", "message", "started_at", "updated_at"];
+const CONTRACT_OPTIONAL = ["room", "resolved_at", "acknowledged_by"];
+const EXTENSIONS = ["ack_note", "latched", "inhibited_by", "silenced_by", "flapping", "ttt_s", "ttt_max_s"];
 
 let app: FastifyInstance;
 let influx: InfluxClient;
@@ -221,6 +228,27 @@ describe("API alerts", () => {
     expect(alerts[1]).toMatchObject({ started_at: new Date(MIDNIGHT).toISOString(), resolved_at: new Date(MIDNIGHT + 600_000).toISOString(), room: "102" });
   });
 
+  it("shows an alert with its known extensions and passes unknown additive fields through as they came", async () => {
+    const extended = { ...openAlert, id: "al-ext", device: "brk-d1-102", room: "102", rule: "predicted-trip", latched: true, ttt_s: 90, ttt_max_s: 400, ack_note: "on it", site: "test-school" };
+    state.applyAlert("brk-d1-102", "predicted-trip", extended, MIDNIGHT);
+    try {
+      const res = await app.inject({ url: "/api/alerts", headers: as(VIEWER) });
+      expect(res.json()).toEqual([openAlert, extended]);
+    } finally {
+      state.applyAlert("brk-d1-102", "predicted-trip", null, MIDNIGHT);
+    }
+  });
+
+  it("documents the alert object of CONTRACT §5, every field and the severities and states, from the domain's schema", async () => {
+    const docs = (await app.inject({ url: "/api/docs/json", headers: as(VIEWER) })).json();
+    const alert = docs.paths["/api/alerts/{id}/ack"].post.responses["200"].content["application/json"].schema;
+    expect(alert.required).toEqual(CONTRACT_REQUIRED);
+    expect(Object.keys(alert.properties).sort()).toEqual([...CONTRACT_REQUIRED, ...CONTRACT_OPTIONAL, ...EXTENSIONS].sort());
+    expect(alert.properties.severity.anyOf.flatMap((s: { enum: string[] }) => s.enum)).toEqual(["critical", "major", "minor", "warning", "info"]);
+    expect(alert.properties.state.anyOf.flatMap((s: { enum: string[] }) => s.enum)).toEqual(["firing", "acknowledged", "resolved"]);
+    expect(alert.additionalProperties).toBe(true);
+  });
+
   it("answers 404 when an operator acknowledges an alert that is not open", async () => {
     const res = await app.inject({ method: "POST", url: "/api/alerts/al-unknown/ack", headers: as(OPERATOR), payload: { note: "x" } });
     expect(res.statusCode).toBe(404);
@@ -228,4 +256,18 @@ describe("API alerts", () => {
     expect(acks).toEqual([]);
   });
 
+});
+
+describe("API plugins", () => {
+  it("registers every part of the API as a named plugin", () => {
+    const names = ["campus-power-auth", "campus-power-system", "campus-power-devices", "campus-power-alerts", "campus-power-energy", "campus-power-silences", "campus-power-live"];
+    for (const name of [...names, "@fastify/swagger", "@fastify/websocket"]) expect(app.hasPlugin(name), name).toBe(true);
+  });
+
+  it("refuses to start a route plugin registered without the plugins it needs, naming both", async () => {
+    const bare = Fastify();
+    const deps = { campus, tokens: parseApiTokens(`viewer:${VIEWER}`), state, influx, ack: async () => ({ ok: false as const, code: "X", message: "" }), probes: { mqtt: () => true, influxdb: () => true }, metrics: createRegistry(false), log: createLogger("silent"), authLimiter: new FailedAuthLimiter({ maxFailures: 1, windowMs: 1, maxAddresses: 1 }) };
+    bare.register(alertRoutes, deps);
+    await expect(bare.ready()).rejects.toThrow("The dependency 'campus-power-auth' of plugin 'campus-power-alerts' is not registered");
+  });
 });

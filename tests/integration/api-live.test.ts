@@ -1,5 +1,6 @@
-// The live stream on buildApp: injectWS for the protocol, a real TCP client that stops reading for
-// backpressure (coalescing, then termination of a client stuck above the limit).
+// The live stream on buildApp: injectWS for the protocol, real `ws` clients over TCP for frames the
+// server cannot use, a client that stops answering pings, and one that stops reading (backpressure:
+// coalescing, then termination of a client stuck above the limit).
 import type { AddressInfo } from "node:net";
 import type { FastifyInstance } from "fastify";
 import { afterEach, describe, expect, it } from "vitest";
@@ -7,12 +8,13 @@ import WebSocket from "ws";
 import { buildApp } from "../../api/app.js";
 import { AckTimeoutError } from "../../api/deps.js";
 import { LiveState } from "../../api/live-state.js";
-import type { LiveOptions } from "../../api/outbox.js";
+import type { LiveOptions } from "../../api/live/options.js";
 import { loadCampus } from "../../infra/campus-file.js";
 import { parseApiTokens } from "../../domain/env.js";
 import { InfluxClient } from "../../infra/influx.js";
 import { createLogger } from "../../infra/logger.js";
 import { createRegistry, type Registry } from "../../infra/metrics.js";
+import { resultWithin } from "../../infra/timeout.js";
 import { influxUrl } from "../helpers/influx.js";
 import { waitFor } from "../helpers/wait.js";
 
@@ -51,6 +53,19 @@ const frames = (socket: WebSocket) => {
   return received;
 };
 
+/** A real `ws` client over TCP to the app, listening on an ephemeral port. */
+async function tcpClient(app: FastifyInstance, options: WebSocket.ClientOptions = {}) {
+  if (!app.server.listening) await app.listen({ port: 0, host: "127.0.0.1" });
+  const { port } = app.server.address() as AddressInfo;
+  const socket = new WebSocket(`ws://127.0.0.1:${port}/api/live?token=${VIEWER}`, options);
+  const received = frames(socket);
+  const closed = new Promise<number>((resolve) => socket.on("close", resolve));
+  let pings = 0;
+  socket.on("ping", () => pings++);
+  await waitFor(() => received.length >= 1, 5_000, { what: "the snapshot" });
+  return { socket, received, closed, pings: () => pings };
+}
+
 describe("the live stream protocol", () => {
   it("sends the snapshot, then readings with phases inside values, status and alerts, seq increasing", async () => {
     const { app, state } = await setUp();
@@ -74,6 +89,63 @@ describe("the live stream protocol", () => {
     await app.injectWS("/api/live?token=wrong-token-000000000", {}, { onInit: (ws) => (closed = new Promise((resolve) => ws.on("close", resolve))) });
     const code = await closed;
     expect(code).toBe(4401);
+  });
+});
+
+describe("frames the live stream cannot use, after authentication", () => {
+  it("answers each with an error frame and changes nothing: the connection, its subscription and other clients go on", async () => {
+    const { app, state } = await setUp();
+    const client = await tcpClient(app);
+    const other = await tcpClient(app);
+    client.socket.send(JSON.stringify({ type: "subscribe", devices: ["feeder-d1"] }));
+    await waitFor(() => client.received.length >= 2, 5_000, { what: "the narrowed snapshot" });
+
+    client.socket.send("{not json");
+    client.socket.send(Buffer.from(JSON.stringify({ type: "subscribe" })), { binary: true });
+    client.socket.send(JSON.stringify({ type: "unsubscribe", devices: ["feeder-d1"] }));
+    client.socket.send("[1, 2]");
+    client.socket.send(JSON.stringify({ type: "subscribe", devices: "brk-d1-101" }));
+    client.socket.send(JSON.stringify({ type: "subscribe", buildings: [], interval_ms: "fast" }));
+    const errorFrames = () => client.received.filter((f) => f.type === "error");
+    await waitFor(() => errorFrames().length >= 6, 5_000, { what: "six error frames" });
+    const errors = errorFrames();
+    expect(errors.map((f) => (f.error as { code: string }).code)).toEqual(["INVALID_FRAME", "BINARY_FRAME", "UNKNOWN_TYPE", "INVALID_FRAME", "INVALID_SUBSCRIBE", "INVALID_SUBSCRIBE"]);
+    expect(errors.every((f) => f.seq === undefined && typeof (f.error as { message: string }).message === "string")).toBe(true);
+    expect((errors[4]!.error as { message: string }).message).toMatch(/\/devices/);
+
+    // Still subscribed to feeder-d1 alone: brk-d1-101's reading does not come, the marker after it does.
+    state.applyReading({ device: "brk-d1-101", ts: 2000, values: { power_w: 7 } });
+    state.applyReading({ device: "feeder-d1", ts: 2000, values: { power_w: 8 } });
+    await waitFor(() => client.received.some((f) => f.device === "feeder-d1"), 5_000, { what: "the marker reading" });
+    const numbered = client.received.filter((f) => f.seq !== undefined);
+    expect(numbered.map((f) => [f.type, f.seq, f.device])).toEqual([["snapshot", 1, undefined], ["snapshot", 2, undefined], ["reading", 3, "feeder-d1"]]);
+    expect(client.socket.readyState).toBe(WebSocket.OPEN);
+    // The other client saw neither the errors nor any change of its own subscription (everything).
+    await waitFor(() => other.received.some((f) => f.device === "feeder-d1"), 5_000, { what: "the other client's marker" });
+    expect(other.received.map((f) => [f.type, f.device])).toEqual([["snapshot", undefined], ["reading", "brk-d1-101"], ["reading", "feeder-d1"]]);
+    client.socket.terminate();
+    other.socket.terminate();
+  });
+});
+
+describe("a live client that stops answering pings", () => {
+  it("is cut at the first ping it leaves unanswered, one interval later, while a client that answers stays", async () => {
+    const PING_MS = 200;
+    const { app, metrics } = await setUp({ pingIntervalMs: PING_MS });
+    const connectedAt = Date.now();
+    const silent = await tcpClient(app, { autoPong: false });
+    const answering = await tcpClient(app);
+
+    // A ws client answers pings itself (RFC 6455 §5.5.2); with autoPong off this one never does.
+    expect(await resultWithin(silent.closed, 10 * PING_MS, "still open")).toBe(1006); // terminated: no close frame
+    expect(Date.now() - connectedAt).toBeGreaterThanOrEqual(2 * PING_MS - 10);
+    expect(silent.pings()).toBe(1);
+    const noPong = (await metrics.getSingleMetric("campus_power_api_live_terminated_total")!.get()).values.find((v) => v.labels.reason === "no_pong")?.value;
+    expect(noPong).toBe(1);
+    // Marker: pings keep coming to the client that answers them, and it is still connected after three.
+    await waitFor(() => answering.pings() >= 3, 5_000, { what: "three pings answered" });
+    expect(answering.socket.readyState).toBe(WebSocket.OPEN);
+    answering.socket.terminate();
   });
 });
 
@@ -104,7 +176,8 @@ describe("a slow live client", () => {
     const coalesced = (await metrics.getSingleMetric("campus_power_api_live_coalesced_total")!.get()).values[0]!.value;
     expect(coalesced).toBeGreaterThan(50_000);
     resume();
-    await waitFor(() => ["feeder-d1", "brk-d1-101", "brk-c1-main"].every((d) => received.some((f) => f.device === d && f.ts === 20_000)), 15_000);
+    const latestArrived = await waitFor(() => ["feeder-d1", "brk-d1-101", "brk-c1-main"].every((d) => received.some((f) => f.device === d && f.ts === 20_000)), 15_000);
+    expect(latestArrived).toBe(true); // the newest reading of every device, sent after the client read again
     expect(received.length).toBeLessThan(10_000);
     const seqs = received.map((f) => f.seq as number);
     expect(seqs).toEqual(seqs.map((_, i) => i + 1)); // nothing lost between sent frames, in order

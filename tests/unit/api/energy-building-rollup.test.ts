@@ -35,7 +35,7 @@ describe("the building energy rollup", () => {
   });
 
   it("queries the rollup per bucket and building, narrowed to one building on request", () => {
-    const q = buildingRollupQuery("energy_building_0123abcd", { fromMs: 0, toMs: 7_200_000 }, "dorm-1", "UTC", 0, "1h");
+    const q = buildingRollupQuery("energy_building_0123abcd", { fromMs: 0, toMs: 7_200_000, groupBy: "time(1h)" }, "dorm-1");
     expect(q).toBe(`SELECT sum("energy_delta_kwh") AS "kwh" FROM "rollup_1h"."energy_building_0123abcd" WHERE time >= 0ms AND time < 7200000ms AND "building" = 'dorm-1' GROUP BY time(1h), "building" fill(none)`);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ApiError } from "../../../api/errors.js";
-import { bucketStart, groupByTime, parseEvery, parseInstant, resolveRange } from "../../../api/time.js";
+import { bucketStart, groupByTime, offsetChanges, parseEvery, parseInstant, resolveRange, partsInZone } from "../../../api/time.js";
 
 const code = (fn: () => unknown) => {
   try {
@@ -51,5 +51,52 @@ describe("every and the site's time zone", () => {
     expect(new Date(monday + 8 * 3_600_000).getUTCDay()).toBe(1);
     expect(bucketStart(Date.parse("2026-12-03T15:00:00+08:00"), "1w", "Asia/Shanghai")).toBe(monday);
     expect(bucketStart(Date.parse("2026-11-29T23:59:00+08:00"), "1d", "Asia/Shanghai")).toBe(Date.parse("2026-11-29T00:00:00+08:00"));
+  });
+});
+
+describe("days and weeks across a daylight-saving change (Europe/Berlin: 2026-03-29 has 23 hours, 2026-10-25 has 25)", () => {
+  const BERLIN = "Europe/Berlin";
+  const at = Date.parse;
+
+  it("starts a day at local midnight on either side of the change and on the day itself", () => {
+    expect(bucketStart(at("2026-03-29T01:30:00+01:00"), "1d", BERLIN)).toBe(at("2026-03-29T00:00:00+01:00"));
+    expect(bucketStart(at("2026-03-29T23:30:00+02:00"), "1d", BERLIN)).toBe(at("2026-03-29T00:00:00+01:00"));
+    expect(bucketStart(at("2026-03-30T00:30:00+02:00"), "1d", BERLIN)).toBe(at("2026-03-30T00:00:00+02:00"));
+    expect(bucketStart(at("2026-10-25T02:30:00+01:00"), "1d", BERLIN)).toBe(at("2026-10-25T00:00:00+02:00")); // the repeated hour
+    expect(bucketStart(at("2026-10-25T23:59:00+01:00"), "1d", BERLIN)).toBe(at("2026-10-25T00:00:00+02:00"));
+    expect(bucketStart(at("2026-03-29T12:00:00+02:00"), "1w", BERLIN)).toBe(at("2026-03-23T00:00:00+01:00")); // Sunday → Monday
+    expect(bucketStart(at("2026-03-30T12:00:00+02:00"), "1w", BERLIN)).toBe(at("2026-03-30T00:00:00+02:00"));
+  });
+
+  it("finds the instants at which the offset changes", () => {
+    expect(offsetChanges(at("2026-01-01T00:00:00Z"), at("2027-01-01T00:00:00Z"), BERLIN)).toEqual([
+      { atMs: at("2026-03-29T01:00:00Z"), deltaMs: 3_600_000 },
+      { atMs: at("2026-10-25T01:00:00Z"), deltaMs: -3_600_000 },
+    ]);
+    expect(offsetChanges(at("2026-01-01T00:00:00Z"), at("2027-01-01T00:00:00Z"), "Asia/Shanghai")).toEqual([]);
+  });
+
+  it("cuts a range so that the day of the change is grouped on its own, each part with the offset of its start", () => {
+    const range = { rp: "raw", fromMs: at("2026-03-27T00:00:00+01:00"), toMs: at("2026-04-01T00:00:00+02:00") };
+    const parts = partsInZone(range, "1d", BERLIN);
+    // 23:00Z is midnight at +01:00 (1380 min into the UTC day), 22:00Z at +02:00 (1320 min).
+    expect(parts.map((p) => [new Date(p.fromMs).toISOString(), new Date(p.toMs).toISOString(), p.rp, p.groupBy])).toEqual([
+      ["2026-03-26T23:00:00.000Z", "2026-03-28T23:00:00.000Z", "raw", "time(1d, 1380m)"],
+      // The 23-hour day: one bucket from its midnight, two days long, bounded by the part's end.
+      ["2026-03-28T23:00:00.000Z", "2026-03-29T22:00:00.000Z", "raw", `time(2880m, ${(at("2026-03-28T23:00:00Z") % (2 * 86_400_000)) / 60_000}m)`],
+      ["2026-03-29T22:00:00.000Z", "2026-03-31T22:00:00.000Z", "raw", "time(1d, 1320m)"],
+    ]);
+    // From noon on the 25-hour day: that day's part still starts its bucket at its midnight (+02:00).
+    const autumn = partsInZone({ fromMs: at("2026-10-25T12:00:00+01:00"), toMs: at("2026-10-27T00:00:00+01:00") }, "1d", BERLIN);
+    expect(autumn).toEqual([
+      { fromMs: at("2026-10-25T12:00:00+01:00"), toMs: at("2026-10-26T00:00:00+01:00"), groupBy: `time(2880m, ${(at("2026-10-25T00:00:00+02:00") % (2 * 86_400_000)) / 60_000}m)` },
+      { fromMs: at("2026-10-26T00:00:00+01:00"), toMs: at("2026-10-27T00:00:00+01:00"), groupBy: "time(1d, 1380m)" },
+    ]);
+  });
+
+  it("leaves a range whole where the change cannot move a bucket: hours, or a zone without one", () => {
+    const range = { fromMs: at("2026-03-27T00:00:00+01:00"), toMs: at("2026-04-01T00:00:00+02:00") };
+    expect(partsInZone(range, "1h", BERLIN)).toEqual([{ ...range, groupBy: "time(1h)" }]);
+    expect(partsInZone(range, "1d", "Asia/Shanghai")).toEqual([{ ...range, groupBy: "time(1d, 960m)" }]);
   });
 });

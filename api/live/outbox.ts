@@ -3,60 +3,8 @@
 // so a newer one replaces an older one: the latest reading per device (coalesced), the latest status
 // per device and the latest state per alert (never dropped: their newest state always arrives),
 // and at most `maxEvents` device events. Pure: the socket and the clock are the caller's.
-import type { Alert } from "../domain/alert.js";
-import type { DeviceEvent } from "../domain/reading.js";
-import type { LatestValues } from "./live-state.js";
-import type { DeviceView } from "./views.js";
-
-export interface LiveOptions {
-  /** Close with 4401 when no valid token arrived within this time. */
-  authTimeoutMs: number;
-  /** Above this many buffered bytes, readings are coalesced instead of sent. */
-  softLimitBytes: number;
-  /** Above this, the client is terminated if it stays there for hardStuckMs. */
-  hardLimitBytes: number;
-  hardStuckMs: number;
-  /** A client that stays above the soft limit this long has stopped reading: terminated. */
-  softStuckMs: number;
-  /** The live tick: held readings go out, batches are sent, a held outbox re-checks the socket's buffer. */
-  flushIntervalMs: number;
-  pingIntervalMs: number;
-  maxEvents: number;
-  /** At most one reading per device per this interval reaches a client (latest wins); 0 = every reading. */
-  coalesceMs: number;
-  /** Smallest interval a client may ask for in `subscribe` (`interval_ms`). */
-  minCoalesceMs: number;
-  /** A closed session can be resumed this long; also the age limit of its resume ring. */
-  resumeWindowMs: number;
-  resumeMaxMessages: number;
-  resumeMaxBytes: number;
-}
-
-export const DEFAULT_LIVE_OPTIONS: LiveOptions = {
-  authTimeoutMs: 5_000,
-  softLimitBytes: 256 * 1024,
-  hardLimitBytes: 1024 * 1024,
-  hardStuckMs: 5_000,
-  softStuckMs: 60_000,
-  flushIntervalMs: 25,
-  // A client that stopped reading is found by its missing pong within 1–2 intervals: its bufferedAmount
-  // alone reveals it only after the kernel's socket buffers are full (up to tcp_rmem + tcp_wmem: here
-  // 32 + 4 MB, i.e. minutes at ~150 KB/s), so the byte limits below catch floods, the pong catches stalls.
-  pingIntervalMs: 10_000,
-  maxEvents: 100,
-  coalesceMs: 1_000,
-  minCoalesceMs: 100,
-  resumeWindowMs: 30_000,
-  resumeMaxMessages: 2_048,
-  resumeMaxBytes: 512 * 1024,
-};
-
-export type LiveMessage =
-  | { type: "snapshot"; session?: string; interval_ms?: number; devices: DeviceView[]; alerts: Alert[] }
-  | { type: "reading"; device: string; ts: number; values: LatestValues }
-  | { type: "status"; device: string; online: boolean }
-  | { type: "alert"; alert: Alert }
-  | { type: "event"; event: DeviceEvent };
+import { DEFAULT_LIVE_OPTIONS, type LiveOptions } from "./options.js";
+import type { LiveMessage } from "./protocol.js";
 
 /** The key under which a waiting message is replaced by a newer one; null = kept in order (events). */
 export function coalescingKey(message: LiveMessage): string | null {

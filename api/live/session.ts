@@ -1,10 +1,12 @@
 // One live client's session: its seq counter, subscription, coalescing interval, frame mode, resume
 // ring and slow-client outbox. A session outlives its socket for a short window so that a client
-// that reconnects can resume after its last seq (live-hub.ts keeps detached sessions).
+// that reconnects can resume after its last seq (hub.ts keeps detached sessions).
 import { randomBytes } from "node:crypto";
 import type { WebSocket } from "ws";
-import { checkPressure, type LiveMessage, type LiveOptions, Outbox, type Pressure } from "./outbox.js";
-import { encodeBatch, headOf } from "./live-frame.js";
+import { encodeBatch, headOf } from "./batch-frame.js";
+import type { LiveOptions } from "./options.js";
+import { checkPressure, Outbox, type Pressure } from "./outbox.js";
+import type { LiveMessage } from "./protocol.js";
 import { ResumeRing } from "./resume-ring.js";
 
 const OPEN = 1;
@@ -13,7 +15,7 @@ const OPEN = 1;
 export interface Prepared {
   message: LiveMessage;
   json: string;
-  /** `json`'s UTF-8 without the closing brace, made once for all batch sessions (live-frame.ts). */
+  /** `json`'s UTF-8 without the closing brace, made once for all batch sessions (batch-frame.ts). */
   head?: Buffer;
   device?: string;
   building?: string;
@@ -42,7 +44,7 @@ export class LiveSession {
   private readonly outbox: Outbox;
   private pressure: Pressure = { aboveSoftSince: null, aboveHardSince: null };
   /** The tick's batch: message heads and seqs (-1 = an already numbered frame), reused between ticks. */
-  private readonly batchHeads: Buffer[] = [];
+  private readonly batchHeads: (Buffer | undefined)[] = [];
   private readonly batchSeqs: number[] = [];
   private batchCount = 0;
 
@@ -95,7 +97,7 @@ export class LiveSession {
   }
 
   private clearBatch(): void {
-    this.batchHeads.fill(undefined as unknown as Buffer, 0, this.batchCount); // let the heads be collected
+    this.batchHeads.fill(undefined, 0, this.batchCount); // let the heads be collected
     this.batchCount = 0;
   }
 

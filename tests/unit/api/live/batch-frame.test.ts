@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { encodeBatch, headOf } from "../../../api/live-frame.js";
-import { withSeq } from "../../../api/live-session.js";
+import { encodeBatch, headOf } from "../../../../api/live/batch-frame.js";
+import { withSeq } from "../../../../api/live/session.js";
 
 describe("the live batch frame", () => {
   it("numbers each shared message head and parses as the batch of the numbered messages", () => {

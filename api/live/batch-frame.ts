@@ -19,7 +19,7 @@ const decimalLength = (n: number) => (n < 10 ? 1 : Math.floor(Math.log10(n)) + 1
  * One batch frame of `count` messages: `heads[i]` with `,"seq":seqs[i]}` appended, or, when `seqs[i]` is
  * negative, `heads[i]` as it is (an already numbered frame, e.g. a resume's replay).
  */
-export function encodeBatch(heads: readonly Buffer[], seqs: readonly number[], count: number): Buffer {
+export function encodeBatch(heads: readonly (Buffer | undefined)[], seqs: readonly number[], count: number): Buffer {
   let length = BATCH_OPEN.length + BATCH_CLOSE.length + Math.max(0, count - 1);
   for (let i = 0; i < count; i++) length += heads[i]!.length + (seqs[i]! >= 0 ? SEQ.length + decimalLength(seqs[i]!) + 1 : 0);
   const out = Buffer.allocUnsafe(length);

@@ -4,10 +4,11 @@
 // sessions. Sessions stay resumable for `resumeWindowMs` after their socket closed.
 import type { WebSocket } from "ws";
 import { Coalescer, graceFor } from "./coalescer.js";
-import type { LiveChange, LiveState } from "./live-state.js";
-import { type Prepared, LiveSession, type SessionEvents } from "./live-session.js";
-import type { LiveMessage, LiveOptions } from "./outbox.js";
-import { deviceViews } from "./views.js";
+import type { LiveChange, LiveState } from "../live-state.js";
+import { deviceViews } from "../views.js";
+import type { LiveOptions } from "./options.js";
+import type { LiveMessage } from "./protocol.js";
+import { type Prepared, LiveSession, type SessionEvents } from "./session.js";
 
 export interface HubEvents extends SessionEvents {
   /** A resume attempt: resumed, or answered with a fresh snapshot. */
@@ -101,7 +102,7 @@ export class LiveHub {
   private sendSnapshot(session: LiveSession, now: number): void {
     const devices = deviceViews(this.state).filter((d) => session.wants(d.id, d.building));
     const alerts = this.state.openAlerts().filter((a) => session.wants(a.device, a.building));
-    session.sendDirect({ type: "snapshot", session: session.id, interval_ms: session.intervalMs, devices, alerts } as LiveMessage, now);
+    session.sendDirect({ type: "snapshot", session: session.id, interval_ms: session.intervalMs, devices, alerts }, now);
   }
 
   private publish(change: LiveChange): void {

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { checkPressure, DEFAULT_LIVE_OPTIONS, type LiveMessage, Outbox } from "../../../api/outbox.js";
-import type { Alert } from "../../../domain/alert.js";
+import type { Alert } from "../../../../domain/alert.js";
+import { DEFAULT_LIVE_OPTIONS } from "../../../../api/live/options.js";
+import { checkPressure, Outbox } from "../../../../api/live/outbox.js";
+import type { LiveMessage } from "../../../../api/live/protocol.js";
 
 const reading = (device: string, power_w: number): LiveMessage => ({ type: "reading", device, ts: power_w, values: { power_w } });
 const alert = (id: string, state: Alert["state"]): LiveMessage => ({
