@@ -2,7 +2,7 @@
 // @fastify/swagger documents it, and the TypeBox type provider gives the handlers their types from it
 // (./route-plugin.ts). The alert object's schema is the domain's (domain/alert.ts).
 import { type Static, Type as T } from "@sinclair/typebox";
-import { literalUnion } from "../domain/alert.js";
+import { literalUnion } from "../domain/schema.js";
 import { MEASUREMENT_FIELDS } from "../domain/reading.js";
 import { EVERY_VALUES } from "./time.js";
 

@@ -1,12 +1,8 @@
 // The alert object of CONTRACT §5, shared by the alerts service (which owns it) and the API (which shows
 // it): one TypeBox schema, from which come the TS type (`Static`), the API's serialization of alerts
 // and their OpenAPI description.
-import { type SchemaOptions, type Static, type TLiteral, type TUnion, Type as T } from "@sinclair/typebox";
-
-export type LiteralUnion<V extends readonly string[]> = TUnion<{ -readonly [K in keyof V]: TLiteral<V[K]> }>;
-/** A union of string literals typed as the union of `values` (`T.Union(values.map(T.Literal))` alone types as string). */
-export const literalUnion = <V extends readonly string[]>(values: V, options?: SchemaOptions): LiteralUnion<V> =>
-  T.Union(values.map((value) => T.Literal(value)), options) as LiteralUnion<V>;
+import { type Static, Type as T } from "@sinclair/typebox";
+import { literalUnion } from "./schema.js";
 
 /** Most severe first. */
 export const SEVERITIES = ["critical", "major", "minor", "warning", "info"] as const;

@@ -5,26 +5,33 @@
 //   campus/internal/silence-result/{request_id}   alerts → api: SilenceResult
 // A silence never mutes latched fire-related alerts (domain.md §8: rules 1, 2, 11, 12-critical).
 
-export interface SilenceScope {
-  /** Empty or absent = any. A silence matches an alert when every given list contains the alert's value. */
-  devices?: string[];
-  buildings?: string[];
-  rules?: string[];
-}
+import { type Static, Type as T } from "@sinclair/typebox";
+import { literalUnion } from "./schema.js";
 
-export interface Silence {
-  id: string;
-  scope: SilenceScope;
-  /** ISO 8601. */
-  starts_at: string;
-  /** ISO 8601: the silence expires on its own then. */
-  ends_at: string;
-  reason: string;
-  created_by: string;
-  source: "api" | "campus-file";
-  /** Set when an operator ended it early. */
-  ended_at?: string;
-}
+const ids = (description: string) => T.Optional(T.Array(T.String({ maxLength: 200 }), { maxItems: 1000, description }));
+
+/** Empty or absent lists = any. A silence matches an alert when every given list contains the alert's value. */
+export const SilenceScopeSchema = T.Object(
+  { devices: ids("device ids"), buildings: ids("building ids"), rules: ids("rule ids") },
+  { additionalProperties: false, description: "an alert is silenced when every given list contains its value; empty = any" },
+);
+export type SilenceScope = Static<typeof SilenceScopeSchema>;
+
+/** One schema for the alerts service's silences and the API's answers (and their OpenAPI description). */
+export const SilenceSchema = T.Object(
+  {
+    id: T.String(),
+    scope: SilenceScopeSchema,
+    starts_at: T.String({ description: "ISO 8601" }),
+    ends_at: T.String({ description: "ISO 8601: it expires on its own then" }),
+    reason: T.String(),
+    created_by: T.String(),
+    source: literalUnion(["api", "campus-file"] as const, { description: "campus-file ones are read-only" }),
+    ended_at: T.Optional(T.String({ description: "ISO 8601, set when an operator ended it early" })),
+  },
+  { $id: "Silence", additionalProperties: true, description: "A maintenance window: matching alerts still open and show, but are not notified. Fire-related latched alerts are never muted." },
+);
+export type Silence = Static<typeof SilenceSchema>;
 
 export type SilenceRequest =
   | { request_id: string; action: "create"; by: string; silence: { scope: SilenceScope; starts_at?: string; ends_at: string; reason: string } }

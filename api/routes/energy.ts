@@ -3,7 +3,7 @@
 // negative consumption), with the after-hours share. Reads hourly sums from `rollup_1h` where it
 // exists and is complete, raw points for the newest hours, and sums them into the interval here.
 import { Type as T } from "@sinclair/typebox";
-import { literalUnion } from "../../domain/alert.js";
+import { literalUnion } from "../../domain/schema.js";
 import { type InfluxClient, quoteIdentifier } from "../../infra/influx.js";
 import { ENERGY_EVERY, ENERGY_GROUPS, type EnergyGroup, type HourlyKwh, meteringDevices, schedulesByKey, share, summarise } from "../energy-math.js";
 import { BuildingRollups, buildingRollupMeasurement, buildingRollupQuery, splitAtRollupCutoff } from "../energy-building-rollup.js";

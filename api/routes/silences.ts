@@ -3,36 +3,16 @@
 import { randomUUID } from "node:crypto";
 import { Type as T } from "@sinclair/typebox";
 import type { FastifyRequest } from "fastify";
-import type { Silence, SilenceRequest } from "../../domain/silence.js";
+import { type Silence, type SilenceRequest, SilenceSchema, SilenceScopeSchema } from "../../domain/silence.js";
 import { askAlertsService } from "../alerts-request.js";
 import { apiError, ErrorBodySchema } from "../errors.js";
 import { routePlugin } from "../route-plugin.js";
 import { IdParamsSchema } from "../schemas.js";
 import { parseInstant } from "../time.js";
 
-const ids = (description: string) => T.Optional(T.Array(T.String({ maxLength: 200 }), { maxItems: 1000, description }));
-const ScopeSchema = T.Object(
-  { devices: ids("device ids"), buildings: ids("building ids"), rules: ids("rule ids") },
-  { additionalProperties: false, description: "an alert is silenced when every given list contains its value; empty = any" },
-);
-
-export const SilenceSchema = T.Object(
-  {
-    id: T.String(),
-    scope: ScopeSchema,
-    starts_at: T.String({ description: "ISO 8601" }),
-    ends_at: T.String({ description: "ISO 8601: it expires on its own then" }),
-    reason: T.String(),
-    created_by: T.String(),
-    source: T.String({ description: "api or campus-file (read-only)" }),
-    ended_at: T.Optional(T.String({ description: "set when an operator ended it early" })),
-  },
-  { $id: "Silence", additionalProperties: true, description: "A maintenance window: matching alerts still open and show, but are not notified. Fire-related latched alerts are never muted." },
-);
-
 const CreateSilenceSchema = T.Object(
   {
-    scope: ScopeSchema,
+    scope: SilenceScopeSchema,
     starts_at: T.Optional(T.String({ description: "ISO 8601 with an offset or epoch ms; default now" })),
     ends_at: T.String({ description: "ISO 8601 with an offset or epoch ms" }),
     reason: T.String({ minLength: 1, maxLength: 500 }),

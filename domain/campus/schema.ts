@@ -1,6 +1,7 @@
 // The campus file's shape (CONTRACT §2) as one TypeBox schema; the file's types are `Static<>` of it.
 // What a schema cannot say (references between entries, cycles, time zones) is checked in ./references.ts.
-import { type Static, type TLiteral, Type as T } from "@sinclair/typebox";
+import { type Static, Type as T } from "@sinclair/typebox";
+import { literalUnion } from "../schema.js";
 import { AlertsConfigSchema, RuleOverridesSchema } from "../campus-alerts.js";
 
 export const BUILDING_KINDS = ["classroom", "dormitory", "lab", "office", "canteen", "other"] as const;
@@ -18,9 +19,6 @@ export const BRIDGE_FORMATS = ["zigbee2mqtt"] as const;
 export const ID_PATTERN = "^[a-z0-9-]{1,64}$";
 const SECRET_SHA256_PATTERN = "^[0-9a-f]{64}$";
 
-/** One of a list of strings, as a union of literals (so `Static<>` is the union, not `string`). */
-const oneOf = <Values extends readonly string[]>(values: Values) =>
-  T.Union(values.map((value): TLiteral<Values[number]> => T.Literal(value)));
 
 export const SiteSchema = T.Object(
   {
@@ -36,7 +34,7 @@ export const BuildingSchema = T.Object(
   {
     id: T.String({ pattern: ID_PATTERN }),
     name: T.String({ minLength: 1 }),
-    kind: oneOf(BUILDING_KINDS),
+    kind: literalUnion(BUILDING_KINDS),
   },
   { additionalProperties: false },
 );
@@ -44,7 +42,7 @@ export const BuildingSchema = T.Object(
 export const DeviceSchema = T.Object(
   {
     id: T.String({ pattern: ID_PATTERN }),
-    kind: oneOf(DEVICE_KINDS),
+    kind: literalUnion(DEVICE_KINDS),
     building: T.String(),
     room: T.Optional(T.Union([T.String(), T.Null()])),
     parent: T.Optional(T.Union([T.String(), T.Null()])),
@@ -52,7 +50,7 @@ export const DeviceSchema = T.Object(
     curve: T.Optional(T.Union([T.Literal("B"), T.Literal("C"), T.Literal("D")])),
     phases: T.Optional(T.Union([T.Literal(1), T.Literal(3)])),
     rcd_ma: T.Optional(T.Number({ exclusiveMinimum: 0 })),
-    format: T.Optional(oneOf(DEVICE_FORMATS)),
+    format: T.Optional(literalUnion(DEVICE_FORMATS)),
     // A topic level: no wildcards, no tabs or line breaks, no space at either end; inner spaces are
     // fine (Zigbee2MQTT friendly names such as "Room 301 heater" have them).
     source: T.Optional(T.String({ minLength: 1, pattern: "^[^#+\\s]([^#+\\t\\n\\r\\f\\v]*[^#+\\s])?$" })),
@@ -72,7 +70,7 @@ export const DeviceSchema = T.Object(
 export const BridgeSchema = T.Object(
   {
     id: T.String({ pattern: ID_PATTERN }),
-    format: oneOf(BRIDGE_FORMATS),
+    format: literalUnion(BRIDGE_FORMATS),
     secret_sha256: T.Optional(T.String({ pattern: SECRET_SHA256_PATTERN })),
   },
   { additionalProperties: false },
