@@ -4,8 +4,9 @@
 //     phase 1  pass-through: the broker → one counting subscriber, no ingest
 //     phase 2  end to end: the broker → `campus-power ingest` (spool, InfluxDB), counted in InfluxDB
 //   devices: --client lean (default; bench/ingest/lean-device.ts, a firmware-sized MQTT client) or mqttjs
-//   --drill: readings at --rate/s, InfluxDB stopped for --outage, then started: lost readings (must be 0)
-//     and the drain rate against the inflow.
+//   --drill: readings at --rate/s, InfluxDB stopped for --outage, then started: the backlog measured in the
+//     ingest's spool at that moment (read from its folder), how long it took to drain, the drain rate
+//     against the inflow, and lost readings (must be 0).
 // Every part is real and on this machine: influxd (own temp folder), the broker, the ingest, the devices.
 // Every phase first runs --warmup readings per device (default 20; JIT, connections, buffers) and times
 // only what follows, so short runs measure the steady rate rather than the start.
@@ -19,6 +20,8 @@ import mqtt, { UniqueMessageIdProvider } from "mqtt";
 import { devicePassword } from "../domain/credentials.js";
 import { InfluxClient, rows } from "../infra/influx.js";
 import { startLocalInfluxd } from "../infra/local-influxd.js";
+import { visitBacklog } from "../infra/spool/disk-scan.js";
+import { splitRecord } from "../ingest/durable-sink.js";
 import { parseDuration } from "../cli/runtime.js";
 import { LeanDevice } from "./ingest/lean-device.js";
 
@@ -123,7 +126,24 @@ async function stopChildren(): Promise<void> {
   })));
 }
 
-const influxCount = async (influx: InfluxClient) => Number(rows(await influx.query("SELECT count(power_w) FROM electrical").catch(() => []))[0]?.count ?? 0);
+/** Readings in InfluxDB; with `one`, whether that one reading is there (0 or 1). */
+const influxCount = async (influx: InfluxClient, one?: { device: string; ts: number }) =>
+  Number(rows(await influx.query(`SELECT count(power_w) FROM electrical${one ? ` WHERE device = '${one.device}' AND time = ${one.ts}ms` : ""}`).catch(() => []))[0]?.count ?? 0);
+
+/** The ingest's spool backlog as it is on disk: records, readings, bytes, the oldest's append time, and the newest reading. */
+function spoolBacklog(dir: string) {
+  const backlog = { records: 0, readings: 0, bytes: 0, oldestAppendedAt: null as number | null, newest: null as { device: string; ts: number } | null };
+  visitBacklog(dir, (record) => {
+    const { header, lines } = splitRecord(record.body);
+    backlog.records++;
+    backlog.bytes += record.end - record.offset;
+    backlog.oldestAppendedAt ??= record.appendedAt;
+    for (const count of Object.values(header.f)) backlog.readings += count;
+    const last = lines.findLast((line) => line.startsWith("electrical,") && !line.includes(",phase="));
+    if (last) backlog.newest = { device: /,device=([^, ]+)/.exec(last)![1]!, ts: Number(last.slice(last.lastIndexOf(" ") + 1)) };
+  });
+  return backlog;
+}
 async function until(check: () => Promise<boolean> | boolean, timeoutMs: number, everyMs = 100): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -232,21 +252,29 @@ async function drill(): Promise<void> {
   console.log(`stopping InfluxDB for ${outageMs / 1000} s at ${rate} readings/s ...`);
   await influxd.stop();
   await phase(outageMs);
+  // What waits in the ingest's spool now, read from its folder (read-only, beside the running ingest): the
+  // records after its last checkpoint, which is saved at most once a second, so up to a second of them may
+  // already have been written before the outage began.
+  const backlog = spoolBacklog(join(env.DATA_DIR, "ingest", "campus-ingest"));
+  const sentAtRestart = sent;
+  const oldestAgeS = backlog.oldestAppendedAt === null ? null : (Date.now() - backlog.oldestAppendedAt) / 1000;
   await influxd.restart();
   const back = performance.now();
-  const caughtUp = await until(async () => (await influxCount(influx)) >= sent - rate / 2, 30 * 60_000, 250);
+  // The drainer writes in spool order: the backlog is in InfluxDB once its newest reading is.
+  const drained = backlog.newest === null || (await until(async () => (await influxCount(influx, backlog.newest!)) > 0, 30 * 60_000, 100));
   const drainSeconds = (performance.now() - back) / 1000;
   stop = true;
   await pump;
   await phase(3_000);
   await until(async () => (await influxCount(influx)) >= sent, 120_000, 250);
   const stored = await influxCount(influx);
-  const outageReadings = rate * (outageMs / 1000);
+  const readingsPerS = backlog.readings / drainSeconds;
   console.log("\n| measure | value |\n|---|---|");
   console.log(`| inflow | ${rate.toLocaleString("en")} readings/s (${deviceCount} devices) |`);
-  console.log(`| outage | ${(outageMs / 1000).toFixed(0)} s, ≈ ${outageReadings.toLocaleString("en")} readings spooled |`);
-  console.log(`| time to drain after InfluxDB is back | ${drainSeconds.toFixed(1)} s${caughtUp ? "" : " (not caught up!)"} |`);
-  console.log(`| drain rate | ${Math.round((outageReadings + rate * drainSeconds) / drainSeconds).toLocaleString("en")} readings/s = ${((outageReadings + rate * drainSeconds) / drainSeconds / rate).toFixed(1)} × the inflow (goal ≥ 5×) |`);
+  console.log(`| outage | InfluxDB stopped ${(outageMs / 1000).toFixed(0)} s |`);
+  console.log(`| backlog in the spool when InfluxDB came back (measured) | ${backlog.readings.toLocaleString("en")} readings in ${backlog.records.toLocaleString("en")} records, ${(backlog.bytes / 1048576).toFixed(1)} MiB, oldest ${oldestAgeS === null ? "–" : `${oldestAgeS.toFixed(0)} s`} old; ${sentAtRestart.toLocaleString("en")} sent by then |`);
+  console.log(`| time to drain that backlog | ${drainSeconds.toFixed(1)} s${drained ? "" : " (not drained!)"} |`);
+  console.log(`| drain rate | ${Math.round(readingsPerS).toLocaleString("en")} readings/s = ${(readingsPerS / rate).toFixed(1)} × the inflow (goal ≥ 5×) |`);
   console.log(`| sent / stored / lost | ${sent.toLocaleString("en")} / ${stored.toLocaleString("en")} / ${(sent - stored).toLocaleString("en")} |`);
   await Promise.all(devices.map((d) => d.end()));
   await stopChildren();

@@ -84,6 +84,7 @@ export async function startBroker(ctx: ServiceContext, options: BrokerOptions = 
       dir: options.journal?.dir ?? join(ctx.env.dataDir, "broker", "journal"),
       subscriberId: options.journal?.subscriberId ?? "campus-ingest",
       log,
+      onCorrupt: (bytes) => metrics.journalCorruptBytes.inc(bytes),
     });
   }
 

@@ -21,6 +21,8 @@ export interface JournalOptions {
   subscriberId: string;
   maxBytes?: number;
   log: Logger;
+  /** Bytes of a torn or damaged record skipped (for the `journal_corrupt_bytes_total` counter). */
+  onCorrupt?(bytes: number): void;
 }
 
 interface Entry {
@@ -59,7 +61,10 @@ export function attachJournal(aedes: Aedes, options: JournalOptions) {
     (spool ??= Spool.open({
       dir: options.dir,
       maxBytes: options.maxBytes ?? 1024 * 1024 * 1024,
-      onCorrupt: (bytes, where) => log.warn({ bytes, where }, "skipped a torn or damaged journal record"),
+      onCorrupt: (bytes, where) => {
+        options.onCorrupt?.(bytes);
+        log.warn({ bytes, where }, "skipped a torn or damaged journal record");
+      },
     }));
   const startedAt = Date.now();
   let subscribed = false;

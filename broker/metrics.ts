@@ -11,6 +11,7 @@ export interface BrokerMetrics {
   publishesDenied: Counter<"account">;
   subscriptionsDenied: Counter<"account">;
   packetsRefused: Counter<"reason">;
+  journalCorruptBytes: Counter;
 }
 
 const PREFIX = "campus_power_broker_";
@@ -31,5 +32,6 @@ export function createBrokerMetrics(registry: Registry): BrokerMetrics {
     publishesDenied: counter("publishes_denied_total", "PUBLISH packets refused by the ACL (the client is disconnected)", ["account"]),
     subscriptionsDenied: counter("subscriptions_denied_total", "Subscriptions refused by the ACL (SUBACK 0x80)", ["account"]),
     packetsRefused: counter("packets_refused_total", "Connections closed for an oversized or malformed packet header", ["reason"]),
+    journalCorruptBytes: counter("journal_corrupt_bytes_total", "Bytes of torn or damaged journal records skipped (a write cut by a crash or a power loss)", []),
   };
 }

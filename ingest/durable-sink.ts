@@ -36,7 +36,7 @@ export interface DurableSinkOptions {
   onEnergyAnomaly?(anomaly: Anomaly): void;
 }
 
-interface RecordHeader {
+export interface RecordHeader {
   /** Readings per device format. */
   f: Record<string, number>;
   /**
@@ -45,6 +45,14 @@ interface RecordHeader {
    * field instead of a line of its own: half the lines for InfluxDB to parse.
    */
   e: [string, number, number, number?][];
+}
+
+/** A spool record of the sink: its header line (JSON) and its line-protocol lines. */
+export function splitRecord(body: Buffer): { header: RecordHeader; lines: string[] } {
+  const text = body.toString("utf8");
+  const newline = text.indexOf("\n");
+  const rest = text.slice(newline + 1);
+  return { header: JSON.parse(text.slice(0, newline)) as RecordHeader, lines: rest === "" ? [] : rest.split("\n") };
 }
 
 /** The series key of a line: everything before the first unescaped space (measurement and tags). */
@@ -145,12 +153,9 @@ export class DurableSink {
     const lines: string[] = [];
     const formats: Record<string, number> = {};
     for (const record of records) {
-      const text = record.body.toString("utf8");
-      const newline = text.indexOf("\n");
-      const header = JSON.parse(text.slice(0, newline)) as RecordHeader;
+      const { header, lines: recordLines } = splitRecord(record.body);
       const base = lines.length;
-      const body = text.slice(newline + 1);
-      if (body !== "") for (const line of body.split("\n")) lines.push(line);
+      for (const line of recordLines) lines.push(line);
       for (const [format, count] of Object.entries(header.f)) formats[format] = (formats[format] ?? 0) + count;
       for (const [key, ts, kwh, index] of header.e) {
         if (!undo.has(key)) undo.set(key, this.state[key]?.map((r) => ({ ...r })));

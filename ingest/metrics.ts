@@ -20,7 +20,6 @@ export function createIngestMetrics(registry: Registry) {
     batchSize: histogram("batch_points", "Points per batch handed to the writer", [1, 10, 50, 100, 500, 1_000, 2_500, 5_000]),
     writeRetries: counter("write_retries_total", "InfluxDB writes retried after a failure that may heal"),
     deadLettered: counter("points_dead_lettered_total", "Points InfluxDB refused as bad data (HTTP 400), kept in the dead-letter log"),
-    dropped: counter("points_dropped_total", "Points given up on: buffer full while InfluxDB is away, or unwritten at shutdown", ["reason"]),
     deadLetterDropped: counter("dead_letters_dropped_total", "Dead-letter lines not written (disk too slow or failing)"),
     buffered: gauge("buffered_points", "Points waiting for InfluxDB"),
     readingsReceived: counter("readings_received_total", "Readings decoded from device messages, by device format", ["format"]),

@@ -18,6 +18,18 @@ export function encodeRecord(payload: Buffer): Buffer {
   return out;
 }
 
+/** A spool record's payload: the append time (float64 epoch ms, big-endian), then the body. */
+export function timedPayload(body: Buffer, appendedAt: number): Buffer {
+  const payload = Buffer.allocUnsafe(8 + body.length);
+  payload.writeDoubleBE(appendedAt, 0);
+  body.copy(payload, 8);
+  return payload;
+}
+
+export function readTimedPayload(payload: Buffer): { appendedAt: number; body: Buffer } {
+  return { appendedAt: payload.readDoubleBE(0), body: payload.subarray(8) };
+}
+
 export type ScanItem =
   | { kind: "record"; offset: number; end: number; payload: Buffer }
   /** Bytes that are not a valid record, skipped up to the next magic that starts a valid record. */

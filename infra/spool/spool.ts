@@ -1,23 +1,19 @@
 // A durable, append-only spool of records on disk (the ingest's DATA_DIR/ingest/<client id>/, the
-// broker's journal DATA_DIR/broker/journal/):
-//   seg-<n>.log       segments of checksummed records (./record.ts), rotated at `segmentBytes`
-//   checkpoint.json   how far the reader has committed (segment, offset) plus the reader's own state,
-//                     written to a temporary file, fsynced and renamed (atomic on POSIX)
-// Durability policy: append() resolves only after write + fdatasync of every record it holds; all the
-// appends that arrive while one fsync runs share the next one (group commit). Writes and fsyncs run on
-// libuv's thread pool, so the event loop goes on taking messages while the disk syncs; a record is
-// visible to the reader only once it is fsynced. A record whose write was
-// torn by a crash fails its CRC and is cut off at start; a damaged record in the middle is skipped.
+// broker's journal DATA_DIR/broker/journal/): segments of checksummed records (./record.ts) rotated at
+// `segmentBytes`, and a checkpoint of how far the reader has committed plus the reader's own state
+// (./layout.ts). Durability policy: append() resolves only after write + fdatasync of every record it
+// holds; all the appends that arrive while one fsync runs share the next one (group commit). Writes and
+// fsyncs run on libuv's thread pool, so the event loop goes on taking messages while the disk syncs; a
+// record is visible to the reader only once it is fsynced. A record whose write was torn by a crash fails
+// its CRC and is cut off at start (./disk-scan.ts); a damaged record in the middle is skipped.
 // Fully committed segments are deleted once the checkpoint that passes them is on disk.
-import { closeSync, fdatasync, fdatasyncSync, existsSync, fstatSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, truncateSync, unlinkSync, writeFileSync, writev } from "node:fs";
+import { closeSync, fdatasync, fstatSync, ftruncateSync, mkdirSync, openSync, statSync, truncateSync, unlinkSync, writev } from "node:fs";
 import { promisify } from "node:util";
-import { join } from "node:path";
-import { encodeRecord, HEADER_BYTES, scanRecords } from "./record.js";
+import { scanSegments } from "./disk-scan.js";
+import { type Checkpoint, type SpoolPosition, backlogStart, comparePositions, listSegments, readCheckpoint, readSegmentBytes, segmentName, segmentPath, segmentSize, writeCheckpoint } from "./layout.js";
+import { encodeRecord, HEADER_BYTES, readTimedPayload, scanRecords, timedPayload } from "./record.js";
 
-export interface SpoolPosition {
-  segment: number;
-  offset: number;
-}
+export type { SpoolPosition } from "./layout.js";
 
 export interface SpoolOptions {
   dir: string;
@@ -50,9 +46,6 @@ interface Pending {
   reject: (e: unknown) => void;
 }
 
-const segmentName = (n: number) => `seg-${String(n).padStart(12, "0")}.log`;
-const comparePos = (a: SpoolPosition, b: SpoolPosition) => a.segment - b.segment || a.offset - b.offset;
-
 export class Spool {
   private writeSegment = 0;
   private writeFd = -1;
@@ -77,7 +70,7 @@ export class Spool {
   /** The reader state saved with the last checkpoint (null on a fresh spool). */
   readonly savedState: unknown;
 
-  private constructor(private readonly options: SpoolOptions, checkpoint: { segment: number; offset: number; state?: unknown } | null) {
+  private constructor(private readonly options: SpoolOptions, checkpoint: Checkpoint | null) {
     this.segmentBytes = options.segmentBytes ?? 16 * 1024 * 1024;
     this.committed = checkpoint ? { segment: checkpoint.segment, offset: checkpoint.offset } : { segment: 0, offset: 0 };
     this.cursor = { ...this.committed };
@@ -86,62 +79,30 @@ export class Spool {
 
   static open(options: SpoolOptions): Spool {
     mkdirSync(options.dir, { recursive: true });
-    const file = join(options.dir, "checkpoint.json");
-    let checkpoint = null;
-    if (existsSync(file)) {
-      try {
-        checkpoint = JSON.parse(readFileSync(file, "utf8"));
-      } catch {
-        options.onCorrupt?.(0, "checkpoint.json"); // unreadable: start from the oldest segment (replays are idempotent)
-      }
-    }
+    // Unreadable: start from the oldest segment (replays are idempotent).
+    const checkpoint = readCheckpoint(options.dir, () => options.onCorrupt?.(0, "checkpoint.json"));
     const spool = new Spool(options, checkpoint);
     spool.recover();
     return spool;
   }
 
-  private segments(): number[] {
-    return readdirSync(this.options.dir)
-      .map((name) => /^seg-(\d+)\.log$/.exec(name)?.[1])
-      .filter((n): n is string => n !== undefined)
-      .map(Number)
-      .sort((a, b) => a - b);
-  }
-
   /** Scans what is on disk after the checkpoint: rebuilds the backlog, cuts a torn tail off the last segment. */
   private recover(): void {
-    const segments = this.segments();
-    const first = segments[0];
-    if (first !== undefined && first > this.committed.segment) this.committed = { segment: first, offset: 0 };
-    if (segments.length === 0) this.committed = { segment: Math.max(this.committed.segment, 0), offset: 0 };
+    const { dir, onCorrupt } = this.options;
+    const segments = listSegments(dir);
+    this.committed = backlogStart(this.committed, segments);
     this.cursor = { ...this.committed };
-    for (const [index, segment] of segments.entries()) {
-      if (segment < this.committed.segment) continue;
-      const path = join(this.options.dir, segmentName(segment));
-      const data = readFileSync(path);
-      const start = segment === this.committed.segment ? Math.min(this.committed.offset, data.length) : 0;
-      let validEnd = start;
-      for (const item of scanRecords(data, start)) {
-        if (item.kind === "record") {
-          this.entries.push({ segment, end: item.end, bytes: item.end - item.offset, appendedAt: item.payload.readDoubleBE(0) });
-          this.backlog += item.end - item.offset;
-          validEnd = item.end;
-        } else if (item.kind === "corrupt") {
-          this.options.onCorrupt?.(item.end - item.offset, `${segmentName(segment)}@${item.offset}`);
-          validEnd = item.end;
-        } else {
-          this.options.onCorrupt?.(data.length - item.offset, `${segmentName(segment)}@${item.offset} (torn tail)`);
-        }
-      }
-      if (index === segments.length - 1 && validEnd < data.length) truncateSync(path, validEnd); // a torn write
-    }
-    const last = segments.at(-1) ?? this.committed.segment;
-    this.openSegment(Math.max(last, this.committed.segment));
+    const last = scanSegments(dir, segments, this.committed, (record) => {
+      this.entries.push({ segment: record.segment, end: record.end, bytes: record.end - record.offset, appendedAt: record.appendedAt });
+      this.backlog += record.end - record.offset;
+    }, onCorrupt ? { onCorrupt } : {});
+    if (last && last.segment === segments.at(-1) && last.validEnd < last.size) truncateSync(segmentPath(dir, last.segment), last.validEnd); // a torn write
+    this.openSegment(Math.max(segments.at(-1) ?? this.committed.segment, this.committed.segment));
   }
 
   /** Opens the next segment first and only then lets go of the current one (a failed open changes nothing). */
   private openSegment(segment: number): void {
-    const path = join(this.options.dir, segmentName(segment));
+    const path = segmentPath(this.options.dir, segment);
     const fd = openSync(path, "a");
     const size = statSync(path).size;
     if (this.writeFd >= 0) closeSync(this.writeFd);
@@ -167,12 +128,7 @@ export class Spool {
   /** Appends records (one per body) durably; resolves with where each ends, after they are fsynced. */
   append(bodies: readonly Buffer[], now: number): Promise<SpoolPosition[]> {
     if (this.closed) return Promise.reject(new Error("spool closed"));
-    const buffers = bodies.map((body) => {
-      const payload = Buffer.allocUnsafe(8 + body.length);
-      payload.writeDoubleBE(now, 0);
-      body.copy(payload, 8);
-      return encodeRecord(payload);
-    });
+    const buffers = bodies.map((body) => encodeRecord(timedPayload(body, now)));
     for (const buffer of buffers) this.incomingBytes += buffer.length;
     return new Promise((resolve, reject) => {
       this.pending.push({ buffers, resolve, reject });
@@ -258,7 +214,7 @@ export class Spool {
   }
 
   private hasData(): boolean {
-    return comparePos(this.cursor, { segment: this.writeSegment, offset: this.writeOffset }) < 0;
+    return comparePositions(this.cursor, { segment: this.writeSegment, offset: this.writeOffset }) < 0;
   }
 
   /** Reads committed-to-disk records after the read cursor, up to about `maxBytes`; advances the cursor. */
@@ -267,26 +223,18 @@ export class Spool {
     let budget = maxBytes;
     while (budget > 0 && this.hasData()) {
       const { segment, offset } = this.cursor;
-      const end = segment === this.writeSegment ? this.writeOffset : this.segmentSize(segment);
+      const end = segment === this.writeSegment ? this.writeOffset : segmentSize(this.options.dir, segment);
       if (offset >= end) {
         this.cursor = { segment: this.nextSegment(segment), offset: 0 };
         continue;
       }
       const length = Math.min(end - offset, Math.max(budget, 1024 * 1024));
-      const buf = Buffer.allocUnsafe(length);
-      const fd = openSync(join(this.options.dir, segmentName(segment)), "r");
-      let got = 0;
-      try {
-        got = readSync(fd, buf, 0, length, offset);
-      } finally {
-        closeSync(fd);
-      }
       let advanced = offset;
-      for (const item of scanRecords(buf.subarray(0, got), 0, offset)) {
+      for (const item of scanRecords(readSegmentBytes(this.options.dir, segment, offset, length), 0, offset)) {
         if (item.kind === "partial") break;
         if (item.kind === "corrupt") this.options.onCorrupt?.(item.end - item.offset, `${segmentName(segment)}@${item.offset}`);
         else {
-          records.push({ appendedAt: item.payload.readDoubleBE(0), body: item.payload.subarray(8), end: { segment, offset: item.end } });
+          records.push({ ...readTimedPayload(item.payload), end: { segment, offset: item.end } });
           budget -= item.end - item.offset;
         }
         advanced = item.end;
@@ -302,16 +250,8 @@ export class Spool {
     return records;
   }
 
-  private segmentSize(segment: number): number {
-    try {
-      return statSync(join(this.options.dir, segmentName(segment))).size;
-    } catch {
-      return 0;
-    }
-  }
-
   private nextSegment(segment: number): number {
-    return this.segments().find((n) => n > segment) ?? this.writeSegment;
+    return listSegments(this.options.dir).find((n) => n > segment) ?? this.writeSegment;
   }
 
   /** Rewinds the read cursor to the last commit (a failed drain reads the same records again). */
@@ -321,11 +261,11 @@ export class Spool {
 
   /** Everything up to `end` is stored elsewhere: drop it from the backlog (on disk at the next checkpoint). */
   commit(end: SpoolPosition): void {
-    if (comparePos(end, this.committed) <= 0) return;
+    if (comparePositions(end, this.committed) <= 0) return;
     this.committed = { ...end };
     while (this.head < this.entries.length) {
       const first = this.entries[this.head]!;
-      if (comparePos({ segment: first.segment, offset: first.end }, end) > 0) break;
+      if (comparePositions({ segment: first.segment, offset: first.end }, end) > 0) break;
       this.backlog -= first.bytes;
       this.head++;
     }
@@ -337,15 +277,9 @@ export class Spool {
 
   /** Writes the checkpoint (position + the reader's state) atomically, then deletes passed segments. */
   saveCheckpoint(state: unknown): void {
-    const file = join(this.options.dir, "checkpoint.json");
-    const tmp = `${file}.tmp`;
-    writeFileSync(tmp, JSON.stringify({ ...this.committed, state }));
-    const fd = openSync(tmp, "r+");
-    fdatasyncSync(fd);
-    closeSync(fd);
-    renameSync(tmp, file);
-    for (const segment of this.segments()) {
-      if (segment < this.committed.segment && segment !== this.writeSegment) unlinkSync(join(this.options.dir, segmentName(segment)));
+    writeCheckpoint(this.options.dir, { ...this.committed, state });
+    for (const segment of listSegments(this.options.dir)) {
+      if (segment < this.committed.segment && segment !== this.writeSegment) unlinkSync(segmentPath(this.options.dir, segment));
     }
   }
 

@@ -1,6 +1,7 @@
 // Runs the real `campus-power` command as a child process, as a user would.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { waitFor } from "./wait.js";
 
 export const CLI = fileURLToPath(new URL("../../bin/campus-power.js", import.meta.url));
 
@@ -31,14 +32,13 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv, options: { grou
     child,
     output: () => output,
     async waitForOutput(pattern, timeoutMs = 30_000) {
-      const deadline = Date.now() + timeoutMs;
-      while (Date.now() < deadline) {
-        const match = output.match(pattern);
-        if (match) return match;
-        if (child.exitCode !== null) throw new Error(`campus-power exited with ${child.exitCode} before printing ${pattern}:\n${output}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      throw new Error(`timed out waiting for ${pattern}; output so far:\n${output}`);
+      const match = await waitFor(() => {
+        const found = output.match(pattern);
+        if (!found && child.exitCode !== null) throw new Error(`campus-power exited with ${child.exitCode} before printing ${pattern}:\n${output}`);
+        return found;
+      }, timeoutMs);
+      if (!match) throw new Error(`timed out waiting for ${pattern}; output so far:\n${output}`);
+      return match;
     },
     async stop(signal = "SIGTERM", { group = false } = {}) {
       if (child.exitCode !== null) return { code: child.exitCode, ms: 0 };

@@ -2,10 +2,12 @@
 // broker's death until the ingest has acknowledged it. Real broker, real mqtt.js clients; the last test
 // kills the whole `up` process with SIGKILL under load and counts every reading in a real InfluxDB.
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Writable } from "node:stream";
 import mqtt, { type MqttClient, UniqueMessageIdProvider } from "mqtt";
+import { pino } from "pino";
 import { afterAll, describe, expect, it } from "vitest";
 import { startBroker } from "../../broker/index.js";
 import { loadCampus } from "../../infra/campus-file.js";
@@ -13,9 +15,10 @@ import { devicePassword } from "../../domain/credentials.js";
 import { readEnv } from "../../domain/env.js";
 import { InfluxClient, rows } from "../../infra/influx.js";
 import { freePort } from "../../infra/local-influxd.js";
-import { createLogger } from "../../infra/logger.js";
+import { createLogger, type Logger } from "../../infra/logger.js";
 import { createRegistry } from "../../infra/metrics.js";
 import type { ServiceContext } from "../../infra/service.js";
+import { scanRecords } from "../../infra/spool/record.js";
 import { holdAcks } from "../../ingest/acks.js";
 import { startCli } from "../helpers/cli.js";
 import { influxUrl } from "../helpers/influx.js";
@@ -35,12 +38,15 @@ afterAll(async () => {
   dirs.forEach((d) => rmSync(d, { recursive: true, force: true }));
 });
 
-const context = (dataDir: string): ServiceContext => ({
+const context = (dataDir: string, log: Logger = createLogger("silent")): ServiceContext => ({
   env: readEnv({ DATA_DIR: dataDir, DEVICE_GROUP_KEY: KEY, SERVICE_PASSWORD: PASSWORD, LOG_LEVEL: "silent" }),
   campus: loadCampus("tests/fixtures/test-campus.yaml"),
-  log: createLogger("silent"),
+  log,
   metrics: createRegistry(false),
 });
+
+const journalCorruptBytes = async (ctx: ServiceContext) =>
+  (await ctx.metrics.getSingleMetric("campus_power_broker_journal_corrupt_bytes_total")?.get())?.values[0]?.value ?? 0;
 
 async function connect(port: number, options: mqtt.IClientOptions): Promise<MqttClient> {
   const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { protocolVersion: 4, reconnectPeriod: 0, messageIdProvider: new UniqueMessageIdProvider(), ...options });
@@ -74,14 +80,68 @@ describe("the broker journal", () => {
     const acking = await subscriber(broker.tcpPort, true);
     expect(await waitFor(() => acking.received.length === 50)).toBe(true);
     expect(acking.received.map((p) => JSON.parse(p).power_w)).toEqual(Array.from({ length: 50 }, (_, i) => i));
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // A round trip after the 50 PUBACKs on the same connection: the broker has handled them (in order) once it answers.
+    await acking.client.publishAsync("test/acks-sent", "x", { qos: 1 });
     await acking.client.endAsync(true);
     await broker.stop();
 
     broker = await startBroker(context(dataDir), { port: 0, wsPort: 0, host: "127.0.0.1" });
     const after = await subscriber(broker.tcpPort, true);
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    expect(after.received).toEqual([]); // acknowledged entries are retired
+    // The marker: a new reading published after the subscription; a replay would have come before it.
+    const marker = await connect(broker.tcpPort, { clientId: "brk-d1-101", username: "brk-d1-101", password: devicePassword("brk-d1-101", KEY) });
+    await marker.publishAsync("campus/devices/brk-d1-101/telemetry", JSON.stringify({ ts: 2_000, power_w: -1 }), { qos: 1 });
+    expect(await waitFor(() => after.received.some((p) => JSON.parse(p).power_w === -1))).toBe(true);
+    expect(after.received.map((p) => JSON.parse(p).power_w)).toEqual([-1]); // acknowledged entries are retired
+    await marker.endAsync(true);
+    await broker.stop();
+  });
+
+  it("starts after a power loss tore its last record: replays every whole record, counts the torn bytes, and goes on", async () => {
+    const dataDir = tempDir();
+    const journalDir = join(dataDir, "broker", "journal");
+    const publishReadings = async (port: number, powers: number[]) => {
+      const device = await connect(port, { clientId: "brk-d1-101", username: "brk-d1-101", password: devicePassword("brk-d1-101", KEY) });
+      for (const power_w of powers) await device.publishAsync("campus/devices/brk-d1-101/telemetry", JSON.stringify({ ts: 1_000 + power_w, power_w }), { qos: 1 });
+      await device.endAsync(true);
+    };
+    const powersOf = (received: string[]) => received.map((p) => JSON.parse(p).power_w as number);
+    let broker = await startBroker(context(dataDir), { port: 0, wsPort: 0, host: "127.0.0.1" });
+    let silent = await subscriber(broker.tcpPort, false);
+    await publishReadings(broker.tcpPort, Array.from({ length: 20 }, (_, i) => i));
+    expect(await waitFor(() => silent.received.length === 20)).toBe(true);
+    await silent.client.endAsync(true);
+    await broker.stop();
+
+    // Cut the last record of the last segment in half, as a write interrupted by a power loss leaves it.
+    const segment = join(journalDir, readdirSync(journalDir).filter((name) => name.startsWith("seg-")).sort().at(-1)!);
+    const records = scanRecords(readFileSync(segment)).filter((item) => item.kind === "record");
+    expect(records).toHaveLength(20);
+    const last = records.at(-1)!;
+    const kept = Math.floor((last.end - last.offset) / 2);
+    truncateSync(segment, last.offset + kept);
+
+    const logged: { msg: string; bytes?: number; where?: string }[] = [];
+    const log = pino({ level: "warn" }, new Writable({ write: (chunk, _encoding, done) => (logged.push(JSON.parse(chunk.toString())), done()) }));
+    const torn = context(dataDir, log);
+    broker = await startBroker(torn, { port: 0, wsPort: 0, host: "127.0.0.1" });
+    silent = await subscriber(broker.tcpPort, false);
+    expect(await waitFor(() => silent.received.length === 19)).toBe(true);
+    expect(powersOf(silent.received)).toEqual(Array.from({ length: 19 }, (_, i) => i));
+    const tornBytes = kept; // what is left of the torn record on disk, skipped and cut off
+    expect(await journalCorruptBytes(torn)).toBe(tornBytes);
+    expect(logged).toContainEqual(expect.objectContaining({ msg: "skipped a torn or damaged journal record", bytes: tornBytes, where: expect.stringContaining("torn tail") }));
+    // It goes on: a new reading is journaled after the cut and survives the next restart with the others.
+    await publishReadings(broker.tcpPort, [100]);
+    expect(await waitFor(() => silent.received.length === 20)).toBe(true);
+    await silent.client.endAsync(true);
+    await broker.stop();
+
+    const clean = context(dataDir);
+    broker = await startBroker(clean, { port: 0, wsPort: 0, host: "127.0.0.1" });
+    const acking = await subscriber(broker.tcpPort, true);
+    expect(await waitFor(() => acking.received.length === 20)).toBe(true);
+    expect(powersOf(acking.received)).toEqual([...Array.from({ length: 19 }, (_, i) => i), 100]);
+    expect(await journalCorruptBytes(clean)).toBe(0); // the torn bytes were cut off, nothing after them was lost
     await broker.stop();
   });
 

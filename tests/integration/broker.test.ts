@@ -6,11 +6,54 @@ import { WebSocket } from "ws";
 import { startBroker } from "../../broker/index.js";
 import { devicePassword } from "../../domain/credentials.js";
 import { createRegistry } from "../../infra/metrics.js";
+import { finishesWithin } from "../../infra/timeout.js";
 import {
   broker, clients, connect, ctx, device, GROUP_KEY, inbox, MAX_PACKET_BYTES, refusalCode, SERVICE_PASSWORD, service, settle, useTestBroker, waitForClose,
 } from "../helpers/broker.js";
 
 useTestBroker();
+
+/** The counters the metrics test checks, with the labels of the series it moves. */
+const COUNTED: [string, Record<string, string>][] = [
+  ["campus_power_broker_connections_total", { transport: "tcp" }],
+  ["campus_power_broker_connections_total", { transport: "ws" }],
+  ["campus_power_broker_auth_failures_total", { reason: "bad_password" }],
+  ["campus_power_broker_auth_failures_total", { reason: "identifier_rejected" }],
+  ["campus_power_broker_auth_failures_total", { reason: "client_id_in_use" }],
+  ["campus_power_broker_messages_published_total", { account: "device" }],
+  ["campus_power_broker_published_bytes_total", { account: "device" }],
+  ["campus_power_broker_publishes_denied_total", { account: "device" }],
+  ["campus_power_broker_subscriptions_denied_total", { account: "device" }],
+  ["campus_power_broker_packets_refused_total", { reason: "too-large" }],
+];
+
+/** The value of a series of the broker's registry (0 before its first count). */
+async function metricValue(name: string, labels: Record<string, string> = {}): Promise<number> {
+  const metric = ctx.metrics.getSingleMetric(name);
+  if (!metric) return 0;
+  const { values } = await metric.get();
+  return values.filter((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l)).reduce((sum, v) => sum + v.value, 0);
+}
+
+/**
+ * A CONNECT written by hand (mqtt.js will not encode it): MQTT 3.1.1, CleanSession 0, user name and
+ * password flags set, keep-alive 30 s, a zero-length client id [MQTT-3.1.3-8]. Resolves with the reply bytes once closed.
+ */
+async function connectWithEmptyIdAndPersistentSession(): Promise<{ bytes: Buffer; closed: boolean }> {
+  const field = (text: string) => {
+    const bytes = Buffer.from(text);
+    return Buffer.concat([Buffer.from([bytes.length >> 8, bytes.length & 0xff]), bytes]);
+  };
+  const body = Buffer.concat([field("MQTT"), Buffer.from([0x04, 0xc0, 0x00, 0x1e]), field(""), field("brk-d1-101"), field(devicePassword("brk-d1-101", GROUP_KEY))]);
+  const socket = connectTcp(broker.tcpPort, "127.0.0.1");
+  return new Promise((resolve, reject) => {
+    let bytes = Buffer.alloc(0);
+    socket.on("data", (chunk) => (bytes = Buffer.concat([bytes, chunk])));
+    socket.on("close", () => resolve({ bytes, closed: true }));
+    socket.on("error", reject);
+    socket.write(Buffer.concat([Buffer.from([0x10, body.length]), body]));
+  });
+}
 
 describe("broker authentication", () => {
   it("accepts a device with the HMAC password of its id", async () => {
@@ -36,28 +79,7 @@ describe("broker authentication", () => {
   });
 
   it("refuses an empty client id with a persistent session with CONNACK 2 on the wire", async () => {
-    // mqtt.js will not even encode this CONNECT, so it is written by hand: MQTT 3.1.1, CleanSession 0,
-    // user name and password flags set, keep-alive 30 s, a zero-length client id [MQTT-3.1.3-8].
-    const field = (text: string) => {
-      const bytes = Buffer.from(text);
-      return Buffer.concat([Buffer.from([bytes.length >> 8, bytes.length & 0xff]), bytes]);
-    };
-    const body = Buffer.concat([
-      field("MQTT"),
-      Buffer.from([0x04, 0xc0, 0x00, 0x1e]),
-      field(""),
-      field("brk-d1-101"),
-      field(devicePassword("brk-d1-101", GROUP_KEY)),
-    ]);
-    const connectPacket = Buffer.concat([Buffer.from([0x10, body.length]), body]);
-    const socket = connectTcp(broker.tcpPort, "127.0.0.1");
-    const reply = await new Promise<{ bytes: Buffer; closed: boolean }>((resolve, reject) => {
-      let bytes = Buffer.alloc(0);
-      socket.on("data", (chunk) => (bytes = Buffer.concat([bytes, chunk])));
-      socket.on("close", () => resolve({ bytes, closed: true }));
-      socket.on("error", reject);
-      socket.write(connectPacket);
-    });
+    const reply = await connectWithEmptyIdAndPersistentSession();
     // CONNACK: type 2, remaining length 2, session present 0, return code 2 (identifier rejected); then closed.
     expect([...reply.bytes]).toEqual([0x20, 0x02, 0x00, 0x02]);
     expect(reply.closed).toBe(true);
@@ -66,7 +88,8 @@ describe("broker authentication", () => {
   it("refuses a device that reuses a connected service's client id with CONNACK 2", async () => {
     const ingest = await connect({ username: "campus-service", password: SERVICE_PASSWORD, clientId: "ingest-main" });
     expect(await refusalCode({ username: "brk-d1-101", password: devicePassword("brk-d1-101", GROUP_KEY), clientId: "ingest-main" })).toBe(2);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // The marker: a round trip on the first connection after the refusal (a taken-over session gets no PUBACK).
+    expect(await finishesWithin(ingest.publishAsync("test/still-connected", "x", { qos: 1 }), 5_000)).toBe(true);
     expect(ingest.connected).toBe(true);
   });
 
@@ -205,24 +228,43 @@ describe("broker authorization", () => {
 });
 
 describe("broker metrics and lifecycle", () => {
-  it("exposes connection, auth, message and denial counters", async () => {
+  it("counts the connections, refusals, publishes and denials it sees", async () => {
+    const counted = async () => Object.fromEntries(await Promise.all(COUNTED.map(async ([name, labels]) => [`${name}${JSON.stringify(labels)}`, await metricValue(name, labels)] as const)));
+    const before = await counted();
     const client = await device("brk-d1-101");
+    await device("brk-d1-102", { url: `ws://127.0.0.1:${broker.wsPort}/mqtt` });
     await client.publishAsync("campus/devices/brk-d1-101/status", "online", { qos: 1 });
-    const text = await ctx.metrics.metrics();
-    for (const name of [
-      "campus_power_broker_connected_clients",
-      "campus_power_broker_connections_total",
-      'campus_power_broker_auth_failures_total{reason="bad_password"}',
-      'campus_power_broker_auth_failures_total{reason="identifier_rejected"}',
-      'campus_power_broker_auth_failures_total{reason="client_id_in_use"}',
-      'campus_power_broker_messages_published_total{account="device"}',
-      'campus_power_broker_published_bytes_total{account="device"}',
-      'campus_power_broker_publishes_denied_total{account="device"}',
-      'campus_power_broker_subscriptions_denied_total{account="device"}',
-      'campus_power_broker_packets_refused_total{reason="too-large"}',
-    ]) {
-      expect(text).toContain(name);
-    }
+    await client.subscribeAsync("campus/devices/brk-d1-102/commands", { qos: 1 }).catch(() => undefined); // SUBACK 0x80
+    await refusalCode({ username: "brk-d1-101", password: "wrong" });
+    await connectWithEmptyIdAndPersistentSession();
+    await connect({ username: "campus-service", password: SERVICE_PASSWORD, clientId: "metrics-owner" });
+    await refusalCode({ username: "brk-d1-102", password: devicePassword("brk-d1-102", GROUP_KEY), clientId: "metrics-owner" });
+    const impostor = await device("brk-d1-102");
+    impostor.publish("campus/devices/brk-d1-101/telemetry", "{}", { qos: 0 });
+    await waitForClose(impostor);
+    const oversized = await device("brk-d1-102");
+    oversized.publish("campus/devices/brk-d1-102/telemetry", Buffer.alloc(MAX_PACKET_BYTES + 1, 0x20), { qos: 0 });
+    await waitForClose(oversized);
+    const expected: Record<string, number> = {
+      'campus_power_broker_connections_total{"transport":"tcp"}': 4,
+      'campus_power_broker_connections_total{"transport":"ws"}': 1,
+      'campus_power_broker_auth_failures_total{"reason":"bad_password"}': 1,
+      'campus_power_broker_auth_failures_total{"reason":"identifier_rejected"}': 1,
+      'campus_power_broker_auth_failures_total{"reason":"client_id_in_use"}': 1,
+      'campus_power_broker_messages_published_total{"account":"device"}': 1,
+      'campus_power_broker_published_bytes_total{"account":"device"}': "online".length,
+      'campus_power_broker_publishes_denied_total{"account":"device"}': 1,
+      'campus_power_broker_subscriptions_denied_total{"account":"device"}': 1,
+      'campus_power_broker_packets_refused_total{"reason":"too-large"}': 1,
+    };
+    // Polled: aedes counts a publish after it has acknowledged it, and a closed client after its socket closed.
+    await expect.poll(async () => {
+      const after = await counted();
+      return Object.fromEntries(Object.keys(expected).map((key) => [key, after[key]! - before[key]!]));
+    }).toEqual(expected);
+    // The gauge follows aedes' own count: at least this test's device, WebSocket device and metrics-owner.
+    expect(broker.aedes.connectedClients).toBeGreaterThanOrEqual(3);
+    await expect.poll(() => metricValue("campus_power_broker_connected_clients")).toBe(broker.aedes.connectedClients);
   });
 
   it("stops within a few seconds with clients still connected, and stopping twice is harmless", async () => {

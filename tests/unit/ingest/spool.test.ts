@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { encodeRecord, scanRecords } from "../../../infra/spool/record.js";
+import { visitBacklog } from "../../../infra/spool/disk-scan.js";
 import { Spool } from "../../../infra/spool/spool.js";
 
 const dirs: string[] = [];
@@ -13,6 +14,16 @@ const tempDir = () => {
 };
 afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
 const bodies = (records: { body: Buffer }[]) => records.map((r) => r.body.toString());
+
+/** A closed spool in a new folder holding one record; the path of its segment. */
+async function spoolHolding(body: string): Promise<{ dir: string; path: string }> {
+  const dir = tempDir();
+  const spool = Spool.open({ dir, maxBytes: 1e9 });
+  await spool.append([Buffer.from(body)], 1);
+  await spool.close();
+  const [segment] = readdirSync(dir).filter((f) => f.endsWith(".log"));
+  return { dir, path: join(dir, segment!) };
+}
 
 describe("spool records", () => {
   it("reads back what it encoded", () => {
@@ -52,12 +63,7 @@ describe("the spool", () => {
   });
 
   it("cuts a torn record off the end at start and never replays it", async () => {
-    const dir = tempDir();
-    const spool = Spool.open({ dir, maxBytes: 1e9 });
-    await spool.append([Buffer.from("whole")], 1);
-    await spool.close();
-    const [segment] = readdirSync(dir).filter((f) => f.endsWith(".log"));
-    const path = join(dir, segment!);
+    const { dir, path } = await spoolHolding("whole");
     const size = statSync(path).size;
     appendFileSync(path, encodeRecord(Buffer.alloc(100, 7)).subarray(0, 40)); // a crash in the middle of a write
     const corrupt: number[] = [];
@@ -139,5 +145,31 @@ describe("the spool", () => {
     const reopened = Spool.open({ dir, maxBytes: 1e9 });
     expect(bodies(reopened.read(1e6))).toEqual(["last words"]);
     await reopened.close();
+  });
+});
+
+describe("a spool's backlog read from its folder", () => {
+  const backlogOf = (dir: string) => {
+    const found: { body: string; appendedAt: number }[] = [];
+    visitBacklog(dir, (record) => found.push({ body: record.body.toString(), appendedAt: record.appendedAt }));
+    return found;
+  };
+
+  it("lists the records after the checkpoint, across segments, with their append times", async () => {
+    const dir = tempDir();
+    const spool = Spool.open({ dir, maxBytes: 1e9, segmentBytes: 1_000 });
+    for (let i = 0; i < 6; i++) await spool.append([Buffer.from(`r${i}`.padEnd(300, "."))], 1_000 + i);
+    spool.commit(spool.read(1e6)[1]!.end);
+    spool.saveCheckpoint(null);
+    expect(backlogOf(dir).map((r) => [r.body.slice(0, 2), r.appendedAt])).toEqual([["r2", 1_002], ["r3", 1_003], ["r4", 1_004], ["r5", 1_005]]);
+    await spool.close();
+  });
+
+  it("leaves out a record still being written, and changes nothing on disk", async () => {
+    const { dir, path } = await spoolHolding("whole");
+    appendFileSync(path, encodeRecord(Buffer.alloc(100, 7)).subarray(0, 40)); // a writer in the middle of an append
+    const size = statSync(path).size;
+    expect(backlogOf(dir).map((r) => r.body)).toEqual(["whole"]);
+    expect(statSync(path).size).toBe(size);
   });
 });
