@@ -1,19 +1,10 @@
+import mqttPacket from "mqtt-packet";
 import { describe, expect, it } from "vitest";
 import { PacketFramer } from "../../../broker/packet-size-guard.js";
 
-/** An MQTT PUBLISH (QoS 0) with the given payload, encoded by hand. */
-function publish(topic: string, payloadBytes: number): Buffer {
-  const body = Buffer.concat([Buffer.from([topic.length >> 8, topic.length & 0xff]), Buffer.from(topic), Buffer.alloc(payloadBytes)]);
-  const length: number[] = [];
-  let n = body.length;
-  do {
-    let byte = n % 128;
-    n = Math.floor(n / 128);
-    if (n > 0) byte |= 0x80;
-    length.push(byte);
-  } while (n > 0);
-  return Buffer.concat([Buffer.from([0x30, ...length]), body]);
-}
+/** An MQTT PUBLISH (QoS 0) with the given payload, encoded by mqtt-packet (the encoder mqtt.js and aedes use). */
+const publish = (topic: string, payloadBytes: number): Buffer =>
+  mqttPacket.generate({ cmd: "publish", topic, payload: Buffer.alloc(payloadBytes), qos: 0, dup: false, retain: false });
 
 describe("packet framer", () => {
   it("lets a stream of packets under the limit through, however it is chunked", () => {
