@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { type Campus } from "../domain/campus.js";
 import { loadCampus } from "../infra/campus-file.js";
 import { type Env, formatApiTokens, readEnv, type SecretVariable } from "../domain/env.js";
-import { parseDurationMs } from "../domain/env/values.js";
+import { parseDurationMs } from "../domain/duration.js";
 import { CampusError, formatProblems } from "../domain/errors.js";
 import { createLogger, type Logger } from "../infra/logger.js";
 import { createRegistry, type Registry } from "../infra/metrics.js";
@@ -130,10 +130,10 @@ export function stopOnSignals(services: () => RunningService[], log: Logger, bef
 
 /**
  * Parses a command-line duration like 500ms, 90s, 10m, 2h, 1d into milliseconds: the environment's
- * grammar (domain/env/values.ts), but with its unit required (a bare `--duration 90` is ambiguous).
+ * grammar (domain/duration.ts), but with its unit required (a bare `--duration 90` is ambiguous).
  */
 export function parseDuration(text: string): number {
-  const ms = /[a-z]$/.test(text.trim()) ? parseDurationMs(text) : Number.NaN;
+  const ms = parseDurationMs(text, { unitRequired: true });
   if (Number.isNaN(ms)) throw new UsageError(`"${text}" is not a duration (use e.g. 90s, 10m, 2h)`);
   return ms;
 }

@@ -4,7 +4,6 @@
 import { type FieldsOf, variable } from "./env/variable.js";
 import { duration, durationsPerSeverity, httpUrl, LONGEST_CLOCK_SPAN_MS, LONGEST_TIMER_MS, optionalHttpUrl, secret } from "./env/values.js";
 
-export { parseDurationMs } from "./env/values.js";
 
 export const SEVERITY_NAMES = ["critical", "major", "minor", "warning", "info"] as const;
 export type SeverityName = (typeof SEVERITY_NAMES)[number];

@@ -4,6 +4,7 @@
 import { type Static, Type as T } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
 import { parseDocument } from "yaml";
+import { parseDurationMs } from "../domain/duration.js";
 import type { Problem } from "../domain/errors.js";
 import { FAULT_TYPES, type Fault, type FaultType } from "./faults.js";
 
@@ -88,13 +89,8 @@ export interface Scenario {
 
 export type ScenarioResult = { ok: true; scenario: Scenario } | { ok: false; problems: Problem[] };
 
-/** Parses `90s`, `10m`, `-2h`, … into ms. */
-export function durationMs(text: string): number {
-  const match = /^(-?)(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(text.trim());
-  if (!match) return Number.NaN;
-  const unit = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match[3] as "ms"];
-  return (match[1] === "-" ? -1 : 1) * Number(match[2]) * unit;
-}
+/** Parses `90s`, `10m`, `-2h`, … into ms (domain/duration.ts; a unit is required, a sign allowed). */
+export const durationMs = (text: string): number => parseDurationMs(text, { unitRequired: true, signed: true });
 
 /** What each fault type needs, with the key that gives its size. */
 const SIZE_KEY: Record<FaultType, string | null> = {

@@ -1,5 +1,6 @@
 // The kinds of value an environment variable holds. Each turns the variable's text into a typed value
 // in the unit the code uses (ms, bytes), or into problems that say what is wrong and what is expected.
+import { parseDurationMs } from "../duration.js";
 import type { Problem } from "../errors.js";
 
 export type ValueResult<T> = { ok: true; value: T } | { ok: false; problems: Problem[] };
@@ -91,16 +92,6 @@ export const positiveNumber = (options: PositiveNumberOptions): ValueKind<number
   },
 });
 
-const DURATION_UNITS_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
-type DurationUnit = keyof typeof DURATION_UNITS_MS;
-const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/;
-
-/** `1500`, `500ms`, `30s`, `15m`, `4h`, `1d` → ms (a bare number is ms); NaN when unreadable. */
-export function parseDurationMs(raw: string): number {
-  const match = DURATION.exec(raw.trim());
-  if (!match) return Number.NaN;
-  return Number(match[1]) * DURATION_UNITS_MS[(match[2] ?? "ms") as DurationUnit];
-}
 
 /**
  * Node's timers hold a delay as a signed 32-bit count of ms: a longer one fires after 1 ms instead
