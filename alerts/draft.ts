@@ -9,7 +9,7 @@ let owned: WeakSet<object> | null = null;
 
 export function withSlot(state: EngineState, deviceId: string, slot: DeviceSlot): EngineState {
   if (owned?.has(state.devices)) {
-    (state.devices as Record<string, DeviceSlot>)[deviceId] = slot;
+    state.devices[deviceId] = slot;
     return { ...state };
   }
   const devices = { ...state.devices, [deviceId]: slot };

@@ -1,73 +1,16 @@
 // The pure rule engine: evaluate(book, state, input, now) → {state, effects}. No clock, randomness or
 // I/O: `now` is the wall clock handed in by the adapter, durations come from the readings' `ts`.
 // Unchanged parts of the state are shared, so "nothing happened" returns the very same state object.
-import type { AckRequest, Alert, RuleId } from "../domain/alert.js";
-import type { Campus, Device } from "../domain/campus.js";
-import type { Silence } from "../domain/silence.js";
+import type { AckRequest, Alert } from "../domain/alert.js";
+import type { Device } from "../domain/campus.js";
 import { acknowledge, applyVerdict, settleFlapping, type Applied } from "./lifecycle.js";
 import { overlay } from "./overlay.js";
-import { applySilenceRequest, campusSilences, isCurrent } from "./silences.js";
-import type { DeviceSlot, Effect, EngineInput, EngineState, EvaluateResult, Instance, Params, Rule, RuleContext, Step } from "./types.js";
+import type { RuleBook } from "./rule-book.js";
+import { applySilenceRequest } from "./silences.js";
+import type { DeviceSlot, Effect, EngineInput, EngineState, EvaluateResult, Instance, Rule, RuleContext, Step } from "./types.js";
 import { inBatch, withSlot } from "./draft.js";
 
-/** A rule as it applies to one device: its parameters resolved from the defaults and the campus file. */
-export interface BoundRule {
-  rule: Rule<unknown>;
-  params: Params;
-}
-
-/** The rules resolved against a campus: which rules apply to which device with which parameters, computed once. */
-export interface RuleBook {
-  campus: Campus;
-  rules: readonly Rule<unknown>[];
-  rulesFor: ReadonlyMap<string, readonly BoundRule[]>;
-  /** Maintenance windows of the campus file (read-only for operators). */
-  fileSilences: readonly Silence[];
-}
-
-/**
- * Parameters: the rule's defaults (domain.md §8) ← `alerts.rules` ← `alerts.building_kinds.<kind>.rules`
- * ← the device's `alerts`; `disabled: true` at any level (the most specific wins) removes the rule.
- */
-export function resolveParams(campus: Campus, device: Device, rule: Rule<unknown>): Params | null {
-  const id = rule.id as RuleId;
-  const kind = campus.buildingById.get(device.building)?.kind ?? "other";
-  const merged: Params = {
-    ...((rule.defaults as Params | undefined) ?? {}),
-    ...(campus.alerts.rules[id] ?? {}),
-    ...(campus.alerts.buildingKinds[kind]?.rules[id] ?? {}),
-    ...(device.alerts?.[id] ?? {}),
-  };
-  if (merged.disabled === true) return null;
-  return merged;
-}
-
-export function createRuleBook(campus: Campus, rules: readonly Rule<unknown>[]): RuleBook {
-  const ids = new Set<string>();
-  for (const rule of rules) {
-    if (ids.has(rule.id)) throw new Error(`rule "${rule.id}" is listed twice`);
-    ids.add(rule.id);
-  }
-  const rulesFor = new Map(
-    campus.devices.map((d) => {
-      const building = campus.buildingById.get(d.building)!;
-      const bound: BoundRule[] = [];
-      for (const rule of rules) {
-        const params = resolveParams(campus, d, rule);
-        if (params !== null && rule.appliesTo(d, building, campus)) bound.push({ rule, params });
-      }
-      return [d.id, bound] as const;
-    }),
-  );
-  return { campus, rules, rulesFor, fileSilences: campusSilences(campus) };
-}
-
 export const initialState = (): EngineState => ({ version: 1, devices: {} });
-
-/** Every silence operators can see now: the campus file's and the API's, not ended nor expired. */
-export function currentSilences(book: RuleBook, state: EngineState, now: number): Silence[] {
-  return [...book.fileSilences, ...(state.silences ?? [])].filter((s) => isCurrent(s, now));
-}
 
 export function evaluate(book: RuleBook, state: EngineState, input: EngineInput, now: number): EvaluateResult {
   const result = evaluateInput(book, state, input, now);
@@ -161,7 +104,7 @@ export function openAlerts(state: EngineState): Alert[] {
 }
 
 type Hook = ((state: unknown, ctx: RuleContext) => Step<unknown>) | null;
-type Plan = { track: DeviceSlot["track"]; hooks: (rule: Rule<unknown>) => Hook[] } | null;
+type Plan = { track: DeviceSlot["track"]; hooks: (rule: Rule) => Hook[] } | null;
 
 function onDevice(book: RuleBook, state: EngineState, deviceId: string, now: number, plan: (slot: DeviceSlot) => Plan): EvaluateResult {
   const device = book.campus.deviceById.get(deviceId);
@@ -179,7 +122,7 @@ function runRules(
   device: Device,
   slot: DeviceSlot,
   now: number,
-  hooks: (rule: Rule<unknown>) => Hook[],
+  hooks: (rule: Rule) => Hook[],
   effects: Effect[],
 ): Record<string, Instance> {
   const building = book.campus.buildingById.get(device.building)!;

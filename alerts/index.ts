@@ -13,16 +13,20 @@ import { mqttOptions, type MqttClient } from "../infra/mqtt.js";
 import type { RunningService, ServiceContext } from "../infra/service.js";
 import { finishesWithin } from "../infra/timeout.js";
 import { ALERT_INPUT_FILTERS, decodeInputs } from "./decode.js";
-import { createRuleBook, currentSilences, evaluate, evaluateBatch, initialState, openAlerts } from "./engine.js";
+import { evaluate, evaluateBatch, initialState, openAlerts } from "./engine.js";
 import { createAlertMetrics } from "./metrics.js";
 import { createNotifier, type Notifier } from "./notify/index.js";
-import { createStateStore, type SavedState } from "./persistence.js";
+import { createStateStore } from "./persistence.js";
+import { createRuleBook, currentSilences } from "./rule-book.js";
 import { defaultRules } from "./rules/index.js";
+import type { SavedState } from "./saved-state.js";
 import type { Effect, EngineInput, EngineState, Rule } from "./types.js";
 import { alertLine, createAlertWriter } from "./writer.js";
 
-export { createRuleBook, currentSilences, evaluate, evaluateBatch, initialState, openAlerts, type RuleBook } from "./engine.js";
-export { defaultRules, type RuleOverrides } from "./rules/index.js";
+export { evaluate, evaluateBatch, initialState, openAlerts } from "./engine.js";
+export { createRuleBook, currentSilences, type RuleBook } from "./rule-book.js";
+export { checkRuleOverrides } from "./rule-overrides.js";
+export { defaultRules } from "./rules/index.js";
 export type { AckReply, AlertChange, Effect, EngineInput, EngineState, Rule, RuleContext, Step, Verdict } from "./types.js";
 
 export interface AlertsDeps {
@@ -32,7 +36,7 @@ export interface AlertsDeps {
   /** Watchdog tick, ms: an offline alert is never later than one tick (default 1 s). */
   tickMs?: number;
   /** The rule list (default: `defaultRules()`). */
-  rules?: Rule<unknown>[];
+  rules?: Rule[];
   /** Called with every alert object as it is published (benches measure latency with it). */
   onAlert?: (alert: Alert) => void;
 }
@@ -49,6 +53,7 @@ export async function startAlerts(ctx: ServiceContext, deps: AlertsDeps): Promis
   const log = ctx.log.child({ service: "alerts" });
   const now = deps.now ?? Date.now;
   const metrics = createAlertMetrics(ctx.metrics);
+  // A rule override the rule's schema refuses stops the start here, before anything connects (CampusError).
   const book = createRuleBook(ctx.campus, deps.rules ?? defaultRules());
   const file = join(ctx.env.dataDir, "alerts", "state.json");
 

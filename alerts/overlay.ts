@@ -7,8 +7,7 @@
 // - the retained silence list, republished whenever it changes.
 // Both marks are recomputed on every change, so an alert is paged once they lift while it is still open.
 import type { Alert } from "../domain/alert.js";
-import type { RuleBook } from "./engine.js";
-import { currentSilences } from "./engine.js";
+import { currentSilences, type RuleBook } from "./rule-book.js";
 import { silencing } from "./silences.js";
 import type { Effect, EngineState, EvaluateResult } from "./types.js";
 import { withSlot } from "./draft.js";

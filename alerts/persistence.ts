@@ -1,22 +1,12 @@
 // The engine state on disk: `${DATA_DIR}/alerts/state.json`, written atomically (temp file, fsync,
 // rename — a crash leaves the old file or the new one, never half of one) and debounced, so a burst
-// of readings costs one write. Format: { version: 1, saved_at, engine: EngineState, pending_writes }.
+// of readings costs one write. Format: saved-state.ts (SavedStateSchema), checked when read.
 import { mkdirSync, readFileSync, renameSync } from "node:fs";
 import { open, rename } from "node:fs/promises";
 import { dirname } from "node:path";
+import { Value } from "@sinclair/typebox/value";
 import type { Logger } from "../infra/logger.js";
-import type { SavedNotify } from "./notify/index.js";
-import type { EngineState } from "./types.js";
-
-export interface SavedState {
-  version: 1;
-  saved_at: string;
-  engine: EngineState;
-  /** Alert points InfluxDB has not accepted yet (line protocol), retried after a restart. */
-  pending_writes: string[];
-  /** The webhook notifier: its durable outbox and reminder clocks (absent without a webhook). */
-  notify?: SavedNotify;
-}
+import { SavedStateSchema, type SavedState } from "./saved-state.js";
 
 export interface StateStore {
   load(): SavedState | null;
@@ -60,17 +50,18 @@ export function createStateStore(file: string, snapshot: () => SavedState, log: 
         if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
         throw error;
       }
+      const parsed = parseSavedState(text);
+      if (parsed.ok) return parsed.saved;
+      // Keep the unreadable file for a person to look at and start empty rather than refuse to run
+      // (the alerts would otherwise stay down until someone deletes it by hand).
+      const aside = `${file}.corrupt-${Date.now()}`;
       try {
-        const saved = JSON.parse(text) as SavedState;
-        if (saved?.version !== 1 || typeof saved.engine?.devices !== "object") throw new Error("unknown format");
-        return { ...saved, pending_writes: Array.isArray(saved.pending_writes) ? saved.pending_writes : [] };
-      } catch (error) {
-        // Keep the unreadable file for a human and start empty rather than refuse to run.
-        const aside = `${file}.corrupt-${Date.now()}`;
         renameSync(file, aside);
-        log.error({ err: error, file, movedTo: aside }, "alert state file unreadable; starting with an empty state");
-        return null;
+        log.error({ file, movedTo: aside, reason: parsed.reason }, "alert state file unreadable; kept aside, starting with an empty state");
+      } catch (error) {
+        log.error({ err: error, file, reason: parsed.reason }, "alert state file unreadable and could not be moved aside; starting with an empty state");
       }
+      return null;
     },
     schedule() {
       if (timer) return;
@@ -90,4 +81,18 @@ export function createStateStore(file: string, snapshot: () => SavedState, log: 
       timer = null;
     },
   };
+}
+
+/** The saved file's text as a SavedState, or why not (not JSON, or JSON of another shape: where and what). */
+export function parseSavedState(text: string): { ok: true; saved: SavedState } | { ok: false; reason: string } {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    return { ok: false, reason: `not JSON: ${(error as Error).message}` };
+  }
+  const saved = Value.Default(SavedStateSchema, raw); // files from before pending_writes existed
+  if (Value.Check(SavedStateSchema, saved)) return { ok: true, saved };
+  const first = Value.Errors(SavedStateSchema, saved).First();
+  return { ok: false, reason: `not an alert state: ${first ? `${first.path || "(root)"}: ${first.message}` : "unknown shape"}` };
 }

@@ -1,11 +1,13 @@
-// The seam of the rule engine. A rule is data (id, defaults, latched flag) plus pure step functions
+// The seam of the rule engine. A rule is data (id, parameter schema, latched flag) plus pure step functions
 // over its own per-(device, rule) state; it says "breach" or "clear" and never builds an Alert.
 // The engine (engine.ts) owns the alert lifecycle: one open alert per (device, rule), updates,
 // severity escalation, firing → acknowledged → resolved, and latching.
+import type { Static, TObject } from "@sinclair/typebox";
 import type { AckRequest, Alert, Severity } from "../domain/alert.js";
 import type { Building, Campus, Device } from "../domain/campus.js";
 import type { Silence, SilenceRequest, SilenceResult } from "../domain/silence.js";
 import type { DeviceEvent, Reading, StatusChange } from "../domain/reading.js";
+import type { EngineState } from "./saved-state.js";
 
 /** What the engine is fed. `live` is false for a retained copy the broker replays on subscribe. */
 export type EngineInput =
@@ -46,14 +48,14 @@ export interface Step<S> {
   verdict?: Verdict;
 }
 
-/** A rule's parameters: defaults (domain.md §8) ← campus ← building kind ← device overrides. */
-export type Params = Record<string, number | string | boolean>;
+/** Parameters as the engine holds them for any rule: the rule itself sees `Static` of its own schema. */
+export type Params = Static<TObject>;
 
 export interface RuleContext<P = Params> {
   device: Device;
   building: Building;
   campus: Campus;
-  /** This rule's parameters for this device, resolved once (campus file overrides applied). */
+  /** This rule's parameters for this device, resolved once (schema defaults ← campus file overrides). */
   params: P;
   /** Wall clock of this evaluation, epoch ms (only watchdogs should look at it). */
   now: number;
@@ -64,78 +66,39 @@ export interface RuleContext<P = Params> {
 }
 
 /**
- * A rule. Every hook is optional and pure; `S` must survive JSON (it is persisted).
+ * A rule. Every hook is optional and pure; `S` must survive JSON (it is persisted). `P` is the schema of
+ * its parameters (rules/params.ts): the hooks receive `Static<P>`, defaults filled and overrides checked.
  * Adding a rule = writing one of these in rules/ and listing it in rules/index.ts.
  */
-export interface Rule<S = unknown, P = Params> {
+export interface Rule<S = unknown, P extends TObject = TObject> {
   /** Rule id (CONTRACT §5), also the last level of `campus/alerts/{device}/{rule}`. */
   id: string;
   /** Resolve only after an acknowledgement AND a cleared condition (domain.md §8 "Latching"). */
   latched?: boolean;
-  /** Default parameters (domain.md §8); the campus file may override them by name (RULE_PARAM_NAMES). */
-  defaults?: P;
+  /** Its parameters, each with its default (domain.md §8); the campus file may override them by name. */
+  params: P;
   appliesTo(device: Device, building: Building, campus: Campus): boolean;
   initial(device: Device): S;
   /** A reading newer than any before from this device (event-time order; late and duplicate readings never get here). */
-  onReading?(state: S, reading: Reading, ctx: RuleContext<P>): Step<S>;
+  onReading?(state: S, reading: Reading, ctx: RuleContext<Static<P>>): Step<S>;
   /** A status newer than the last status of this device. */
-  onStatus?(state: S, status: StatusChange, ctx: RuleContext<P>): Step<S>;
-  onEvent?(state: S, event: DeviceEvent, ctx: RuleContext<P>): Step<S>;
+  onStatus?(state: S, status: StatusChange, ctx: RuleContext<Static<P>>): Step<S>;
+  onEvent?(state: S, event: DeviceEvent, ctx: RuleContext<Static<P>>): Step<S>;
   /** Any live, valid message from the device (a reading in or out of order, an online status, an event). */
-  onAlive?(state: S, at: number, ctx: RuleContext<P>): Step<S>;
+  onAlive?(state: S, at: number, ctx: RuleContext<Static<P>>): Step<S>;
   /** The wall-clock timer (watchdogs). */
-  onTick?(state: S, ctx: RuleContext<P>): Step<S>;
+  onTick?(state: S, ctx: RuleContext<Static<P>>): Step<S>;
 }
 
-/** Widens a typed rule for a heterogeneous rule list (the engine treats rule state as opaque). */
-export const defineRule = <S, P = Params>(rule: Rule<S, P>): Rule<unknown> => rule as unknown as Rule<unknown>;
+/**
+ * Infers a rule's state and parameter types from its `initial` and `params`, and widens it for a
+ * heterogeneous rule list (the engine treats rule state as opaque; the hooks are methods, so this
+ * widening needs no cast).
+ */
+export const defineRule = <S, P extends TObject>(rule: Rule<S, P>): Rule => rule;
 
-/** Per-(device, rule) slot owned by the engine. */
-export interface Instance {
-  /** The rule's own state (opaque to the engine). */
-  rule: unknown;
-  /** The open alert, if any (resolved alerts leave the state; their history is in InfluxDB). */
-  alert?: Alert;
-  /** Whether the rule's condition currently holds (a latched alert may outlive it). */
-  active: boolean;
-  latched: boolean;
-  /** How many alerts this slot has opened; part of the alert id so every opening gets its own. */
-  openings: number;
-  /** Event times the condition became active within the last hour (flapping guard, domain.md §8 row 27). */
-  activations?: number[];
-  /** The open alert is flapping: kept open at `info`, not paged, until < 2 activations an hour. */
-  flapping?: boolean;
-}
-
-export interface DeviceTrack {
-  /** Event time of the newest reading fed to the rules, epoch ms. */
-  lastReadingTs: number | null;
-  /** Event time of the newest status fed to the rules, epoch ms. */
-  lastStatusTs: number | null;
-  /** Wall time of the last live message (or the service start), epoch ms — the watchdog's clock. */
-  lastSeenAt: number | null;
-  /** Observed report interval, ms: a moving average of the event-time gaps between its readings. */
-  intervalMs?: number;
-  /** How many gaps went into `intervalMs`. */
-  gaps?: number;
-}
-
-export interface DeviceSlot {
-  track: DeviceTrack;
-  rules: Record<string, Instance>;
-}
-
-/** The whole engine state: plain JSON, saved as is in `${DATA_DIR}/alerts/state.json`. */
-export interface EngineState {
-  version: 1;
-  devices: Record<string, DeviceSlot>;
-  /** Maintenance windows created through the API (campus-file ones come from the rule book). */
-  silences?: Silence[];
-  /** Counter behind the ids of API-created silences (deterministic, no randomness in the core). */
-  silenceSeq?: number;
-  /** What the retained silence list last published says (ids and ends), so it is republished only on change. */
-  silenceKey?: string;
-}
+// The engine's state (plain JSON, persisted): its types come from the schema of the saved file.
+export type { DeviceSlot, DeviceTrack, EngineState, Instance } from "./saved-state.js";
 
 /** Names match the webhook events of CONTRACT §5 (plus `updated` for a new value at the same severity). */
 export type AlertChange = "opened" | "updated" | "escalated" | "acknowledged" | "resolved";

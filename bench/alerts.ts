@@ -1,5 +1,7 @@
 // `npm run bench:alerts`: alert latency from a device's publish to the alert on MQTT, on the API's
-// WebSocket and at the webhook receiver, p50/p99, while the stack ingests ~10,000 readings/s.
+// WebSocket and at the webhook receiver, p50/p99, while the stack ingests ~10,000 readings/s — and how
+// many of the readings sent during the measured window InfluxDB actually holds afterwards (counted
+// there with a query, not taken from what was sent), so the load the latency was measured under is known.
 // Everything real and in one process, as `campus-power up` runs it: local influxd, broker, ingest,
 // alerts, API; load devices publish batches of readings; probe devices each report one arc event
 // (arc-fault opens at once, so the figure is the pipeline, not a rule's on-delay).
@@ -17,7 +19,7 @@ import { startBroker } from "../broker/index.js";
 import { loadCampus } from "../infra/campus-file.js";
 import { devicePassword } from "../domain/credentials.js";
 import { readEnv } from "../domain/env.js";
-import { InfluxClient } from "../infra/influx.js";
+import { InfluxClient, rows } from "../infra/influx.js";
 import { freePort, startLocalInfluxd } from "../infra/local-influxd.js";
 import { createLogger } from "../infra/logger.js";
 import { createRegistry } from "../infra/metrics.js";
@@ -99,22 +101,30 @@ const connect = (id: string) =>
 const loadClients = await Promise.all(ids.load.map(connect));
 const probeClients = await Promise.all(ids.probe.map(connect));
 
-// Load: every device sends a batch of BATCH readings every PERIOD_MS (event time moves 1 s per reading).
-let sent = 0;
+// Load: every device sends a batch of BATCH readings every PERIOD_MS; the readings of a device are 1 ms
+// apart in event time (distinct points: InfluxDB keeps one point per series and timestamp).
+let sentMessages = 0;
 let eventTs = Date.now() - 3_600_000;
 let running = true;
+/** The readings sent while latency is measured: how many, and their event-time range. */
+const measured = { on: false, sent: 0, fromTs: Infinity, toTs: -Infinity };
 const loadLoop = (async () => {
   while (running) {
     const tick = performance.now();
-    eventTs += BATCH * 1000 > 0 ? 1 : 0;
+    const fromTs = eventTs;
+    eventTs += BATCH;
+    if (measured.on) {
+      measured.fromTs = Math.min(measured.fromTs, fromTs);
+      measured.toTs = Math.max(measured.toTs, eventTs - 1);
+      measured.sent += LOAD * BATCH;
+    }
     await Promise.all(
       loadClients.map((c, i) => {
-        const batch = Array.from({ length: BATCH }, (_, k) => ({ ts: eventTs + k, current_a: 5 + (i % 3), voltage_v: 221, power_w: 1100 }));
-        sent += BATCH;
+        const batch = Array.from({ length: BATCH }, (_, k) => ({ ts: fromTs + k, current_a: 5 + (i % 3), voltage_v: 221, power_w: 1100 }));
+        sentMessages += 1;
         return c.publishAsync(`campus/devices/${ids.load[i]}/telemetry`, JSON.stringify(batch), { qos: 1 });
       }),
     );
-    eventTs += BATCH;
     await new Promise((r) => setTimeout(r, Math.max(0, PERIOD_MS - (performance.now() - tick))));
   }
 })();
@@ -124,9 +134,9 @@ const ingested = async () => {
   return [...text.matchAll(/^campus_power_ingest_messages_total\{kind="telemetry"[^}]*\} (\d+)/gm)].reduce((s, m) => s + Number(m[1]), 0);
 };
 await new Promise((r) => setTimeout(r, 3_000)); // warm up
-const sentBefore = sent;
 const messagesBefore = await ingested();
 const started = performance.now();
+measured.on = true;
 const publishedAt = new Map<string, number>();
 for (const [i, client] of probeClients.entries()) {
   const id = ids.probe[i]!;
@@ -135,11 +145,19 @@ for (const [i, client] of probeClients.entries()) {
   await new Promise((r) => setTimeout(r, 50));
 }
 await new Promise((r) => setTimeout(r, 3_000 + GROUP_MS));
+measured.on = false;
 const seconds = (performance.now() - started) / 1000;
-const offered = (sent - sentBefore) / seconds;
 const ingestedPerS = ((await ingested()) - messagesBefore) * BATCH / seconds;
 running = false;
 await loadLoop;
+
+// What InfluxDB holds of the measured window, once every message sent reached the ingest and its spool drained.
+const settleBy = Date.now() + 60_000;
+while ((await ingested()) < sentMessages && Date.now() < settleBy) await new Promise((r) => setTimeout(r, 100));
+await ingest.flush();
+const stored = Number(
+  rows(await influx.query(`SELECT count("current_a") FROM "electrical" WHERE "device" =~ /^load-/ AND time >= ${measured.fromTs}ms AND time <= ${measured.toTs}ms`))[0]?.count ?? 0,
+);
 
 const pct = (values: number[], p: number) => values.sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((p / 100) * values.length))] ?? NaN;
 const row = (name: string, arrived: Map<string, number>) => {
@@ -147,7 +165,14 @@ const row = (name: string, arrived: Map<string, number>) => {
   return `| ${name.padEnd(9)} | ${String(lat.length).padStart(4)}/${PROBES} | ${pct([...lat], 50).toFixed(1).padStart(7)} | ${pct([...lat], 99).toFixed(1).padStart(7)} | ${Math.max(...lat).toFixed(1).padStart(7)} |`;
 };
 console.log(`\nalerts latency under load — ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
-console.log(`readings offered ${offered.toFixed(0)}/s, ingested ${ingestedPerS.toFixed(0)}/s (${LOAD} devices × ${BATCH} per ${PERIOD_MS} ms); webhook group window ${GROUP_MS} ms\n`);
+console.log(`${LOAD} load devices × ${BATCH} readings per ${PERIOD_MS} ms; webhook group window ${GROUP_MS} ms; measured for ${seconds.toFixed(1)} s\n`);
+console.log("| readings of the measured window     | count     | per s   |");
+console.log("|-------------------------------------|-----------|---------|");
+const countRow = (name: string, count: number) => `| ${name.padEnd(35)} | ${String(Math.round(count)).padStart(9)} | ${(count / seconds).toFixed(0).padStart(7)} |`;
+console.log(countRow("sent by the load devices", measured.sent));
+console.log(countRow("decoded by the ingest (same time)", ingestedPerS * seconds));
+console.log(countRow("stored in InfluxDB (counted)", stored));
+console.log("");
 console.log("| channel   | received | p50 ms  | p99 ms  | max ms  |");
 console.log("|-----------|----------|---------|---------|---------|");
 console.log(row("MQTT", mqttAt));

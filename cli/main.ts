@@ -144,12 +144,15 @@ const commands: Record<string, Handler> = {
       throw new UsageError(`cannot read ${file}: ${(error as Error).message}`);
     }
     const result = parseCampusText(text);
-    if (result.ok) {
+    // The rule overrides are checked against each rule's parameter schema, as the alerts service does at start.
+    const { checkRuleOverrides } = await import("../alerts/rule-overrides.js");
+    const problems = result.ok ? checkRuleOverrides(result.campus) : result.problems;
+    if (result.ok && problems.length === 0) {
       const { campus } = result;
       process.stdout.write(`${file}: valid — ${campus.buildings.length} buildings, ${campus.devices.length} devices\n`);
       return;
     }
-    process.stdout.write(`${file}: ${result.problems.length} problem${result.problems.length === 1 ? "" : "s"}\n${formatProblems(result.problems)}\n`);
+    process.stdout.write(`${file}: ${problems.length} problem${problems.length === 1 ? "" : "s"}\n${formatProblems(problems)}\n`);
     process.exitCode = 1;
   },
 };

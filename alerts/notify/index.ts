@@ -5,15 +5,10 @@ import type { Alert } from "../../domain/alert.js";
 import type { AlertWebhookEnv } from "../../domain/env-alerts.js";
 import type { Logger } from "../../infra/logger.js";
 import type { AlertMetrics } from "../metrics.js";
+import type { NotifyState, SavedNotify } from "../saved-state.js";
 import type { AlertChange } from "../types.js";
-import { due, emptyNotifyState, nextGroupDue, noteChange, type NotifyConfig, type NotifyState } from "./planner.js";
-import { createSender, type OutboxEntry } from "./webhook.js";
-
-export interface SavedNotify {
-  state: NotifyState;
-  outbox: OutboxEntry[];
-  seq: number;
-}
+import { due, emptyNotifyState, nextGroupDue, noteChange, type NotifyConfig } from "./planner.js";
+import { createSender } from "./webhook.js";
 
 export interface Notifier {
   change(change: AlertChange, alert: Alert): void;

@@ -9,30 +9,14 @@
 // - Escalated to the second target once after `escalateMs[severity]` without acknowledgement
 //   (domain.md §8 severity table: P1 5 min, P2 30 min).
 import { SEVERITIES, type Alert, type Severity } from "../../domain/alert.js";
+import type { NotifyState, WebhookEvent } from "../saved-state.js";
 import type { AlertChange } from "../types.js";
-
-export type WebhookEvent = "opened" | "escalated" | "acknowledged" | "resolved" | "reminder";
 
 export interface NotifyConfig {
   groupWindowMs: number;
   repeatMs: Partial<Record<Severity, number>>;
   escalateMs: Partial<Record<Severity, number>>;
   secondary: boolean;
-}
-
-interface Tracked {
-  alert: Alert;
-  notified: boolean;
-  /** Wall time of the first page, and of the last message about it. */
-  firstSentAt?: number;
-  lastSentAt?: number;
-  escalated?: boolean;
-}
-
-export interface NotifyState {
-  alerts: Record<string, Tracked>;
-  /** building → the items waiting for their group window. */
-  groups: Record<string, { since: number; items: { event: WebhookEvent; alert: Alert }[] }>;
 }
 
 export interface Message {

@@ -6,20 +6,11 @@
 import { createHmac } from "node:crypto";
 import { backoffDelayMs } from "../../infra/backoff.js";
 import type { Logger } from "../../infra/logger.js";
+import type { OutboxEntry } from "../saved-state.js";
 
 export interface WebhookTarget {
   url: string;
   secret: string;
-}
-
-export interface OutboxEntry {
-  id: string;
-  target: "primary" | "secondary";
-  body: string;
-  created_at: number;
-  attempts: number;
-  next_at: number;
-  expires_at: number;
 }
 
 export interface SenderOptions {
@@ -56,8 +47,10 @@ export function createSender(initial: readonly OutboxEntry[], o: SenderOptions) 
         body: entry.body,
         signal: AbortSignal.timeout(o.timeoutMs),
       });
-      await response.arrayBuffer().catch(() => undefined);
-      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      const answer = await response.text().catch(() => "");
+      // Any answer but 2xx is retried, 4xx included (docs/alerts.md "Webhook": why); the receiver's own
+      // words go to the log, where a refusal that persists must be read by someone.
+      if (!response.ok) throw new Error(`HTTP ${response.status}${answer ? `: ${answer.slice(0, 200)}` : ""}`);
       outbox.splice(outbox.indexOf(entry), 1);
       o.onDelivered(entry, o.now() - entry.created_at);
     } catch (error) {
@@ -88,7 +81,8 @@ export function createSender(initial: readonly OutboxEntry[], o: SenderOptions) 
       }
       if (!head || !o.targets[target]) continue;
       if (head.next_at <= now) void attempt(head);
-      else wake = Math.min(wake, head.next_at);
+      // Wake for the next attempt, or for the expiry if it comes first (a retry can be minutes away).
+      else wake = Math.min(wake, head.next_at, head.expires_at);
     }
     if (wake !== Infinity) timer = setTimeout(pump, Math.max(0, wake - now));
   };

@@ -7,21 +7,25 @@
 // the threshold for 15 min, or at once when the schedule resumes.
 import { isOccupied, scheduleOf } from "../../domain/occupancy.js";
 import { wallClock } from "../../domain/time-zone.js";
-import { defineRule, type Rule, type Step } from "../types.js";
+import { defineRule, type Step } from "../types.js";
 import { activePower } from "./dormitory.js";
 import { duration, format, where, which } from "./describe.js";
-import { initialStaged, num, sev, stepStaged, type StagedState } from "./staged.js";
+import { amount, hourOfDay, ruleParams, severity } from "./params.js";
+import { initialStaged, stepStaged, type StagedState } from "./staged.js";
 
-export const AFTER_HOURS_DEFAULTS = Object.freeze({
-  baseline_margin: 0.2,
-  min_w: 50,
+export const AfterHoursParams = ruleParams({
+  /** The threshold is the learned baseline × (1 + baseline_margin) … */
+  baseline_margin: amount(0.2),
+  /** … and at least min_w, W. */
+  min_w: amount(50),
   /** A fixed night baseline, W; 0 = learn it. */
-  baseline_w: 0,
-  hold_s: 30 * 60,
-  clear_hold_s: 15 * 60,
-  severity: "info",
-  night_from_h: 2,
-  night_to_h: 4,
+  baseline_w: amount(0),
+  hold_s: amount(30 * 60),
+  clear_hold_s: amount(15 * 60),
+  severity: severity("info"),
+  /** The night the baseline is sampled in: [night_from_h, night_to_h) local time. */
+  night_from_h: hourOfDay(2),
+  night_to_h: hourOfDay(4),
 });
 
 export interface AfterHoursState {
@@ -38,58 +42,56 @@ const NIGHTS_KEPT = 7;
 
 const p10 = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length * 0.1)] ?? 0;
 
-export function afterHoursRule(overrides: Partial<typeof AFTER_HOURS_DEFAULTS> = {}): Rule<unknown> {
-  return defineRule<AfterHoursState>({
-    id: "after-hours",
-    defaults: { ...AFTER_HOURS_DEFAULTS, ...overrides },
-    appliesTo: (device, building, campus) =>
-      scheduleOf(campus.alerts, building.kind) !== null &&
-      (device.parent === null || campus.deviceById.get(device.parent)?.building !== device.building),
-    initial: () => ({ staged: initialStaged(1), night: null, samples: [], nights: [] }),
-    onReading(state, reading, ctx): Step<AfterHoursState> {
-      const power = activePower(reading);
-      if (power === undefined) return { state };
-      const p = ctx.params;
-      const clock = wallClock(reading.ts, ctx.campus.site.timezone);
-      const date = `${clock.year}-${clock.month}-${clock.day}`;
-      let { night, samples, nights } = state;
-      if (clock.hour >= num(p.night_from_h, 2) && clock.hour < num(p.night_to_h, 4)) {
-        if (night !== date) {
-          if (samples.length > 0) nights = [...nights, p10(samples)].slice(-NIGHTS_KEPT);
-          night = date;
-          samples = [];
-        }
-        if (samples.length < MAX_SAMPLES) samples = [...samples, power];
-      } else if (samples.length > 0) {
-        nights = [...nights, p10(samples)].slice(-NIGHTS_KEPT);
+export const afterHoursRule = defineRule({
+  id: "after-hours",
+  params: AfterHoursParams,
+  appliesTo: (device, building, campus) =>
+    scheduleOf(campus.alerts, building.kind) !== null &&
+    (device.parent === null || campus.deviceById.get(device.parent)?.building !== device.building),
+  initial: (): AfterHoursState => ({ staged: initialStaged(1), night: null, samples: [], nights: [] }),
+  onReading(state, reading, ctx): Step<AfterHoursState> {
+    const power = activePower(reading);
+    if (power === undefined) return { state };
+    const p = ctx.params;
+    const clock = wallClock(reading.ts, ctx.campus.site.timezone);
+    const date = `${clock.year}-${clock.month}-${clock.day}`;
+    let { night, samples, nights } = state;
+    if (clock.hour >= p.night_from_h && clock.hour < p.night_to_h) {
+      if (night !== date) {
+        if (samples.length > 0) nights = [...nights, p10(samples)].slice(-NIGHTS_KEPT);
+        night = date;
         samples = [];
-        night = null;
       }
-      const learned = nights.length > 0 ? nights.reduce((a, b) => a + b, 0) / nights.length : null;
-      const baseline = num(p.baseline_w, 0) > 0 ? num(p.baseline_w, 0) : learned;
-      const base = { ...state, night, samples, nights };
-      const periods = scheduleOf(ctx.campus.alerts, ctx.building.kind) ?? [];
-      const occupied = isOccupied(periods, clock.weekday, clock.hour * 60 + clock.minute);
-      if (baseline === null || occupied) {
-        // The schedule resumed (or nothing to judge by): the finding is over at once.
-        const wasActive = state.staged.active;
-        const staged = { ...initialStaged(1), lastTs: reading.ts };
-        return wasActive ? { state: { ...base, staged }, verdict: { clear: { at: reading.ts } } } : { state: { ...base, staged } };
-      }
-      const threshold = Math.max(num(p.min_w, 50), baseline * (1 + num(p.baseline_margin, 0.2)));
-      const spec = {
-        stages: [{ severity: sev(p.severity, "info"), threshold, holdMs: num(p.hold_s, 1800) * 1000 }],
-        direction: "above" as const,
-        clear: threshold,
-        clearHoldMs: num(p.clear_hold_s, 900) * 1000,
-        maxGapMs: 3 * ctx.reportIntervalMs,
-      };
-      const step = stepStaged(state.staged, spec, power, reading.ts, (_s, heldMs) => ({
-        message:
-          `${where(ctx.device, ctx.building)}: ${format(power)} W through ${which(ctx.device)} outside the occupied schedule for ${duration(heldMs)}, ` +
-          `above the night baseline ${format(baseline)} W + ${Math.round(num(p.baseline_margin, 0.2) * 100)} %`,
-      }));
-      return { state: { ...base, staged: step.state }, ...(step.verdict ? { verdict: step.verdict } : {}) };
-    },
-  });
-}
+      if (samples.length < MAX_SAMPLES) samples = [...samples, power];
+    } else if (samples.length > 0) {
+      nights = [...nights, p10(samples)].slice(-NIGHTS_KEPT);
+      samples = [];
+      night = null;
+    }
+    const learned = nights.length > 0 ? nights.reduce((a, b) => a + b, 0) / nights.length : null;
+    const baseline = p.baseline_w > 0 ? p.baseline_w : learned;
+    const base = { ...state, night, samples, nights };
+    const periods = scheduleOf(ctx.campus.alerts, ctx.building.kind) ?? [];
+    const occupied = isOccupied(periods, clock.weekday, clock.hour * 60 + clock.minute);
+    if (baseline === null || occupied) {
+      // The schedule resumed (or nothing to judge by): the finding is over at once.
+      const wasActive = state.staged.active;
+      const staged = { ...initialStaged(1), lastTs: reading.ts };
+      return wasActive ? { state: { ...base, staged }, verdict: { clear: { at: reading.ts } } } : { state: { ...base, staged } };
+    }
+    const threshold = Math.max(p.min_w, baseline * (1 + p.baseline_margin));
+    const spec = {
+      stages: [{ severity: p.severity, threshold, holdMs: p.hold_s * 1000 }],
+      direction: "above" as const,
+      clear: threshold,
+      clearHoldMs: p.clear_hold_s * 1000,
+      maxGapMs: 3 * ctx.reportIntervalMs,
+    };
+    const step = stepStaged(state.staged, spec, power, reading.ts, (_s, heldMs) => ({
+      message:
+        `${where(ctx.device, ctx.building)}: ${format(power)} W through ${which(ctx.device)} outside the occupied schedule for ${duration(heldMs)}, ` +
+        `above the night baseline ${format(baseline)} W + ${Math.round(p.baseline_margin * 100)} %`,
+    }));
+    return { state: { ...base, staged: step.state }, ...(step.verdict ? { verdict: step.verdict } : {}) };
+  },
+});

@@ -8,9 +8,10 @@
 //   (`alerts.allowed_appliances`, e.g. a water dispenser) are skipped. P3, P2 when repeated ≥ 3 a day.
 import type { Reading } from "../../domain/reading.js";
 import { PHASES } from "../../domain/reading.js";
-import { defineRule, type Rule, type Step } from "../types.js";
+import { defineRule, type Step } from "../types.js";
 import { duration, format, where, which } from "./describe.js";
-import { initialStaged, num, sev, stepStaged, type StagedState } from "./staged.js";
+import { amount, count, fraction, maxGapIntervals, positive, ruleParams, severity } from "./params.js";
+import { initialStaged, reportGapMs, stepStaged, type StagedState } from "./staged.js";
 
 const isRoomBreaker = (device: { kind: string; room: string | null; phases: number }, building: { kind: string }) =>
   building.kind === "dormitory" && device.kind === "breaker" && device.room !== null && device.phases === 1;
@@ -36,42 +37,52 @@ export function reactivePower(reading: Reading, p: number): number | undefined {
   return undefined;
 }
 
-export const POWER_LIMIT_DEFAULTS = Object.freeze({ limit_w: 1000, hold_s: 10, clear_ratio: 0.9, clear_hold_s: 60, severity: "warning", max_gap_intervals: 3 });
+export const PowerLimitParams = ruleParams({
+  /** The room's power limit, W (schools use 500–1500 W). */
+  limit_w: positive(1000),
+  hold_s: amount(10),
+  /** Clears below clear_ratio × limit_w … */
+  clear_ratio: positive(0.9),
+  clear_hold_s: amount(60),
+  severity: severity("warning"),
+  max_gap_intervals: maxGapIntervals(),
+});
 
-export function powerLimitRule(overrides: Partial<typeof POWER_LIMIT_DEFAULTS> = {}): Rule<unknown> {
-  return defineRule<StagedState>({
-    id: "power-limit",
-    defaults: { ...POWER_LIMIT_DEFAULTS, ...overrides },
-    appliesTo: isRoomBreaker,
-    initial: () => initialStaged(1),
-    onReading(state, reading, ctx): Step<StagedState> {
-      const power = activePower(reading);
-      if (power === undefined) return { state };
-      const p = ctx.params;
-      const limit = num(p.limit_w, 1000);
-      const spec = {
-        stages: [{ severity: sev(p.severity, "warning"), threshold: limit, holdMs: num(p.hold_s, 10) * 1000 }],
-        direction: "above" as const,
-        clear: num(p.clear_ratio, 0.9) * limit,
-        clearHoldMs: num(p.clear_hold_s, 60) * 1000,
-        maxGapMs: num(p.max_gap_intervals, 3) * ctx.device.report_interval_s * 1000,
-      };
-      return stepStaged(state, spec, power, reading.ts, (_s, heldMs) => ({
-        message: `${where(ctx.device, ctx.building)}: room draws ${format(power)} W through ${which(ctx.device)}, above its ${format(limit)} W power limit for ${duration(heldMs)}`,
-      }));
-    },
-  });
-}
+export const powerLimitRule = defineRule({
+  id: "power-limit",
+  params: PowerLimitParams,
+  appliesTo: isRoomBreaker,
+  initial: () => initialStaged(1),
+  onReading(state, reading, ctx): Step<StagedState> {
+    const power = activePower(reading);
+    if (power === undefined) return { state };
+    const p = ctx.params;
+    const spec = {
+      stages: [{ severity: p.severity, threshold: p.limit_w, holdMs: p.hold_s * 1000 }],
+      direction: "above" as const,
+      clear: p.clear_ratio * p.limit_w,
+      clearHoldMs: p.clear_hold_s * 1000,
+      maxGapMs: reportGapMs(ctx.device, p.max_gap_intervals),
+    };
+    return stepStaged(state, spec, power, reading.ts, (_s, heldMs) => ({
+      message: `${where(ctx.device, ctx.building)}: room draws ${format(power)} W through ${which(ctx.device)}, above its ${format(p.limit_w)} W power limit for ${duration(heldMs)}`,
+    }));
+  },
+});
 
-export const MALIGNANT_LOAD_DEFAULTS = Object.freeze({
-  step_w: 300,
-  incremental_pf: 0.95,
-  hold_s: 10,
-  clear_margin_w: 50,
-  clear_hold_s: 60,
-  severity: "warning",
-  repeat_severity: "major",
-  repeats_per_day: 3,
+export const MalignantLoadParams = ruleParams({
+  /** The smallest step of active power that can be a heater, W. */
+  step_w: positive(300),
+  /** The step's incremental power factor at or above which it is resistive (Hart 1992). */
+  incremental_pf: fraction(0.95),
+  hold_s: amount(10),
+  /** Clears when P is back within this many W of the pre-step baseline … */
+  clear_margin_w: amount(50),
+  clear_hold_s: amount(60),
+  severity: severity("warning"),
+  /** The opening that makes `repeats_per_day` in 24 h is `repeat_severity`. */
+  repeat_severity: severity("major"),
+  repeats_per_day: count(3),
 });
 
 export interface MalignantState {
@@ -90,51 +101,49 @@ export interface MalignantState {
 
 const DAY_MS = 86_400_000;
 
-export function malignantLoadRule(overrides: Partial<typeof MALIGNANT_LOAD_DEFAULTS> = {}): Rule<unknown> {
-  return defineRule<MalignantState>({
-    id: "malignant-load",
-    defaults: { ...MALIGNANT_LOAD_DEFAULTS, ...overrides },
-    appliesTo: isRoomBreaker,
-    initial: () => ({ baseP: null, baseQ: 0, stepAt: null, stepW: 0, stepPf: 0, clearSince: null, active: false, openings: [] }),
-    onReading(state, reading, ctx): Step<MalignantState> {
-      const power = activePower(reading);
-      if (power === undefined) return { state };
-      const q = reactivePower(reading, power);
-      const p = ctx.params;
-      const ts = reading.ts;
-      const rebase = (s: MalignantState): MalignantState => ({ ...s, baseP: power, baseQ: q ?? 0, stepAt: null, clearSince: null });
-      if (state.baseP === null) return { state: rebase(state) };
-      if (state.active) {
-        if (power <= state.baseP + num(p.clear_margin_w, 50)) {
-          const clearSince = state.clearSince ?? ts;
-          if (ts - clearSince >= num(p.clear_hold_s, 60) * 1000) return { state: rebase({ ...state, active: false }), verdict: { clear: { at: ts } } };
-          return { state: { ...state, clearSince } };
-        }
-        return { state: state.clearSince === null ? state : { ...state, clearSince: null } };
+export const malignantLoadRule = defineRule({
+  id: "malignant-load",
+  params: MalignantLoadParams,
+  appliesTo: isRoomBreaker,
+  initial: (): MalignantState => ({ baseP: null, baseQ: 0, stepAt: null, stepW: 0, stepPf: 0, clearSince: null, active: false, openings: [] }),
+  onReading(state, reading, ctx): Step<MalignantState> {
+    const power = activePower(reading);
+    if (power === undefined) return { state };
+    const q = reactivePower(reading, power);
+    const p = ctx.params;
+    const ts = reading.ts;
+    const rebase = (s: MalignantState): MalignantState => ({ ...s, baseP: power, baseQ: q ?? 0, stepAt: null, clearSince: null });
+    if (state.baseP === null) return { state: rebase(state) };
+    if (state.active) {
+      if (power <= state.baseP + p.clear_margin_w) {
+        const clearSince = state.clearSince ?? ts;
+        if (ts - clearSince >= p.clear_hold_s * 1000) return { state: rebase({ ...state, active: false }), verdict: { clear: { at: ts } } };
+        return { state: { ...state, clearSince } };
       }
-      const stepMin = num(p.step_w, 300);
-      const deltaP = power - state.baseP;
-      if (state.stepAt !== null) {
-        if (deltaP < stepMin * 0.5) return { state: rebase(state) }; // gone before its hold: not a steady load
-        if (ts - state.stepAt < num(p.hold_s, 10) * 1000) return { state };
-        const openings = [...state.openings.filter((t) => t > ts - DAY_MS), ts];
-        const repeated = openings.length >= num(p.repeats_per_day, 3);
-        const severity = repeated ? sev(p.repeat_severity, "major") : sev(p.severity, "warning");
-        const message =
-          `${where(ctx.device, ctx.building)}: a resistive load of ${format(state.stepW)} W (incremental power factor ${state.stepPf.toFixed(2)}) ` +
-          `switched on behind ${which(ctx.device)} — a banned heating appliance?${repeated ? ` (${openings.length} times in 24 h)` : ""}`;
-        return {
-          state: { ...state, active: true, openings, clearSince: null },
-          verdict: { breach: { severity, value: Math.round(state.stepW), threshold: stepMin, at: ts, message } },
-        };
-      }
-      if (deltaP >= stepMin && q !== undefined) {
-        const deltaQ = q - state.baseQ;
-        const pfDelta = deltaP / Math.hypot(deltaP, deltaQ);
-        const allowed = ctx.campus.alerts.allowedAppliances.some((a) => deltaP >= a.min_w && deltaP <= a.max_w);
-        if (pfDelta >= num(p.incremental_pf, 0.95) && !allowed) return { state: { ...state, stepAt: ts, stepW: deltaP, stepPf: pfDelta } };
-      }
-      return { state: rebase(state) };
-    },
-  });
-}
+      return { state: state.clearSince === null ? state : { ...state, clearSince: null } };
+    }
+    const stepMin = p.step_w;
+    const deltaP = power - state.baseP;
+    if (state.stepAt !== null) {
+      if (deltaP < stepMin * 0.5) return { state: rebase(state) }; // gone before its hold: not a steady load
+      if (ts - state.stepAt < p.hold_s * 1000) return { state };
+      const openings = [...state.openings.filter((t) => t > ts - DAY_MS), ts];
+      const repeated = openings.length >= p.repeats_per_day;
+      const severity = repeated ? p.repeat_severity : p.severity;
+      const message =
+        `${where(ctx.device, ctx.building)}: a resistive load of ${format(state.stepW)} W (incremental power factor ${state.stepPf.toFixed(2)}) ` +
+        `switched on behind ${which(ctx.device)} — a banned heating appliance?${repeated ? ` (${openings.length} times in 24 h)` : ""}`;
+      return {
+        state: { ...state, active: true, openings, clearSince: null },
+        verdict: { breach: { severity, value: Math.round(state.stepW), threshold: stepMin, at: ts, message } },
+      };
+    }
+    if (deltaP >= stepMin && q !== undefined) {
+      const deltaQ = q - state.baseQ;
+      const pfDelta = deltaP / Math.hypot(deltaP, deltaQ);
+      const allowed = ctx.campus.alerts.allowedAppliances.some((a) => deltaP >= a.min_w && deltaP <= a.max_w);
+      if (pfDelta >= p.incremental_pf && !allowed) return { state: { ...state, stepAt: ts, stepW: deltaP, stepPf: pfDelta } };
+    }
+    return { state: rebase(state) };
+  },
+});

@@ -7,13 +7,19 @@
 // `arc-fault` — row 2: the device reports an arc (its detector counted ≥ 14 arcing half-cycles in 1 s,
 //   GB 50166 §4.8.6 — always device-side). Critical (P1) at once; the count in 24 h is its value.
 import type { Severity } from "../../domain/alert.js";
-import { defineRule, type Rule, type Step } from "../types.js";
+import { defineRule, type Step } from "../types.js";
 import { where, which } from "./describe.js";
-import { num, sev } from "./staged.js";
+import { count, ruleParams, severity } from "./params.js";
 
 const DAY_MS = 86_400_000;
 
-export const DEVICE_TRIP_DEFAULTS = Object.freeze({ severity: "major", short_circuit_severity: "critical", repeat_severity: "critical", repeats_per_day: 3 });
+export const DeviceTripParams = ruleParams({
+  severity: severity("major"),
+  short_circuit_severity: severity("critical"),
+  /** The trip that makes `repeats_per_day` trips in 24 h is `repeat_severity`. */
+  repeat_severity: severity("critical"),
+  repeats_per_day: count(3),
+});
 
 export interface TripState {
   /** Event time of the trip while the breaker is still open; null once closed again. */
@@ -21,52 +27,44 @@ export interface TripState {
   trips: number[];
 }
 
-export function deviceTripRule(overrides: Partial<typeof DEVICE_TRIP_DEFAULTS> = {}): Rule<unknown> {
-  return defineRule<TripState>({
-    id: "device-trip",
-    latched: true,
-    defaults: { ...DEVICE_TRIP_DEFAULTS, ...overrides },
-    appliesTo: (device) => device.kind === "breaker" || device.kind === "socket",
-    initial: () => ({ trippedAt: null, trips: [] }),
-    onEvent(state, event, ctx): Step<TripState> {
-      if (event.type !== "trip" || state.trips.includes(event.ts)) return { state }; // a redelivered event counts once
-      const p = ctx.params;
-      const trips = [...state.trips.filter((t) => t > event.ts - DAY_MS), event.ts];
-      const severity: Severity =
-        event.reason === "short_circuit"
-          ? sev(p.short_circuit_severity, "critical")
-          : trips.length >= num(p.repeats_per_day, 3)
-            ? sev(p.repeat_severity, "critical")
-            : sev(p.severity, "major");
-      const advice = event.reason === "short_circuit" ? " — do not re-close remotely until inspected" : "";
-      const message =
-        `${where(ctx.device, ctx.building)}: ${which(ctx.device)} tripped` +
-        `${event.reason ? ` (${event.reason.replace("_", " ")})` : ""}${trips.length > 1 ? `, ${trips.length} trips in 24 h` : ""}${advice}`;
-      return { state: { trippedAt: event.ts, trips }, verdict: { breach: { severity, value: trips.length, threshold: 1, at: event.ts, message } } };
-    },
-    onReading(state, reading): Step<TripState> {
-      if (state.trippedAt === null || reading.ts <= state.trippedAt) return { state };
-      const { switch_on: on, current_a: current } = reading.values;
-      const closed = on === true || (on === undefined && current !== undefined && Math.abs(current) > 0);
-      return closed ? { state: { ...state, trippedAt: null }, verdict: { clear: { at: reading.ts } } } : { state };
-    },
-  });
-}
+export const deviceTripRule = defineRule({
+  id: "device-trip",
+  latched: true,
+  params: DeviceTripParams,
+  appliesTo: (device) => device.kind === "breaker" || device.kind === "socket",
+  initial: (): TripState => ({ trippedAt: null, trips: [] }),
+  onEvent(state, event, ctx): Step<TripState> {
+    if (event.type !== "trip" || state.trips.includes(event.ts)) return { state }; // a redelivered event counts once
+    const p = ctx.params;
+    const trips = [...state.trips.filter((t) => t > event.ts - DAY_MS), event.ts];
+    const severity: Severity =
+      event.reason === "short_circuit" ? p.short_circuit_severity : trips.length >= p.repeats_per_day ? p.repeat_severity : p.severity;
+    const advice = event.reason === "short_circuit" ? " — do not re-close remotely until inspected" : "";
+    const message =
+      `${where(ctx.device, ctx.building)}: ${which(ctx.device)} tripped` +
+      `${event.reason ? ` (${event.reason.replace("_", " ")})` : ""}${trips.length > 1 ? `, ${trips.length} trips in 24 h` : ""}${advice}`;
+    return { state: { trippedAt: event.ts, trips }, verdict: { breach: { severity, value: trips.length, threshold: 1, at: event.ts, message } } };
+  },
+  onReading(state, reading): Step<TripState> {
+    if (state.trippedAt === null || reading.ts <= state.trippedAt) return { state };
+    const { switch_on: on, current_a: current } = reading.values;
+    const closed = on === true || (on === undefined && current !== undefined && Math.abs(current) > 0);
+    return closed ? { state: { ...state, trippedAt: null }, verdict: { clear: { at: reading.ts } } } : { state };
+  },
+});
 
-export const ARC_FAULT_DEFAULTS = Object.freeze({ severity: "critical" });
+export const ArcFaultParams = ruleParams({ severity: severity("critical") });
 
-export function arcFaultRule(overrides: Partial<typeof ARC_FAULT_DEFAULTS> = {}): Rule<unknown> {
-  return defineRule<{ arcs: number[] }>({
-    id: "arc-fault",
-    latched: true,
-    defaults: { ...ARC_FAULT_DEFAULTS, ...overrides },
-    appliesTo: () => true,
-    initial: () => ({ arcs: [] }),
-    onEvent(state, event, ctx) {
-      if (event.type !== "arc" || state.arcs.includes(event.ts)) return { state };
-      const arcs = [...state.arcs.filter((t) => t > event.ts - DAY_MS), event.ts];
-      const message = `${where(ctx.device, ctx.building)}: arc fault (打火) reported by ${which(ctx.device)}${arcs.length > 1 ? `, ${arcs.length} in 24 h` : ""} — inspect the circuit`;
-      return { state: { arcs }, verdict: { breach: { severity: sev(ctx.params.severity, "critical"), value: arcs.length, threshold: 1, at: event.ts, message, momentary: true } } };
-    },
-  });
-}
+export const arcFaultRule = defineRule({
+  id: "arc-fault",
+  latched: true,
+  params: ArcFaultParams,
+  appliesTo: () => true,
+  initial: (): { arcs: number[] } => ({ arcs: [] }),
+  onEvent(state, event, ctx) {
+    if (event.type !== "arc" || state.arcs.includes(event.ts)) return { state };
+    const arcs = [...state.arcs.filter((t) => t > event.ts - DAY_MS), event.ts];
+    const message = `${where(ctx.device, ctx.building)}: arc fault (打火) reported by ${which(ctx.device)}${arcs.length > 1 ? `, ${arcs.length} in 24 h` : ""} — inspect the circuit`;
+    return { state: { arcs }, verdict: { breach: { severity: ctx.params.severity, value: arcs.length, threshold: 1, at: event.ts, message, momentary: true } } };
+  },
+});

@@ -1,6 +1,8 @@
-// The rule list. A new rule (domain.md §8) is one file here exporting a `Rule` factory with its
-// defaults, added to `defaultRules`; the engine needs no change. Rule ids are fixed by CONTRACT §5;
-// the parameters a campus file may override are listed in RULE_PARAM_NAMES (domain/alert.ts).
+// The rule list. A new rule (domain.md §8) is one file here exporting a `Rule` with its parameter
+// schema (rules/params.ts: the defaults written once, as the schema's defaults), added to
+// `defaultRules`; the engine needs no change. Rule ids are fixed by CONTRACT §5; the parameter names a
+// campus file may use are those of each rule's schema (domain/alert.ts RULE_PARAM_NAMES lists them
+// for the campus file's first check; a unit test keeps both the same).
 import type { Rule } from "../types.js";
 import { afterHoursRule } from "./after-hours.js";
 import { malignantLoadRule, powerLimitRule } from "./dormitory.js";
@@ -11,28 +13,21 @@ import { heavyLoadRule, overloadRule } from "./overload.js";
 import { predictedTripRule } from "./predicted-trip.js";
 import { overvoltageRule, phaseLossRule, undervoltageRule } from "./voltage.js";
 
-export { OFFLINE_DEFAULTS, offlineRule } from "./offline.js";
-export { HEAVY_LOAD_DEFAULTS, OVERLOAD_DEFAULTS, decidingCurrent, heavyLoadRule, overloadRule } from "./overload.js";
-
-/** Code-level overrides per rule id (tests, benches); operators use the campus file instead. */
-export type RuleOverrides = Partial<Record<string, Record<string, number | string | boolean>>>;
-
-export function defaultRules(overrides: RuleOverrides = {}): Rule<unknown>[] {
-  const o = (id: string) => (overrides[id] ?? {}) as never;
+export function defaultRules(): Rule[] {
   return [
-    overloadRule(o("overload")),
-    heavyLoadRule(o("heavy-load")),
-    predictedTripRule(o("predicted-trip")),
-    powerLimitRule(o("power-limit")),
-    malignantLoadRule(o("malignant-load")),
-    leakageRule(o("leakage")),
-    overtemperatureRule(o("overtemperature")),
-    overvoltageRule(o("overvoltage")),
-    undervoltageRule(o("undervoltage")),
-    phaseLossRule(o("phase-loss")),
-    offlineRule(o("offline")),
-    deviceTripRule(o("device-trip")),
-    arcFaultRule(o("arc-fault")),
-    afterHoursRule(o("after-hours")),
+    overloadRule,
+    heavyLoadRule,
+    predictedTripRule,
+    powerLimitRule,
+    malignantLoadRule,
+    leakageRule,
+    overtemperatureRule,
+    overvoltageRule,
+    undervoltageRule,
+    phaseLossRule,
+    offlineRule,
+    deviceTripRule,
+    arcFaultRule,
+    afterHoursRule,
   ];
 }

@@ -7,41 +7,30 @@
 // `heavy-load` — domain.md §8 row 4: ≥ 0.8 × In for 15 min, clears < 0.75 × In for 5 min, P3
 // (NEC 210.19/210.20: a continuous load should stay ≤ 80 % of the breaker) — the same shape.
 import { PHASES, type Reading } from "../../domain/reading.js";
+import type { Severity } from "../../domain/alert.js";
 import { defineRule, type Rule, type Step } from "../types.js";
 import { duration, format, where, which } from "./describe.js";
-import { initialStaged, num, sev, stepStaged, type StagedState } from "./staged.js";
+import { amount, maxGapIntervals, positive, ruleParams, severity } from "./params.js";
+import { initialStaged, reportGapMs, stepStaged, type StagedState } from "./staged.js";
 
-export interface OverloadParams {
-  /** Opens at current ≥ pickup_ratio × rating_a … */
-  pickup_ratio: number;
-  /** …held continuously this long, s (event time). */
-  hold_s: number;
-  /** Clears only below clear_ratio × rating_a … */
-  clear_ratio: number;
-  /** …held continuously this long, s. */
-  clear_hold_s: number;
-  severity: string;
-  /** Samples further apart than this many report intervals restart the delays (domain.md row 22: 3 ×). */
-  max_gap_intervals: number;
-}
+/** Both rules have the same parameters; only their defaults differ. */
+const currentParams = (defaults: { pickup_ratio: number; hold_s: number; clear_ratio: number; clear_hold_s: number; severity: Severity }) =>
+  ruleParams({
+    /** Opens at current ≥ pickup_ratio × rating_a … */
+    pickup_ratio: positive(defaults.pickup_ratio),
+    /** …held continuously this long, s (event time). */
+    hold_s: amount(defaults.hold_s),
+    /** Clears only below clear_ratio × rating_a … */
+    clear_ratio: positive(defaults.clear_ratio),
+    /** …held continuously this long, s. */
+    clear_hold_s: amount(defaults.clear_hold_s),
+    severity: severity(defaults.severity),
+    /** Samples further apart than this many report intervals restart the delays (domain.md row 22: 3 ×). */
+    max_gap_intervals: maxGapIntervals(),
+  });
 
-export const OVERLOAD_DEFAULTS: Readonly<OverloadParams> = Object.freeze({
-  pickup_ratio: 1.0,
-  hold_s: 60,
-  clear_ratio: 0.9,
-  clear_hold_s: 120,
-  severity: "major",
-  max_gap_intervals: 3,
-});
-
-export const HEAVY_LOAD_DEFAULTS: Readonly<OverloadParams> = Object.freeze({
-  pickup_ratio: 0.8,
-  hold_s: 15 * 60,
-  clear_ratio: 0.75,
-  clear_hold_s: 5 * 60,
-  severity: "warning",
-  max_gap_intervals: 3,
-});
+export const OverloadParams = currentParams({ pickup_ratio: 1.0, hold_s: 60, clear_ratio: 0.9, clear_hold_s: 120, severity: "major" });
+export const HeavyLoadParams = currentParams({ pickup_ratio: 0.8, hold_s: 15 * 60, clear_ratio: 0.75, clear_hold_s: 5 * 60, severity: "warning" });
 
 /**
  * The current that decides: on a device sending phases, the worst phase (CONTRACT §5); else the
@@ -58,10 +47,10 @@ export function decidingCurrent(reading: Reading): number | undefined {
   return total === undefined ? undefined : Math.abs(total);
 }
 
-function currentRule(id: "overload" | "heavy-load", defaults: Readonly<OverloadParams>, overrides: Partial<OverloadParams>): Rule<unknown> {
-  return defineRule<StagedState, OverloadParams>({
+function currentRule(id: "overload" | "heavy-load", params: typeof OverloadParams): Rule {
+  return defineRule({
     id,
-    defaults: { ...defaults, ...overrides },
+    params,
     // Devices without a rating have nothing to be overloaded against (a meter on a feeder).
     appliesTo: (device) => device.rating_a !== undefined,
     initial: () => initialStaged(1),
@@ -70,13 +59,13 @@ function currentRule(id: "overload" | "heavy-load", defaults: Readonly<OverloadP
       if (current === undefined) return { state }; // e.g. an energy-only report: says nothing about load
       const p = ctx.params;
       const rating = ctx.device.rating_a!;
-      const pickup = num(p.pickup_ratio, defaults.pickup_ratio) * rating;
+      const pickup = p.pickup_ratio * rating;
       const spec = {
-        stages: [{ severity: sev(p.severity, "major"), threshold: pickup, holdMs: num(p.hold_s, defaults.hold_s) * 1000 }],
+        stages: [{ severity: p.severity, threshold: pickup, holdMs: p.hold_s * 1000 }],
         direction: "above" as const,
-        clear: num(p.clear_ratio, defaults.clear_ratio) * rating,
-        clearHoldMs: num(p.clear_hold_s, defaults.clear_hold_s) * 1000,
-        maxGapMs: num(p.max_gap_intervals, 3) * ctx.device.report_interval_s * 1000,
+        clear: p.clear_ratio * rating,
+        clearHoldMs: p.clear_hold_s * 1000,
+        maxGapMs: reportGapMs(ctx.device, p.max_gap_intervals),
       };
       return stepStaged(state, spec, current, reading.ts, (_stage, heldMs) => ({
         message:
@@ -88,5 +77,5 @@ function currentRule(id: "overload" | "heavy-load", defaults: Readonly<OverloadP
   });
 }
 
-export const overloadRule = (overrides: Partial<OverloadParams> = {}) => currentRule("overload", OVERLOAD_DEFAULTS, overrides);
-export const heavyLoadRule = (overrides: Partial<OverloadParams> = {}) => currentRule("heavy-load", HEAVY_LOAD_DEFAULTS, overrides);
+export const overloadRule = currentRule("overload", OverloadParams);
+export const heavyLoadRule = currentRule("heavy-load", HeavyLoadParams);

@@ -9,29 +9,30 @@
 // escalates as the time shortens. Clears when D < 0.3 and I < 1.05 In. value = TTT (s), threshold =
 // the stage's TTT limit; `ttt_s` / `ttt_max_s` carry the range.
 import type { Severity } from "../../domain/alert.js";
-import type { Device } from "../../domain/campus.js";
-import type { Campus } from "../../domain/campus.js";
-import { defineRule, type Rule, type Step } from "../types.js";
+import type { Campus, Device } from "../../domain/campus.js";
+import { defineRule, type Step } from "../types.js";
 import { iecEnvelope, modelCurves } from "./curves.js";
 import { duration, format, where, which } from "./describe.js";
 import { decidingCurrent } from "./overload.js";
-import { num } from "./staged.js";
+import { amount, fraction, positive, ruleParams } from "./params.js";
 
-export const PREDICTED_TRIP_DEFAULTS = Object.freeze({
+export const PredictedTripParams = ruleParams({
   /** m above which damage accumulates (domain.md §3.2: ≈ 1.05–1.13). */
-  pickup_ratio: 1.05,
+  pickup_ratio: positive(1.05),
   /** Time for D to cool from 1 to 0 below pickup, s ("a few × τ"). */
-  cool_s: 600,
-  major_ttt_s: 600,
-  critical_ttt_s: 120,
-  major_damage: 0.5,
-  critical_damage: 0.8,
-  clear_damage: 0.3,
-  clear_ratio: 1.05,
-  /** Longest Δt one sample may stand for, in report intervals (a gap proves nothing about the load). */
-  max_step_s: 0,
+  cool_s: positive(600),
+  /** Time to trip at or below which the alert is major / critical, s. */
+  major_ttt_s: amount(600),
+  critical_ttt_s: amount(120),
+  /** Thermal damage D (0…1) at or above which the alert is major / critical. */
+  major_damage: fraction(0.5),
+  critical_damage: fraction(0.8),
+  /** Clears when D < clear_damage and I < clear_ratio × In. */
+  clear_damage: fraction(0.3),
+  clear_ratio: positive(1.05),
+  /** Longest Δt one sample may stand for, s; 0 = 3 report intervals (a gap proves nothing about the load). */
+  max_step_s: amount(0),
 });
-type Params = typeof PREDICTED_TRIP_DEFAULTS;
 
 export interface PredictedTripState {
   /** Damage on the earliest and on the latest curve, 0…1. */
@@ -52,48 +53,46 @@ export function accumulate(damage: number, m: number, dtS: number, tripS: number
   return Math.max(0, damage - dtS / coolS);
 }
 
-export function predictedTripRule(overrides: Partial<Params> = {}): Rule<unknown> {
-  return defineRule<PredictedTripState, Params>({
-    id: "predicted-trip",
-    defaults: { ...PREDICTED_TRIP_DEFAULTS, ...overrides },
-    appliesTo: (device) => device.kind === "breaker" && device.rating_a !== undefined,
-    initial: () => ({ damage: 0, damageLatest: 0, lastTs: null, active: false }),
-    onReading(state, reading, ctx): Step<PredictedTripState> {
-      const current = decidingCurrent(reading);
-      if (current === undefined) return { state };
-      const p = ctx.params;
-      const rating = ctx.device.rating_a!;
-      const m = current / rating;
-      const curves = curvesFor(ctx.campus, ctx.device);
-      const maxStepS = num(p.max_step_s, 0) || 3 * ctx.device.report_interval_s;
-      const dtS = state.lastTs === null ? 0 : Math.min(Math.max(0, (reading.ts - state.lastTs) / 1000), maxStepS);
-      const pickup = num(p.pickup_ratio, 1.05);
-      const coolS = num(p.cool_s, 600);
-      const tMin = curves.earliest.tripS(m);
-      const tMax = curves.latest.tripS(m);
-      const damage = accumulate(state.damage, m, dtS, tMin, pickup, coolS);
-      const damageLatest = accumulate(state.damageLatest, m, dtS, tMax, pickup, coolS);
-      const next = { damage, damageLatest, lastTs: reading.ts, active: state.active };
-      if (m > pickup && Number.isFinite(tMin)) {
-        const ttt = Math.max(0, (1 - damage) * tMin);
-        const tttMax = Number.isFinite(tMax) ? Math.max(ttt, (1 - damageLatest) * tMax) : ttt;
-        const critical = damage >= num(p.critical_damage, 0.8) || ttt <= num(p.critical_ttt_s, 120);
-        const major = critical || damage >= num(p.major_damage, 0.5) || ttt <= num(p.major_ttt_s, 600);
-        if (major) {
-          const severity: Severity = critical ? "critical" : "major";
-          const limit = critical ? num(p.critical_ttt_s, 120) : num(p.major_ttt_s, 600);
-          const range = Number.isFinite(tMax) ? `${duration(ttt * 1000)}–${duration(tttMax * 1000)}` : `${duration(ttt * 1000)}`;
-          const message =
-            `${where(ctx.device, ctx.building)}: ${which(ctx.device)} carries ${format(current)} A (${m.toFixed(2)} × In); ` +
-            `estimated time to trip ${duration(ttt * 1000)} (range ${range}, ${curves.source}; thermal damage ${Math.round(damage * 100)} %)`;
-          const details = { ttt_s: Math.round(ttt), ...(Number.isFinite(tttMax) ? { ttt_max_s: Math.round(tttMax) } : {}) };
-          return { state: { ...next, active: true }, verdict: { breach: { severity, value: Math.round(ttt), threshold: limit, at: reading.ts, message, details } } };
-        }
+export const predictedTripRule = defineRule({
+  id: "predicted-trip",
+  params: PredictedTripParams,
+  appliesTo: (device) => device.kind === "breaker" && device.rating_a !== undefined,
+  initial: (): PredictedTripState => ({ damage: 0, damageLatest: 0, lastTs: null, active: false }),
+  onReading(state, reading, ctx): Step<PredictedTripState> {
+    const current = decidingCurrent(reading);
+    if (current === undefined) return { state };
+    const p = ctx.params;
+    const rating = ctx.device.rating_a!;
+    const m = current / rating;
+    const curves = curvesFor(ctx.campus, ctx.device);
+    const maxStepS = p.max_step_s || 3 * ctx.device.report_interval_s;
+    const dtS = state.lastTs === null ? 0 : Math.min(Math.max(0, (reading.ts - state.lastTs) / 1000), maxStepS);
+    const pickup = p.pickup_ratio;
+    const coolS = p.cool_s;
+    const tMin = curves.earliest.tripS(m);
+    const tMax = curves.latest.tripS(m);
+    const damage = accumulate(state.damage, m, dtS, tMin, pickup, coolS);
+    const damageLatest = accumulate(state.damageLatest, m, dtS, tMax, pickup, coolS);
+    const next = { damage, damageLatest, lastTs: reading.ts, active: state.active };
+    if (m > pickup && Number.isFinite(tMin)) {
+      const ttt = Math.max(0, (1 - damage) * tMin);
+      const tttMax = Number.isFinite(tMax) ? Math.max(ttt, (1 - damageLatest) * tMax) : ttt;
+      const critical = damage >= p.critical_damage || ttt <= p.critical_ttt_s;
+      const major = critical || damage >= p.major_damage || ttt <= p.major_ttt_s;
+      if (major) {
+        const severity: Severity = critical ? "critical" : "major";
+        const limit = critical ? p.critical_ttt_s : p.major_ttt_s;
+        const range = Number.isFinite(tMax) ? `${duration(ttt * 1000)}–${duration(tttMax * 1000)}` : `${duration(ttt * 1000)}`;
+        const message =
+          `${where(ctx.device, ctx.building)}: ${which(ctx.device)} carries ${format(current)} A (${m.toFixed(2)} × In); ` +
+          `estimated time to trip ${duration(ttt * 1000)} (range ${range}, ${curves.source}; thermal damage ${Math.round(damage * 100)} %)`;
+        const details = { ttt_s: Math.round(ttt), ...(Number.isFinite(tttMax) ? { ttt_max_s: Math.round(tttMax) } : {}) };
+        return { state: { ...next, active: true }, verdict: { breach: { severity, value: Math.round(ttt), threshold: limit, at: reading.ts, message, details } } };
       }
-      if (state.active && damage < num(p.clear_damage, 0.3) && m < num(p.clear_ratio, 1.05)) {
-        return { state: { ...next, active: false }, verdict: { clear: { at: reading.ts } } };
-      }
-      return { state: next };
-    },
-  });
-}
+    }
+    if (state.active && damage < p.clear_damage && m < p.clear_ratio) {
+      return { state: { ...next, active: false }, verdict: { clear: { at: reading.ts } } };
+    }
+    return { state: next };
+  },
+});

@@ -78,6 +78,5 @@ export function stepStaged(
   return { state: { since, count, clearSince: null, lastTs: ts, active: true } };
 }
 
-/** Severity of a rule parameter (validated by the campus file; a code override is trusted). */
-export const sev = (value: unknown, fallback: Severity): Severity => (typeof value === "string" ? (value as Severity) : fallback);
-export const num = (value: unknown, fallback: number): number => (typeof value === "number" ? value : fallback);
+/** The `maxGapMs` of `intervals` × the device's campus-file report interval, ms. */
+export const reportGapMs = (device: { report_interval_s: number }, intervals = 3): number => intervals * device.report_interval_s * 1000;

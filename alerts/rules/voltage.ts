@@ -9,10 +9,13 @@
 // `phase-loss` — row 17 (缺相), 3-phase devices: a phase < 50 % of U while the others are > 180 V, 5 s
 //   ⇒ major (P1 where it feeds motors or lab equipment: override `severity` per building kind);
 //   clears when all phases are > 198 V for 60 s.
+import type { Static, TObject } from "@sinclair/typebox";
+import type { Severity } from "../../domain/alert.js";
 import { PHASES, type Reading } from "../../domain/reading.js";
 import { defineRule, type Rule, type Step } from "../types.js";
 import { duration, format, where, which } from "./describe.js";
-import { initialStaged, num, sev, stepStaged, type StagedSpec, type StagedState } from "./staged.js";
+import { amount, positive, ruleParams, severity } from "./params.js";
+import { initialStaged, reportGapMs, stepStaged, type StagedSpec, type StagedState } from "./staged.js";
 
 /** Phase voltages when the device sends phases, else the total `voltage_v`. */
 export function voltages(reading: Reading): number[] {
@@ -25,121 +28,132 @@ export function voltages(reading: Reading): number[] {
   return list;
 }
 
-export const OVERVOLTAGE_DEFAULTS = Object.freeze({
-  warning_ratio: 1.07,
-  warning_hold_s: 300,
-  warning_severity: "info",
-  major_ratio: 1.15,
-  major_hold_s: 60,
-  critical_ratio: 1.2,
-  critical_hold_s: 5,
-  clear_ratio: 1.059,
-  clear_hold_s: 300,
+// Thresholds are multiples of the nominal voltage U (`_ratio`), held for `_hold_s` seconds.
+export const OvervoltageParams = ruleParams({
+  warning_ratio: positive(1.07),
+  warning_hold_s: amount(300),
+  warning_severity: severity("info"),
+  major_ratio: positive(1.15),
+  major_hold_s: amount(60),
+  critical_ratio: positive(1.2),
+  critical_hold_s: amount(5),
+  clear_ratio: positive(1.059),
+  clear_hold_s: amount(300),
 });
 
-export const UNDERVOLTAGE_DEFAULTS = Object.freeze({
-  warning_ratio: 0.9,
-  warning_hold_s: 300,
-  major_ratio: 0.85,
-  major_hold_s: 60,
-  clear_ratio: 0.918,
-  clear_hold_s: 300,
-  ignore_below_ratio: 0.5,
+export const UndervoltageParams = ruleParams({
+  warning_ratio: positive(0.9),
+  warning_hold_s: amount(300),
+  major_ratio: positive(0.85),
+  major_hold_s: amount(60),
+  clear_ratio: positive(0.918),
+  clear_hold_s: amount(300),
+  /** Phases below this × U are left to phase-loss. */
+  ignore_below_ratio: amount(0.5),
 });
 
-export function overvoltageRule(overrides: Partial<typeof OVERVOLTAGE_DEFAULTS> = {}): Rule<unknown> {
-  return defineRule<StagedState>({
-    id: "overvoltage",
-    defaults: { ...OVERVOLTAGE_DEFAULTS, ...overrides },
+/** A voltage band rule's stages and clear condition, as multiples of U. */
+interface Band {
+  stages: { severity: Severity; ratio: number; hold_s: number }[];
+  clear_ratio: number;
+  clear_hold_s: number;
+  /** Phases below this × U are not judged (0 = all). */
+  ignore_below_ratio: number;
+}
+
+/**
+ * Over- and undervoltage: the worst phase (highest above, lowest below) against stages set as
+ * multiples of the site's nominal voltage U.
+ */
+function voltageBandRule<P extends TObject>(id: string, params: P, direction: "above" | "below", stages: number, band: (p: Static<P>) => Band): Rule {
+  return defineRule({
+    id,
+    params,
     appliesTo: () => true,
-    initial: () => initialStaged(3),
+    initial: () => initialStaged(stages),
     onReading(state, reading, ctx): Step<StagedState> {
-      const list = voltages(reading);
-      if (list.length === 0) return { state };
-      const worst = Math.max(...list);
       const u = ctx.campus.site.nominal_voltage_v;
-      const p = ctx.params;
+      const b = band(ctx.params);
+      const list = voltages(reading).filter((v) => v >= b.ignore_below_ratio * u);
+      if (list.length === 0) return { state };
+      const worst = direction === "above" ? Math.max(...list) : Math.min(...list);
       const spec: StagedSpec = {
-        stages: [
-          { severity: sev(p.warning_severity, "info"), threshold: num(p.warning_ratio, 1.07) * u, holdMs: num(p.warning_hold_s, 300) * 1000 },
-          { severity: "major", threshold: num(p.major_ratio, 1.15) * u, holdMs: num(p.major_hold_s, 60) * 1000 },
-          { severity: "critical", threshold: num(p.critical_ratio, 1.2) * u, holdMs: num(p.critical_hold_s, 5) * 1000 },
-        ],
-        direction: "above",
-        clear: num(p.clear_ratio, 1.059) * u,
-        clearHoldMs: num(p.clear_hold_s, 300) * 1000,
-        maxGapMs: 3 * ctx.device.report_interval_s * 1000,
+        stages: b.stages.map((stage) => ({ severity: stage.severity, threshold: stage.ratio * u, holdMs: stage.hold_s * 1000 })),
+        direction,
+        clear: b.clear_ratio * u,
+        clearHoldMs: b.clear_hold_s * 1000,
+        maxGapMs: reportGapMs(ctx.device),
       };
       return stepStaged(state, spec, worst, reading.ts, (stage, heldMs) => ({
-        message: `${where(ctx.device, ctx.building)}: ${format(worst)} V on ${which(ctx.device)}, above ${format(spec.stages[stage]!.threshold)} V (nominal ${format(u)} V) for ${duration(heldMs)}`,
+        message: `${where(ctx.device, ctx.building)}: ${format(worst)} V on ${which(ctx.device)}, ${direction} ${format(spec.stages[stage]!.threshold)} V (nominal ${format(u)} V) for ${duration(heldMs)}`,
       }));
     },
   });
 }
 
-export function undervoltageRule(overrides: Partial<typeof UNDERVOLTAGE_DEFAULTS> = {}): Rule<unknown> {
-  return defineRule<StagedState>({
-    id: "undervoltage",
-    defaults: { ...UNDERVOLTAGE_DEFAULTS, ...overrides },
-    appliesTo: () => true,
-    initial: () => initialStaged(2),
-    onReading(state, reading, ctx): Step<StagedState> {
-      const u = ctx.campus.site.nominal_voltage_v;
-      const p = ctx.params;
-      const list = voltages(reading).filter((v) => v >= num(p.ignore_below_ratio, 0.5) * u);
-      if (list.length === 0) return { state };
-      const worst = Math.min(...list);
-      const spec: StagedSpec = {
-        stages: [
-          { severity: "warning", threshold: num(p.warning_ratio, 0.9) * u, holdMs: num(p.warning_hold_s, 300) * 1000 },
-          { severity: "major", threshold: num(p.major_ratio, 0.85) * u, holdMs: num(p.major_hold_s, 60) * 1000 },
-        ],
-        direction: "below",
-        clear: num(p.clear_ratio, 0.918) * u,
-        clearHoldMs: num(p.clear_hold_s, 300) * 1000,
-        maxGapMs: 3 * ctx.device.report_interval_s * 1000,
-      };
-      return stepStaged(state, spec, worst, reading.ts, (stage, heldMs) => ({
-        message: `${where(ctx.device, ctx.building)}: ${format(worst)} V on ${which(ctx.device)}, below ${format(spec.stages[stage]!.threshold)} V (nominal ${format(u)} V) for ${duration(heldMs)}`,
-      }));
-    },
-  });
-}
+export const overvoltageRule = voltageBandRule("overvoltage", OvervoltageParams, "above", 3, (p) => ({
+  stages: [
+    { severity: p.warning_severity, ratio: p.warning_ratio, hold_s: p.warning_hold_s },
+    { severity: "major", ratio: p.major_ratio, hold_s: p.major_hold_s },
+    { severity: "critical", ratio: p.critical_ratio, hold_s: p.critical_hold_s },
+  ],
+  clear_ratio: p.clear_ratio,
+  clear_hold_s: p.clear_hold_s,
+  ignore_below_ratio: 0,
+}));
 
-export const PHASE_LOSS_DEFAULTS = Object.freeze({ lost_ratio: 0.5, healthy_v_ratio: 0.818, hold_s: 5, clear_ratio: 0.9, clear_hold_s: 60, severity: "major" });
+export const undervoltageRule = voltageBandRule("undervoltage", UndervoltageParams, "below", 2, (p) => ({
+  stages: [
+    { severity: "warning", ratio: p.warning_ratio, hold_s: p.warning_hold_s },
+    { severity: "major", ratio: p.major_ratio, hold_s: p.major_hold_s },
+  ],
+  clear_ratio: p.clear_ratio,
+  clear_hold_s: p.clear_hold_s,
+  ignore_below_ratio: p.ignore_below_ratio,
+}));
 
-export function phaseLossRule(overrides: Partial<typeof PHASE_LOSS_DEFAULTS> = {}): Rule<unknown> {
-  return defineRule<StagedState>({
-    id: "phase-loss",
-    defaults: { ...PHASE_LOSS_DEFAULTS, ...overrides },
-    appliesTo: (device) => device.phases === 3,
-    initial: () => initialStaged(1),
-    onReading(state, reading, ctx): Step<StagedState> {
-      const phases = PHASES.map((name) => [name, reading.phases?.[name]?.voltage_v] as const).filter((e): e is readonly [typeof e[0], number] => e[1] !== undefined);
-      if (phases.length < 3) return { state };
-      const u = ctx.campus.site.nominal_voltage_v;
-      const p = ctx.params;
-      const lost = phases.filter(([, v]) => v < num(p.lost_ratio, 0.5) * u);
-      const othersHealthy = phases.every(([, v]) => v < num(p.lost_ratio, 0.5) * u || v > num(p.healthy_v_ratio, 0.818) * u);
-      const allNormal = phases.every(([, v]) => v > num(p.clear_ratio, 0.9) * u);
-      // 2 = a phase lost while the others are normal; 1 = neither lost nor all normal; 0 = all normal.
-      const level = lost.length > 0 && lost.length < 3 && othersHealthy ? 2 : allNormal ? 0 : 1;
-      const spec: StagedSpec = {
-        stages: [{ severity: sev(p.severity, "major"), threshold: 2, holdMs: num(p.hold_s, 5) * 1000 }],
-        direction: "above",
-        clear: 0.5,
-        clearHoldMs: num(p.clear_hold_s, 60) * 1000,
-        maxGapMs: 3 * ctx.device.report_interval_s * 1000,
-      };
-      const step = stepStaged(state, spec, level, reading.ts, (_s, heldMs) => ({
-        message: `${where(ctx.device, ctx.building)}: phase ${lost.map(([n, v]) => `${n} at ${format(v)} V`).join(", ")} lost on ${which(ctx.device)} for ${duration(heldMs)} (motors at risk)`,
-      }));
-      if (step.verdict && "breach" in step.verdict) {
-        const worst = Math.min(...lost.map(([, v]) => v));
-        step.verdict.breach.value = worst;
-        step.verdict.breach.threshold = num(p.lost_ratio, 0.5) * u;
-      }
-      return step;
-    },
-  });
-}
+export const PhaseLossParams = ruleParams({
+  /** A phase below this × U is lost … */
+  lost_ratio: positive(0.5),
+  /** … while the others are above this × U (180 V at 220 V). */
+  healthy_v_ratio: positive(0.818),
+  hold_s: amount(5),
+  /** Clears when every phase is above this × U (198 V) … */
+  clear_ratio: positive(0.9),
+  clear_hold_s: amount(60),
+  severity: severity("major"),
+});
+
+export const phaseLossRule = defineRule({
+  id: "phase-loss",
+  params: PhaseLossParams,
+  appliesTo: (device) => device.phases === 3,
+  initial: () => initialStaged(1),
+  onReading(state, reading, ctx): Step<StagedState> {
+    const phases = PHASES.map((name) => [name, reading.phases?.[name]?.voltage_v] as const).filter((e): e is readonly [typeof e[0], number] => e[1] !== undefined);
+    if (phases.length < 3) return { state };
+    const u = ctx.campus.site.nominal_voltage_v;
+    const p = ctx.params;
+    const lostBelow = p.lost_ratio * u;
+    const lost = phases.filter(([, v]) => v < lostBelow);
+    const othersHealthy = phases.every(([, v]) => v < lostBelow || v > p.healthy_v_ratio * u);
+    const allNormal = phases.every(([, v]) => v > p.clear_ratio * u);
+    // 2 = a phase lost while the others are normal; 1 = neither lost nor all normal; 0 = all normal.
+    const level = lost.length > 0 && lost.length < 3 && othersHealthy ? 2 : allNormal ? 0 : 1;
+    const spec: StagedSpec = {
+      stages: [{ severity: p.severity, threshold: 2, holdMs: p.hold_s * 1000 }],
+      direction: "above",
+      clear: 0.5,
+      clearHoldMs: p.clear_hold_s * 1000,
+      maxGapMs: reportGapMs(ctx.device),
+    };
+    const step = stepStaged(state, spec, level, reading.ts, (_s, heldMs) => ({
+      message: `${where(ctx.device, ctx.building)}: phase ${lost.map(([n, v]) => `${n} at ${format(v)} V`).join(", ")} lost on ${which(ctx.device)} for ${duration(heldMs)} (motors at risk)`,
+    }));
+    if (step.verdict && "breach" in step.verdict) {
+      step.verdict.breach.value = Math.min(...lost.map(([, v]) => v));
+      step.verdict.breach.threshold = lostBelow;
+    }
+    return step;
+  },
+});

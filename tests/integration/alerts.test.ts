@@ -1,8 +1,9 @@
 // The alerts service end to end: the real broker, a real influxd, real MQTT clients, a real DATA_DIR.
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startAlerts, type RunningAlerts } from "../../alerts/index.js";
 import { startBroker, type RunningBroker } from "../../broker/index.js";
@@ -242,5 +243,28 @@ describe("alerts service", () => {
       return found.length > 0 ? found : null;
     });
     expect(points![0]).toMatchObject({ alert_id: alert!.id, state: "firing" });
+  });
+
+  it.each([
+    ["not JSON", '{"version": 1, "engine": {"version": 1, "devi', /^not JSON: /],
+    ["JSON of another shape", JSON.stringify({ version: 1, saved_at: "2030-01-01T00:00:00Z", engine: { version: 1, devices: { "brk-c1-main": 5 } } }), /^not an alert state: \/engine\/devices\/brk-c1-main: /],
+  ])("starts clean when the state file is %s, keeps the file aside for a person and says why", async (_what, text, reason) => {
+    await alerts.stop();
+    const folder = join(dataDir, "alerts");
+    const asideBefore = new Set(readdirSync(folder));
+    writeFileSync(join(folder, "state.json"), text);
+    const logs: { msg: string; reason?: string; movedTo?: string }[] = [];
+    const log = pino({ level: "error" }, { write: (line: string) => void logs.push(JSON.parse(line)) });
+    alerts = await startAlerts({ ...ctx, log }, { influx, now: () => wall, tickMs: 100 });
+
+    const aside = readdirSync(folder).filter((name) => name.startsWith("state.json.corrupt-") && !asideBefore.has(name));
+    expect(aside).toHaveLength(1);
+    expect(readFileSync(join(folder, aside[0]!), "utf8")).toBe(text);
+    expect(logs).toContainEqual(expect.objectContaining({ msg: expect.stringContaining("kept aside"), reason: expect.stringMatching(reason), movedTo: join(folder, aside[0]!) }));
+    expect(Object.values(alerts.state().devices).every((slot) => Object.keys(slot.rules).length === 0)).toBe(true);
+    // And it works: a breach on the device the file spoke of opens its alert.
+    await readings(0, 75, 40, "brk-c1-main");
+    const opened = await waitFor(() => alerts.state().devices["brk-c1-main"]?.rules.overload?.alert, 10_000, { what: "overload on brk-c1-main" });
+    expect(opened).toMatchObject({ device: "brk-c1-main", state: "firing" });
   });
 });

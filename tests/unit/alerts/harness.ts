@@ -2,7 +2,8 @@
 import type { Campus } from "../../../domain/campus.js";
 import { parseCampusText } from "../../../domain/campus.js";
 import type { Reading } from "../../../domain/reading.js";
-import { createRuleBook, evaluate, initialState, openAlerts, type RuleBook } from "../../../alerts/engine.js";
+import { evaluate, initialState, openAlerts } from "../../../alerts/engine.js";
+import { createRuleBook, type RuleBook } from "../../../alerts/rule-book.js";
 import { defaultRules } from "../../../alerts/rules/index.js";
 import type { Effect, EngineInput, EngineState, Rule } from "../../../alerts/types.js";
 
@@ -34,7 +35,7 @@ export class Harness {
   /** Wall clock handed to the engine; tests move it by hand. */
   wall = Date.parse("2030-01-01T00:00:00.000Z");
 
-  constructor(rules: Rule<unknown>[] = defaultRules(), state: EngineState = initialState(), campus: Campus = testCampus()) {
+  constructor(rules: Rule[] = defaultRules(), state: EngineState = initialState(), campus: Campus = testCampus()) {
     this.book = createRuleBook(campus, rules);
     this.state = state;
   }

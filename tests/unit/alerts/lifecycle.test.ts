@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Severity } from "../../../domain/alert.js";
 import { defaultRules } from "../../../alerts/rules/index.js";
+import { ruleParams } from "../../../alerts/rules/params.js";
 import { defineRule, type EngineState, type Rule } from "../../../alerts/types.js";
 import { alertLine } from "../../../alerts/writer.js";
 import { Harness, s } from "./harness.js";
@@ -9,12 +10,13 @@ import { Harness, s } from "./harness.js";
  * Test-only rule on temperature_c: warning ≥ 50 °C, critical ≥ 80 °C, clears below 40 °C at once.
  * `latched` is the flag under test (domain.md §8: rules 1, 2, 11, 12-critical latch).
  */
-function temperatureRule(options: { latched?: boolean; latchedAtCritical?: boolean } = {}): Rule<unknown> {
-  return defineRule<{ hot: boolean }>({
+function temperatureRule(options: { latched?: boolean; latchedAtCritical?: boolean } = {}): Rule {
+  return defineRule({
     id: "test-temperature",
     latched: options.latched ?? false,
+    params: ruleParams({}),
     appliesTo: () => true,
-    initial: () => ({ hot: false }),
+    initial: (): { hot: boolean } => ({ hot: false }),
     onReading(state, reading) {
       const t = reading.values.temperature_c;
       if (t === undefined) return { state };

@@ -1,4 +1,5 @@
 // Rule scenarios on the pure engine, in event time (domain.md §8 rows cited per test).
+import { Value } from "@sinclair/typebox/value";
 import { describe, expect, it } from "vitest";
 import { RULE_PARAM_NAMES, type RuleId } from "../../../domain/alert.js";
 import type { Reading } from "../../../domain/reading.js";
@@ -13,10 +14,33 @@ const feed = (h: Harness, device: string, fromS: number, toS: number, stepS: num
 const phases = (l1: number, l2: number, l3: number) => ({ L1: { voltage_v: l1 }, L2: { voltage_v: l2 }, L3: { voltage_v: l3 } });
 
 describe("rule parameters", () => {
-  it("lists in RULE_PARAM_NAMES exactly the defaults of every rule", () => {
+  it("lists in RULE_PARAM_NAMES exactly the parameters of every rule's schema", () => {
     for (const rule of defaultRules()) {
-      expect(Object.keys(rule.defaults ?? {}).sort(), rule.id).toEqual([...RULE_PARAM_NAMES[rule.id as RuleId]].sort());
+      expect(Object.keys(rule.params.properties).sort(), rule.id).toEqual([...RULE_PARAM_NAMES[rule.id as RuleId]].sort());
     }
+  });
+
+  it("gives every rule's parameters the defaults of reference/domain.md §8", () => {
+    const defaults = Object.fromEntries(defaultRules().map((rule) => [rule.id, Value.Default(rule.params, {})]));
+    expect(defaults).toEqual({
+      overload: { pickup_ratio: 1.0, hold_s: 60, clear_ratio: 0.9, clear_hold_s: 120, severity: "major", max_gap_intervals: 3 }, // row 5
+      "heavy-load": { pickup_ratio: 0.8, hold_s: 900, clear_ratio: 0.75, clear_hold_s: 300, severity: "warning", max_gap_intervals: 3 }, // row 4
+      "predicted-trip": { pickup_ratio: 1.05, cool_s: 600, major_ttt_s: 600, critical_ttt_s: 120, major_damage: 0.5, critical_damage: 0.8, clear_damage: 0.3, clear_ratio: 1.05, max_step_s: 0 }, // row 6
+      "power-limit": { limit_w: 1000, hold_s: 10, clear_ratio: 0.9, clear_hold_s: 60, severity: "warning", max_gap_intervals: 3 }, // row 7
+      "malignant-load": { step_w: 300, incremental_pf: 0.95, hold_s: 10, clear_margin_w: 50, clear_hold_s: 60, severity: "warning", repeat_severity: "major", repeats_per_day: 3 }, // row 8
+      leakage: {
+        warning_ratio: 0.5, warning_hold_s: 60, major_ratio: 0.8, major_hold_s: 10, clear_ratio: 0.33, clear_hold_s: 600, // rows 9, 10
+        feeder_rcd_ma: 300, feeder_alarm_ma: 300, feeder_alarm_samples: 2, feeder_prewarn_ma: 200, feeder_prewarn_hold_s: 300, feeder_clear_ma: 250, feeder_clear_hold_s: 600, // row 11
+      },
+      overtemperature: { warning_c: 65, major_c: 75, critical_c: 85, hold_s: 60, clear_delta_c: 5, clear_hold_s: 300 }, // row 12
+      overvoltage: { warning_ratio: 1.07, warning_hold_s: 300, warning_severity: "info", major_ratio: 1.15, major_hold_s: 60, critical_ratio: 1.2, critical_hold_s: 5, clear_ratio: 1.059, clear_hold_s: 300 }, // rows 14, 15
+      undervoltage: { warning_ratio: 0.9, warning_hold_s: 300, major_ratio: 0.85, major_hold_s: 60, clear_ratio: 0.918, clear_hold_s: 300, ignore_below_ratio: 0.5 }, // row 16
+      "phase-loss": { lost_ratio: 0.5, healthy_v_ratio: 0.818, hold_s: 5, clear_ratio: 0.9, clear_hold_s: 60, severity: "major" }, // row 17
+      offline: { silent_intervals: 3, severity: "warning", detector_severity: "major" }, // row 22
+      "device-trip": { severity: "major", short_circuit_severity: "critical", repeat_severity: "critical", repeats_per_day: 3 }, // rows 1, 3
+      "arc-fault": { severity: "critical" }, // row 2
+      "after-hours": { baseline_margin: 0.2, min_w: 50, baseline_w: 0, hold_s: 1800, clear_hold_s: 900, severity: "info", night_from_h: 2, night_to_h: 4 }, // row 24
+    });
   });
 
   it("applies device overrides over building-kind overrides over the defaults, and disables per device", () => {

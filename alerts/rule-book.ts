@@ -1,0 +1,79 @@
+// The rules resolved against a campus, pure: which rules apply to which device, with which parameters,
+// computed once at start, and the maintenance windows every evaluation looks at. The engine and the
+// overlay both read it (its own module, so neither imports the other).
+import { Value } from "@sinclair/typebox/value";
+import type { Campus, Device } from "../domain/campus.js";
+import type { ParamValue, RuleOverrides } from "../domain/campus-alerts.js";
+import { CampusError, ErrorCodes } from "../domain/errors.js";
+import type { Silence } from "../domain/silence.js";
+import { checkRuleOverrides } from "./rule-overrides.js";
+import { campusSilences, isCurrent } from "./silences.js";
+import type { EngineState, Params, Rule } from "./types.js";
+
+/** A rule as it applies to one device: its parameters resolved from the defaults and the campus file. */
+export interface BoundRule {
+  rule: Rule;
+  params: Params;
+}
+
+export interface RuleBook {
+  campus: Campus;
+  rules: readonly Rule[];
+  rulesFor: ReadonlyMap<string, readonly BoundRule[]>;
+  /** Maintenance windows of the campus file (read-only for operators). */
+  fileSilences: readonly Silence[];
+}
+
+/** One rule's overrides in one place of the campus file (`alerts.rules`, a building kind, a device). */
+export const overridesOf = (source: RuleOverrides | undefined, ruleId: string): Record<string, ParamValue> | undefined =>
+  Object.entries(source ?? {}).find(([id]) => id === ruleId)?.[1];
+
+/**
+ * Parameters: the schema's defaults (domain.md §8) ← `alerts.rules` ← `alerts.building_kinds.<kind>.rules`
+ * ← the device's `alerts`; `disabled: true` at any level (the most specific wins) removes the rule.
+ * Null when disabled. Throws when the result does not fit the rule's schema: createRuleBook checked the
+ * overrides first (checkRuleOverrides), so that is a bug, not a bad file.
+ */
+export function resolveParams(campus: Campus, device: Device, rule: Rule): Params | null {
+  const kind = campus.buildingById.get(device.building)?.kind ?? "other";
+  const layers = [campus.alerts.rules, campus.alerts.buildingKinds[kind]?.rules, device.alerts].map((source) => overridesOf(source, rule.id));
+  const merged: Record<string, ParamValue> = {};
+  let disabled = false;
+  for (const layer of layers) {
+    const { disabled: off, ...params } = layer ?? {};
+    if (typeof off === "boolean") disabled = off;
+    Object.assign(merged, params);
+  }
+  if (disabled) return null;
+  const params = Value.Default(rule.params, merged);
+  Value.Assert(rule.params, params);
+  return params;
+}
+
+/** Throws a CampusError listing every override that does not fit its rule's schema. */
+export function createRuleBook(campus: Campus, rules: readonly Rule[]): RuleBook {
+  const ids = new Set<string>();
+  for (const rule of rules) {
+    if (ids.has(rule.id)) throw new Error(`rule "${rule.id}" is listed twice`);
+    ids.add(rule.id);
+  }
+  const problems = checkRuleOverrides(campus, rules);
+  if (problems.length > 0) throw new CampusError(ErrorCodes.CONFIG_INVALID, "the campus file's alert rule overrides are invalid", problems);
+  const rulesFor = new Map(
+    campus.devices.map((d) => {
+      const building = campus.buildingById.get(d.building)!;
+      const bound: BoundRule[] = [];
+      for (const rule of rules) {
+        const params = resolveParams(campus, d, rule);
+        if (params !== null && rule.appliesTo(d, building, campus)) bound.push({ rule, params });
+      }
+      return [d.id, bound] as const;
+    }),
+  );
+  return { campus, rules, rulesFor, fileSilences: campusSilences(campus) };
+}
+
+/** Every silence operators can see now: the campus file's and the API's, not ended nor expired. */
+export function currentSilences(book: RuleBook, state: EngineState, now: number): Silence[] {
+  return [...book.fileSilences, ...(state.silences ?? [])].filter((s) => isCurrent(s, now));
+}
