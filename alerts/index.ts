@@ -25,7 +25,6 @@ import { alertLine, createAlertWriter } from "./writer.js";
 
 export { evaluate, evaluateBatch, initialState, openAlerts } from "./engine.js";
 export { createRuleBook, currentSilences, type RuleBook } from "./rule-book.js";
-export { checkRuleOverrides } from "./rule-overrides.js";
 export { defaultRules } from "./rules/index.js";
 export type { AckReply, AlertChange, Effect, EngineInput, EngineState, Rule, RuleContext, Step, Verdict } from "./types.js";
 

@@ -67,7 +67,7 @@ export interface RuleContext<P = Params> {
 
 /**
  * A rule. Every hook is optional and pure; `S` must survive JSON (it is persisted). `P` is the schema of
- * its parameters (rules/params.ts): the hooks receive `Static<P>`, defaults filled and overrides checked.
+ * its parameters (domain/rule-params.ts): the hooks receive `Static<P>`, defaults filled and overrides checked.
  * Adding a rule = writing one of these in rules/ and listing it in rules/index.ts.
  */
 export interface Rule<S = unknown, P extends TObject = TObject> {

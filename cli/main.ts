@@ -25,8 +25,8 @@ const influxOf = (env: { influxUrl: string; influxDb: string; influxUsername: st
   new InfluxClient({ url: env.influxUrl, db: env.influxDb, username: env.influxUsername, password: env.influxPassword });
 
 /** Runs one service alone until a signal stops it. */
-async function runAlone(name: string, required: Parameters<typeof loadContext>[1], start: (ctx: ReturnType<typeof loadContext>) => Promise<RunningService>) {
-  const loaded = loadContext(process.env, required, `campus-power-${name}`);
+async function runAlone(name: "broker" | "ingest" | "alerts" | "api", start: (ctx: ReturnType<typeof loadContext>) => Promise<RunningService>) {
+  const loaded = loadContext(process.env, name);
   const services: RunningService[] = [];
   stopOnSignals(() => services, loaded.log);
   services.push(await start(loaded));
@@ -42,22 +42,22 @@ const commands: Record<string, Handler> = {
   async broker(args) {
     usage(() => parseArgs({ args, options: {} }));
     const { startBroker } = await import("../broker/index.js");
-    await runAlone("broker", ["DEVICE_GROUP_KEY", "SERVICE_PASSWORD"], ({ ctx }) => startBroker(ctx));
+    await runAlone("broker", ({ ctx }) => startBroker(ctx));
   },
   async ingest(args) {
     usage(() => parseArgs({ args, options: {} }));
     const { startIngest } = await import("../ingest/index.js");
-    await runAlone("ingest", ["SERVICE_PASSWORD"], ({ ctx, env }) => startIngest(ctx, { influx: influxOf(env) }));
+    await runAlone("ingest", ({ ctx, env }) => startIngest(ctx, { influx: influxOf(env) }));
   },
   async alerts(args) {
     usage(() => parseArgs({ args, options: {} }));
     const { startAlerts } = await import("../alerts/index.js");
-    await runAlone("alerts", ["SERVICE_PASSWORD"], ({ ctx, env }) => startAlerts(ctx, { influx: influxOf(env) }));
+    await runAlone("alerts", ({ ctx, env }) => startAlerts(ctx, { influx: influxOf(env) }));
   },
   async api(args) {
     usage(() => parseArgs({ args, options: {} }));
     const { startApi } = await import("../api/index.js");
-    await runAlone("api", ["API_TOKENS", "SERVICE_PASSWORD"], ({ ctx, env }) => startApi(ctx, { influx: influxOf(env) }));
+    await runAlone("api", ({ ctx, env }) => startApi(ctx, { influx: influxOf(env) }));
   },
   async simulate(args) {
     const { values } = usage(() => parseArgs({ args, options: {
@@ -144,14 +144,12 @@ const commands: Record<string, Handler> = {
       throw new UsageError(`cannot read ${file}: ${(error as Error).message}`);
     }
     const result = parseCampusText(text);
-    // The rule overrides are checked against each rule's parameter schema, as the alerts service does at start.
-    const { checkRuleOverrides } = await import("../alerts/rule-overrides.js");
-    const problems = result.ok ? checkRuleOverrides(result.campus) : result.problems;
-    if (result.ok && problems.length === 0) {
+    if (result.ok) {
       const { campus } = result;
       process.stdout.write(`${file}: valid — ${campus.buildings.length} buildings, ${campus.devices.length} devices\n`);
       return;
     }
+    const { problems } = result;
     process.stdout.write(`${file}: ${problems.length} problem${problems.length === 1 ? "" : "s"}\n${formatProblems(problems)}\n`);
     process.exitCode = 1;
   },
@@ -174,6 +172,12 @@ async function main(argv: string[]): Promise<void> {
   }
   await handler(rest);
 }
+
+// A reader that went away (`campus-power scenario list | head`) ends the output, not the program with a stack trace.
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code === "EPIPE") process.exit(0);
+  throw error;
+});
 
 main(process.argv.slice(2)).catch((error: unknown) => {
   try {

@@ -7,7 +7,7 @@ import { createProgress, PROGRESS_SAMPLE_MS } from "./progress.js";
 import { loadContext, stopOnSignals, UsageError } from "./runtime.js";
 
 export async function runRecord(options: { out: string; topics?: string[]; durationMs?: number }): Promise<void> {
-  const { env, log } = loadContext(process.env, ["SERVICE_PASSWORD"], "campus-power-record");
+  const { env, log } = loadContext(process.env, "record");
   const out = options.out === "-" ? process.stdout : createWriteStream(options.out, { flags: "a" });
   const recorder = await startRecorder({ mqttUrl: env.mqttUrl, servicePassword: env.servicePassword, ...(options.topics ? { topics: options.topics } : {}), write: (line) => out.write(line) });
   const progress = createProgress({ label: "record" });
@@ -29,7 +29,7 @@ export async function runReplay(options: { file: string; speed: number; loop: bo
   } catch (error) {
     throw new UsageError(`cannot read ${options.file}: ${(error as Error).message}`);
   }
-  const { env, campus, log } = loadContext(process.env, ["DEVICE_GROUP_KEY"], "campus-power-replay");
+  const { env, campus, log } = loadContext(process.env, "replay");
   let stopped = false;
   stopOnSignals(() => [{ stop: async () => void (stopped = true) }], log);
   const progress = createProgress({ label: "replay" });

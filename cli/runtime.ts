@@ -5,7 +5,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type Campus } from "../domain/campus.js";
 import { loadCampus } from "../infra/campus-file.js";
-import { type Env, formatApiTokens, readEnv, type SecretVariable } from "../domain/env.js";
+import { type Env, formatApiTokens, readEnv, requiredFor, type SecretVariable } from "../domain/env.js";
+import type { Command } from "../domain/env/variable.js";
 import { parseDurationMs } from "../domain/duration.js";
 import { CampusError, formatProblems } from "../domain/errors.js";
 import { createLogger, type Logger } from "../infra/logger.js";
@@ -39,12 +40,16 @@ export interface Loaded {
   metrics: Registry;
 }
 
-/** Reads env and campus file; prints every problem and exits 1 before anything listens. */
-export function loadContext(source: NodeJS.ProcessEnv, required: readonly SecretVariable[], name: string): Loaded {
+/**
+ * Reads env and campus file for `command`; prints every problem and exits 1 before anything listens.
+ * The secrets it needs are the environment schema's (`requiredFor`, the same that `--help` shows),
+ * plus `alsoRequired` for an option that needs more (`scenario --check`).
+ */
+export function loadContext(source: NodeJS.ProcessEnv, command: Command, alsoRequired: readonly SecretVariable[] = []): Loaded {
   try {
-    const env = readEnv(source, required);
+    const env = readEnv(source, [...new Set([...requiredFor(command), ...alsoRequired])]);
     const campus = loadCampus(env.campusConfig);
-    const log = createLogger(env.logLevel, name);
+    const log = createLogger(env.logLevel, command === "up" ? "campus-power" : `campus-power-${command}`);
     const metrics = createRegistry();
     return { ctx: { env, campus, log, metrics }, env, campus, log, metrics };
   } catch (error) {

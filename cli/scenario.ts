@@ -31,7 +31,7 @@ export async function scenarioCommand(command: ScenarioCommand): Promise<number>
   if (!command.name) throw new UsageError("scenario run needs a NAME (campus-power scenario list shows them)");
   if (command.speed !== undefined && !(command.speed > 0)) throw new UsageError("--speed must be above 0");
   const { scenario, campus, campusFile } = loadScenario(command.name, command.config);
-  const { env, log } = loadContext({ ...process.env, CAMPUS_CONFIG: campusFile }, command.check ? ["DEVICE_GROUP_KEY", "SERVICE_PASSWORD"] : ["DEVICE_GROUP_KEY"], "campus-power-scenario");
+  const { env, log } = loadContext({ ...process.env, CAMPUS_CONFIG: campusFile }, "scenario", command.check ? ["SERVICE_PASSWORD"] : []);
   const speed = command.speed ?? scenario.speed;
   process.stderr.write(`scenario ${scenario.name}: ${scenario.durationMs / 60_000} min of event time at ${speed}× on ${campusFile} (MQTT ${env.mqttUrl})\n`);
   const progress = createProgress({ label: `scenario ${scenario.name}` });

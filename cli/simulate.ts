@@ -53,7 +53,7 @@ export async function simulateCommand(command: SimulateCommand): Promise<void> {
     process.stdout.write(scaledCampusYaml(campus, command.devices ?? campus.devices.length));
     return;
   }
-  const loaded = loadContext({ ...process.env, ...(configFile ? { CAMPUS_CONFIG: configFile } : {}) }, ["DEVICE_GROUP_KEY"], "campus-power-simulate");
+  const loaded = loadContext({ ...process.env, ...(configFile ? { CAMPUS_CONFIG: configFile } : {}) }, "simulate");
   let campus = loaded.campus;
   if (command.devices !== undefined) {
     try {

@@ -22,7 +22,7 @@ export async function runUp(options: UpOptions): Promise<void> {
     Object.assign(source, secrets.values);
     generated = secrets.generated;
   }
-  const { ctx, env, log } = loadContext(source, ["DEVICE_GROUP_KEY", "API_TOKENS", "SERVICE_PASSWORD"], "campus-power");
+  const { ctx, env, log } = loadContext(source, "up");
   const services: RunningService[] = [];
   let progress: NodeJS.Timeout | undefined;
   stopOnSignals(() => services, log, () => clearInterval(progress));

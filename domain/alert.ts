@@ -66,28 +66,6 @@ export const RULE_IDS = [
 ] as const;
 export type RuleId = (typeof RULE_IDS)[number];
 
-/**
- * The parameters a campus file may override per rule (besides `disabled`), with their units in the
- * name. The defaults live with each rule in alerts/rules/ (domain.md §8); a unit test checks both
- * lists agree.
- */
-export const RULE_PARAM_NAMES: Readonly<Record<RuleId, readonly string[]>> = {
-  overload: ["pickup_ratio", "hold_s", "clear_ratio", "clear_hold_s", "severity", "max_gap_intervals"],
-  "heavy-load": ["pickup_ratio", "hold_s", "clear_ratio", "clear_hold_s", "severity", "max_gap_intervals"],
-  "predicted-trip": ["pickup_ratio", "cool_s", "major_ttt_s", "critical_ttt_s", "major_damage", "critical_damage", "clear_damage", "clear_ratio", "max_step_s"],
-  "power-limit": ["limit_w", "hold_s", "clear_ratio", "clear_hold_s", "severity", "max_gap_intervals"],
-  "malignant-load": ["step_w", "incremental_pf", "hold_s", "clear_margin_w", "clear_hold_s", "severity", "repeat_severity", "repeats_per_day"],
-  leakage: ["warning_ratio", "warning_hold_s", "major_ratio", "major_hold_s", "clear_ratio", "clear_hold_s", "feeder_rcd_ma", "feeder_alarm_ma", "feeder_alarm_samples", "feeder_prewarn_ma", "feeder_prewarn_hold_s", "feeder_clear_ma", "feeder_clear_hold_s"],
-  overtemperature: ["warning_c", "major_c", "critical_c", "hold_s", "clear_delta_c", "clear_hold_s"],
-  overvoltage: ["warning_ratio", "warning_hold_s", "major_ratio", "major_hold_s", "critical_ratio", "critical_hold_s", "clear_ratio", "clear_hold_s", "warning_severity"],
-  undervoltage: ["warning_ratio", "warning_hold_s", "major_ratio", "major_hold_s", "clear_ratio", "clear_hold_s", "ignore_below_ratio"],
-  "phase-loss": ["lost_ratio", "healthy_v_ratio", "hold_s", "clear_ratio", "clear_hold_s", "severity"],
-  offline: ["silent_intervals", "severity", "detector_severity"],
-  "device-trip": ["severity", "short_circuit_severity", "repeat_severity", "repeats_per_day"],
-  "arc-fault": ["severity"],
-  "after-hours": ["baseline_margin", "min_w", "baseline_w", "hold_s", "clear_hold_s", "severity", "night_from_h", "night_to_h"],
-};
-
 /** An operator's acknowledgement, sent by the API to the alerts service on `campus/internal/ack`. */
 export interface AckRequest {
   alert_id: string;

@@ -3,14 +3,15 @@
 // per building kind (after-hours); the dormitory appliance allow-list (malignant-load); per-model
 // breaker curve tables (predicted-trip); maintenance windows. Validated with every problem listed.
 import { Type as T } from "@sinclair/typebox";
-import { RULE_IDS, RULE_PARAM_NAMES, SEVERITIES, type RuleId } from "./alert.js";
+import { RULE_IDS, type RuleId } from "./alert.js";
+import { checkRuleOverrides } from "./rule-params.js";
 import type { Problem } from "./errors.js";
 import { jsonObjectOrEmpty as obj, type JsonObject as Loose } from "./json-object.js";
 
 export const WEEKDAY_NAMES = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"] as const;
 export type WeekdayName = (typeof WEEKDAY_NAMES)[number];
 
-/** `{ <rule id>: { <param>: value, disabled?: bool } }` — names are checked against RULE_PARAM_NAMES. */
+/** `{ <rule id>: { <param>: value, disabled?: bool } }`; ids, names and values are checked against ./rule-params.ts. */
 export const RuleOverridesSchema = T.Record(T.String(), T.Record(T.String(), T.Union([T.Number(), T.String(), T.Boolean()])));
 
 const PeriodSchema = T.Object(
@@ -141,23 +142,10 @@ export function checkAlertsConfig(raw: unknown, devices: readonly Loose[], build
   return problems;
 }
 
+/** Rule ids, parameter names and values against each rule's parameter schema (./rule-params.ts). */
 function checkOverrides(raw: unknown, at: string, problems: Problem[]): void {
-  for (const [rule, params] of Object.entries(obj(raw))) {
-    if (!RULE_IDS.includes(rule as RuleId)) {
-      problems.push({ path: `${at}.${rule}`, message: `unknown rule (one of ${RULE_IDS.join(", ")})` });
-      continue;
-    }
-    for (const [name, value] of Object.entries(obj(params))) {
-      const path = `${at}.${rule}.${name}`;
-      if (name === "disabled") {
-        if (typeof value !== "boolean") problems.push({ path, message: "must be true or false" });
-      } else if (!RULE_PARAM_NAMES[rule as RuleId].includes(name)) {
-        problems.push({ path, message: `unknown parameter (one of disabled, ${RULE_PARAM_NAMES[rule as RuleId].join(", ")})` });
-      } else if (name.endsWith("severity")) {
-        if (!SEVERITIES.includes(value as never)) problems.push({ path, message: `must be one of ${SEVERITIES.join(", ")}` });
-      } else if (typeof value !== "number" || !Number.isFinite(value) || value < 0) problems.push({ path, message: "must be a number ≥ 0" });
-    }
-  }
+  const overrides = Object.fromEntries(Object.entries(obj(raw)).map(([rule, params]) => [rule, obj(params)]));
+  problems.push(...checkRuleOverrides(overrides, at));
 }
 
 /** The validated section, with times parsed; call only after checkAlertsConfig found no problem. */

@@ -10,23 +10,8 @@ import { wallClock } from "../../domain/time-zone.js";
 import { defineRule, type Step } from "../types.js";
 import { activePower } from "./dormitory.js";
 import { duration, format, where, which } from "./describe.js";
-import { amount, hourOfDay, ruleParams, severity } from "./params.js";
 import { initialStaged, stepStaged, type StagedState } from "./staged.js";
-
-export const AfterHoursParams = ruleParams({
-  /** The threshold is the learned baseline × (1 + baseline_margin) … */
-  baseline_margin: amount(0.2),
-  /** … and at least min_w, W. */
-  min_w: amount(50),
-  /** A fixed night baseline, W; 0 = learn it. */
-  baseline_w: amount(0),
-  hold_s: amount(30 * 60),
-  clear_hold_s: amount(15 * 60),
-  severity: severity("info"),
-  /** The night the baseline is sampled in: [night_from_h, night_to_h) local time. */
-  night_from_h: hourOfDay(2),
-  night_to_h: hourOfDay(4),
-});
+import { AfterHoursParams } from "../../domain/rule-params.js";
 
 export interface AfterHoursState {
   staged: StagedState;

@@ -10,8 +10,8 @@ import type { Reading } from "../../domain/reading.js";
 import { PHASES } from "../../domain/reading.js";
 import { defineRule, type Step } from "../types.js";
 import { duration, format, where, which } from "./describe.js";
-import { amount, count, fraction, maxGapIntervals, positive, ruleParams, severity } from "./params.js";
 import { initialStaged, reportGapMs, stepStaged, type StagedState } from "./staged.js";
+import { PowerLimitParams, MalignantLoadParams } from "../../domain/rule-params.js";
 
 const isRoomBreaker = (device: { kind: string; room: string | null; phases: number }, building: { kind: string }) =>
   building.kind === "dormitory" && device.kind === "breaker" && device.room !== null && device.phases === 1;
@@ -37,17 +37,6 @@ export function reactivePower(reading: Reading, p: number): number | undefined {
   return undefined;
 }
 
-export const PowerLimitParams = ruleParams({
-  /** The room's power limit, W (schools use 500–1500 W). */
-  limit_w: positive(1000),
-  hold_s: amount(10),
-  /** Clears below clear_ratio × limit_w … */
-  clear_ratio: positive(0.9),
-  clear_hold_s: amount(60),
-  severity: severity("warning"),
-  max_gap_intervals: maxGapIntervals(),
-});
-
 export const powerLimitRule = defineRule({
   id: "power-limit",
   params: PowerLimitParams,
@@ -68,21 +57,6 @@ export const powerLimitRule = defineRule({
       message: `${where(ctx.device, ctx.building)}: room draws ${format(power)} W through ${which(ctx.device)}, above its ${format(p.limit_w)} W power limit for ${duration(heldMs)}`,
     }));
   },
-});
-
-export const MalignantLoadParams = ruleParams({
-  /** The smallest step of active power that can be a heater, W. */
-  step_w: positive(300),
-  /** The step's incremental power factor at or above which it is resistive (Hart 1992). */
-  incremental_pf: fraction(0.95),
-  hold_s: amount(10),
-  /** Clears when P is back within this many W of the pre-step baseline … */
-  clear_margin_w: amount(50),
-  clear_hold_s: amount(60),
-  severity: severity("warning"),
-  /** The opening that makes `repeats_per_day` in 24 h is `repeat_severity`. */
-  repeat_severity: severity("major"),
-  repeats_per_day: count(3),
 });
 
 export interface MalignantState {

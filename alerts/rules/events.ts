@@ -9,17 +9,9 @@
 import type { Severity } from "../../domain/alert.js";
 import { defineRule, type Step } from "../types.js";
 import { where, which } from "./describe.js";
-import { count, ruleParams, severity } from "./params.js";
+import { DeviceTripParams, ArcFaultParams } from "../../domain/rule-params.js";
 
 const DAY_MS = 86_400_000;
-
-export const DeviceTripParams = ruleParams({
-  severity: severity("major"),
-  short_circuit_severity: severity("critical"),
-  /** The trip that makes `repeats_per_day` trips in 24 h is `repeat_severity`. */
-  repeat_severity: severity("critical"),
-  repeats_per_day: count(3),
-});
 
 export interface TripState {
   /** Event time of the trip while the breaker is still open; null once closed again. */
@@ -52,8 +44,6 @@ export const deviceTripRule = defineRule({
     return closed ? { state: { ...state, trippedAt: null }, verdict: { clear: { at: reading.ts } } } : { state };
   },
 });
-
-export const ArcFaultParams = ruleParams({ severity: severity("critical") });
 
 export const arcFaultRule = defineRule({
   id: "arc-fault",

@@ -10,26 +10,8 @@
 // Notify only — never switch a circuit off (GB 50116 §9.1.6).
 import { defineRule, type Step } from "../types.js";
 import { duration, format, where, which } from "./describe.js";
-import { amount, count, positive, ruleParams } from "./params.js";
 import { initialStaged, reportGapMs, stepStaged, type StagedSpec, type StagedState } from "./staged.js";
-
-export const LeakageParams = ruleParams({
-  // Final circuits, as multiples of the device's IΔn (rcd_ma).
-  warning_ratio: positive(0.5),
-  warning_hold_s: amount(60),
-  major_ratio: positive(0.8),
-  major_hold_s: amount(10),
-  clear_ratio: positive(0.33),
-  clear_hold_s: amount(600),
-  /** A device with rcd_ma at or above this is the feeder's residual-current fire detector (GB 50116 §9.2). */
-  feeder_rcd_ma: positive(300),
-  feeder_alarm_ma: positive(300),
-  feeder_alarm_samples: count(2),
-  feeder_prewarn_ma: positive(200),
-  feeder_prewarn_hold_s: amount(300),
-  feeder_clear_ma: positive(250),
-  feeder_clear_hold_s: amount(600),
-});
+import { LeakageParams, OvertemperatureParams } from "../../domain/rule-params.js";
 
 export const leakageRule = defineRule({
   id: "leakage",
@@ -71,16 +53,6 @@ export const leakageRule = defineRule({
         (feeder && stage === 1 ? " — inspect now; latched until acknowledged" : ""),
     }));
   },
-});
-
-export const OvertemperatureParams = ruleParams({
-  warning_c: positive(65),
-  major_c: positive(75),
-  critical_c: positive(85),
-  hold_s: amount(60),
-  /** Clears this many K below warning_c. */
-  clear_delta_c: amount(5),
-  clear_hold_s: amount(300),
 });
 
 export const overtemperatureRule = defineRule({

@@ -1,8 +1,7 @@
 // The rule list. A new rule (domain.md §8) is one file here exporting a `Rule` with its parameter
-// schema (rules/params.ts: the defaults written once, as the schema's defaults), added to
+// schema (domain/rule-params.ts: the defaults written once, as the schema's defaults), added to
 // `defaultRules`; the engine needs no change. Rule ids are fixed by CONTRACT §5; the parameter names a
-// campus file may use are those of each rule's schema (domain/alert.ts RULE_PARAM_NAMES lists them
-// for the campus file's first check; a unit test keeps both the same).
+// campus file may use are those of each rule's schema (checked when the campus file is read).
 import type { Rule } from "../types.js";
 import { afterHoursRule } from "./after-hours.js";
 import { malignantLoadRule, powerLimitRule } from "./dormitory.js";

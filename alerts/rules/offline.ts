@@ -7,14 +7,8 @@ import type { Static } from "@sinclair/typebox";
 import type { Device } from "../../domain/campus.js";
 import { defineRule, type RuleContext, type Step } from "../types.js";
 import { duration, where, which } from "./describe.js";
-import { positive, ruleParams, severity } from "./params.js";
+import { OfflineParams } from "../../domain/rule-params.js";
 
-export const OfflineParams = ruleParams({
-  /** No data for this many report intervals ⇒ offline. */
-  silent_intervals: positive(3),
-  severity: severity("warning"),
-  detector_severity: severity("major"),
-});
 type Params = Static<typeof OfflineParams>;
 
 export interface OfflineState {

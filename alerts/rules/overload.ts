@@ -10,27 +10,8 @@ import { PHASES, type Reading } from "../../domain/reading.js";
 import type { Severity } from "../../domain/alert.js";
 import { defineRule, type Rule, type Step } from "../types.js";
 import { duration, format, where, which } from "./describe.js";
-import { amount, maxGapIntervals, positive, ruleParams, severity } from "./params.js";
 import { initialStaged, reportGapMs, stepStaged, type StagedState } from "./staged.js";
-
-/** Both rules have the same parameters; only their defaults differ. */
-const currentParams = (defaults: { pickup_ratio: number; hold_s: number; clear_ratio: number; clear_hold_s: number; severity: Severity }) =>
-  ruleParams({
-    /** Opens at current ≥ pickup_ratio × rating_a … */
-    pickup_ratio: positive(defaults.pickup_ratio),
-    /** …held continuously this long, s (event time). */
-    hold_s: amount(defaults.hold_s),
-    /** Clears only below clear_ratio × rating_a … */
-    clear_ratio: positive(defaults.clear_ratio),
-    /** …held continuously this long, s. */
-    clear_hold_s: amount(defaults.clear_hold_s),
-    severity: severity(defaults.severity),
-    /** Samples further apart than this many report intervals restart the delays (domain.md row 22: 3 ×). */
-    max_gap_intervals: maxGapIntervals(),
-  });
-
-export const OverloadParams = currentParams({ pickup_ratio: 1.0, hold_s: 60, clear_ratio: 0.9, clear_hold_s: 120, severity: "major" });
-export const HeavyLoadParams = currentParams({ pickup_ratio: 0.8, hold_s: 15 * 60, clear_ratio: 0.75, clear_hold_s: 5 * 60, severity: "warning" });
+import { OverloadParams, HeavyLoadParams } from "../../domain/rule-params.js";
 
 /**
  * The current that decides: on a device sending phases, the worst phase (CONTRACT §5); else the

@@ -14,25 +14,7 @@ import { defineRule, type Step } from "../types.js";
 import { iecEnvelope, modelCurves } from "./curves.js";
 import { duration, format, where, which } from "./describe.js";
 import { decidingCurrent } from "./overload.js";
-import { amount, fraction, positive, ruleParams } from "./params.js";
-
-export const PredictedTripParams = ruleParams({
-  /** m above which damage accumulates (domain.md §3.2: ≈ 1.05–1.13). */
-  pickup_ratio: positive(1.05),
-  /** Time for D to cool from 1 to 0 below pickup, s ("a few × τ"). */
-  cool_s: positive(600),
-  /** Time to trip at or below which the alert is major / critical, s. */
-  major_ttt_s: amount(600),
-  critical_ttt_s: amount(120),
-  /** Thermal damage D (0…1) at or above which the alert is major / critical. */
-  major_damage: fraction(0.5),
-  critical_damage: fraction(0.8),
-  /** Clears when D < clear_damage and I < clear_ratio × In. */
-  clear_damage: fraction(0.3),
-  clear_ratio: positive(1.05),
-  /** Longest Δt one sample may stand for, s; 0 = 3 report intervals (a gap proves nothing about the load). */
-  max_step_s: amount(0),
-});
+import { PredictedTripParams } from "../../domain/rule-params.js";
 
 export interface PredictedTripState {
   /** Damage on the earliest and on the latest curve, 0…1. */

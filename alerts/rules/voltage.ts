@@ -14,8 +14,8 @@ import type { Severity } from "../../domain/alert.js";
 import { PHASES, type Reading } from "../../domain/reading.js";
 import { defineRule, type Rule, type Step } from "../types.js";
 import { duration, format, where, which } from "./describe.js";
-import { amount, positive, ruleParams, severity } from "./params.js";
 import { initialStaged, reportGapMs, stepStaged, type StagedSpec, type StagedState } from "./staged.js";
+import { OvervoltageParams, UndervoltageParams, PhaseLossParams } from "../../domain/rule-params.js";
 
 /** Phase voltages when the device sends phases, else the total `voltage_v`. */
 export function voltages(reading: Reading): number[] {
@@ -29,28 +29,6 @@ export function voltages(reading: Reading): number[] {
 }
 
 // Thresholds are multiples of the nominal voltage U (`_ratio`), held for `_hold_s` seconds.
-export const OvervoltageParams = ruleParams({
-  warning_ratio: positive(1.07),
-  warning_hold_s: amount(300),
-  warning_severity: severity("info"),
-  major_ratio: positive(1.15),
-  major_hold_s: amount(60),
-  critical_ratio: positive(1.2),
-  critical_hold_s: amount(5),
-  clear_ratio: positive(1.059),
-  clear_hold_s: amount(300),
-});
-
-export const UndervoltageParams = ruleParams({
-  warning_ratio: positive(0.9),
-  warning_hold_s: amount(300),
-  major_ratio: positive(0.85),
-  major_hold_s: amount(60),
-  clear_ratio: positive(0.918),
-  clear_hold_s: amount(300),
-  /** Phases below this × U are left to phase-loss. */
-  ignore_below_ratio: amount(0.5),
-});
 
 /** A voltage band rule's stages and clear condition, as multiples of U. */
 interface Band {
@@ -111,18 +89,6 @@ export const undervoltageRule = voltageBandRule("undervoltage", UndervoltagePara
   clear_hold_s: p.clear_hold_s,
   ignore_below_ratio: p.ignore_below_ratio,
 }));
-
-export const PhaseLossParams = ruleParams({
-  /** A phase below this × U is lost … */
-  lost_ratio: positive(0.5),
-  /** … while the others are above this × U (180 V at 220 V). */
-  healthy_v_ratio: positive(0.818),
-  hold_s: amount(5),
-  /** Clears when every phase is above this × U (198 V) … */
-  clear_ratio: positive(0.9),
-  clear_hold_s: amount(60),
-  severity: severity("major"),
-});
 
 export const phaseLossRule = defineRule({
   id: "phase-loss",

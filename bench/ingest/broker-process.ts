@@ -3,7 +3,7 @@
 import { startBroker } from "../../broker/index.js";
 import { loadContext } from "../../cli/runtime.js";
 
-const { ctx } = loadContext({ ...process.env, LOG_LEVEL: "warn" }, ["DEVICE_GROUP_KEY", "SERVICE_PASSWORD"], "bench-broker");
+const { ctx } = loadContext({ ...process.env, LOG_LEVEL: "warn" }, "broker");
 const broker = await startBroker(ctx, { port: 0, wsPort: 0, host: "127.0.0.1" });
 process.stdout.write(`PORT ${broker.tcpPort}\n`);
 process.on("SIGTERM", () => void broker.stop().then(() => process.exit(0)));

@@ -1,6 +1,7 @@
 // The campus file's rule overrides checked against each rule's parameter schema, as a user meets it:
 // `campus-power check-config` lists every bad override with its place in the file, its rule and its
-// parameter, and `campus-power alerts` refuses to start on one, before it connects to anything.
+// parameter, and `campus-power alerts` and `up` refuse to start on one (the campus file is invalid), before
+// they connect to or listen on anything.
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -23,7 +24,7 @@ ${alerts}`);
   return file;
 }
 
-/** Values the campus file's own check lets through (numbers ≥ 0) but the rules' schemas refuse. */
+/** Overrides of the right names whose values the rules' parameter schemas refuse. */
 const BAD_DEVICE_OVERRIDES = "{ leakage: { feeder_alarm_samples: 1.5 } }";
 const BAD_OVERRIDES = `  rules:
     after-hours: { night_to_h: 25 }
@@ -64,8 +65,20 @@ describe("rule overrides in the campus file", () => {
     const env = { CAMPUS_CONFIG: campusFile("service.yaml", BAD_DEVICE_OVERRIDES, BAD_OVERRIDES), SERVICE_PASSWORD: "service-password-for-tests", DATA_DIR: join(dir, "data"), MQTT_URL: "mqtt://127.0.0.1:1", LOG_LEVEL: "silent" };
     const { status, stderr } = runCli(["alerts"], env);
     expect(status).toBe(1);
-    expect(stderr).toContain("rule overrides are invalid");
+    expect(stderr).toMatch(/campus file .*service\.yaml is invalid/);
     expect(stderr).toContain("alerts.building_kinds.dormitory.rules.overload.pickup_ratio: must be a number > 0 (got 0)");
     expect(stderr).toContain("devices[1].alerts.leakage.feeder_alarm_samples: must be a whole number ≥ 1 (got 1.5)");
+  });
+
+  it("up refuses to start on a bad override before the broker or anything else listens", () => {
+    const env = {
+      CAMPUS_CONFIG: campusFile("up.yaml", BAD_DEVICE_OVERRIDES, BAD_OVERRIDES), DATA_DIR: join(dir, "up-data"), LOG_LEVEL: "silent",
+      SERVICE_PASSWORD: "service-password-for-tests", DEVICE_GROUP_KEY: "group-key-for-tests-0123456789", API_TOKENS: "viewer:viewer-token-0123456789",
+      MQTT_PORT: "0", MQTT_WS_PORT: "0", HTTP_PORT: "0", INFLUX_URL: "http://127.0.0.1:1",
+    };
+    const { status, stderr } = runCli(["up"], env);
+    expect(status).toBe(1);
+    expect(stderr).toMatch(/campus file .*up\.yaml is invalid/);
+    expect(stderr).toContain("alerts.rules.after-hours.night_to_h: must be a whole number from 0 to 24 (got 25)");
   });
 });

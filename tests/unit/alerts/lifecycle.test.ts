@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Severity } from "../../../domain/alert.js";
 import { defaultRules } from "../../../alerts/rules/index.js";
-import { ruleParams } from "../../../alerts/rules/params.js";
+import { ruleParams } from "../../../domain/rule-params.js";
 import { defineRule, type EngineState, type Rule } from "../../../alerts/types.js";
 import { alertLine } from "../../../alerts/writer.js";
 import { Harness, s } from "./harness.js";
