@@ -4,45 +4,12 @@
 // come from it, and the file is checked against it at start: a file of another shape is set aside
 // rather than crash the service later (a JSON file can be truncated, hand-edited or from elsewhere).
 import { Type, type Static } from "@sinclair/typebox";
-import { ALERT_STATES, SEVERITIES, type Alert } from "../domain/alert.js";
-import type { Silence } from "../domain/silence.js";
+import { AlertSchema } from "../domain/alert.js";
+import { literalUnion } from "../domain/schema.js";
+import { SilenceSchema } from "../domain/silence.js";
 
 /** Epoch ms, or null before the first one. */
 const EpochMsOrNull = Type.Union([Type.Number(), Type.Null()]);
-const oneOf = <T extends string>(names: readonly T[]) => Type.Union(names.map((name) => Type.Literal(name)));
-
-/**
- * An alert object (CONTRACT §5; the type is domain/alert.ts's): the fields the service reads from a
- * saved alert are checked, the optional ones ride along.
- */
-const SavedAlert = Type.Unsafe<Alert>(
-  Type.Object({
-    id: Type.String(),
-    rule: Type.String(),
-    device: Type.String(),
-    building: Type.String(),
-    severity: oneOf(SEVERITIES),
-    state: oneOf(ALERT_STATES),
-    value: Type.Number(),
-    threshold: Type.Number(),
-    message: Type.String(),
-    started_at: Type.String(),
-    updated_at: Type.String(),
-  }),
-);
-
-/** A maintenance window created through the API (domain/silence.ts). */
-const SavedSilence = Type.Unsafe<Silence>(
-  Type.Object({
-    id: Type.String(),
-    scope: Type.Object({ devices: Type.Optional(Type.Array(Type.String())), buildings: Type.Optional(Type.Array(Type.String())), rules: Type.Optional(Type.Array(Type.String())) }),
-    starts_at: Type.String(),
-    ends_at: Type.String(),
-    reason: Type.String(),
-    created_by: Type.String(),
-    source: oneOf(["api", "campus-file"]),
-  }),
-);
 
 export const DeviceTrackSchema = Type.Object({
   /** Event time of the newest reading fed to the rules, epoch ms. */
@@ -62,7 +29,7 @@ export const InstanceSchema = Type.Object({
   /** The rule's own state (opaque to the engine). */
   rule: Type.Unknown(),
   /** The open alert, if any (resolved alerts leave the state; their history is in InfluxDB). */
-  alert: Type.Optional(SavedAlert),
+  alert: Type.Optional(AlertSchema),
   /** Whether the rule's condition currently holds (a latched alert may outlive it). */
   active: Type.Boolean(),
   latched: Type.Boolean(),
@@ -81,18 +48,18 @@ export const EngineStateSchema = Type.Object({
   version: Type.Literal(1),
   devices: Type.Record(Type.String(), DeviceSlotSchema),
   /** Maintenance windows created through the API (campus-file ones come from the rule book). */
-  silences: Type.Optional(Type.Array(SavedSilence)),
+  silences: Type.Optional(Type.Array(SilenceSchema)),
   /** Counter behind the ids of API-created silences (deterministic, no randomness in the core). */
   silenceSeq: Type.Optional(Type.Number()),
   /** What the retained silence list last published says (ids and ends), so it is republished only on change. */
   silenceKey: Type.Optional(Type.String()),
 });
 
-export const WebhookEventSchema = oneOf(["opened", "escalated", "acknowledged", "resolved", "reminder"]);
+export const WebhookEventSchema = literalUnion(["opened", "escalated", "acknowledged", "resolved", "reminder"] as const);
 
 /** The notifier's view of one open alert. */
 const TrackedSchema = Type.Object({
-  alert: SavedAlert,
+  alert: AlertSchema,
   notified: Type.Boolean(),
   /** Wall time of the first page, and of the last message about it. */
   firstSentAt: Type.Optional(Type.Number()),
@@ -103,14 +70,14 @@ const TrackedSchema = Type.Object({
 export const NotifyStateSchema = Type.Object({
   alerts: Type.Record(Type.String(), TrackedSchema),
   /** building → the items waiting for their group window. */
-  groups: Type.Record(Type.String(), Type.Object({ since: Type.Number(), items: Type.Array(Type.Object({ event: WebhookEventSchema, alert: SavedAlert })) })),
+  groups: Type.Record(Type.String(), Type.Object({ since: Type.Number(), items: Type.Array(Type.Object({ event: WebhookEventSchema, alert: AlertSchema })) })),
 });
 
 /** One signed webhook message waiting in the durable outbox; times are epoch ms. */
 export const OutboxEntrySchema = Type.Object({
   /** Also the `X-Campus-Delivery` header, the same on every attempt. */
   id: Type.String(),
-  target: oneOf(["primary", "secondary"]),
+  target: literalUnion(["primary", "secondary"] as const),
   body: Type.String(),
   created_at: Type.Number(),
   attempts: Type.Number(),

@@ -67,13 +67,14 @@ export const RULE_IDS = [
 export type RuleId = (typeof RULE_IDS)[number];
 
 /** An operator's acknowledgement, sent by the API to the alerts service on `campus/internal/ack`. */
-export interface AckRequest {
-  alert_id: string;
-  by: string;
-  note?: string;
-  /** Correlates the alerts service's reply (the updated retained alert) with the HTTP request. */
-  request_id: string;
-}
+export const AckRequestSchema = T.Object({
+  alert_id: T.String(),
+  by: T.String(),
+  note: T.Optional(T.String()),
+  /** Correlates the alerts service's reply (the updated retained alert) with the HTTP request; a topic level. */
+  request_id: T.String({ pattern: "^[\\w.-]{1,128}$" }),
+});
+export type AckRequest = Static<typeof AckRequestSchema>;
 
 /**
  * The alerts service's answer on `campus/internal/ack-result/{request_id}`: the updated alert, or why

@@ -1,7 +1,8 @@
 // Decoding of the messages the services exchange on the internal topics (docs/architecture.md) and of
 // the retained alerts. The ingest has already validated device payloads; this only guards a service
 // against a malformed internal message, which the caller counts and skips.
-import type { AckRequest, AckResult, Alert } from "./alert.js";
+import { Value } from "@sinclair/typebox/value";
+import { type AckRequest, AckRequestSchema, type AckResult, type Alert, AlertSchema } from "./alert.js";
 import { isJsonObject } from "./json-object.js";
 import { EVENT_TYPES, type DeviceEvent, type Reading, type StatusChange } from "./reading.js";
 import { parseInternalTopic } from "./topics.js";
@@ -56,11 +57,8 @@ export function decodeInternalMessage(topic: string, payload: Buffer | string, r
   if (!isJsonObject(body)) return { ok: false, kind, reason: "not an object" };
 
   if (parsed.kind === "ack") {
-    const { alert_id, by, request_id } = body;
-    if (typeof alert_id !== "string" || typeof by !== "string" || typeof request_id !== "string" || !/^[\w.-]{1,128}$/.test(request_id)) {
-      return { ok: false, kind, reason: "an ack needs alert_id, by and a topic-safe request_id" };
-    }
-    return { ok: true, message: { kind: "ack", request: body as unknown as AckRequest } };
+    if (!Value.Check(AckRequestSchema, body)) return { ok: false, kind, reason: "an ack needs alert_id, by and a topic-safe request_id" };
+    return { ok: true, message: { kind: "ack", request: body } };
   }
   if (body.device !== parsed.device || !isTs(body.ts)) return { ok: false, kind, reason: "device must match the topic and ts be epoch ms" };
   if (parsed.kind === "reading") {
@@ -124,8 +122,7 @@ export function decodeReadingBatch(payload: Buffer | string): ReadingBatch {
 /** A retained alert object (CONTRACT §5) from its JSON, or null when it does not look like one. */
 export function decodeAlert(payload: Buffer | string): Alert | null {
   const v = parseJsonObject(payload);
-  if (v === null || typeof v.id !== "string" || typeof v.device !== "string" || typeof v.rule !== "string" || typeof v.state !== "string") return null;
-  return v as unknown as Alert;
+  return Value.Check(AlertSchema, v) ? v : null;
 }
 
 /** The alerts service's answer to an acknowledgement; an unreadable one becomes an INVALID failure. */

@@ -59,9 +59,13 @@ describe("internal messages", () => {
   });
 
   it("reads a retained alert and an ack result, and refuses garbage", () => {
-    const alert = { id: "a", device: "brk-1", rule: "overload", state: "firing" };
+    const alert = {
+      id: "a", rule: "overload", device: "brk-1", building: "dorm-1", severity: "major", state: "firing", value: 20, threshold: 16,
+      message: "m", started_at: "2026-12-05T00:00:00.000Z", updated_at: "2026-12-05T00:00:00.000Z", latched: false,
+    };
     expect(decodeAlert(json(alert))).toEqual(alert);
-    expect(decodeAlert(json({ id: "a" }))).toBeNull();
+    expect(decodeAlert(json({ id: "a", device: "brk-1", rule: "overload", state: "firing" }))).toBeNull(); // not a whole alert object (CONTRACT §5)
+    expect(decodeAlert(json({ ...alert, severity: "loud" }))).toBeNull();
     expect(decodeAlert("nope")).toBeNull();
     expect(decodeAckResult(json({ ok: false, code: "NOT_FOUND", message: "m" }))).toEqual({ ok: false, code: "NOT_FOUND", message: "m" });
     expect(decodeAckResult("{")).toEqual({ ok: false, code: "INVALID", message: expect.any(String) });
