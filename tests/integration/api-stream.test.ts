@@ -115,7 +115,8 @@ describe("the live stream", () => {
     const seen = await first.find((f) => f.values?.power_w === 11);
     first.socket.close();
     await first.closed;
-    await reading("brk-d1-102", { power_w: 12 }); // while disconnected
+    // While disconnected; spaced by more than the 100 ms interval so the session keeps both, not the latest only.
+    await reading("brk-d1-102", { power_w: 12 });
     await new Promise((r) => setTimeout(r, 300));
     await reading("brk-d1-102", { power_w: 13 });
     await new Promise((r) => setTimeout(r, 300));

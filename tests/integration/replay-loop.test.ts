@@ -13,6 +13,7 @@ import { createLogger } from "../../infra/logger.js";
 import { createRegistry } from "../../infra/metrics.js";
 import { connectService } from "../../infra/mqtt.js";
 import { type CliProcess, startCli } from "../helpers/cli.js";
+import { waitFor } from "../helpers/wait.js";
 
 const CAMPUS = "scenarios/campus.yaml";
 const GROUP_KEY = "replay-loop-group-key-0123456789";
@@ -60,8 +61,7 @@ describe("replay --loop", () => {
       LOG_LEVEL: "warn",
       DATA_DIR: dir,
     });
-    const deadline = Date.now() + 20_000;
-    while (received.length < 3 * 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await waitFor(() => received.length >= 3 * 3, 20_000, 50);
     expect(received.length, cli.output()).toBeGreaterThanOrEqual(9);
     expect(cli.child.exitCode, "a looping replay goes on").toBeNull();
     const { code } = await cli.stop("SIGTERM");
