@@ -32,6 +32,14 @@ export const internalTopic = {
   ack: "campus/internal/ack",
   /** alerts → API: the answer to the acknowledgement with this `request_id`. */
   ackResult: (requestId: string) => `campus/internal/ack-result/${requestId}`,
+  /** API → alerts: one step of select-before-operate (domain/command.ts CommandRequest). */
+  commandRequest: "campus/internal/command-request",
+  /** alerts → API: the answer to that step (CommandResult). */
+  commandResult: (requestId: string) => `campus/internal/command-result/${requestId}`,
+  /** alerts → API and anyone: every change of a command's state, the whole command object (QoS 1, not retained). */
+  commands: "campus/internal/commands",
+  /** ingest → alerts: a device's relay state in its own words, normalised (domain/command.ts RelayReport). */
+  relay: (id: string) => `campus/internal/relay/${id}`,
 } as const;
 
 /**
@@ -61,6 +69,8 @@ export const INTERNAL_FILTERS = {
   status: "campus/internal/status/+",
   events: "campus/internal/events/+",
   ackResults: "campus/internal/ack-result/+",
+  commandResults: "campus/internal/command-result/+",
+  relays: "campus/internal/relay/+",
 } as const;
 
 /** What an internal topic carries, and whose it is (device id, or the ack's request id). */

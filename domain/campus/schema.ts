@@ -63,6 +63,12 @@ export const DeviceSchema = T.Object(
     // Extension (docs/alerts.md): rule overrides for this device, and its breaker's curve table.
     alerts: T.Optional(RuleOverridesSchema),
     breaker_model: T.Optional(T.String({ minLength: 1 })),
+    // CONTRACT §10: a circuit that must stay on (fire pump, emergency lighting, server room, lab fridge):
+    // neither it nor anything upstream of it may be switched remotely, by anyone or anything.
+    protected: T.Optional(T.Boolean()),
+    // CONTRACT §10: whether the device has a relay the product may drive (default: breakers and sockets yes,
+    // meters and detectors no).
+    switchable: T.Optional(T.Boolean()),
   },
   { additionalProperties: false },
 );

@@ -19,3 +19,4 @@ export const FORMATS: Partial<Record<DeviceFormat, FormatDefinition>> = {
 export * from "./types.js";
 export { localTimeToEpochMs, zoneOffsetMs } from "../time-zone.js";
 export { jsonObjectDecoder, jsonTelemetry, localTime, numeric, onOff, statusWords, valueAt } from "./mappers.js";
+export { commandMessage, type CommandMessage, shellyRpcReplyTopic } from "./commands.js";
