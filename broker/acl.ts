@@ -2,6 +2,7 @@
 // so every rule is unit-tested on a real campus file and the aedes hooks only translate.
 import { type Bridge, type Campus, type Device, SERVICE_USERNAME } from "../domain/campus.js";
 import { devicePassword, safeEqual, sha256Hex } from "../domain/credentials.js";
+import { RPC_REPLY_PREFIX, commandTopic, shellyRpcReplyTopic } from "../domain/formats/commands.js";
 
 export type Identity =
   | { kind: "service" }
@@ -101,20 +102,30 @@ export function isReservedTopic(topic: string): boolean {
 
 const hasWildcard = (topic: string) => topic.includes("+") || topic.includes("#");
 
+/**
+ * Shelly Gen2 RPC replies (`campus-power/{device id}/rpc`, CONTRACT §10): each device may publish its own
+ * reply topic and no other topic under the prefix, whatever its `source` spells, so no device can answer
+ * for another; and no device may subscribe under it (a source spelling `campus-power/<other id>` would make
+ * the other device's replies its "command topic").
+ */
+const isReplyTopic = (topic: string) => topic === RPC_REPLY_PREFIX || topic.startsWith(`${RPC_REPLY_PREFIX}/`);
+
 /** May this identity publish to this topic name? */
 export function canPublish(identity: Identity, topic: string): boolean {
   if (identity.kind === "service") return true; // CONTRACT §3: everywhere
   // [MQTT-3.3.2-2] a topic name has no wildcards (aedes refuses it earlier; kept so the predicate stands alone).
   if (topic === "" || hasWildcard(topic) || isReservedTopic(topic)) return false;
   if (identity.kind === "bridge") return bridgePublishes(identity, topic);
-  return devicePublishTopics(identity.device).some((rule) => rule(topic));
+  const { device } = identity;
+  if (isReplyTopic(topic)) return device.format === "shelly-gen2" && topic === shellyRpcReplyTopic(device.id);
+  return devicePublishTopics(device).some((rule) => rule(topic));
 }
 
 /** May this identity subscribe to this topic filter? Devices get exact filters only; a bridge its base topic. */
 export function canSubscribe(identity: Identity, filter: string): boolean {
   if (identity.kind === "service") return true;
   if (identity.kind === "bridge") return under(Z2M_BASE)(filter); // `zigbee2mqtt/#` included
-  return deviceCommandFilters(identity.device).includes(filter);
+  return !isReplyTopic(filter) && deviceCommandFilters(identity.device).includes(filter);
 }
 
 /**
@@ -170,26 +181,22 @@ function devicePublishTopics(device: Device): TopicRule[] {
       // shellies/<id>/relay/0/power|energy, …/online, …/temperature; not its own command topic.
       return [under(`shellies/${source}`, [`shellies/${source}/relay/0/command`])];
     case "shelly-gen2":
+      // Its RPC replies (campus-power/{its id}/rpc) are granted by canPublish, before these rules.
       return [under(`${source}/status`), exactly(`${source}/events/rpc`), exactly(`${source}/online`)];
     case "zigbee2mqtt":
       return [exactly(`${Z2M_BASE}/${source}`), exactly(`${Z2M_BASE}/${source}/availability`)];
   }
 }
 
-/** The filters a device may subscribe to: its own command topic(s), nothing else. */
+/**
+ * The filters a device may subscribe to: the topic its commands are published to (domain/formats/commands.ts
+ * `commandTopic`, the same function the command executor publishes with), nothing else; and for Tasmota the
+ * filter its firmware subscribes with, `cmnd/<topic>/#` (Tasmota docs, MQTT: "cmnd/%topic%/<command>"),
+ * which only the service account can publish to.
+ */
 export function deviceCommandFilters(device: Device): readonly string[] {
-  const source = device.source;
-  if (device.format === "native" || source === undefined) return [`campus/devices/${device.id}/commands`];
-  switch (device.format) {
-    case "tasmota":
-      return [`cmnd/${source}/#`, `cmnd/${source}/POWER`];
-    case "shelly-gen1":
-      return [`shellies/${source}/relay/0/command`];
-    case "shelly-gen2":
-      return [`${source}/rpc`];
-    case "zigbee2mqtt":
-      return [`zigbee2mqtt/${source}/set`];
-  }
+  const own = commandTopic(device);
+  return device.format === "tasmota" && device.source !== undefined ? [`cmnd/${device.source}/#`, own] : [own];
 }
 
 /** A short, log-safe name for an identity (never a secret). */

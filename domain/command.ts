@@ -58,9 +58,18 @@ export type Command = Static<typeof CommandSchema>;
  * API → alerts on `campus/internal/command-request` (QoS 1): one step of select-before-operate on
  * behalf of `by` (the principal's name). The answer comes on `campus/internal/command-result/{request_id}`.
  */
+const RequestIdSchema = T.String({ pattern: "^[\\w.-]{1,128}$" });
+/**
+ * Extension: when the API stops waiting for the answer, epoch ms. A request the alerts service reaches
+ * later (it was busy or away) is refused, never acted on: nobody would learn that a switch it asked for
+ * happened.
+ */
+const AnswerBySchema = T.Optional(T.Number({ description: "epoch ms: the asker stops waiting then; a request handled later is refused" }));
+
 export const CommandRequestSchema = T.Union([
   T.Object({
-    request_id: T.String({ pattern: "^[\\w.-]{1,128}$" }),
+    request_id: RequestIdSchema,
+    answer_by: AnswerBySchema,
     step: T.Literal("select"),
     by: T.String({ minLength: 1 }),
     device: T.String(),
@@ -68,7 +77,8 @@ export const CommandRequestSchema = T.Union([
     reason: T.String({ minLength: 1, maxLength: 500 }),
   }),
   T.Object({
-    request_id: T.String({ pattern: "^[\\w.-]{1,128}$" }),
+    request_id: RequestIdSchema,
+    answer_by: AnswerBySchema,
     step: literalUnion(["operate", "cancel"] as const),
     by: T.String({ minLength: 1 }),
     command_id: T.String(),
@@ -96,7 +106,8 @@ export type CommandResult =
  * `stat/…/POWER|RESULT`, a Shelly Gen2 RPC reply, a native `switch` event naming the command), not a
  * periodic report: only an explicit answer can make a command `failed` by reporting the opposite state,
  * since a periodic report may have left the device before it acted. `on` is null when an answer carries
- * no state (an RPC error). `command_id` / `rpc_id` tie an explicit answer to its command.
+ * no state (a Shelly Gen2 RPC reply, result or error; a native `switch` or "command refused" event): it names
+ * the command instead. `command_id` / `rpc_id` tie an explicit answer to its command.
  */
 export const RelayReportSchema = T.Object({
   device: T.String(),

@@ -3,6 +3,7 @@
 // against a malformed internal message, which the caller counts and skips.
 import { Value } from "@sinclair/typebox/value";
 import { type AckRequest, AckRequestSchema, type AckResult, type Alert, AlertSchema } from "./alert.js";
+import { type RelayReport, RelayReportSchema } from "./command.js";
 import { isJsonObject } from "./json-object.js";
 import { EVENT_TYPES, type DeviceEvent, type Reading, type StatusChange } from "./reading.js";
 import { parseInternalTopic } from "./topics.js";
@@ -11,7 +12,8 @@ export type InternalMessage =
   | { kind: "reading"; reading: Reading }
   | { kind: "status"; status: StatusChange }
   | { kind: "event"; event: DeviceEvent }
-  | { kind: "ack"; request: AckRequest };
+  | { kind: "ack"; request: AckRequest }
+  | { kind: "relay"; report: RelayReport };
 
 export type InternalDecoded = { ok: true; message: InternalMessage } | { ok: false; kind: InternalMessage["kind"]; reason: string };
 
@@ -28,9 +30,9 @@ export function parseJsonObject(payload: Buffer | string): Record<string, unknow
 }
 
 /**
- * A reading, status, event (ingest → alerts, api) or ack request (api → alerts) from its topic, payload
- * and RETAIN flag as received; null for a topic that carries none of them (an ack result, any other
- * topic) and for a per-device reading forwarded live.
+ * A reading, status, event, relay report (ingest → alerts, api) or ack request (api → alerts) from its
+ * topic, payload and RETAIN flag as received; null for a topic that carries none of them (an ack or command
+ * result, a command request or change, any other topic) and for a per-device reading forwarded live.
  *
  * Every reading reaches a consumer in a batch (`campus/internal/readings-batch/{source}`); the ingest also
  * republishes each device's latest one, retained, on `campus/internal/readings/{device}`, so that a consumer
@@ -44,10 +46,13 @@ export function parseJsonObject(payload: Buffer | string): Record<string, unknow
  */
 export function decodeInternalMessage(topic: string, payload: Buffer | string, retained: boolean): InternalDecoded | null {
   const parsed = parseInternalTopic(topic);
-  if (parsed === null || parsed.kind === "ack-result" || parsed.kind === "reading-batch") return null;
+  if (parsed === null || !("device" in parsed || parsed.kind === "ack")) return null; // not one of InternalMessage's kinds
   if (parsed.kind === "reading" && !retained) return null;
   const kind = parsed.kind;
   if (payload.length === 0) return { ok: false, kind, reason: "empty payload" }; // a cleared retained message
+  // A relay report is an answer in time (CONTRACT §10: the first report after a command was sent); one from
+  // the broker's retained store [MQTT-3.3.1-8] was published before, by mistake (the ingest never retains it).
+  if (kind === "relay" && retained) return { ok: false, kind, reason: "a retained relay report is an old one" };
   let body: unknown;
   try {
     body = JSON.parse(payload.toString());
@@ -65,6 +70,10 @@ export function decodeInternalMessage(topic: string, payload: Buffer | string, r
     const problem = readingProblem(body);
     if (problem !== null) return { ok: false, kind, reason: problem };
     return { ok: true, message: { kind: "reading", reading: body as unknown as Reading } };
+  }
+  if (parsed.kind === "relay") {
+    if (!Value.Check(RelayReportSchema, body)) return { ok: false, kind, reason: "a relay report needs on (a boolean or null) and explicit" };
+    return { ok: true, message: { kind: "relay", report: body } };
   }
   if (parsed.kind === "status") {
     if (typeof body.online !== "boolean") return { ok: false, kind, reason: "a status needs online: boolean" };

@@ -40,7 +40,8 @@ export interface StatusChange {
 }
 
 export const EVENT_TYPES = ["trip", "arc", "switch", "fault"] as const;
-export const EVENT_REASONS = ["overload", "short_circuit", "leakage", "overtemp", "overvoltage", "undervoltage", "manual", "remote"] as const;
+/** CONTRACT §3; and "command refused", by which a native device refuses a command (CONTRACT §10, domain/formats/native.ts). */
+export const EVENT_REASONS = ["overload", "short_circuit", "leakage", "overtemp", "overvoltage", "undervoltage", "manual", "remote", "command refused"] as const;
 export interface DeviceEvent {
   device: string;
   ts: number;

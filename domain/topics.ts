@@ -73,30 +73,36 @@ export const INTERNAL_FILTERS = {
   relays: "campus/internal/relay/+",
 } as const;
 
-/** What an internal topic carries, and whose it is (device id, or the ack's request id). */
+/** What an internal topic carries, and whose it is (device id, the batch's source, or the request id it answers). */
 export type InternalTopic =
-  | { kind: "reading" | "status" | "event"; device: string }
+  | { kind: "reading" | "status" | "event" | "relay"; device: string }
   | { kind: "reading-batch"; source: string }
   | { kind: "ack" }
-  | { kind: "ack-result"; requestId: string };
+  | { kind: "command-request" }
+  | { kind: "commands" }
+  | { kind: "ack-result" | "command-result"; requestId: string };
 
-const INTERNAL_KINDS = new Map<string, "reading" | "reading-batch" | "status" | "event" | "ack-result">([
+const INTERNAL_KINDS = new Map<string, "reading" | "reading-batch" | "status" | "event" | "relay" | "ack-result" | "command-result">([
   ["readings", "reading"],
   ["readings-batch", "reading-batch"],
   ["status", "status"],
   ["events", "event"],
+  ["relay", "relay"],
   ["ack-result", "ack-result"],
+  ["command-result", "command-result"],
 ]);
 
 /** Parses the topics of `internalTopic`; null for any other topic. */
 export function parseInternalTopic(topic: string): InternalTopic | null {
   if (topic === internalTopic.ack) return { kind: "ack" };
+  if (topic === internalTopic.commandRequest) return { kind: "command-request" };
+  if (topic === internalTopic.commands) return { kind: "commands" };
   const parts = topic.split("/");
   if (parts.length !== 4 || parts[0] !== TOPIC_PREFIX || parts[1] !== "internal" || parts[3] === "") return null;
   const kind = INTERNAL_KINDS.get(parts[2]!);
   if (kind === undefined) return null;
   if (kind === "reading-batch") return { kind, source: parts[3]! };
-  return kind === "ack-result" ? { kind, requestId: parts[3]! } : { kind, device: parts[3]! };
+  return kind === "ack-result" || kind === "command-result" ? { kind, requestId: parts[3]! } : { kind, device: parts[3]! };
 }
 
 /** Parses `campus/alerts/{device}/{rule}`; null for any other topic. */

@@ -1,5 +1,6 @@
 // One MQTT message → what the ingest must do about it, as data: normalised messages to publish,
 // points to store, refusals to count/log/dead-letter. Pure (the receive time is passed in).
+import type { RelayReport } from "../domain/command.js";
 import type { Refusal } from "../domain/errors.js";
 import type { Decoded } from "../domain/formats/index.js";
 import type { Point } from "../domain/line-protocol.js";
@@ -12,6 +13,8 @@ export interface Publication {
   topic: string;
   payload: string;
   retain: boolean;
+  /** The report a relay publication carries (the stream coalesces periodic repeats: ./stream.ts). */
+  relay?: RelayReport;
 }
 
 export interface MessageEffects {
@@ -51,7 +54,7 @@ export function processMessage(router: Router, topic: string, payload: Buffer, o
 
   const effects: MessageEffects = { device: device.id, kind, format, publish: [], points: [], refusals: decoded.refusals, fallbacks: [], readings: decoded.readings.length };
   if (decoded.state !== undefined) effects.state = { key: stateKey, value: decoded.state };
-  // The internal stream (docs/architecture.md): readings and statuses retained (latest per device), events not.
+  // The internal stream (docs/architecture.md): readings and statuses retained (latest per device), events and relay reports not.
   for (const reading of decoded.readings) {
     effects.publish.push({ topic: internalTopic.reading(device.id), payload: JSON.stringify(reading), retain: true });
     effects.points.push(...readingToPoints(reading, device));
@@ -65,6 +68,10 @@ export function processMessage(router: Router, topic: string, payload: Buffer, o
     effects.publish.push({ topic: internalTopic.event(device.id), payload: JSON.stringify(event), retain: false });
     effects.points.push(eventToPoint(event, device));
     if (event.tsFallback) effects.fallbacks.push(event.tsFallback);
+  }
+  // Relay reports (CONTRACT §10) go to the command executor only: `switch_on` is stored with its reading.
+  for (const relay of decoded.relays) {
+    effects.publish.push({ topic: internalTopic.relay(device.id), payload: JSON.stringify(relay), retain: false, relay });
   }
   return effects;
 }

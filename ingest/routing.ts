@@ -33,7 +33,7 @@ export function buildRouter(campus: Campus): Router {
   for (const device of campus.devices) {
     // Every campus device may speak the native protocol under its own id, whatever its format.
     for (const rule of nativeFormat.topics) {
-      routes.set(topicFor(rule, device.id), { device, format: "native", kind: rule.kind, decode: rule.decode });
+      routes.set(topicFor(rule, { id: device.id }), { device, format: "native", kind: rule.kind, decode: rule.decode });
     }
     if (device.format === "native" || device.source === undefined) continue;
     const format = FORMATS[device.format];
@@ -42,7 +42,7 @@ export function buildRouter(campus: Campus): Router {
       continue;
     }
     for (const rule of format.topics) {
-      const topic = topicFor(rule, device.source);
+      const topic = topicFor(rule, device);
       routes.set(topic, { device, format: format.name, kind: rule.kind, decode: rule.decode });
       subscriptions.push(topic);
     }

@@ -1,10 +1,13 @@
 // One simulated device's MQTT connection, as a well-made real device keeps it: its own credentials and
 // last will (CONTRACT §3), "online" (retained) after every connect, and after a lost link reconnects
 // spaced by the one retry policy (infra/backoff.ts) instead of mqtt.js's fixed period, so a fleet that
-// lost the broker together does not come back in lock-step (reference/libraries.md §2).
+// lost the broker together does not come back in lock-step (reference/libraries.md §2). A device with a
+// relay subscribes to its own command topic (CONTRACT §10) after every connect (its session is clean).
 import mqtt from "mqtt";
 import type { Device } from "../domain/campus.js";
+import { hasRelay } from "../domain/command.js";
 import { devicePassword } from "../domain/credentials.js";
+import { commandTopic } from "../domain/formats/commands.js";
 import { type BackoffPolicy, backoffDelayMs } from "../infra/backoff.js";
 import type { Logger } from "../infra/logger.js";
 import { mqttOptions } from "../infra/mqtt.js";
@@ -32,6 +35,8 @@ export interface ConnectionEvents {
   onUp(): void;
   /** The link went down; `wasUp` is false when an attempt to reconnect failed. */
   onDown(wasUp: boolean): void;
+  /** A message arrived on the device's command topic (only a device with a relay subscribes to it). */
+  onCommand(payload: string): void;
 }
 
 export interface DeviceConnection extends Publisher {
@@ -86,9 +91,23 @@ export async function connectDevice(device: Device, options: ConnectionOptions, 
   // Keeping the stores sends the QoS 1 messages in flight when the link died again, so they settle.
   const reconnect = () => client.reconnect({ incomingStore: client.incomingStore, outgoingStore: client.outgoingStore });
 
+  const commands = hasRelay(device) ? commandTopic(device) : null;
+  if (commands !== null) {
+    client.on("message", (topic, payload) => {
+      if (topic === commands) events.onCommand(payload.toString("utf8"));
+    });
+  }
+
   const cameUp = () => {
     up = true;
     attempt = 0;
+    if (commands !== null) {
+      // Before "online" below: the broker handles one connection's packets in order, so whoever sees the
+      // device online can already reach it. A refused filter comes back as granted QoS 0x80 [MQTT-3.9.3].
+      client.subscribe(commands, { qos: 1 }, (err, granted) => {
+        if (err || granted?.[0]?.qos === 0x80) options.log.warn({ device: device.id, topic: commands, err: err?.message }, "simulated device may not subscribe to its commands");
+      });
+    }
     // Retained, so a late subscriber sees the device online; repeated after every reconnect because the
     // broker may have published the will meanwhile.
     const online = availabilityMessage(device, true);

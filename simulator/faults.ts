@@ -10,9 +10,19 @@ export type FaultType =
   | "malignant-load"
   | "counter-reset"
   | "flapping"
-  | "clock-skew";
+  | "clock-skew"
+  | "command";
 
-export const FAULT_TYPES: readonly FaultType[] = ["overload", "leakage", "overheat", "offline", "malignant-load", "counter-reset", "flapping", "clock-skew"];
+export const FAULT_TYPES: readonly FaultType[] = ["overload", "leakage", "overheat", "offline", "malignant-load", "counter-reset", "flapping", "clock-skew", "command"];
+
+/**
+ * How a device with a `command` fault misbehaves when a command comes (CONTRACT §10, issue 11 §6):
+ * `ignore` — no answer, no change; `refuse` — an explicit refusal where its format has one (native
+ * fault event, Tasmota answering with the state it kept, Shelly Gen2 RPC error), else it keeps its
+ * state silently; `slow` — it acts and answers, `value` event ms late.
+ */
+export const COMMAND_BEHAVIOURS = ["ignore", "refuse", "slow"] as const;
+export type CommandBehaviour = (typeof COMMAND_BEHAVIOURS)[number];
 
 export interface Fault {
   type: FaultType;
@@ -27,9 +37,12 @@ export interface Fault {
   /**
    * The fault's size, by type: overload — current as a multiple of rating_a; leakage — mA reached;
    * overheat — terminal °C reached; malignant-load — W of the resistive appliance; flapping — the high
-   * current multiple (`low` is the low one); clock-skew — the device clock's offset, ms.
+   * current multiple (`low` is the low one); clock-skew — the device clock's offset, ms; command — how
+   * late a `slow` device acts, event ms.
    */
   value: number;
+  /** command: how the device treats the commands it receives while the fault lasts. */
+  behaviour?: CommandBehaviour;
   /** flapping: the low current multiple. */
   low?: number;
   /** flapping: the period of one high + low cycle, event ms. */
@@ -98,8 +111,21 @@ export function effectsAt(faults: readonly Fault[], sinceStartMs: number): Fault
         edit().terminal = { c: fault.value, weight };
         break;
       default:
-        break; // offline, counter-reset and clock-skew are not physics: see stream.ts and model.ts
+        break; // offline, counter-reset, clock-skew and command are not physics: see stream.ts and model.ts
     }
   }
   return effects ?? NO_EFFECTS;
+}
+
+/**
+ * The command fault holding on a device at `sinceStartMs`, or null (the device obeys at once). Of two
+ * that overlap, the one that began later wins, so a scenario's window overrides a run-long setting.
+ */
+export function commandFaultAt(faults: readonly Fault[], sinceStartMs: number): Fault | null {
+  let found: Fault | null = null;
+  for (const fault of faults) {
+    if (fault.type !== "command" || faultWeight(fault, sinceStartMs) === 0) continue;
+    if (found === null || fault.atMs >= found.atMs) found = fault;
+  }
+  return found;
 }

@@ -1,6 +1,7 @@
 // The simulated fleet: one real MQTT connection per device (device-connection.ts), publishing what the
 // pure stream (stream.ts) says through the bounded publish queue (publish-queue.ts). The stream is paced
-// by the campus clock: event time = start + wall time × speed.
+// by the campus clock: event time = start + wall time × speed. A command a device receives goes into the
+// stream at the campus clock's present, and its answer out through the device's queue at once (or when due).
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Campus, Device } from "../domain/campus.js";
 import type { Logger } from "../infra/logger.js";
@@ -8,11 +9,11 @@ import { Counter, Gauge, metric, Registry } from "../infra/metrics.js";
 import type { RunningService } from "../infra/service.js";
 import { finishesWithin } from "../infra/timeout.js";
 import { connectDevice, DEVICE_RECONNECT_BACKOFF, type DeviceConnection } from "./device-connection.js";
-import type { Fault } from "./faults.js";
+import type { CommandBehaviour, Fault } from "./faults.js";
 import { DEFAULT_OVERLOAD, pickOverloadDevice } from "./overload.js";
 import { createPublishQueue, type Lane, type QueueTotals } from "./publish-queue.js";
 import { createRng, deriveSeed } from "./random.js";
-import { createStream, type StreamItem } from "./stream.js";
+import { createStream, type Stream, type StreamItem } from "./stream.js";
 
 export interface SimulatorOptions {
   campus: Campus;
@@ -35,6 +36,11 @@ export interface SimulatorOptions {
   demoOverload?: boolean;
   /** Scenario faults, in event time from the start. */
   faults?: readonly Fault[];
+  /**
+   * Devices that misbehave when commanded, for the whole run (a scenario's `command` fault does it for a
+   * window): ignore, refuse, or act `delayMs` of event time late (campus clock: ÷ speed in wall time).
+   */
+  commandBehaviour?: Readonly<Record<string, { mode: CommandBehaviour; delayMs?: number }>>;
   /** Only these device ids connect and publish (the whole campus is still modelled, so totals hold). */
   onlyDevices?: readonly string[];
   /** Handshakes in progress at once (default 8; raise for load tests). */
@@ -95,12 +101,28 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     onPublishError: (error) => log.debug({ err: error }, "simulated publish failed"),
   });
 
+  const commandsReceived = metric(registry, "campus_power_sim_commands_total", () => new Counter({ name: "campus_power_sim_commands_total", help: "Commands the simulated devices received, by what they did (obeyed, delayed, refused, ignored, expired, invalid; unready: before the simulation started)", labelNames: ["outcome"], registers: [registry] }));
+
   const overloadDevice = options.demoOverload ? pickOverloadDevice(campus) : undefined;
   if (options.demoOverload && !overloadDevice) log.warn("demo overload: no single-phase dormitory breaker in the campus; skipped");
   const wanted = options.onlyDevices ? new Set(options.onlyDevices) : null;
   const candidates = campus.devices.filter((d) => wanted === null || wanted.has(d.id)).filter((d) => simulatable(d, log));
 
   const ioRng = createRng(deriveSeed(seed, "io"));
+  /** Created once the devices are connected; a command that comes before is not taken in. */
+  let stream: Stream | undefined;
+  let eventNow = () => Date.now();
+  const receiveCommand = (device: Device, payload: string) => {
+    if (stream === undefined) {
+      commandsReceived.inc({ outcome: "unready" });
+      log.info({ device: device.id }, "simulated device got a command before the simulation started; ignored");
+      return;
+    }
+    const decision = stream.receive(device, payload, eventNow());
+    commandsReceived.inc({ outcome: decision.outcome });
+    log.info({ device: device.id, outcome: decision.outcome, reason: decision.reason, payload: payload.slice(0, 200) }, "simulated device got a command");
+    pump();
+  };
   const reconnectBackoff = { ...DEVICE_RECONNECT_BACKOFF, ...options.reconnectBackoff };
   const sims = new Map<string, SimulatedDevice>();
   const failed: string[] = [];
@@ -122,6 +144,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
         lane?.abandonInFlight();
         gauge.set(connectedCount);
       },
+      onCommand: (payload) => receiveCommand(device, payload),
     });
     if (connection === null) failed.push(device.id);
     else {
@@ -136,13 +159,13 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
   const wallStart = Date.now();
   const startMs = typeof options.startMs === "function" ? options.startMs(wallStart) : (options.startMs ?? wallStart);
   const endMs = options.durationMs === undefined ? Infinity : startMs + options.durationMs * speed;
-  const eventNow = () => Math.min(endMs, startMs + (Date.now() - wallStart) * speed);
-  const stream = createStream({
+  eventNow = () => Math.min(endMs, startMs + (Date.now() - wallStart) * speed);
+  stream = createStream({
     campus,
     devices: candidates.filter((d) => sims.has(d.id)),
     seed,
     startMs,
-    faults: options.faults ?? [],
+    faults: [...commandBehaviourFaults(options.commandBehaviour ?? {}), ...(options.faults ?? [])],
     overload: overloadDevice ? { ...DEFAULT_OVERLOAD, deviceId: overloadDevice.id } : null,
   });
 
@@ -159,16 +182,20 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
   let finish!: () => void;
   const finished = new Promise<void>((resolve) => (finish = resolve));
   const settle = () => {
-    if (stream.nextDueMs() > endMs && queue.queued === 0 && queue.inFlight === 0) finish();
+    if (stream!.nextDueMs() > endMs && queue.queued === 0 && queue.inFlight === 0) finish();
   };
 
   const minIntervalMs = Math.min(...candidates.map((d) => d.report_interval_s * 1000), 60_000);
   const tickMs = Math.min(200, Math.max(20, minIntervalMs / speed / 4));
   let timer: NodeJS.Timeout | undefined;
+  /** Hands everything due by the campus clock's present to the devices' queues. */
+  function pump() {
+    if (queue.queued < MAX_QUEUED) for (const item of stream!.take(eventNow(), MAX_QUEUED - queue.queued)) handle(item);
+    settle();
+  }
   const tick = () => {
     if (stopped) return;
-    if (queue.queued < MAX_QUEUED) for (const item of stream.take(eventNow(), MAX_QUEUED - queue.queued)) handle(item);
-    settle();
+    pump();
     timer = setTimeout(tick, tickMs);
   };
   tick();
@@ -203,6 +230,11 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     finished,
     stats: () => queue.totals(),
   };
+}
+
+/** The run-long misbehaviours of `commandBehaviour` as `command` faults from the start (faults.ts). */
+function commandBehaviourFaults(behaviours: NonNullable<SimulatorOptions["commandBehaviour"]>): Fault[] {
+  return Object.entries(behaviours).map(([device, { mode, delayMs }]) => ({ type: "command", device, atMs: 0, forMs: Infinity, rampMs: 0, value: delayMs ?? 0, behaviour: mode }));
 }
 
 function simulatable(device: Device, log: Logger): boolean {

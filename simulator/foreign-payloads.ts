@@ -44,7 +44,7 @@ export function shellyGen1Messages(model: CampusModel, deviceId: string, source:
   const state = stateOf(model, deviceId);
   const t = totals(state);
   return [
-    { topic: `shellies/${source}/relay/0`, payload: "on" },
+    { topic: `shellies/${source}/relay/0`, payload: state.relayOn ? "on" : "off" },
     { topic: `shellies/${source}/relay/0/power`, payload: String(round(t.p, 2)) },
     { topic: `shellies/${source}/relay/0/energy`, payload: String(Math.round(state.energyKwh * 60_000)) },
     { topic: `shellies/${source}/temperature`, payload: String(round(state.temperatureC, 2)) },
@@ -60,7 +60,7 @@ function gen2Switch(model: CampusModel, state: DeviceState, skewMs: number) {
   return {
     id: 0,
     source: "init",
-    output: true,
+    output: state.relayOn,
     apower: round(t.p, 1),
     voltage: round(t.voltage, 1),
     current: round(t.current, 3),
@@ -81,17 +81,18 @@ export function shellyGen2Status(model: CampusModel, deviceId: string, source: s
 
 /**
  * Shelly Gen2+ `NotifyStatus` on `{source}/events/rpc`: a (here complete) diff of `switch:0` with the
- * device's time in `params.ts` (unix seconds, two decimals).
+ * device's time in `params.ts` (unix seconds, two decimals). The output and what switched it are in the
+ * diff only when `switchedBy` says the output has just changed (e.g. "MQTT", for an RPC that came so).
  */
-export function shellyGen2Notify(model: CampusModel, deviceId: string, source: string, skewMs = 0): OutMessage {
+export function shellyGen2Notify(model: CampusModel, deviceId: string, source: string, skewMs = 0, switchedBy?: string): OutMessage {
   const state = stateOf(model, deviceId);
   const ts = round((model.nowMs + skewMs) / 1000, 2);
   const { id, source: _source, output, ...changes } = gen2Switch(model, state, skewMs);
   void _source;
-  void output;
+  const component = switchedBy === undefined ? { id, ...changes } : { id, output, source: switchedBy, ...changes };
   return {
     topic: `${source}/events/rpc`,
-    payload: JSON.stringify({ src: source, dst: `${source}/events`, method: "NotifyStatus", params: { ts, "switch:0": { id, ...changes } } }),
+    payload: JSON.stringify({ src: source, dst: `${source}/events`, method: "NotifyStatus", params: { ts, "switch:0": component } }),
   };
 }
 
@@ -116,7 +117,7 @@ export function zigbee2mqttMessage(model: CampusModel, deviceId: string, source:
   const state = stateOf(model, deviceId);
   const t = totals(state);
   const body: Record<string, unknown> = {
-    state: "ON",
+    state: state.relayOn ? "ON" : "OFF",
     power: round(t.p, 1),
     voltage: round(t.voltage, 1),
     current: round(t.current, 3),

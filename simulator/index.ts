@@ -1,7 +1,8 @@
 // The simulator's public surface (CONTRACT §7): device clients around a pure, seeded campus model;
 // recording, replay and scenario runs.
 export { MAX_QUEUED_PER_DEVICE, startSimulator, type RunningSimulator, type SimulatorOptions, type SimulatorStats } from "./fleet.js";
-export { advanceTo, createCampusModel, type CampusModel, type ModelOptions } from "./model.js";
+export { COMMAND_BEHAVIOURS, type CommandBehaviour } from "./faults.js";
+export { advanceTo, createCampusModel, switchRelay, type CampusModel, type ModelOptions } from "./model.js";
 export { nativeReading, tasmotaSensor, type NativeReading } from "./payloads.js";
 export { DEFAULT_OVERLOAD, overloadAt, pickOverloadDevice, type OverloadPlan } from "./overload.js";
 export { createRng, deriveSeed, type Rng } from "./random.js";

@@ -5,11 +5,11 @@ import { deviceTopic } from "../domain/topics.js";
 import { type OutMessage, shellyGen1Messages, shellyGen2Notify, shellyGen2Status, zigbee2mqttMessage } from "./foreign-payloads.js";
 import { localTime } from "./local-time.js";
 import type { CampusModel } from "./model.js";
-import { nativeReading, tasmotaSensor } from "./payloads.js";
+import { nativeReading, tasmotaSensor, tasmotaState } from "./payloads.js";
 
 export type { OutMessage };
 
-const sourceOf = (device: Device) => device.source ?? device.id;
+export const sourceOf = (device: Device) => device.source ?? device.id;
 
 /**
  * The messages a device sends at one report, at the model's current time. `skewMs` is the error of
@@ -25,9 +25,14 @@ export function reportMessages(model: CampusModel, device: Device, skewMs = 0, f
       return [{ topic: deviceTopic.telemetry(device.id), payload: JSON.stringify(reading) }];
     }
     case "tasmota": {
+      // Each TelePeriod Tasmota sends STATE (with the relay's POWER) and then SENSOR.
+      const state = tasmotaState(model, device.id);
       const sensor = tasmotaSensor(model, device.id);
-      if (skewMs !== 0) sensor.Time = localTime(model.nowMs + skewMs, model.timezone).iso;
-      return [{ topic: `tele/${source}/SENSOR`, payload: JSON.stringify(sensor) }];
+      if (skewMs !== 0) state.Time = sensor.Time = localTime(model.nowMs + skewMs, model.timezone).iso;
+      return [
+        { topic: `tele/${source}/STATE`, payload: JSON.stringify(state) },
+        { topic: `tele/${source}/SENSOR`, payload: JSON.stringify(sensor) },
+      ];
     }
     case "shelly-gen1":
       return shellyGen1Messages(model, device.id, source);

@@ -27,6 +27,8 @@ export interface DeviceState extends Circuit {
   children: DeviceState[];
   /** The scenario faults on this device (usually none). */
   faults: Fault[];
+  /** Its own relay is closed (always, for a device without one). Remote commands open and close it: switchRelay. */
+  relayOn: boolean;
   todayStartKwh: number;
   yesterdayKwh: number;
   totalStartMs: number;
@@ -98,6 +100,27 @@ export function advanceTo(model: CampusModel, nowMs: number): void {
   while (model.nowMs < nowMs) computeStep(model, Math.min(model.stepMs, nowMs - model.nowMs));
 }
 
+/**
+ * Opens (`on` false) or closes the relay of a device at the model's current time and returns whether
+ * it was closed. The device and everything below it in the wiring draw nothing while any relay on their
+ * way to the supply is open, and a parent carries only its other children: the campus's values are
+ * recomputed at once (a step of no time), so the device's answer already shows them.
+ */
+export function switchRelay(model: CampusModel, deviceId: string, on: boolean): boolean {
+  const state = model.byId.get(deviceId);
+  if (!state) throw new Error(`unknown simulated device "${deviceId}"`);
+  const wasOn = state.relayOn;
+  state.relayOn = on;
+  const parent = state.device.parent ? model.byId.get(state.device.parent) : undefined;
+  const feed = (below: DeviceState, supplied: boolean) => {
+    below.energised = supplied && below.relayOn;
+    for (const child of below.children) feed(child, below.energised);
+  };
+  feed(state, parent?.energised ?? true);
+  computeStep(model, 0);
+  return wasOn;
+}
+
 function createDeviceState(campus: Campus, device: Device, options: ModelOptions): DeviceState {
   const rng = createRng(deriveSeed(options.seed, device.id));
   const buildingKind = campus.buildingById.get(device.building)?.kind ?? "other";
@@ -126,6 +149,8 @@ function createDeviceState(campus: Campus, device: Device, options: ModelOptions
     // building feeder (GB 50116 rationale, domain.md §2.3); kept under the 0.5 × rcd_ma warning.
     leakageBaseMa: rcd > 100 ? uniform(rng, 0.17, 0.3) * rcd : uniform(rng, 0.8, 2),
     leakageNoise: 0,
+    relayOn: true,
+    energised: true,
     p: triple(), q: triple(), v: triple(), i: triple(),
     energyKwh,
     phaseEnergyKwh: [energyKwh / 3, energyKwh / 3, energyKwh / 3],

@@ -1,4 +1,4 @@
-// What a simulated device sends: the native reading of CONTRACT §3, or a Tasmota SENSOR payload
+// What a simulated device sends: the native reading of CONTRACT §3, or a Tasmota SENSOR or STATE payload
 // (reference/anchors.md §2). Pure: built from the model's state at its current event time.
 import { localTime } from "./local-time.js";
 import type { CampusModel, DeviceState } from "./model.js";
@@ -55,7 +55,7 @@ export function nativeReading(model: CampusModel, deviceId: string): NativeReadi
   }
   if (device.rcd_ma !== undefined) reading.leakage_ma = round(state.leakageMa, 1);
   if (hasTemperature) reading.temperature_c = round(state.temperatureC, 1);
-  if (device.kind === "breaker" || device.kind === "socket") reading.switch_on = true;
+  if (device.kind === "breaker" || device.kind === "socket") reading.switch_on = state.relayOn;
   if (device.phases === 3 && device.kind !== "detector") {
     reading.phases = {};
     for (let k = 0; k < 3; k++) {
@@ -96,3 +96,30 @@ export function tasmotaSensor(model: CampusModel, deviceId: string): Record<stri
     },
   };
 }
+
+/**
+ * A Tasmota `tele/<topic>/STATE` payload, sent with every SENSOR (each TelePeriod): the device's health
+ * and its relay as `POWER` "ON"/"OFF" — a periodic state, not an answer to a command (CONTRACT §10).
+ * Uptime counts from the simulation's start; the Wi-Fi figures are a steady, good link.
+ */
+export function tasmotaState(model: CampusModel, deviceId: string): Record<string, unknown> {
+  const state = stateOf(model, deviceId);
+  const uptimeS = Math.max(0, Math.floor((model.nowMs - model.startMs) / 1000));
+  const days = Math.floor(uptimeS / 86_400);
+  const clock = new Date((uptimeS % 86_400) * 1000).toISOString().slice(11, 19);
+  return {
+    Time: localTime(model.nowMs, model.timezone).iso,
+    Uptime: `${days}T${clock}`,
+    UptimeSec: uptimeS,
+    Heap: 26,
+    SleepMode: "Dynamic",
+    Sleep: 50,
+    LoadAvg: 19,
+    MqttCount: 1,
+    POWER: relayWord(state.relayOn),
+    Wifi: { AP: 1, SSId: "campus-iot", Channel: 6, Mode: "11n", RSSI: 78, Signal: -61, LinkCount: 1, Downtime: "0T00:00:03" },
+  };
+}
+
+/** Tasmota's word for a relay state, in STATE, `stat/…/POWER` and `stat/…/RESULT`. */
+export const relayWord = (on: boolean) => (on ? "ON" : "OFF");

@@ -42,6 +42,12 @@ export interface Circuit {
   cableOhm: number;
   leakageBaseMa: number;
   leakageNoise: number;
+  /**
+   * Whether the circuit is live: its own relay and every relay above it in the wiring closed. A dead
+   * circuit draws nothing (power, current, leakage, energy stop); the voltage it reports stays, measured
+   * on the supply side (model.ts switchRelay).
+   */
+  energised: boolean;
   // Outputs of the latest step, per phase (a single-phase device uses only index `phase`): W, var, V, A.
   p: Triple;
   q: Triple;
@@ -121,6 +127,12 @@ export function applyOverload(state: Circuit, mains: Mains, factor: number, weig
 }
 
 export function stepElectrical(state: Circuit, mains: Mains, dtS: number, local: LocalTime, effects: FaultEffects): void {
+  if (!state.energised) {
+    // Its loads (and any fault's appliance) are still computed, so the seeded noise runs on as it would
+    // have and the load comes back in character when the circuit is switched on again.
+    state.p = triple();
+    state.q = triple();
+  }
   let totalCurrent = 0;
   for (let k = 0; k < 3; k++) {
     const used = state.device.phases === 3 || k === state.phase;
@@ -146,6 +158,8 @@ export function stepElectrical(state: Circuit, mains: Mains, dtS: number, local:
     // Degrading insulation: leakage climbs from its natural level to the fault's, with a little noise.
     const fault = effects.leakage;
     if (fault) state.leakageMa = Math.max(0, state.leakageMa + fault.weight * (fault.ma - state.leakageMa) * (1 + 0.01 * state.leakageNoise));
+    // No voltage on the load side, no current to earth: an open relay clears the residual current.
+    if (!state.energised) state.leakageMa = 0;
   }
   // Terminal temperature: ambient (warmer in the afternoon) plus a rise ∝ (I/In)², ~25 K at In, with a
   // ~5 min thermal lag (IEC 60898-1 type tests allow ~60 K terminal rise, domain.md §2.4).

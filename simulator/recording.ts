@@ -83,7 +83,7 @@ const shiftIso = (value: unknown, offsetMs: number) =>
 
 /**
  * Moves every time a payload carries by `offsetMs`: native `ts`; Tasmota's zone-less local `Time` (in
- * the site's zone); Shelly Gen2 `params.ts` and `aenergy.minute_ts` (unix seconds); Zigbee2MQTT
+ * the site's zone; SENSOR and STATE); Shelly Gen2 `params.ts` and `aenergy.minute_ts` (unix seconds); Zigbee2MQTT
  * `last_seen`. Shelly Gen1 values carry no time. Anything that is not JSON passes unchanged.
  */
 export function restamp(topic: string, payload: Buffer, offsetMs: number, timeZone: string): Buffer {
@@ -102,7 +102,7 @@ export function restamp(topic: string, payload: Buffer, offsetMs: number, timeZo
   };
   if (native && (native.kind === "telemetry" || native.kind === "events")) {
     for (const item of Array.isArray(body) ? (body as Json[]) : [body as Json]) if (item && "ts" in item) item.ts = shiftIso(item.ts, offsetMs);
-  } else if (/^tele\/[^/]+\/SENSOR$/.test(topic)) {
+  } else if (/^tele\/[^/]+\/(SENSOR|STATE)$/.test(topic)) {
     const sensor = body as Json;
     if (typeof sensor.Time === "string") {
       const epochMs = localTimeToEpochMs(sensor.Time, timeZone);

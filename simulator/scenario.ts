@@ -6,7 +6,9 @@ import { Value } from "@sinclair/typebox/value";
 import { parseDocument } from "yaml";
 import { parseDurationMs } from "../domain/duration.js";
 import type { Problem } from "../domain/errors.js";
-import { FAULT_TYPES, type Fault, type FaultType } from "./faults.js";
+import { hasRelay } from "../domain/command.js";
+import type { Device } from "../domain/campus.js";
+import { COMMAND_BEHAVIOURS, FAULT_TYPES, type Fault, type FaultType } from "./faults.js";
 
 const Duration = T.String({ pattern: "^-?\\d+(\\.\\d+)?(ms|s|m|h|d)$" });
 
@@ -25,6 +27,10 @@ const FaultSchema = T.Object(
     low: T.Optional(T.Number({ minimum: 0 })),
     period: T.Optional(Duration),
     skew: T.Optional(Duration),
+    /** command: how the device treats commands (faults.ts CommandBehaviour). */
+    behaviour: T.Optional(T.Union(COMMAND_BEHAVIOURS.map((b) => T.Literal(b)))),
+    /** command, behaviour slow: how late the device acts, event time. */
+    delay: T.Optional(Duration),
   },
   { additionalProperties: false },
 );
@@ -102,6 +108,7 @@ const SIZE_KEY: Record<FaultType, string | null> = {
   "counter-reset": null,
   flapping: "high",
   "clock-skew": "skew",
+  command: "behaviour",
 };
 
 export function parseScenarioText(text: string): ScenarioResult {
@@ -120,7 +127,9 @@ export function parseScenarioText(text: string): ScenarioResult {
     const key = SIZE_KEY[f.type as FaultType];
     const given = key === null ? 0 : (f as Record<string, unknown>)[key];
     if (key !== null && given === undefined) problems.push({ path: `faults[${i}].${key}`, message: `a ${f.type} fault needs "${key}"` });
-    const value = key === "skew" ? durationMs(String(given)) : Number(given ?? 0);
+    if (f.type === "command" && f.behaviour === "slow" && f.delay === undefined) problems.push({ path: `faults[${i}].delay`, message: "a slow device needs a delay" });
+    if (f.delay !== undefined && durationMs(f.delay) < 0) problems.push({ path: `faults[${i}].delay`, message: "a delay cannot be negative" });
+    const value = key === "skew" ? durationMs(String(given)) : key === "behaviour" ? (f.delay === undefined ? 0 : durationMs(f.delay)) : Number(given ?? 0);
     const fault: Fault = {
       type: f.type as FaultType,
       device: f.device,
@@ -131,6 +140,7 @@ export function parseScenarioText(text: string): ScenarioResult {
     };
     if (f.low !== undefined) fault.low = f.low;
     if (f.period !== undefined) fault.periodMs = durationMs(f.period);
+    if (f.behaviour !== undefined) fault.behaviour = f.behaviour;
     faults.push(fault);
   });
   if (problems.length > 0) return { ok: false, problems };
@@ -156,7 +166,7 @@ export function parseScenarioText(text: string): ScenarioResult {
 }
 
 /** Problems of a scenario against its campus: unknown devices, faults a device cannot show. */
-export function checkScenarioDevices(scenario: Scenario, campus: { deviceById: ReadonlyMap<string, { kind: string; rcd_ma?: number }> }): Problem[] {
+export function checkScenarioDevices(scenario: Scenario, campus: { deviceById: ReadonlyMap<string, Device> }): Problem[] {
   const problems: Problem[] = [];
   const known = (id: string, path: string) => {
     if (!campus.deviceById.has(id)) problems.push({ path, message: `unknown device "${id}" in the scenario's campus` });
@@ -166,6 +176,7 @@ export function checkScenarioDevices(scenario: Scenario, campus: { deviceById: R
     const device = known(f.device, `faults[${i}].device`);
     if (device && f.type === "leakage" && device.rcd_ma === undefined) problems.push({ path: `faults[${i}].device`, message: `"${f.device}" does not measure leakage (no rcd_ma)` });
     if (device && f.type === "overheat" && device.kind === "meter") problems.push({ path: `faults[${i}].device`, message: `"${f.device}" is a meter: it has no terminal temperature` });
+    if (device && f.type === "command" && !hasRelay(device)) problems.push({ path: `faults[${i}].device`, message: `"${f.device}" has no relay: it takes no commands` });
   });
   scenario.expect.forEach((e, i) => known(e.device, `expect[${i}].device`));
   (scenario.devices ?? []).forEach((d, i) => known(d, `devices[${i}]`));

@@ -3,12 +3,17 @@
 // the same order, byte for byte, however fast or slowly the I/O shell (fleet.ts) consumes them.
 // I/O-level faults are items too: `drop` (the device's connection dies, so its last will fires) and
 // `restore` (it reconnects and says it is online); clock skew shifts the times a device stamps.
+// Commands the devices receive come in through `receive` at the event time they arrived (the shell's
+// campus clock); what a device does about one (relay-commands.ts) happens in event-time order with
+// everything else, and its answer (relay-answers.ts) comes out of `take` as a report.
 import type { Campus, Device } from "../domain/campus.js";
-import type { Fault } from "./faults.js";
+import { commandFaultAt, type Fault } from "./faults.js";
 import { type OutMessage, reportMessages } from "./messages.js";
-import { advanceTo, type CampusModel, createCampusModel } from "./model.js";
+import { advanceTo, type CampusModel, createCampusModel, switchRelay } from "./model.js";
 import type { OverloadPlan } from "./overload.js";
 import { createRng, deriveSeed } from "./random.js";
+import { type Answer, answerMessages } from "./relay-answers.js";
+import { type Decision, decideCommand, type DeviceAction, parseCommand } from "./relay-commands.js";
 
 export interface StreamOptions {
   campus: Campus;
@@ -33,14 +38,22 @@ export interface Stream {
   take(untilMs: number, max?: number): StreamItem[];
   /** Event time of the next item (Infinity when none is left). */
   nextDueMs(): number;
+  /**
+   * A message `device` received on its command topic at `atMs` of event time (not before the items
+   * already taken). Whatever the device does about it is due then (or later, when it is slow) and
+   * comes out of `take`; the decision says what that will be.
+   */
+  receive(device: Device, payload: string, atMs: number): Decision;
 }
 
 interface Entry {
   dueMs: number;
   order: number;
-  kind: StreamItem["kind"];
+  kind: StreamItem["kind"] | "act";
   device: Device;
   index: number;
+  /** kind "act": what the device does about a command. */
+  action?: DeviceAction;
 }
 
 const STEP_MS = 1_000;
@@ -58,7 +71,9 @@ export function createStream(options: StreamOptions): Stream {
   const heap = new MinHeap<Entry>((a, b) => a.dueMs - b.dueMs || a.order - b.order);
   let order = 0;
   const firstReport = new Set<number>();
+  const indexOf = new Map<string, number>();
   options.devices.forEach((device, index) => {
+    indexOf.set(device.id, index);
     const within = Math.min(device.report_interval_s * 1000, firstWithin);
     // A device reports soon after it connects, at a seeded moment of the first few seconds, so a
     // building's devices do not all report in the same instant.
@@ -75,9 +90,32 @@ export function createStream(options: StreamOptions): Stream {
   const skewAt = (device: Device, sinceStartMs: number) =>
     (skews.get(device.id) ?? []).reduce((sum, f) => (sinceStartMs >= f.atMs && sinceStartMs < f.atMs + f.forMs ? sum + f.value : sum), 0);
 
+  /** Does what the device decided, at the model's current time, and returns its answer. */
+  const carryOut = (device: Device, action: DeviceAction, skewMs: number): OutMessage[] => {
+    let answer: Answer;
+    if (action.kind === "reject") answer = { kind: "rejected", error: action.error };
+    else if (action.kind === "refuse") answer = { kind: "refused", request: action.request, why: action.why };
+    else {
+      const { intent } = action.request;
+      const wasOn = model.byId.get(device.id)!.relayOn;
+      if (intent !== "query") switchRelay(model, device.id, intent === "toggle" ? !wasOn : intent === "on");
+      answer = { kind: "switched", request: action.request, wasOn };
+    }
+    return answerMessages(model, device, answer, skewMs);
+  };
+
   return {
     model,
     nextDueMs: () => heap.peek()?.dueMs ?? Infinity,
+    receive(device, payload, atMs) {
+      const index = indexOf.get(device.id);
+      if (index === undefined) throw new Error(`"${device.id}" is not a device of this stream`);
+      const since = atMs - options.startMs;
+      const decision = decideCommand(parseCommand(device.format, payload), commandFaultAt(model.byId.get(device.id)!.faults, since), atMs + skewAt(device, since));
+      const action = decision.action;
+      if (action) heap.push({ dueMs: atMs + action.afterMs, order: order++, kind: "act", device, index, action });
+      return decision;
+    },
     take(untilMs, max = Infinity) {
       const items: StreamItem[] = [];
       while (items.length < max) {
@@ -86,6 +124,12 @@ export function createStream(options: StreamOptions): Stream {
         heap.pop();
         advanceTo(model, top.dueMs);
         const since = top.dueMs - options.startMs;
+        if (top.kind === "act") {
+          // A device without power (offline fault) forgets what it was about to do.
+          const messages = isOffline(top.device, since) ? [] : carryOut(top.device, top.action!, skewAt(top.device, since));
+          if (messages.length > 0) items.push({ kind: "report", eventMs: top.dueMs, device: top.device, messages });
+          continue;
+        }
         if (top.kind !== "report") {
           items.push({ kind: top.kind, eventMs: top.dueMs, device: top.device });
           if (top.kind === "restore") firstReport.add(top.index);

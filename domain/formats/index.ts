@@ -19,4 +19,5 @@ export const FORMATS: Partial<Record<DeviceFormat, FormatDefinition>> = {
 export * from "./types.js";
 export { localTimeToEpochMs, zoneOffsetMs } from "../time-zone.js";
 export { jsonObjectDecoder, jsonTelemetry, localTime, numeric, onOff, statusWords, valueAt } from "./mappers.js";
-export { commandMessage, type CommandMessage, shellyRpcReplyTopic } from "./commands.js";
+export { commandMessage, type CommandMessage, commandTopic, RPC_REPLY_PREFIX, shellyRpcReplyTopic } from "./commands.js";
+export { jsonRelay, relayWord } from "./relay.js";

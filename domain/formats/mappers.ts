@@ -5,7 +5,7 @@
 import { ErrorCodes } from "../errors.js";
 import { isJsonObject, type JsonObject } from "../json-object.js";
 import { type MeasurementField, decodeJson, parseReadingObject } from "../reading.js";
-import { type DecodeContext, type Decoded, type MessageDecoder, emptyDecoded, refused } from "./types.js";
+import { type DecodeContext, type Decoded, type MessageDecoder, decodedReadings, emptyDecoded, refused } from "./types.js";
 import { localTimeToEpochMs } from "../time-zone.js";
 
 export type MapperResult = { value: number | boolean } | { error: string } | undefined;
@@ -146,8 +146,26 @@ export function jsonTelemetry<State = never>(options: JsonTelemetryOptions): Mes
       const reason = Object.keys(reading).every((k) => k === "ts") ? "payload holds none of the mapped measurements" : parsed.refusal.reason;
       return refused({ ...parsed.refusal, reason });
     }
-    return { ...emptyDecoded(), readings: [parsed.value] };
+    return decodedReadings([parsed.value]);
   });
+}
+
+/**
+ * A decoder of a plain-text payload that must be one of `yes` or `no` (trimmed): `then` turns the meaning
+ * into the result; anything else is refused, naming `what` it should have been.
+ */
+export function wordDecoder<State = never>(
+  what: string,
+  yes: readonly string[],
+  no: readonly string[],
+  then: (meaning: boolean, context: DecodeContext<State>) => Decoded<State>,
+): MessageDecoder<State> {
+  return (payload, context) => {
+    const text = payload.toString("utf8").trim();
+    const meaning = yes.includes(text) ? true : no.includes(text) ? false : undefined;
+    if (meaning === undefined) return refused({ code: ErrorCodes.PAYLOAD_INVALID, reason: `${what} must be one of ${[...yes, ...no].join(", ")}` });
+    return then(meaning, context);
+  };
 }
 
 export interface StatusWordsOptions {
@@ -156,16 +174,5 @@ export interface StatusWordsOptions {
 }
 
 /** A plain-text availability payload (Tasmota LWT `Online`/`Offline`, Shelly `true`/`false`); stamped with the receive time. */
-export function statusWords<State = never>(options: StatusWordsOptions): MessageDecoder<State> {
-  return (payload, context) => {
-    const text = payload.toString("utf8").trim();
-    const online = options.online.includes(text) ? true : options.offline.includes(text) ? false : undefined;
-    if (online === undefined) {
-      return refused({
-        code: ErrorCodes.PAYLOAD_INVALID,
-        reason: `status must be one of ${[...options.online, ...options.offline].join(", ")}`,
-      });
-    }
-    return { ...emptyDecoded(), statuses: [{ device: context.device, ts: context.receivedAt, online }] };
-  };
-}
+export const statusWords = <State = never>(options: StatusWordsOptions): MessageDecoder<State> =>
+  wordDecoder("status", options.online, options.offline, (online, context) => ({ ...emptyDecoded(), statuses: [{ device: context.device, ts: context.receivedAt, online }] }));

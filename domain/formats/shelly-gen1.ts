@@ -3,7 +3,9 @@
 //   shellies/<id>/relay/0/power     W, float
 //   shellies/<id>/relay/0/energy    watt-minutes, a counter (÷ 60,000 → kWh); it restarts at 0 on reboot,
 //                                   which the ingest's energy rules treat as a new counter cycle
-//   shellies/<id>/relay/0           on | off | overpower (the relay's own overload protection tripped)
+//   shellies/<id>/relay/0           on | off | overpower (the relay's own overload protection tripped), on change
+//                                   and every 30 s → switch_on, and a periodic relay report (CONTRACT §10;
+//                                   Gen1 has no answer to a command)
 //   shellies/<id>/temperature       °C, the device's internal temperature
 //   shellies/<id>/overtemperature   1 while the device protects itself from overheating
 //   shellies/<id>/online            true | false (last will)

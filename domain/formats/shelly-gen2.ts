@@ -4,13 +4,17 @@
 //   <prefix>/events/rpc        {"method":"NotifyStatus","params":{"ts":<unix s>,"switch:0":{<changed keys>}}}
 //                              a PARTIAL diff: overlaid on the last known status (per device, in memory)
 //   <prefix>/online            true | false (last will)
+//   campus-power/<device id>/rpc  the answer to our RPC request (Switch.Set, CONTRACT §10): Shelly replies on
+//                              the request's `src` + "/rpc", {"id":N,"src":…,"dst":…,"result":{"was_on":true}} or
+//                              {"id":N,…,"error":{"code":-103,"message":"…"}} → an explicit relay report
 // Switch status units: apower W, voltage V, current A, pf (−1…1), freq Hz, aenergy.total Wh (→ kWh),
 // temperature.tC °C, output boolean, errors ∈ overtemp | overpower | overvoltage | undervoltage, each of
-// which switches the output off: a trip, reported when it appears.
+// which switches the output off: a trip, reported when it appears. `output` is the relay: a periodic relay report.
 import { ErrorCodes } from "../errors.js";
 import { isJsonObject, type JsonObject } from "../json-object.js";
+import { shellyRpcReplyTopic } from "./commands.js";
 import { jsonObjectDecoder, mapFields, numeric, onOff, statusWords } from "./mappers.js";
-import { type DecodeContext, type Decoded, type FormatDefinition, emptyDecoded, refused } from "./types.js";
+import { type DecodeContext, type Decoded, type FormatDefinition, ID_PLACEHOLDER, emptyDecoded, refused } from "./types.js";
 import { LIVE_SKEW_TOLERANCE_MS, type ProtectionMapping, codesOf, protectionEvents, readingOf } from "./vendor.js";
 
 /** Kept per device: the last full Switch status, which a partial NotifyStatus is overlaid on. */
@@ -56,6 +60,24 @@ function decodeStatus(status: SwitchStatus, ts: number | undefined, context: Dec
   return decoded;
 }
 
+/**
+ * A reply to our RPC request (Shelly Gen2 API, "RPC over MQTT": JSON-RPC 2.0 framing without "jsonrpc"):
+ * an integer `id` (the request's), and exactly one of `result` (carried out; `was_on` is the state before,
+ * so the state now is what was asked) or `error` `{code, message}` (refused). It names the request, not the
+ * relay's state (`on: null`). Anything else is refused: an answer nobody can match is worth nothing.
+ */
+function rpcReply(reply: JsonObject, context: DecodeContext<SwitchStatus>): Decoded<SwitchStatus> {
+  const { id, result, error } = reply;
+  if (typeof id !== "number" || !Number.isSafeInteger(id)) return refused({ code: ErrorCodes.PAYLOAD_INVALID, reason: "an RPC reply needs the integer id of its request" });
+  const answer = { device: context.device, ts: context.receivedAt, on: null, explicit: true, rpc_id: id };
+  if (isJsonObject(result) && error === undefined) return { ...emptyDecoded(), relays: [answer] };
+  if (isJsonObject(error) && result === undefined) {
+    const why = typeof error.message === "string" && error.message.trim() !== "" ? error.message.trim() : `error ${String(error.code ?? "without a message")}`;
+    return { ...emptyDecoded(), relays: [{ ...answer, error: why.slice(0, 500) }] };
+  }
+  return refused({ code: ErrorCodes.PAYLOAD_INVALID, reason: "an RPC reply needs either a result or an error object" });
+}
+
 export const shellyGen2: FormatDefinition<SwitchStatus> = {
   name: "shelly-gen2",
   isState: isJsonObject,
@@ -81,5 +103,6 @@ export const shellyGen2: FormatDefinition<SwitchStatus> = {
       }, "an RPC notification needs a method"),
     },
     { template: "{source}/online", kind: "status", decode: statusWords({ online: ["true"], offline: ["false"] }) },
+    { template: shellyRpcReplyTopic(ID_PLACEHOLDER), kind: "relay", decode: jsonObjectDecoder(rpcReply, "an RPC reply must be a JSON object") },
   ],
 };

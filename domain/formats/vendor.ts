@@ -3,7 +3,7 @@
 // live-only clock tolerance. Pure.
 import { ErrorCodes } from "../errors.js";
 import { type DeviceEvent, type MeasurementField, parseReadingObject } from "../reading.js";
-import { type DecodeContext, type Decoded, type MessageDecoder, emptyDecoded, refused } from "./types.js";
+import { type DecodeContext, type Decoded, type MessageDecoder, decodedReadings, refused } from "./types.js";
 
 /**
  * Devices that only report what they measure now (Tasmota, Shelly, Zigbee2MQTT: no buffering) may be
@@ -23,10 +23,13 @@ export function textNumber<State = never>(field: MeasurementField, scale = 1): M
   };
 }
 
-/** Runs the canonical validator on mapped values, so vendor readings obey the native rules. */
+/**
+ * Runs the canonical validator on mapped values, so vendor readings obey the native rules; a `switch_on`
+ * among them is also a periodic relay report (CONTRACT §10).
+ */
 export function readingOf<State = never>(values: Record<string, unknown>, context: DecodeContext<unknown>): Decoded<State> {
   const parsed = parseReadingObject(context.device, values, context);
-  return parsed.ok ? { ...emptyDecoded(), readings: [parsed.value] } : refused(parsed.refusal);
+  return parsed.ok ? decodedReadings([parsed.value]) : refused(parsed.refusal);
 }
 
 export type ProtectionMapping = Record<string, Pick<DeviceEvent, "type" | "reason">>;

@@ -4,7 +4,9 @@
 //   zigbee2mqtt/<name>                JSON state: power W, voltage V, current A, energy kWh (counter),
 //                                     power_factor (in % on many Tuya devices, 0–1 on others), ac_frequency Hz,
 //                                     temperature / device_temperature °C, state ON|OFF, 3-phase power_a/b/c,
-//                                     current_a/b/c, voltage_a/b/c (phase A–C, NOT our current_a), faults
+//                                     current_a/b/c, voltage_a/b/c (phase A–C, NOT our current_a), faults;
+//                                     `state` → switch_on, and a periodic relay report (CONTRACT §10: the
+//                                     answer to a `/set` is this same message, so never an explicit one)
 //   zigbee2mqtt/<name>/availability   {"state":"online"|"offline"} (or the legacy plain text)
 // Breaker-style devices report protection faults (`faults: [...]` or `fault: "..."`): short circuit,
 // overload, over-current and leakage trip the breaker; voltage, surge, temperature and phase faults are faults.

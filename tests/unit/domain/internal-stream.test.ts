@@ -11,6 +11,10 @@ describe("internal topics", () => {
     expect(parseInternalTopic(internalTopic.event("brk-1"))).toEqual({ kind: "event", device: "brk-1" });
     expect(parseInternalTopic(internalTopic.ack)).toEqual({ kind: "ack" });
     expect(parseInternalTopic(internalTopic.ackResult("req-1"))).toEqual({ kind: "ack-result", requestId: "req-1" });
+    expect(parseInternalTopic(internalTopic.relay("brk-1"))).toEqual({ kind: "relay", device: "brk-1" });
+    expect(parseInternalTopic(internalTopic.commandRequest)).toEqual({ kind: "command-request" });
+    expect(parseInternalTopic(internalTopic.commandResult("req-2"))).toEqual({ kind: "command-result", requestId: "req-2" });
+    expect(parseInternalTopic(internalTopic.commands)).toEqual({ kind: "commands" });
   });
 
   it("rejects other topics, extra levels and names inherited from Object", () => {
@@ -55,6 +59,7 @@ describe("internal messages", () => {
 
   it("leaves topics that carry none of them to others", () => {
     expect(decodeInternalMessage(internalTopic.ackResult("r-1"), "{}", true)).toBeNull();
+    for (const topic of [internalTopic.commandRequest, internalTopic.commandResult("r-2"), internalTopic.commands]) expect(decodeInternalMessage(topic, "{}", false), topic).toBeNull();
     expect(decodeInternalMessage("campus/devices/brk-1/telemetry", "{}", true)).toBeNull();
   });
 
@@ -110,5 +115,35 @@ describe("reading batches", () => {
     // Statuses are retained too, but each one is news, live or not.
     const status = { device: "brk-1", ts: 2, online: true };
     expect(decodeInternalMessage(internalTopic.status("brk-1"), json(status), false)).toEqual({ ok: true, message: { kind: "status", status } });
+  });
+});
+
+describe("relay reports", () => {
+  const periodic = { device: "brk-1", ts: 5, on: false, explicit: false };
+  const rpcError = { device: "sh-2", ts: 6, on: null, explicit: true, rpc_id: 17, error: "Switch 0 is locked by a script" };
+  const relay = (device: string, payload: unknown, retained = false) => decodeInternalMessage(internalTopic.relay(device), json(payload), retained);
+
+  it("decodes a periodic report and an explicit answer without a state", () => {
+    expect(relay("brk-1", periodic)).toEqual({ ok: true, message: { kind: "relay", report: periodic } });
+    expect(relay("sh-2", rpcError)).toEqual({ ok: true, message: { kind: "relay", report: rpcError } });
+    const native = { device: "brk-1", ts: 7, on: null, explicit: true, command_id: "cmd-1" };
+    expect(relay("brk-1", native)).toEqual({ ok: true, message: { kind: "relay", report: native } });
+  });
+
+  it("says why a malformed report is refused", () => {
+    const reason = (device: string, payload: unknown) => {
+      const decoded = relay(device, payload);
+      return decoded !== null && !decoded.ok ? decoded.reason : null;
+    };
+    expect(reason("brk-2", periodic)).toMatch(/match the topic/);
+    expect(reason("brk-1", { ...periodic, on: "OFF" })).toMatch(/on \(a boolean or null\)/);
+    expect(reason("brk-1", { device: "brk-1", ts: 5, on: true })).toMatch(/explicit/);
+    expect(reason("sh-2", { ...rpcError, rpc_id: 1.5 })).toMatch(/relay report/);
+    expect(reason("sh-2", { ...rpcError, error: 42 })).toMatch(/relay report/);
+    expect(decodeInternalMessage(internalTopic.relay("brk-1"), "{", false)).toEqual({ ok: false, kind: "relay", reason: "not JSON" });
+  });
+
+  it("refuses a report from the broker's retained store: it was published before anyone asked", () => {
+    expect(relay("brk-1", periodic, true)).toEqual({ ok: false, kind: "relay", reason: expect.stringMatching(/retained/) });
   });
 });

@@ -3,7 +3,8 @@
 //   payload.json   the payload bytes as the device sends them (payload.txt when it is not JSON)
 //   context.json   optional: {"receivedAt": ISO, "timeZone": IANA, "previous": the format's kept state}
 //                  (default 2023-05-19T12:53:00Z, the campus zone, no previous state)
-//   expected.json  {readings, statuses, events, refusals, lines}: timestamps as ISO, lines = line protocol
+//   expected.json  {readings, statuses, events, refusals, relays, lines}: timestamps as ISO, lines = line
+//                  protocol, relays = the relay reports (CONTRACT §10); an absent key means none
 // The messages go through the real router (tests/fixtures/formats/campus.yaml) and point mapping.
 // UPDATE_GOLDEN=1 rewrites expected.json from the current output (review the diff before committing).
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
@@ -35,13 +36,14 @@ function runCase(dir: string) {
   const routed = router.route(topic);
   const decoded = routed.ok
     ? routed.route.decode(payload, { device: routed.route.device.id, ...options, ...(previous === undefined ? {} : { previous }) })
-    : { readings: [], statuses: [], events: [], refusals: [routed.refusal] };
+    : { readings: [], statuses: [], events: [], refusals: [routed.refusal], relays: [] };
   const effects = processMessage(router, topic, payload, { ...options, previousState: () => previous });
   return {
     readings: decoded.readings.map((r) => ({ ...r, ts: iso(r.ts) })),
     statuses: decoded.statuses.map((s) => ({ ...s, ts: iso(s.ts) })),
     events: decoded.events.map((e) => ({ ...e, ts: iso(e.ts) })),
     refusals: decoded.refusals,
+    relays: decoded.relays.map((r) => ({ ...r, ts: iso(r.ts) })),
     lines: effects.points.map(toLine),
   };
 }
@@ -55,7 +57,7 @@ for (const format of readdirSync(ROOT).filter((name) => statSync(join(ROOT, name
         const expectedFile = join(dir, "expected.json");
         if (process.env.UPDATE_GOLDEN === "1") writeFileSync(expectedFile, JSON.stringify(actual, null, 2) + "\n");
         const expected = JSON.parse(readFileSync(expectedFile, "utf8"));
-        expect(actual).toEqual({ readings: [], statuses: [], events: [], refusals: [], lines: [], ...expected });
+        expect(actual).toEqual({ readings: [], statuses: [], events: [], refusals: [], relays: [], lines: [], ...expected });
       });
     }
   });

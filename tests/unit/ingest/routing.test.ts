@@ -18,6 +18,9 @@ describe("topic routing", () => {
       "tele/tasmota_5A1B2C/LWT",
       "tele/tasmota_5A1B2C/MARGINS",
       "stat/tasmota_5A1B2C/WARNING",
+      "stat/tasmota_5A1B2C/POWER",
+      "stat/tasmota_5A1B2C/RESULT",
+      "tele/tasmota_5A1B2C/STATE",
     ]);
   });
 

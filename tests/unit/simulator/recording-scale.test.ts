@@ -36,6 +36,8 @@ describe("recording", () => {
     expect(text(native).ts).toBe("2026-11-25T13:00:00.000Z");
     const tasmota = restamp("tele/t/SENSOR", Buffer.from('{"Time":"2026-11-25T23:30:00","ENERGY":{}}'), H, "Asia/Shanghai");
     expect(text(tasmota).Time).toBe("2026-11-26T00:30:00");
+    const state = restamp("tele/t/STATE", Buffer.from('{"Time":"2026-11-25T23:30:00","POWER":"ON"}'), H, "Asia/Shanghai");
+    expect(text(state)).toEqual({ Time: "2026-11-26T00:30:00", POWER: "ON" });
     const gen2 = restamp("s/events/rpc", Buffer.from('{"method":"NotifyStatus","params":{"ts":1000.5,"switch:0":{"aenergy":{"minute_ts":960}}}}'), H, "UTC");
     expect(text(gen2)).toEqual({ method: "NotifyStatus", params: { ts: 4600.5, "switch:0": { aenergy: { minute_ts: 4560 } } } });
     const z2m = restamp("zigbee2mqtt/z", Buffer.from('{"power":1,"last_seen":"2026-11-25T20:00:00.000+08:00"}'), H, "Asia/Shanghai");

@@ -34,6 +34,33 @@ describe("scenario files", () => {
   });
 });
 
+describe("command faults in scenario files", () => {
+  it("reads a device's misbehaviour in event time: ignore, refuse, slow with its delay", () => {
+    const parsed = parseScenarioText(
+      scenario(
+        `faults:\n  - { type: command, device: brk-d1-103, at: 1m, for: 5m, behaviour: slow, delay: 40s }\n  - { type: command, device: plug-d1-101-a, at: 0s, behaviour: refuse }\n  - { type: command, device: brk-l1-fridge, at: 2m, behaviour: ignore }\n`,
+      ),
+    );
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
+    expect(parsed.scenario.faults).toEqual([
+      { type: "command", device: "brk-d1-103", atMs: 60_000, forMs: 300_000, rampMs: 0, value: 40_000, behaviour: "slow" },
+      { type: "command", device: "plug-d1-101-a", atMs: 0, forMs: Infinity, rampMs: 0, value: 0, behaviour: "refuse" },
+      { type: "command", device: "brk-l1-fridge", atMs: 120_000, forMs: Infinity, rampMs: 0, value: 0, behaviour: "ignore" },
+    ]);
+    expect(checkScenarioDevices(parsed.scenario, campus)).toEqual([]);
+  });
+
+  it("lists a missing behaviour, a slow device without a delay, an unknown behaviour and a device without a relay", () => {
+    const missing = parseScenarioText(scenario(`faults:\n  - { type: command, device: brk-d1-103, at: 1m }\n  - { type: command, device: brk-d1-103, at: 1m, behaviour: slow }\n  - { type: command, device: brk-d1-103, at: 1m, behaviour: slow, delay: -5s }\n`));
+    expect(missing).toMatchObject({ ok: false, problems: [{ path: "faults[0].behaviour" }, { path: "faults[1].delay" }, { path: "faults[2].delay", message: "a delay cannot be negative" }] });
+    const unknown = parseScenarioText(scenario(`faults:\n  - { type: command, device: brk-d1-103, at: 1m, behaviour: explode }\n`));
+    expect(unknown).toMatchObject({ ok: false, problems: [{ path: "faults[0].behaviour" }] });
+    const meter = parseScenarioText(scenario(`faults:\n  - { type: command, device: meter-o1-main, at: 1m, behaviour: ignore }\n`));
+    if (!meter.ok) throw new Error("should parse");
+    expect(checkScenarioDevices(meter.scenario, campus).map((p) => p.message)).toEqual(['"meter-o1-main" has no relay: it takes no commands']);
+  });
+});
+
 describe("scenario check", () => {
   const expect1 = { rule: "overload", device: "b", opensWithinMs: 120_000, closesWithinMs: 600_000, times: 1 };
   it("passes when the alert opens and closes in time, and fails with the reason otherwise", () => {

@@ -62,6 +62,7 @@ describe("simulated stream", () => {
     expect(topics).toEqual(
       new Set([
         ...["brk-d1-main", "brk-d1-101", "brk-d1-102", "brk-d1-103", "brk-t1-main", "brk-l1-main", "meter-o1-main", "brk-o1-101"].map((d) => `campus/devices/${d}/telemetry`),
+        "tele/tasmota_d1101a/STATE", // the relay's state, with every SENSOR (each TelePeriod), as Tasmota sends it
         "tele/tasmota_d1101a/SENSOR",
         "shellies/shellyplug-s-d1102a/relay/0",
         "shellies/shellyplug-s-d1102a/relay/0/power",
