@@ -54,5 +54,7 @@ export function decodeInternal(topic: string, payload: Buffer, retained: boolean
       return { ok: true, input: { kind: "event", event: message.event } };
     case "ack":
       return { ok: true, input: { kind: "ack", request: message.request } };
+    case "relay":
+      return null; // the command desk's (commands/inputs.ts), handled before the rule engine's inputs
   }
 }

@@ -1,10 +1,13 @@
 // The alerts service: the adapter around the pure engine. It feeds the engine from the internal
 // topics and a wall-clock tick, and performs its effects: retained alert publication (CONTRACT §3, §5),
 // `alert` points in InfluxDB (§4), ack results, and the state file that lets alerts survive restarts.
+// It also owns every remote-switching command (CONTRACT §10; commands/desk.ts): one active decider
+// with persistence and a tick keeps "one command per device at a time" and ends every command.
 import { join } from "node:path";
 import mqtt from "mqtt";
 import type { Alert } from "../domain/alert.js";
 import { SERVICE_USERNAME } from "../domain/campus.js";
+import { SELECT_TIMEOUT_MS } from "../domain/command.js";
 import { silenceTopic } from "../domain/silence.js";
 import { alertTopic, internalTopic } from "../domain/topics.js";
 import { DeadLetterLog, refusedPointLetter } from "../infra/dead-letter.js";
@@ -12,6 +15,9 @@ import type { InfluxClient } from "../infra/influx.js";
 import { mqttOptions, type MqttClient } from "../infra/mqtt.js";
 import type { RunningService, ServiceContext } from "../infra/service.js";
 import { finishesWithin } from "../infra/timeout.js";
+import { createCommandDesk } from "./commands/desk.js";
+import { COMMAND_INPUT_FILTERS } from "./commands/inputs.js";
+import { createCommandMetrics } from "./commands/metrics.js";
 import { ALERT_INPUT_FILTERS, decodeInputs } from "./decode.js";
 import { evaluate, evaluateBatch, initialState, openAlerts } from "./engine.js";
 import { createAlertMetrics } from "./metrics.js";
@@ -38,6 +44,10 @@ export interface AlertsDeps {
   rules?: Rule[];
   /** Called with every alert object as it is published (benches measure latency with it). */
   onAlert?: (alert: Alert) => void;
+  /** How long a selection waits for its operate, ms (CONTRACT §10: 30 s; tests shorten it). */
+  selectTimeoutMs?: number;
+  /** How long a sent command waits for the device, ms (default: COMMAND_TIMEOUT_S). */
+  commandTimeoutMs?: number;
 }
 
 export interface RunningAlerts extends RunningService {
@@ -60,12 +70,14 @@ export async function startAlerts(ctx: ServiceContext, deps: AlertsDeps): Promis
   // Assigned once the store has loaded the pending writes; only the store's snapshot reads it.
   let writer: ReturnType<typeof createAlertWriter>;
   let notifier: Notifier | null = null;
+  let desk: ReturnType<typeof createCommandDesk>;
   const snapshot = (): SavedState => ({
     version: 1,
     saved_at: new Date(now()).toISOString(),
     engine: state,
     pending_writes: writer.pending(),
     ...(notifier ? { notify: notifier.snapshot() } : {}),
+    commands: desk.book(),
   });
   const store = createStateStore(file, snapshot, log);
   const saved = store.load();
@@ -89,6 +101,17 @@ export async function startAlerts(ctx: ServiceContext, deps: AlertsDeps): Promis
       log.warn({ err: error, topic }, "MQTT publication failed");
     });
   };
+  desk = createCommandDesk({
+    settings: { campus: ctx.campus, selectTimeoutMs: deps.selectTimeoutMs ?? SELECT_TIMEOUT_MS, commandTimeoutMs: deps.commandTimeoutMs ?? ctx.env.commandTimeoutMs },
+    saved: saved?.commands,
+    now,
+    publish,
+    write: (line) => writer.enqueue(line),
+    changed: () => store.schedule(),
+    saveNow: () => store.saveNow(),
+    metrics: createCommandMetrics(ctx.metrics),
+    log: log.child({ part: "commands" }),
+  });
 
   const perform = (effects: Effect[]) => {
     for (const effect of effects) {
@@ -182,9 +205,12 @@ export async function startAlerts(ctx: ServiceContext, deps: AlertsDeps): Promis
   });
   const c = mqtt.connect(ctx.env.mqttUrl, options);
   client = c;
+  // Commands that ran out while the service was away end now (mqtt.js holds QoS 1 publications until connected).
+  desk.run({ kind: "start" });
   // Readings arrive in batches, fed to the engine in their order; a device's retained latest reading is
   // only a starting state (domain/internal-stream.ts decodeInternalMessage).
   c.on("message", (topic, payload, packet) => {
+    if (desk.handle(topic, payload, packet.retain)) return;
     const inputs = decodeInputs(topic, payload, packet.retain);
     if (inputs === null) return;
     const valid: EngineInput[] = [];
@@ -198,13 +224,20 @@ export async function startAlerts(ctx: ServiceContext, deps: AlertsDeps): Promis
       }
     }
     runAll(valid, topic);
+    desk.observe(valid);
   });
   c.on("error", (error) => log.warn({ err: error }, "MQTT error"));
   c.on("connect", () => {
     // Every (re)connection republishes the open alerts: a restarted broker may have lost them.
     for (const alert of openAlerts(state)) publish(alertTopic(alert.device, alert.rule), JSON.stringify(alert), true);
     publish(silenceTopic.list, JSON.stringify(currentSilences(book, state, now())), true);
-    const filters = Object.fromEntries(Object.values(ALERT_INPUT_FILTERS).map((f) => [f, { qos: 1 as const }]));
+    const filters = {
+      ...Object.fromEntries(Object.values(ALERT_INPUT_FILTERS).map((f) => [f, { qos: 1 as const }])),
+      [COMMAND_INPUT_FILTERS.relays]: { qos: 1 as const },
+      // QoS 0: the persistent session must not keep requests for later. One handled after the API gave up
+      // would switch a circuit for someone who was told nothing happened (requests also carry answer_by).
+      [COMMAND_INPUT_FILTERS.requests]: { qos: 0 as const },
+    };
     c.subscribeAsync(filters).catch((error: unknown) => log.error({ err: error }, "subscription failed"));
   });
   await new Promise<void>((resolve, reject) => {
@@ -221,6 +254,7 @@ export async function startAlerts(ctx: ServiceContext, deps: AlertsDeps): Promis
 
   const timer = setInterval(() => {
     try {
+      desk.run({ kind: "tick" });
       run({ kind: "tick" });
       notifier?.tick();
     } catch (error) {
@@ -237,6 +271,7 @@ export async function startAlerts(ctx: ServiceContext, deps: AlertsDeps): Promis
         clearInterval(timer);
         c.removeAllListeners("message");
         notifier?.close();
+        await finishesWithin(desk.settled(), CLOSE_TIMEOUT_MS / 4);
         await writer.close(CLOSE_TIMEOUT_MS / 2);
         store.cancel();
         await store.saveNow();

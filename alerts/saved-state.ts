@@ -1,5 +1,5 @@
 // What the alerts service keeps across restarts, as one TypeBox schema: the engine state, the InfluxDB
-// points not yet written and the webhook notifier's state and outbox, saved in
+// points not yet written, the webhook notifier's state and outbox, and the remote-switching commands, saved in
 // `${DATA_DIR}/alerts/state.json` (persistence.ts). The types the engine and the notifier work with
 // come from it, and the file is checked against it at start: a file of another shape is set aside
 // rather than crash the service later (a JSON file can be truncated, hand-edited or from elsewhere).
@@ -7,6 +7,7 @@ import { Type, type Static } from "@sinclair/typebox";
 import { AlertSchema } from "../domain/alert.js";
 import { literalUnion } from "../domain/schema.js";
 import { SilenceSchema } from "../domain/silence.js";
+import { CommandBookSchema } from "./commands/book.js";
 
 /** Epoch ms, or null before the first one. */
 const EpochMsOrNull = Type.Union([Type.Number(), Type.Null()]);
@@ -96,6 +97,8 @@ export const SavedStateSchema = Type.Object({
   pending_writes: Type.Array(Type.String(), { default: [] }),
   /** Absent without a webhook. */
   notify: Type.Optional(SavedNotifySchema),
+  /** Remote switching (CONTRACT §10): every command in flight and the recently ended ones (commands/book.ts). Absent in files from before it. */
+  commands: Type.Optional(CommandBookSchema),
 });
 
 export type DeviceTrack = Static<typeof DeviceTrackSchema>;

@@ -1,4 +1,5 @@
-// Alert history in InfluxDB (CONTRACT §4 `alert` measurement), off the MQTT path: points queue here
+// Alert history in InfluxDB (CONTRACT §4 `alert` measurement; also the `command` points of remote switching,
+// CONTRACT §10: commands/desk.ts), off the MQTT path: points queue here
 // and a background loop writes them with the one batch writer, so InfluxDB being down neither blocks the
 // retained publication nor loses the change (the queue is saved with the engine state).
 import type { Alert } from "../domain/alert.js";

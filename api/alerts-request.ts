@@ -1,11 +1,10 @@
 // The one way a route asks the alerts service something (an acknowledgement, a silence to create or
 // end) and answers HTTP with the outcome: its answer when it agreed; 503 ALERTS_UNAVAILABLE when it
 // did not answer in time; otherwise the API error its refusal code maps to.
-import { AckTimeoutError } from "./deps.js";
+import { AckTimeoutError, type AlertsServiceAnswer } from "./deps.js";
 import { type ApiErrorCode, apiError } from "./errors.js";
 
-/** The alerts service's answer on a result topic: `{ok: true, ...}` or a refusal with a code. */
-export type AlertsServiceAnswer<T> = ({ ok: true } & T) | { ok: false; code: string; message: string };
+export type { AlertsServiceAnswer } from "./deps.js";
 
 /** The API error of each refusal code the alerts service sends; `otherwise` for any other code. */
 export type RefusalErrors = Partial<Record<string, ApiErrorCode>> & { otherwise: ApiErrorCode };

@@ -17,6 +17,7 @@ import type { AppDeps, RouteDeps } from "./deps.js";
 import { ErrorBodySchema, errorBody, toErrorResponse } from "./errors.js";
 import { liveStream } from "./live/plugin.js";
 import { alertRoutes } from "./routes/alerts.js";
+import { commandRoutes } from "./routes/commands.js";
 import { deviceRoutes } from "./routes/devices.js";
 import { energyRoutes } from "./routes/energy.js";
 import { silenceRoutes } from "./routes/silences.js";
@@ -98,6 +99,7 @@ export function buildApp(appDeps: AppDeps): FastifyInstance {
   app.register(alertRoutes, deps); // campus-power-alerts: /api/alerts, acknowledgements
   app.register(energyRoutes, deps); // campus-power-energy: /api/energy
   app.register(silenceRoutes, deps); // campus-power-silences: /api/silences
+  app.register(commandRoutes, deps); // campus-power-commands: /api/commands (remote switching)
   app.register(liveStream, deps); // campus-power-live: WebSocket /api/live, after @fastify/websocket
   return app;
 }

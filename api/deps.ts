@@ -3,6 +3,7 @@
 import type { IngestHealth } from "../domain/topics.js";
 import type { AckRequest, AckResult } from "../domain/alert.js";
 import type { Campus } from "../domain/campus.js";
+import type { Command, CommandRequest } from "../domain/command.js";
 import type { SilenceRequest, SilenceResult } from "../domain/silence.js";
 import type { ApiToken } from "../domain/env.js";
 import type { InfluxClient } from "../infra/influx.js";
@@ -21,6 +22,9 @@ export class AckTimeoutError extends Error {
     this.name = "AckTimeoutError";
   }
 }
+
+/** The alerts service's answer on a result topic: `{ok: true, ...}` or a refusal with a code. */
+export type AlertsServiceAnswer<T> = ({ ok: true } & T) | { ok: false; code: string; message: string };
 
 export interface ReadinessProbes {
   /** Is the MQTT connection up? */
@@ -47,6 +51,11 @@ export interface AppDeps {
   live?: Partial<LiveOptions>;
   /** Sends a silence request to the alerts service and resolves with its answer (AckTimeoutError when none). Absent: 503. */
   silence?: (request: SilenceRequest) => Promise<SilenceResult>;
+  /**
+   * Sends one step of a switching command (CONTRACT §10) to the alerts service and resolves with its answer:
+   * the command, or a refusal code of domain/command.ts (AckTimeoutError when none). Absent: 503.
+   */
+  command?: (request: CommandRequest) => Promise<AlertsServiceAnswer<{ command: Command }>>;
   /** Failed-authentication limits per client address (default: 20 per minute). */
   authLimits?: Partial<AuthLimits>;
   /** Filled in by buildApp: one limiter shared by HTTP and the live stream. */

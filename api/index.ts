@@ -1,8 +1,10 @@
 // The API service: an MQTT client of the broker (service account) that feeds the live state from the
-// internal stream, relays acknowledgements to the alerts service, and serves buildApp() over HTTP.
+// internal stream, relays acknowledgements, silences and switching commands to the alerts service, and
+// serves buildApp() over HTTP.
 import { randomBytes } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import type { AckRequest } from "../domain/alert.js";
+import type { CommandRequest } from "../domain/command.js";
 import { decodeAckResult } from "../domain/internal-stream.js";
 import { type SilenceRequest, type SilenceResult, silenceTopic } from "../domain/silence.js";
 import { ALERTS_FILTER, INGEST_HEALTH_TOPIC, INTERNAL_FILTERS, type IngestHealth, internalTopic, parseInternalTopic } from "../domain/topics.js";
@@ -11,6 +13,7 @@ import { connectService, type MqttClient } from "../infra/mqtt.js";
 import type { RunningService, ServiceContext } from "../infra/service.js";
 import { finishesWithin, resultWithin } from "../infra/timeout.js";
 import { type AppDeps, buildApp } from "./app.js";
+import { decodeCommandResult } from "./command-result.js";
 import { AckTimeoutError, type AckResult } from "./deps.js";
 import type { LiveOptions } from "./live/options.js";
 import { LiveState } from "./live-state.js";
@@ -59,7 +62,8 @@ export async function startApi(ctx: ServiceContext, deps: ApiDeps): Promise<Runn
       return;
     }
     const internal = parseInternalTopic(topic);
-    const requestId = internal?.kind === "ack-result" ? internal.requestId : topic.startsWith(SILENCE_RESULT_PREFIX) ? topic.slice(SILENCE_RESULT_PREFIX.length) : null;
+    const answers = internal?.kind === "ack-result" || internal?.kind === "command-result";
+    const requestId = answers ? internal.requestId : topic.startsWith(SILENCE_RESULT_PREFIX) ? topic.slice(SILENCE_RESULT_PREFIX.length) : null;
     if (requestId !== null) {
       pending.get(requestId)?.(payload); // absent: another API instance's request
       return;
@@ -81,6 +85,8 @@ export async function startApi(ctx: ServiceContext, deps: ApiDeps): Promise<Runn
     [INTERNAL_FILTERS.events]: { qos: 1 },
     [ALERTS_FILTER]: { qos: 1 },
     [INTERNAL_FILTERS.ackResults]: { qos: 1 },
+    [INTERNAL_FILTERS.commandResults]: { qos: 1 },
+    [internalTopic.commands]: { qos: 1 },
     [silenceTopic.list]: { qos: 1 },
     [silenceTopic.results]: { qos: 1 },
   });
@@ -116,6 +122,12 @@ export async function startApi(ctx: ServiceContext, deps: ApiDeps): Promise<Runn
     }
   };
 
+  const command = async (commandRequest: CommandRequest) => {
+    // The alerts service refuses a request it reaches after this API stopped waiting (domain/command.ts answer_by).
+    const payload = await request(internalTopic.commandRequest, commandRequest.request_id, { ...commandRequest, answer_by: Date.now() + ackTimeoutMs });
+    return payload === null ? stopped(commandRequest.request_id) : decodeCommandResult(payload);
+  };
+
   const app = buildApp({
     campus: ctx.campus,
     tokens: ctx.env.apiTokens,
@@ -123,6 +135,7 @@ export async function startApi(ctx: ServiceContext, deps: ApiDeps): Promise<Runn
     influx: deps.influx,
     ack,
     silence,
+    command,
     probes: { mqtt: () => mqtt.connected, influxdb: () => deps.influx.ping(), ingest: () => ingestHealth },
     ...(deps.authLimits ? { authLimits: deps.authLimits } : {}),
     metrics: ctx.metrics,

@@ -1,12 +1,15 @@
 // The API's in-memory view of the campus, fed by the internal stream (docs/architecture.md):
-// latest values per device, online/last_seen, open alerts. No sockets here: the MQTT adapter in
-// index.ts calls applyMessage(), REST routes read it, the live stream listens to its changes.
+// latest values per device, online/last_seen, open alerts, recent commands. No sockets here: the MQTT
+// adapter in index.ts calls applyMessage(), REST routes read it, the live stream listens to its changes.
 import { type Alert, isOpen } from "../domain/alert.js";
+import { Value } from "@sinclair/typebox/value";
 import type { Campus } from "../domain/campus.js";
-import { decodeAlert, decodeInternalMessage, decodeReadingBatch } from "../domain/internal-stream.js";
+import { type Command, CommandSchema } from "../domain/command.js";
+import { decodeAlert, decodeInternalMessage, decodeReadingBatch, parseJsonObject } from "../domain/internal-stream.js";
 import type { DeviceEvent, Phase, PhaseValues, Reading, StatusChange, Values } from "../domain/reading.js";
 import { type Silence, silenceTopic } from "../domain/silence.js";
-import { INTERNAL_FILTERS, parseAlertTopic } from "../domain/topics.js";
+import { INTERNAL_FILTERS, internalTopic, parseAlertTopic } from "../domain/topics.js";
+import { CommandLog } from "./command-log.js";
 
 const BATCH_PREFIX = INTERNAL_FILTERS.readingBatches.slice(0, -1);
 
@@ -26,7 +29,8 @@ export type LiveChange =
   | { type: "reading"; reading: Reading }
   | { type: "status"; device: string; online: boolean; ts: number }
   | { type: "alert"; alert: Alert }
-  | { type: "event"; event: DeviceEvent };
+  | { type: "event"; event: DeviceEvent }
+  | { type: "command"; command: Command };
 
 export type LiveListener = (change: LiveChange) => void;
 
@@ -37,6 +41,8 @@ export class LiveState {
   private readonly listeners = new Set<LiveListener>();
   /** The alerts service's current maintenance windows (retained on `campus/internal/silences`). */
   private silenceList: Silence[] = [];
+  /** The commands announced on campus/internal/commands (remote switching, CONTRACT §10). */
+  readonly commands = new CommandLog();
 
   constructor(readonly campus: Campus) {}
 
@@ -89,6 +95,7 @@ export class LiveState {
    */
   applyMessage(topic: string, payload: Buffer | string, now: number, retained: boolean): boolean {
     if (topic === silenceTopic.list) return payload.length === 0 ? ((this.silenceList = []), true) : this.applySilences(payload);
+    if (topic === internalTopic.commands) return this.applyCommand(payload);
     const alertAt = parseAlertTopic(topic);
     if (alertAt !== null) {
       if (payload.length === 0) return this.applyAlert(alertAt.device, alertAt.rule, null, now);
@@ -164,6 +171,15 @@ export class LiveState {
   applyEvent(event: DeviceEvent): boolean {
     if (!this.campus.deviceById.has(event.device)) return false;
     this.emit({ type: "event", event });
+    return true;
+  }
+
+  /** A command's change as the alerts service announced it; false when unreadable, of another campus, or older than what is known. */
+  applyCommand(payload: Buffer | string): boolean {
+    const command = parseJsonObject(payload);
+    if (!Value.Check(CommandSchema, command) || !this.campus.deviceById.has(command.device)) return false;
+    if (!this.commands.apply(command)) return false;
+    this.emit({ type: "command", command });
     return true;
   }
 

@@ -3,6 +3,7 @@
 // a tick sends batches, drains slow clients' outboxes, releases held readings and expires detached
 // sessions. Sessions stay resumable for `resumeWindowMs` after their socket closed.
 import type { WebSocket } from "ws";
+import type { Campus } from "../../domain/campus.js";
 import { Coalescer, graceFor } from "./coalescer.js";
 import type { LiveChange, LiveState } from "../live-state.js";
 import { deviceViews } from "../views.js";
@@ -122,8 +123,7 @@ export class LiveHub {
 
   private prepare(change: LiveChange): Prepared {
     const message = toMessage(change);
-    const device = change.type === "alert" ? change.alert.device : change.type === "reading" ? change.reading.device : change.type === "event" ? change.event.device : change.device;
-    const building = change.type === "alert" ? change.alert.building : this.state.campus.deviceById.get(device)?.building;
+    const { device, building } = subjectOf(change, this.state.campus);
     const prepared: Prepared = { message, json: JSON.stringify(message), device };
     if (building !== undefined) prepared.building = building;
     return prepared;
@@ -174,6 +174,22 @@ export class LiveHub {
   }
 }
 
+/** The device and building a change is about, which a session's subscription filters on. */
+function subjectOf(change: LiveChange, campus: Campus): { device: string; building: string | undefined } {
+  switch (change.type) {
+    case "alert":
+      return { device: change.alert.device, building: change.alert.building };
+    case "command":
+      return { device: change.command.device, building: change.command.building };
+    case "reading":
+      return { device: change.reading.device, building: campus.deviceById.get(change.reading.device)?.building };
+    case "event":
+      return { device: change.event.device, building: campus.deviceById.get(change.event.device)?.building };
+    case "status":
+      return { device: change.device, building: campus.deviceById.get(change.device)?.building };
+  }
+}
+
 /** The wire form of a live-state change: `values` carries the flat fields and, when sent, `phases`. */
 export function toMessage(change: LiveChange): LiveMessage {
   switch (change.type) {
@@ -189,5 +205,7 @@ export function toMessage(change: LiveChange): LiveMessage {
       const { tsFallback: _omitted, ...event } = change.event;
       return { type: "event", event };
     }
+    case "command":
+      return { type: "command", command: change.command };
   }
 }

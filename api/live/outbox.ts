@@ -1,7 +1,7 @@
 // Per-connection outbox of the live stream: never an unbounded buffer (anchors §1.4/§4.5).
 // While the socket's buffer is above the soft limit, messages wait here keyed by what they describe,
 // so a newer one replaces an older one: the latest reading per device (coalesced), the latest status
-// per device and the latest state per alert (never dropped: their newest state always arrives),
+// per device and the latest state per alert and per command (never dropped: their newest state always arrives),
 // and at most `maxEvents` device events. Pure: the socket and the clock are the caller's.
 import { DEFAULT_LIVE_OPTIONS, type LiveOptions } from "./options.js";
 import type { LiveMessage } from "./protocol.js";
@@ -17,6 +17,9 @@ export function coalescingKey(message: LiveMessage): string | null {
       return `status:${message.device}`;
     case "alert":
       return `alert:${message.alert.id}`;
+    case "command":
+      // Only its newest state matters; states only move forward (selected → sent → final).
+      return `command:${message.command.id}`;
     case "event":
       return null;
   }

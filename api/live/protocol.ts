@@ -5,6 +5,7 @@
 import { type Static, Type as T } from "@sinclair/typebox";
 import { TypeCompiler } from "@sinclair/typebox/compiler";
 import type { Alert } from "../../domain/alert.js";
+import type { Command } from "../../domain/command.js";
 import type { DeviceEvent } from "../../domain/reading.js";
 import type { LatestValues } from "../live-state.js";
 import type { DeviceView } from "../views.js";
@@ -14,7 +15,9 @@ export type LiveMessage =
   | { type: "reading"; device: string; ts: number; values: LatestValues }
   | { type: "status"; device: string; online: boolean }
   | { type: "alert"; alert: Alert }
-  | { type: "event"; event: DeviceEvent };
+  | { type: "event"; event: DeviceEvent }
+  /** Every change of a remote-switching command (CONTRACT §10), the whole command object. */
+  | { type: "command"; command: Command };
 
 const ids = (description: string) => T.Optional(T.Array(T.String({ maxLength: 200 }), { maxItems: 10_000, description }));
 

@@ -6,6 +6,7 @@ import type { Campus } from "../../domain/campus.js";
 import { type InfluxClient, rows } from "../../infra/influx.js";
 import { askAlertsService } from "../alerts-request.js";
 import { apiError, ErrorBodySchema, historyError } from "../errors.js";
+import { type Order, paginate as paginateList } from "../paging.js";
 import { routePlugin } from "../route-plugin.js";
 import { AckBodySchema, type AlertsQuery, AlertsQuerySchema, IdParamsSchema } from "../schemas.js";
 import { parseInstant, resolveRange } from "../time.js";
@@ -54,8 +55,13 @@ export function collapseAlertPoints(points: Record<string, unknown>[], campus: C
   return alerts;
 }
 
-type SortPosition = Pick<Alert, "started_at" | "updated_at" | "id">;
-export const newestFirst = (a: SortPosition, b: SortPosition) => b.started_at.localeCompare(a.started_at) || b.updated_at.localeCompare(a.updated_at) || a.id.localeCompare(b.id);
+/** Newest first: by started_at, then updated_at (both descending), then id. */
+export const alertOrder: Order<Alert> = {
+  keyLength: 3,
+  key: (a) => [a.started_at, a.updated_at, a.id],
+  compare: (a, b) => b[0]!.localeCompare(a[0]!) || b[1]!.localeCompare(a[1]!) || a[2]!.localeCompare(b[2]!),
+};
+export const newestFirst = (a: Alert, b: Alert) => alertOrder.compare(alertOrder.key(a), alertOrder.key(b));
 
 async function alertHistory(influx: InfluxClient, fromMs: number, toMs: number, campus: Campus): Promise<Alert[]> {
   const q = `SELECT * FROM "alert" WHERE time >= ${Math.floor(fromMs)}ms AND time <= ${Math.ceil(toMs)}ms LIMIT ${MAX_ALERT_POINTS}`;
@@ -63,28 +69,8 @@ async function alertHistory(influx: InfluxClient, fromMs: number, toMs: number, 
   return collapseAlertPoints(rows(series), campus);
 }
 
-/** An opaque cursor: the sort position of the last alert of a page. */
-export const encodeCursor = (a: Alert) => Buffer.from(JSON.stringify([a.started_at, a.updated_at, a.id])).toString("base64url");
-
-/** One page of a newest-first list, after the alert the cursor names; `next` is null on the last page. */
-export function paginate(alerts: Alert[], limit: number, cursor: string | undefined): { items: Alert[]; next: string | null } {
-  let start = 0;
-  if (cursor !== undefined) {
-    let position: unknown;
-    try {
-      position = JSON.parse(Buffer.from(cursor, "base64url").toString());
-    } catch {
-      position = null;
-    }
-    if (!Array.isArray(position) || position.length !== 3 || !position.every((p) => typeof p === "string")) throw apiError("VALIDATION_FAILED", "cursor is not one this API gave");
-    const [startedAt, updatedAt, id] = position as string[];
-    const after: SortPosition = { started_at: startedAt!, updated_at: updatedAt!, id: id! };
-    start = alerts.findIndex((a) => newestFirst(a, after) > 0);
-    if (start === -1) start = alerts.length;
-  }
-  const items = alerts.slice(start, start + limit);
-  return { items, next: start + limit < alerts.length && items.length > 0 ? encodeCursor(items[items.length - 1]!) : null };
-}
+/** One page of a newest-first list of alerts, after the alert the cursor names (./paging.ts). */
+export const paginate = (alerts: Alert[], limit: number, cursor: string | undefined) => paginateList(alerts, limit, cursor, alertOrder);
 
 export const alertRoutes = routePlugin("campus-power-alerts", async (app, deps) => {
   const now = deps.now ?? Date.now;

@@ -123,6 +123,18 @@ export const ENV_VARIABLES = {
     meaning: "the ingest's disk spool limit, MiB; when full, the broker stops being acknowledged (extension)",
     readBy: ["up", "ingest"],
   }),
+  COMMAND_TIMEOUT_S: variable({
+    field: "commandTimeoutMs",
+    value: positiveNumber({
+      unit: "seconds",
+      scale: 1000,
+      // The person who switched waits for the answer on the screen (CONTRACT §10 default 15 s).
+      max: { value: 3600, why: "a person waits on the screen for the device's answer" },
+    }),
+    default: "15",
+    meaning: "how long a sent remote-switching command waits for the device's own report before it ends `timeout` (CONTRACT §10; docs/commands.md)",
+    readBy: ["up", "alerts"],
+  }),
   BIND_HOST: variable({ field: "bindHost", value: text(), default: "0.0.0.0", meaning: "address the listeners bind to (extension)", readBy: ["up", "broker", "api"] }),
   DEBUG: libraryVariable({
     value: text(),
