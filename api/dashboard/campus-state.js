@@ -1,6 +1,8 @@
 // The campus as the live stream tells it (docs/api.md "Live stream"): devices with their latest values,
-// open alerts, building totals, and what changed since the last repaint. No DOM here: the views read
-// this state, repaint.js decides when.
+// open alerts, building totals, and what changed since the last repaint; switching commands go to
+// command-store.js. No DOM here: the views read this state, repaint.js decides when.
+import { keepCommand } from "./command-store.js";
+
 export const campus = {
   devices: new Map(),
   alerts: new Map(),
@@ -36,6 +38,9 @@ export function applyLiveMessage(message) {
     }
     case "alert":
       keepAlert(message.alert);
+      break;
+    case "command":
+      keepCommand(message.command);
       break;
   }
 }

@@ -1,8 +1,11 @@
-// A device page: live values at the top, then history charts (uPlot) of power, current, voltage,
-// temperature and leakage over a chosen range. Long ranges use hourly buckets (served from rollups).
+// A device page: live values at the top, remote switching (its relay as reported, its commands, the
+// switch buttons), history charts (uPlot) of power, current, voltage, temperature and leakage over a
+// chosen range (long ranges use hourly buckets, served from rollups), and the device's switching log.
+import { showCommandLog } from "./command-log.js";
 import { ago, escape, fmt } from "./format.js";
 import { name, t } from "./i18n.js";
 import { api } from "./session.js";
+import { devicePanelHtml } from "./switch-controls.js";
 
 const RANGES = { last_1h: [3600e3, "1m"], last_6h: [6 * 3600e3, "1m"], last_24h: [86400e3, "15m"], last_7d: [7 * 86400e3, "1h"], last_30d: [30 * 86400e3, "1h"] };
 // [field, label key, unit, line colour, digits shown]
@@ -30,6 +33,10 @@ export function updateDeviceHeader(store) {
   const el = document.getElementById("device-stats");
   const device = store.devices.get(shown);
   if (el && device) el.innerHTML = header(device);
+  const panel = document.getElementById("device-switch");
+  // Rewritten only when it changed: a button replaced under the pointer between press and release loses the click.
+  const html = device ? devicePanelHtml(device) : "";
+  if (panel && panel.dataset.html !== html) (panel.innerHTML = html), (panel.dataset.html = html);
 }
 
 export function showDevice(container, id, store) {
@@ -39,9 +46,13 @@ export function showDevice(container, id, store) {
   container.innerHTML = `<a href="#/" class="back">${escape(t("back"))}</a>
     <h2>${title}</h2>
     <div id="device-stats" class="stats">${device ? header(device) : ""}</div>
+    <section id="device-switch" class="switch-panel" aria-label="${escape(t("switching"))}"></section>
     <div class="toolbar"><span>${escape(t("history"))}</span>
       <div role="group" aria-label="${escape(t("range"))}">${Object.keys(RANGES).map((key) => `<button type="button" data-range="${key}" aria-pressed="${key === range}">${escape(t(key))}</button>`).join("")}</div></div>
-    <div class="charts">${FIELDS.map(([field, key, unit]) => `<figure class="chart"><figcaption>${escape(t(key))} (${unit})</figcaption><div data-chart="${field}"></div></figure>`).join("")}</div>`;
+    <div class="charts">${FIELDS.map(([field, key, unit]) => `<figure class="chart"><figcaption>${escape(t(key))} (${unit})</figcaption><div data-chart="${field}"></div></figure>`).join("")}</div>
+    <section class="device-log"><h3>${escape(t("command_log"))}</h3><div id="device-log"></div></section>`;
+  updateDeviceHeader(store);
+  showCommandLog(container.querySelector("#device-log"), { device: id });
   container.querySelector('[role="group"]').addEventListener("click", (event) => {
     const button = event.target.closest("button[data-range]");
     if (!button) return;

@@ -20,6 +20,40 @@ const STRINGS = {
     sev_critical: "critical", sev_major: "major", sev_minor: "minor", sev_warning: "warning", sev_info: "info",
     st_firing: "firing", st_acknowledged: "acknowledged", st_resolved: "resolved",
     language: "Language", api_docs: "API docs",
+    // Remote switching (CONTRACT §10, docs/commands.md)
+    commands: "Switching", switching: "Remote switching", relay: "Relay", relay_reported: "as the device reports it",
+    relay_on: "on (closed)", relay_off: "off (open)", relay_unknown: "not reported", relay_off_short: "relay off",
+    switch_off: "Switch off", switch_on: "Switch on", switch_off_more: "Switch off…", switch_on_more: "Switch on…",
+    switch_room: "Switch room…", switch_device: "Switch {device}…", switch_title: "Remote switching: {device}", action: "Action",
+    reason: "Reason (kept in the audit)", reason_hint: "Why? Type one or pick one",
+    reason_1: "Banned appliance in use", reason_2: "Overload or overheating risk", reason_3: "Nobody there (holiday, after hours)",
+    reason_4: "Maintenance on the circuit", reason_5: "Power back after a check",
+    select: "Select", select_hint: "Selecting sends nothing yet: you confirm in a second step within 30 s, and can cancel until then.",
+    confirm_switch_off: "Confirm switch-off ({n} s)", confirm_switch_on: "Confirm switch-on ({n} s)", close: "Close",
+    goes_dark: "Will go dark — the device and everything it feeds ({n}):", gets_power: "Will get power — the device and everything it feeds ({n}):",
+    status_selected: "Selected — nothing sent yet. Confirm before the time on the button runs out, or the selection expires.",
+    status_ran_out: "The 30 s ran out: nothing was sent. Select again to switch.",
+    status_sent: "Sent to the device — waiting for its own report.",
+    status_confirmed: "Confirmed by the device at {time}.", status_failed: "Failed: the device refused, or reported that its relay stayed as it was.",
+    status_timeout: "Timeout: the device did not report the commanded state in time.", status_cancelled: "Cancelled — nothing was sent.",
+    status_expired: "Expired — not confirmed within 30 s; nothing was sent.",
+    cmd_selected: "selected", cmd_sent: "sent, waiting for the device", cmd_confirmed: "confirmed", cmd_failed: "failed",
+    cmd_timeout: "timeout", cmd_cancelled: "cancelled", cmd_expired: "expired",
+    refused_PROTECTED: "Refused — protected circuit: this device, or one it feeds, must stay on (fire pumps, emergency lighting, servers, lab fridges). Nobody can switch it remotely.",
+    refused_NOT_SWITCHABLE: "Refused — this device has no relay that can be switched remotely.",
+    refused_DEVICE_OFFLINE: "Refused — the device is offline and cannot receive a command.",
+    refused_BUSY: "Refused — another command for this device is selected or in progress; wait until it ends.",
+    refused_EXPIRED: "Refused — the selection expired (30 s) or the command already ended; select again.",
+    refused_NOT_SELECTOR: "Refused — only the person who selected this command may confirm or cancel it.",
+    refused_VALIDATION_FAILED: "Refused — the request was incomplete (a reason is required).",
+    refused_FORBIDDEN: "Refused — your role may not switch circuits.", refused_UNAUTHORIZED: "Your sign-in is no longer valid: sign in again.",
+    refused_DEVICE_NOT_FOUND: "Refused — no such device.", refused_COMMAND_NOT_FOUND: "Refused — no such command.",
+    refused_ALERTS_UNAVAILABLE: "The alerts service did not answer within 5 s: the step may still happen. Check the log before trying again.",
+    refused_network: "The server could not be reached: check the log before trying again.", refused_other: "Refused ({code}).",
+    reason_missing: "Give a reason: it is kept in the audit.", service_says: "The service says: {message}",
+    viewer_cannot: "Only operators can switch circuits; you are signed in as {role}.", no_relay: "This device has no relay to switch.",
+    command_log: "Switching log", log_title: "Remote switching log", time: "Time", who: "Who", why: "Why", detail: "Detail",
+    you: "you", more: "Show more", no_commands: "No switching in this range.",
   },
   "zh-CN": {
     title: "校园用电监测", overview: "全校", energy: "用电量", live: "实时", offline_conn: "已断开",
@@ -40,6 +74,40 @@ const STRINGS = {
     sev_critical: "紧急", sev_major: "严重", sev_minor: "次要", sev_warning: "预警", sev_info: "提示",
     st_firing: "告警中", st_acknowledged: "已确认", st_resolved: "已恢复",
     language: "语言", api_docs: "API 文档",
+    // 远程通断电（CONTRACT §10，docs/commands.md）
+    commands: "通断电", switching: "远程通断电", relay: "继电器", relay_reported: "以设备上报为准",
+    relay_on: "合闸（通电）", relay_off: "分闸（断电）", relay_unknown: "未上报", relay_off_short: "已断电",
+    switch_off: "断电", switch_on: "通电", switch_off_more: "断电…", switch_on_more: "通电…",
+    switch_room: "房间通断电…", switch_device: "{device} 通断电…", switch_title: "远程通断电：{device}", action: "操作",
+    reason: "原因（记入操作记录）", reason_hint: "请输入或选择原因",
+    reason_1: "使用违规电器", reason_2: "过载或过热风险", reason_3: "无人使用（假期、下班后）",
+    reason_4: "线路检修", reason_5: "检查完毕，恢复供电",
+    select: "选中", select_hint: "选中不会下发指令：需在 30 秒内再次确认才会执行，确认前可随时取消。",
+    confirm_switch_off: "确认断电（{n} 秒）", confirm_switch_on: "确认通电（{n} 秒）", close: "关闭",
+    goes_dark: "将断电——本设备及其下游全部设备（{n} 个）：", gets_power: "将通电——本设备及其下游全部设备（{n} 个）：",
+    status_selected: "已选中，尚未下发。请在按钮上的倒计时结束前确认，否则选中自动失效。",
+    status_ran_out: "30 秒已过，未下发任何指令。如需操作请重新选中。",
+    status_sent: "已下发到设备，正在等待设备自身上报结果。",
+    status_confirmed: "设备已于 {time} 上报确认。", status_failed: "失败：设备拒绝执行，或上报继电器保持原状态。",
+    status_timeout: "超时：设备未在规定时间内上报指令要求的状态。", status_cancelled: "已取消，未下发任何指令。",
+    status_expired: "已失效：30 秒内未确认，未下发任何指令。",
+    cmd_selected: "已选中", cmd_sent: "已下发，等待设备", cmd_confirmed: "已确认", cmd_failed: "失败",
+    cmd_timeout: "超时", cmd_cancelled: "已取消", cmd_expired: "已失效",
+    refused_PROTECTED: "已拒绝：受保护回路。该设备或其下游设备必须保持供电（消防泵、应急照明、服务器、实验室冰箱），任何人都不能远程通断。",
+    refused_NOT_SWITCHABLE: "已拒绝：该设备没有可远程控制的继电器。",
+    refused_DEVICE_OFFLINE: "已拒绝：设备离线，无法接收指令。",
+    refused_BUSY: "已拒绝：该设备已有一条指令处于选中或执行中，请等待其结束。",
+    refused_EXPIRED: "已拒绝：选中已超过 30 秒或指令已结束，请重新选中。",
+    refused_NOT_SELECTOR: "已拒绝：只有选中该指令的人才能确认或取消。",
+    refused_VALIDATION_FAILED: "已拒绝：请求不完整（必须填写原因）。",
+    refused_FORBIDDEN: "已拒绝：您的身份无权远程通断电。", refused_UNAUTHORIZED: "登录已失效，请重新登录。",
+    refused_DEVICE_NOT_FOUND: "已拒绝：设备不存在。", refused_COMMAND_NOT_FOUND: "已拒绝：指令不存在。",
+    refused_ALERTS_UNAVAILABLE: "告警服务 5 秒内未应答，该操作仍可能生效。请先查看通断电记录再重试。",
+    refused_network: "无法连接服务器，请先查看通断电记录再重试。", refused_other: "已拒绝（{code}）。",
+    reason_missing: "请填写原因，它会记入操作记录。", service_says: "系统说明：{message}",
+    viewer_cannot: "只有值班员和管理员可以远程通断电，您当前身份为{role}。", no_relay: "该设备没有可远程控制的继电器。",
+    command_log: "通断电记录", log_title: "远程通断电操作记录", time: "时间", who: "操作人", why: "原因", detail: "详情",
+    you: "我", more: "加载更多", no_commands: "该时段没有通断电记录。",
   },
 };
 
@@ -87,11 +155,12 @@ export function t(key, vars = {}) {
 /** A rule id, device kind or building kind in the current language. */
 export const name = (id) => NAMES[current][id] ?? id;
 
-/** Fills every [data-i18n] element (text) and [data-i18n-placeholder] / [data-i18n-label] attribute. */
+/** Fills every [data-i18n] element (text) and [data-i18n-placeholder] / [data-i18n-label] / [data-i18n-value] attribute. */
 export function apply(root = document) {
   document.documentElement.lang = current;
   document.title = t("title");
   for (const el of root.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
   for (const el of root.querySelectorAll("[data-i18n-placeholder]")) el.placeholder = t(el.dataset.i18nPlaceholder);
   for (const el of root.querySelectorAll("[data-i18n-label]")) el.setAttribute("aria-label", t(el.dataset.i18nLabel));
+  for (const el of root.querySelectorAll("[data-i18n-value]")) el.value = t(el.dataset.i18nValue);
 }

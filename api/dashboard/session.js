@@ -6,10 +6,16 @@ const TOKEN_KEY = "campus-power-token";
 
 /** "viewer", "operator" or "admin" once /api/me answered; null before and after signing out. */
 let role = null;
+/** Who the API says this is (`issued_by` of the commands it selects): a person's name or `role:<fingerprint>`. */
+let principal = null;
 
 export const token = () => localStorage.getItem(TOKEN_KEY);
 export const currentRole = () => role;
-export const canAck = () => role === "operator" || role === "admin";
+export const currentName = () => principal;
+/** Operators and admins acknowledge alerts and switch circuits (CONTRACT §6, §10); viewers only watch. */
+const isOperator = () => role === "operator" || role === "admin";
+export const canAck = isOperator;
+export const canSwitch = isOperator;
 
 export function keepToken(value) {
   localStorage.setItem(TOKEN_KEY, value);
@@ -17,7 +23,7 @@ export function keepToken(value) {
 
 export function signOut() {
   localStorage.removeItem(TOKEN_KEY);
-  role = null;
+  role = principal = null;
 }
 
 /**
@@ -37,6 +43,8 @@ export const api = (path, init = {}) =>
 /** Asks the API who the token is; the role, or null when the token is refused or the API is unreachable. */
 export async function loadRole() {
   const response = await api("/api/me").catch(() => null);
-  role = response?.ok ? (await response.json()).role : null;
+  const me = response?.ok ? await response.json() : null;
+  role = me?.role ?? null;
+  principal = me?.name ?? null;
   return role;
 }

@@ -1,8 +1,10 @@
 // The campus tree: building → room → device, each device with live power, current as a share of its
-// rating (a bar), online state and open alerts. Built once per snapshot; afterwards only the rows of
-// devices that changed are repainted.
+// rating (a bar), online state, a switching mark and open alerts; each room with its breaker's switch
+// button for operators. Built once per snapshot; afterwards only the rows of devices that changed are
+// repainted.
 import { escape, fmt } from "./format.js";
 import { name, t } from "./i18n.js";
+import { roomControlsHtml, rowMarkHtml } from "./switch-controls.js";
 
 /** Total current of a device: `current_a`, else its worst phase. */
 function currentA(latest) {
@@ -33,7 +35,7 @@ function rowHtml(device) {
     <span class="kind muted">${escape(name(device.kind))}</span>
     <span class="power num">${power === null ? "–" : `${fmt(power, 0)} W`}</span>
     ${loadCell(device)}
-    <span class="state ${device.online ? "on" : "off"}">${escape(t(device.online ? "online" : "offline"))}</span>${alerts}`;
+    <span class="state ${device.online ? "on" : "off"}">${escape(t(device.online ? "online" : "offline"))}</span>${rowMarkHtml(device)}${alerts}`;
 }
 
 /** Devices of a room in electrical order: parents before children, indented by depth. */
@@ -73,7 +75,7 @@ export function renderTree(container, store) {
       const alerts = devices.reduce((n, d) => n + (d.open_alerts || 0), 0);
       const roomList = [...rooms.entries()]
         .sort(([a], [b]) => (a === "" ? -1 : b === "" ? 1 : a.localeCompare(b, undefined, { numeric: true })))
-        .map(([room, list]) => `<li class="room"><div class="room-name">${room === "" ? escape(t("no_room")) : `${escape(t("room"))} ${escape(room)}`}</div>
+        .map(([room, list]) => `<li class="room"><div class="room-name"><span>${room === "" ? escape(t("no_room")) : `${escape(t("room"))} ${escape(room)}`}</span>${roomControlsHtml(list, room !== "")}</div>
           <ul class="devices">${ordered(list).map(([d, depth]) => `<li class="device ${d.online ? "" : "offline"}" data-device="${escape(d.id)}" style="--depth:${depth}">${rowHtml(d)}</li>`).join("")}</ul></li>`)
         .join("");
       return `<details class="building ${alerts ? "alarm" : ""}" open data-building="${escape(id)}"><summary>
