@@ -18,5 +18,5 @@ export async function askAlertsService<T>(send: () => Promise<AlertsServiceAnswe
     throw error;
   }
   if (answer.ok) return answer;
-  throw apiError(refusals[answer.code] ?? refusals.otherwise, answer.message);
+  throw apiError(refusals[answer.code] ?? refusals.otherwise, answer.message, answer.devices);
 }

@@ -10,6 +10,9 @@ import type { Command } from "../domain/command.js";
 export function decodeCommandResult(payload: Buffer | string): AlertsServiceAnswer<{ command: Command }> {
   const body = parseJsonObject(payload);
   if (body?.ok === true && Value.Check(CommandSchema, body.command)) return { ok: true, command: body.command };
-  if (body?.ok === false && typeof body.code === "string" && typeof body.message === "string") return { ok: false, code: body.code, message: body.message };
+  if (body?.ok === false && typeof body.code === "string" && typeof body.message === "string") {
+    const devices = Array.isArray(body.devices) && body.devices.every((d) => typeof d === "string") ? { devices: body.devices as string[] } : {};
+    return { ok: false, code: body.code, message: body.message, ...devices };
+  }
   return { ok: false, code: "INVALID_ANSWER", message: "the alerts service sent an unreadable answer" };
 }

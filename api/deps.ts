@@ -24,7 +24,7 @@ export class AckTimeoutError extends Error {
 }
 
 /** The alerts service's answer on a result topic: `{ok: true, ...}` or a refusal with a code. */
-export type AlertsServiceAnswer<T> = ({ ok: true } & T) | { ok: false; code: string; message: string };
+export type AlertsServiceAnswer<T> = ({ ok: true } & T) | { ok: false; code: string; message: string; devices?: string[] };
 
 export interface ReadinessProbes {
   /** Is the MQTT connection up? */

@@ -40,6 +40,8 @@ export class ApiError extends Error {
   constructor(
     readonly code: ApiErrorCode,
     message: string = ApiErrors[code].message,
+    /** PROTECTED: the protected devices in the way, so a client can name them in its own language. */
+    readonly devices?: readonly string[],
   ) {
     super(message);
     this.name = "ApiError";
@@ -47,20 +49,20 @@ export class ApiError extends Error {
   }
 }
 
-export const apiError = (code: ApiErrorCode, message?: string) => new ApiError(code, message);
+export const apiError = (code: ApiErrorCode, message?: string, devices?: readonly string[]) => new ApiError(code, message, devices);
 
 export const ErrorBodySchema = T.Object(
-  { error: T.Object({ code: T.String(), message: T.String() }) },
+  { error: T.Object({ code: T.String(), message: T.String(), devices: T.Optional(T.Array(T.String(), { description: "PROTECTED: the protected devices in the way" })) }) },
   { $id: "ErrorBody", description: "Every error: a code from the API's catalogue and a human message." },
 );
 
-export function errorBody(code: string, message: string) {
-  return { error: { code, message } };
+export function errorBody(code: string, message: string, devices?: readonly string[]) {
+  return { error: { code, message, ...(devices ? { devices: [...devices] } : {}) } };
 }
 
 /** Maps whatever was thrown to a status and a catalogue code; internals never leak into the message. */
 export function toErrorResponse(error: unknown): { status: number; body: ReturnType<typeof errorBody> } {
-  if (error instanceof ApiError) return { status: error.statusCode, body: errorBody(error.code, error.message) };
+  if (error instanceof ApiError) return { status: error.statusCode, body: errorBody(error.code, error.message, error.devices) };
   const e = error as { validation?: unknown; statusCode?: number; code?: string; message?: string };
   if (e && e.validation) return { status: 400, body: errorBody("VALIDATION_FAILED", e.message ?? ApiErrors.VALIDATION_FAILED.message) };
   const status = typeof e?.statusCode === "number" ? e.statusCode : 500;

@@ -16,6 +16,8 @@ export const DeviceSchema = T.Object(
     room: T.Union([T.String(), T.Null()]),
     parent: T.Union([T.String(), T.Null()]),
     rating_a: T.Union([T.Number(), T.Null()]),
+    switchable: T.Boolean({ description: "has a relay the product may drive (CONTRACT §10): breakers and sockets unless the campus file says otherwise" }),
+    protected: T.Boolean({ description: "must stay on: neither it nor anything upstream of it can be switched remotely (CONTRACT §10)" }),
     online: T.Boolean({ description: "from the device's retained status; false for a device never heard of" }),
     last_seen: T.Union([T.Integer(), T.Null()], { description: "epoch ms of the newest reading or online status" }),
     latest: T.Object({}, {

@@ -2,6 +2,7 @@
 import type { Static } from "@sinclair/typebox";
 import type { Alert } from "../domain/alert.js";
 import type { Campus, Device } from "../domain/campus.js";
+import { hasRelay } from "../domain/command.js";
 import type { LatestValues, LiveState } from "./live-state.js";
 import type { BuildingSchema, DeviceSchema } from "./schemas.js";
 
@@ -24,6 +25,8 @@ export function deviceView(device: Device, state: LiveState, openAlerts: number)
     room: device.room,
     parent: device.parent,
     rating_a: device.rating_a ?? null,
+    switchable: hasRelay(device),
+    protected: device.protected === true,
     online: live.online,
     last_seen: live.lastSeen,
     latest: live.latest,

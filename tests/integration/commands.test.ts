@@ -111,6 +111,8 @@ describe("refusals over HTTP (CONTRACT §10 and §6)", () => {
       const answer = await select(device);
       expect({ device, status: answer.status, code: answer.json.error.code }).toEqual({ device, status, code });
       expect(answer.json.error.message).toMatch(message);
+      // PROTECTED names the protected devices in the way, so a client can say it in its own language.
+      if (code === "PROTECTED") expect(answer.json.error.devices).toEqual(["brk-pump"]);
     }
   });
 
