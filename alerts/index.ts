@@ -2,23 +2,27 @@
 // topics and a wall-clock tick, and performs its effects: retained alert publication (CONTRACT §3, §5),
 // `alert` points in InfluxDB (§4), ack results, and the state file that lets alerts survive restarts.
 // It also owns every remote-switching command (CONTRACT §10; commands/desk.ts): one active decider
-// with persistence and a tick keeps "one command per device at a time" and ends every command.
+// with persistence and a tick keeps "one command per device at a time" and ends every command; and the
+// schedules and the dormitory power rule (automation/), which issue commands through it.
 import { join } from "node:path";
 import mqtt from "mqtt";
 import type { Alert } from "../domain/alert.js";
 import { SERVICE_USERNAME } from "../domain/campus.js";
 import { SELECT_TIMEOUT_MS } from "../domain/command.js";
 import { silenceTopic } from "../domain/silence.js";
-import { alertTopic, internalTopic } from "../domain/topics.js";
+import { alertTopic } from "../domain/topics.js";
 import { DeadLetterLog, refusedPointLetter } from "../infra/dead-letter.js";
 import type { InfluxClient } from "../infra/influx.js";
 import { mqttOptions, type MqttClient } from "../infra/mqtt.js";
 import type { RunningService, ServiceContext } from "../infra/service.js";
 import { finishesWithin } from "../infra/timeout.js";
+import { linkCommand } from "./automation/alert-link.js";
+import { type Automation, createAutomation } from "./automation/index.js";
 import { createCommandDesk } from "./commands/desk.js";
 import { COMMAND_INPUT_FILTERS } from "./commands/inputs.js";
 import { createCommandMetrics } from "./commands/metrics.js";
 import { ALERT_INPUT_FILTERS, decodeInputs } from "./decode.js";
+import { createEffectPerformer } from "./effects.js";
 import { evaluate, evaluateBatch, initialState, openAlerts } from "./engine.js";
 import { createAlertMetrics } from "./metrics.js";
 import { createNotifier, type Notifier } from "./notify/index.js";
@@ -26,8 +30,8 @@ import { createStateStore } from "./persistence.js";
 import { createRuleBook, currentSilences } from "./rule-book.js";
 import { defaultRules } from "./rules/index.js";
 import type { SavedState } from "./saved-state.js";
-import type { Effect, EngineInput, EngineState, Rule } from "./types.js";
-import { alertLine, createAlertWriter } from "./writer.js";
+import type { EngineInput, EngineState, Rule } from "./types.js";
+import { createAlertWriter } from "./writer.js";
 
 export { evaluate, evaluateBatch, initialState, openAlerts } from "./engine.js";
 export { createRuleBook, currentSilences, type RuleBook } from "./rule-book.js";
@@ -48,6 +52,8 @@ export interface AlertsDeps {
   selectTimeoutMs?: number;
   /** How long a sent command waits for the device, ms (default: COMMAND_TIMEOUT_S). */
   commandTimeoutMs?: number;
+  /** A schedule's commands per second, at most (default: SCHEDULE_RATE). */
+  scheduleRate?: number;
 }
 
 export interface RunningAlerts extends RunningService {
@@ -71,6 +77,7 @@ export async function startAlerts(ctx: ServiceContext, deps: AlertsDeps): Promis
   let writer: ReturnType<typeof createAlertWriter>;
   let notifier: Notifier | null = null;
   let desk: ReturnType<typeof createCommandDesk>;
+  let automation: Automation;
   const snapshot = (): SavedState => ({
     version: 1,
     saved_at: new Date(now()).toISOString(),
@@ -78,6 +85,7 @@ export async function startAlerts(ctx: ServiceContext, deps: AlertsDeps): Promis
     pending_writes: writer.pending(),
     ...(notifier ? { notify: notifier.snapshot() } : {}),
     commands: desk.book(),
+    automation: automation.snapshot(),
   });
   const store = createStateStore(file, snapshot, log);
   const saved = store.load();
@@ -111,44 +119,31 @@ export async function startAlerts(ctx: ServiceContext, deps: AlertsDeps): Promis
     saveNow: () => store.saveNow(),
     metrics: createCommandMetrics(ctx.metrics),
     log: log.child({ part: "commands" }),
+    onChange: (command) => automation.commandChanged(command),
+  });
+  automation = createAutomation({
+    campus: ctx.campus,
+    scheduleRate: deps.scheduleRate ?? ctx.env.scheduleRate,
+    now,
+    desk,
+    saved: saved?.automation,
+    changed: () => store.schedule(),
+    log,
   });
 
-  const perform = (effects: Effect[]) => {
-    for (const effect of effects) {
-      if (effect.type === "ack-result") {
-        metrics.acks.inc({ result: effect.reply.ok ? "ok" : effect.reply.code });
-        publish(internalTopic.ackResult(effect.requestId), JSON.stringify(effect.reply), false);
-        continue;
-      }
-      if (effect.type === "silence-result") {
-        publish(silenceTopic.result(effect.requestId), JSON.stringify(effect.result), false);
-        continue;
-      }
-      if (effect.type === "silences") {
-        publish(silenceTopic.list, JSON.stringify(effect.silences), true);
-        continue;
-      }
-      const { alert, change, at } = effect;
-      const topic = alertTopic(alert.device, alert.rule);
-      if (change === "resolved") {
-        // Live subscribers learn the final state, then the empty retained payload clears the topic.
-        publish(topic, JSON.stringify(alert), false);
-        publish(topic, "", true);
-        metrics.resolved.inc({ rule: alert.rule });
-        metrics.open.dec({ rule: alert.rule });
-      } else {
-        publish(topic, JSON.stringify(alert), true);
-        if (change === "opened") {
-          metrics.opened.inc({ rule: alert.rule });
-          metrics.open.inc({ rule: alert.rule });
-        }
-      }
-      writer.enqueue(alertLine(alert, at, effect.byAck === true));
-      notifier?.change(change, alert);
-      deps.onAlert?.(alert);
-      log.info({ alert: alert.id, change, severity: alert.severity, state: alert.state }, alert.message);
-    }
-  };
+  const perform = createEffectPerformer({
+    publish,
+    write: (line) => writer.enqueue(line),
+    notifier: () => notifier,
+    metrics,
+    log,
+    ...(deps.onAlert ? { onAlert: deps.onAlert } : {}),
+    opened: (alert) => automation.alertOpened(alert),
+    link: (alert, commandId) => {
+      state = linkCommand(state, alert, commandId);
+      store.schedule();
+    },
+  });
 
   const run = (input: EngineInput) => {
     const result = evaluate(book, state, input, now());
@@ -205,8 +200,10 @@ export async function startAlerts(ctx: ServiceContext, deps: AlertsDeps): Promis
   });
   const c = mqtt.connect(ctx.env.mqttUrl, options);
   client = c;
-  // Commands that ran out while the service was away end now (mqtt.js holds QoS 1 publications until connected).
+  // Commands that ran out while the service was away end now (mqtt.js holds QoS 1 publications until connected);
+  // the schedule runs missed meanwhile are logged, never run late.
   desk.run({ kind: "start" });
+  automation.start();
   // Readings arrive in batches, fed to the engine in their order; a device's retained latest reading is
   // only a starting state (domain/internal-stream.ts decodeInternalMessage).
   c.on("message", (topic, payload, packet) => {
@@ -255,6 +252,7 @@ export async function startAlerts(ctx: ServiceContext, deps: AlertsDeps): Promis
   const timer = setInterval(() => {
     try {
       desk.run({ kind: "tick" });
+      automation.tick();
       run({ kind: "tick" });
       notifier?.tick();
     } catch (error) {
@@ -269,6 +267,7 @@ export async function startAlerts(ctx: ServiceContext, deps: AlertsDeps): Promis
     stop() {
       stopping ??= (async () => {
         clearInterval(timer);
+        automation.stop();
         c.removeAllListeners("message");
         notifier?.close();
         await finishesWithin(desk.settled(), CLOSE_TIMEOUT_MS / 4);

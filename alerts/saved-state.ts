@@ -1,5 +1,6 @@
 // What the alerts service keeps across restarts, as one TypeBox schema: the engine state, the InfluxDB
-// points not yet written, the webhook notifier's state and outbox, and the remote-switching commands, saved in
+// points not yet written, the webhook notifier's state and outbox, the remote-switching commands, and the
+// schedules' and the dormitory power rule's state, saved in
 // `${DATA_DIR}/alerts/state.json` (persistence.ts). The types the engine and the notifier work with
 // come from it, and the file is checked against it at start: a file of another shape is set aside
 // rather than crash the service later (a JSON file can be truncated, hand-edited or from elsewhere).
@@ -7,6 +8,7 @@ import { Type, type Static } from "@sinclair/typebox";
 import { AlertSchema } from "../domain/alert.js";
 import { literalUnion } from "../domain/schema.js";
 import { SilenceSchema } from "../domain/silence.js";
+import { PowerRuleStateSchema } from "./automation/power-rule.js";
 import { CommandBookSchema } from "./commands/book.js";
 
 /** Epoch ms, or null before the first one. */
@@ -89,6 +91,14 @@ export const OutboxEntrySchema = Type.Object({
 /** The webhook notifier: its durable outbox and reminder clocks. */
 export const SavedNotifySchema = Type.Object({ state: NotifyStateSchema, outbox: Type.Array(OutboxEntrySchema), seq: Type.Number() });
 
+/** Schedules and the dormitory power rule (automation/): what a restart must not forget. */
+export const AutomationStateSchema = Type.Object({
+  /** Every schedule run up to this wall-clock instant was done or missed, epoch ms: a restart lists the runs after it as missed. */
+  schedules_checked_until: EpochMsOrNull,
+  /** The rooms the rule switched off: their planned restores, and those held off until a person acts. */
+  power_rule: PowerRuleStateSchema,
+});
+
 export const SavedStateSchema = Type.Object({
   version: Type.Literal(1),
   saved_at: Type.String(),
@@ -99,6 +109,8 @@ export const SavedStateSchema = Type.Object({
   notify: Type.Optional(SavedNotifySchema),
   /** Remote switching (CONTRACT §10): every command in flight and the recently ended ones (commands/book.ts). Absent in files from before it. */
   commands: Type.Optional(CommandBookSchema),
+  /** Absent in files from before schedules and the power rule. */
+  automation: Type.Optional(AutomationStateSchema),
 });
 
 export type DeviceTrack = Static<typeof DeviceTrackSchema>;
@@ -110,3 +122,4 @@ export type NotifyState = Static<typeof NotifyStateSchema>;
 export type OutboxEntry = Static<typeof OutboxEntrySchema>;
 export type SavedNotify = Static<typeof SavedNotifySchema>;
 export type SavedState = Static<typeof SavedStateSchema>;
+export type AutomationState = Static<typeof AutomationStateSchema>;

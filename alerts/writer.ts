@@ -12,11 +12,13 @@ import type { AlertMetrics } from "./metrics.js";
 
 /**
  * One point per change: tags device, building, rule, severity; ts = the change's time. The change an
- * acknowledgement made (`byAck`) also carries the operator's note as the string field `ack_note`.
+ * acknowledgement made (`byAck`) also carries the operator's note as the string field `ack_note`; an alert
+ * that switched its room off carries the command's id as the string field `command_id` (CONTRACT §10).
  */
 export function alertLine(alert: Alert, at: number, byAck = false): string {
   const fields: Record<string, string | number> = { alert_id: alert.id, state: alert.state, message: alert.message, value: alert.value, threshold: alert.threshold };
   if (byAck && alert.ack_note !== undefined) fields.ack_note = alert.ack_note;
+  if (alert.command_id !== undefined) fields.command_id = alert.command_id;
   return toLine({
     measurement: "alert",
     tags: { device: alert.device, building: alert.building, rule: alert.rule, severity: alert.severity },

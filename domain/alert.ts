@@ -37,6 +37,7 @@ export const AlertSchema = T.Object(
     flapping: T.Optional(T.Boolean({ description: "more than the flapping limit of open/close cycles in an hour: kept open at info, not paged (domain.md §8 row 27; extension)" })),
     ttt_s: T.Optional(T.Number({ description: "predicted-trip: time to trip on the earliest curve (= value), seconds (extension)" })),
     ttt_max_s: T.Optional(T.Number({ description: "predicted-trip: time to trip on the latest curve, seconds (extension)" })),
+    command_id: T.Optional(T.String({ description: "the command the dormitory power rule issued when it opened: the room's cut-off, whose `alert_id` names this alert (CONTRACT §10; extension)" })),
   },
   {
     title: "Alert",

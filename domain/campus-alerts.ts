@@ -1,9 +1,11 @@
 // The campus file's optional alert settings (an additive extension of CONTRACT §2, documented in
 // docs/alerts.md): rule overrides per campus, building kind and device; the weekly occupied schedule
-// per building kind (after-hours); the dormitory appliance allow-list (malignant-load); per-model
-// breaker curve tables (predicted-trip); maintenance windows. Validated with every problem listed.
+// per building kind (after-hours); the switching actions per building kind (the dormitory power rule,
+// CONTRACT §10); the dormitory appliance allow-list (malignant-load); per-model breaker curve tables
+// (predicted-trip); maintenance windows. Validated with every problem listed.
 import { Type as T } from "@sinclair/typebox";
 import { RULE_IDS, type RuleId } from "./alert.js";
+import { parseDurationMs } from "./duration.js";
 import { checkRuleOverrides } from "./rule-params.js";
 import type { Problem } from "./errors.js";
 import { jsonObjectOrEmpty as obj, type JsonObject as Loose } from "./json-object.js";
@@ -18,6 +20,23 @@ const PeriodSchema = T.Object(
   { days: T.Array(T.String(), { minItems: 1 }), from: T.String(), to: T.String() },
   { additionalProperties: false },
 );
+/** The rules whose alerts may switch a room's circuit off, when a building kind opts in (CONTRACT §10). */
+export const SWITCHING_RULES = ["malignant-load", "power-limit"] as const satisfies readonly RuleId[];
+/** Fire-related rules never switch anything, whatever a file says: they call people (GB 50116 §9.1.6, CONTRACT §10). */
+export const FIRE_RELATED_RULES = ["leakage", "overtemperature", "arc-fault", "device-trip"] as const satisfies readonly RuleId[];
+/** CONTRACT §10's example: a room is restored at most 3 times a day unless the file says otherwise. */
+export const DEFAULT_MAX_RESTORES_PER_DAY = 3;
+/** A restore later than this is no restore: leave `restore_after` out to keep the room off until an operator acts, ms. */
+const LONGEST_RESTORE_AFTER_MS = 86_400_000;
+
+const ActionSchema = T.Object(
+  {
+    switch_off: T.Boolean(),
+    restore_after: T.Optional(T.String({ description: "a duration (5m, 30s): switched back on by the rule after it; absent: stays off until an operator switches it on" })),
+    max_restores_per_day: T.Optional(T.Integer({ minimum: 0, description: `restores per site-local day; the next cut-off stays off (default ${DEFAULT_MAX_RESTORES_PER_DAY})` })),
+  },
+  { additionalProperties: false },
+);
 const CurveTable = T.Array(T.Tuple([T.Number({ exclusiveMinimum: 0 }), T.Number({ exclusiveMinimum: 0 })]), { minItems: 2 });
 const ScopeSchema = T.Object(
   { devices: T.Optional(T.Array(T.String())), buildings: T.Optional(T.Array(T.String())), rules: T.Optional(T.Array(T.String())) },
@@ -28,7 +47,13 @@ export const AlertsConfigSchema = T.Object(
   {
     rules: T.Optional(RuleOverridesSchema),
     building_kinds: T.Optional(
-      T.Record(T.String(), T.Object({ rules: T.Optional(RuleOverridesSchema), occupied: T.Optional(T.Array(PeriodSchema)) }, { additionalProperties: false })),
+      T.Record(
+        T.String(),
+        T.Object(
+          { rules: T.Optional(RuleOverridesSchema), occupied: T.Optional(T.Array(PeriodSchema)), actions: T.Optional(T.Record(T.String(), ActionSchema)) },
+          { additionalProperties: false },
+        ),
+      ),
     ),
     allowed_appliances: T.Optional(
       T.Array(T.Object({ name: T.String({ minLength: 1 }), min_w: T.Number({ minimum: 0 }), max_w: T.Number({ exclusiveMinimum: 0 }) }, { additionalProperties: false })),
@@ -66,9 +91,19 @@ export interface CampusSilence {
   ends_at: string;
   reason: string;
 }
+/**
+ * A rule's switching action for a building kind, `switch_off: true` only (CONTRACT §10): the room's circuit
+ * is switched off when the rule's alert opens, back on after `restoreAfterMs` (null: never by the rule) at
+ * most `maxRestoresPerDay` times a site-local day.
+ */
+export interface PowerAction {
+  restoreAfterMs: number | null;
+  maxRestoresPerDay: number;
+}
 export interface AlertsConfig {
   rules: RuleOverrides;
-  buildingKinds: Record<string, { rules: RuleOverrides; occupied?: OccupiedPeriod[] }>;
+  /** `actions` by rule id, as the file gives them: the alerts service acts only for SWITCHING_RULES, never FIRE_RELATED_RULES. */
+  buildingKinds: Record<string, { rules: RuleOverrides; occupied?: OccupiedPeriod[]; actions?: Readonly<Record<string, PowerAction>> }>;
   allowedAppliances: readonly { name: string; min_w: number; max_w: number }[];
   breakerModels: Record<string, BreakerModel>;
   silences: readonly CampusSilence[];
@@ -94,6 +129,7 @@ export function checkAlertsConfig(raw: unknown, devices: readonly Loose[], build
     const at = `alerts.building_kinds.${kind}`;
     if (!buildingKinds.includes(kind)) problems.push({ path: at, message: `unknown building kind (one of ${buildingKinds.join(", ")})` });
     checkOverrides(obj(entry).rules, `${at}.rules`, problems);
+    checkActions(obj(entry).actions, `${at}.actions`, problems);
     arr(obj(entry).occupied).forEach((p, i) => {
       const period = obj(p);
       for (const key of ["from", "to"] as const) {
@@ -142,6 +178,25 @@ export function checkAlertsConfig(raw: unknown, devices: readonly Loose[], build
   return problems;
 }
 
+/** Which rules may switch, and a readable `restore_after`. */
+function checkActions(raw: unknown, at: string, problems: Problem[]): void {
+  for (const [rule, action] of Object.entries(obj(raw))) {
+    const here = `${at}.${rule}`;
+    if ((FIRE_RELATED_RULES as readonly string[]).includes(rule)) {
+      problems.push({ path: here, message: "a fire-related alarm never switches anything: it calls people (GB 50116 §9.1.6); remove this action" });
+    } else if (!RULE_IDS.includes(rule as RuleId)) {
+      problems.push({ path: here, message: `unknown rule (one of ${RULE_IDS.join(", ")})` });
+    } else if (!(SWITCHING_RULES as readonly string[]).includes(rule)) {
+      problems.push({ path: here, message: `only ${SWITCHING_RULES.join(" and ")} may switch a room's circuit off (CONTRACT §10)` });
+    }
+    const restore = obj(action).restore_after;
+    if (typeof restore !== "string") continue;
+    const ms = parseDurationMs(restore, { unitRequired: true });
+    if (!(ms > 0)) problems.push({ path: `${here}.restore_after`, message: `must be a duration such as 5m or 30s (got "${restore}")` });
+    else if (ms > LONGEST_RESTORE_AFTER_MS) problems.push({ path: `${here}.restore_after`, message: "must be at most 1d: leave it out to keep the room off until an operator switches it on" });
+  }
+}
+
 /** Rule ids, parameter names and values against each rule's parameter schema (./rule-params.ts). */
 function checkOverrides(raw: unknown, at: string, problems: Problem[]): void {
   const overrides = Object.fromEntries(Object.entries(obj(raw)).map(([rule, params]) => [rule, obj(params)]));
@@ -159,7 +214,8 @@ export function freezeAlertsConfig(raw: unknown): AlertsConfig {
       const period = obj(p);
       return { days: arr(period.days).map((d) => WEEKDAY_NAMES.indexOf(d as WeekdayName)), fromMin: minutes(String(period.from))!, toMin: minutes(String(period.to))! };
     });
-    buildingKinds[kind] = { rules: obj(e.rules) as RuleOverrides, ...(occupied ? { occupied } : {}) };
+    const actions = e.actions === undefined ? undefined : freezeActions(obj(e.actions));
+    buildingKinds[kind] = { rules: obj(e.rules) as RuleOverrides, ...(occupied ? { occupied } : {}), ...(actions ? { actions } : {}) };
   }
   return Object.freeze({
     rules: obj(cfg.rules) as RuleOverrides,
@@ -168,4 +224,18 @@ export function freezeAlertsConfig(raw: unknown): AlertsConfig {
     breakerModels: obj(cfg.breaker_models) as AlertsConfig["breakerModels"],
     silences: arr(cfg.silences) as CampusSilence[],
   });
+}
+
+/** The actions that switch (`switch_off: true`), with their durations in ms. */
+function freezeActions(raw: Loose): Readonly<Record<string, PowerAction>> {
+  const actions: Record<string, PowerAction> = {};
+  for (const [rule, value] of Object.entries(raw)) {
+    const action = obj(value);
+    if (action.switch_off !== true) continue;
+    actions[rule] = Object.freeze({
+      restoreAfterMs: typeof action.restore_after === "string" ? parseDurationMs(action.restore_after, { unitRequired: true }) : null,
+      maxRestoresPerDay: typeof action.max_restores_per_day === "number" ? action.max_restores_per_day : DEFAULT_MAX_RESTORES_PER_DAY,
+    });
+  }
+  return Object.freeze(actions);
 }

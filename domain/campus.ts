@@ -14,6 +14,7 @@ export {
   type Device,
   type DeviceFormat,
   type DeviceKind,
+  type Schedule,
   type Site,
 } from "./campus/schema.js";
 export { SERVICE_USERNAME } from "./campus/references.js";

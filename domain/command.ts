@@ -8,7 +8,7 @@
 // makes it `confirmed` (never "the message was sent": ThingsBoard's switch widget showed the commanded
 // state, its users' issues #15537 and #438).
 import { type Static, Type as T } from "@sinclair/typebox";
-import type { Campus, Device } from "./campus.js";
+import type { Device } from "./campus/device-schema.js";
 import { literalUnion } from "./schema.js";
 
 export const COMMAND_ACTIONS = ["switch_off", "switch_on"] as const;
@@ -120,6 +120,15 @@ export const RelayReportSchema = T.Object({
 });
 export type RelayReport = Static<typeof RelayReportSchema>;
 
+/**
+ * The electrical tree the checks below walk: a validated campus is one (`Campus`). Only the devices, so the
+ * campus file's own checks (domain/campus/schedules.ts) can run them before the campus is assembled.
+ */
+export interface ElectricalTree {
+  devices: readonly Device[];
+  deviceById: ReadonlyMap<string, Device>;
+}
+
 /** The relay state a command asks for. */
 export const targetState = (action: CommandAction): boolean => action === "switch_on";
 
@@ -127,7 +136,7 @@ export const targetState = (action: CommandAction): boolean => action === "switc
 export const hasRelay = (device: Device): boolean => device.switchable ?? (device.kind === "breaker" || device.kind === "socket");
 
 /** The device and every device downstream of it in the electrical tree (`parent` links), device first. */
-export function downstreamOf(campus: Campus, deviceId: string): Device[] {
+export function downstreamOf(campus: ElectricalTree, deviceId: string): Device[] {
   const children = new Map<string, Device[]>();
   for (const device of campus.devices) {
     if (device.parent === null) continue;
@@ -152,7 +161,7 @@ export function downstreamOf(campus: Campus, deviceId: string): Device[] {
  * `switchable: false`), `PROTECTED` (it, or anything it feeds, is `protected: true`: switching a feeder
  * off darkens its fire pump as surely as switching the pump's own breaker). Pure; the campus is validated.
  */
-export function switchRefusal(campus: Campus, deviceId: string): { code: "NOT_SWITCHABLE" | "PROTECTED"; message: string; devices?: string[] } | null {
+export function switchRefusal(campus: ElectricalTree, deviceId: string): { code: "NOT_SWITCHABLE" | "PROTECTED"; message: string; devices?: string[] } | null {
   const device = campus.deviceById.get(deviceId);
   if (device === undefined) return null;
   if (!hasRelay(device)) return { code: "NOT_SWITCHABLE", message: `${device.id} is a ${device.kind}${device.switchable === false ? " marked switchable: false" : ""}: it has no relay to switch` };

@@ -3,7 +3,7 @@
 // effects and settings are the seam of the pure core (./core.ts).
 import { type Static, Type as T } from "@sinclair/typebox";
 import type { Campus } from "../../domain/campus.js";
-import { type Command, type CommandRequest, type CommandResult, CommandSchema, type RelayReport } from "../../domain/command.js";
+import { type Command, type CommandAction, type CommandRequest, type CommandResult, CommandSchema, type RelayReport } from "../../domain/command.js";
 import type { StatusChange } from "../../domain/reading.js";
 
 export const TrackedCommandSchema = T.Object({
@@ -38,11 +38,24 @@ export interface CommandSettings {
   commandTimeoutMs: number;
 }
 
+/**
+ * An automatic command: a schedule's (`by: schedule:{id}`) or a rule's (`by: rule:{rule id}`, with the
+ * alert that made it switch). Selected and operated in one step, refused like a person's selection.
+ */
+export interface CommandOrder {
+  device: string;
+  action: CommandAction;
+  reason: string;
+  by: string;
+  alert_id?: string;
+}
+
 /** What the core is fed. A relay report comes from the ingest, or from a native event or reading (./inputs.ts). */
 export type CommandInput =
   | { kind: "start" }
   | { kind: "tick" }
   | { kind: "request"; request: CommandRequest }
+  | { kind: "order"; order: CommandOrder }
   | { kind: "report"; report: RelayReport }
   | { kind: "status"; status: StatusChange };
 
@@ -54,6 +67,8 @@ export type CommandEffect =
   | { type: "send"; command: Command; topic: string; payload: string }
   /** Answer the API's request on campus/internal/command-result/{requestId}. */
   | { type: "answer"; requestId: string; step: CommandRequest["step"]; result: CommandResult }
+  /** What became of an order: the sent command, or the refusal (logged; the issuer decides what next). */
+  | { type: "issued"; order: CommandOrder; result: CommandResult }
   /** The command changed state at `at` (epoch ms): announce it, write it to InfluxDB, count it. */
   | { type: "change"; command: Command; at: number }
   | { type: "ignored"; reason: IgnoredReason; device: string; detail: string };

@@ -9,7 +9,7 @@ import { isFinal } from "../../domain/command.js";
 import type { CommandBook, CommandEffect, CommandInput, CommandSettings, CommandStep, TrackedCommand } from "./book.js";
 import { put, runOut, unchanged } from "./lifecycle.js";
 import { onReport } from "./reports.js";
-import { onRequest } from "./requests.js";
+import { onOrder, onRequest } from "./requests.js";
 
 /** How long an ended command stays in the book, ms: an operate or cancel of it is EXPIRED, not NOT_FOUND. */
 export const KEEP_ENDED_MS = 10 * 60_000;
@@ -24,6 +24,8 @@ export function step(settings: CommandSettings, book: CommandBook, input: Comman
       return tick(settings, book, now);
     case "request":
       return onRequest(settings, book, input.request, now);
+    case "order":
+      return onOrder(settings, book, input.order, now);
     case "report":
       return onReport(settings, book, input.report, now);
     case "status": {

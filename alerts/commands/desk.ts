@@ -2,12 +2,13 @@
 // core, keeps its book (saved with the alert state), and performs its effects in order: the device's
 // command (QoS 1, never retained), the answer to the API, the announcement of every change on
 // campus/internal/commands (QoS 1, not retained), the `command` point in InfluxDB, metrics and a log line.
-import type { Command } from "../../domain/command.js";
+// Schedules and rules give it orders (`order()`): the same core, the same refusals, the same audit.
+import type { Command, CommandResult } from "../../domain/command.js";
 import { toLine } from "../../domain/line-protocol.js";
 import { internalTopic } from "../../domain/topics.js";
 import type { Logger } from "../../infra/logger.js";
 import type { EngineInput } from "../types.js";
-import { type CommandBook, type CommandEffect, type CommandInput, type CommandSettings, emptyBook } from "./book.js";
+import { type CommandBook, type CommandEffect, type CommandInput, type CommandOrder, type CommandSettings, emptyBook } from "./book.js";
 import { step } from "./core.js";
 import { decodeCommandMessage } from "./inputs.js";
 import type { CommandMetrics } from "./metrics.js";
@@ -53,11 +54,15 @@ export interface CommandDeskOptions {
   saveNow(): Promise<void>;
   metrics: CommandMetrics;
   log: Logger;
+  /** Told of every change of a command, once announced (the dormitory power rule watches its circuits). */
+  onChange?(command: Command): void;
 }
 
 export interface CommandDesk {
   book(): CommandBook;
   run(input: CommandInput): void;
+  /** A schedule's or a rule's order, selected and operated at once: the sent command, or the refusal (logged). */
+  order(order: CommandOrder): CommandResult;
   /** A command request or relay report: true when the topic was one of them (handled or counted). */
   handle(topic: string, payload: Buffer, retained: boolean): boolean;
   /** What the rule engine was fed, as far as commands care (statuses). */
@@ -106,6 +111,13 @@ export function createCommandDesk(o: CommandDeskOptions): CommandDesk {
           o.write(commandLine(command, effect.at));
           const level = command.state === "failed" || command.state === "timeout" ? "warn" : "info";
           log[level]({ command: command.id, device: command.device, action: command.action, state: command.state, by: command.issued_by, ...(command.detail ? { detail: command.detail } : {}) }, `command ${command.state}`);
+          o.onChange?.(command);
+          break;
+        }
+        case "issued": {
+          const { order, result } = effect;
+          metrics.requests.inc({ step: "order", result: result.ok ? "ok" : result.code });
+          if (!result.ok) log.warn({ device: order.device, action: order.action, by: order.by, code: result.code }, `${order.by} was refused: ${result.message}`);
           break;
         }
         case "ignored":
@@ -116,22 +128,28 @@ export function createCommandDesk(o: CommandDeskOptions): CommandDesk {
     }
   };
 
-  const run = (input: CommandInput) => {
+  const run = (input: CommandInput): readonly CommandEffect[] => {
     const result = step(o.settings, book, input, o.now());
     if (result.book !== book) {
       book = result.book;
       o.changed();
       gauges();
     }
-    if (result.effects.length === 0) return;
+    if (result.effects.length === 0) return result.effects;
     // In order, one step after another: a send waits for its save, and nothing overtakes it.
     effectsDone = effectsDone.then(() => perform(result.effects)).catch((error: unknown) => log.error({ err: error }, "a command effect failed"));
+    return result.effects;
   };
 
   gauges();
   return {
     book: () => book,
-    run,
+    run: (input) => void run(input),
+    order(order) {
+      // The core answers every order with exactly one `issued` effect (./requests.ts onOrder).
+      for (const effect of run({ kind: "order", order })) if (effect.type === "issued") return effect.result;
+      throw new Error(`the command core gave no outcome for ${order.by}'s order`);
+    },
     handle(topic, payload, retained) {
       const decoded = decodeCommandMessage(topic, payload, retained);
       if (decoded === null) return false;

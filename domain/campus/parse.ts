@@ -1,17 +1,21 @@
 // YAML text → a validated, frozen `Campus`: the schema's problems and the cross-references' problems,
-// all listed at once (path and reason); defaults filled in; lookups built once.
+// all listed at once (path and reason); defaults filled in; lookups built once. Then, on the campus so
+// built, what only a sound electrical tree can tell: whether a schedule reaches a protected device.
 import { Value } from "@sinclair/typebox/value";
 import { parseDocument } from "yaml";
 import { checkAlertsConfig, freezeAlertsConfig, type AlertsConfig } from "../campus-alerts.js";
 import type { Problem } from "../errors.js";
 import { checkReferences, checkTimezone, lenientView } from "./references.js";
-import { BUILDING_KINDS, type Bridge, type Building, type CampusFile, CampusSchema, type Device, ID_PATTERN, type Site } from "./schema.js";
+import { checkScheduleSafety } from "./schedules.js";
+import { BUILDING_KINDS, type Bridge, type Building, type CampusFile, CampusSchema, type Device, ID_PATTERN, type Schedule, type Site } from "./schema.js";
 
 export interface Campus {
   site: Site;
   buildings: readonly Building[];
   devices: readonly Device[];
   bridges: readonly Bridge[];
+  /** Timed switching (CONTRACT §10), in the file's order (empty when absent). */
+  schedules: readonly Schedule[];
   /** The optional `alerts` section, parsed (empty when absent). */
   alerts: AlertsConfig;
   /** Lookups built once at load time. */
@@ -53,7 +57,10 @@ export function validateCampus(raw: unknown): CampusResult {
     ...checkAlertsConfig(doc.alerts, doc.devices, new Set(doc.buildings.map((b) => b.id as string)), BUILDING_KINDS),
   ];
   if (problems.length > 0 || !Value.Check(CampusSchema, raw)) return { ok: false, problems };
-  return { ok: true, campus: freezeCampus(raw) };
+  const campus = freezeCampus(raw);
+  // Only now is the tree sound (no cycles, every parent known) for walking what a schedule darkens.
+  const unsafe = checkScheduleSafety(campus, campus.schedules);
+  return unsafe.length > 0 ? { ok: false, problems: unsafe } : { ok: true, campus };
 }
 
 function freezeCampus(doc: CampusFile): Campus {
@@ -71,11 +78,13 @@ function freezeCampus(doc: CampusFile): Campus {
       }),
   );
   const bridges = (doc.bridges ?? []).map((b) => Object.freeze({ ...b }));
+  const schedules = (doc.schedules ?? []).map((s) => Object.freeze({ ...s }));
   return Object.freeze({
     site,
     buildings: Object.freeze(buildings),
     devices: Object.freeze(devices),
     bridges: Object.freeze(bridges),
+    schedules: Object.freeze(schedules),
     alerts: freezeAlertsConfig(doc.alerts),
     deviceById: new Map(devices.map((d) => [d.id, d])),
     buildingById: new Map(buildings.map((b) => [b.id, b])),

@@ -1,9 +1,13 @@
 // What the campus schema cannot check: unique ids, references to buildings, parents and bridges, parent
-// cycles, foreign sources, the time zone. Run on whatever parts of the document are well typed, even when
+// cycles, foreign sources (reserved topics, one device's topics inside another's: ./topic-spaces.ts), the
+// time zone, the schedules' references (./schedules.ts). Run on whatever parts of the document are well typed, even when
 // the schema failed, so one run lists every problem (a typo in one key must not hide a duplicate id).
 import type { Problem } from "../errors.js";
-import { jsonObjectOrEmpty } from "../json-object.js";
-import type { DeviceInFile } from "./schema.js";
+import { RPC_REPLY_PREFIX } from "../formats/commands.js";
+import { jsonObjectOrEmpty, type JsonObject } from "../json-object.js";
+import type { DeviceInFile } from "./device-schema.js";
+import { checkScheduleReferences } from "./schedules.js";
+import { checkNestedSources } from "./topic-spaces.js";
 
 /** The MQTT username of the internal service account (CONTRACT §3): no device or bridge may take it. */
 export const SERVICE_USERNAME = "campus-service";
@@ -15,13 +19,14 @@ export interface LenientCampus {
   buildings: { id?: unknown }[];
   devices: LooseDevice[];
   bridges: { id?: unknown; format?: unknown }[];
+  schedules: JsonObject[];
 }
 
 /** The document as far as it can be read: arrays kept index for index, anything else dropped. */
 export function lenientView(raw: unknown): LenientCampus {
   const list = (value: unknown) => (Array.isArray(value) ? value.map(jsonObjectOrEmpty) : []);
   const doc = jsonObjectOrEmpty(raw);
-  return { site: jsonObjectOrEmpty(doc.site), alerts: doc.alerts, buildings: list(doc.buildings), devices: list(doc.devices), bridges: list(doc.bridges) };
+  return { site: jsonObjectOrEmpty(doc.site), alerts: doc.alerts, buildings: list(doc.buildings), devices: list(doc.devices), bridges: list(doc.bridges), schedules: list(doc.schedules) };
 }
 
 export function checkTimezone(timezone: unknown): Problem[] {
@@ -74,6 +79,9 @@ export function checkReferences(doc: LenientCampus): Problem[] {
     if (typeof d.source === "string" && /^(campus\/|\$)/.test(d.source)) {
       problems.push({ path: `${at}.source`, message: 'a source may not start with "campus/" or "$" (topics reserved for the system)' });
     }
+    if (typeof d.source === "string" && (d.source === RPC_REPLY_PREFIX || d.source.startsWith(`${RPC_REPLY_PREFIX}/`))) {
+      problems.push({ path: `${at}.source`, message: `a source may not be "${RPC_REPLY_PREFIX}" or start with "${RPC_REPLY_PREFIX}/" (where Shelly Gen2 devices answer the system's commands, ${RPC_REPLY_PREFIX}/{device id}/rpc)` });
+    }
     if (format === "zigbee2mqtt" && typeof d.source === "string" && /^bridge(\/|$)/.test(d.source)) {
       problems.push({ path: `${at}.source`, message: 'a Zigbee2MQTT friendly name may not be "bridge" or start with "bridge/" (the bridge\'s own topics)' });
     }
@@ -97,6 +105,8 @@ export function checkReferences(doc: LenientCampus): Problem[] {
     else if (parent === d.id) problems.push({ path: `devices[${i}].parent`, message: "a device cannot be its own parent" });
   });
   problems.push(...findCycles(doc.devices));
+  problems.push(...checkNestedSources(doc.devices, doc.bridges.length > 0));
+  problems.push(...checkScheduleReferences(doc.schedules, doc.devices, buildingIds));
   return problems;
 }
 

@@ -135,6 +135,18 @@ export const ENV_VARIABLES = {
     meaning: "how long a sent remote-switching command waits for the device's own report before it ends `timeout` (CONTRACT §10; docs/commands.md)",
     readBy: ["up", "alerts"],
   }),
+  SCHEDULE_RATE: variable({
+    field: "scheduleRate",
+    value: positiveNumber({
+      unit: "commands per second",
+      scale: 1,
+      // A schedule's commands are spread out, so a lights-out of many rooms is not one burst on the broker and the circuits.
+      max: { value: 1000, why: "a schedule's commands are spread out, not sent in one burst" },
+    }),
+    default: "20",
+    meaning: "at most this many commands per second when a schedule switches many devices (CONTRACT §10; docs/commands.md)",
+    readBy: ["up", "alerts"],
+  }),
   BIND_HOST: variable({ field: "bindHost", value: text(), default: "0.0.0.0", meaning: "address the listeners bind to (extension)", readBy: ["up", "broker", "api"] }),
   DEBUG: libraryVariable({
     value: text(),

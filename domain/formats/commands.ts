@@ -3,7 +3,7 @@
 // reconnect). Pure. The answers come back through the ingest as RelayReports (domain/command.ts).
 // The broker's ACL lets a device subscribe to exactly `commandTopic(device)` (broker/acl.ts), so the topic a
 // command goes to and the topic a device may read can never disagree.
-import type { Device } from "../campus.js";
+import type { Device } from "../campus/device-schema.js";
 import { type Command, targetState } from "../command.js";
 import { deviceTopic } from "../topics.js";
 

@@ -30,7 +30,7 @@ const openAlert: Alert = {
 // Every field of the alert object in CONTRACT §5 (required, then optional), and the extensions of docs/alerts.md.
 const CONTRACT_REQUIRED = ["id", "rule", "device", "building", "severity", "state", "value", "threshold", "message", "started_at", "updated_at"];
 const CONTRACT_OPTIONAL = ["room", "resolved_at", "acknowledged_by"];
-const EXTENSIONS = ["ack_note", "latched", "inhibited_by", "silenced_by", "flapping", "ttt_s", "ttt_max_s"];
+const EXTENSIONS = ["ack_note", "latched", "inhibited_by", "silenced_by", "flapping", "ttt_s", "ttt_max_s", "command_id"];
 
 let app: FastifyInstance;
 let influx: InfluxClient;
@@ -148,10 +148,10 @@ describe("API live views", () => {
     const devices = res.json() as Record<string, unknown>[];
     expect(devices).toHaveLength(campus.devices.length);
     expect(devices.find((d) => d.id === "feeder-d1")).toEqual({
-      id: "feeder-d1", kind: "meter", building: "dorm-1", room: null, parent: null, rating_a: null,
+      id: "feeder-d1", kind: "meter", building: "dorm-1", room: null, parent: null, rating_a: null, switchable: false, protected: false,
       online: true, last_seen: MIDNIGHT, latest: { power_w: 1500, current_a: 7 }, open_alerts: 0,
     });
-    expect(devices.find((d) => d.id === "brk-d1-101")).toMatchObject({ online: false, last_seen: null, open_alerts: 1, rating_a: 16 });
+    expect(devices.find((d) => d.id === "brk-d1-101")).toMatchObject({ online: false, last_seen: null, open_alerts: 1, rating_a: 16, switchable: true });
   });
 
   it("totals buildings from their top-level devices", async () => {

@@ -49,7 +49,7 @@ describe("campus-power up --demo", () => {
       return devices.filter((d) => d.online && typeof d.latest.power_w === "number").length >= 38 ? devices : null;
     }, 60_000);
     expect(live).not.toBeNull();
-    expect(live!.length).toBe(40);
+    expect(live!.length).toBe(42);
     expect(Date.now() - started).toBeLessThan(60_000);
 
     // ... and through the WebSocket: a snapshot, then readings.

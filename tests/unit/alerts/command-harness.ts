@@ -1,7 +1,7 @@
 // A tiny driver for the pure command core: feeds inputs in order at a wall clock the test moves, keeps
 // the book, collects the effects, and checks on every step that the book it was given was not mutated.
 import { expect } from "vitest";
-import { type CommandBook, type CommandEffect, type CommandInput, type CommandSettings, emptyBook } from "../../../alerts/commands/book.js";
+import { type CommandBook, type CommandEffect, type CommandInput, type CommandOrder, type CommandSettings, emptyBook } from "../../../alerts/commands/book.js";
 import { step } from "../../../alerts/commands/core.js";
 import { parseCampusText } from "../../../domain/campus.js";
 import type { Campus } from "../../../domain/campus.js";
@@ -79,6 +79,14 @@ export class CommandHarness {
 
   cancel(commandId: string, by = ALICE): CommandResult {
     return this.ask({ step: "cancel", by, command_id: commandId });
+  }
+
+  /** A schedule's or a rule's order; returns what became of it. */
+  order(order: Partial<CommandOrder> & { device: string }): CommandResult {
+    const effects = this.feed({ kind: "order", order: { action: "switch_off", reason: "lights out", by: "schedule:lights-out", ...order } });
+    const issued = effects.filter((e) => e.type === "issued");
+    expect(issued, "exactly one outcome per order").toHaveLength(1);
+    return issued[0]!.type === "issued" ? issued[0]!.result : expect.unreachable();
   }
 
   /** Selects and operates; returns the sent command. */
