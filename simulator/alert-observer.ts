@@ -24,6 +24,15 @@ export interface AlertObserver {
   readonly preExisting: readonly string[];
   /** Messages on an alert topic that were not an alert object (skipped). */
   readonly malformed: number;
+  /** The alerts seen live (not retained), by id, each with the command it carries (the dormitory power rule's cut-off). */
+  linkedCommands(): ReadonlyMap<string, AlertLink>;
+}
+
+export interface AlertLink {
+  device: string;
+  rule: string;
+  /** The alert's `command_id` (CONTRACT §10: the command the power rule sent when it opened). */
+  commandId?: string;
 }
 
 interface Observed extends Omit<AlertObservation, "atMs"> {
@@ -43,6 +52,7 @@ export function createAlertObserver(startMs: number): AlertObserver {
   const preExisting: string[] = [];
   /** Open alerts by `device/rule`, with the event time they opened at (-Infinity: before the watch). */
   const openedAt = new Map<string, number>();
+  const links = new Map<string, AlertLink>();
   let malformed = 0;
 
   const plausible = (iso: string | undefined, floor: number, arrivedMs: number) => {
@@ -69,6 +79,8 @@ export function createAlertObserver(startMs: number): AlertObserver {
         if (alert.state !== "resolved") (preExisting.push(key), openedAt.set(key, -Infinity));
         return;
       }
+      const link = links.get(alert.id) ?? { device, rule };
+      links.set(alert.id, alert.command_id === undefined ? link : { ...link, commandId: alert.command_id });
       const opened = openedAt.get(key);
       if (alert.state === "resolved") {
         if (opened === undefined) return;
@@ -85,6 +97,7 @@ export function createAlertObserver(startMs: number): AlertObserver {
     },
     observations: () => seen.map(({ at, ...rest }) => ({ ...rest, atMs: at - start })),
     preExisting,
+    linkedCommands: () => links,
     get malformed() {
       return malformed;
     },

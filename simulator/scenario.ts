@@ -1,16 +1,28 @@
-// Scenario files (scenarios/*.yaml): a campus, a span of event time, faults to inject and the alerts
-// the scenario expects, by rule id (CONTRACT §5). Parsing is pure and lists every problem at once,
-// like the campus file; reading the files is left to the caller.
+// Scenario files (scenarios/*.yaml): a campus, a span of event time, faults to inject, the alerts the
+// scenario expects by rule id (CONTRACT §5), and for remote switching (CONTRACT §10) the commands it
+// expects, the commands a person gives and the schedule it meets (scenario-commands.ts). Parsing is pure
+// and lists every problem at once, like the campus file; reading the files is left to the caller.
 import { type Static, Type as T } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
 import { parseDocument } from "yaml";
-import { parseDurationMs } from "../domain/duration.js";
 import type { Problem } from "../domain/errors.js";
 import { hasRelay } from "../domain/command.js";
-import type { Device } from "../domain/campus.js";
+import type { Campus } from "../domain/campus.js";
 import { COMMAND_BEHAVIOURS, FAULT_TYPES, type Fault, type FaultType } from "./faults.js";
-
-const Duration = T.String({ pattern: "^-?\\d+(\\.\\d+)?(ms|s|m|h|d)$" });
+import {
+  checkSwitchingCampus,
+  checkSwitchingTimes,
+  type CommandExpectation,
+  CommandExpectationSchema,
+  type MeetsSchedule,
+  MeetsScheduleSchema,
+  type PersonCommand,
+  PersonCommandSchema,
+  toCommandExpectation,
+  toMeetsSchedule,
+  toPersonCommand,
+} from "./scenario-commands.js";
+import { DurationSchema as Duration, durationMs } from "./scenario-duration.js";
 
 const FaultSchema = T.Object(
   {
@@ -66,6 +78,13 @@ const ScenarioSchema = T.Object(
     expect: T.Optional(T.Array(ExpectSchema)),
     /** Any alert not in `expect` is a mismatch. */
     no_other_alerts: T.Optional(T.Boolean()),
+    /** Remote-switching commands the run must see on `campus/internal/commands`, and the state each ends in. */
+    expect_commands: T.Optional(T.Array(CommandExpectationSchema)),
+    /** Any command not in `expect_commands` is a mismatch. */
+    no_other_commands: T.Optional(T.Boolean()),
+    /** A person switching through the API (select, then operate): needs API_URL and API_TOKEN. */
+    person_commands: T.Optional(T.Array(PersonCommandSchema)),
+    meets_schedule: T.Optional(MeetsScheduleSchema),
   },
   { additionalProperties: false },
 );
@@ -91,12 +110,13 @@ export interface Scenario {
   faults: Fault[];
   expect: Expectation[];
   noOtherAlerts: boolean;
+  expectCommands: CommandExpectation[];
+  noOtherCommands: boolean;
+  personCommands: PersonCommand[];
+  meetsSchedule?: MeetsSchedule;
 }
 
 export type ScenarioResult = { ok: true; scenario: Scenario } | { ok: false; problems: Problem[] };
-
-/** Parses `90s`, `10m`, `-2h`, … into ms (domain/duration.ts; a unit is required, a sign allowed). */
-export const durationMs = (text: string): number => parseDurationMs(text, { unitRequired: true, signed: true });
 
 /** What each fault type needs, with the key that gives its size. */
 const SIZE_KEY: Record<FaultType, string | null> = {
@@ -143,11 +163,17 @@ export function parseScenarioText(text: string): ScenarioResult {
     if (f.behaviour !== undefined) fault.behaviour = f.behaviour;
     faults.push(fault);
   });
+  const switching = {
+    durationMs: durationMs(s.duration),
+    expectCommands: (s.expect_commands ?? []).map(toCommandExpectation),
+    personCommands: (s.person_commands ?? []).map(toPersonCommand),
+    ...(s.meets_schedule !== undefined ? { meetsSchedule: toMeetsSchedule(s.meets_schedule) } : {}),
+  };
+  problems.push(...checkSwitchingTimes(switching));
   if (problems.length > 0) return { ok: false, problems };
   const scenario: Scenario = {
     name: s.name,
     description: s.description,
-    durationMs: durationMs(s.duration),
     speed: s.speed ?? 60,
     seed: s.seed ?? 1,
     faults,
@@ -159,14 +185,16 @@ export function parseScenarioText(text: string): ScenarioResult {
       times: e.times ?? 1,
     })),
     noOtherAlerts: s.no_other_alerts ?? false,
+    ...switching,
+    noOtherCommands: s.no_other_commands ?? false,
   };
   if (s.campus !== undefined) scenario.campus = s.campus;
   if (s.devices !== undefined) scenario.devices = s.devices;
   return { ok: true, scenario };
 }
 
-/** Problems of a scenario against its campus: unknown devices, faults a device cannot show. */
-export function checkScenarioDevices(scenario: Scenario, campus: { deviceById: ReadonlyMap<string, Device> }): Problem[] {
+/** Problems of a scenario against its campus: unknown devices and schedules, faults a device cannot show, commands it cannot give. */
+export function checkScenarioDevices(scenario: Scenario, campus: Pick<Campus, "devices" | "deviceById" | "schedules">): Problem[] {
   const problems: Problem[] = [];
   const known = (id: string, path: string) => {
     if (!campus.deviceById.has(id)) problems.push({ path, message: `unknown device "${id}" in the scenario's campus` });
@@ -180,5 +208,6 @@ export function checkScenarioDevices(scenario: Scenario, campus: { deviceById: R
   });
   scenario.expect.forEach((e, i) => known(e.device, `expect[${i}].device`));
   (scenario.devices ?? []).forEach((d, i) => known(d, `devices[${i}]`));
+  problems.push(...checkSwitchingCampus(scenario, campus));
   return problems;
 }

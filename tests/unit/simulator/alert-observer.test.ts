@@ -61,6 +61,16 @@ describe("the scenario's alert observer", () => {
     expect(observer.observations()[0]!.atMs).toBe(2 * MIN);
   });
 
+  it("keeps, for each alert seen live, the command it carries (the dormitory power rule's cut-off), never a retained one's", () => {
+    const observer = createAlertObserver(START);
+    const withCommand = (state: Alert["state"], id: string, commandId?: string) => JSON.stringify({ ...JSON.parse(alert(state, { started: START + MIN })), id, ...(commandId ? { command_id: commandId } : {}) });
+    observer.observe({ topic, payload: withCommand("firing", "a0", "c0"), retained: true }, START);
+    observer.observe({ topic: "campus/alerts/brk-d1-101/malignant-load", payload: withCommand("firing", "a1"), retained: false }, START + MIN);
+    observer.observe({ topic: "campus/alerts/brk-d1-101/malignant-load", payload: withCommand("firing", "a1", "c1"), retained: false }, START + MIN);
+    observer.observe({ topic: "campus/alerts/brk-d1-101/malignant-load", payload: withCommand("resolved", "a1"), retained: false }, START + 2 * MIN);
+    expect([...observer.linkedCommands()]).toEqual([["a1", { device: "brk-d1-101", rule: "malignant-load", commandId: "c1" }]]);
+  });
+
   it("skips a message on an alert topic that is not an alert object, and goes on", () => {
     const observer = createAlertObserver(START);
     expect(() => observer.observe({ topic, payload: "{not json", retained: false }, START + MIN)).not.toThrow();
