@@ -35,10 +35,22 @@ export function createStateStore(file: string, snapshot: () => SavedState, log: 
     }
     await rename(temp, file);
   };
-  // Saves run one after another, so two renames never race and the last snapshot wins.
+  // Saves run one after another, so two renames never race and the last snapshot wins. Group commit: a
+  // save asked for while another is being written waits for the next one, which takes its snapshot when it
+  // starts and so covers every change asked for until then (20 commands a second need a few saves a
+  // second, not 20 whole-state writes each waiting for the one before: bench:commands).
+  let next: Promise<void> | null = null;
   const enqueue = () => {
-    chain = chain.then(write).catch((error) => log.error({ err: error, file }, "could not save the alert state"));
-    return chain;
+    if (next !== null) return next;
+    const queued = chain
+      .then(() => {
+        next = null;
+        return write();
+      })
+      .catch((error: unknown) => log.error({ err: error, file }, "could not save the alert state"));
+    next = queued;
+    chain = queued;
+    return queued;
   };
 
   return {

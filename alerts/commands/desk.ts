@@ -75,6 +75,8 @@ export function createCommandDesk(o: CommandDeskOptions): CommandDesk {
   const { log, metrics } = o;
   let book = o.saved ?? emptyBook();
   let effectsDone: Promise<void> = Promise.resolve();
+  /** Device commands, in order, each after the save that has it on disk as `sent`. */
+  let sendsDone: Promise<void> = Promise.resolve();
 
   const gauges = () => {
     let sent = 0;
@@ -91,12 +93,20 @@ export function createCommandDesk(o: CommandDeskOptions): CommandDesk {
   const perform = async (effects: readonly CommandEffect[]) => {
     for (const effect of effects) {
       switch (effect.type) {
-        case "send":
-          // The book says `sent` on disk before the device can act (./requests.ts operate).
-          await o.saveNow();
-          o.publish(effect.topic, effect.payload, false);
-          log.info({ command: effect.command.id, device: effect.command.device, topic: effect.topic }, "command sent to the device");
+        case "send": {
+          // The book says `sent` on disk before the device can act (./requests.ts operate). Only this
+          // command waits for that save; the effects after it (answers, announcements, other commands)
+          // go on, and several sends share one save (alerts/persistence.ts: group commit).
+          const saved = o.saveNow();
+          sendsDone = sendsDone
+            .then(() => saved)
+            .then(() => {
+              o.publish(effect.topic, effect.payload, false);
+              log.info({ command: effect.command.id, device: effect.command.device, topic: effect.topic }, "command sent to the device");
+            })
+            .catch((error: unknown) => log.error({ err: error, command: effect.command.id }, "could not send a command to its device"));
           break;
+        }
         case "answer": {
           const { result } = effect;
           metrics.requests.inc({ step: effect.step, result: result.ok ? "ok" : result.code });
@@ -169,6 +179,6 @@ export function createCommandDesk(o: CommandDeskOptions): CommandDesk {
       // Statuses decide DEVICE_OFFLINE; the device's answers come as relay reports (handle()).
       for (const input of inputs) if (input.kind === "status") run({ kind: "status", status: input.status });
     },
-    settled: () => effectsDone,
+    settled: () => effectsDone.then(() => sendsDone),
   };
 }
