@@ -136,8 +136,11 @@ Runs a scenario file (scenarios/NAME.yaml, or a path) against a running stack at
 devices connect as themselves, its faults are injected, and its span of event time ends at the
 present. With --check, the alerts it declares (rule, device, opens within / closes within, in event
 time from the start) are watched on campus/alerts/+/+ as the service account; the report says which
-opened and closed, and when. Exit 1 on a mismatch (usable in CI).
-  --check        watch and report the expected alerts (needs SERVICE_PASSWORD)
+opened and closed, and when; so are the commands it expects (device, action, issuer, final state,
+sent within) on campus/internal/commands. A scenario with person_commands selects and operates through
+the API as an operator (needs API_URL and API_TOKEN); one with meets_schedule waits for the start that
+puts the schedule's minute where it says (up to a day). Exit 1 on a mismatch (usable in CI).
+  --check        watch and report the expected alerts and commands (needs SERVICE_PASSWORD)
   --speed X      campus clock speed (default: the scenario's own)
   --seed N       seed (default: the scenario's own)
   --config FILE  campus file (default: the scenario's own; the stack must run the same campus)

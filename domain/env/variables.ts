@@ -5,7 +5,7 @@
 import { fileURLToPath } from "node:url";
 import { apiTokens } from "./api-tokens.js";
 import { type Command, libraryVariable, variable } from "./variable.js";
-import { oneOf, port, positiveNumber, secret, text, textMatching, url } from "./values.js";
+import { oneOf, optionalHttpUrl, port, positiveNumber, secret, text, textMatching, url } from "./values.js";
 
 export const DEMO_CAMPUS_FILE = fileURLToPath(new URL("../../config/demo-campus.yaml", import.meta.url));
 
@@ -132,8 +132,8 @@ export const ENV_VARIABLES = {
       max: { value: 3600, why: "a person waits on the screen for the device's answer" },
     }),
     default: "15",
-    meaning: "how long a sent remote-switching command waits for the device's own report before it ends `timeout` (CONTRACT §10; docs/commands.md)",
-    readBy: ["up", "alerts"],
+    meaning: "how long a sent remote-switching command waits for the device's own report before it ends `timeout` (CONTRACT §10; docs/commands.md); `scenario` waits as long for commands in flight",
+    readBy: ["up", "alerts", "scenario"],
   }),
   SCHEDULE_RATE: variable({
     field: "scheduleRate",
@@ -146,6 +146,22 @@ export const ENV_VARIABLES = {
     default: "20",
     meaning: "at most this many commands per second when a schedule switches many devices (CONTRACT §10; docs/commands.md)",
     readBy: ["up", "alerts"],
+  }),
+  API_URL: variable({
+    field: "apiUrl",
+    value: optionalHttpUrl(),
+    default: "",
+    shownDefault: "unset",
+    meaning: "the API a scenario's person commands go through (`scenario run` of a scenario with `person_commands`), e.g. `http://127.0.0.1:8080`",
+    readBy: ["scenario"],
+  }),
+  API_TOKEN: variable({
+    field: "apiToken",
+    value: secret(16),
+    default: "",
+    shownDefault: "unset",
+    meaning: "an operator's or admin's token of that API (one of its `API_TOKENS`), for a scenario's person commands",
+    readBy: ["scenario"],
   }),
   BIND_HOST: variable({ field: "bindHost", value: text(), default: "0.0.0.0", meaning: "address the listeners bind to (extension)", readBy: ["up", "broker", "api"] }),
   DEBUG: libraryVariable({
