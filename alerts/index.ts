@@ -26,7 +26,8 @@ import { createEffectPerformer } from "./effects.js";
 import { evaluate, evaluateBatch, initialState, openAlerts } from "./engine.js";
 import { createAlertMetrics } from "./metrics.js";
 import { createNotifier, type Notifier } from "./notify/index.js";
-import { createStateStore } from "./persistence.js";
+import { CommandBookSchema } from "./commands/book.js";
+import { createSchemaStore, createStateStore } from "./persistence.js";
 import { createRuleBook, currentSilences } from "./rule-book.js";
 import { defaultRules } from "./rules/index.js";
 import type { SavedState } from "./saved-state.js";
@@ -84,11 +85,12 @@ export async function startAlerts(ctx: ServiceContext, deps: AlertsDeps): Promis
     engine: state,
     pending_writes: writer.pending(),
     ...(notifier ? { notify: notifier.snapshot() } : {}),
-    commands: desk.book(),
     automation: automation.snapshot(),
   });
   const store = createStateStore(file, snapshot, log);
   const saved = store.load();
+  // The command book in a file of its own: a command's send waits for it to be on disk (commands/desk.ts).
+  const commandStore = createSchemaStore(join(ctx.env.dataDir, "alerts", "commands.json"), CommandBookSchema, () => desk.book(), log);
   if (saved) state = saved.engine;
   const deadLetters = new DeadLetterLog(join(ctx.env.dataDir, "dead-letter"), { onError: (error) => log.error({ err: error }, "cannot write the dead-letter log") });
   writer = createAlertWriter({
@@ -111,12 +113,12 @@ export async function startAlerts(ctx: ServiceContext, deps: AlertsDeps): Promis
   };
   desk = createCommandDesk({
     settings: { campus: ctx.campus, selectTimeoutMs: deps.selectTimeoutMs ?? SELECT_TIMEOUT_MS, commandTimeoutMs: deps.commandTimeoutMs ?? ctx.env.commandTimeoutMs },
-    saved: saved?.commands,
+    saved: commandStore.load() ?? saved?.commands, // files from before commands.json kept it in state.json
     now,
     publish,
     write: (line) => writer.enqueue(line),
-    changed: () => store.schedule(),
-    saveNow: () => store.saveNow(),
+    changed: () => commandStore.schedule(),
+    saveNow: () => commandStore.saveNow(),
     metrics: createCommandMetrics(ctx.metrics),
     log: log.child({ part: "commands" }),
     onChange: (command) => automation.commandChanged(command),
@@ -273,7 +275,8 @@ export async function startAlerts(ctx: ServiceContext, deps: AlertsDeps): Promis
         await finishesWithin(desk.settled(), CLOSE_TIMEOUT_MS / 4);
         await writer.close(CLOSE_TIMEOUT_MS / 2);
         store.cancel();
-        await store.saveNow();
+        commandStore.cancel();
+        await Promise.all([store.saveNow(), commandStore.saveNow()]);
         await finishesWithin(Promise.all([c.endAsync(), deadLetters.flush()]), CLOSE_TIMEOUT_MS / 2);
         if (!c.disconnected) c.end(true);
         log.info("alerts service stopped");

@@ -1,15 +1,17 @@
-// The engine state on disk: `${DATA_DIR}/alerts/state.json`, written atomically (temp file, fsync,
-// rename — a crash leaves the old file or the new one, never half of one) and debounced, so a burst
-// of readings costs one write. Format: saved-state.ts (SavedStateSchema), checked when read.
+// The alerts service's files: `${DATA_DIR}/alerts/state.json` (the engine state and the rest,
+// saved-state.ts) and `commands.json` (the command book alone: small, so the save a command's send waits
+// for is quick), each written atomically (temp file, fsync, rename — a crash leaves the old file or the
+// new one, never half of one) and debounced, so a burst of changes costs one write; checked when read.
 import { mkdirSync, readFileSync, renameSync } from "node:fs";
 import { open, rename } from "node:fs/promises";
 import { dirname } from "node:path";
+import type { TSchema, Static } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
 import type { Logger } from "../infra/logger.js";
 import { SavedStateSchema, type SavedState } from "./saved-state.js";
 
-export interface StateStore {
-  load(): SavedState | null;
+export interface JsonStore<T> {
+  load(): T | null;
   /** Saves `snapshot()` after `debounceMs` (one write per burst). */
   schedule(): void;
   /** Saves now and waits for it (and for any save in flight). */
@@ -18,7 +20,19 @@ export interface StateStore {
   cancel(): void;
 }
 
-export function createStateStore(file: string, snapshot: () => SavedState, log: Logger, debounceMs = 250): StateStore {
+export type StateStore = JsonStore<SavedState>;
+
+/** The alert state file (saved-state.ts). */
+export const createStateStore = (file: string, snapshot: () => SavedState, log: Logger, debounceMs = 250): StateStore =>
+  createJsonStore(file, snapshot, parseSavedState, log, debounceMs);
+
+/** A file holding one value of `schema` (the command book: commands/book.ts). */
+export const createSchemaStore = <S extends TSchema>(file: string, schema: S, snapshot: () => Static<S>, log: Logger, debounceMs = 250): JsonStore<Static<S>> =>
+  createJsonStore(file, snapshot, (text) => parseWith(schema, text), log, debounceMs);
+
+type Parsed<T> = { ok: true; saved: T } | { ok: false; reason: string };
+
+function createJsonStore<T>(file: string, snapshot: () => T, parse: (text: string) => Parsed<T>, log: Logger, debounceMs: number): JsonStore<T> {
   let timer: NodeJS.Timeout | null = null;
   let chain: Promise<void> = Promise.resolve();
 
@@ -47,7 +61,7 @@ export function createStateStore(file: string, snapshot: () => SavedState, log: 
         next = null;
         return write();
       })
-      .catch((error: unknown) => log.error({ err: error, file }, "could not save the alert state"));
+      .catch((error: unknown) => log.error({ err: error, file }, "could not save the alerts service's state"));
     next = queued;
     chain = queued;
     return queued;
@@ -62,16 +76,16 @@ export function createStateStore(file: string, snapshot: () => SavedState, log: 
         if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
         throw error;
       }
-      const parsed = parseSavedState(text);
+      const parsed = parse(text);
       if (parsed.ok) return parsed.saved;
       // Keep the unreadable file for a person to look at and start empty rather than refuse to run
       // (the alerts would otherwise stay down until someone deletes it by hand).
       const aside = `${file}.corrupt-${Date.now()}`;
       try {
         renameSync(file, aside);
-        log.error({ file, movedTo: aside, reason: parsed.reason }, "alert state file unreadable; kept aside, starting with an empty state");
+        log.error({ file, movedTo: aside, reason: parsed.reason }, "alerts service file unreadable; kept aside, starting without it");
       } catch (error) {
-        log.error({ err: error, file, reason: parsed.reason }, "alert state file unreadable and could not be moved aside; starting with an empty state");
+        log.error({ err: error, file, reason: parsed.reason }, "alerts service file unreadable and could not be moved aside; starting without it");
       }
       return null;
     },
@@ -96,15 +110,17 @@ export function createStateStore(file: string, snapshot: () => SavedState, log: 
 }
 
 /** The saved file's text as a SavedState, or why not (not JSON, or JSON of another shape: where and what). */
-export function parseSavedState(text: string): { ok: true; saved: SavedState } | { ok: false; reason: string } {
+export const parseSavedState = (text: string): Parsed<SavedState> => parseWith(SavedStateSchema, text, "an alert state");
+
+function parseWith<S extends TSchema>(schema: S, text: string, what = "the expected shape"): Parsed<Static<S>> {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (error) {
     return { ok: false, reason: `not JSON: ${(error as Error).message}` };
   }
-  const saved = Value.Default(SavedStateSchema, raw); // files from before pending_writes existed
-  if (Value.Check(SavedStateSchema, saved)) return { ok: true, saved };
-  const first = Value.Errors(SavedStateSchema, saved).First();
-  return { ok: false, reason: `not an alert state: ${first ? `${first.path || "(root)"}: ${first.message}` : "unknown shape"}` };
+  const saved = Value.Default(schema, raw); // files from before a field with a default existed
+  if (Value.Check(schema, saved)) return { ok: true, saved };
+  const first = Value.Errors(schema, saved).First();
+  return { ok: false, reason: `not ${what}: ${first ? `${first.path || "(root)"}: ${first.message}` : "unknown shape"}` };
 }

@@ -1,5 +1,5 @@
 // What the alerts service keeps across restarts, as one TypeBox schema: the engine state, the InfluxDB
-// points not yet written, the webhook notifier's state and outbox, the remote-switching commands, and the
+// points not yet written, the webhook notifier's state and outbox, and the
 // schedules' and the dormitory power rule's state, saved in
 // `${DATA_DIR}/alerts/state.json` (persistence.ts). The types the engine and the notifier work with
 // come from it, and the file is checked against it at start: a file of another shape is set aside
@@ -107,7 +107,7 @@ export const SavedStateSchema = Type.Object({
   pending_writes: Type.Array(Type.String(), { default: [] }),
   /** Absent without a webhook. */
   notify: Type.Optional(SavedNotifySchema),
-  /** Remote switching (CONTRACT §10): every command in flight and the recently ended ones (commands/book.ts). Absent in files from before it. */
+  /** Remote switching: kept in commands.json now (persistence.ts); read here only from files written before that. */
   commands: Type.Optional(CommandBookSchema),
   /** Absent in files from before schedules and the power rule. */
   automation: Type.Optional(AutomationStateSchema),
