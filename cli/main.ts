@@ -1,6 +1,6 @@
 // The `campus-power` command: the composition root, the only place that wires services together.
 import { parseArgs } from "node:util";
-import { parseCampusText } from "../domain/campus.js";
+import { readCampusConfig } from "../infra/campus-file.js";
 import { devicePassword } from "../domain/credentials.js";
 import { DEMO_CAMPUS_FILE } from "../domain/env.js";
 import { formatProblems } from "../domain/errors.js";
@@ -8,7 +8,7 @@ import { COMMAND_HELP, MAIN_HELP } from "./help.js";
 import { demoSecrets, exitOnConfigError, loadContext, parseDuration, stopOnSignals, UsageError } from "./runtime.js";
 import { InfluxClient } from "../infra/influx.js";
 import type { RunningService } from "../infra/service.js";
-import { readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 
 type Handler = (args: string[]) => Promise<void>;
 
@@ -137,16 +137,12 @@ const commands: Record<string, Handler> = {
     const { positionals } = usage(() => parseArgs({ args, options: {}, allowPositionals: true }));
     if (positionals.length > 1) throw new UsageError("check-config takes one FILE");
     const file = positionals[0] ?? process.env.CAMPUS_CONFIG ?? DEMO_CAMPUS_FILE;
-    let text: string;
-    try {
-      text = readFileSync(file, "utf8");
-    } catch (error) {
-      throw new UsageError(`cannot read ${file}: ${(error as Error).message}`);
-    }
-    const result = parseCampusText(text);
+    if (!existsSync(file)) throw new UsageError(`cannot read ${file}: no such file`);
+    const result = readCampusConfig(file);
     if (result.ok) {
       const { campus } = result;
-      process.stdout.write(`${file}: valid — ${campus.buildings.length} buildings, ${campus.devices.length} devices\n`);
+      const sites = campus.sites.length > 1 ? `${campus.sites.length} sites, ` : "";
+      process.stdout.write(`${file}: valid — ${sites}${campus.buildings.length} buildings, ${campus.devices.length} devices\n`);
       return;
     }
     const { problems } = result;

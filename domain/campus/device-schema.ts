@@ -48,5 +48,5 @@ export const DeviceSchema = T.Object(
 export type DeviceInFile = Static<typeof DeviceSchema>;
 export type DeviceKind = DeviceInFile["kind"];
 export type DeviceFormat = NonNullable<DeviceInFile["format"]>;
-/** A device as the services see it: the file's shape with its defaults filled in (see ./parse.ts). */
-export type Device = DeviceInFile & Required<Pick<DeviceInFile, "room" | "parent" | "phases" | "format" | "report_interval_s">>;
+/** A device as the services see it: defaults filled in, and the id of the site it belongs to (CONTRACT §9). */
+export type Device = DeviceInFile & Required<Pick<DeviceInFile, "room" | "parent" | "phases" | "format" | "report_interval_s">> & { site: string };

@@ -6,11 +6,25 @@ import { parseDocument } from "yaml";
 import { checkAlertsConfig, freezeAlertsConfig, type AlertsConfig } from "../campus-alerts.js";
 import type { Problem } from "../errors.js";
 import { checkReferences, checkTimezone, lenientView } from "./references.js";
+import type { NotifyRoute } from "../district/schema.js";
 import { checkScheduleSafety } from "./schedules.js";
 import { BUILDING_KINDS, type Bridge, type Building, type CampusFile, CampusSchema, type Device, ID_PATTERN, type Schedule, type Site } from "./schema.js";
 
 export interface Campus {
+  /**
+   * This campus's site. In a district (CONTRACT §9) that is the FIRST site's only: code about one device,
+   * building or schedule takes its own site's campus from `siteOfDevice` / `siteOfBuilding` / `sites`.
+   */
   site: Site;
+  /** The district this campus belongs to (a plain campus file: a district of one, named as its site). */
+  district: { id: string; name: string };
+  /** Every site of the district, each a whole campus of its own (a plain campus file: itself). */
+  sites: readonly Campus[];
+  /** The site campus of each device and building, by id (ids are unique across the district). */
+  siteOfDevice: ReadonlyMap<string, Campus>;
+  siteOfBuilding: ReadonlyMap<string, Campus>;
+  /** CONTRACT §9: per-school webhooks from the district file (empty for a plain campus file). */
+  notify: readonly NotifyRoute[];
   buildings: readonly Building[];
   devices: readonly Device[];
   bridges: readonly Bridge[];
@@ -32,6 +46,12 @@ const DEFAULT_NOMINAL_VOLTAGE_V = 220;
 export type CampusResult = { ok: true; campus: Campus } | { ok: false; problems: Problem[] };
 
 export function parseCampusText(text: string): CampusResult {
+  const parsed = parseYaml(text);
+  return parsed.ok ? validateCampus(parsed.value) : parsed;
+}
+
+/** YAML text → plain data; a syntax error or a repeated key is a problem at its line. */
+export function parseYaml(text: string): { ok: true; value: unknown } | { ok: false; problems: Problem[] } {
   const doc = parseDocument(text, { uniqueKeys: true });
   if (doc.errors.length > 0) {
     return {
@@ -39,7 +59,7 @@ export function parseCampusText(text: string): CampusResult {
       problems: doc.errors.map((e) => ({ path: `line ${e.linePos?.[0]?.line ?? "?"}`, message: e.message.split("\n")[0] ?? e.message })),
     };
   }
-  return validateCampus(doc.toJS());
+  return { ok: true, value: doc.toJS() };
 }
 
 /** Validates a parsed campus document; lists every problem instead of stopping at the first. */
@@ -65,11 +85,12 @@ export function validateCampus(raw: unknown): CampusResult {
 
 function freezeCampus(doc: CampusFile): Campus {
   const site: Site = Object.freeze({ ...doc.site, nominal_voltage_v: doc.site.nominal_voltage_v ?? DEFAULT_NOMINAL_VOLTAGE_V });
-  const buildings = doc.buildings.map((b) => Object.freeze({ ...b }));
+  const buildings = doc.buildings.map((b): Building => Object.freeze({ ...b, site: site.id }));
   const devices = doc.devices.map(
     (d): Device =>
       Object.freeze({
         ...d,
+        site: site.id,
         room: d.room ?? null,
         parent: d.parent ?? null,
         phases: d.phases ?? 1,
@@ -79,8 +100,17 @@ function freezeCampus(doc: CampusFile): Campus {
   );
   const bridges = (doc.bridges ?? []).map((b) => Object.freeze({ ...b }));
   const schedules = (doc.schedules ?? []).map((s) => Object.freeze({ ...s }));
-  return Object.freeze({
+  // A plain campus is a district of one: its only site is itself.
+  const sites: Campus[] = [];
+  const siteOfDevice = new Map<string, Campus>();
+  const siteOfBuilding = new Map<string, Campus>();
+  const campus: Campus = Object.freeze({
     site,
+    district: Object.freeze({ id: site.id, name: site.name }),
+    sites,
+    siteOfDevice,
+    siteOfBuilding,
+    notify: Object.freeze([]),
     buildings: Object.freeze(buildings),
     devices: Object.freeze(devices),
     bridges: Object.freeze(bridges),
@@ -90,6 +120,11 @@ function freezeCampus(doc: CampusFile): Campus {
     buildingById: new Map(buildings.map((b) => [b.id, b])),
     bridgeById: new Map(bridges.map((b) => [b.id, b])),
   });
+  sites.push(campus);
+  Object.freeze(sites);
+  for (const d of devices) siteOfDevice.set(d.id, campus);
+  for (const b of buildings) siteOfBuilding.set(b.id, campus);
+  return campus;
 }
 
 /** `/devices/3/id` → `devices[3].id`, the path a person finds in the file. */

@@ -73,10 +73,12 @@ export const CampusSchema = T.Object(
 /** The campus file as written: optional keys may be absent. */
 export type CampusFile = Static<typeof CampusSchema>;
 export type SiteInFile = Static<typeof SiteSchema>;
-export type Building = Static<typeof BuildingSchema>;
+export type BuildingInFile = Static<typeof BuildingSchema>;
+/** A building as the services see it: with the id of the site it belongs to (CONTRACT §9). */
+export type Building = BuildingInFile & { site: string };
 export type Bridge = Static<typeof BridgeSchema>;
 
-export type BuildingKind = Building["kind"];
+export type BuildingKind = BuildingInFile["kind"];
 
 /** The site as the services see it: the file's shape with the nominal voltage filled in (220 V). */
 export type Site = SiteInFile & Required<Pick<SiteInFile, "nominal_voltage_v">>;
