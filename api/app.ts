@@ -21,6 +21,7 @@ import { commandRoutes } from "./routes/commands.js";
 import { deviceRoutes } from "./routes/devices.js";
 import { energyRoutes } from "./routes/energy.js";
 import { silenceRoutes } from "./routes/silences.js";
+import { siteRoutes } from "./routes/sites.js";
 import { systemRoutes } from "./routes/system.js";
 
 export type { AppDeps } from "./deps.js";
@@ -43,7 +44,7 @@ export function buildApp(appDeps: AppDeps): FastifyInstance {
     forceCloseConnections: true,
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.addSchema(ErrorBodySchema);
-  app.register(authentication, { tokens: deps.tokens, limiter: deps.authLimiter, ...(deps.now ? { now: deps.now } : {}) });
+  app.register(authentication, { campus: deps.campus, tokens: deps.tokens, limiter: deps.authLimiter, ...(deps.now ? { now: deps.now } : {}), ...(deps.sessions ? { sessions: deps.sessions } : {}) });
   app.addHook("onResponse", async (request, reply) => {
     request.log.debug({ method: request.method, url: redactUrl(request.url), statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime) }, "request");
   });
@@ -59,7 +60,7 @@ export function buildApp(appDeps: AppDeps): FastifyInstance {
 
   app.register(fastifySwagger, {
     openapi: {
-      info: { title: "campus-power API", version: "0.1.0", description: "REST API of campus-power (CONTRACT §6). The live stream is WebSocket GET /api/live, documented in docs/api.md." },
+      info: { title: "campus-power API", version: "0.1.0", description: "REST API of campus-power (CONTRACT §6, §9). A principal scoped to some sites sees only theirs: anything of another site answers 404 as an unknown id does, and every list route takes `site=`. The live stream is WebSocket GET /api/live, documented in docs/api.md." },
       components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
       security: [{ bearer: [] }],
     },
@@ -95,6 +96,7 @@ export function buildApp(appDeps: AppDeps): FastifyInstance {
   });
 
   app.register(systemRoutes, deps); // campus-power-system: /api/health, /api/ready, /api/me, /metrics
+  app.register(siteRoutes, deps); // campus-power-sites: /api/sites (the district's schools in scope)
   app.register(deviceRoutes, deps); // campus-power-devices: /api/devices, /api/buildings, readings
   app.register(alertRoutes, deps); // campus-power-alerts: /api/alerts, acknowledgements
   app.register(energyRoutes, deps); // campus-power-energy: /api/energy

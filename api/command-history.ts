@@ -30,7 +30,6 @@ export interface CommandFilter {
   toMs: number;
   /** Validated ids ([a-z0-9-]), safe inside an InfluxQL string. */
   device?: string;
-  site?: string;
   state?: CommandState;
 }
 
@@ -77,14 +76,13 @@ export function collapseCommandPoints(points: Record<string, unknown>[]): Map<st
 
 const matches = (c: Command, f: CommandFilter) => {
   const selected = Date.parse(c.selected_at);
-  return selected >= f.fromMs && selected <= f.toMs && (f.device === undefined || c.device === f.device) && (f.site === undefined || c.site === f.site) && (f.state === undefined || c.state === f.state);
+  return selected >= f.fromMs && selected <= f.toMs && (f.device === undefined || c.device === f.device) && (f.state === undefined || c.state === f.state);
 };
 
 /** The commands selected within [from, to] that match the filter, newest first, each in its latest known state. */
 export async function listCommands(influx: InfluxClient, log: CommandLog, filter: CommandFilter): Promise<Command[]> {
   const where = [`time >= ${Math.floor(filter.fromMs)}ms`, `time <= ${Math.ceil(filter.toMs + COMMAND_SPAN_MS)}ms`];
   if (filter.device !== undefined) where.push(`"device" = '${filter.device}'`);
-  if (filter.site !== undefined) where.push(`"site" = '${filter.site}'`);
   const series = await influx.query(`SELECT * FROM "command" WHERE ${where.join(" AND ")} LIMIT ${MAX_COMMAND_POINTS}`).catch(historyError);
   const commands = collapseCommandPoints(rows(series));
   for (const seen of log.all()) {

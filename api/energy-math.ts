@@ -1,6 +1,6 @@
 // Pure parts of GET /api/energy: which devices count for a group without double counting, the
 // after-hours classification of an hour, and the summing of hourly kWh into the asked interval
-// (days, ISO weeks and calendar months start at local midnight in the site's time zone).
+// (days, ISO weeks and calendar months start at local midnight in the site's time zone; one zone per call).
 import type { Campus } from "../domain/campus.js";
 import type { OccupiedPeriod } from "../domain/campus-alerts.js";
 import { isOccupied, SCHOOL_HOURS, scheduleOf } from "../domain/occupancy.js";
@@ -17,13 +17,15 @@ export function isAfterHours(hourStartMs: number, timeZone: string, occupied: re
 }
 
 /**
- * The schedule each series key is judged by: its building kind's (the campus file's `occupied`, else the
- * kind's default, as the `after-hours` rule uses), school hours for a kind with none.
+ * The schedule each series key is judged by: its building kind's in its own site's campus file (`occupied`,
+ * else the kind's default, as the `after-hours` rule uses), school hours for a kind with none. In a district
+ * each school has its own hours (CONTRACT §9): `campus.alerts` is the first site's only.
  */
 export function schedulesByKey(campus: Campus, by: EnergyGroup): (key: string) => readonly OccupiedPeriod[] {
   const ofBuilding = (id: string | undefined) => {
     const building = id === undefined ? undefined : campus.buildingById.get(id);
-    return (building && scheduleOf(campus.alerts, building.kind)) ?? SCHOOL_HOURS;
+    const site = id === undefined ? undefined : campus.siteOfBuilding.get(id);
+    return (building && site && scheduleOf(site.alerts, building.kind)) ?? SCHOOL_HOURS;
   };
   if (by === "building") return (key) => ofBuilding(key);
   if (by === "room") return (key) => ofBuilding(key.slice(0, key.indexOf("/")));

@@ -5,6 +5,8 @@ import { randomBytes } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import type { AckRequest } from "../domain/alert.js";
 import type { CommandRequest } from "../domain/command.js";
+import { tokenSiteProblems } from "../domain/env/api-tokens.js";
+import { CampusError, ErrorCodes } from "../domain/errors.js";
 import { decodeAckResult } from "../domain/internal-stream.js";
 import { type SilenceRequest, type SilenceResult, silenceTopic } from "../domain/silence.js";
 import { ALERTS_FILTER, INGEST_HEALTH_TOPIC, INTERNAL_FILTERS, type IngestHealth, internalTopic, parseInternalTopic } from "../domain/topics.js";
@@ -13,6 +15,7 @@ import { connectService, type MqttClient } from "../infra/mqtt.js";
 import type { RunningService, ServiceContext } from "../infra/service.js";
 import { finishesWithin, resultWithin } from "../infra/timeout.js";
 import { type AppDeps, buildApp } from "./app.js";
+import type { SessionLookup } from "./auth.js";
 import { decodeCommandResult } from "./command-result.js";
 import { AckTimeoutError, type AckResult } from "./deps.js";
 import type { LiveOptions } from "./live/options.js";
@@ -36,6 +39,8 @@ export interface ApiDeps {
   ackTimeoutMs?: number;
   /** Overrides the failed-authentication limits (tests). */
   authLimits?: AppDeps["authLimits"];
+  /** Named accounts' login tokens (api/sessions.ts); absent: API_TOKENS only. */
+  sessions?: SessionLookup;
 }
 
 export interface RunningApi extends RunningService {
@@ -44,7 +49,17 @@ export interface RunningApi extends RunningService {
   state: LiveState;
 }
 
+/**
+ * CONTRACT §9: a token scoped to a site the district lacks is refused at start, by its position in
+ * API_TOKENS (never the token). Thrown before anything connects or listens.
+ */
+export function checkTokenSites(ctx: Pick<ServiceContext, "env" | "campus">): void {
+  const problems = tokenSiteProblems(ctx.env.apiTokens, new Set(ctx.campus.sites.map((s) => s.site.id)));
+  if (problems.length > 0) throw new CampusError(ErrorCodes.ENV_INVALID, "API_TOKENS scopes a token to a site the district does not have", problems);
+}
+
 export async function startApi(ctx: ServiceContext, deps: ApiDeps): Promise<RunningApi> {
+  checkTokenSites(ctx);
   const log = ctx.log.child({ service: "api" });
   const state = new LiveState(ctx.campus);
   // Requests waiting for the alerts service's answer (acks and silences), by request_id.
@@ -131,6 +146,7 @@ export async function startApi(ctx: ServiceContext, deps: ApiDeps): Promise<Runn
   const app = buildApp({
     campus: ctx.campus,
     tokens: ctx.env.apiTokens,
+    ...(deps.sessions ? { sessions: deps.sessions } : {}),
     state,
     influx: deps.influx,
     ack,

@@ -1,11 +1,11 @@
 // The API's in-memory view of the campus, fed by the internal stream (docs/architecture.md):
 // latest values per device, online/last_seen, open alerts, recent commands. No sockets here: the MQTT
 // adapter in index.ts calls applyMessage(), REST routes read it, the live stream listens to its changes.
-import { type Alert, isOpen } from "../domain/alert.js";
+import { type Alert, AlertSchema, isOpen, withDeviceSite } from "../domain/alert.js";
 import { Value } from "@sinclair/typebox/value";
 import type { Campus } from "../domain/campus.js";
 import { type Command, CommandSchema } from "../domain/command.js";
-import { decodeAlert, decodeInternalMessage, decodeReadingBatch, parseJsonObject } from "../domain/internal-stream.js";
+import { decodeInternalMessage, decodeReadingBatch, parseJsonObject } from "../domain/internal-stream.js";
 import type { DeviceEvent, Phase, PhaseValues, Reading, StatusChange, Values } from "../domain/reading.js";
 import { type Silence, silenceTopic } from "../domain/silence.js";
 import { INTERNAL_FILTERS, internalTopic, parseAlertTopic } from "../domain/topics.js";
@@ -99,8 +99,9 @@ export class LiveState {
     const alertAt = parseAlertTopic(topic);
     if (alertAt !== null) {
       if (payload.length === 0) return this.applyAlert(alertAt.device, alertAt.rule, null, now);
-      const alert = decodeAlert(payload);
-      return alert !== null ? this.applyAlert(alertAt.device, alertAt.rule, alert, now) : false;
+      // A retained alert from before alerts carried `site` (CONTRACT §9) gets its device's.
+      const alert = withDeviceSite(parseJsonObject(payload), (device) => this.campus.siteOfDevice.get(device)?.site.id);
+      return Value.Check(AlertSchema, alert) ? this.applyAlert(alertAt.device, alertAt.rule, alert, now) : false;
     }
     if (topic.startsWith(BATCH_PREFIX)) return this.applyReadings(decodeReadingBatch(payload).readings);
     const decoded = decodeInternalMessage(topic, payload, retained);

@@ -2,15 +2,29 @@
 // @fastify/swagger documents it, and the TypeBox type provider gives the handlers their types from it
 // (./route-plugin.ts). The alert object's schema is the domain's (domain/alert.ts).
 import { type Static, Type as T } from "@sinclair/typebox";
+import { SEVERITIES } from "../domain/alert.js";
+import { ID_PATTERN } from "../domain/campus/schema.js";
 import { literalUnion } from "../domain/schema.js";
 import { MEASUREMENT_FIELDS } from "../domain/reading.js";
 import { EVERY_VALUES } from "./time.js";
 
 const TIME_DESCRIPTION = "ISO 8601 with an offset (2026-11-29T08:00:00+08:00) or epoch milliseconds";
 
+/**
+ * `site=` of every list route (CONTRACT §9): only that site's items. A site outside the caller's scope
+ * gives what an unknown site gives, an empty list: neither tells whether the site exists.
+ */
+export const SiteFilter = {
+  site: T.Optional(T.String({ pattern: ID_PATTERN, description: "only this site's items; a site outside your scope, like an unknown one, gives an empty list" })),
+};
+export const SiteQuerySchema = T.Object(SiteFilter);
+
+const SITE_DESCRIPTION = "the id of its site (school) in the district (CONTRACT §9)";
+
 export const DeviceSchema = T.Object(
   {
     id: T.String(),
+    site: T.String({ description: SITE_DESCRIPTION }),
     kind: T.String(),
     building: T.String(),
     room: T.Union([T.String(), T.Null()]),
@@ -32,6 +46,7 @@ export const DeviceSchema = T.Object(
 export const BuildingSchema = T.Object(
   {
     id: T.String(),
+    site: T.String({ description: SITE_DESCRIPTION }),
     name: T.String(),
     kind: T.String(),
     power_w: T.Number({
@@ -79,6 +94,7 @@ export const ReadingsSchema = T.Object(
 );
 
 export const AlertsQuerySchema = T.Object({
+  ...SiteFilter,
   state: T.Optional(literalUnion(["open", "all"] as const, { default: "open" })),
   from: T.Optional(T.String({ description: `${TIME_DESCRIPTION}; state=all: default 24 h before \`to\`; state=open: no limit unless given` })),
   to: T.Optional(T.String({ description: `${TIME_DESCRIPTION}; default: now` })),
@@ -86,6 +102,25 @@ export const AlertsQuerySchema = T.Object({
   cursor: T.Optional(T.String({ maxLength: 500, description: "`next` of the previous page" })),
 });
 export type AlertsQuery = Static<typeof AlertsQuerySchema>;
+
+const count = (description: string) => T.Integer({ minimum: 0, description });
+
+export const SiteSchema = T.Object(
+  {
+    id: T.String(),
+    name: T.String(),
+    timezone: T.String({ description: "the site's IANA time zone, in which its days start" }),
+    devices_total: count("devices in the site's campus file"),
+    devices_online: count("of them online now"),
+    power_w: T.Number({ description: "live power: its buildings' totals added up (as GET /api/buildings counts them)" }),
+    open_alerts: count("open alerts (firing or acknowledged)"),
+    energy_today_kwh: T.Union([T.Number(), T.Null()], { description: "kWh since local midnight in the site's zone, as GET /api/energy?by=building counts it; null while InfluxDB cannot be read" }),
+    // Extensions for the dashboard's school tiles
+    open_alerts_by_severity: T.Object(Object.fromEntries(SEVERITIES.map((s) => [s, T.Integer({ minimum: 0 })])), { description: "open alerts per severity (extension)" }),
+    after_hours_share_today: T.Union([T.Number(), T.Null()], { description: "the share of energy_today_kwh used outside each building's occupied hours (extension); null when none was used or InfluxDB cannot be read" }),
+  },
+  { $id: "Site" },
+);
 
 export const AckBodySchema = T.Union([T.Object({ note: T.Optional(T.String({ maxLength: 1000 })) }), T.Null()]);
 export type AckBody = Static<typeof AckBodySchema>;

@@ -1,7 +1,8 @@
-// Pure projections of the live state for REST and the live stream: devices and building totals.
+// Pure projections of the live state for REST and the live stream: devices, building totals and site
+// totals, of the devices and buildings a caller may see (./scope.ts; default: all of them).
 import type { Static } from "@sinclair/typebox";
-import type { Alert } from "../domain/alert.js";
-import type { Campus, Device } from "../domain/campus.js";
+import { type Alert, SEVERITIES, type Severity } from "../domain/alert.js";
+import type { Building, Campus, Device } from "../domain/campus.js";
 import { hasRelay } from "../domain/command.js";
 import type { LatestValues, LiveState } from "./live-state.js";
 import type { BuildingSchema, DeviceSchema } from "./schemas.js";
@@ -20,6 +21,7 @@ export function deviceView(device: Device, state: LiveState, openAlerts: number)
   const live = state.device(device.id);
   return {
     id: device.id,
+    site: device.site,
     kind: device.kind,
     building: device.building,
     room: device.room,
@@ -34,9 +36,9 @@ export function deviceView(device: Device, state: LiveState, openAlerts: number)
   };
 }
 
-export function deviceViews(state: LiveState): DeviceView[] {
+export function deviceViews(state: LiveState, devices: readonly Device[] = state.campus.devices): DeviceView[] {
   const counts = countBy(state.openAlerts(), (a) => a.device);
-  return state.campus.devices.map((d) => deviceView(d, state, counts.get(d.id) ?? 0));
+  return devices.map((d) => deviceView(d, state, counts.get(d.id) ?? 0));
 }
 
 /** Live power of a device: its total `power_w`, else the sum of its phases' `power_w`; null if unknown. */
@@ -46,6 +48,22 @@ export function devicePowerW(latest: LatestValues): number | null {
   return phases.length > 0 ? phases.reduce((sum, p) => sum + (p!.power_w as number), 0) : null;
 }
 
+/** Each building's devices, worked out once per campus (a district holds tens of thousands of devices). */
+const devicesByBuildingOf = new WeakMap<Campus, ReadonlyMap<string, readonly Device[]>>();
+function devicesOfBuilding(campus: Campus, buildingId: string): readonly Device[] {
+  let byBuilding = devicesByBuildingOf.get(campus);
+  if (byBuilding === undefined) {
+    const map = new Map<string, Device[]>();
+    for (const d of campus.devices) {
+      const list = map.get(d.building);
+      if (list === undefined) map.set(d.building, [d]);
+      else list.push(d);
+    }
+    devicesByBuildingOf.set(campus, (byBuilding = map));
+  }
+  return byBuilding.get(buildingId) ?? [];
+}
+
 /**
  * Live power of a building without double counting (a breaker's power already includes its sockets'):
  * start at the building's top-level devices (no parent, or a parent in another building) and take
@@ -53,7 +71,7 @@ export function devicePowerW(latest: LatestValues): number | null {
  * reports none, descend to its children in the same building instead.
  */
 export function buildingPowerW(campus: Campus, state: LiveState, buildingId: string): number {
-  const inBuilding = campus.devices.filter((d) => d.building === buildingId);
+  const inBuilding = devicesOfBuilding(campus, buildingId);
   const children = new Map<string, Device[]>();
   for (const d of inBuilding) {
     if (d.parent === null) continue;
@@ -69,19 +87,53 @@ export function buildingPowerW(campus: Campus, state: LiveState, buildingId: str
   return inBuilding.filter(isTopLevel).reduce((sum, d) => sum + branch(d), 0);
 }
 
-export function buildingViews(state: LiveState): BuildingView[] {
+const tenths = (watts: number) => Math.round(watts * 10) / 10;
+
+export function buildingViews(state: LiveState, buildings: readonly Building[] = state.campus.buildings): BuildingView[] {
   const { campus } = state;
   const alertCounts = countBy(state.openAlerts(), (a) => a.building);
-  return campus.buildings.map((b) => {
-    const devices = campus.devices.filter((d) => d.building === b.id);
+  return buildings.map((b) => {
+    const devices = devicesOfBuilding(campus, b.id);
     return {
       id: b.id,
+      site: b.site,
       name: b.name,
       kind: b.kind,
-      power_w: Math.round(buildingPowerW(campus, state, b.id) * 10) / 10,
+      power_w: tenths(buildingPowerW(campus, state, b.id)),
       devices_online: devices.filter((d) => state.device(d.id).online).length,
       devices_total: devices.length,
       open_alerts: alertCounts.get(b.id) ?? 0,
     };
   });
+}
+
+/** A site's live totals (GET /api/sites; the energy figures are the route's). */
+export interface SiteLive {
+  id: string;
+  name: string;
+  timezone: string;
+  devices_total: number;
+  devices_online: number;
+  power_w: number;
+  open_alerts: number;
+  open_alerts_by_severity: Record<Severity, number>;
+}
+
+/**
+ * The live totals of a site: its buildings' power added up (each counted as its building total is), its
+ * devices online, and its open alerts (`alertsOfSite`: the open alerts the caller sees of that site).
+ */
+export function siteLive(state: LiveState, site: Campus, alertsOfSite: readonly Alert[]): SiteLive {
+  const bySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
+  for (const alert of alertsOfSite) bySeverity[alert.severity] += 1;
+  return {
+    id: site.site.id,
+    name: site.site.name,
+    timezone: site.site.timezone,
+    devices_total: site.devices.length,
+    devices_online: site.devices.filter((d) => state.device(d.id).online).length,
+    power_w: tenths(site.buildings.reduce((sum, b) => sum + buildingPowerW(state.campus, state, b.id), 0)),
+    open_alerts: alertsOfSite.length,
+    open_alerts_by_severity: bySeverity,
+  };
 }

@@ -6,9 +6,10 @@ import { join } from "node:path";
 import { type Campus } from "../domain/campus.js";
 import { loadCampus } from "../infra/campus-file.js";
 import { type Env, formatApiTokens, readEnv, requiredFor, type SecretVariable } from "../domain/env.js";
+import { tokenSiteProblems } from "../domain/env/api-tokens.js";
 import type { Command } from "../domain/env/variable.js";
 import { parseDurationMs } from "../domain/duration.js";
-import { CampusError, formatProblems } from "../domain/errors.js";
+import { CampusError, ErrorCodes, formatProblems } from "../domain/errors.js";
 import { createLogger, type Logger } from "../infra/logger.js";
 import { createRegistry, type Registry } from "../infra/metrics.js";
 import type { RunningService, ServiceContext } from "../infra/service.js";
@@ -49,6 +50,9 @@ export function loadContext(source: NodeJS.ProcessEnv, command: Command, alsoReq
   try {
     const env = readEnv(source, [...new Set([...requiredFor(command), ...alsoRequired])]);
     const campus = loadCampus(env.campusConfig);
+    // A token scoped to a site the district lacks is refused here, before anything listens (named by position).
+    const scoped = tokenSiteProblems(env.apiTokens, new Set(campus.sites.map((s) => s.site.id)));
+    if (scoped.length > 0) throw new CampusError(ErrorCodes.ENV_INVALID, "API_TOKENS scopes a token to a site the district does not have", scoped);
     const log = createLogger(env.logLevel, command === "up" ? "campus-power" : `campus-power-${command}`);
     const metrics = createRegistry();
     return { ctx: { env, campus, log, metrics }, env, campus, log, metrics };
@@ -74,9 +78,9 @@ export function demoSecrets(source: NodeJS.ProcessEnv, dataDir: string, create =
     DEVICE_GROUP_KEY: () => randomBytes(24).toString("hex"),
     SERVICE_PASSWORD: token,
     API_TOKENS: () => formatApiTokens([
-      { role: "viewer", token: token() },
-      { role: "operator", token: token() },
-      { role: "admin", token: token() },
+      { role: "viewer", token: token(), sites: null },
+      { role: "operator", token: token(), sites: null },
+      { role: "admin", token: token(), sites: null },
     ]),
   };
   const values: Partial<Record<SecretVariable, string>> = {};

@@ -62,14 +62,14 @@ export class LiveConnection {
   private authenticateWith(token: string, resume: Resume | null): void {
     const now = Date.now();
     if (this.deps.authLimiter.blockedForMs(this.address, now) > 0) return this.refuse(CLOSE_RATE_LIMITED, "too many failed authentications; retry later");
-    const principal = authenticate(this.deps.tokens, token);
+    const principal = authenticate(this.deps.tokens, token, this.deps.sessions, now);
     if (principal === null) {
       this.deps.authLimiter.fail(this.address, now);
       return this.refuse(CLOSE_UNAUTHORIZED, "invalid token");
     }
     clearTimeout(this.authTimer);
     if (this.socket.readyState !== OPEN) return;
-    this.session = this.hub.open(principal.name, this.socket, resume);
+    this.session = this.hub.open(principal, this.socket, resume);
   }
 
   private refuse(code: number, reason: string): void {

@@ -1,11 +1,14 @@
-// Fans the live state out to the live sessions. Every change is serialized once; readings pass one
-// Coalescer per distinct interval (so at most one update per device per interval reaches a session);
-// a tick sends batches, drains slow clients' outboxes, releases held readings and expires detached
-// sessions. Sessions stay resumable for `resumeWindowMs` after their socket closed.
+// Fans the live state out to the live sessions. Every change is serialized once, with its site; readings
+// pass one Coalescer per distinct interval (so at most one update per device per interval reaches a
+// session); each session gets only its principal's sites (CONTRACT §9: snapshot and every message); a tick
+// sends batches, drains slow clients' outboxes, releases held readings and expires detached sessions.
+// Sessions stay resumable for `resumeWindowMs` after their socket closed.
 import type { WebSocket } from "ws";
 import type { Campus } from "../../domain/campus.js";
+import type { Principal } from "../auth.js";
 import { Coalescer, graceFor } from "./coalescer.js";
 import type { LiveChange, LiveState } from "../live-state.js";
+import { Scope } from "../scope.js";
 import { deviceViews } from "../views.js";
 import type { LiveOptions } from "./options.js";
 import type { LiveMessage } from "./protocol.js";
@@ -30,21 +33,27 @@ export class LiveHub {
   private timer: NodeJS.Timeout | undefined;
   private unsubscribe: (() => void) | null = null;
   private replacedSeen = 0;
+  /** The whole district: what a change is about, whoever may see it. */
+  private readonly district: Scope;
 
   constructor(
     private readonly state: LiveState,
     private readonly options: LiveOptions,
     private readonly events: HubEvents,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.district = Scope.of(state.campus, null);
+  }
 
   get sessionCount(): number {
     return this.sessions.size;
   }
 
   /** Opens a session for an authenticated socket: resumes `resume.session` when it can, else a snapshot. */
-  open(owner: string, socket: WebSocket, resume: { session: string; lastSeq: number } | null): LiveSession {
+  open(principal: Principal, socket: WebSocket, resume: { session: string; lastSeq: number } | null): LiveSession {
     this.ensureRunning();
+    // A session's frames were chosen for its scope: a principal whose sites changed gets a fresh snapshot.
+    const owner = `${principal.name}\n${principal.sites === null ? "*" : principal.sites.join("+")}`;
     const now = this.now();
     if (resume !== null) {
       const old = this.sessions.get(resume.session);
@@ -59,7 +68,7 @@ export class LiveHub {
       if (old && old.owner === owner) this.drop(old);
       this.events.resume("snapshot");
     }
-    const session = new LiveSession(owner, this.options.coalesceMs, this.options, this.events);
+    const session = new LiveSession(owner, Scope.of(this.state.campus, principal.sites), this.options.coalesceMs, this.options, this.events);
     session.attach(socket);
     this.sessions.set(session.id, session);
     this.join(session);
@@ -100,9 +109,11 @@ export class LiveHub {
     this.timer ??= setInterval(() => this.tick(), this.options.flushIntervalMs);
   }
 
+  /** The session's sites only: a subscription to another site's ids gives what unknown ids give, nothing. */
   private sendSnapshot(session: LiveSession, now: number): void {
-    const devices = deviceViews(this.state).filter((d) => session.wants(d.id, d.building));
-    const alerts = this.state.openAlerts().filter((a) => session.wants(a.device, a.building));
+    const { scope } = session;
+    const devices = deviceViews(this.state, scope.devices()).filter((d) => session.wants(d.id, d.building));
+    const alerts = this.state.openAlerts().filter((a) => scope.seesAbout(a) && session.wants(a.device, a.building)).map((a) => scope.withSite(a));
     session.sendDirect({ type: "snapshot", session: session.id, interval_ms: session.intervalMs, devices, alerts }, now);
   }
 
@@ -122,9 +133,9 @@ export class LiveHub {
   }
 
   private prepare(change: LiveChange): Prepared {
-    const message = toMessage(change);
+    const message = toMessage(change, this.district);
     const { device, building } = subjectOf(change, this.state.campus);
-    const prepared: Prepared = { message, json: JSON.stringify(message), device };
+    const prepared: Prepared = { message, json: JSON.stringify(message), device, site: message.site };
     if (building !== undefined) prepared.building = building;
     return prepared;
   }
@@ -190,22 +201,23 @@ function subjectOf(change: LiveChange, campus: Campus): { device: string; buildi
   }
 }
 
-/** The wire form of a live-state change: `values` carries the flat fields and, when sent, `phases`. */
-export function toMessage(change: LiveChange): LiveMessage {
+/** The wire form of a live-state change, with its site: `values` carries the flat fields and, when sent, `phases`. */
+export function toMessage(change: LiveChange, district: Scope): Exclude<LiveMessage, { type: "snapshot" }> {
+  const siteOf = (device: string) => district.siteOfDevice(device) ?? "";
   switch (change.type) {
     case "reading": {
       const { device, ts, values, phases } = change.reading;
-      return { type: "reading", device, ts, values: phases ? { ...values, phases } : { ...values } };
+      return { type: "reading", site: siteOf(device), device, ts, values: phases ? { ...values, phases } : { ...values } };
     }
     case "status":
-      return { type: "status", device: change.device, online: change.online };
+      return { type: "status", site: siteOf(change.device), device: change.device, online: change.online };
     case "alert":
-      return { type: "alert", alert: change.alert };
+      return { type: "alert", site: district.siteAbout(change.alert), alert: district.withSite(change.alert) };
     case "event": {
       const { tsFallback: _omitted, ...event } = change.event;
-      return { type: "event", event };
+      return { type: "event", site: siteOf(event.device), event };
     }
     case "command":
-      return { type: "command", command: change.command };
+      return { type: "command", site: district.siteAbout(change.command), command: district.withSite(change.command) };
   }
 }

@@ -10,14 +10,15 @@ import type { DeviceEvent } from "../../domain/reading.js";
 import type { LatestValues } from "../live-state.js";
 import type { DeviceView } from "../views.js";
 
+/** Every message about a device carries its `site` (CONTRACT §9); the snapshot holds the caller's sites only. */
 export type LiveMessage =
   | { type: "snapshot"; session?: string; interval_ms?: number; devices: DeviceView[]; alerts: Alert[] }
-  | { type: "reading"; device: string; ts: number; values: LatestValues }
-  | { type: "status"; device: string; online: boolean }
-  | { type: "alert"; alert: Alert }
-  | { type: "event"; event: DeviceEvent }
+  | { type: "reading"; site: string; device: string; ts: number; values: LatestValues }
+  | { type: "status"; site: string; device: string; online: boolean }
+  | { type: "alert"; site: string; alert: Alert }
+  | { type: "event"; site: string; event: DeviceEvent }
   /** Every change of a remote-switching command (CONTRACT §10), the whole command object. */
-  | { type: "command"; command: Command };
+  | { type: "command"; site: string; command: Command };
 
 const ids = (description: string) => T.Optional(T.Array(T.String({ maxLength: 200 }), { maxItems: 10_000, description }));
 

@@ -6,6 +6,7 @@ import type { WebSocket } from "ws";
 import { encodeBatch, headOf } from "./batch-frame.js";
 import type { LiveOptions } from "./options.js";
 import { checkPressure, Outbox, type Pressure } from "./outbox.js";
+import type { Scope } from "../scope.js";
 import type { LiveMessage } from "./protocol.js";
 import { ResumeRing } from "./resume-ring.js";
 
@@ -19,6 +20,8 @@ export interface Prepared {
   head?: Buffer;
   device?: string;
   building?: string;
+  /** The site it is about: only sessions whose scope holds it get it (CONTRACT §9). */
+  site?: string;
 }
 
 export interface SessionEvents {
@@ -49,8 +52,10 @@ export class LiveSession {
   private batchCount = 0;
 
   constructor(
-    /** Who owns it: only the same principal may resume it. */
+    /** Who owns it: only the same principal, with the same scope, may resume it. */
     readonly owner: string,
+    /** What its principal may see: nothing of another site reaches it, whatever it subscribes to. */
+    readonly scope: Scope,
     public intervalMs: number,
     private readonly options: LiveOptions,
     private readonly events: SessionEvents,
@@ -64,9 +69,9 @@ export class LiveSession {
     return (device !== undefined && this.devices.has(device)) || (building !== undefined && this.buildings.has(building));
   }
 
-  /** Queues or sends one message; detached sessions only remember it for a resume. */
+  /** Queues or sends one message of its principal's sites; detached sessions only remember it for a resume. */
   deliver(prepared: Prepared, now: number): void {
-    if (!this.wants(prepared.device, prepared.building)) return;
+    if (!this.scope.sees(prepared.site) || !this.wants(prepared.device, prepared.building)) return;
     const socket = this.socket;
     if (socket === null) return this.emit(prepared, now);
     if (socket.readyState !== OPEN) return;

@@ -1,4 +1,5 @@
-// GET /api/alerts and POST /api/alerts/{id}/ack (CONTRACT §6).
+// GET /api/alerts and POST /api/alerts/{id}/ack (CONTRACT §6), of the caller's sites (§9): an alert of
+// another site is neither listed nor acknowledged (404 as an unknown one), and every alert carries `site`.
 import { randomUUID } from "node:crypto";
 import { Type as T } from "@sinclair/typebox";
 import { ALERT_STATES, type Alert, AlertSchema, type AlertState, SEVERITIES, type Severity } from "../../domain/alert.js";
@@ -8,6 +9,7 @@ import { askAlertsService } from "../alerts-request.js";
 import { apiError, ErrorBodySchema, historyError } from "../errors.js";
 import { type Order, paginate as paginateList } from "../paging.js";
 import { routePlugin } from "../route-plugin.js";
+import type { Scope } from "../scope.js";
 import { AckBodySchema, type AlertsQuery, AlertsQuerySchema, IdParamsSchema } from "../schemas.js";
 import { parseInstant, resolveRange } from "../time.js";
 
@@ -33,12 +35,15 @@ export function collapseAlertPoints(points: Record<string, unknown>[], campus: C
   const alerts: Alert[] = [];
   for (const [id, { first, last }] of byId) {
     const device = String(last.device ?? "");
+    // Points written since the district (CONTRACT §9) carry the `site` tag; older ones get their device's.
+    const site = typeof last.site === "string" && last.site !== "" ? last.site : (campus.siteOfDevice.get(device)?.site.id ?? "");
     const state = ALERT_STATES.includes(last.state as AlertState) ? (last.state as AlertState) : "firing";
     const alert: Alert = {
       id,
       rule: String(last.rule ?? ""),
       device,
       building: String(last.building ?? ""),
+      site,
       severity: SEVERITIES.includes(last.severity as Severity) ? (last.severity as Severity) : "info",
       state,
       value: typeof last.value === "number" ? last.value : 0,
@@ -94,13 +99,14 @@ export const alertRoutes = routePlugin("campus-power-alerts", async (app, deps) 
     },
     async (request) => {
       const q = request.query;
-      const list = await listAlerts(q);
+      const scope = request.scope!.narrow(q.site);
+      const list = (await listAlerts(q, scope)).filter((a) => scope.seesAbout(a)).map((a) => scope.withSite(a));
       return q.limit !== undefined || q.cursor !== undefined ? paginate(list, q.limit ?? 100, q.cursor) : list;
     },
   );
 
-  async function listAlerts(q: AlertsQuery): Promise<Alert[]> {
-    const open = deps.state.openAlerts();
+  async function listAlerts(q: AlertsQuery, scope: Scope): Promise<Alert[]> {
+    const open = deps.state.openAlerts().filter((a) => scope.seesAbout(a));
     if ((q.state ?? "open") === "open") {
       // Open alerts are current: no default window; from/to (when given) filter on updated_at.
       const fromMs = q.from ? parseInstant(q.from) : -Infinity;
@@ -130,11 +136,12 @@ export const alertRoutes = routePlugin("campus-power-alerts", async (app, deps) 
     },
     async (request) => {
       const { id } = request.params;
-      if (!deps.state.openAlert(id)) throw apiError("ALERT_NOT_FOUND", `no open alert "${id}"`);
+      const open = deps.state.openAlert(id);
+      if (open === undefined || !request.scope!.seesAbout(open)) throw apiError("ALERT_NOT_FOUND", `no open alert "${id}"`);
       const note = request.body?.note;
       const ackRequest = { alert_id: id, by: request.principal!.name, request_id: randomUUID(), ...(note ? { note } : {}) };
       const { alert } = await askAlertsService(() => deps.ack(ackRequest), { NOT_FOUND: "ALERT_NOT_FOUND", otherwise: "ACK_REFUSED" });
-      return alert;
+      return request.scope!.withSite(alert);
     },
   );
 });

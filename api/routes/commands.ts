@@ -1,5 +1,6 @@
 // Remote switching (CONTRACT §10): select, operate and cancel forwarded to the alerts service (which owns
 // every command) over MQTT, like acknowledgements; the audit from InfluxDB and what the API saw announced.
+// A command of another site than the caller's is, to it, an unknown one (CONTRACT §9): 404, never sent on.
 import { randomUUID } from "node:crypto";
 import { Type as T } from "@sinclair/typebox";
 import { ID_PATTERN } from "../../domain/campus/schema.js";
@@ -10,6 +11,7 @@ import { commandOrder, findCommand, listCommands } from "../command-history.js";
 import { ApiError, apiError, ErrorBodySchema } from "../errors.js";
 import { paginate } from "../paging.js";
 import { routePlugin } from "../route-plugin.js";
+import type { Scope } from "../scope.js";
 import { resolveRange } from "../time.js";
 
 const TIME_DESCRIPTION = "ISO 8601 with an offset or epoch milliseconds";
@@ -31,7 +33,7 @@ const CommandParamsSchema = T.Object({ id: T.String({ pattern: "^[A-Za-z0-9_.-]{
 
 const CommandsQuerySchema = T.Object({
   device: T.Optional(T.String({ pattern: ID_PATTERN })),
-  site: T.Optional(T.String({ pattern: ID_PATTERN })),
+  site: T.Optional(T.String({ pattern: ID_PATTERN, description: "only this site's commands; a site outside your scope, like an unknown one, gives an empty list" })),
   state: T.Optional(literalUnion(COMMAND_STATES, { description: "the command's latest state" })),
   from: T.Optional(T.String({ description: `${TIME_DESCRIPTION}: commands selected from then; default 24 h before \`to\`` })),
   to: T.Optional(T.String({ description: `${TIME_DESCRIPTION}; default: now` })),
@@ -63,8 +65,21 @@ export const commandRoutes = routePlugin("campus-power-commands", async (app, de
     return command;
   }
 
+  /**
+   * Answers 404 for a command of a device outside the caller's scope, as the alerts service answers for an
+   * unknown id, before anything is sent. The device is the command's as known here, or the one its id names
+   * (`{device}.{action}.{ms}.{n}`), so a command selected a moment ago elsewhere is refused too.
+   */
+  async function refuseOutOfScope(scope: Scope, id: string): Promise<void> {
+    if (scope.sites === null) return;
+    const known = deps.state.commands.get(id) ?? (await findCommand(deps.influx, deps.state.commands, id).catch(() => null));
+    const devices = [known?.device, id.split(".")[0]].filter((d): d is string => d !== undefined && deps.campus.deviceById.has(d));
+    if (devices.some((d) => scope.device(d) === undefined)) throw apiError("COMMAND_NOT_FOUND", `no command "${id}"`);
+  }
+
   /** Operate or cancel: the alerts service forgets ended commands after a while; the API still knows them. */
-  async function step(stepName: "operate" | "cancel", id: string, by: string): Promise<Command> {
+  async function step(stepName: "operate" | "cancel", id: string, by: string, scope: Scope): Promise<Command> {
+    await refuseOutOfScope(scope, id);
     try {
       return await ask({ request_id: randomUUID(), step: stepName, by, command_id: id }, "COMMAND_NOT_FOUND");
     } catch (error) {
@@ -84,22 +99,23 @@ export const commandRoutes = routePlugin("campus-power-commands", async (app, de
     forOperators("Select a switching command (operator): nothing is sent until it is operated within 30 s", { body: SelectBodySchema, response: { 201: CommandSchema, ...refused } }),
     async (request, reply) => {
       const { device, action, reason } = request.body;
-      if (!deps.campus.deviceById.has(device)) throw apiError("DEVICE_NOT_FOUND", `no device "${device}"`);
+      const scope = request.scope!;
+      if (scope.device(device) === undefined) throw apiError("DEVICE_NOT_FOUND", `no device "${device}"`);
       const command = await ask({ request_id: randomUUID(), step: "select", by: request.principal!.name, device, action, reason }, "DEVICE_NOT_FOUND");
-      return reply.code(201).send(command);
+      return reply.code(201).send(scope.withSite(command));
     },
   );
 
   app.post(
     "/api/commands/:id/operate",
     forOperators("Operate a selected command (the principal that selected it, before expires_at): the device's command is sent", { params: CommandParamsSchema, response: { 202: CommandSchema, ...refused } }),
-    async (request, reply) => reply.code(202).send(await step("operate", request.params.id, request.principal!.name)),
+    async (request, reply) => reply.code(202).send(request.scope!.withSite(await step("operate", request.params.id, request.principal!.name, request.scope!))),
   );
 
   app.delete(
     "/api/commands/:id",
     forOperators("Cancel a selected command (the principal that selected it)", { params: CommandParamsSchema, response: { 200: CommandSchema, ...refused } }),
-    async (request) => step("cancel", request.params.id, request.principal!.name),
+    async (request) => request.scope!.withSite(await step("cancel", request.params.id, request.principal!.name, request.scope!)),
   );
 
   app.get(
@@ -119,8 +135,11 @@ export const commandRoutes = routePlugin("campus-power-commands", async (app, de
     },
     async (request) => {
       const q = request.query;
+      const scope = request.scope!.narrow(q.site);
       const { fromMs, toMs } = resolveRange(q, now());
-      const list = await listCommands(deps.influx, deps.state.commands, { fromMs, toMs, ...(q.device ? { device: q.device } : {}), ...(q.site ? { site: q.site } : {}), ...(q.state ? { state: q.state } : {}) });
+      // The site is judged by each command's device (./scope.ts), not by the `site` its points carry.
+      const all = await listCommands(deps.influx, deps.state.commands, { fromMs, toMs, ...(q.device ? { device: q.device } : {}), ...(q.state ? { state: q.state } : {}) });
+      const list = all.filter((c) => scope.seesAbout(c)).map((c) => scope.withSite(c));
       return q.limit !== undefined || q.cursor !== undefined ? paginate(list, q.limit ?? 100, q.cursor, commandOrder) : list;
     },
   );
@@ -130,8 +149,8 @@ export const commandRoutes = routePlugin("campus-power-commands", async (app, de
     { schema: { summary: "One command in its latest state", tags: ["commands"], params: CommandParamsSchema, response: { 200: CommandSchema, 404: ErrorBodySchema, ...errors } } },
     async (request) => {
       const command = await findCommand(deps.influx, deps.state.commands, request.params.id);
-      if (command === null) throw apiError("COMMAND_NOT_FOUND", `no command "${request.params.id}"`);
-      return command;
+      if (command === null || !request.scope!.seesAbout(command)) throw apiError("COMMAND_NOT_FOUND", `no command "${request.params.id}"`);
+      return request.scope!.withSite(command);
     },
   );
 });

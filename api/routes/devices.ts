@@ -1,10 +1,10 @@
-// GET /api/devices, /api/devices/{id}/readings, /api/buildings (CONTRACT §6).
+// GET /api/devices, /api/devices/{id}/readings, /api/buildings (CONTRACT §6), of the caller's sites (§9).
 import { Type as T } from "@sinclair/typebox";
 import { type InfluxClient, quoteIdentifier, quoteString } from "../../infra/influx.js";
 import { fromClause, planSegments, RAW, RetentionPolicies, type Segment } from "../history-source.js";
 import { apiError, ErrorBodySchema, historyError } from "../errors.js";
 import { routePlugin } from "../route-plugin.js";
-import { type Aggregate, BuildingSchema, DeviceSchema, IdParamsSchema, ReadingsQuerySchema, ReadingsSchema } from "../schemas.js";
+import { type Aggregate, BuildingSchema, DeviceSchema, IdParamsSchema, ReadingsQuerySchema, ReadingsSchema, SiteQuerySchema } from "../schemas.js";
 import { bucketStart, EVERY_MS, type Every, type Grouped, parseEvery, partsInZone, resolveRange } from "../time.js";
 import { buildingViews, deviceViews } from "../views.js";
 
@@ -77,14 +77,14 @@ export const deviceRoutes = routePlugin("campus-power-devices", async (app, deps
 
   app.get(
     "/api/devices",
-    { schema: { summary: "Devices with live values", tags: ["live"], response: { 200: T.Array(DeviceSchema), ...errors } } },
-    async () => deviceViews(deps.state),
+    { schema: { summary: "Devices with live values", tags: ["live"], querystring: SiteQuerySchema, response: { 200: T.Array(DeviceSchema), ...errors } } },
+    async (request) => deviceViews(deps.state, request.scope!.narrow(request.query.site).devices()),
   );
 
   app.get(
     "/api/buildings",
-    { schema: { summary: "Buildings with live totals", tags: ["live"], response: { 200: T.Array(BuildingSchema), ...errors } } },
-    async () => buildingViews(deps.state),
+    { schema: { summary: "Buildings with live totals", tags: ["live"], querystring: SiteQuerySchema, response: { 200: T.Array(BuildingSchema), ...errors } } },
+    async (request) => buildingViews(deps.state, request.scope!.narrow(request.query.site).buildings()),
   );
 
   app.get(
@@ -100,7 +100,9 @@ export const deviceRoutes = routePlugin("campus-power-devices", async (app, deps
     },
     async (request) => {
       const { id } = request.params;
-      if (!deps.campus.deviceById.has(id)) throw apiError("DEVICE_NOT_FOUND", `no device "${id}" in the campus`);
+      // Another site's device is, to a principal scoped elsewhere, an unknown one (CONTRACT §9).
+      const device = request.scope!.device(id);
+      if (device === undefined) throw apiError("DEVICE_NOT_FOUND", `no device "${id}" in the campus`);
       const q = request.query;
       const every = parseEvery(q.every ?? "1m");
       const { fromMs, toMs } = resolveRange(q, now());
@@ -109,7 +111,9 @@ export const deviceRoutes = routePlugin("campus-power-devices", async (app, deps
       }
       const field = q.field ?? "power_w";
       const agg = q.agg ?? "mean";
-      const r: ReadingsRequest = { device: id, field, every, agg, fromMs, toMs, timeZone: deps.campus.site.timezone };
+      // Days start at midnight where the device is: its own site's zone.
+      const timeZone = deps.campus.siteOfDevice.get(device.id)!.site.timezone;
+      const r: ReadingsRequest = { device: id, field, every, agg, fromMs, toMs, timeZone };
       if (q.phase !== undefined) r.phase = q.phase;
       const at = now();
       const { points, sources } = await queryReadings(deps.influx, r, await rps.available(at), at);

@@ -54,8 +54,14 @@ export const systemRoutes = routePlugin("campus-power-system", async (app, deps)
 
   app.get(
     "/api/me",
-    { schema: { summary: "The caller's role (lets the dashboard show operator actions)", tags: ["system"], response: { 200: T.Object({ role: T.String(), name: T.String() }), 401: ErrorBodySchema } } },
-    async (request) => ({ role: request.principal!.role, name: request.principal!.name }),
+    {
+      schema: {
+        summary: "The caller's role and scope (lets the dashboard show operator actions and the sites it may open)",
+        tags: ["system"],
+        response: { 200: T.Object({ role: T.String(), name: T.String(), sites: T.Union([T.Array(T.String()), T.Null()], { description: "the sites it sees; null = the whole district" }) }), 401: ErrorBodySchema },
+      },
+    },
+    async (request) => ({ role: request.principal!.role, name: request.principal!.name, sites: request.principal!.sites === null ? null : [...request.principal!.sites] }),
   );
 
   app.get("/metrics", { schema: { hide: true } }, async (_request, reply) => {

@@ -23,12 +23,12 @@ const as = (token: string) => ({ authorization: `Bearer ${token}` });
 const MIDNIGHT = Date.parse("2026-11-29T00:00:00+08:00");
 
 const openAlert: Alert = {
-  id: "al-1", rule: "overload", device: "brk-d1-101", building: "dorm-1", room: "101", severity: "major", state: "firing",
+  id: "al-1", rule: "overload", device: "brk-d1-101", building: "dorm-1", site: "test-school", room: "101", severity: "major", state: "firing",
   value: 17.5, threshold: 16, message: "over the rating", started_at: "2026-11-29T08:00:00.000Z", updated_at: "2026-11-29T08:01:00.000Z",
 };
 
-// Every field of the alert object in CONTRACT §5 (required, then optional), and the extensions of docs/alerts.md.
-const CONTRACT_REQUIRED = ["id", "rule", "device", "building", "severity", "state", "value", "threshold", "message", "started_at", "updated_at"];
+// Every field of the alert object in CONTRACT §5 (required, then optional; §9 adds `site`), and the extensions of docs/alerts.md.
+const CONTRACT_REQUIRED = ["id", "rule", "device", "building", "site", "severity", "state", "value", "threshold", "message", "started_at", "updated_at"];
 const CONTRACT_OPTIONAL = ["room", "resolved_at", "acknowledged_by"];
 const EXTENSIONS = ["ack_note", "latched", "inhibited_by", "silenced_by", "flapping", "ttt_s", "ttt_max_s", "command_id"];
 
@@ -148,7 +148,7 @@ describe("API live views", () => {
     const devices = res.json() as Record<string, unknown>[];
     expect(devices).toHaveLength(campus.devices.length);
     expect(devices.find((d) => d.id === "feeder-d1")).toEqual({
-      id: "feeder-d1", kind: "meter", building: "dorm-1", room: null, parent: null, rating_a: null, switchable: false, protected: false,
+      id: "feeder-d1", site: "test-school", kind: "meter", building: "dorm-1", room: null, parent: null, rating_a: null, switchable: false, protected: false,
       online: true, last_seen: MIDNIGHT, latest: { power_w: 1500, current_a: 7 }, open_alerts: 0,
     });
     expect(devices.find((d) => d.id === "brk-d1-101")).toMatchObject({ online: false, last_seen: null, open_alerts: 1, rating_a: 16, switchable: true });
@@ -157,8 +157,8 @@ describe("API live views", () => {
   it("totals buildings from their top-level devices", async () => {
     const res = await app.inject({ url: "/api/buildings", headers: as(VIEWER) });
     expect(res.json()).toEqual([
-      { id: "dorm-1", name: "Dormitory 1", kind: "dormitory", power_w: 1500, devices_online: 1, devices_total: 5, open_alerts: 1 },
-      { id: "class-1", name: "Classroom Block 1", kind: "classroom", power_w: 0, devices_online: 0, devices_total: 2, open_alerts: 0 },
+      { id: "dorm-1", site: "test-school", name: "Dormitory 1", kind: "dormitory", power_w: 1500, devices_online: 1, devices_total: 5, open_alerts: 1 },
+      { id: "class-1", site: "test-school", name: "Classroom Block 1", kind: "classroom", power_w: 0, devices_online: 0, devices_total: 2, open_alerts: 0 },
     ]);
   });
 

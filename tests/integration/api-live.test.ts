@@ -75,11 +75,11 @@ describe("the live stream protocol", () => {
     await waitFor(() => received.length >= 1);
     state.applyReading({ device: "feeder-d1", ts: 1000, values: { power_w: 5 }, phases: { L1: { current_a: 2 } } });
     state.applyStatus({ device: "feeder-d1", ts: 1000, online: true });
-    state.applyAlert("feeder-d1", "leakage", { id: "a1", rule: "leakage", device: "feeder-d1", building: "dorm-1", severity: "warning", state: "firing", value: 160, threshold: 150, message: "m", started_at: "x", updated_at: "x" }, 0);
+    state.applyAlert("feeder-d1", "leakage", { id: "a1", rule: "leakage", device: "feeder-d1", building: "dorm-1", site: "test-school", severity: "warning", state: "firing", value: 160, threshold: 150, message: "m", started_at: "x", updated_at: "x" }, 0);
     await waitFor(() => received.length >= 4);
     expect(received.map((f) => [f.type, f.seq])).toEqual([["snapshot", 1], ["reading", 2], ["status", 3], ["alert", 4]]);
-    expect(received[1]).toEqual({ type: "reading", device: "feeder-d1", ts: 1000, values: { power_w: 5, phases: { L1: { current_a: 2 } } }, seq: 2 });
-    expect(received[2]).toEqual({ type: "status", device: "feeder-d1", online: true, seq: 3 });
+    expect(received[1]).toEqual({ type: "reading", site: "test-school", device: "feeder-d1", ts: 1000, values: { power_w: 5, phases: { L1: { current_a: 2 } } }, seq: 2 });
+    expect(received[2]).toEqual({ type: "status", site: "test-school", device: "feeder-d1", online: true, seq: 3 });
     socket.terminate();
   });
 

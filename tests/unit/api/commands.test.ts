@@ -89,9 +89,9 @@ describe("paging by cursor", () => {
 describe("the live outbox", () => {
   it("keeps only the newest state of each command for a slow client", () => {
     const outbox = new Outbox();
-    outbox.offer({ type: "command", command: command("selected") });
-    outbox.offer({ type: "command", command: command("selected", { id: "other" }) });
-    outbox.offer({ type: "command", command: command("sent", { sent_at: "x" }) });
+    outbox.offer({ type: "command", site: "test-school", command: command("selected") });
+    outbox.offer({ type: "command", site: "test-school", command: command("selected", { id: "other" }) });
+    outbox.offer({ type: "command", site: "test-school", command: command("sent", { sent_at: "x" }) });
     expect(outbox.drain().map((m) => (m.type === "command" ? `${m.command.id}:${m.command.state}` : m.type))).toEqual(["other:selected", "brk-d1-101.switch_off.1000.1:sent"]);
   });
 });

@@ -89,7 +89,7 @@ describe("history sources", () => {
 });
 
 describe("alert pages", () => {
-  const alert = (id: string, minute: number): Alert => ({ id, rule: "r", device: "d", building: "b", severity: "info", state: "resolved", value: 0, threshold: 0, message: "", started_at: new Date(minute * 60_000).toISOString(), updated_at: new Date(minute * 60_000).toISOString() });
+  const alert = (id: string, minute: number): Alert => ({ id, rule: "r", device: "d", building: "b", site: "s", severity: "info", state: "resolved", value: 0, threshold: 0, message: "", started_at: new Date(minute * 60_000).toISOString(), updated_at: new Date(minute * 60_000).toISOString() });
 
   it("walks a newest-first list page by page without repeating or skipping", () => {
     const list = [alert("e", 5), alert("d", 4), alert("c", 3), alert("b", 3), alert("a", 1)].sort((x, y) => y.started_at.localeCompare(x.started_at) || x.id.localeCompare(y.id));

@@ -6,7 +6,7 @@ import { loadCampus } from "../../../infra/campus-file.js";
 
 const campus = loadCampus("tests/fixtures/test-campus.yaml");
 const alert: Alert = {
-  id: "al-1", rule: "overload", device: "brk-d1-101", building: "dorm-1", severity: "major", state: "firing",
+  id: "al-1", rule: "overload", device: "brk-d1-101", building: "dorm-1", site: "test-school", severity: "major", state: "firing",
   value: 17, threshold: 16, message: "m", started_at: "2026-11-29T00:00:00.000Z", updated_at: "2026-11-29T00:00:00.000Z",
 };
 
@@ -49,6 +49,13 @@ describe("the live campus state", () => {
     expect(state.openAlerts()).toEqual([]);
     expect(changes.at(-1)).toEqual({ type: "alert", alert: { ...alert, state: "resolved", resolved_at: "2026-11-29T01:00:00.000Z" } });
     expect(state.applyMessage("campus/alerts/brk-d1-101/overload", "", 0, true)).toBe(false);
+  });
+
+  it("gives a retained alert from before alerts carried a site its device's site (CONTRACT §9)", () => {
+    const { state } = fresh();
+    const { site: _none, ...older } = alert;
+    expect(state.applyMessage("campus/alerts/brk-d1-101/overload", JSON.stringify(older), 0, true)).toBe(true);
+    expect(state.openAlert("al-1")).toEqual({ ...older, site: "test-school" });
   });
 
   it("announces a status only when it changes", () => {

@@ -35,8 +35,8 @@ describe("environment", () => {
 
   it("parses role:token pairs", () => {
     expect(parseApiTokens("viewer:aaaaaaaaaaaaaaaa, admin:bbbbbbbbbbbbbbbb")).toEqual([
-      { role: "viewer", token: "aaaaaaaaaaaaaaaa" },
-      { role: "admin", token: "bbbbbbbbbbbbbbbb" },
+      { role: "viewer", token: "aaaaaaaaaaaaaaaa", sites: null },
+      { role: "admin", token: "bbbbbbbbbbbbbbbb", sites: null },
     ]);
   });
 

@@ -4,10 +4,11 @@ import { DEFAULT_LIVE_OPTIONS } from "../../../../api/live/options.js";
 import { checkPressure, Outbox } from "../../../../api/live/outbox.js";
 import type { LiveMessage } from "../../../../api/live/protocol.js";
 
-const reading = (device: string, power_w: number): LiveMessage => ({ type: "reading", device, ts: power_w, values: { power_w } });
+const reading = (device: string, power_w: number): LiveMessage => ({ type: "reading", site: "s", device, ts: power_w, values: { power_w } });
 const alert = (id: string, state: Alert["state"]): LiveMessage => ({
   type: "alert",
-  alert: { id, rule: "overload", device: "d", building: "b", severity: "major", state, value: 1, threshold: 1, message: "", started_at: "", updated_at: "" },
+  site: "s",
+  alert: { id, rule: "overload", device: "d", building: "b", site: "s", severity: "major", state, value: 1, threshold: 1, message: "", started_at: "", updated_at: "" },
 });
 
 describe("the live outbox", () => {
@@ -24,15 +25,15 @@ describe("the live outbox", () => {
   it("never loses the newest state of an alert or a status", () => {
     const outbox = new Outbox();
     outbox.offer(alert("x", "firing"));
-    outbox.offer({ type: "status", device: "a", online: false });
+    outbox.offer({ type: "status", site: "s", device: "a", online: false });
     for (let i = 0; i < 1000; i++) outbox.offer(reading("a", i));
     outbox.offer(alert("x", "acknowledged"));
-    expect(outbox.drain()).toEqual([{ type: "status", device: "a", online: false }, reading("a", 999), alert("x", "acknowledged")]);
+    expect(outbox.drain()).toEqual([{ type: "status", site: "s", device: "a", online: false }, reading("a", 999), alert("x", "acknowledged")]);
   });
 
   it("bounds device events, dropping the oldest", () => {
     const outbox = new Outbox(2);
-    for (let i = 0; i < 5; i++) outbox.offer({ type: "event", event: { device: "a", ts: i, type: "trip" } });
+    for (let i = 0; i < 5; i++) outbox.offer({ type: "event", site: "s", event: { device: "a", ts: i, type: "trip" } });
     expect(outbox.drain().map((m) => (m.type === "event" ? m.event.ts : -1))).toEqual([3, 4]);
   });
 
