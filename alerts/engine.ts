@@ -7,6 +7,7 @@ import { acknowledge, applyVerdict, settleFlapping, type Applied } from "./lifec
 import { overlay } from "./overlay.js";
 import type { RuleBook } from "./rule-book.js";
 import { applySilenceRequest } from "./silences.js";
+import { siteOf } from "./sites.js";
 import type { DeviceSlot, Effect, EngineInput, EngineState, EvaluateResult, Instance, Rule, RuleContext, Step } from "./types.js";
 import { inBatch, withSlot } from "./draft.js";
 
@@ -126,9 +127,11 @@ function runRules(
   effects: Effect[],
 ): Record<string, Instance> {
   const building = book.campus.buildingById.get(device.building)!;
+  // CONTRACT §9: a device is judged by its own school's zone, nominal voltage and `alerts:` section.
+  const campus = siteOf(book.campus, device.id);
   let rules = slot.rules;
   for (const { rule, params } of book.rulesFor.get(device.id) ?? []) {
-    const ctx: RuleContext = { device, building, campus: book.campus, params, now, lastSeenAt: slot.track.lastSeenAt, reportIntervalMs: reportInterval(device, slot.track) };
+    const ctx: RuleContext = { device, building, campus, params, now, lastSeenAt: slot.track.lastSeenAt, reportIntervalMs: reportInterval(device, slot.track) };
     const before = rules[rule.id] ?? { rule: rule.initial(device), active: false, latched: false, openings: 0 };
     let instance = before;
     for (const hook of hooks(rule)) {

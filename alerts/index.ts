@@ -25,12 +25,13 @@ import { ALERT_INPUT_FILTERS, decodeInputs } from "./decode.js";
 import { createEffectPerformer } from "./effects.js";
 import { evaluate, evaluateBatch, initialState, openAlerts } from "./engine.js";
 import { createAlertMetrics } from "./metrics.js";
-import { createNotifier, type Notifier } from "./notify/index.js";
+import { createNotifier, type Environment, type Notifier, webhookTargets, webhookTimings } from "./notify/index.js";
 import { CommandBookSchema } from "./commands/book.js";
 import { createSchemaStore, createStateStore } from "./persistence.js";
 import { createRuleBook, currentSilences } from "./rule-book.js";
 import { defaultRules } from "./rules/index.js";
 import type { SavedState } from "./saved-state.js";
+import { alertSitesUpgrade } from "./state-upgrade.js";
 import type { EngineInput, EngineState, Rule } from "./types.js";
 import { createAlertWriter } from "./writer.js";
 
@@ -55,6 +56,11 @@ export interface AlertsDeps {
   commandTimeoutMs?: number;
   /** A schedule's commands per second, at most (default: SCHEDULE_RATE). */
   scheduleRate?: number;
+  /**
+   * The process environment, where the district file's notification routes name their secrets (`secret_env`,
+   * CONTRACT §9); the composition root passes it. Default: none, so a route refuses the start.
+   */
+  environment?: Environment;
 }
 
 export interface RunningAlerts extends RunningService {
@@ -69,8 +75,10 @@ export async function startAlerts(ctx: ServiceContext, deps: AlertsDeps): Promis
   const log = ctx.log.child({ service: "alerts" });
   const now = deps.now ?? Date.now;
   const metrics = createAlertMetrics(ctx.metrics);
-  // A rule override the rule's schema refuses stops the start here, before anything connects (CampusError).
+  // A rule override the rule's schema refuses, or a school's webhook whose secret is not in the environment,
+  // stops the start here, before anything is read or connects (CampusError naming the variable).
   const book = createRuleBook(ctx.campus, deps.rules ?? defaultRules());
+  const webhooks = webhookTargets(ctx.env.alertWebhook, ctx.campus.notify, deps.environment ?? {});
   const file = join(ctx.env.dataDir, "alerts", "state.json");
 
   let state: EngineState = initialState();
@@ -87,7 +95,8 @@ export async function startAlerts(ctx: ServiceContext, deps: AlertsDeps): Promis
     ...(notifier ? { notify: notifier.snapshot() } : {}),
     automation: automation.snapshot(),
   });
-  const store = createStateStore(file, snapshot, log);
+  // A file from before alerts carried their site gets it (state-upgrade.ts).
+  const store = createStateStore(file, snapshot, log, { upgrade: alertSitesUpgrade(ctx.campus, log) });
   const saved = store.load();
   // The command book in a file of its own: a command's send waits for it to be on disk (commands/desk.ts).
   const commandStore = createSchemaStore(join(ctx.env.dataDir, "alerts", "commands.json"), CommandBookSchema, () => desk.book(), log);
@@ -101,8 +110,7 @@ export async function startAlerts(ctx: ServiceContext, deps: AlertsDeps): Promis
     onChange: () => store.schedule(),
     onDeadLetter: (line, reason) => deadLetters.append(refusedPointLetter(line, reason, Date.now())),
   });
-  const webhook = ctx.env.alertWebhook;
-  if (webhook) notifier = createNotifier(webhook, saved?.notify, { now, log, metrics, onChange: () => store.schedule() });
+  notifier = createNotifier(webhooks, webhookTimings(ctx.env.alertWebhook), saved?.notify, { now, log, metrics, onChange: () => store.schedule() });
 
   let client: MqttClient | null = null;
   const publish = (topic: string, payload: string, retain: boolean) => {

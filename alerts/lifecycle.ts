@@ -64,6 +64,7 @@ function applyBreach(rule: Rule<unknown>, device: Device, building: Building, in
       rule: rule.id,
       device: device.id,
       building: building.id,
+      site: device.site,
       ...(device.room !== null ? { room: device.room } : {}),
       // A flapping condition is downgraded to info (domain.md §8 row 27) and not paged.
       severity: flapping ? "info" : breach.severity,

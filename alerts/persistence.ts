@@ -22,9 +22,12 @@ export interface JsonStore<T> {
 
 export type StateStore = JsonStore<SavedState>;
 
+/** Makes a file of an earlier version current before it is checked (./state-upgrade.ts). */
+export type Upgrade = (raw: unknown) => unknown;
+
 /** The alert state file (saved-state.ts). */
-export const createStateStore = (file: string, snapshot: () => SavedState, log: Logger, debounceMs = 250): StateStore =>
-  createJsonStore(file, snapshot, parseSavedState, log, debounceMs);
+export const createStateStore = (file: string, snapshot: () => SavedState, log: Logger, options: { debounceMs?: number; upgrade?: Upgrade } = {}): StateStore =>
+  createJsonStore(file, snapshot, (text) => parseSavedState(text, options.upgrade), log, options.debounceMs ?? 250);
 
 /** A file holding one value of `schema` (the command book: commands/book.ts). */
 export const createSchemaStore = <S extends TSchema>(file: string, schema: S, snapshot: () => Static<S>, log: Logger, debounceMs = 250): JsonStore<Static<S>> =>
@@ -110,16 +113,16 @@ function createJsonStore<T>(file: string, snapshot: () => T, parse: (text: strin
 }
 
 /** The saved file's text as a SavedState, or why not (not JSON, or JSON of another shape: where and what). */
-export const parseSavedState = (text: string): Parsed<SavedState> => parseWith(SavedStateSchema, text, "an alert state");
+export const parseSavedState = (text: string, upgrade?: Upgrade): Parsed<SavedState> => parseWith(SavedStateSchema, text, "an alert state", upgrade);
 
-function parseWith<S extends TSchema>(schema: S, text: string, what = "the expected shape"): Parsed<Static<S>> {
+function parseWith<S extends TSchema>(schema: S, text: string, what = "the expected shape", upgrade: Upgrade = (raw) => raw): Parsed<Static<S>> {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (error) {
     return { ok: false, reason: `not JSON: ${(error as Error).message}` };
   }
-  const saved = Value.Default(schema, raw); // files from before a field with a default existed
+  const saved = Value.Default(schema, upgrade(raw)); // files from before a field with a default existed
   if (Value.Check(schema, saved)) return { ok: true, saved };
   const first = Value.Errors(schema, saved).First();
   return { ok: false, reason: `not ${what}: ${first ? `${first.path || "(root)"}: ${first.message}` : "unknown shape"}` };

@@ -4,8 +4,8 @@
 import { Value } from "@sinclair/typebox/value";
 import type { Campus, Device } from "../domain/campus.js";
 import type { ParamValue, RuleOverrides } from "../domain/campus-alerts.js";
-import type { Silence } from "../domain/silence.js";
-import { campusSilences, isCurrent } from "./silences.js";
+import { campusSilences, isCurrent, type SiteSilence } from "./silences.js";
+import { siteOf } from "./sites.js";
 import type { EngineState, Params, Rule } from "./types.js";
 
 /** A rule as it applies to one device: its parameters resolved from the defaults and the campus file. */
@@ -18,8 +18,8 @@ export interface RuleBook {
   campus: Campus;
   rules: readonly Rule[];
   rulesFor: ReadonlyMap<string, readonly BoundRule[]>;
-  /** Maintenance windows of the campus file (read-only for operators). */
-  fileSilences: readonly Silence[];
+  /** Maintenance windows of every site's campus file (read-only for operators). */
+  fileSilences: readonly SiteSilence[];
 }
 
 /** One rule's overrides in one place of the campus file (`alerts.rules`, a building kind, a device). */
@@ -28,13 +28,15 @@ export const overridesOf = (source: RuleOverrides | undefined, ruleId: string): 
 
 /**
  * Parameters: the schema's defaults (domain.md §8) ← `alerts.rules` ← `alerts.building_kinds.<kind>.rules`
- * ← the device's `alerts`; `disabled: true` at any level (the most specific wins) removes the rule.
+ * ← the device's `alerts`, the `alerts:` section being that of the device's own site (CONTRACT §9);
+ * `disabled: true` at any level (the most specific wins) removes the rule.
  * Null when disabled. Throws when the result does not fit the rule's schema: reading the campus file
  * checked every override against it (domain/rule-params.ts), so that is a bug, not a bad file.
  */
 export function resolveParams(campus: Campus, device: Device, rule: Rule): Params | null {
-  const kind = campus.buildingById.get(device.building)?.kind ?? "other";
-  const layers = [campus.alerts.rules, campus.alerts.buildingKinds[kind]?.rules, device.alerts].map((source) => overridesOf(source, rule.id));
+  const site = siteOf(campus, device.id);
+  const kind = site.buildingById.get(device.building)?.kind ?? "other";
+  const layers = [site.alerts.rules, site.alerts.buildingKinds[kind]?.rules, device.alerts].map((source) => overridesOf(source, rule.id));
   const merged: Record<string, ParamValue> = {};
   let disabled = false;
   for (const layer of layers) {
@@ -57,10 +59,11 @@ export function createRuleBook(campus: Campus, rules: readonly Rule[]): RuleBook
   const rulesFor = new Map(
     campus.devices.map((d) => {
       const building = campus.buildingById.get(d.building)!;
+      const site = siteOf(campus, d.id);
       const bound: BoundRule[] = [];
       for (const rule of rules) {
         const params = resolveParams(campus, d, rule);
-        if (params !== null && rule.appliesTo(d, building, campus)) bound.push({ rule, params });
+        if (params !== null && rule.appliesTo(d, building, site)) bound.push({ rule, params });
       }
       return [d.id, bound] as const;
     }),
@@ -69,6 +72,6 @@ export function createRuleBook(campus: Campus, rules: readonly Rule[]): RuleBook
 }
 
 /** Every silence operators can see now: the campus file's and the API's, not ended nor expired. */
-export function currentSilences(book: RuleBook, state: EngineState, now: number): Silence[] {
+export function currentSilences(book: RuleBook, state: EngineState, now: number): SiteSilence[] {
   return [...book.fileSilences, ...(state.silences ?? [])].filter((s) => isCurrent(s, now));
 }

@@ -80,7 +80,8 @@ export const NotifyStateSchema = Type.Object({
 export const OutboxEntrySchema = Type.Object({
   /** Also the `X-Campus-Delivery` header, the same on every attempt. */
   id: Type.String(),
-  target: literalUnion(["primary", "secondary"] as const),
+  /** "primary" (ALERT_WEBHOOK_URL), "secondary" (the escalation target) or a school's route (notify/routes.ts routeTarget). */
+  target: Type.String(),
   body: Type.String(),
   created_at: Type.Number(),
   attempts: Type.Number(),

@@ -10,17 +10,27 @@ import type { Silence, SilenceRequest, SilenceResult } from "../domain/silence.j
 const MAX_REASON = 500;
 const MAX_SCOPE = 200;
 
-/** The campus file's maintenance windows as Silence objects (`source: "campus-file"`). */
-export function campusSilences(campus: Campus): Silence[] {
-  return campus.alerts.silences.map((s) => ({
-    id: s.id,
-    scope: s.scope,
-    starts_at: s.starts_at ? new Date(Date.parse(s.starts_at)).toISOString() : new Date(0).toISOString(),
-    ends_at: new Date(Date.parse(s.ends_at)).toISOString(),
-    reason: s.reason,
-    created_by: "campus-file",
-    source: "campus-file" as const,
-  }));
+/** A silence, and the site whose campus file declares it (absent: an operator's, scoped by its lists alone). */
+export type SiteSilence = Silence & { site?: string };
+
+/**
+ * Every site's maintenance windows from its campus file as Silence objects (`source: "campus-file"`). Each
+ * carries its `site` (an extension of the Silence object): a school's window mutes that school's alerts only,
+ * even one scoped by rule alone (CONTRACT §9).
+ */
+export function campusSilences(campus: Campus): SiteSilence[] {
+  return campus.sites.flatMap((site) =>
+    site.alerts.silences.map((s) => ({
+      id: s.id,
+      scope: s.scope,
+      starts_at: s.starts_at ? new Date(Date.parse(s.starts_at)).toISOString() : new Date(0).toISOString(),
+      ends_at: new Date(Date.parse(s.ends_at)).toISOString(),
+      reason: s.reason,
+      created_by: "campus-file",
+      source: "campus-file" as const,
+      site: site.site.id,
+    })),
+  );
 }
 
 /** Not ended and not expired at `now` (future ones included: operators see what is planned). */
@@ -33,10 +43,10 @@ export const isUnmutable = (alert: Alert) => alert.latched === true && alert.sev
 const within = (list: string[] | undefined, value: string) => list === undefined || list.length === 0 || list.includes(value);
 
 /** The id of the silence in force that mutes this alert, or undefined. */
-export function silencing(silences: readonly Silence[], alert: Alert, now: number): string | undefined {
+export function silencing(silences: readonly SiteSilence[], alert: Alert, now: number): string | undefined {
   if (isUnmutable(alert)) return undefined;
   const match = silences.find(
-    (s) => inForce(s, now) && within(s.scope.devices, alert.device) && within(s.scope.buildings, alert.building) && within(s.scope.rules, alert.rule),
+    (s) => inForce(s, now) && (s.site === undefined || s.site === alert.site) && within(s.scope.devices, alert.device) && within(s.scope.buildings, alert.building) && within(s.scope.rules, alert.rule),
   );
   return match?.id;
 }

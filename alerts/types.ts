@@ -54,6 +54,7 @@ export type Params = Static<TObject>;
 export interface RuleContext<P = Params> {
   device: Device;
   building: Building;
+  /** The campus of the device's own site (CONTRACT §9): its time zone, nominal voltage and `alerts:` section. */
   campus: Campus;
   /** This rule's parameters for this device, resolved once (schema defaults ← campus file overrides). */
   params: P;
@@ -77,6 +78,7 @@ export interface Rule<S = unknown, P extends TObject = TObject> {
   latched?: boolean;
   /** Its parameters, each with its default (domain.md §8); the campus file may override them by name. */
   params: P;
+  /** `campus`: the device's own site's (as in RuleContext). */
   appliesTo(device: Device, building: Building, campus: Campus): boolean;
   initial(device: Device): S;
   /** A reading newer than any before from this device (event-time order; late and duplicate readings never get here). */

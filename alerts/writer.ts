@@ -11,7 +11,7 @@ import type { Logger } from "../infra/logger.js";
 import type { AlertMetrics } from "./metrics.js";
 
 /**
- * One point per change: tags device, building, rule, severity; ts = the change's time. The change an
+ * One point per change: tags device, building, site (CONTRACT §9), rule, severity; ts = the change's time. The change an
  * acknowledgement made (`byAck`) also carries the operator's note as the string field `ack_note`; an alert
  * that switched its room off carries the command's id as the string field `command_id` (CONTRACT §10).
  */
@@ -21,7 +21,7 @@ export function alertLine(alert: Alert, at: number, byAck = false): string {
   if (alert.command_id !== undefined) fields.command_id = alert.command_id;
   return toLine({
     measurement: "alert",
-    tags: { device: alert.device, building: alert.building, rule: alert.rule, severity: alert.severity },
+    tags: { device: alert.device, building: alert.building, site: alert.site, rule: alert.rule, severity: alert.severity },
     fields,
     ts: at,
   })!;

@@ -2,6 +2,7 @@
 // it): one TypeBox schema, from which come the TS type (`Static`), the API's serialization of alerts
 // and their OpenAPI description.
 import { type Static, Type as T } from "@sinclair/typebox";
+import { isJsonObject } from "./json-object.js";
 import { literalUnion } from "./schema.js";
 
 /** Most severe first. */
@@ -19,6 +20,8 @@ export const AlertSchema = T.Object(
     rule: T.String({ description: "a rule id of CONTRACT §5 (RULE_IDS)" }),
     device: T.String(),
     building: T.String(),
+    // CONTRACT §9: "The alert object and every live message about a device carry `site`".
+    site: T.String({ description: "the id of the device's site (school) in the district (CONTRACT §9)" }),
     room: T.Optional(T.String()),
     severity: literalUnion(SEVERITIES),
     state: literalUnion(ALERT_STATES),
@@ -84,3 +87,15 @@ export type AckRequest = Static<typeof AckRequestSchema>;
 export type AckResult = { ok: true; alert: Alert } | { ok: false; code: string; message: string };
 
 export const isOpen = (alert: Alert) => alert.state !== "resolved";
+
+/**
+ * An alert object as read back (JSON) with its device's site filled in when it has none: alerts written before
+ * they carried `site` (CONTRACT §9), in an older state file or a retained `campus/alerts/...` message. The
+ * value itself when it has a site, is not an object naming a device, or the device is in no site (`siteOf`
+ * gives undefined): a schema check then refuses it. Pure.
+ */
+export function withDeviceSite(value: unknown, siteOf: (device: string) => string | undefined): unknown {
+  if (!isJsonObject(value) || "site" in value) return value;
+  const site = typeof value.device === "string" ? siteOf(value.device) : undefined;
+  return site === undefined ? value : { ...value, site };
+}

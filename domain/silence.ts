@@ -28,6 +28,7 @@ export const SilenceSchema = T.Object(
     created_by: T.String(),
     source: literalUnion(["api", "campus-file"] as const, { description: "campus-file ones are read-only" }),
     ended_at: T.Optional(T.String({ description: "ISO 8601, set when an operator ended it early" })),
+    site: T.Optional(T.String({ description: "the school whose campus file declares it (CONTRACT §9); it mutes that school's alerts only" })),
   },
   { $id: "Silence", additionalProperties: true, description: "A maintenance window: matching alerts still open and show, but are not notified. Fire-related latched alerts are never muted." },
 );

@@ -88,11 +88,11 @@ export function createAutomation(o: AutomationOptions): Automation {
       scheduleLog.warn({ backMs: check.clockWentBackMs }, `the wall clock went back ${Math.round(check.clockWentBackMs / 1000)} s: runs already done are not repeated; the others count from now on`);
     }
     for (const run of check.missed) {
-      scheduleLog.warn({ schedule: run.schedule.id, at: new Date(run.at).toISOString() }, `schedule ${describeRun(campus, run)} was missed: ${whyMissed}; it is not run late`);
+      scheduleLog.warn({ schedule: run.schedule.id, at: new Date(run.at).toISOString() }, `schedule ${describeRun(run)} was missed: ${whyMissed}; it is not run late`);
     }
     for (const run of check.due) {
-      const orders = runOrders(campus, run);
-      scheduleLog.info({ schedule: run.schedule.id, action: run.schedule.action, devices: orders.length }, `schedule ${describeRun(campus, run)} runs: ${run.schedule.action} on ${orders.length} devices, at most ${o.scheduleRate} a second`);
+      const orders = runOrders(run);
+      scheduleLog.info({ schedule: run.schedule.id, action: run.schedule.action, devices: orders.length }, `schedule ${describeRun(run)} runs: ${run.schedule.action} on ${orders.length} devices, at most ${o.scheduleRate} a second`);
       pacer.enqueue(orders);
     }
     const moved = savedUntil === null || check.clock.checkedUntil - savedUntil >= SAVE_PROGRESS_MS;
@@ -106,9 +106,11 @@ export function createAutomation(o: AutomationOptions): Automation {
     start() {
       const now = o.now();
       carryOut(startSchedules(campus, savedUntil, now), "the alerts service was not running then");
-      for (const schedule of campus.schedules) {
-        const next = nextRun(schedule, campus.site.timezone, now);
-        if (next) scheduleLog.info({ schedule: schedule.id, next: new Date(next.at).toISOString() }, `schedule ${describeRun(campus, next)} is next`);
+      for (const site of campus.sites) {
+        for (const schedule of site.schedules) {
+          const next = nextRun(schedule, site.site.timezone, now);
+          if (next) scheduleLog.info({ schedule: schedule.id, next: new Date(next.at).toISOString() }, `schedule ${describeRun({ ...next, site })} is next`);
+        }
       }
     },
     tick() {

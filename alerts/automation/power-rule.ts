@@ -2,9 +2,10 @@
 // pure: step(campus, state, input, now) → {state, effects}; the wall clock comes in, orders go out.
 // When a malignant-load or power-limit alert opens, the room's circuit is switched off by `rule:{rule id}`
 // with the alert's id; after `restore_after` the rule switches it back on; once the room has been restored
-// `max_restores_per_day` times on a site-local day, the next cut-off stays off until a person switches it
-// on (a schedule's switch-on leaves it off: ./index.ts). Fire-related rules never switch anything, whatever
-// the campus says (GB 50116 §9.1.6): only SWITCHING_RULES act, and never one of FIRE_RELATED_RULES.
+// `max_restores_per_day` times on a local day of the room's own site (CONTRACT §9), the next cut-off stays
+// off until a person switches it on (a schedule's switch-on leaves it off: ./index.ts). Fire-related rules
+// never switch anything, whatever the campus says (GB 50116 §9.1.6): only SWITCHING_RULES act, and never
+// one of FIRE_RELATED_RULES.
 import { type Static, Type as T } from "@sinclair/typebox";
 import type { Alert } from "../../domain/alert.js";
 import type { Campus, Device } from "../../domain/campus.js";
@@ -13,6 +14,7 @@ import { COMMAND_ACTIONS, type Command, type CommandAction, type CommandResult, 
 import { literalUnion } from "../../domain/schema.js";
 import { wallClock } from "../../domain/time-zone.js";
 import type { CommandOrder } from "../commands/book.js";
+import { siteOf } from "../sites.js";
 
 /** How long an order refused BUSY (another command for the device in flight) is tried again, each tick, ms. */
 export const BUSY_RETRY_MS = 60_000;
@@ -58,13 +60,15 @@ export interface PowerRuleStep {
   effects: PowerRuleEffect[];
 }
 
-/** The action the campus gives this alert's rule in its building's kind, if it may switch at all. */
+/** The action the device's own site (CONTRACT §9) gives this alert's rule in its building's kind, if it may switch at all. */
 export function actionFor(campus: Campus, alert: Pick<Alert, "rule" | "device">): PowerAction | null {
   // The guard that makes "fire-related rules never switch" hold for any campus, even one built by hand.
   if ((FIRE_RELATED_RULES as readonly string[]).includes(alert.rule) || !(SWITCHING_RULES as readonly string[]).includes(alert.rule)) return null;
   const device = campus.deviceById.get(alert.device);
-  const kind = device && campus.buildingById.get(device.building)?.kind;
-  return (kind && campus.alerts.buildingKinds[kind]?.actions?.[alert.rule]) || null;
+  if (device === undefined) return null;
+  const site = siteOf(campus, device.id);
+  const kind = site.buildingById.get(device.building)?.kind;
+  return (kind && site.alerts.buildingKinds[kind]?.actions?.[alert.rule]) || null;
 }
 
 /**
@@ -79,12 +83,16 @@ export function roomCircuit(campus: Campus, device: Device): Device | null {
   return null;
 }
 
-const localDay = (campus: Campus, now: number) => {
-  const w = wallClock(now, campus.site.timezone);
+/**
+ * The date at `now` where the circuit is, "YYYY-MM-DD": restores are counted per day of the device's own site
+ * (a circuit saved before it left the campus file counts in the first site's, until the desk refuses its order).
+ */
+const localDay = (campus: Campus, device: string, now: number) => {
+  const w = wallClock(now, (campus.siteOfDevice.get(device) ?? campus).site.timezone);
   return `${w.year}-${String(w.month).padStart(2, "0")}-${String(w.day).padStart(2, "0")}`;
 };
 const restoredToday = (campus: Campus, state: PowerRuleState, device: string, now: number) =>
-  state.restores[device]?.day === localDay(campus, now) ? state.restores[device].count : 0;
+  state.restores[device]?.day === localDay(campus, device, now) ? state.restores[device].count : 0;
 
 const withCircuit = (state: PowerRuleState, device: string, circuit: Circuit | null): PowerRuleState => {
   const circuits = { ...state.circuits };
@@ -132,10 +140,9 @@ function opened(campus: Campus, state: PowerRuleState, alert: Alert, now: number
 function tick(campus: Campus, state: PowerRuleState, now: number): PowerRuleStep {
   let next = state;
   const effects: PowerRuleEffect[] = [];
-  const today = localDay(campus, now);
-  if (Object.values(state.restores).some((r) => r.day !== today)) {
-    next = { ...next, restores: Object.fromEntries(Object.entries(state.restores).filter(([, r]) => r.day === today)) };
-  }
+  // A count of another day than the circuit's today is over.
+  const current = Object.entries(state.restores).filter(([device, r]) => r.day === localDay(campus, device, now));
+  if (current.length !== Object.keys(state.restores).length) next = { ...next, restores: Object.fromEntries(current) };
   for (const [device, circuit] of Object.entries(state.circuits)) {
     const { retry, restore_at: restoreAt, ...rest } = circuit;
     if (retry !== undefined && now <= retry.until) {
@@ -168,7 +175,7 @@ function issued(campus: Campus, state: PowerRuleState, input: Extract<PowerRuleI
     const { retry: _done, ...rest } = circuit;
     if (action === "switch_off") return { state: withCircuit(state, device, { ...rest, command_id: result.command.id }), effects: [] };
     const count = restoredToday(campus, state, device, now) + 1;
-    return { state: { ...withCircuit(state, device, null), restores: { ...state.restores, [device]: { day: localDay(campus, now), count } } }, effects: [] };
+    return { state: { ...withCircuit(state, device, null), restores: { ...state.restores, [device]: { day: localDay(campus, device, now), count } } }, effects: [] };
   }
   if (result.code === "BUSY") {
     const retry = { action, until: circuit.retry?.until ?? now + BUSY_RETRY_MS };

@@ -1,7 +1,8 @@
 // Which schedule runs are due now (CONTRACT §10 schedules), pure: the wall clock is a parameter. A run is
 // carried out only when the service sees it within its own minute; one it did not see in time is missed,
 // reported and never run late: a lights-out at 23:00 must not fire at 07:00 because the service was down
-// all night, nor because the clock jumped or the process stalled. No run happens twice.
+// all night, nor because the clock jumped or the process stalled. No run happens twice. In a district every
+// school's schedules run in that school's time zone (CONTRACT §9, §10).
 import type { Campus } from "../../domain/campus.js";
 import { runsBetween, type ScheduleRun } from "../../domain/campus/schedule-times.js";
 import { scheduleTargets } from "../../domain/campus/schedules.js";
@@ -25,10 +26,15 @@ export interface ScheduleClock {
   lastNow: number;
 }
 
+/** A run and the campus of the site whose schedule it is. */
+export interface SiteRun extends ScheduleRun {
+  site: Campus;
+}
+
 export interface ScheduleCheck {
   clock: ScheduleClock;
-  due: ScheduleRun[];
-  missed: ScheduleRun[];
+  due: SiteRun[];
+  missed: SiteRun[];
   /** The wall clock went back by this much since the last check, ms. */
   clockWentBackMs?: number;
 }
@@ -39,7 +45,13 @@ export interface ScheduleCheck {
  */
 export function startSchedules(campus: Campus, savedCheckedUntil: number | null, now: number): ScheduleCheck {
   const from = savedCheckedUntil === null ? now : Math.max(savedCheckedUntil, now - MISSED_LOOKBACK_MS);
-  return { clock: { checkedUntil: now, lastNow: now }, due: [], missed: runsBetween(campus.schedules, campus.site.timezone, from, now) };
+  return { clock: { checkedUntil: now, lastNow: now }, due: [], missed: siteRunsBetween(campus, from, now) };
+}
+
+/** Every site's runs in (afterMs, untilMs], each in its site's zone, by instant (the district file's order at the same instant). */
+function siteRunsBetween(campus: Campus, afterMs: number, untilMs: number): SiteRun[] {
+  const runs = campus.sites.flatMap((site) => runsBetween(site.schedules, site.site.timezone, afterMs, untilMs).map((run) => ({ ...run, site })));
+  return runs.sort((a, b) => a.at - b.at);
 }
 
 /** The wall-clock tick: the runs since the last check, due or (seen too late) missed. */
@@ -49,18 +61,18 @@ export function checkSchedules(campus: Campus, clock: ScheduleClock, now: number
   // Back a little: what was done stays done. Back a lot: the clock was wrong, and only from now on counts.
   const checkedUntil = back >= CLOCK_BACK_LIMIT_MS ? now : clock.checkedUntil;
   if (now <= checkedUntil) return { clock: { checkedUntil, lastNow: now }, due: [], missed: [], ...wentBack };
-  const runs = runsBetween(campus.schedules, campus.site.timezone, checkedUntil, now);
+  const runs = siteRunsBetween(campus, checkedUntil, now);
   const due = runs.filter((r) => now - r.at < LATE_LIMIT_MS);
   const missed = runs.filter((r) => now - r.at >= LATE_LIMIT_MS);
   return { clock: { checkedUntil: now, lastNow: now }, due, missed, ...wentBack };
 }
 
 /** The orders a run gives: one per device it reaches, issued by `schedule:{id}` with the run in words. */
-export function runOrders(campus: Campus, run: ScheduleRun): CommandOrder[] {
-  const { schedule } = run;
-  const reason = `${schedule.name} (schedule ${schedule.id}, ${run.date} ${schedule.at} ${campus.site.timezone})`;
-  return scheduleTargets(campus, schedule).map((device) => ({ device: device.id, action: schedule.action, reason, by: `schedule:${schedule.id}` }));
+export function runOrders(run: SiteRun): CommandOrder[] {
+  const { schedule, site } = run;
+  const reason = `${schedule.name} (schedule ${schedule.id}, ${run.date} ${schedule.at} ${site.site.timezone})`;
+  return scheduleTargets(site, schedule).map((device) => ({ device: device.id, action: schedule.action, reason, by: `schedule:${schedule.id}` }));
 }
 
 /** A run in words for the log: `lights-out at 2030-01-07 23:00 (Asia/Shanghai)`. */
-export const describeRun = (campus: Campus, run: ScheduleRun) => `${run.schedule.id} at ${run.date} ${run.schedule.at} (${campus.site.timezone})`;
+export const describeRun = (run: SiteRun) => `${run.schedule.id} at ${run.date} ${run.schedule.at} (${run.site.site.timezone})`;

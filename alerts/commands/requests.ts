@@ -74,7 +74,7 @@ function select(settings: CommandSettings, book: CommandBook, request: CommandOr
     // URL-safe, unique per selection, and telling what it is: {device}.{action}.{epoch ms}.{n}
     id: `${device.id}.${request.action}.${now}.${seq}`,
     device: device.id,
-    site: settings.campus.site.id,
+    site: device.site, // CONTRACT §9: the device's own school, not the district's first
     action: request.action,
     reason: request.reason,
     issued_by: request.by,

@@ -1,14 +1,17 @@
-// The notifier: the planner (pure) fed with alert changes and the clock, its messages signed and
-// queued in the durable outbox, and the sender delivering them. Everything it holds is saved with the
-// alert state (persistence.ts), so messages and reminder clocks survive restarts.
+// The notifier: the planner (pure) fed with alert changes and the clock, its messages routed (each school's
+// to its own webhook, the rest to the global one: ./routes.ts), signed and queued in the durable outbox, and
+// the sender delivering them, one queue per target. Everything it holds is saved with the alert state
+// (persistence.ts), so messages and reminder clocks survive restarts.
 import type { Alert } from "../../domain/alert.js";
-import type { AlertWebhookEnv } from "../../domain/env-alerts.js";
 import type { Logger } from "../../infra/logger.js";
 import type { AlertMetrics } from "../metrics.js";
-import type { NotifyState, SavedNotify } from "../saved-state.js";
+import type { SavedNotify } from "../saved-state.js";
 import type { AlertChange } from "../types.js";
 import { due, emptyNotifyState, nextGroupDue, noteChange, type NotifyConfig } from "./planner.js";
+import { SECONDARY, type Targets, targetsOf, type WebhookTimings } from "./routes.js";
 import { createSender } from "./webhook.js";
+
+export { type Environment, webhookTargets, webhookTimings } from "./routes.js";
 
 export interface Notifier {
   change(change: AlertChange, alert: Alert): void;
@@ -18,17 +21,16 @@ export interface Notifier {
   close(): void;
 }
 
-export function createNotifier(cfg: AlertWebhookEnv, saved: SavedNotify | undefined, deps: { now: () => number; log: Logger; metrics: AlertMetrics; onChange(): void }): Notifier {
-  const plan: NotifyConfig = { groupWindowMs: cfg.groupWindowMs, repeatMs: cfg.repeatMs, escalateMs: cfg.escalateMs, secondary: cfg.escalationUrl !== null };
+/** The notifier of these targets (./routes.ts webhookTargets), or null when there is none. */
+export function createNotifier(targets: Targets, cfg: WebhookTimings, saved: SavedNotify | undefined, deps: { now: () => number; log: Logger; metrics: AlertMetrics; onChange(): void }): Notifier | null {
+  if (Object.keys(targets.byKey).length === 0) return null;
+  const plan: NotifyConfig = { groupWindowMs: cfg.groupWindowMs, repeatMs: cfg.repeatMs, escalateMs: cfg.escalateMs, secondary: SECONDARY in targets.byKey };
   let state = saved?.state ?? emptyNotifyState();
   let seq = saved?.seq ?? 0;
   let groupTimer: NodeJS.Timeout | null = null;
   const log = deps.log.child({ component: "webhook" });
   const sender = createSender(saved?.outbox ?? [], {
-    targets: {
-      primary: { url: cfg.url, secret: cfg.secret },
-      ...(cfg.escalationUrl ? { secondary: { url: cfg.escalationUrl, secret: cfg.escalationSecret } } : {}),
-    },
+    targets: targets.byKey,
     timeoutMs: cfg.timeoutMs,
     backoffMs: cfg.retryMs,
     maxBackoffMs: 5 * 60_000,
@@ -40,12 +42,12 @@ export function createNotifier(cfg: AlertWebhookEnv, saved: SavedNotify | undefi
     },
     onFailed: (entry, error) => {
       deps.metrics.webhookFailures.inc({ target: entry.target });
-      if (entry.attempts === 1 || entry.attempts % 10 === 0) log.warn({ err: error, id: entry.id, attempts: entry.attempts }, "webhook delivery failed; retrying");
+      if (entry.attempts === 1 || entry.attempts % 10 === 0) log.warn({ err: error, id: entry.id, target: entry.target, attempts: entry.attempts }, "webhook delivery failed; retrying");
     },
     onExpired: (entry) => {
       deps.metrics.webhookExpired.inc({ target: entry.target });
       deps.metrics.webhookOutbox.dec();
-      log.error({ id: entry.id, attempts: entry.attempts }, "webhook message expired undelivered");
+      log.error({ id: entry.id, target: entry.target, attempts: entry.attempts }, "webhook message expired undelivered");
     },
     onChange: deps.onChange,
   });
@@ -56,9 +58,12 @@ export function createNotifier(cfg: AlertWebhookEnv, saved: SavedNotify | undefi
     const result = due(state, now, plan);
     state = result.state;
     for (const message of result.messages) {
-      seq += 1;
-      sender.enqueue({ id: `${now}-${seq}`, target: message.target, body: JSON.stringify(message.body), created_at: now, attempts: 0, next_at: now, expires_at: now + cfg.expireMs });
-      deps.metrics.webhookOutbox.inc();
+      const body = JSON.stringify(message.body);
+      for (const target of targetsOf(message, targets)) {
+        seq += 1;
+        sender.enqueue({ id: `${now}-${seq}`, target, body, created_at: now, attempts: 0, next_at: now, expires_at: now + cfg.expireMs });
+        deps.metrics.webhookOutbox.inc();
+      }
     }
     if (result.messages.length > 0) deps.onChange();
     armGroupTimer();

@@ -20,7 +20,10 @@ export interface NotifyConfig {
 }
 
 export interface Message {
+  /** "primary": the alert's own route (its site's, else the global webhook: ./routes.ts); "secondary": the escalation target. */
   target: "primary" | "secondary";
+  /** The site of the alert(s) it is about (a group is one building's, so one site's). */
+  site: string;
   body: Record<string, unknown>;
 }
 
@@ -70,7 +73,7 @@ export function due(ns: NotifyState, now: number, cfg: NotifyConfig): { state: N
     }).map((i) => ({ event: i.event, alert: i.event === "resolved" ? i.alert : (alerts[i.alert.id]?.alert ?? i.alert) }));
     if (items.length === 0) continue;
     const head = [...items].sort((a, b) => rank(a.alert.severity) - rank(b.alert.severity))[0]!;
-    messages.push({ target: "primary", body: { event: head.event, alert: head.alert, alerts: items, group: { building, count: items.length } } });
+    messages.push({ target: "primary", site: head.alert.site, body: { event: head.event, alert: head.alert, alerts: items, group: { building, count: items.length } } });
     for (const i of items) {
       const t = alerts[i.alert.id];
       if (t) alerts[i.alert.id] = { ...t, firstSentAt: t.firstSentAt ?? now, lastSentAt: now };
@@ -80,12 +83,12 @@ export function due(ns: NotifyState, now: number, cfg: NotifyConfig): { state: N
     if (!t.notified || t.alert.state !== "firing" || isSuppressed(t.alert) || t.lastSentAt === undefined) continue;
     const repeat = cfg.repeatMs[t.alert.severity] ?? 0;
     if (repeat > 0 && now - t.lastSentAt >= repeat) {
-      messages.push({ target: "primary", body: { event: "reminder", alert: t.alert } });
+      messages.push({ target: "primary", site: t.alert.site, body: { event: "reminder", alert: t.alert } });
       alerts[id] = { ...alerts[id]!, lastSentAt: now };
     }
     const escalate = cfg.escalateMs[t.alert.severity] ?? 0;
     if (cfg.secondary && escalate > 0 && !t.escalated && t.firstSentAt !== undefined && now - t.firstSentAt >= escalate) {
-      messages.push({ target: "secondary", body: { event: "escalated", alert: t.alert, escalation: { reason: "unacknowledged", after_s: Math.round(escalate / 1000) } } });
+      messages.push({ target: "secondary", site: t.alert.site, body: { event: "escalated", alert: t.alert, escalation: { reason: "unacknowledged", after_s: Math.round(escalate / 1000) } } });
       alerts[id] = { ...alerts[id]!, escalated: true };
     }
   }

@@ -68,7 +68,7 @@ describe("schedules and the power rule in the alerts service", () => {
 
   it("returns the cut-off's command id when an alert switches its room, and null for a fire-related one", () => {
     const { a, orders } = automation(undefined, SIX);
-    const alert = (rule: string): Alert => ({ id: `brk-102.${rule}.1.1`, rule, device: "brk-102", building: "dorm-1", severity: "warning", state: "firing", value: 1, threshold: 1, message: "", started_at: "", updated_at: "" });
+    const alert = (rule: string): Alert => ({ id: `brk-102.${rule}.1.1`, rule, device: "brk-102", building: "dorm-1", site: "s", severity: "warning", state: "firing", value: 1, threshold: 1, message: "", started_at: "", updated_at: "" });
     expect(a.alertOpened(alert("malignant-load"))).toBe("c1");
     expect(a.alertOpened(alert("arc-fault"))).toBeNull();
     expect(orders).toEqual([expect.objectContaining({ device: "brk-102", action: "switch_off", by: "rule:malignant-load", alert_id: "brk-102.malignant-load.1.1" })]);

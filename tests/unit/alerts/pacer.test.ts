@@ -9,7 +9,11 @@ const orders = (n: number): CommandOrder[] => Array.from({ length: n }, (_, i) =
 describe("the schedule pacer", () => {
   it("issues the first order at once and the others at least 1000 / rate ms apart, in order", async () => {
     const issued: { device: string; at: number }[] = [];
-    const pacer = createPacer(50, (o) => issued.push({ device: o.device, at: Date.now() }));
+    // Each order is stamped with the instant the pacer read when it let the order go: a Date.now() taken
+    // in the callback can fall into the next millisecond after one order and not after the next (19 ms apart).
+    let read = 0;
+    const clock = () => (read = Date.now());
+    const pacer = createPacer(50, (o) => issued.push({ device: o.device, at: read }), clock);
     pacer.enqueue(orders(10));
     expect(issued.map((i) => i.device)).toEqual(["brk-0"]);
     await waitFor(() => issued.length === 10, 5_000, { what: "ten orders issued" });

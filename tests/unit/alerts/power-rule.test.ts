@@ -41,6 +41,7 @@ const alertOn = (device: string, rule: string, n = 1): Alert => ({
   rule,
   device,
   building: campus.deviceById.get(device)?.building ?? "dorm-1",
+  site: "s",
   severity: "warning",
   state: "firing",
   value: 2000,
@@ -198,7 +199,13 @@ describe("fire-related rules", () => {
   function campusSwitchingEverything(action: PowerAction): Campus {
     const actions = Object.fromEntries(["malignant-load", "power-limit", "overload", ...FIRE_RELATED_RULES].map((rule) => [rule, action]));
     const buildingKinds = Object.fromEntries(["dormitory", "office"].map((kind) => [kind, { rules: {}, actions }]));
-    return { ...campus, alerts: { ...campus.alerts, buildingKinds } };
+    // Its own site, as a parsed campus is (CONTRACT §9): the rule reads the actions of the device's site.
+    const sites: Campus[] = [];
+    const siteOfDevice = new Map<string, Campus>();
+    const handBuilt: Campus = { ...campus, alerts: { ...campus.alerts, buildingKinds }, sites, siteOfDevice, siteOfBuilding: new Map() };
+    sites.push(handBuilt);
+    for (const device of campus.devices) siteOfDevice.set(device.id, handBuilt);
+    return handBuilt;
   }
 
   it("never order a switch, whatever the campus says and whatever else happens", () => {
@@ -224,5 +231,8 @@ describe("fire-related rules", () => {
     rule.feed({ kind: "opened", alert: alertOn("brk-101", "malignant-load") });
     rule.feed({ kind: "opened", alert: alertOn("brk-102", "overload") });
     expect(rule.orders().map((o) => `${o.device} ${o.by}`)).toEqual(["brk-101 rule:malignant-load"]);
+    // An office has an action only in the hand-built campus: its actions are the ones read.
+    rule.feed({ kind: "opened", alert: alertOn("brk-office", "malignant-load") });
+    expect(rule.orders().map((o) => o.device)).toContain("brk-office");
   });
 });

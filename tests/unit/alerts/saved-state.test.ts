@@ -6,7 +6,9 @@ import { due, emptyNotifyState, noteChange } from "../../../alerts/notify/planne
 import { parseSavedState } from "../../../alerts/persistence.js";
 import { defaultRules } from "../../../alerts/rules/index.js";
 import type { SavedState } from "../../../alerts/saved-state.js";
-import { Harness, s } from "./harness.js";
+import { addAlertSites } from "../../../alerts/state-upgrade.js";
+import { openAlerts } from "../../../alerts/engine.js";
+import { Harness, s, testCampus } from "./harness.js";
 import { scenarioCampus } from "./scenario-campus.js";
 
 /** A state with open, acknowledged, flapping and inhibited alerts, an API silence, a planner and an outbox. */
@@ -56,6 +58,38 @@ describe("the saved alert state", () => {
     const parsed = parseSavedState(text);
     expect(parsed.ok).toBe(false);
     expect(!parsed.ok && parsed.reason).toMatch(new RegExp(`^not an alert state: ${path.replace(/[()]/g, "\\$&")}: `));
+  });
+});
+
+describe("a state file from before alerts carried their site (CONTRACT §9)", () => {
+  /** The file's text with `site` taken off every alert object in it (engine, tracked, grouped). */
+  const withoutSites = (saved: SavedState) => JSON.stringify(saved, (_key, value: unknown) => {
+    if (typeof value !== "object" || value === null || !("rule" in value) || !("site" in value)) return value;
+    const { site: _site, ...rest } = value as Record<string, unknown>;
+    return rest;
+  });
+  const upgrade = (campus = scenarioCampus()) => (raw: unknown) => addAlertSites(raw, campus).raw;
+
+  it("gives every alert in it its device's site", () => {
+    const saved = busyState();
+    const older = withoutSites(saved);
+    expect(older).not.toContain('"site"');
+    expect(parseSavedState(older).ok).toBe(false); // the schema wants the site: the upgrade is what reads it
+    expect(parseSavedState(older, upgrade())).toEqual({ ok: true, saved: JSON.parse(JSON.stringify(saved)) });
+  });
+
+  it("leaves out, and names, the alerts of devices no site has any more, keeping the rest of the file", () => {
+    const saved = busyState();
+    const elsewhere = testCampus(); // another school: none of the saved devices is in it
+    const { dropped } = addAlertSites(JSON.parse(withoutSites(saved)), elsewhere);
+    const notify = saved.notify!.state;
+    const everyAlert = [...openAlerts(saved.engine), ...Object.values(notify.alerts).map((t) => t.alert), ...Object.values(notify.groups).flatMap((g) => g.items.map((i) => i.alert))];
+    expect(dropped.sort()).toEqual([...new Set(everyAlert.map((a) => a.id))].sort());
+    const parsed = parseSavedState(withoutSites(saved), upgrade(elsewhere));
+    if (!parsed.ok) throw new Error(parsed.reason);
+    expect(openAlerts(parsed.saved.engine)).toEqual([]);
+    expect(Object.values(parsed.saved.notify!.state.groups).flatMap((g) => g.items)).toEqual([]);
+    expect([parsed.saved.notify!.state.alerts, parsed.saved.engine.silences?.length, parsed.saved.notify!.outbox.length]).toEqual([{}, 1, 1]);
   });
 });
 

@@ -88,7 +88,7 @@ describe("schedule runs on the tick", () => {
 describe("a run's orders", () => {
   it("gives one order per device the schedule reaches, issued by schedule:{id}, with the run in words", () => {
     const [run] = checkSchedules(campus, startSchedules(campus, null, LIGHTS_OUT - 1).clock, LIGHTS_OUT).due;
-    expect(runOrders(campus, run!)).toEqual(
+    expect(runOrders(run!)).toEqual(
       ["brk-101", "brk-102"].map((device) => ({ device, action: "switch_off", by: "schedule:lights-out", reason: "Lights out (schedule lights-out, 2030-01-07 23:00 Asia/Shanghai)" })),
     );
   });

@@ -84,7 +84,7 @@ describe("maintenance windows (silences)", () => {
 
 describe("webhook planner", () => {
   const cfg: NotifyConfig = { groupWindowMs: 1000, repeatMs: { critical: 60_000 }, escalateMs: { critical: 300_000 }, secondary: true };
-  const alert = (id: string, extra = {}) => ({ id, rule: "offline", device: id, building: "dorm-1", severity: "critical" as const, state: "firing" as const, value: 0, threshold: 30, message: "m", started_at: "", updated_at: "", ...extra });
+  const alert = (id: string, extra = {}) => ({ id, rule: "offline", device: id, building: "dorm-1", site: "s", severity: "critical" as const, state: "firing" as const, value: 0, threshold: 30, message: "m", started_at: "", updated_at: "", ...extra });
 
   it("groups a building's alerts in one message, drops the ones inhibited meanwhile, repeats and escalates while unacknowledged", () => {
     let ns = emptyNotifyState();

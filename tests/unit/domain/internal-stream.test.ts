@@ -65,7 +65,7 @@ describe("internal messages", () => {
 
   it("reads a retained alert and an ack result, and refuses garbage", () => {
     const alert = {
-      id: "a", rule: "overload", device: "brk-1", building: "dorm-1", severity: "major", state: "firing", value: 20, threshold: 16,
+      id: "a", rule: "overload", device: "brk-1", site: "s", building: "dorm-1", severity: "major", state: "firing", value: 20, threshold: 16,
       message: "m", started_at: "2026-12-05T00:00:00.000Z", updated_at: "2026-12-05T00:00:00.000Z", latched: false,
     };
     expect(decodeAlert(json(alert))).toEqual(alert);

@@ -15,6 +15,7 @@ function alert(state: Alert["state"], times: { started?: number; resolved?: numb
     rule: "overload",
     device: "brk-d1-103",
     building: "dorm-1",
+    site: "test-school", // CONTRACT §9: an alert object carries its device's site
     severity: "major",
     state,
     value: 20,
