@@ -1,7 +1,8 @@
 // CAMPUS_CONFIG text → one validated `Campus` for the whole deployment (CONTRACT §9). A campus file is a
 // district of one; a district file names its sites (paths relative to it, or inline), each checked as a
 // campus file on its own, then together: site, device, bridge and building ids unique across the district
-// (a device id is its MQTT user name; a building id names the building in InfluxDB and the live stream),
+// (a device id is its MQTT user name; a building id names the building in InfluxDB and the live stream;
+// schedule and campus-file silence ids name a command's issuer and a window to end),
 // no device's topics inside another school's, every notification route to a known site. Every problem is
 // listed with its file and path. Pure: the caller reads the files (`read`).
 import { Value } from "@sinclair/typebox/value";
@@ -93,6 +94,9 @@ function checkAcrossSites(entries: readonly SiteEntry[]): Problem[] {
     });
     listOf(doc.bridges).forEach((b, i) => claim("user", b.id, `bridges[${i}].id`, "device id"));
     listOf(doc.buildings).forEach((b, i) => claim("building", b.id, `buildings[${i}].id`, "building id"));
+    // A schedule's commands are issued as schedule:{id}, and a maintenance window is ended by its id.
+    listOf(doc.schedules).forEach((x, i) => claim("schedule", x.id, `schedules[${i}].id`, "schedule id"));
+    listOf(jsonObjectOrEmpty(doc.alerts).silences).forEach((x, i) => claim("silence", x.id, `alerts.silences[${i}].id`, "silence id"));
   }
   return problems;
 }

@@ -43,14 +43,16 @@ describe("district file", () => {
   });
 
   it("names both files of a site, device, bridge or building id used twice in the district", () => {
-    const b = school("a", "shared", ["dup", "db2"], "bridges: [ { id: z2m, format: zigbee2mqtt } ]");
-    const a = school("a", "shared", ["dup", "z2m"]);
+    const lightsOut = 'schedules: [ { id: lights-out, name: L, action: switch_off, at: "23:00", days: [mon], buildings: [shared], kinds: [breaker] } ]';
+    const b = school("a", "shared", ["dup", "db2"], `bridges: [ { id: z2m, format: zigbee2mqtt } ]\n${lightsOut}`);
+    const a = school("a", "shared", ["dup", "z2m"], lightsOut);
     const result = parseConfigText(district(["a.yaml", "b.yaml"]), "d.yaml", reader({ "a.yaml": a, "b.yaml": b }));
     expect(result.ok ? [] : result.problems).toEqual([
       { path: "b.yaml: site.id", message: 'site id "a" is also at a.yaml: site.id: site ids are unique across the district' },
       { path: "b.yaml: devices[0].id", message: 'device id "dup" is also at a.yaml: devices[0].id: device ids are unique across the district' },
       { path: "b.yaml: bridges[0].id", message: 'device id "z2m" is also at a.yaml: devices[1].id: device ids are unique across the district' },
       { path: "b.yaml: buildings[0].id", message: 'building id "shared" is also at a.yaml: buildings[0].id: building ids are unique across the district' },
+      { path: "b.yaml: schedules[0].id", message: 'schedule id "lights-out" is also at a.yaml: schedules[0].id: schedule ids are unique across the district' },
     ]);
   });
 
