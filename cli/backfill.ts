@@ -1,4 +1,5 @@
-// `campus-power backfill [--from ISO] [--to ISO]`: the rollups' SELECT … INTO over past data.
+// `campus-power backfill [--from ISO] [--to ISO]`: the rollups' SELECT … INTO over past data (grouped by
+// site, device, kind, building and room: ingest/retention.ts ROLLUP_TAGS).
 // Continuous queries only roll up recent windows (ingest/retention.ts: RESAMPLE … FOR 15m / 2h), so
 // data written before a rollup existed, or arriving later than that (a long InfluxDB outage drained from
 // the spool, a device flushing a day of buffered readings), is rolled up by this command. It is

@@ -3,6 +3,7 @@
 // the variables that command reads, marking the ones it cannot start without.
 import { ALL_ENV_VARIABLES, type DocumentedVariable, shownDefault, variablesReadBy } from "../domain/env/docs.js";
 import { type Command, COMMANDS } from "../domain/env/variable.js";
+import { USER_USAGE } from "./user.js";
 
 /** Columns of a help line; 100 fits a terminal beside an editor. */
 const WIDTH = 100;
@@ -45,22 +46,26 @@ export const MAIN_HELP = `campus-power — live electricity monitoring for a sch
 Usage: campus-power <command> [options]
 
 Run the stack
-  up [--demo]        broker, ingest, alerts and API in one process (--demo adds simulated devices)
+  up [--demo]        broker, ingest, alerts and API in one process (--demo adds simulated devices;
+                     --demo --district: the demo district of three schools)
   broker             the MQTT broker alone (TCP ${"$"}MQTT_PORT, WebSocket ${"$"}MQTT_WS_PORT/mqtt)
   ingest             device topics → InfluxDB, alone
   alerts             the rules engine alone
   api                REST API, live WebSocket stream and dashboard alone
 
 Devices and traffic
-  simulate           connect simulated devices for a campus file
+  simulate           connect simulated devices for a campus or district file
   scenario run NAME  run a scenario (faults + expected alerts) against a running stack
   record             record MQTT traffic to NDJSON
   replay FILE        publish recorded traffic again
 
 Tools
   device-secret ID   print a device's (or a bridge's) MQTT password
-  check-config FILE  validate a campus file and list every problem
+  check-config FILE  validate a campus or district file and list every problem
   backfill           roll up past readings into the 1-minute and 1-hour rollups
+
+People
+  user add|passwd|remove|list   named accounts for the dashboard and POST /api/login
 
 Every command takes --help, which also lists the environment variables it reads. A command stops
 before it starts, listing every problem, when a variable is malformed or a required one is missing.
@@ -70,12 +75,16 @@ ${ALL_ENV_VARIABLES.map((v) => describe(v)).join("\n")}
 `;
 
 const USAGE: Record<Command, string> = {
-  up: `Usage: campus-power up [--demo] [--seed N]
+  up: `Usage: campus-power up [--demo [--district]] [--seed N]
 
 Runs the broker, the ingest, the alerts engine and the API in one process.
-  --demo      also run simulated devices for the bundled demo campus (or CAMPUS_CONFIG), and
-              generate DEVICE_GROUP_KEY, API_TOKENS and SERVICE_PASSWORD when they are not set
+  --demo      also run simulated devices for the bundled demo campus (or CAMPUS_CONFIG: a campus
+              file, or a district file whose every school is simulated), and generate
+              DEVICE_GROUP_KEY, API_TOKENS and SERVICE_PASSWORD when they are not set
               (kept in DATA_DIR/demo-secrets.json so they survive a restart, and printed)
+  --district  with --demo: the bundled demo district (config/demo-district.yaml) instead of the
+              demo campus: a boarding middle school, a primary school and a kindergarten, each
+              simulated in its own rhythm (not with CAMPUS_CONFIG set)
   --seed N    seed of the simulated load (default 1)
 
 When nothing answers at INFLUX_URL, INFLUX_URL is not set and influxd is installed, a local
@@ -112,8 +121,10 @@ Serves the REST API, the /api/live WebSocket stream, /metrics and the dashboard 
 
 Connects every device of the campus file as a real MQTT client (its own credentials and last will,
 in its own format: native, tasmota, shelly-gen1, shelly-gen2, zigbee2mqtt, at MQTT_URL) and
-publishes realistic load for its building kind, in the site's time zone.
-  --config FILE      campus file (default CAMPUS_CONFIG, else the bundled demo campus)
+publishes realistic load for its building kind, in its site's time zone, at its site's nominal
+voltage and in the hours the site's file gives its building kind. A district file: every school's
+devices, each in its own school's zone and rhythm.
+  --config FILE      campus or district file (default CAMPUS_CONFIG, else the bundled demo campus)
   --seed N           seed of the generated load (default 1); the same seed and --start give the
                      same stream, byte for byte
   --speed X          campus clock speed (default 1). Above 1 the clock starts at now − D × X and
@@ -123,10 +134,11 @@ publishes realistic load for its building kind, in the site's time zone.
   --scenario NAME    demo (default: a dorm room overloads every few minutes) or a scenario file
                      (campus-power scenario list); its faults are injected, its campus used
   --devices N        clone the campus until it has N devices (load tests; the broker must know
-                     the clones: run it with the file --print-config writes)
+                     the clones: run it with the file --print-config writes); a district file:
+                     each of its schools cloned to N devices (the district has N × its schools)
   --shard K/N        simulate only every N-th device from the K-th (0-based): a fleet spread over
                      N processes (10,000 connections: see docs/simulator.md)
-  --print-config     print the (scaled) campus file and exit
+  --print-config     print the (scaled) campus file and exit (a district with its sites inline)
 Progress goes to standard error (a bar on a terminal).
 `,
   scenario: `Usage: campus-power scenario list
@@ -184,10 +196,13 @@ Idempotent: running it again overwrites the same rollup points.
   --from ISO   start (ISO 8601 or epoch ms; default: now − RAW_RETENTION_DAYS), rounded down to the hour
   --to ISO     end (default: now), rounded up to the hour
 `,
+  user: USER_USAGE,
   "check-config": `Usage: campus-power check-config FILE
 
 Validates a campus file (schema, duplicate ids, unknown buildings or parents, cycles, rule overrides)
-and prints every problem with its path. Exits 0 when valid, 1 otherwise. Without FILE, CAMPUS_CONFIG.
+or a district file (each of its sites as a campus file, then ids unique across the district and
+notification routes to known sites), and prints every problem with its file and path. Exits 0 when
+valid, 1 otherwise. Without FILE, CAMPUS_CONFIG.
 `,
 };
 

@@ -35,9 +35,9 @@ async function runAlone(name: "broker" | "ingest" | "alerts" | "api", start: (ct
 
 const commands: Record<string, Handler> = {
   async up(args) {
-    const { values } = usage(() => parseArgs({ args, options: { demo: { type: "boolean" }, seed: { type: "string" } } }));
+    const { values } = usage(() => parseArgs({ args, options: { demo: { type: "boolean" }, district: { type: "boolean" }, seed: { type: "string" } } }));
     const { runUp } = await import("./up.js");
-    await runUp({ demo: values.demo ?? false, seed: Number(values.seed ?? 1) });
+    await runUp({ demo: values.demo ?? false, district: values.district ?? false, seed: Number(values.seed ?? 1) });
   },
   async broker(args) {
     usage(() => parseArgs({ args, options: {} }));
@@ -52,7 +52,7 @@ const commands: Record<string, Handler> = {
   async alerts(args) {
     usage(() => parseArgs({ args, options: {} }));
     const { startAlerts } = await import("../alerts/index.js");
-    await runAlone("alerts", ({ ctx, env }) => startAlerts(ctx, { influx: influxOf(env) }));
+    await runAlone("alerts", ({ ctx, env }) => startAlerts(ctx, { influx: influxOf(env), environment: process.env }));
   },
   async api(args) {
     usage(() => parseArgs({ args, options: {} }));
@@ -132,6 +132,10 @@ const commands: Record<string, Handler> = {
     const { values } = usage(() => parseArgs({ args, options: { from: { type: "string" }, to: { type: "string" } } }));
     const { runBackfill } = await import("./backfill.js");
     await runBackfill({ ...(values.from ? { from: values.from } : {}), ...(values.to ? { to: values.to } : {}) });
+  },
+  async user(args) {
+    const { userCommand } = await import("./user.js");
+    await userCommand(args);
   },
   async "check-config"(args) {
     const { positionals } = usage(() => parseArgs({ args, options: {}, allowPositionals: true }));

@@ -52,8 +52,8 @@ export async function scenarioCommand(command: ScenarioCommand): Promise<number>
     ...(command.seed !== undefined ? { seed: command.seed } : {}),
     commandTimeoutMs: env.commandTimeoutMs,
     log,
-    onScheduleWait: ({ run }, waitMs) =>
-      process.stderr.write(`scenario ${scenario.name}: schedule ${run.schedule.id} runs at ${run.date} ${run.schedule.at} (${campus.site.timezone}); starting in ${Math.ceil(waitMs / 1000)} s\n`),
+    onScheduleWait: ({ run, timeZone }, waitMs) =>
+      process.stderr.write(`scenario ${scenario.name}: schedule ${run.schedule.id} runs at ${run.date} ${run.schedule.at} (${timeZone}); starting in ${Math.ceil(waitMs / 1000)} s\n`),
     onProgress: (done, total) => progress.update(done, total, `${Math.round(done / 60_000)}/${Math.round(total / 60_000)} min`),
   });
   progress.finish(`${outcome.published} messages published`);

@@ -1,5 +1,6 @@
 // `campus-power simulate` (CONTRACT §7): the campus file's devices (or N clones of them) as real MQTT
-// clients, on a campus clock running --speed times faster, optionally with a scenario's faults.
+// clients, on a campus clock running --speed times faster, optionally with a scenario's faults. A district
+// file (CONTRACT §9): every school's devices, each school cloned to N with --devices N.
 // Options and environment in, the simulator wired to the broker and the signals, progress printed.
 import { loadCampus } from "../infra/campus-file.js";
 import { CampusError, ErrorCodes } from "../domain/errors.js";
@@ -50,7 +51,7 @@ export async function simulateCommand(command: SimulateCommand): Promise<void> {
   }
   if (command.printConfig) {
     const campus = loadCampus(configFile ?? process.env.CAMPUS_CONFIG ?? "");
-    process.stdout.write(scaledCampusYaml(campus, command.devices ?? campus.devices.length));
+    process.stdout.write(scaledCampusYaml(campus, command.devices));
     return;
   }
   const loaded = loadContext({ ...process.env, ...(configFile ? { CAMPUS_CONFIG: configFile } : {}) }, "simulate");
@@ -69,7 +70,8 @@ export async function simulateCommand(command: SimulateCommand): Promise<void> {
   let ticker: NodeJS.Timeout | undefined;
   stopOnSignals(() => services, loaded.log, () => clearInterval(ticker));
   const count = onlyDevices?.length ?? campus.devices.length;
-  process.stderr.write(`connecting ${count} simulated devices to ${loaded.env.mqttUrl}…\n`);
+  const schools = campus.sites.length > 1 ? ` of ${campus.sites.length} schools (each in its own zone)` : "";
+  process.stderr.write(`connecting ${count} simulated devices${schools} to ${loaded.env.mqttUrl}…\n`);
   const connectStarted = Date.now();
   const simulator = await startSimulator({
     campus,

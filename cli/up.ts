@@ -1,20 +1,32 @@
-// `campus-power up [--demo]`: every service in one process, wired only through the broker and InfluxDB.
+// `campus-power up [--demo [--district]]`: every service in one process, wired only through the broker and InfluxDB.
 import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Campus } from "../domain/campus.js";
 import { DEMO_CAMPUS_FILE, type Env } from "../domain/env.js";
 import { InfluxClient, redactUrl } from "../infra/influx.js";
 import { findInfluxd, type LocalInfluxd, startLocalInfluxd } from "../infra/local-influxd.js";
 import type { Logger } from "../infra/logger.js";
 import type { RunningService } from "../infra/service.js";
-import { demoSecrets, loadContext, stopOnSignals } from "./runtime.js";
+import { demoSecrets, loadContext, stopOnSignals, UsageError } from "./runtime.js";
+
+/** The bundled demo district (CONTRACT §9): the demo campus and two more schools of other sizes and rhythms. */
+export const DEMO_DISTRICT_FILE = fileURLToPath(new URL("../config/demo-district.yaml", import.meta.url));
 
 export interface UpOptions {
   demo: boolean;
+  /** With `demo`: the bundled demo district instead of the demo campus. */
+  district?: boolean;
   seed: number;
 }
 
 export async function runUp(options: UpOptions): Promise<void> {
   const source: NodeJS.ProcessEnv = { ...process.env };
   let generated: string[] = [];
+  if (options.district) {
+    if (!options.demo) throw new UsageError("--district runs the bundled demo district and needs --demo (for a district of your own, set CAMPUS_CONFIG to its file)");
+    if (source.CAMPUS_CONFIG) throw new UsageError(`--district runs the bundled demo district, but CAMPUS_CONFIG names ${source.CAMPUS_CONFIG} (unset it, or drop --district: up --demo simulates every school of the file CAMPUS_CONFIG names)`);
+    source.CAMPUS_CONFIG = DEMO_DISTRICT_FILE;
+  }
   if (options.demo) {
     // A newcomer watching the demo wants the banner, not a stream of JSON lines.
     source.LOG_LEVEL ??= "warn";
@@ -42,7 +54,7 @@ export async function runUp(options: UpOptions): Promise<void> {
   const { startIngest } = await import("../ingest/index.js");
   services.push(await startIngest(localCtx, { influx }));
   const { startAlerts } = await import("../alerts/index.js");
-  services.push(await startAlerts(localCtx, { influx }));
+  services.push(await startAlerts(localCtx, { influx, environment: process.env }));
   const { startApi } = await import("../api/index.js");
   const api = await startApi(localCtx, { influx });
   services.push(api);
@@ -60,7 +72,7 @@ export async function runUp(options: UpOptions): Promise<void> {
       demoOverload: true,
     });
     services.push(simulator);
-    printBanner(env, api.port, broker, generated, influxd);
+    printBanner(env, ctx.campus, api.port, broker, generated, influxd);
     progress = startProgress(api.port, env.apiTokens.find((t) => t.role === "viewer")?.token ?? env.apiTokens[0]!.token);
   } else {
     process.stdout.write(`campus-power is up: http://localhost:${api.port}/  (MQTT ${broker.tcpPort}, MQTT/WS ${broker.wsPort})\n`);
@@ -98,16 +110,16 @@ async function ensureInflux(env: Env, log: Logger): Promise<LocalInfluxd | null>
   return startLocalInfluxd({ dir, port, log, supervise: true });
 }
 
-function printBanner(env: Env, httpPort: number, broker: { tcpPort: number; wsPort: number }, generated: string[], influxd: LocalInfluxd | null) {
+function printBanner(env: Env, campus: Campus, httpPort: number, broker: { tcpPort: number; wsPort: number }, generated: string[], influxd: LocalInfluxd | null) {
   const tokens = generated.includes("API_TOKENS")
     ? env.apiTokens.map((t) => `    ${t.role.padEnd(9)} ${t.token}`).join("\n")
     : "    (the ones you set in API_TOKENS)";
   const viewer = env.apiTokens.find((t) => t.role === "viewer")?.token ?? "";
   const operator = env.apiTokens.find((t) => t.role === "operator")?.token ?? env.apiTokens[0]!.token;
-  const campusNote = env.campusConfig === DEMO_CAMPUS_FILE ? "the bundled demo campus" : env.campusConfig;
+  const campusNote = env.campusConfig === DEMO_CAMPUS_FILE ? "the bundled demo campus" : env.campusConfig === DEMO_DISTRICT_FILE ? "the bundled demo district" : env.campusConfig;
   process.stdout.write(`
 campus-power demo is running (${campusNote}, simulated devices connected)
-
+${districtLines(campus, httpPort)}
   Dashboard      http://localhost:${httpPort}/#token=${operator}
   REST API       http://localhost:${httpPort}/api/devices   (Authorization: Bearer <token>)
   Live stream    ws://localhost:${httpPort}/api/live?token=<token>
@@ -124,6 +136,17 @@ ${secretLines(env, generated)}
   Stop with Ctrl-C.
 
 `);
+}
+
+/** For a district (CONTRACT §9): its name and every school simulated, and where the API compares them. */
+function districtLines(campus: Campus, httpPort: number): string {
+  if (campus.sites.length < 2) return "";
+  const schools = campus.sites.map((site) => `    ${site.site.id.padEnd(24)} ${site.site.name} (${site.devices.length} devices, ${site.site.timezone})`);
+  return `
+  District       ${campus.district.name}: ${campus.sites.length} schools, ${campus.devices.length} devices
+${schools.join("\n")}
+  Schools        http://localhost:${httpPort}/api/sites
+`;
 }
 
 /** Only secrets the demo generated are printed: ones the user set in the environment are theirs. */

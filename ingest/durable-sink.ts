@@ -34,6 +34,11 @@ export interface DurableSinkOptions {
   onBatch?(points: number): void;
   onCorrupt?(bytes: number, where: string): void;
   onEnergyAnomaly?(anomaly: Anomaly): void;
+  /**
+   * The key a counter is kept under for a series key (default: the key itself), applied to the saved
+   * state and to every observation, so state saved before the tags changed carries on (./counter-keys.ts).
+   */
+  counterKey?(seriesKey: string): string;
 }
 
 export interface RecordHeader {
@@ -86,7 +91,7 @@ export class DurableSink {
 
   constructor(private readonly options: DurableSinkOptions) {
     this.spool = Spool.open({ dir: options.dir, maxBytes: options.maxBytes, ...(options.segmentBytes ? { segmentBytes: options.segmentBytes } : {}), ...(options.onCorrupt ? { onCorrupt: options.onCorrupt } : {}) });
-    this.state = (this.spool.savedState as EnergyState | null) ?? {};
+    this.state = this.keyedState((this.spool.savedState as EnergyState | null) ?? {});
     this.drainer = this.drain();
   }
 
@@ -157,7 +162,8 @@ export class DurableSink {
       const base = lines.length;
       for (const line of recordLines) lines.push(line);
       for (const [format, count] of Object.entries(header.f)) formats[format] = (formats[format] ?? 0) + count;
-      for (const [key, ts, kwh, index] of header.e) {
+      for (const [seriesKey, ts, kwh, index] of header.e) {
+        const key = this.options.counterKey?.(seriesKey) ?? seriesKey;
         if (!undo.has(key)) undo.set(key, this.state[key]?.map((r) => ({ ...r })));
         const anomalies: Anomaly[] = [];
         for (const out of observeCounter(this.state, key, ts, kwh, anomalies)) {
@@ -191,6 +197,15 @@ export class DurableSink {
     this.spool.commit(records.at(-1)!.end);
     this.options.onStored?.(lines, formats);
     if (Date.now() - this.lastCheckpoint >= (this.options.checkpointEveryMs ?? 1_000)) this.checkpoint();
+  }
+
+  /** The saved counter state under today's keys; of two saved keys that become one, the first stays. */
+  private keyedState(saved: EnergyState): EnergyState {
+    const { counterKey } = this.options;
+    if (!counterKey) return saved;
+    const state: EnergyState = {};
+    for (const [key, window] of Object.entries(saved)) state[counterKey(key)] ??= window;
+    return state;
   }
 
   private checkpoint(): void {

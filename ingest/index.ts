@@ -9,6 +9,7 @@ import type { BackoffPolicy } from "../infra/backoff.js";
 import { DeadLetterLog } from "../infra/dead-letter.js";
 import { type InfluxClient, redactUrl } from "../infra/influx.js";
 import type { RunningService, ServiceContext } from "../infra/service.js";
+import { counterKeyWithSite } from "./counter-keys.js";
 import { DurableSink } from "./durable-sink.js";
 import { createHealthReporter } from "./health.js";
 import { InfluxTarget } from "./influx-target.js";
@@ -68,6 +69,7 @@ export async function startIngest(ctx: ServiceContext, deps: IngestDeps): Promis
     dir: deps.spoolDir ?? join(env.dataDir, "ingest", clientId),
     maxBytes: deps.spoolMaxBytes ?? env.spoolMaxBytes,
     write: (lines) => influx.write(lines),
+    counterKey: (key) => counterKeyWithSite(key, (device) => campus.deviceById.get(device)?.site),
     ...(deps.retry ? { retry: deps.retry } : {}),
     ...sinkMetrics({ metrics, log, deadLetters, backlogRecords: () => sink.spool.backlogRecords }),
   });
@@ -87,7 +89,7 @@ export async function startIngest(ctx: ServiceContext, deps: IngestDeps): Promis
   source.receive({
     full: () => sink.full,
     onHeldBack: () => metrics.backpressured.inc(),
-    handle: createMessageHandler({ router, maxAgeMs: env.rawRetentionMs, timeZone: campus.site.timezone, stream, sink, deadLetters, metrics, log }),
+    handle: createMessageHandler({ router, maxAgeMs: env.rawRetentionMs, stream, sink, deadLetters, metrics, log }),
   });
   try {
     await source.connected();

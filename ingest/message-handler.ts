@@ -14,8 +14,6 @@ export interface MessageHandlerDeps {
   router: Router;
   /** Raw retention, ms: an older device timestamp is not sane. */
   maxAgeMs: number;
-  /** The site's IANA time zone (for device times without one: Tasmota). */
-  timeZone: string;
   stream: InternalStream;
   sink: Pick<DurableSink, "accept">;
   deadLetters: DeadLetterLog;
@@ -35,7 +33,6 @@ export function createMessageHandler(deps: MessageHandlerDeps): (topic: string, 
     const effects = processMessage(router, topic, payload, {
       receivedAt,
       maxAgeMs: deps.maxAgeMs,
-      timeZone: deps.timeZone,
       previousState: (key) => vendorState.get(key),
     });
     if (effects.state) vendorState.set(effects.state.key, effects.state.value);

@@ -1,13 +1,14 @@
-// Decoded messages → InfluxDB points, exactly the schema of CONTRACT §4 (ms precision). Pure.
+// Decoded messages → InfluxDB points, exactly the schema of CONTRACT §4 (ms precision), each tagged with
+// the device's `site` (CONTRACT §9: every point carries it, so energy and history work per school). Pure.
 import type { Device } from "../domain/campus.js";
 import type { Point } from "../domain/line-protocol.js";
 import { type DeviceEvent, MEASUREMENT_FIELDS, PHASES, PHASE_FIELDS, type Reading, type StatusChange } from "../domain/reading.js";
 
 export const MEASUREMENTS = { electrical: "electrical", status: "device_status", event: "device_event" } as const;
 
-/** `device`, `kind`, `building` and, when the device has one, `room`; tag cardinality stays per device. */
+/** `site`, `device`, `kind`, `building` and, when the device has one, `room`; tag cardinality stays per device. */
 function electricalTags(device: Device): Record<string, string> {
-  const tags: Record<string, string> = { device: device.id, kind: device.kind, building: device.building };
+  const tags: Record<string, string> = { site: device.site, device: device.id, kind: device.kind, building: device.building };
   if (device.room !== null && device.room !== "") tags.room = device.room;
   return tags;
 }
@@ -38,7 +39,7 @@ export function readingToPoints(reading: Reading, device: Device): Point[] {
 }
 
 export function statusToPoint(status: StatusChange, device: Device): Point {
-  return { measurement: MEASUREMENTS.status, tags: { device: device.id, building: device.building }, fields: { online: status.online }, ts: status.ts };
+  return { measurement: MEASUREMENTS.status, tags: { site: device.site, device: device.id, building: device.building }, fields: { online: status.online }, ts: status.ts };
 }
 
 /**
@@ -48,5 +49,5 @@ export function statusToPoint(status: StatusChange, device: Device): Point {
 export function eventToPoint(event: DeviceEvent, device: Device): Point {
   const fields: Point["fields"] = { reason: event.reason ?? "" };
   if (event.detail !== undefined) fields.detail = event.detail;
-  return { measurement: MEASUREMENTS.event, tags: { device: device.id, building: device.building, type: event.type }, fields, ts: event.ts };
+  return { measurement: MEASUREMENTS.event, tags: { site: device.site, device: device.id, building: device.building, type: event.type }, fields, ts: event.ts };
 }

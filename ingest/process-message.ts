@@ -35,7 +35,6 @@ export interface ProcessOptions {
   receivedAt: number;
   /** Raw retention, ms: older device timestamps are not sane (CONTRACT §4). */
   maxAgeMs: number;
-  timeZone: string;
   maxBytes?: number;
   /** The vendor state a format kept for this key (device + format) last time. */
   previousState?(key: string): unknown;
@@ -46,10 +45,10 @@ export function processMessage(router: Router, topic: string, payload: Buffer, o
   if (!routed.ok) {
     return { device: routed.device, kind: "unknown", format: "unknown", publish: [], points: [], refusals: [routed.refusal], fallbacks: [], readings: 0 };
   }
-  const { device, format, kind, decode } = routed.route;
+  const { device, timeZone, format, kind, decode } = routed.route;
   const stateKey = `${format}/${device.id}`;
   const previous = options.previousState?.(stateKey);
-  const context = { device: device.id, timeZone: options.timeZone, receivedAt: options.receivedAt, maxAgeMs: options.maxAgeMs, ...(previous === undefined ? {} : { previous }) };
+  const context = { device: device.id, timeZone, receivedAt: options.receivedAt, maxAgeMs: options.maxAgeMs, ...(previous === undefined ? {} : { previous }) };
   const decoded: Decoded = decode(payload, options.maxBytes === undefined ? context : { ...context, maxBytes: options.maxBytes });
 
   const effects: MessageEffects = { device: device.id, kind, format, publish: [], points: [], refusals: decoded.refusals, fallbacks: [], readings: decoded.readings.length };

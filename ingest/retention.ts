@@ -10,13 +10,18 @@
 //             (api/energy-building-rollup.ts, a pure module: the query side owns the name and shape);
 //             the hash names the counted devices, so a campus file with another tree gets a new CQ, the old
 //             one is dropped, and the new one is backfilled over all of rollup_1h in the background.
+// A query whose text changed (e.g. when `site` joined the rollup tags, CONTRACT §9) is replaced at start:
+// InfluxDB 1.x has no ALTER CONTINUOUS QUERY, so ensureRetention compares SHOW CONTINUOUS QUERIES' text
+// with ours and, where they differ, drops the old one and creates ours. Points written before `site`
+// existed (raw and rolled up) keep the tags they had: sums over all sites still count them once.
 import { buildingRollupContinuousQuery, buildingRollupMeasurement, buildingRollupSelect } from "../infra/energy-rollup.js";
 import type { Campus } from "../domain/campus.js";
 import type { InfluxClient } from "../infra/influx.js";
 import { quoteIdentifier } from "../infra/influx.js";
 import type { Logger } from "../infra/logger.js";
 
-export const ROLLUP_TAGS = ["device", "kind", "building", "room"] as const;
+/** The tags a rollup keeps: `site` so energy and history work per school (CONTRACT §9), the rest as raw. */
+export const ROLLUP_TAGS = ["site", "device", "kind", "building", "room"] as const;
 
 const fields1m = `mean(power_w) AS power_w_mean, max(power_w) AS power_w_max, max(current_a) AS current_a_max, mean(voltage_v) AS voltage_v_mean, sum(energy_delta_kwh) AS energy_delta_kwh`;
 const fields1h = `mean(power_w_mean) AS power_w_mean, max(power_w_max) AS power_w_max, max(current_a_max) AS current_a_max, mean(voltage_v_mean) AS voltage_v_mean, sum(energy_delta_kwh) AS energy_delta_kwh`;

@@ -1,4 +1,5 @@
-// Topic → (device, format, kind, decoder), built once from the campus file. Pure.
+// Topic → (device, its site's time zone, format, kind, decoder), built once from the campus (or district)
+// file. Pure.
 // Native topics are read through wildcards (any device may try them; unknown ids are refused), foreign
 // topics through one exact subscription per device, from its `format` + `source` (CONTRACT §3).
 import type { Campus, Device } from "../domain/campus.js";
@@ -8,6 +9,11 @@ import { parseDeviceTopic } from "../domain/topics.js";
 
 export interface Route {
   device: Device;
+  /**
+   * The IANA zone of the device's own site (CONTRACT §9: in a district each school has its own), in
+   * which a device time without zone is read (Tasmota's `Time`, DESIGN "Device timestamps").
+   */
+  timeZone: string;
   format: FormatDefinition["name"];
   kind: MessageKind;
   decode: MessageDecoder;
@@ -31,9 +37,10 @@ export function buildRouter(campus: Campus): Router {
   const unsupported: Device[] = [];
   const nativeFormat = FORMATS.native!;
   for (const device of campus.devices) {
+    const timeZone = campus.siteOfDevice.get(device.id)!.site.timezone;
     // Every campus device may speak the native protocol under its own id, whatever its format.
     for (const rule of nativeFormat.topics) {
-      routes.set(topicFor(rule, { id: device.id }), { device, format: "native", kind: rule.kind, decode: rule.decode });
+      routes.set(topicFor(rule, { id: device.id }), { device, timeZone, format: "native", kind: rule.kind, decode: rule.decode });
     }
     if (device.format === "native" || device.source === undefined) continue;
     const format = FORMATS[device.format];
@@ -43,7 +50,7 @@ export function buildRouter(campus: Campus): Router {
     }
     for (const rule of format.topics) {
       const topic = topicFor(rule, device);
-      routes.set(topic, { device, format: format.name, kind: rule.kind, decode: rule.decode });
+      routes.set(topic, { device, timeZone, format: format.name, kind: rule.kind, decode: rule.decode });
       subscriptions.push(topic);
     }
   }

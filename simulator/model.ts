@@ -2,6 +2,8 @@
 // in fixed steps of event time. Pure: time comes in as a parameter and all randomness comes from
 // generators seeded by `seed`, so the same seed and the same times give byte-identical readings.
 // The state is mutated in place for speed (10k devices later); nothing outside it is touched.
+// One model is one site (its mains, time zone and nominal voltage): a district is one model per site
+// (stream.ts), each school on its own supply and its own local clock (CONTRACT §9).
 import type { Campus, Device } from "../domain/campus.js";
 import { effectsAt, type Fault, NO_EFFECTS } from "./faults.js";
 import { type LocalTime, localTime } from "./local-time.js";
@@ -54,6 +56,7 @@ const FEEDER_BASE_W: Record<string, number> = { dormitory: 1500, classroom: 800,
 const FEEDER_CLASS: Record<string, LoadClass> = { dormitory: "dorm-room", classroom: "lighting", lab: "always-on", office: "office", canteen: "lab-motor", other: "office" };
 
 export function createCampusModel(campus: Campus, options: ModelOptions): CampusModel {
+  if (campus.sites.length > 1) throw new Error(`a campus model is one site; the district has ${campus.sites.length} (model each of campus.sites)`);
   const byId = new Map<string, DeviceState>();
   for (const device of campus.devices) byId.set(device.id, createDeviceState(campus, device, options));
   let topLevelPhase = 0;
@@ -85,7 +88,8 @@ export function createCampusModel(campus: Campus, options: ModelOptions): Campus
     overload: options.overload ?? null,
     order,
     byId,
-    gridRng: createRng(deriveSeed(options.seed, "grid")),
+    // Each site's supply wanders on its own (schools of a district are not one busbar).
+    gridRng: createRng(deriveSeed(options.seed, `grid:${campus.site.id}`)),
     gridV: [nominalV, nominalV, nominalV],
     frequencyHz: 50,
     localDate: local.date,
@@ -133,6 +137,7 @@ function createDeviceState(campus: Campus, device: Device, options: ModelOptions
   return {
     device,
     buildingKind,
+    occupied: campus.alerts.buildingKinds[buildingKind]?.occupied ?? null,
     loadClass: classifyLoad(device, buildingKind),
     rng,
     children: [],

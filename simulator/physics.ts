@@ -3,6 +3,7 @@
 // leakage and terminal temperature. Pure apart from mutating the state it is given (see model.ts).
 // It knows only the two narrow shapes below, not the campus model that holds them, so the model
 // (which calls these steps) and the physics do not import each other.
+import type { OccupiedPeriod } from "../domain/campus-alerts.js";
 import type { BuildingKind, Device } from "../domain/campus.js";
 import type { FaultEffects } from "./faults.js";
 import type { LocalTime } from "./local-time.js";
@@ -26,6 +27,8 @@ export interface Mains {
 export interface Circuit {
   readonly device: Pick<Device, "kind" | "phases" | "rating_a" | "rcd_ma">;
   readonly buildingKind: BuildingKind;
+  /** The occupied hours its site gives its building kind, if any (profiles.ts activityAt). */
+  readonly occupied: readonly OccupiedPeriod[] | null;
   loadClass: LoadClass;
   readonly rng: Rng;
   /** The phase (0..2 = L1..L3) a single-phase device hangs on. */
@@ -78,7 +81,7 @@ export function stepGrid(mains: Mains, dtS: number, local: LocalTime): void {
 
 export function stepOwnLoad(state: Circuit, now: number, dtS: number, local: LocalTime): void {
   const profile = PROFILES[state.loadClass];
-  let level = activityAt(state.loadClass, local, state.buildingKind);
+  let level = activityAt(state.loadClass, local, state.buildingKind, state.occupied);
   if (state.loadClass === "always-on") level *= compressorLevel(now, state.compressorPhaseMs, state.device.kind === "socket");
   // Load noise: AR(1) with a ~1 min memory, so loads drift like people switching things on and off.
   const keep = Math.exp(-dtS / 60);

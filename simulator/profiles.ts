@@ -1,6 +1,8 @@
 // Load profiles: what each circuit draws by building kind and local time of day (reference/domain.md §4).
 // Pure data and functions of (local time, device); the noise is added by the model with a seeded rng.
+import type { OccupiedPeriod } from "../domain/campus-alerts.js";
 import type { BuildingKind, Device } from "../domain/campus.js";
+import { isOccupied } from "../domain/occupancy.js";
 import type { LocalTime } from "./local-time.js";
 
 /** What hangs on a circuit. The campus file does not say, so it is inferred (see classifyLoad). */
@@ -109,12 +111,20 @@ const BUILDING_HOURS: Record<BuildingKind, { weekday: Breakpoints; weekend: Brea
   other: { weekday: OFFICE_WEEKDAY, weekend: OFFICE_WEEKEND },
 };
 
-/** Fraction of peak (0..1) the class draws at this local time in such a building, before noise. */
-export function activityAt(loadClass: LoadClass, local: LocalTime, buildingKind: BuildingKind): number {
+/**
+ * Fraction of peak (0..1) the class draws at this local time in such a building, before noise. `occupied`:
+ * the hours the site's file gives the building kind (`alerts.building_kinds.<kind>.occupied`, the ones
+ * the after-hours rule judges by); outside them nothing but the night level runs (a primary school has no
+ * evening self-study, a kindergarten closes at 17:30), except what runs around the clock.
+ */
+export function activityAt(loadClass: LoadClass, local: LocalTime, buildingKind: BuildingKind, occupied: readonly OccupiedPeriod[] | null = null): number {
   const follows = loadClass === "lighting" || loadClass === "hvac";
   const hours = follows ? BUILDING_HOURS[buildingKind] : PROFILES[loadClass];
   const weekend = local.weekday === 0 || local.weekday === 6;
-  return interpolate(weekend ? hours.weekend : hours.weekday, local.hour);
+  const day = weekend ? hours.weekend : hours.weekday;
+  const level = interpolate(day, local.hour);
+  if (occupied === null || loadClass === "always-on" || isOccupied(occupied, local.weekday, local.hour * 60)) return level;
+  return Math.min(level, interpolate(day, 0));
 }
 
 function interpolate(points: Breakpoints, hour: number): number {

@@ -81,7 +81,8 @@ export async function replayFile(options: ReplayOptions): Promise<ReplayTotals> 
           continue;
         }
         let payload = decodePayload(message.payload);
-        if (options.restamp) payload = restamp(message.topic, payload, startedAt - first, options.campus.site.timezone);
+        // A zone-less Tasmota `Time` is the device's own school's local time (CONTRACT §9: a site each).
+        if (options.restamp) payload = restamp(message.topic, payload, startedAt - first, options.campus.siteOfDevice.get(device)!.site.timezone);
         const client = await clientFor(device);
         const sent = client.publishAsync(message.topic, payload, { qos: 1, retain: isAvailabilityTopic(message.topic) }).then(
           () => void totals.published++,

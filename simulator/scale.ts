@@ -1,8 +1,11 @@
 // `simulate --devices N`: the configured campus cloned until it has N devices, for load tests. Clone k
 // (k ≥ 1) gets `-k<k>` appended to every building and device id and `_k<k>` to every foreign source,
-// so each clone is a whole, valid campus of its own; the original keeps its ids. Pure.
+// so each clone is a whole, valid campus of its own; the original keeps its ids. A district file
+// (CONTRACT §9) is scaled per site: every school cloned to N devices, the district written with its
+// sites inline (ids stay unique across it: each clone's ids extend its own school's). Pure.
 import { stringify } from "yaml";
-import { type Campus, type Device, parseCampusText } from "../domain/campus.js";
+import type { Campus, Device } from "../domain/campus.js";
+import { parseConfigText } from "../domain/district/parse.js";
 
 /** Devices in wiring order, parents first, so cutting the list short never orphans a child. */
 function parentsFirst(devices: readonly Device[]): Device[] {
@@ -39,18 +42,33 @@ export function scaledCampusDocument(campus: Campus, count: number): Record<stri
   return { site: { ...campus.site }, buildings: buildings.filter((b) => usedBuildings.has(b.id)), devices };
 }
 
-/** The scaled campus, validated like any campus file. */
+/** A plain campus file is its own only site; a district's sites are campuses of their own. */
+const isDistrict = (campus: Campus) => campus.sites[0] !== campus;
+
+/** The config document scaled: a campus to `count` devices, a district with each of its sites so (undefined: as they are). */
+export function scaledConfigDocument(campus: Campus, count: number | undefined): Record<string, unknown> {
+  if (!isDistrict(campus)) return scaledCampusDocument(campus, count ?? campus.devices.length);
+  return {
+    district: { ...campus.district },
+    sites: campus.sites.map((site) => scaledCampusDocument(site, count ?? site.devices.length)),
+    ...(campus.notify.length > 0 ? { notify: campus.notify.map((route) => ({ ...route })) } : {}),
+  };
+}
+
+/** The scaled campus (or district), validated like any config file. */
 export function scaleCampus(campus: Campus, count: number): Campus {
-  if (count === campus.devices.length) return campus;
-  const text = scaledCampusYaml(campus, count);
-  const result = parseCampusText(text);
+  if (campus.sites.every((site) => site.devices.length === count)) return campus;
+  const inlineOnly = () => ({ ok: false as const, message: "a scaled district has its sites inline" });
+  const result = parseConfigText(scaledCampusYaml(campus, count), "--devices", inlineOnly);
   if (!result.ok) throw new Error(`scaled campus is invalid: ${result.problems.map((p) => `${p.path}: ${p.message}`).join("; ")}`);
   return result.campus;
 }
 
-/** The scaled campus as a campus file, for the broker and the other services of a load test. */
-export function scaledCampusYaml(campus: Campus, count: number): string {
-  return `# ${count} devices: ${campus.site.id} cloned by campus-power simulate --devices ${count}\n${stringify(scaledCampusDocument(campus, count), { lineWidth: 0 })}`;
+/** The scaled campus (or district) as a config file, for the broker and the other services of a load test. */
+export function scaledCampusYaml(campus: Campus, count: number | undefined): string {
+  const what = isDistrict(campus) ? `each site of district ${campus.district.id}` : campus.site.id;
+  const header = count === undefined ? `# ${what}, as campus-power simulate reads it` : `# ${count} devices: ${what} cloned by campus-power simulate --devices ${count}`;
+  return `${header}\n${stringify(scaledConfigDocument(campus, count), { lineWidth: 0 })}`;
 }
 
 /**

@@ -161,13 +161,18 @@ export interface ScheduleMeeting {
    * scenario's clock; the devices' connecting delays the clock's start, so it falls a little earlier.
    */
   startWallMs: number;
+  /** The IANA zone of the schedule's own site, in which `run.date` and `run.schedule.at` are read. */
+  timeZone: string;
 }
 
 /** The schedule's next run the scenario can still meet from `wallNow` at `speed`, and when to start for it; null: no such schedule or run. */
-export function scheduleMeeting(campus: Pick<Campus, "schedules" | "site">, meets: MeetsSchedule, speed: number, wallNow: number): ScheduleMeeting | null {
-  const schedule = campus.schedules.find((s) => s.id === meets.schedule);
-  if (schedule === undefined) return null;
+export function scheduleMeeting(campus: Pick<Campus, "sites">, meets: MeetsSchedule, speed: number, wallNow: number): ScheduleMeeting | null {
+  // A schedule runs in its own school's zone (CONTRACT §9: in a district each site has its own).
+  const site = campus.sites.find((s) => s.schedules.some((schedule) => schedule.id === meets.schedule));
+  const schedule = site?.schedules.find((s) => s.id === meets.schedule);
+  if (site === undefined || schedule === undefined) return null;
   const leadMs = meets.atMs / speed;
-  const run = nextRun(schedule, campus.site.timezone, wallNow + leadMs);
-  return run === null ? null : { run, startWallMs: run.at - leadMs };
+  const timeZone = site.site.timezone;
+  const run = nextRun(schedule, timeZone, wallNow + leadMs);
+  return run === null ? null : { run, startWallMs: run.at - leadMs, timeZone };
 }

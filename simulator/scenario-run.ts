@@ -108,7 +108,7 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
   // Commands end on the wall clock, after the stream too: their clock runs on past the span's end.
   const wallStart = Date.now() - (simulator.eventNow() - simulator.startMs) / speed;
   sceneNow = () => simulator.startMs + (Date.now() - wallStart) * speed;
-  const scheduleMet = meeting && placeSchedule(meeting, options.campus.site.timezone, wallClock() - (Date.now() - wallStart), speed);
+  const scheduleMet = meeting && placeSchedule(meeting, wallClock() - (Date.now() - wallStart), speed);
   const stopping = new AbortController();
   const persons: (PersonOutcome | undefined)[] = [];
   const giving = options.api ? givePersonCommands(scenario, options.api, () => sceneNow() - simulator.startMs, speed, persons, stopping.signal) : Promise.resolve();
@@ -168,9 +168,9 @@ async function awaitSchedule(options: RunScenarioOptions, speed: number, wallClo
 }
 
 /** Where the schedule's run falls on the scenario's clock, given the stack's wall clock at the scenario's start. */
-function placeSchedule(meeting: ScheduleMeeting, timeZone: string, wallAtStart: number, speed: number): ScheduleMet {
+function placeSchedule(meeting: ScheduleMeeting, wallAtStart: number, speed: number): ScheduleMet {
   const atMs = (meeting.run.at - wallAtStart) * speed;
-  const met: ScheduleMet = { schedule: meeting.run.schedule.id, run: `${meeting.run.date} ${meeting.run.schedule.at} (${timeZone})`, atMs };
+  const met: ScheduleMet = { schedule: meeting.run.schedule.id, run: `${meeting.run.date} ${meeting.run.schedule.at} (${meeting.timeZone})`, atMs };
   return atMs > 0 ? met : { ...met, problem: "the devices connected only after it: give meets_schedule.at more lead, or run slower" };
 }
 

@@ -6,6 +6,8 @@
 // Commands the devices receive come in through `receive` at the event time they arrived (the shell's
 // campus clock); what a device does about one (relay-commands.ts) happens in event-time order with
 // everything else, and its answer (relay-answers.ts) comes out of `take` as a report.
+// A district (CONTRACT §9) is one model per site: each device reports from its own school's model, in
+// that school's time zone and at its nominal voltage.
 import type { Campus, Device } from "../domain/campus.js";
 import { commandFaultAt, type Fault } from "./faults.js";
 import { type OutMessage, reportMessages } from "./messages.js";
@@ -33,7 +35,6 @@ export type StreamItem =
   | { kind: "drop" | "restore"; eventMs: number; device: Device };
 
 export interface Stream {
-  readonly model: CampusModel;
   /** Items due at or before `untilMs` of event time, at most `max` of them, in order. */
   take(untilMs: number, max?: number): StreamItem[];
   /** Event time of the next item (Infinity when none is left). */
@@ -60,7 +61,11 @@ const STEP_MS = 1_000;
 
 export function createStream(options: StreamOptions): Stream {
   const faults = options.faults ?? [];
-  const model = createCampusModel(options.campus, { seed: options.seed, startMs: options.startMs, stepMs: STEP_MS, faults, overload: options.overload ?? null });
+  const models = new Map<string, CampusModel>();
+  for (const site of options.campus.sites) {
+    models.set(site.site.id, createCampusModel(site, { seed: options.seed, startMs: options.startMs, stepMs: STEP_MS, faults, overload: options.overload ?? null }));
+  }
+  const modelOf = (device: Device) => models.get(device.site)!;
   const rng = createRng(deriveSeed(options.seed, "schedule"));
   const firstWithin = options.firstReportWithinMs ?? 5_000;
   const grid = (ms: number) => Math.max(STEP_MS, Math.round(ms / STEP_MS) * STEP_MS);
@@ -97,21 +102,20 @@ export function createStream(options: StreamOptions): Stream {
     else if (action.kind === "refuse") answer = { kind: "refused", request: action.request, why: action.why };
     else {
       const { intent } = action.request;
-      const wasOn = model.byId.get(device.id)!.relayOn;
-      if (intent !== "query") switchRelay(model, device.id, intent === "toggle" ? !wasOn : intent === "on");
+      const wasOn = modelOf(device).byId.get(device.id)!.relayOn;
+      if (intent !== "query") switchRelay(modelOf(device), device.id, intent === "toggle" ? !wasOn : intent === "on");
       answer = { kind: "switched", request: action.request, wasOn };
     }
-    return answerMessages(model, device, answer, skewMs);
+    return answerMessages(modelOf(device), device, answer, skewMs);
   };
 
   return {
-    model,
     nextDueMs: () => heap.peek()?.dueMs ?? Infinity,
     receive(device, payload, atMs) {
       const index = indexOf.get(device.id);
       if (index === undefined) throw new Error(`"${device.id}" is not a device of this stream`);
       const since = atMs - options.startMs;
-      const decision = decideCommand(parseCommand(device.format, payload), commandFaultAt(model.byId.get(device.id)!.faults, since), atMs + skewAt(device, since));
+      const decision = decideCommand(parseCommand(device.format, payload), commandFaultAt(modelOf(device).byId.get(device.id)!.faults, since), atMs + skewAt(device, since));
       const action = decision.action;
       if (action) heap.push({ dueMs: atMs + action.afterMs, order: order++, kind: "act", device, index, action });
       return decision;
@@ -122,7 +126,7 @@ export function createStream(options: StreamOptions): Stream {
         const top = heap.peek();
         if (!top || top.dueMs > untilMs) break;
         heap.pop();
-        advanceTo(model, top.dueMs);
+        advanceTo(modelOf(top.device), top.dueMs);
         const since = top.dueMs - options.startMs;
         if (top.kind === "act") {
           // A device without power (offline fault) forgets what it was about to do.
@@ -138,7 +142,7 @@ export function createStream(options: StreamOptions): Stream {
         heap.push({ ...top, dueMs: top.dueMs + grid(top.device.report_interval_s * 1000), order: order++ });
         if (isOffline(top.device, since)) continue; // a dead device sends nothing
         const first = firstReport.delete(top.index);
-        items.push({ kind: "report", eventMs: top.dueMs, device: top.device, messages: reportMessages(model, top.device, skewAt(top.device, since), first) });
+        items.push({ kind: "report", eventMs: top.dueMs, device: top.device, messages: reportMessages(modelOf(top.device), top.device, skewAt(top.device, since), first) });
       }
       return items;
     },

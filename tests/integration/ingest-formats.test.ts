@@ -234,9 +234,9 @@ describe("the ingest end to end", () => {
     expect(result.written).toBeGreaterThanOrEqual(6);
     const minutes = await select(`SELECT * FROM "rollup_1m"."electrical" WHERE device = 'brk-d1-main'`);
     expect(minutes).toHaveLength(5); // 20 readings, 15 s apart
-    expect(minutes[0]).toMatchObject({ time: hour, building: "dorm-1", kind: "breaker", power_w_mean: 101.5, power_w_max: 103, current_a_max: 0.3, voltage_v_mean: 220 });
+    expect(minutes[0]).toMatchObject({ time: hour, site: "test-school", building: "dorm-1", kind: "breaker", power_w_mean: 101.5, power_w_max: 103, current_a_max: 0.3, voltage_v_mean: 220 });
     const [hourly] = await select(`SELECT * FROM "rollup_1h"."electrical" WHERE device = 'brk-d1-main'`);
-    expect(hourly).toMatchObject({ time: hour, power_w_max: 119, current_a_max: 1.9 }); // per-phase 99 A excluded
+    expect(hourly).toMatchObject({ time: hour, site: "test-school", power_w_max: 119, current_a_max: 1.9 }); // per-phase 99 A excluded
     expect(hourly!.energy_delta_kwh).toBeCloseTo(0.19, 9);
     expect(lines.at(-1)).toMatch(/^backfill done/);
     expect(lines.some((l) => /building energy rollup: [1-9]/.test(l)), lines.join("\n")).toBe(true);

@@ -107,6 +107,7 @@ describe("the ingest service", () => {
     const stored = await until(() => select(`SELECT * FROM electrical WHERE device = 'brk-d1-101'`).then((r) => r[0]));
     expect(stored).toEqual({
       time: ts,
+      site: "test-school",
       device: "brk-d1-101",
       kind: "breaker",
       building: "dorm-1",
@@ -161,10 +162,10 @@ describe("the ingest service", () => {
     await publish("brk-d1-102", "campus/devices/brk-d1-102/status", "offline");
     await publish("brk-d1-102", "campus/devices/brk-d1-102/events", JSON.stringify({ ts: before - 1_000, type: "trip", reason: "overload", detail: "21.3 A" }));
     const status = await until(() => select(`SELECT * FROM device_status WHERE device = 'brk-d1-102'`).then((r) => r[0]));
-    expect(status).toMatchObject({ building: "dorm-1", online: false });
+    expect(status).toMatchObject({ site: "test-school", building: "dorm-1", online: false });
     expect(status!.time as number).toBeGreaterThanOrEqual(before);
     const event = await until(() => select(`SELECT * FROM device_event WHERE device = 'brk-d1-102'`).then((r) => r[0]));
-    expect(event).toEqual({ time: before - 1_000, device: "brk-d1-102", building: "dorm-1", type: "trip", reason: "overload", detail: "21.3 A" });
+    expect(event).toEqual({ time: before - 1_000, site: "test-school", device: "brk-d1-102", building: "dorm-1", type: "trip", reason: "overload", detail: "21.3 A" });
     const statusStream = await until(async () => seen.find((m) => m.topic === "campus/internal/status/brk-d1-102"));
     expect(JSON.parse(statusStream!.payload)).toMatchObject({ device: "brk-d1-102", online: false });
     expect(await until(async () => seen.find((m) => m.topic === "campus/internal/events/brk-d1-102"))).toBeTruthy();

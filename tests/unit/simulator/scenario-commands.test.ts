@@ -2,6 +2,7 @@
 // API, the schedule a run meets; read with their units and checked against the campus, every problem listed.
 import { describe, expect, it } from "vitest";
 import { parseCampusText } from "../../../domain/campus.js";
+import { parseConfigText } from "../../../domain/district/parse.js";
 import { loadCampus } from "../../../infra/campus-file.js";
 import { scheduleMeeting } from "../../../simulator/scenario-commands.js";
 import { checkScenarioDevices, parseScenarioText } from "../../../simulator/scenario.js";
@@ -109,14 +110,16 @@ meets_schedule: { schedule: night, at: 1m }
   });
 });
 
-describe("meeting a schedule", () => {
-  const parsed = parseCampusText(`
+const EAST_SCHOOL = `
 site: { id: s, name: S, timezone: Asia/Shanghai }
 buildings: [ { id: dorm-1, name: Dormitory 1, kind: dormitory } ]
 devices: [ { id: brk-1, kind: breaker, building: dorm-1, room: "1", rating_a: 16 } ]
 schedules:
   - { id: lights-out, name: Lights out, action: switch_off, at: "23:00", days: [mon, tue, wed, thu, fri], devices: [brk-1] }
-`);
+`;
+
+describe("meeting a schedule", () => {
+  const parsed = parseCampusText(EAST_SCHOOL);
   if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
   const school = parsed.campus;
   // Monday 2030-01-07 23:00 in Shanghai (UTC+8) is 15:00 UTC.
@@ -137,5 +140,25 @@ schedules:
 
   it("knows no meeting with a schedule the campus does not have", () => {
     expect(scheduleMeeting(school, { schedule: "night", atMs: 0 }, 1, lightsOut)).toBeNull();
+  });
+
+  it("meets a schedule of a district's school at its minute in that school's own zone (CONTRACT §9)", () => {
+    const inBerlin = (site: string, device: string) => `
+site: { id: ${site}, name: ${site}, timezone: Europe/Berlin }
+buildings: [ { id: b-${site}, name: B, kind: dormitory } ]
+devices: [ { id: ${device}, kind: breaker, building: b-${site}, room: "1", rating_a: 16 } ]
+schedules:
+  - { id: berlin-lights-out, name: Lights out, action: switch_off, at: "23:00", days: [mon, tue, wed, thu, fri], devices: [${device}] }
+`;
+    const district = parseConfigText("district: { id: d, name: D }\nsites: [east.yaml, west.yaml]\n", "district.yaml", (path) =>
+      path === "east.yaml" ? { ok: true, text: EAST_SCHOOL } : { ok: true, text: inBerlin("west", "brk-w") },
+    );
+    if (!district.ok) throw new Error(JSON.stringify(district.problems));
+    // Monday 2030-01-07 23:00 in Berlin (UTC+1) is 22:00 UTC; the district's first school is in Shanghai.
+    const berlinLightsOut = Date.parse("2030-01-07T22:00:00Z");
+    expect(scheduleMeeting(district.campus, { schedule: "berlin-lights-out", atMs: 60_000 }, 10, berlinLightsOut - 3_600_000)).toMatchObject({
+      run: { at: berlinLightsOut, date: "2030-01-07" },
+      timeZone: "Europe/Berlin",
+    });
   });
 });
