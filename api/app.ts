@@ -22,6 +22,7 @@ import { deviceRoutes } from "./routes/devices.js";
 import { energyRoutes } from "./routes/energy.js";
 import { silenceRoutes } from "./routes/silences.js";
 import { siteRoutes } from "./routes/sites.js";
+import { sessionRoutes } from "./routes/session.js";
 import { systemRoutes } from "./routes/system.js";
 
 export type { AppDeps } from "./deps.js";
@@ -102,6 +103,7 @@ export function buildApp(appDeps: AppDeps): FastifyInstance {
   app.register(energyRoutes, deps); // campus-power-energy: /api/energy
   app.register(silenceRoutes, deps); // campus-power-silences: /api/silences
   app.register(commandRoutes, deps); // campus-power-commands: /api/commands (remote switching)
+  if (deps.sessions) app.register(sessionRoutes, { sessions: deps.sessions, addressLimiter: deps.authLimiter, ...(deps.now ? { now: deps.now } : {}) }); // campus-power-session: /api/login, /api/logout
   app.register(liveStream, deps); // campus-power-live: WebSocket /api/live, after @fastify/websocket
   return app;
 }

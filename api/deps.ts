@@ -9,7 +9,7 @@ import type { ApiToken } from "../domain/env.js";
 import type { InfluxClient } from "../infra/influx.js";
 import type { Logger } from "../infra/logger.js";
 import type { Registry } from "../infra/metrics.js";
-import type { SessionLookup } from "./auth.js";
+import type { SessionStore } from "./sessions.js";
 import type { AuthLimits, FailedAuthLimiter } from "./auth-limiter.js";
 import type { LiveOptions } from "./live/options.js";
 import type { LiveState } from "./live-state.js";
@@ -40,7 +40,7 @@ export interface AppDeps {
   campus: Campus;
   tokens: readonly ApiToken[];
   /** Named accounts' login tokens (api/sessions.ts); absent: API_TOKENS only. */
-  sessions?: SessionLookup;
+  sessions?: SessionStore;
   state: LiveState;
   influx: InfluxClient;
   /** Sends an acknowledgement to the alerts service and resolves with its answer (AckTimeoutError after ~5 s). */

@@ -3,6 +3,7 @@
 // serves buildApp() over HTTP.
 import { randomBytes } from "node:crypto";
 import type { AddressInfo } from "node:net";
+import { join } from "node:path";
 import type { AckRequest } from "../domain/alert.js";
 import type { CommandRequest } from "../domain/command.js";
 import { tokenSiteProblems } from "../domain/env/api-tokens.js";
@@ -15,12 +16,12 @@ import { connectService, type MqttClient } from "../infra/mqtt.js";
 import type { RunningService, ServiceContext } from "../infra/service.js";
 import { finishesWithin, resultWithin } from "../infra/timeout.js";
 import { type AppDeps, buildApp } from "./app.js";
-import type { SessionLookup } from "./auth.js";
 import { decodeCommandResult } from "./command-result.js";
 import { AckTimeoutError, type AckResult } from "./deps.js";
 import type { LiveOptions } from "./live/options.js";
 import { LiveState } from "./live-state.js";
 import { RetainedGuard } from "./retained-guard.js";
+import { SessionStore } from "./sessions.js";
 
 export { buildApp, type AppDeps } from "./app.js";
 export { AckTimeoutError, type AckResult } from "./deps.js";
@@ -40,7 +41,7 @@ export interface ApiDeps {
   /** Overrides the failed-authentication limits (tests). */
   authLimits?: AppDeps["authLimits"];
   /** Named accounts' login tokens (api/sessions.ts); absent: API_TOKENS only. */
-  sessions?: SessionLookup;
+  sessions?: SessionStore;
 }
 
 export interface RunningApi extends RunningService {
@@ -61,6 +62,8 @@ export function checkTokenSites(ctx: Pick<ServiceContext, "env" | "campus">): vo
 export async function startApi(ctx: ServiceContext, deps: ApiDeps): Promise<RunningApi> {
   checkTokenSites(ctx);
   const log = ctx.log.child({ service: "api" });
+  // Named accounts (docs/accounts.md): a bad USERS_FILE stops the start here, every problem listed.
+  const sessions = deps.sessions ?? new SessionStore({ usersFile: ctx.env.usersFile, sessionsFile: join(ctx.env.dataDir, "sessions.json"), log });
   const state = new LiveState(ctx.campus);
   // Requests waiting for the alerts service's answer (acks and silences), by request_id.
   const pending = new Map<string, (payload: Buffer | null) => void>();
@@ -146,7 +149,7 @@ export async function startApi(ctx: ServiceContext, deps: ApiDeps): Promise<Runn
   const app = buildApp({
     campus: ctx.campus,
     tokens: ctx.env.apiTokens,
-    ...(deps.sessions ? { sessions: deps.sessions } : {}),
+    sessions,
     state,
     influx: deps.influx,
     ack,
@@ -176,6 +179,7 @@ export async function startApi(ctx: ServiceContext, deps: ApiDeps): Promise<Runn
       if (!closed) log.warn("api did not close within 5 s");
       for (const resolve of pending.values()) resolve(null);
       if (!(await finishesWithin(mqtt.endAsync(), 2_000).catch(() => false))) mqtt.end(true);
+      if (!deps.sessions) await sessions.close();
     })());
   return { port, url, state, stop };
 }

@@ -4,7 +4,7 @@ import type { Problem } from "../errors.js";
 import type { ValueKind } from "./values.js";
 
 /** The `campus-power` commands (cli/main.ts), for "which commands read it". */
-export const COMMANDS = ["up", "broker", "ingest", "alerts", "api", "simulate", "scenario", "record", "replay", "device-secret", "check-config", "backfill"] as const;
+export const COMMANDS = ["up", "broker", "ingest", "alerts", "api", "simulate", "scenario", "record", "replay", "device-secret", "check-config", "backfill", "user"] as const;
 export type Command = (typeof COMMANDS)[number];
 
 /** The values read so far, by variable name (a default may derive from an earlier variable). */
