@@ -7,6 +7,7 @@ import { InfluxClient, redactUrl } from "../infra/influx.js";
 import { findInfluxd, type LocalInfluxd, startLocalInfluxd } from "../infra/local-influxd.js";
 import type { Logger } from "../infra/logger.js";
 import type { RunningService } from "../infra/service.js";
+import { type DemoAccount, ensureDemoAccounts } from "./demo-accounts.js";
 import { demoSecrets, loadContext, stopOnSignals, UsageError } from "./runtime.js";
 
 /** The bundled demo district (CONTRACT §9): the demo campus and two more schools of other sizes and rhythms. */
@@ -39,6 +40,8 @@ export async function runUp(options: UpOptions): Promise<void> {
   let progress: NodeJS.Timeout | undefined;
   stopOnSignals(() => services, log, () => clearInterval(progress));
 
+  // The demo's people sign in by name and password (made once; the first start hashes a few seconds).
+  const people = options.demo ? await ensureDemoAccounts(ctx.campus, env.usersFile, env.dataDir) : [];
   const influxd = await ensureInflux(env, log);
   if (influxd) services.push({ stop: () => influxd.stop() });
   const influx = new InfluxClient({ url: env.influxUrl, db: env.influxDb, username: env.influxUsername, password: env.influxPassword });
@@ -72,7 +75,7 @@ export async function runUp(options: UpOptions): Promise<void> {
       demoOverload: true,
     });
     services.push(simulator);
-    printBanner(env, ctx.campus, api.port, broker, generated, influxd);
+    printBanner(env, ctx.campus, api.port, broker, generated, influxd, people);
     progress = startProgress(api.port, env.apiTokens.find((t) => t.role === "viewer")?.token ?? env.apiTokens[0]!.token);
   } else {
     process.stdout.write(`campus-power is up: http://localhost:${api.port}/  (MQTT ${broker.tcpPort}, MQTT/WS ${broker.wsPort})\n`);
@@ -110,7 +113,7 @@ async function ensureInflux(env: Env, log: Logger): Promise<LocalInfluxd | null>
   return startLocalInfluxd({ dir, port, log, supervise: true });
 }
 
-function printBanner(env: Env, campus: Campus, httpPort: number, broker: { tcpPort: number; wsPort: number }, generated: string[], influxd: LocalInfluxd | null) {
+function printBanner(env: Env, campus: Campus, httpPort: number, broker: { tcpPort: number; wsPort: number }, generated: string[], influxd: LocalInfluxd | null, people: readonly DemoAccount[]) {
   const tokens = generated.includes("API_TOKENS")
     ? env.apiTokens.map((t) => `    ${t.role.padEnd(9)} ${t.token}`).join("\n")
     : "    (the ones you set in API_TOKENS)";
@@ -128,7 +131,8 @@ ${districtLines(campus, httpPort)}
   MQTT           mqtt://localhost:${broker.tcpPort}   ws://localhost:${broker.wsPort}/mqtt
   InfluxDB       ${redactUrl(env.influxUrl)} (database ${env.influxDb}${influxd ? ", started by campus-power" : ""})
 
-  API tokens:
+${peopleLines(people)}
+  API tokens (for scripts):
 ${tokens}
 ${secretLines(env, generated)}
   Try:  curl -H "Authorization: Bearer ${viewer}" http://localhost:${httpPort}/api/devices
@@ -136,6 +140,14 @@ ${secretLines(env, generated)}
   Stop with Ctrl-C.
 
 `);
+}
+
+/** The demo's accounts, to sign in on the dashboard with (docs/accounts.md). */
+function peopleLines(people: readonly DemoAccount[]): string {
+  if (people.length === 0) return "";
+  const width = Math.max(...people.map((p) => p.name.length)) + 2;
+  const lines = people.map((p) => `    ${p.name.padEnd(width)} ${p.password}   ${p.role}${p.sites ? ` of ${p.sites.join(", ")}` : ", every school"}`);
+  return `  Sign in (name, password; kept in DATA_DIR/demo-accounts.json):\n${lines.join("\n")}\n`;
 }
 
 /** For a district (CONTRACT §9): its name and every school simulated, and where the API compares them. */

@@ -61,6 +61,26 @@ describe("the demo district", () => {
     }, 60_000, 1_000);
     expect(reported).toEqual(expected);
 
+    // A school's operator signs in with the name and password the banner printed: only that school exists for them.
+    const account = /^\s+(meicun-primary-operator)\s+(\S+)\s+operator of meicun-primary$/m.exec(banner);
+    expect(account, banner).not.toBeNull();
+    const api = `http://127.0.0.1:${httpPort}`;
+    const login = await fetch(`${api}/api/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ username: account![1], password: account![2] }) });
+    expect(login.status).toBe(200);
+    const { token, user } = (await login.json()) as { token: string; user: { sites: string[] } };
+    expect(user.sites).toEqual(["meicun-primary"]);
+    const as = (path: string) => fetch(`${api}${path}`, { headers: { authorization: `Bearer ${token}` } });
+    expect(((await (await as("/api/sites")).json()) as { id: string }[]).map((site) => site.id)).toEqual(["meicun-primary"]);
+    const devices = (await (await as("/api/devices")).json()) as { id: string; site: string }[];
+    expect(devices.map((d) => d.id).sort()).toEqual(district.sites.find((site) => site.site.id === "meicun-primary")!.devices.map((d) => d.id).sort());
+    expect((await as("/api/devices/brk-d3-301/readings?field=power_w")).status).toBe(404);
+    // The bureau's viewer compares the three schools.
+    const bureau = /^\s+(bureau)\s+(\S+)\s+viewer, every school$/m.exec(banner);
+    const bureauLogin = await fetch(`${api}/api/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ username: bureau![1], password: bureau![2] }) });
+    const bureauToken = ((await bureauLogin.json()) as { token: string }).token;
+    const sites = (await (await fetch(`${api}/api/sites`, { headers: { authorization: `Bearer ${bureauToken}` } })).json()) as { id: string }[];
+    expect(sites.map((site) => site.id).sort()).toEqual(district.sites.map((site) => site.site.id).sort());
+
     const stopped = await demo.stop("SIGINT");
     expect(stopped.code).toBe(0);
     expect(stopped.ms).toBeLessThan(10_000);
