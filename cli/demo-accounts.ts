@@ -2,7 +2,8 @@
 // as a school's staff will. `up --demo` makes them once in USERS_FILE when they are missing: a viewer of the
 // whole district (the bureau) and an operator of each school, with generated passwords kept beside the
 // other demo secrets (DATA_DIR/demo-accounts.json, mode 0600) so a restart prints the same ones. Accounts a
-// person made are never touched; a demo account someone removed or changed is left as it is.
+// person made are never touched (an account of a demo name that the demo did not make is not printed); a
+// demo account someone removed is made again, with a new password, at the next demo start.
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
