@@ -1,12 +1,12 @@
 // The alerts service's files: `${DATA_DIR}/alerts/state.json` (the engine state and the rest,
 // saved-state.ts) and `commands.json` (the command book alone: small, so the save a command's send waits
-// for is quick), each written atomically (temp file, fsync, rename — a crash leaves the old file or the
-// new one, never half of one) and debounced, so a burst of changes costs one write; checked when read.
-import { mkdirSync, readFileSync, renameSync } from "node:fs";
-import { open, rename } from "node:fs/promises";
-import { dirname } from "node:path";
+// for is quick), each written atomically (infra/atomic-file.ts: a crash leaves the old file or the new
+// one, never half of one; owner-only, as they hold people's names and notes) and debounced, so a burst
+// of changes costs one write; checked when read.
+import { readFileSync, renameSync } from "node:fs";
 import type { TSchema, Static } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
+import { writeFileAtomic } from "../infra/atomic-file.js";
 import type { Logger } from "../infra/logger.js";
 import { SavedStateSchema, type SavedState } from "./saved-state.js";
 
@@ -39,19 +39,7 @@ function createJsonStore<T>(file: string, snapshot: () => T, parse: (text: strin
   let timer: NodeJS.Timeout | null = null;
   let chain: Promise<void> = Promise.resolve();
 
-  const write = async () => {
-    const text = JSON.stringify(snapshot());
-    const temp = `${file}.tmp-${process.pid}`;
-    mkdirSync(dirname(file), { recursive: true });
-    const handle = await open(temp, "w");
-    try {
-      await handle.writeFile(text);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, file);
-  };
+  const write = () => writeFileAtomic(file, JSON.stringify(snapshot()));
   // Saves run one after another, so two renames never race and the last snapshot wins. Group commit: a
   // save asked for while another is being written waits for the next one, which takes its snapshot when it
   // starts and so covers every change asked for until then (20 commands a second need a few saves a

@@ -45,7 +45,9 @@ export function buildApp(appDeps: AppDeps): FastifyInstance {
     forceCloseConnections: true,
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.addSchema(ErrorBodySchema);
-  app.register(authentication, { campus: deps.campus, tokens: deps.tokens, limiter: deps.authLimiter, ...(deps.now ? { now: deps.now } : {}), ...(deps.sessions ? { sessions: deps.sessions } : {}) });
+  // Tokens, sessions and the limiter run on the wall clock, as the live stream does (api/live/connection.ts):
+  // deps.now is the data's clock (query defaults), which a test may set days back.
+  app.register(authentication, { campus: deps.campus, tokens: deps.tokens, limiter: deps.authLimiter, ...(deps.sessions ? { sessions: deps.sessions } : {}) });
   app.addHook("onResponse", async (request, reply) => {
     request.log.debug({ method: request.method, url: redactUrl(request.url), statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime) }, "request");
   });
@@ -103,7 +105,7 @@ export function buildApp(appDeps: AppDeps): FastifyInstance {
   app.register(energyRoutes, deps); // campus-power-energy: /api/energy
   app.register(silenceRoutes, deps); // campus-power-silences: /api/silences
   app.register(commandRoutes, deps); // campus-power-commands: /api/commands (remote switching)
-  if (deps.sessions) app.register(sessionRoutes, { sessions: deps.sessions, addressLimiter: deps.authLimiter, ...(deps.now ? { now: deps.now } : {}) }); // campus-power-session: /api/login, /api/logout
+  if (deps.sessions) app.register(sessionRoutes, { sessions: deps.sessions, addressLimiter: deps.authLimiter }); // campus-power-session: /api/login, /api/logout
   app.register(liveStream, deps); // campus-power-live: WebSocket /api/live, after @fastify/websocket
   return app;
 }

@@ -68,7 +68,7 @@ export function bearerToken(header: string | string[] | undefined): string | nul
 // the dashboard's token). The live stream authenticates itself (header, ?token= or first frame); sign-in
 // and sign-out of named accounts (routes/session.ts) are how one gets and ends a token.
 // These match route PATTERNS as registered (e.g. `/api/docs/static/*`), never a request's URL.
-const PUBLIC_API_ROUTES = [/^\/api\/(login|logout)$/, /^\/api\/health$/, /^\/api\/docs\/?$/, /^\/api\/docs\/static\//, /^\/api\/live$/, /^\/api\/log(in|out)$/];
+const PUBLIC_API_ROUTES = [/^\/api\/health$/, /^\/api\/docs\/?$/, /^\/api\/docs\/static\//, /^\/api\/live$/, /^\/api\/log(in|out)$/];
 
 /**
  * The role a request needs, decided by the route the router MATCHED (`request.routeOptions.url`), not

@@ -48,7 +48,10 @@ export interface AppDeps {
   probes: ReadinessProbes;
   metrics: Registry;
   log: Logger;
-  /** Wall clock, epoch ms (default Date.now); only used for query defaults. */
+  /**
+   * The data's clock, epoch ms (default Date.now): only for query defaults ("the last 24 h", "today").
+   * Tokens, sessions and rate limits always run on the wall clock, as the live stream does.
+   */
   now?: () => number;
   /** Live stream tuning (thresholds, timeouts). */
   live?: Partial<LiveOptions>;

@@ -11,8 +11,9 @@ import { Value } from "@sinclair/typebox/value";
 import { type Account, DEFAULT_SCRYPT_PARAMS, encodePasswordHash, KEY_BYTES, parsePasswordHash, SALT_BYTES, verifyPassword } from "../domain/accounts.js";
 import { sha256Hex } from "../domain/credentials.js";
 import type { Role } from "../domain/env.js";
+import { writeFileAtomic } from "../infra/atomic-file.js";
 import type { Logger } from "../infra/logger.js";
-import { UsersFileWatch, writeFileAtomic } from "../infra/users-file.js";
+import { UsersFileWatch } from "../infra/users-file.js";
 
 /** CONTRACT §9: a session ends 12 h after its last use (sliding). */
 export const SESSION_IDLE_MS = 12 * 3_600_000;

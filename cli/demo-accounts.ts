@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Role } from "../domain/env.js";
 import type { Campus } from "../domain/campus.js";
-import { writeFileAtomic } from "../infra/users-file.js";
+import { writeFileAtomic } from "../infra/atomic-file.js";
 import { readUsersFile } from "../infra/users-file.js";
 import { addAccount } from "./user.js";
 

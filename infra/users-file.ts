@@ -1,36 +1,12 @@
 // USERS_FILE (CONTRACT §9, default DATA_DIR/users.json): the named accounts on disk. Mode 0600 (it holds
-// password hashes), written atomically (temp file, fsync, rename: a crash leaves the old file or the new one),
+// password hashes), written atomically (./atomic-file.ts: a crash leaves the old file or the new one),
 // changed under a lock file, so two `campus-power user` commands at once cannot lose one another's change.
 // The API re-reads it when it changes (UsersFileWatch), so `user add` takes effect without a restart.
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, statSync, unlinkSync } from "node:fs";
-import { open, rename } from "node:fs/promises";
+import { closeSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync } from "node:fs";
 import { dirname } from "node:path";
 import { type Account, EMPTY_USERS_FILE, parseUsersFile, type UsersFile } from "../domain/accounts.js";
 import { CampusError, ErrorCodes } from "../domain/errors.js";
-
-/** Owner read/write only: the file holds password hashes (and the sessions file, token hashes). */
-export const SECRET_FILE_MODE = 0o600;
-
-/**
- * Writes `text` to `file` atomically, by default with mode 0600: a temporary file beside it (same file
- * system, so the rename is atomic; POSIX rename(2)), fsynced before the rename. The temporary file is
- * created afresh with the mode (a umask only takes bits away), so the text is never readable by others, not
- * even for a moment; one left by a crash (in a container the pid is the same every time) is removed first,
- * never reused. Not specific to users: any durable state file can be written with it.
- */
-export async function writeFileAtomic(file: string, text: string, mode = SECRET_FILE_MODE): Promise<void> {
-  mkdirSync(dirname(file), { recursive: true });
-  const temp = `${file}.tmp-${process.pid}`;
-  rmSync(temp, { force: true });
-  const handle = await open(temp, "wx", mode);
-  try {
-    await handle.writeFile(text);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await rename(temp, file);
-}
+import { OWNER_ONLY_MODE, writeFileAtomic } from "./atomic-file.js";
 
 /** The users file; a missing file is no users yet. Throws a CampusError listing every problem of a bad one. */
 export function readUsersFile(file: string): UsersFile {
@@ -55,7 +31,7 @@ export async function updateUsersFile(file: string, change: (current: UsersFile)
   mkdirSync(dirname(file), { recursive: true });
   let descriptor: number;
   try {
-    descriptor = openSync(lock, "wx", SECRET_FILE_MODE);
+    descriptor = openSync(lock, "wx", OWNER_ONLY_MODE);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
     throw new CampusError(ErrorCodes.CONFIG_INVALID, `another campus-power user command is changing ${file} (if none runs, remove ${lock})`);

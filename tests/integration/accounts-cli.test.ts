@@ -1,14 +1,17 @@
 // `campus-power user add|passwd|remove|list` run as a user would: the real command in a child process, a
 // temporary DATA_DIR, the bundled demo district as CAMPUS_CONFIG, the password piped (--password-stdin) or
-// typed on a real pseudo-terminal (util-linux `script`), never echoed.
+// typed on a real pseudo-terminal (util-linux `script`), never echoed. Then the person signs in over HTTP
+// to a real `campus-power up` and to a `campus-power api` running alone beside it.
 import { type SpawnSyncReturns, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { parseUsersFile, verifyPassword } from "../../domain/accounts.js";
-import { CLI } from "../helpers/cli.js";
+import { freePort } from "../../infra/local-influxd.js";
+import { CLI, type CliProcess, startCli } from "../helpers/cli.js";
+import { influxUrl } from "../helpers/influx.js";
 import { waitFor } from "../helpers/wait.js";
 
 const DISTRICT = fileURLToPath(new URL("../../config/demo-district.yaml", import.meta.url));
@@ -155,4 +158,58 @@ describe.skipIf(!hasScript)("campus-power user on a terminal", () => {
     expect(code).toBe(1);
     expect(() => statSync(usersFile())).toThrow(/ENOENT/);
   });
+});
+
+describe("a person added with campus-power user, signing in to the running product", () => {
+  const ADMIN = "admin-token-for-the-accounts-test-0123";
+  const running: CliProcess[] = [];
+  let env: NodeJS.ProcessEnv;
+  let upUrl: string;
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), "accounts-up-")); // the file's beforeEach gives later tests another: env keeps this one
+    expect(user(["add", "wang.li", "--role", "operator", "--site", "meicun-primary", "--password-stdin"], `${PASSWORD}\n`).status).toBe(0);
+    const [mqtt, ws, http] = [await freePort(), await freePort(), await freePort()];
+    upUrl = `http://127.0.0.1:${http}`;
+    env = {
+      ...environment(), MQTT_PORT: String(mqtt), MQTT_WS_PORT: String(ws), HTTP_PORT: String(http), INFLUX_URL: influxUrl(), INFLUX_DB: `accounts_${process.pid}`,
+      DEVICE_GROUP_KEY: "accounts-test-fleet-key-0123456789", SERVICE_PASSWORD: "accounts-test-service-password", API_TOKENS: `admin:${ADMIN}`, LOG_LEVEL: "warn",
+    };
+    const up = startCli(["up"], env);
+    running.push(up);
+    await up.waitForOutput(/campus-power is up/, 60_000);
+  }, 90_000);
+  afterAll(async () => {
+    for (const process of running) await process.stop();
+  });
+
+  /** Signs in, asks for the sites, signs out, and asks again: the answers' statuses and the sites seen. */
+  async function signInAndOut(url: string) {
+    const call = (path: string, init: { method?: string; token?: string; body?: unknown } = {}) =>
+      fetch(`${url}${path}`, {
+        method: init.method ?? "GET",
+        headers: { ...(init.token ? { authorization: `Bearer ${init.token}` } : {}), ...(init.body ? { "content-type": "application/json" } : {}) },
+        ...(init.body ? { body: JSON.stringify(init.body) } : {}),
+      });
+    const login = await call("/api/login", { method: "POST", body: { username: "wang.li", password: PASSWORD } });
+    const { token, user: person } = (await login.json()) as { token: string; user: unknown };
+    const sites = await call("/api/sites", { token });
+    const listed = (await sites.json()) as { id: string }[] | { error: unknown };
+    const seen = Array.isArray(listed) ? listed.map((site) => site.id) : listed;
+    const logout = await call("/api/logout", { method: "POST", token });
+    const after = await call("/api/sites", { token });
+    return { statuses: [login.status, sites.status, logout.status, after.status], person, seen };
+  }
+
+  it("signs in to `up`, sees only its school, signs out, and its token is then refused", async () => {
+    expect(await signInAndOut(upUrl)).toEqual({ statuses: [200, 200, 204, 401], person: { name: "wang.li", role: "operator", sites: ["meicun-primary"] }, seen: ["meicun-primary"] });
+  }, 30_000);
+
+  it("signs in the same way to `campus-power api` running alone (its own DATA_DIR for sessions, the same USERS_FILE)", async () => {
+    const http = await freePort();
+    const api = startCli(["api"], { ...env, DATA_DIR: mkdtempSync(join(tmpdir(), "accounts-api-alone-")), USERS_FILE: join(env.DATA_DIR!, "users.json"), MQTT_URL: `mqtt://127.0.0.1:${env.MQTT_PORT}`, HTTP_PORT: String(http), LOG_LEVEL: "info" });
+    running.push(api);
+    await api.waitForOutput(/api listening/, 30_000);
+    expect(await signInAndOut(`http://127.0.0.1:${http}`)).toEqual({ statuses: [200, 200, 204, 401], person: { name: "wang.li", role: "operator", sites: ["meicun-primary"] }, seen: ["meicun-primary"] });
+  }, 60_000);
 });

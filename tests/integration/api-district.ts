@@ -1,12 +1,19 @@
 // The API on the test district (tests/fixtures/district: north, south and west schools) with something of
 // every kind in each school: live readings and statuses, open alerts, announced commands, silences, and in a
-// real InfluxDB energy, readings, alert and command history. The alerts service's side (acks, commands,
-// silences) is a recorder that answers as the alerts service does, so a test can see what was sent on.
+// real InfluxDB energy, readings, alert and command history. Its people are named accounts in a real users
+// file (a temporary DATA_DIR) behind a real SessionStore: they sign in with POST /api/login. The alerts
+// service's side (acks, commands, silences) is a recorder that answers as the alerts service does, so a test
+// can see what was sent on.
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import { buildApp } from "../../api/app.js";
-import type { SessionLookup } from "../../api/auth.js";
 import type { LiveOptions } from "../../api/live/options.js";
 import { LiveState } from "../../api/live-state.js";
+import { SessionStore } from "../../api/sessions.js";
+import { type Account, hashPassword, SALT_BYTES, type ScryptParams } from "../../domain/accounts.js";
 import type { Alert } from "../../domain/alert.js";
 import type { Command } from "../../domain/command.js";
 import { parseApiTokens } from "../../domain/env.js";
@@ -17,6 +24,7 @@ import { buildingRollupDevices, buildingRollupMeasurement } from "../../infra/en
 import type { InfluxClient } from "../../infra/influx.js";
 import { createLogger } from "../../infra/logger.js";
 import { createRegistry } from "../../infra/metrics.js";
+import { updateUsersFile } from "../../infra/users-file.js";
 import { freshDatabase } from "../helpers/influx.js";
 
 export const campus = loadCampus("tests/fixtures/district/district.yaml");
@@ -31,6 +39,23 @@ export const TOKENS = {
 };
 export const API_TOKENS = `viewer@north-middle:${TOKENS.northViewer},operator@north-middle:${TOKENS.northOperator},admin:${TOKENS.admin}`;
 export const as = (token: string) => ({ authorization: `Bearer ${token}` });
+
+/** The district's named accounts (the users file): an operator of each of two schools, a bureau admin, a viewer. */
+export const PEOPLE = {
+  northOperator: { name: "wang.li", role: "operator", sites: ["north-middle"] },
+  southViewer: { name: "zhao.min", role: "viewer", sites: ["south-primary"] },
+  bureau: { name: "chen.jing", role: "admin", sites: null },
+  northViewer: { name: "li.wei", role: "viewer", sites: ["north-middle"] },
+} as const satisfies Record<string, Pick<Account, "name" | "role" | "sites">>;
+export const PASSWORD = "correct horse battery staple";
+/** scrypt N = 2^10, the least a stored hash may ask for (domain/accounts.ts): a few ms a sign-in, for tests only. */
+const TEST_SCRYPT_PARAMS: ScryptParams = { logN: 10, r: 8, p: 1 };
+
+async function accountOf({ name, role, sites }: (typeof PEOPLE)[keyof typeof PEOPLE]): Promise<Account> {
+  const at = new Date().toISOString();
+  const password_hash = await hashPassword(PASSWORD, randomBytes(SALT_BYTES), TEST_SCRYPT_PARAMS);
+  return { name, role, sites: sites && [...sites], password_hash, created_at: at, password_changed_at: at };
+}
 
 /** Figures only the south school has: none may appear in an answer to a north principal. */
 export const SOUTH_FIGURES = ["4321", "4.321", "9.876", "1.111"];
@@ -118,7 +143,23 @@ async function writeHistory(influx: InfluxClient): Promise<void> {
 /** What reached the alerts service's side, as JSON text (so a test can look for an id anywhere in it). */
 export const sentOn: string[] = [];
 
-export async function districtApp(live: Partial<LiveOptions> = {}, sessions?: SessionLookup): Promise<{ app: FastifyInstance; state: LiveState; influx: InfluxClient }> {
+export interface DistrictApp {
+  app: FastifyInstance;
+  state: LiveState;
+  influx: InfluxClient;
+  sessions: SessionStore;
+  /** Signs a person in with POST /api/login; the session's bearer token. */
+  login(person: { name: string }): Promise<string>;
+  /** Changes a person's sites in the users file, as an admin editing it would. */
+  setSites(person: { name: string }, sites: string[] | null): Promise<void>;
+}
+
+export async function districtApp(live: Partial<LiveOptions> = {}): Promise<DistrictApp> {
+  const dataDir = mkdtempSync(join(tmpdir(), "api-district-"));
+  const usersFile = join(dataDir, "users.json");
+  const accounts = await Promise.all(Object.values(PEOPLE).map(accountOf));
+  await updateUsersFile(usersFile, () => ({ version: 1, users: accounts }));
+  const sessions = new SessionStore({ usersFile, sessionsFile: join(dataDir, "sessions.json"), log: createLogger("silent") });
   const influx = await freshDatabase("api_district");
   await writeHistory(influx);
   const state = new LiveState(campus);
@@ -130,7 +171,7 @@ export async function districtApp(live: Partial<LiveOptions> = {}, sessions?: Se
   const app = buildApp({
     campus,
     tokens: parseApiTokens(API_TOKENS),
-    ...(sessions ? { sessions } : {}),
+    sessions,
     state,
     influx,
     // Answers as the alerts service does (alerts/lifecycle.ts, alerts/commands/requests.ts, alerts/silences.ts).
@@ -161,6 +202,18 @@ export async function districtApp(live: Partial<LiveOptions> = {}, sessions?: Se
     now: () => NOW,
     live,
   });
+  app.addHook("onClose", async () => {
+    await sessions.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
   await app.ready();
-  return { app, state, influx };
+  const login = async ({ name }: { name: string }) => {
+    const answer = await app.inject({ method: "POST", url: "/api/login", payload: { username: name, password: PASSWORD } });
+    if (answer.statusCode !== 200) throw new Error(`${name} could not sign in: ${answer.statusCode} ${answer.body}`);
+    return (answer.json() as { token: string }).token;
+  };
+  const setSites = async ({ name }: { name: string }, sites: string[] | null) => {
+    await updateUsersFile(usersFile, (file) => ({ ...file, users: file.users.map((user) => (user.name === name ? { ...user, sites } : user)) }));
+  };
+  return { app, state, influx, sessions, login, setSites };
 }

@@ -1,12 +1,15 @@
 // CONTRACT §9 on every REST route: a principal scoped to the north school asks about the south school, on
-// every route of the OpenAPI document (a route added later without a probe here fails the test). Each answer
+// every route of the OpenAPI document (a route added later without a probe here fails the test), once as a
+// scoped API_TOKENS token and once as a scoped named account signed in with POST /api/login. Each answer
 // is what the same question about an unknown id gets, byte for byte once the ids are swapped; no answer holds
 // a south id, name or figure; nothing about the south school is sent on to the alerts service. The district's
-// admin asks the same and is answered about the south school, so the ids are real. Real InfluxDB.
+// admin (a token and an account) asks the same and is answered about the south school, so the ids are real.
+// Real InfluxDB, real users file and session store.
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ALERTS, as, COMMANDS, districtApp, SILENCES, SOUTH_FIGURES, sentOn, TOKENS } from "./api-district.js";
+import { ALERTS, as, COMMANDS, type DistrictApp, districtApp, PASSWORD, PEOPLE, SILENCES, SOUTH_FIGURES, sentOn, TOKENS } from "./api-district.js";
 import { runCli } from "../helpers/cli.js";
+import { waitFor } from "../helpers/wait.js";
 
 /** The ids a probe asks about: the south school's, or ones that exist nowhere. */
 interface Ids {
@@ -25,6 +28,10 @@ const NOWHERE: Ids = { site: "nowhere-school", building: "nowhere-hall", device:
 interface Probe {
   url: (ids: Ids) => string;
   payload?: (ids: Ids) => Record<string, unknown>;
+  /** The bearer token to present instead of the principal's own (a token of someone at `ids.site`). */
+  bearer?: (ids: Ids) => Promise<string>;
+  /** What differs between two asks of the same question by nature (a new token, its expiry), blanked out. */
+  unstable?: RegExp;
   admin?: "sees" | "acts";
 }
 const RANGE = "from=2026-11-28T00:00:00%2B08:00&to=2026-11-30T01:30:00%2B08:00";
@@ -32,6 +39,10 @@ const RANGE = "from=2026-11-28T00:00:00%2B08:00&to=2026-11-30T01:30:00%2B08:00";
 /** Every route of the OpenAPI document, by method and path, with what to ask it about the south school. */
 const PROBES: Record<string, Probe[]> = {
   "GET /api/health": [{ url: () => "/api/health" }],
+  // Anyone may sign in: the north operator signs in again and is told of its own school only.
+  "POST /api/login": [{ url: () => "/api/login", payload: () => ({ username: PEOPLE.northOperator.name, password: PASSWORD }), unstable: /"(token|expires_at)":"[^"]*"/g, admin: "acts" }],
+  // A logout ends the token presented: a south person's session answers as a token that is nobody's does.
+  "POST /api/logout": [{ url: () => "/api/logout", bearer: (x) => (x.site === SOUTH.site ? district.login(PEOPLE.southViewer) : Promise.resolve("nobody-s-session-token-0123456789")) }],
   "GET /api/ready": [{ url: () => "/api/ready" }],
   "GET /api/me": [{ url: () => "/api/me" }],
   "GET /api/sites": [{ url: () => "/api/sites", admin: "sees" }, { url: (x) => `/api/sites?site=${x.site}`, admin: "sees" }],
@@ -76,13 +87,21 @@ function askedIds(probe: Probe): (keyof Ids)[] {
 /** An answer about the south school with the ids it was asked about written as the unknown ones. */
 const asNowhere = (text: string, asked: (keyof Ids)[]) => asked.reduce((t, key) => t.replaceAll(SOUTH[key], NOWHERE[key]), text);
 
+let district: DistrictApp;
 let app: FastifyInstance;
 let routes: string[] = [];
 /** The query parameters the OpenAPI document gives each GET route. */
 let queryOf: Record<string, string[]> = {};
+/** Who walks the routes: a scoped API_TOKENS token and a scoped named account, each an operator of the north school. */
+const scoped: Record<string, string> = { "an API_TOKENS token": TOKENS.northOperator, "a named account": "" };
+/** The district's admins: a token and an account. */
+const admins: Record<string, string> = { "an API_TOKENS token": TOKENS.admin, "a named account": "" };
 
 beforeAll(async () => {
-  ({ app } = await districtApp());
+  district = await districtApp();
+  app = district.app;
+  scoped["a named account"] = await district.login(PEOPLE.northOperator);
+  admins["a named account"] = await district.login(PEOPLE.bureau);
   type Operation = { parameters?: { in: string; name: string }[] };
   const docs = (await app.inject({ url: "/api/docs/json", headers: as(TOKENS.northViewer) })).json() as { paths: Record<string, Record<string, Operation>> };
   routes = Object.entries(docs.paths).flatMap(([path, methods]) => Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`));
@@ -93,12 +112,20 @@ afterAll(async () => {
   await app?.close();
 });
 
-const ask = (token: string, method: string, probe: Probe, ids: Ids) =>
-  app.inject({ method: method as "GET", url: probe.url(ids), headers: as(token), ...(probe.payload ? { payload: probe.payload(ids) } : method === "POST" ? { payload: {} } : {}) });
+const ask = async (token: string, method: string, probe: Probe, ids: Ids) => {
+  const answer = await app.inject({
+    method: method as "GET",
+    url: probe.url(ids),
+    headers: as(probe.bearer ? await probe.bearer(ids) : token),
+    ...(probe.payload ? { payload: probe.payload(ids) } : method === "POST" ? { payload: {} } : {}),
+  });
+  return { statusCode: answer.statusCode, body: probe.unstable ? answer.body.replace(probe.unstable, '"$1":"…"') : answer.body };
+};
 
-describe("a principal scoped to one school, on every route", () => {
+describe("the walk of every route", () => {
   it("has a probe for every route of the OpenAPI document", () => {
     expect(routes.length).toBeGreaterThan(15);
+    expect(routes).toEqual(expect.arrayContaining(["POST /api/login", "POST /api/logout"]));
     expect(routes.filter((route) => PROBES[route] === undefined)).toEqual([]);
     expect(Object.keys(PROBES).filter((route) => !routes.includes(route))).toEqual([]);
   });
@@ -109,14 +136,17 @@ describe("a principal scoped to one school, on every route", () => {
     expect(lists.filter((path) => !queryOf[path]!.includes("site"))).toEqual([]);
   });
 
+});
+
+describe.each(Object.keys(scoped))("a principal scoped to one school, on every route, as %s", (walker) => {
   it("answers about the other school exactly as about an unknown id, leaks none of it, and sends nothing of it on", async () => {
     sentOn.length = 0;
     let idAnswers = 0;
     for (const route of routes) {
       const method = route.split(" ")[0]!;
       for (const probe of PROBES[route]!) {
-        const south = await ask(TOKENS.northOperator, method, probe, SOUTH);
-        const nowhere = await ask(TOKENS.northOperator, method, probe, NOWHERE);
+        const south = await ask(scoped[walker]!, method, probe, SOUTH);
+        const nowhere = await ask(scoped[walker]!, method, probe, NOWHERE);
         const where = `${route} ${probe.url(SOUTH)}`;
         expect(south.statusCode, where).toBe(nowhere.statusCode);
         const swapped = asNowhere(south.body, askedIds(probe));
@@ -131,13 +161,15 @@ describe("a principal scoped to one school, on every route", () => {
     }
     expect(idAnswers).toBe(8);
     expect(sentOn.filter((request) => request.includes("south"))).toEqual([]);
+    // The walker's own session lived through the walk (the logout probe ended other tokens only).
+    expect((await app.inject({ url: "/api/me", headers: as(scoped[walker]!) })).json().sites).toEqual(["north-middle"]);
   });
 
   it("is answered about the other school when the principal is the district's", async () => {
     for (const route of routes) {
       const method = route.split(" ")[0]!;
       for (const probe of PROBES[route]!.filter((p) => p.admin !== undefined)) {
-        const res = await ask(TOKENS.admin, method, probe, SOUTH);
+        const res = await ask(admins[walker]!, method, probe, SOUTH);
         const where = `${route} ${probe.url(SOUTH)}`;
         expect(res.statusCode, `${where}: ${res.body}`).toBeLessThan(300);
         if (probe.admin === "sees") expect(res.body.toLowerCase(), where).toContain("south");
@@ -171,6 +203,44 @@ describe("a principal scoped to one school, on its own school", () => {
     const ended = await app.inject({ method: "DELETE", url: `/api/silences/${SILENCES.everywhere.id}`, headers: as(TOKENS.northOperator) });
     expect(ended.statusCode).toBe(403);
     expect((await app.inject({ method: "DELETE", url: `/api/silences/${SILENCES.everywhere.id}`, headers: as(TOKENS.admin) })).statusCode).toBe(200);
+  });
+});
+
+describe("a scoped person's session", () => {
+  it("is told of its own school only when signing in, and is that person everywhere", async () => {
+    const signIn = await app.inject({ method: "POST", url: "/api/login", payload: { username: PEOPLE.northOperator.name, password: PASSWORD } });
+    expect(signIn.json().user).toEqual({ name: "wang.li", role: "operator", sites: ["north-middle"] });
+    expect((await app.inject({ url: "/api/me", headers: as(signIn.json().token) })).json()).toEqual({ name: "wang.li", role: "operator", sites: ["north-middle"] });
+  });
+
+  it("records the person's name on an acknowledgement and a command", async () => {
+    const token = await district.login(PEOPLE.northOperator);
+    sentOn.length = 0;
+    const ack = await app.inject({ method: "POST", url: `/api/alerts/${ALERTS.north.id}/ack`, headers: as(token), payload: {} });
+    expect(ack.json()).toMatchObject({ id: ALERTS.north.id, acknowledged_by: "wang.li" });
+    const select = await app.inject({ method: "POST", url: "/api/commands", headers: as(token), payload: { device: "north-brk-101", action: "switch_off", reason: "heater" } });
+    expect(select.statusCode).toBe(201);
+    expect(sentOn.map((text) => JSON.parse(text).by)).toEqual(["wang.li", "wang.li"]);
+  });
+
+  it("ends at logout alone: the person's other sessions, another person's and API tokens go on", async () => {
+    const [ended, other, south] = [await district.login(PEOPLE.northOperator), await district.login(PEOPLE.northOperator), await district.login(PEOPLE.southViewer)];
+    const me = async (token: string) => (await app.inject({ url: "/api/me", headers: as(token) })).statusCode;
+    expect((await app.inject({ method: "POST", url: "/api/logout", headers: as(ended) })).statusCode).toBe(204);
+    expect([await me(ended), await me(other), await me(south)]).toEqual([401, 200, 200]);
+    // An API_TOKENS token is no session: a logout with it answers the same and changes nothing.
+    expect((await app.inject({ method: "POST", url: "/api/logout", headers: as(TOKENS.northViewer) })).statusCode).toBe(204);
+    expect(await me(TOKENS.northViewer)).toBe(200);
+  });
+
+  it("loses a school at its next request once an admin takes the school from the account", async () => {
+    const token = await district.login(PEOPLE.northViewer);
+    const northReadings = async () => (await app.inject({ url: `/api/devices/north-feeder/readings?${RANGE}&every=1h`, headers: as(token) })).statusCode;
+    expect(await northReadings()).toBe(200);
+    await district.setSites(PEOPLE.northViewer, ["south-primary"]);
+    await waitFor(async () => (await northReadings()) === 404, 5_000, { what: "north-feeder gone from the moved account" });
+    const devices = (await app.inject({ url: "/api/devices", headers: as(token) })).json() as { site: string }[];
+    expect(new Set(devices.map((d) => d.site))).toEqual(new Set(["south-primary"]));
   });
 });
 

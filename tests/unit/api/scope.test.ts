@@ -1,15 +1,23 @@
 // CONTRACT §9, the pure parts: scoped API_TOKENS entries, principals of tokens and of named accounts'
 // sessions, what a scope sees, and each school's own occupied hours for the energy split.
+import { randomBytes } from "node:crypto";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { authenticate, type Principal } from "../../../api/auth.js";
 import { schedulesByKey } from "../../../api/energy-math.js";
 import { Scope } from "../../../api/scope.js";
 import { scopedSilence } from "../../../api/routes/silences.js";
+import { SessionStore } from "../../../api/sessions.js";
+import { hashPassword, SALT_BYTES } from "../../../domain/accounts.js";
 import type { Alert } from "../../../domain/alert.js";
 import { formatApiTokens, parseApiTokens, tokenSiteProblems } from "../../../domain/env/api-tokens.js";
 import type { Problem } from "../../../domain/errors.js";
 import type { Silence } from "../../../domain/silence.js";
 import { loadCampus } from "../../../infra/campus-file.js";
+import { createLogger } from "../../../infra/logger.js";
+import { updateUsersFile } from "../../../infra/users-file.js";
 
 const campus = loadCampus("tests/fixtures/district/district.yaml");
 const A = "aaaaaaaaaaaaaaaa";
@@ -50,19 +58,27 @@ describe("API_TOKENS entries scoped to sites", () => {
 
 describe("principals", () => {
   const tokens = parseApiTokens(`viewer@north-middle:${A},admin:${B}`);
-  const person: Principal = { role: "operator", name: "Li Wei", sites: ["south-primary"] };
-  const sessions = { principalOf: (token: string, now: number) => (token === C && now < 1000 ? person : null) };
 
   it("carries a scoped token's sites and says its scope in its name", () => {
     expect(authenticate(tokens, A)).toEqual({ role: "viewer", name: expect.stringMatching(/^viewer@north-middle:[0-9a-f]{8}$/), sites: ["north-middle"] });
     expect(authenticate(tokens, B)).toMatchObject({ role: "admin", sites: null, name: expect.stringMatching(/^admin:[0-9a-f]{8}$/) });
   });
 
-  it("asks the named accounts' sessions about any other token, at the time given", () => {
-    expect(authenticate(tokens, C, sessions, 999)).toBe(person);
-    expect(authenticate(tokens, C, sessions, 1000)).toBeNull();
-    expect(authenticate(tokens, C)).toBeNull();
-    expect(authenticate(tokens, "", sessions, 0)).toBeNull();
+  it("asks the named accounts' session store about any other token, at the time given", async () => {
+    // A real store over a real users file (scrypt N = 2^10, the least a hash may ask for: a test's cost).
+    const usersFile = join(mkdtempSync(join(tmpdir(), "scope-principals-")), "users.json");
+    const at = new Date(0).toISOString();
+    const password_hash = await hashPassword("correct horse battery staple", randomBytes(SALT_BYTES), { logN: 10, r: 8, p: 1 });
+    await updateUsersFile(usersFile, () => ({ version: 1, users: [{ name: "li.wei", role: "operator", sites: ["south-primary"], password_hash, created_at: at, password_changed_at: at }] }));
+    const sessions = new SessionStore({ usersFile, sessionsFile: null, log: createLogger("silent"), idleMs: 1_000 }, 0);
+    const login = await sessions.login("li.wei", "correct horse battery staple", 0);
+    if (!login.ok) throw new Error("li.wei could not sign in");
+    const person: Principal = { role: "operator", name: "li.wei", sites: ["south-primary"] };
+    expect(authenticate(tokens, login.token, sessions, 999)).toEqual(person);
+    expect(authenticate(tokens, login.token)).toBeNull();
+    expect(authenticate(tokens, "", sessions, 999)).toBeNull();
+    expect(authenticate(tokens, login.token, sessions, 999 + 1_000)).toBeNull(); // idle for idleMs: ended
+    await sessions.close();
   });
 });
 
