@@ -5,12 +5,14 @@ import type { RawData, WebSocket } from "ws";
 import type { RouteDeps } from "../deps.js";
 import { authenticate } from "../auth.js";
 import { normaliseInterval } from "./coalescer.js";
-import type { LiveHub, Subscription } from "./hub.js";
+import { type LiveHub, ownerOf, type Subscription } from "./hub.js";
 import type { LiveOptions } from "./options.js";
 import { errorFrame, jsonObject, readClientFrame } from "./protocol.js";
 import type { LiveSession } from "./session.js";
 
 export const CLOSE_UNAUTHORIZED = 4401;
+/** The principal's sites changed while connected: reconnecting gives a snapshot of what it may see now. */
+export const CLOSE_ACCESS_CHANGED = 4409;
 export const CLOSE_RATE_LIMITED = 4429;
 const OPEN = 1;
 
@@ -33,8 +35,11 @@ export interface ConnectionEvents {
 
 export class LiveConnection {
   private session: LiveSession | null = null;
+  /** The token the session was opened with, looked at again every recheckAccessMs. */
+  private token: string | null = null;
   private authTimer: NodeJS.Timeout | undefined;
   private readonly pingTimer: NodeJS.Timeout;
+  private readonly recheckTimer: NodeJS.Timeout;
   private alive = true;
 
   constructor(
@@ -51,6 +56,7 @@ export class LiveConnection {
     socket.on("close", () => this.cleanUp());
     socket.on("error", () => socket.terminate());
     this.pingTimer = setInterval(() => this.keepAlive(), options.pingIntervalMs);
+    this.recheckTimer = setInterval(() => this.recheckAccess(), options.recheckAccessMs);
   }
 
   /** Called with the token (and resume point) from the header or query, if any; otherwise waits for an auth frame. */
@@ -69,7 +75,21 @@ export class LiveConnection {
     }
     clearTimeout(this.authTimer);
     if (this.socket.readyState !== OPEN) return;
+    this.token = token;
     this.session = this.hub.open(principal, this.socket, resume);
+  }
+
+  /**
+   * CONTRACT §9, scope enforced everywhere, for as long as the socket is open: a session that ended (logout,
+   * expiry, its account removed or its password changed) closes with 4401; a principal whose sites changed
+   * closes with 4409, and its reconnection gets a snapshot of its new scope (a resume is refused: hub.ts).
+   * Each look counts as a use of the session (its 12 h expiry slides while a wall screen watches).
+   */
+  private recheckAccess(): void {
+    if (this.session === null || this.token === null) return;
+    const principal = authenticate(this.deps.tokens, this.token, this.deps.sessions, Date.now());
+    if (principal === null) return this.refuse(CLOSE_UNAUTHORIZED, "the session ended");
+    if (ownerOf(principal) !== this.session.owner) this.refuse(CLOSE_ACCESS_CHANGED, "your sites changed: reconnect");
   }
 
   private refuse(code: number, reason: string): void {
@@ -110,6 +130,7 @@ export class LiveConnection {
   private cleanUp(): void {
     clearTimeout(this.authTimer);
     clearInterval(this.pingTimer);
+    clearInterval(this.recheckTimer);
     if (this.session !== null) this.hub.detach(this.session, this.socket);
     this.session = null;
     this.events.closed();

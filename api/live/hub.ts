@@ -53,7 +53,7 @@ export class LiveHub {
   open(principal: Principal, socket: WebSocket, resume: { session: string; lastSeq: number } | null): LiveSession {
     this.ensureRunning();
     // A session's frames were chosen for its scope: a principal whose sites changed gets a fresh snapshot.
-    const owner = `${principal.name}\n${principal.sites === null ? "*" : principal.sites.join("+")}`;
+    const owner = ownerOf(principal);
     const now = this.now();
     if (resume !== null) {
       const old = this.sessions.get(resume.session);
@@ -184,6 +184,9 @@ export class LiveHub {
     this.sessions.delete(session.id);
   }
 }
+
+/** Who a session belongs to: a principal's name with its sites; the same name with other sites is another owner. */
+export const ownerOf = (principal: Principal) => `${principal.name}\n${principal.sites === null ? "*" : principal.sites.join("+")}`;
 
 /** The device and building a change is about, which a session's subscription filters on. */
 function subjectOf(change: LiveChange, campus: Campus): { device: string; building: string | undefined } {

@@ -13,6 +13,8 @@ export interface LiveOptions {
   softStuckMs: number;
   /** The live tick: held readings go out, batches are sent, a held outbox re-checks the socket's buffer. */
   flushIntervalMs: number;
+  /** A socket's token is looked at again this often: an ended session or changed sites close it (CONTRACT §9). */
+  recheckAccessMs: number;
   /** A ping every this often; a client that has not answered the previous one by the next is terminated (no_pong). */
   pingIntervalMs: number;
   /** Device events an outbox keeps at most while a client is slow (the oldest are dropped). */
@@ -38,6 +40,9 @@ export const DEFAULT_LIVE_OPTIONS: LiveOptions = {
   // alone reveals it only after the kernel's socket buffers are full (up to tcp_rmem + tcp_wmem: here
   // 32 + 4 MB, i.e. minutes at ~150 KB/s), so the byte limits below catch floods, the pong catches stalls.
   pingIntervalMs: 10_000,
+  // As often as the API looks at the users file (infra/users-file.ts): an account narrowed or removed stops
+  // seeing what it lost on the live stream as soon as on REST. A lookup is one SHA-256 and a map read.
+  recheckAccessMs: 1_000,
   maxEvents: 100,
   coalesceMs: 1_000,
   minCoalesceMs: 100,

@@ -6,24 +6,22 @@ import type { AddressInfo } from "node:net";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import type { Principal } from "../../api/auth.js";
 import type { LiveState } from "../../api/live-state.js";
-import { ALERTS, COMMANDS, districtApp, NOW, TOKENS } from "./api-district.js";
+import { ALERTS, as, COMMANDS, type DistrictApp, districtApp, NOW, PEOPLE, TOKENS } from "./api-district.js";
 import { waitFor } from "../helpers/wait.js";
 
 type Frame = Record<string, any>;
 
+let district: DistrictApp;
 let app: FastifyInstance;
 let state: LiveState;
 let port: number;
 const sockets: WebSocket[] = [];
-/** A named account's login token (api/sessions.ts in the real app): its sites change in a test. */
-const PERSON_TOKEN = "person-session-token-0123456789";
-let person: Principal = { role: "viewer", name: "Li Wei", sites: ["north-middle"] };
 
 beforeAll(async () => {
   // Every reading goes out at once (no per-device coalescing), so a marker follows what came before it.
-  ({ app, state } = await districtApp({ coalesceMs: 0 }, { principalOf: (token) => (token === PERSON_TOKEN ? person : null) }));
+  district = await districtApp({ coalesceMs: 0 });
+  ({ app, state } = district);
   await app.listen({ port: 0, host: "127.0.0.1" });
   port = (app.server.address() as AddressInfo).port;
 });
@@ -118,16 +116,36 @@ describe("the live stream of a principal scoped to one school", () => {
     expect(mentionsSouth(north.frames)).toEqual([]);
   });
 
+  it("closes an open stream once its session ends (4401) or its sites change (4409); the reconnection sees the new scope", async () => {
+    const movedToken = await district.login(PEOPLE.northOperator);
+    const moved = await connect(movedToken);
+    const southToken = await district.login(PEOPLE.southViewer);
+    const loggedOut = await connect(southToken);
+    const closes: number[] = [0, 0];
+    moved.socket.once("close", (code) => (closes[0] = code));
+    loggedOut.socket.once("close", (code) => (closes[1] = code));
+    await district.setSites(PEOPLE.northOperator, ["south-primary"]);
+    expect((await app.inject({ method: "POST", url: "/api/logout", headers: as(southToken) })).statusCode).toBe(204);
+    await waitFor(() => closes.every((code) => code !== 0), 10_000, { what: "both streams closed" });
+    expect(closes).toEqual([4409, 4401]);
+    const again = await connect(movedToken);
+    expect(again.frames[0]!.devices.map((d: Frame) => d.site)).toEqual(["south-primary", "south-primary"]);
+  });
+
   it("serves a named account's session, and gives a fresh snapshot, not a resume, once its sites changed", async () => {
-    const first = await connect(PERSON_TOKEN);
+    const token = await district.login(PEOPLE.northViewer);
+    const first = await connect(token);
     expect(first.frames[0]!.devices.every((d: Frame) => d.site === "north-middle")).toBe(true);
     const { session } = first.frames[0]!;
     const lastSeq = first.frames.at(-1)!.seq;
     first.socket.close();
     await waitFor(() => first.socket.readyState === WebSocket.CLOSED, 5_000, { what: "the close" });
     southMessages();
-    person = { ...person, sites: ["south-primary"] };
-    const second = await connect(PERSON_TOKEN, `&session=${session}&last_seq=${lastSeq}`);
+    // An admin moves the person to the south school in the users file; the store sees it within a second.
+    await district.setSites(PEOPLE.northViewer, ["south-primary"]);
+    const sitesNow = async () => (await app.inject({ url: "/api/me", headers: as(token) })).json().sites;
+    await waitFor(async () => (await sitesNow())[0] === "south-primary", 5_000, { what: "the users file re-read" });
+    const second = await connect(token, `&session=${session}&last_seq=${lastSeq}`);
     expect(second.frames[0]).toMatchObject({ type: "snapshot", seq: 1 });
     expect(second.frames[0]!.session).not.toBe(session);
     expect(second.frames[0]!.devices.map((d: Frame) => d.site)).toEqual(["south-primary", "south-primary"]);
