@@ -1,14 +1,15 @@
-// The open alerts list, newest first, and the acknowledgement dialog (operators and admins).
+// The open alerts list of the school in view, newest first, and the acknowledgement dialog (operators and admins).
 import { campus, keepAlert } from "./campus-state.js";
-import { escape, fmt } from "./format.js";
+import { escape, fmt, placeName } from "./format.js";
 import { lang, name, t } from "./i18n.js";
 import { api, canAck } from "./session.js";
+import { inView } from "./sites.js";
 
 const $ = (id) => document.getElementById(id);
 let pending = null;
 
 export function renderAlerts(list, count, store) {
-  const alerts = [...store.alerts.values()].sort((a, b) => b.started_at.localeCompare(a.started_at));
+  const alerts = [...store.alerts.values()].filter(inView).sort((a, b) => b.started_at.localeCompare(a.started_at));
   count.textContent = String(alerts.length);
   if (alerts.length === 0) {
     list.innerHTML = `<li class="muted">${escape(t("none"))}</li>`;
@@ -17,8 +18,7 @@ export function renderAlerts(list, count, store) {
   list.innerHTML = alerts
     .map((a) => {
       const device = store.devices.get(a.device);
-      const building = store.buildings.find((b) => b.id === a.building)?.name ?? a.building;
-      const where = [building, a.room ? `${t("room")} ${a.room}` : ""].filter(Boolean).join(" · ");
+      const where = placeName(store.buildings, a.building, a.room);
       const ack = canAck() && a.state === "firing" ? `<button class="ack" type="button" data-id="${escape(a.id)}">${escape(t("acknowledge"))}</button>` : "";
       const who = a.acknowledged_by ? `<span class="muted">${escape(t("by", { who: a.acknowledged_by }))}</span>` : "";
       const note = a.ack_note ? `<div class="muted">${escape(t("note"))}: ${escape(a.ack_note)}</div>` : "";

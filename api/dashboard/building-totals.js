@@ -1,36 +1,25 @@
-// Building totals and the campus total (kW), from /api/buildings, polled every 3 s: the live stream
-// carries devices, and a building's total is the API's sum of its devices (CONTRACT §6).
+// Building totals and the school's total (kW), from /api/buildings of the school in view, polled every
+// 3 s: the live stream carries devices, and a building's total is the API's sum of its devices (CONTRACT §6).
 import { campus } from "./campus-state.js";
-import { api } from "./session.js";
+import { createPoller } from "./poller.js";
+import { district, withSite } from "./sites.js";
 
 const POLL_MS = 3000;
-// Each start of polling gets a number; a poll of an older one stops instead of scheduling the next, so
-// signing out ends the polling (its requests would carry no token, and the API counts each as a failed
-// sign-in of this address: api/auth-limiter.ts) and signing in again runs one loop, not two.
-let polling = 0;
-let timer = null;
 
-export function startPollingBuildings() {
-  stopPollingBuildings();
-  poll(polling);
-}
+/** A building of the school in view: the API answers only those for `site=`; one without `site` is trusted. */
+const ofSchoolInView = (building) => district.current === null || (building.site ?? district.current) === district.current;
 
-export function stopPollingBuildings() {
-  polling += 1;
-  clearTimeout(timer);
-}
-
-/** One poll; a failed one keeps the last totals and tries again. */
-async function poll(mine) {
-  const response = await api("/api/buildings").catch(() => null);
-  const buildings = response?.ok ? await response.json().catch(() => null) : null;
-  if (mine !== polling) return;
-  if (buildings) {
-    campus.buildings = buildings;
+const poller = createPoller({
+  path: () => withSite("/api/buildings"),
+  everyMs: POLL_MS,
+  onAnswer: (buildings) => {
+    campus.buildings = buildings.filter(ofSchoolInView);
     renderTotals();
-  }
-  timer = setTimeout(() => poll(mine), POLL_MS);
-}
+  },
+});
+/** (Re)starts polling at once: at sign-in, and when another school comes into view. */
+export const startPollingBuildings = poller.start;
+export const stopPollingBuildings = poller.stop;
 
 /** Writes the totals into the header and into the tree's building rows (which show "–" until then). */
 export function renderTotals() {

@@ -45,24 +45,41 @@ export function applyLiveMessage(message) {
   }
 }
 
-/** An alert as the stream or an acknowledgement returned it: kept while open, dropped once resolved. */
+/**
+ * An alert as the stream or an acknowledgement returned it: kept while open, dropped once resolved. A
+ * device that starts or stops alarming moves in the tree (alarming devices first), which is rebuilt.
+ */
 export function keepAlert(alert) {
   if (alert.state === "resolved") campus.alerts.delete(alert.id);
   else campus.alerts.set(alert.id, alert);
-  countAlerts();
+  if (countAlertsOf(alert.device)) campus.treeStale = true;
   campus.alertsStale = true;
 }
 
-/** Open alerts per device, for the tree's badges. */
-function countAlerts() {
-  for (const device of campus.devices.values()) device.open_alerts = 0;
-  for (const alert of campus.alerts.values()) {
-    const device = campus.devices.get(alert.device);
-    if (device) (device.open_alerts += 1), campus.dirty.add(device.id);
-  }
+/**
+ * The device's open alerts, for the tree's badges; whether it started or stopped alarming. One device's
+ * count, not every device's: a school of 2,000 devices going offline at once brings 2,000 alerts.
+ */
+function countAlertsOf(id) {
+  const device = campus.devices.get(id);
+  if (!device) return false;
+  const wasAlarming = device.open_alerts > 0;
+  device.open_alerts = 0;
+  for (const alert of campus.alerts.values()) if (alert.device === id) device.open_alerts += 1;
+  campus.dirty.add(id);
+  return wasAlarming !== device.open_alerts > 0;
 }
 
 /** Every row again, so that "last seen" stays true while no reading arrives. */
 export function markAllDevicesDirty() {
   campus.dirty = new Set(campus.devices.keys());
+}
+
+/** Signing out: nothing of this principal's schools stays on the page for the next one. */
+export function forgetCampus() {
+  campus.devices = new Map();
+  campus.alerts = new Map();
+  campus.buildings = [];
+  campus.dirty.clear();
+  campus.treeStale = campus.alertsStale = true;
 }

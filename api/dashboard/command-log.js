@@ -1,17 +1,19 @@
 // The switching log (CONTRACT §10 "Audit", docs/commands.md): time, device, action, who, why, state and
 // the device's answer. Loaded from GET /api/commands (commands selected in the range, newest first, each in
 // its latest state, in pages) and kept live by every command change the page learns (command-store.js).
-// A device page shows its device's log; #/commands shows the school's. One log is on screen at a time.
+// A device page shows its device's log; #/commands (#/site/{id}/commands) shows the school's. One log is
+// on screen at a time.
 import { laterOf } from "./command-store.js";
 import { escape } from "./format.js";
 import { lang, t } from "./i18n.js";
 import { api } from "./session.js";
+import { district, siteOf } from "./sites.js";
 import { commandStateHtml, whoIs } from "./switch-controls.js";
 
 const PAGE_SIZE = 50;
 const RANGES_MS = { last_24h: 86400e3, last_7d: 7 * 86400e3, last_30d: 30 * 86400e3 };
 let schoolRange = "last_24h";
-/** The log on screen: its element, device (null: the school), start of its range, commands by id, the next page's cursor. */
+/** The log on screen: its element, device (null: the school), school (null: the one there is), start of its range, commands by id, the next page's cursor. */
 let shown = null;
 
 /** The school's log, a view of its own. */
@@ -32,7 +34,7 @@ export function showCommandsPage(container) {
 
 /** A log in `el`: the device's (`device`), or the school's; the last 24 h unless `fromMs` says otherwise. */
 export function showCommandLog(el, { device = null, fromMs = Date.now() - RANGES_MS.last_24h } = {}) {
-  const log = { el, device, fromMs, items: new Map(), next: null, loaded: false, failed: null };
+  const log = { el, device, site: district.current, fromMs, items: new Map(), next: null, loaded: false, failed: null };
   shown = log;
   el.addEventListener("click", (event) => {
     if (event.target.closest("button.more")) loadPage(log, log.next);
@@ -44,6 +46,7 @@ export function showCommandLog(el, { device = null, fromMs = Date.now() - RANGES
 async function loadPage(log, cursor) {
   const query = new URLSearchParams({ limit: String(PAGE_SIZE), from: String(Math.floor(log.fromMs)) });
   if (log.device) query.set("device", log.device);
+  else if (log.site) query.set("site", log.site);
   if (cursor) query.set("cursor", cursor);
   const response = await api(`/api/commands?${query}`).catch(() => null);
   const page = response?.ok ? await response.json().catch(() => null) : null;
@@ -60,7 +63,7 @@ async function loadPage(log, cursor) {
 /** A command changed: shown at once in the log on screen when it belongs there. */
 export function commandLogChanged(command) {
   const log = shown;
-  if (!log?.el.isConnected || (log.device && command.device !== log.device) || Date.parse(command.selected_at) < log.fromMs) return;
+  if (!log?.el.isConnected || (log.device && command.device !== log.device) || (log.site && siteOf(command) !== log.site) || Date.parse(command.selected_at) < log.fromMs) return;
   log.items.set(command.id, laterOf(log.items.get(command.id), command));
   render(log);
 }

@@ -2,7 +2,7 @@
 // on the live stream as a `command` message; the stream's snapshot carries none, so on every (re)connection
 // the open ones are loaded (GET /api/commands?state=selected and state=sent, docs/api.md) and those this
 // page still holds open are looked up again: they may have ended while it was away. No DOM here.
-import { api } from "./session.js";
+import { getJson } from "./session.js";
 
 const FINAL_STATES = new Set(["cancelled", "expired", "confirmed", "failed", "timeout"]);
 export const isFinal = (state) => FINAL_STATES.has(state);
@@ -61,9 +61,4 @@ export async function reloadOpenCommands() {
     const latest = await getJson(`/api/commands/${encodeURIComponent(c.id)}`);
     if (latest?.id === c.id) keepCommand(latest);
   }));
-}
-
-async function getJson(path) {
-  const response = await api(path).catch(() => null);
-  return response?.ok ? response.json().catch(() => null) : null;
 }

@@ -5,6 +5,7 @@ import { showCommandLog } from "./command-log.js";
 import { ago, escape, fmt } from "./format.js";
 import { name, t } from "./i18n.js";
 import { api } from "./session.js";
+import { campusHref } from "./sites.js";
 import { devicePanelHtml } from "./switch-controls.js";
 
 const RANGES = { last_1h: [3600e3, "1m"], last_6h: [6 * 3600e3, "1m"], last_24h: [86400e3, "15m"], last_7d: [7 * 86400e3, "1h"], last_30d: [30 * 86400e3, "1h"] };
@@ -43,7 +44,7 @@ export function showDevice(container, id, store) {
   shown = id;
   const device = store.devices.get(id);
   const title = device ? `${escape(id)} <span class="muted">${escape(name(device.kind))} · ${escape(device.building)}${device.room ? ` · ${escape(t("room"))} ${escape(device.room)}` : ""}</span>` : escape(id);
-  container.innerHTML = `<a href="#/" class="back">${escape(t("back"))}</a>
+  container.innerHTML = `<a href="${campusHref()}" class="back">${escape(t("back"))}</a>
     <h2>${title}</h2>
     <div id="device-stats" class="stats">${device ? header(device) : ""}</div>
     <section id="device-switch" class="switch-panel" aria-label="${escape(t("switching"))}"></section>

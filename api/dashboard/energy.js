@@ -1,13 +1,14 @@
-// The energy page: kWh per building per day (from /api/energy, counter deltas, reset-safe) and each
-// building's after-hours share.
+// The energy page of the school in view: kWh per building per day (from /api/energy, counter deltas,
+// reset-safe) and each building's after-hours share.
 import { escape, fmt } from "./format.js";
 import { lang, t } from "./i18n.js";
 import { api } from "./session.js";
+import { schoolTitle, withSite } from "./sites.js";
 
 let days = 7;
 
 export async function showEnergy(container) {
-  container.innerHTML = `<h2>${escape(t("kwh_per_day"))}</h2>
+  container.innerHTML = `<h2>${escape(schoolTitle(t("kwh_per_day")))}</h2>
     <div class="toolbar"><div role="group" aria-label="${escape(t("range"))}">
       ${[7, 30].map((n) => `<button type="button" data-days="${n}" aria-pressed="${n === days}">${escape(t(n === 7 ? "last_7d" : "last_30d"))}</button>`).join("")}</div></div>
     <div id="energy-table" class="table-wrap"><p class="muted">${escape(t("loading"))}</p></div>
@@ -19,7 +20,7 @@ export async function showEnergy(container) {
     showEnergy(container);
   });
   const to = Date.now();
-  const response = await api(`/api/energy?by=building&every=1d&from=${to - days * 86400e3}&to=${to}`).catch(() => null);
+  const response = await api(withSite(`/api/energy?by=building&every=1d&from=${to - days * 86400e3}&to=${to}`)).catch(() => null);
   const el = container.querySelector("#energy-table");
   if (!el) return;
   if (!response?.ok) {

@@ -11,3 +11,7 @@ export function ago(ms) {
   const s = Math.max(0, Math.round((Date.now() - ms) / 1000));
   return s < 60 ? t("seconds_ago", { n: s }) : s < 3600 ? t("minutes_ago", { n: Math.round(s / 60) }) : new Date(ms).toLocaleString(lang());
 }
+
+/** Where something is, in words: the building's name (`buildings` from /api/buildings; its id when unknown) and the room. */
+export const placeName = (buildings, building, room) =>
+  [buildings.find((b) => b.id === building)?.name ?? building, room ? `${t("room")} ${room}` : ""].filter(Boolean).join(" · ");

@@ -3,9 +3,16 @@
 const STRINGS = {
   en: {
     title: "campus-power", overview: "Campus", energy: "Energy", live: "live", offline_conn: "disconnected",
+    // The district (CONTRACT §9)
+    district: "District", district_total: "District total", schools: "Schools", no_open_alerts: "no open alerts",
+    attention_note: "What needs attention first: more critical alerts, then more major alerts, then more devices offline.",
+    sev_count: "{n} {severity}", open_alerts_n: "alerts: {n}", offline_n: "{n} offline", today_kwh: "today {kwh} kWh", after_hours_today: "after hours {share}",
+    find: "Find a device or room", search_none: "No device or room matches.", search_more: "{n} more: type more to narrow it down",
     campus_total: "Campus total", buildings: "Buildings", open_alerts: "Open alerts", none: "none",
-    sign_in: "Sign in", token_hint: "Paste an API token (viewer, operator or admin). It is kept in this browser only.",
-    token: "API token", open_dashboard: "Open dashboard", token_refused: "That token was not accepted.", change_token: "Change token",
+    sign_in: "Sign in", sign_in_hint: "With the name and password your administrator gave you.", username: "Name", password: "Password",
+    wrong_credentials: "Wrong name or password.", too_many_attempts: "Too many attempts: wait {n} s, then try again.",
+    too_many_attempts_later: "Too many attempts: wait a minute, then try again.", server_unreachable: "The server could not be reached.",
+    sign_in_failed: "Could not sign in (HTTP {status}).", session_ended: "Your session has ended: sign in again.", sign_out: "Sign out",
     signed_in_as: "signed in as {role}", role_viewer: "viewer", role_operator: "operator", role_admin: "admin",
     online: "online", offline: "offline", devices_online: "{online}/{total} online", alerts_n: "{n} alerts",
     power: "Power", current: "Current", rating: "Rating", voltage: "Voltage", temperature: "Temperature", leakage: "Leakage",
@@ -57,9 +64,16 @@ const STRINGS = {
   },
   "zh-CN": {
     title: "校园用电监测", overview: "全校", energy: "用电量", live: "实时", offline_conn: "已断开",
+    // 全区（CONTRACT §9）
+    district: "全区", district_total: "全区总功率", schools: "学校", no_open_alerts: "无未恢复告警",
+    attention_note: "按需关注程度排序：紧急告警多的在前，其次是严重告警多的，再次是离线设备占比高的。",
+    sev_count: "{severity} {n} 条", open_alerts_n: "告警 {n} 条", offline_n: "离线 {n}", today_kwh: "今日 {kwh} kWh", after_hours_today: "非工作时间 {share}",
+    find: "查找设备或房间", search_none: "没有匹配的设备或房间。", search_more: "还有 {n} 个，请输入更多字符缩小范围",
     campus_total: "全校总功率", buildings: "楼宇", open_alerts: "未恢复告警", none: "无",
-    sign_in: "登录", token_hint: "请粘贴 API 令牌（查看员、值班员或管理员）。令牌只保存在本浏览器中。",
-    token: "API 令牌", open_dashboard: "进入监控页", token_refused: "令牌无效，请重新输入。", change_token: "更换令牌",
+    sign_in: "登录", sign_in_hint: "请使用管理员为您开设的用户名和密码登录。", username: "用户名", password: "密码",
+    wrong_credentials: "用户名或密码错误。", too_many_attempts: "尝试次数过多，请等待 {n} 秒后再试。",
+    too_many_attempts_later: "尝试次数过多，请稍候一分钟再试。", server_unreachable: "无法连接服务器。",
+    sign_in_failed: "登录失败（HTTP {status}）。", session_ended: "登录已失效，请重新登录。", sign_out: "退出登录",
     signed_in_as: "当前身份：{role}", role_viewer: "查看员", role_operator: "值班员", role_admin: "管理员",
     online: "在线", offline: "离线", devices_online: "在线 {online}/{total}", alerts_n: "告警 {n} 条",
     power: "功率", current: "电流", rating: "额定电流", voltage: "电压", temperature: "温度", leakage: "漏电流",

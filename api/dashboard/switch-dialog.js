@@ -7,7 +7,7 @@
 import { campus } from "./campus-state.js";
 import { commandById, keepCommand, onCommandChange } from "./command-store.js";
 import { downstreamOf } from "./electrical.js";
-import { escape } from "./format.js";
+import { escape, placeName } from "./format.js";
 import { lang, name, t } from "./i18n.js";
 import { api } from "./session.js";
 
@@ -66,8 +66,7 @@ const secondsLeft = () => Math.max(0, Math.ceil((current.endsAtMs - Date.now()) 
 /** Where a device is, in words: building, room, kind. */
 function whereIs(device) {
   if (!device) return "";
-  const building = campus.buildings.find((b) => b.id === device.building)?.name ?? device.building;
-  return [building, device.room ? `${t("room")} ${device.room}` : "", name(device.kind)].filter(Boolean).join(" · ");
+  return [placeName(campus.buildings, device.building, device.room), name(device.kind)].join(" · ");
 }
 
 /** Which step the dialog is at: choose (nothing selected), selected, ran_out (our 30 s are over), or the command's state. */

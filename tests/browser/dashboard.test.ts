@@ -67,6 +67,7 @@ describe("the dashboard in headless Chromium", () => {
 
     await device.publishAsync("campus/devices/brk-d1-102/status", "online", { qos: 1, retain: true });
     await device.publishAsync("campus/devices/brk-d1-102/telemetry", JSON.stringify({ ts: Date.now(), power_w: 777, current_a: 12, voltage_v: 221 }), { qos: 1 });
+    await page.locator('details.building[data-building="dorm-1"] > summary').click(); // a summary line until opened
     const row = page.locator('li.device[data-device="brk-d1-102"]');
     await expect.poll(() => row.locator(".power").textContent(), { timeout: 15_000 }).toBe("777 W");
     await expect.poll(() => row.locator(".pct").textContent()).toContain("75%"); // 12 A of a 16 A rating
@@ -162,14 +163,14 @@ describe("the dashboard in headless Chromium", () => {
     page.on("websocket", onWebSocket);
     page.on("request", onRequest);
     try {
-      await page.locator("#logout").click();
+      await page.locator("#logout").click(); // the API revokes the token first (POST /api/logout), the page then stops
       await page.locator("#login").waitFor();
       await page.locator("#connection.off").waitFor(); // the live stream's close was handled (where a reconnect would be scheduled)
       await context.clock.runFor(60_000); // reconnect delays 1–30 s, building polls every 3 s
       // The marker: a request the page makes after those timers ran. The page's requests and sockets are
       // reported in the order it makes them, so whatever it sent after signing out is listed before it.
       await Promise.all([page.waitForRequest((request) => request.url().endsWith("/after-sign-out")), page.evaluate("fetch('/after-sign-out').then((response) => response.status)")]);
-      expect(sentAfterSignOut).toEqual(["GET /after-sign-out"]);
+      expect(sentAfterSignOut).toEqual(["POST /api/logout", "GET /after-sign-out"]);
     } finally {
       page.off("websocket", onWebSocket);
       page.off("request", onRequest);

@@ -58,6 +58,13 @@ describe("remote switching on the dashboard, against simulated devices", () => {
     await page.goto(`${http}/#token=${token}`);
     await page.locator("#connection.on").waitFor({ timeout: 15_000 });
     if (hash !== "#/") await page.goto(`${http}/${hash}`);
+    else await openBuilding("dorm-1");
+  }
+
+  /** Opens a building of the campus view: each is a summary line until opened (then this browser keeps it open). */
+  async function openBuilding(id: string) {
+    const building = page.locator(`details.building[data-building="${id}"]`);
+    if ((await building.getAttribute("open")) === null) await building.locator("> summary").click();
   }
 
   /** Opens the dialog from a button, gives a reason and selects; the select request's answer. */
