@@ -132,7 +132,8 @@ devices, each in its own school's zone and rhythm.
   --duration D       stop after D of wall time (e.g. 90s, 10m, 2h; default: run until stopped)
   --start TIME       event time of the start (ISO 8601 with offset, or epoch ms), for reproducible runs
   --scenario NAME    demo (default: a dorm room overloads every few minutes) or a scenario file
-                     (campus-power scenario list); its faults are injected, its campus used
+                     (campus-power scenario list); its faults are injected, its devices picked on --config,
+                     else CAMPUS_CONFIG, else its own campus
   --devices N        clone the campus until it has N devices (load tests; the broker must know
                      the clones: run it with the file --print-config writes); a district file:
                      each of its schools cloned to N devices (the district has N × its schools)
@@ -151,12 +152,14 @@ time from the start) are watched on campus/alerts/+/+ as the service account; th
 opened and closed, and when; so are the commands it expects (device, action, issuer, final state,
 sent within) on campus/internal/commands. A scenario with person_commands selects and operates through
 the API as an operator (needs API_URL and API_TOKEN); one with meets_schedule waits for the start that
-puts the schedule's minute where it says (up to a day). Exit 1 on a mismatch (usable in CI).
+puts the schedule's minute where it says (up to a week). Exit 1 on a mismatch (usable in CI).
   --check        watch and report the expected alerts and commands (needs SERVICE_PASSWORD)
   --speed X      campus clock speed (default: the scenario's own)
   --seed N       seed (default: the scenario's own)
-  --config FILE  campus file (default: the scenario's own; the stack must run the same campus)
-The stack must run the scenario's campus: CAMPUS_CONFIG=scenarios/campus.yaml.
+  --config FILE  campus or district file (default: the scenario's own); the scenario picks its devices there by
+                 what they are, prints them, and is refused, naming what is missing, when the campus has
+                 nothing a pick needs
+The stack must run the same campus or district file (docs/scenarios.md).
 `,
   record: `Usage: campus-power record --out FILE [--topics FILTER,...] [--duration D]
 

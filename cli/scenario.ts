@@ -1,10 +1,12 @@
-// `campus-power scenario list|run NAME [--check]`: options and environment in, the simulator's scenario
+// `campus-power scenario list|run NAME [--check] [--config FILE]`: options and environment in, the
+// scenario's devices picked on the campus (simulator/scenario-pick.ts) and printed, the simulator's scenario
 // run (simulator/scenario-run.ts) wired to the stack's broker (and API, for a person's commands), its
-// report printed; exit 1 on a mismatch.
+// report printed; exit 1 on a mismatch, or when the campus has nothing a pick needs.
 import { CampusError, ErrorCodes, type Problem } from "../domain/errors.js";
 import { listScenarios, loadScenario } from "../simulator/scenario-file.js";
 import { formatReport } from "../simulator/check.js";
 import { formatCommandReport } from "../simulator/scenario-command-check.js";
+import { formatPicks } from "../simulator/scenario-pick-apply.js";
 import { runScenario } from "../simulator/scenario-run.js";
 import { createProgress } from "./progress.js";
 import { loadContext, UsageError } from "./runtime.js";
@@ -34,11 +36,13 @@ export async function scenarioCommand(command: ScenarioCommand): Promise<number>
   }
   if (!command.name) throw new UsageError("scenario run needs a NAME (campus-power scenario list shows them)");
   if (command.speed !== undefined && !(command.speed > 0)) throw new UsageError("--speed must be above 0");
-  const { scenario, campus, campusFile } = loadScenario(command.name, command.config);
+  const { scenario, campus, campusFile, picked, skipped } = loadScenario(command.name, command.config);
   const { env, log } = loadContext({ ...process.env, CAMPUS_CONFIG: campusFile }, "scenario", command.check ? ["SERVICE_PASSWORD"] : []);
   const api = scenario.personCommands.length > 0 ? personApi(env, scenario.name) : undefined;
   const speed = command.speed ?? scenario.speed;
   process.stderr.write(`scenario ${scenario.name}: ${scenario.durationMs / 60_000} min of event time at ${speed}× on ${campusFile} (MQTT ${env.mqttUrl})\n`);
+  // On standard output, before the report that names the same devices.
+  if (picked.length > 0) process.stdout.write(`scenario ${scenario.name} picked on ${campusFile}:\n${formatPicks(campus, picked, skipped)}`);
   const progress = createProgress({ label: `scenario ${scenario.name}` });
   const outcome = await runScenario({
     scenario,
@@ -65,10 +69,9 @@ export async function scenarioCommand(command: ScenarioCommand): Promise<number>
 
 /**
  * A scenario with person_commands switches through the API as an operator: API_URL (e.g.
- * http://127.0.0.1:8080) and API_TOKEN (an operator's or admin's token of API_TOKENS). Refused, with every
- * problem, before any device connects.
+ * http://127.0.0.1:8080) and API_TOKEN (an operator's or admin's token of API_TOKENS), checked by the
+ * environment schema and required here. Refused, with every problem, before any device connects.
  */
-/** The API and the operator token a scenario's person commands need (checked by the environment schema; required here). */
 function personApi(env: { apiUrl: string | null; apiToken: string }, name: string): { url: string; token: string } {
   const problems: Problem[] = [];
   const url = env.apiUrl ?? "";

@@ -10,9 +10,13 @@ import { COMMAND_ACTIONS, type CommandAction, type CommandState, FINAL_COMMAND_S
 import type { Problem } from "../domain/errors.js";
 import { literalUnion } from "../domain/schema.js";
 import { DurationSchema, durationMs } from "./scenario-duration.js";
+import { type DeviceFacets, DeviceFacetsSchema } from "./scenario-pick-schema.js";
 
-/** `person` (any principal of the API: a token's `role:fingerprint`, an account's name), `schedule:{id}`, `rule:{rule id}`. */
-const ISSUERS = "^(person|schedule:[A-Za-z0-9_.-]+|rule:[a-z-]+)$";
+/**
+ * `person` (any principal of the API: a token's `role:fingerprint`, an account's name), `schedule:{id}` (or
+ * `schedule:$name`, a schedule pick: scenario-pick-schema.ts), `rule:{rule id}`.
+ */
+const ISSUERS = "^(person|schedule:\\$?[A-Za-z0-9_.-]+|rule:[a-z-]+)$";
 
 /** The refusals a person's command may be expected to meet (docs/commands.md "Refusals"). */
 export const EXPECTED_REFUSALS = ["PROTECTED", "NOT_SWITCHABLE", "DEVICE_OFFLINE", "BUSY"] as const;
@@ -29,6 +33,8 @@ export const CommandExpectationSchema = T.Object(
     sent_within: DurationSchema,
     /** A rule's cut-off: it names the alert of this rule that made it (alert_id), and the alert names it (command_id). */
     linked_alert: T.Optional(literalUnion(SWITCHING_RULES)),
+    /** Expected only where the device it names is so (scenario-pick.ts facets); elsewhere skipped, and said so. */
+    only_if: T.Optional(DeviceFacetsSchema),
   },
   { additionalProperties: false },
 );
@@ -64,6 +70,7 @@ export interface CommandExpectation {
   state: CommandState;
   sentWithinMs: number;
   linkedAlert?: string;
+  onlyIf?: DeviceFacets;
 }
 
 export interface PersonCommand {
@@ -86,6 +93,7 @@ export const toCommandExpectation = (e: Static<typeof CommandExpectationSchema>)
   state: e.state as CommandState,
   sentWithinMs: durationMs(e.sent_within),
   ...(e.linked_alert !== undefined ? { linkedAlert: e.linked_alert } : {}),
+  ...(e.only_if !== undefined ? { onlyIf: e.only_if } : {}),
 });
 
 export const toPersonCommand = (p: Static<typeof PersonCommandSchema>): PersonCommand => ({

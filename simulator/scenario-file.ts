@@ -1,11 +1,14 @@
-// The bundled scenarios (scenarios/*.yaml) and any scenario file, read and checked against its campus
-// with every problem listed, as the campus file is (infra/campus-file.ts).
+// The bundled scenarios (scenarios/*.yaml) and any scenario file, read, its devices picked on the campus it
+// runs on (its own, or any campus or district file given) and checked against it, with every problem listed,
+// as the campus file is (infra/campus-file.ts).
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Campus } from "../domain/campus.js";
 import { CampusError, ErrorCodes } from "../domain/errors.js";
 import { loadCampus } from "../infra/campus-file.js";
+import type { Picked } from "./scenario-pick.js";
+import { applyPicks, type Skipped } from "./scenario-pick-apply.js";
 import { checkScenarioDevices, parseScenarioText, type Scenario } from "./scenario.js";
 
 export const SCENARIOS_DIR = fileURLToPath(new URL("../scenarios/", import.meta.url));
@@ -26,12 +29,19 @@ export function listScenarios(): string[] {
 }
 
 export interface LoadedScenario {
+  /** With the devices it picked on `campus` in place of its `$name`s, and its expectations that do not apply there left out. */
   scenario: Scenario;
   campus: Campus;
   campusFile: string;
+  picked: readonly Picked[];
+  skipped: readonly Skipped[];
 }
 
-/** Reads a scenario and its campus (the scenario's own, or `campusFile` when given); throws listing every problem. */
+/**
+ * Reads a scenario and its campus (the scenario's own, or `campusFile` when given: a campus or a district
+ * file) and picks its devices there; throws listing every problem, among them each pick the campus has
+ * nothing for.
+ */
 export function loadScenario(name: string, campusFile?: string): LoadedScenario {
   const file = scenarioFile(name);
   let text: string;
@@ -45,7 +55,9 @@ export function loadScenario(name: string, campusFile?: string): LoadedScenario 
   const chosen = campusFile ?? (parsed.scenario.campus ? join(dirname(file), parsed.scenario.campus) : undefined);
   if (chosen === undefined) throw new CampusError(ErrorCodes.CONFIG_INVALID, `scenario ${file} names no campus`, [{ path: "campus", message: "give one in the file or with --config" }]);
   const campus = loadCampus(chosen);
-  const problems = checkScenarioDevices(parsed.scenario, campus);
+  const applied = applyPicks(parsed.scenario, campus);
+  if (!applied.ok) throw new CampusError(ErrorCodes.CONFIG_INVALID, `scenario ${parsed.scenario.name} needs what ${chosen} does not have`, applied.problems);
+  const problems = checkScenarioDevices(applied.scenario, campus);
   if (problems.length > 0) throw new CampusError(ErrorCodes.CONFIG_INVALID, `scenario ${file} does not fit campus ${chosen}`, problems);
-  return { scenario: parsed.scenario, campus, campusFile: chosen };
+  return { scenario: applied.scenario, campus, campusFile: chosen, picked: applied.picked, skipped: applied.skipped };
 }

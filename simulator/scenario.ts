@@ -1,7 +1,9 @@
 // Scenario files (scenarios/*.yaml): a campus, a span of event time, faults to inject, the alerts the
 // scenario expects by rule id (CONTRACT §5), and for remote switching (CONTRACT §10) the commands it
-// expects, the commands a person gives and the schedule it meets (scenario-commands.ts). Parsing is pure
-// and lists every problem at once, like the campus file; reading the files is left to the caller.
+// expects, the commands a person gives and the schedule it meets (scenario-commands.ts). Devices are named
+// by id or, to run on any campus, as `$name` of a pick that says what the device must be
+// (scenario-pick-schema.ts; applied to a campus by scenario-pick-apply.ts). Parsing is pure and lists every
+// problem at once, like the campus file; reading the files is left to the caller.
 import { type Static, Type as T } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
 import { parseDocument } from "yaml";
@@ -23,6 +25,7 @@ import {
   toPersonCommand,
 } from "./scenario-commands.js";
 import { DurationSchema as Duration, durationMs } from "./scenario-duration.js";
+import { checkPickRefs, type DeviceFacets, DeviceFacetsSchema, type ScenarioPick, parsePicks, schemaProblems } from "./scenario-pick-schema.js";
 
 const FaultSchema = T.Object(
   {
@@ -57,6 +60,8 @@ const ExpectSchema = T.Object(
     closes_within: T.Optional(Duration),
     /** It opens at least this many times (flapping). */
     times: T.Optional(T.Integer({ minimum: 1 })),
+    /** Expected only where the device it names is so (scenario-pick.ts facets); elsewhere skipped, and said so. */
+    only_if: T.Optional(DeviceFacetsSchema),
   },
   { additionalProperties: false },
 );
@@ -67,6 +72,8 @@ const ScenarioSchema = T.Object(
     description: T.String({ minLength: 1 }),
     /** Campus file, relative to the scenario file. */
     campus: T.Optional(T.String({ minLength: 1 })),
+    /** What each `$name` picks on the campus it runs on (read by scenario-pick-schema.ts parsePicks). */
+    pick: T.Optional(T.Unknown()),
     /** Event time the scenario covers. */
     duration: Duration,
     /** Default campus clock speed of `scenario run`. */
@@ -97,12 +104,15 @@ export interface Expectation {
   opensWithinMs: number;
   closesWithinMs?: number;
   times: number;
+  onlyIf?: DeviceFacets;
 }
 
 export interface Scenario {
   name: string;
   description: string;
   campus?: string;
+  /** The picks `$name`s refer to, in the file's order (empty: the file names device ids only). */
+  picks: ScenarioPick[];
   durationMs: number;
   speed: number;
   seed: number;
@@ -135,13 +145,11 @@ export function parseScenarioText(text: string): ScenarioResult {
   const doc = parseDocument(text, { uniqueKeys: true });
   if (doc.errors.length > 0) return { ok: false, problems: doc.errors.map((e) => ({ path: `line ${e.linePos?.[0]?.line ?? "?"}`, message: e.message.split("\n")[0]! })) };
   const raw = doc.toJS() as unknown;
-  const problems: Problem[] = [];
-  for (const error of Value.Errors(ScenarioSchema, raw)) {
-    const path = error.path.split("/").slice(1).map((p) => (/^\d+$/.test(p) ? `[${p}]` : `.${p}`)).join("").replace(/^\./, "");
-    if (!problems.some((p) => p.path === path)) problems.push({ path, message: error.value === undefined ? "is required" : error.message });
-  }
-  if (problems.length > 0) return { ok: false, problems };
-  const s = raw as RawScenario;
+  const problems = schemaProblems(ScenarioSchema, raw);
+  if (problems.length > 0 || !Value.Check(ScenarioSchema, raw)) return { ok: false, problems };
+  const s: RawScenario = raw;
+  const { picks, problems: pickProblems } = parsePicks(s.pick);
+  problems.push(...pickProblems);
   const faults: Fault[] = [];
   (s.faults ?? []).forEach((f, i) => {
     const key = SIZE_KEY[f.type as FaultType];
@@ -170,10 +178,10 @@ export function parseScenarioText(text: string): ScenarioResult {
     ...(s.meets_schedule !== undefined ? { meetsSchedule: toMeetsSchedule(s.meets_schedule) } : {}),
   };
   problems.push(...checkSwitchingTimes(switching));
-  if (problems.length > 0) return { ok: false, problems };
   const scenario: Scenario = {
     name: s.name,
     description: s.description,
+    picks,
     speed: s.speed ?? 60,
     seed: s.seed ?? 1,
     faults,
@@ -183,6 +191,7 @@ export function parseScenarioText(text: string): ScenarioResult {
       opensWithinMs: durationMs(e.opens_within),
       ...(e.closes_within !== undefined ? { closesWithinMs: durationMs(e.closes_within) } : {}),
       times: e.times ?? 1,
+      ...(e.only_if !== undefined ? { onlyIf: e.only_if } : {}),
     })),
     noOtherAlerts: s.no_other_alerts ?? false,
     ...switching,
@@ -190,7 +199,8 @@ export function parseScenarioText(text: string): ScenarioResult {
   };
   if (s.campus !== undefined) scenario.campus = s.campus;
   if (s.devices !== undefined) scenario.devices = s.devices;
-  return { ok: true, scenario };
+  problems.push(...checkPickRefs(picks, scenario));
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, scenario };
 }
 
 /** Problems of a scenario against its campus: unknown devices and schedules, faults a device cannot show, commands it cannot give. */

@@ -7,23 +7,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseDocument } from "yaml";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { defaultRules, startAlerts } from "../../alerts/index.js";
-import { startApi } from "../../api/index.js";
-import { readEnv } from "../../domain/env.js";
+import { defaultRules } from "../../alerts/index.js";
 import { wallClock } from "../../domain/time-zone.js";
-import { createLogger } from "../../infra/logger.js";
 import type { RunningService } from "../../infra/service.js";
-import { formatReport } from "../../simulator/check.js";
-import { formatCommandReport } from "../../simulator/scenario-command-check.js";
 import { issuedByMatches } from "../../simulator/scenario-commands.js";
-import { listScenarios, loadScenario, runScenario, SCENARIOS_DIR, type ScenarioOutcome } from "../../simulator/index.js";
-import { influxUrl } from "../helpers/influx.js";
-import { GROUP_KEY, SERVICE_PASSWORD, startStack } from "./simulator-stack.js";
+import { listScenarios, loadScenario, SCENARIOS_DIR, type ScenarioOutcome } from "../../simulator/index.js";
+import { runChecked, startScenarioStack } from "./scenario-stack.js";
 
 const landed = new Set(defaultRules().map((r) => r.id));
-const OPERATOR_TOKEN = "scenario-test-operator-token-0123";
-/** The stack's COMMAND_TIMEOUT_S: an ignored command ends `timeout` within a scenario's run. */
-const COMMAND_TIMEOUT_S = 3;
 const MINUTE = 60_000;
 /** Wall time from the test's start to the lights-out minute, on the stack's clock: the stack starts, the run waits the rest, ms. */
 const LIGHTS_OUT_LEAD_MS = 10_000;
@@ -48,21 +39,6 @@ function campusWithLightsOutAt(instant: number): string {
   const file = join(dir, `campus-${instant}.yaml`);
   writeFileSync(file, doc.toString());
   return file;
-}
-
-/** Broker, ingest, alerts service (on `now`, with a short COMMAND_TIMEOUT_S) and the API with an operator's token. */
-async function startScenarioStack(campusFile: string, now: () => number): Promise<{ mqttUrl: string; apiUrl: string }> {
-  const stack = await startStack(campusFile);
-  running.push(stack);
-  const env = readEnv({
-    DATA_DIR: mkdtempSync(join(dir, "data-")), LOG_LEVEL: "silent", SERVICE_PASSWORD, DEVICE_GROUP_KEY: GROUP_KEY, MQTT_URL: stack.mqttUrl,
-    INFLUX_URL: influxUrl(), INFLUX_DB: stack.influx.config.db, API_TOKENS: `operator:${OPERATOR_TOKEN}`, COMMAND_TIMEOUT_S: String(COMMAND_TIMEOUT_S),
-  });
-  const ctx = { env, campus: stack.campus, log: createLogger("silent"), metrics: stack.metrics };
-  running.push(await startAlerts(ctx, { influx: stack.influx, tickMs: 200, now }));
-  const api = await startApi(ctx, { influx: stack.influx, port: 0, host: "127.0.0.1" });
-  running.push(api);
-  return { mqttUrl: stack.mqttUrl, apiUrl: api.url };
 }
 
 /** Each command as `action device by issuer: state`; a token's principal (`operator:<fingerprint>`) reads `person`. */
@@ -106,17 +82,14 @@ describe("scenarios against the real stack", () => {
     const offset = meetsSchedule ? minute - LIGHTS_OUT_LEAD_MS - Date.now() : 0;
     const now = () => Date.now() + offset;
     const campusFile = campusWithLightsOutAt(meetsSchedule ? minute : Date.now() + 12 * 60 * MINUTE);
-    const { scenario, campus } = loadScenario(name, campusFile);
+    const loaded = loadScenario(name, campusFile);
+    const { scenario } = loaded;
+    // On its own campus a scenario checks everything it declares: nothing is left out by an only_if.
+    expect(loaded.skipped).toEqual([]);
     const missing = scenario.expect.filter((e) => !landed.has(e.rule)).map((e) => e.rule);
     expect(missing, `rules this scenario expects but the alerts service does not have`).toEqual([]);
-    const { mqttUrl, apiUrl } = await startScenarioStack(campusFile, now);
-    // The scenario's own speed: its author chose it so that wall-clock latencies (last wills, the
-    // watchdog, the pipeline's ~100 ms, command answers, restore_after) stay small in event time.
-    const outcome = await runScenario({
-      scenario, campus, mqttUrl, deviceGroupKey: GROUP_KEY, servicePassword: SERVICE_PASSWORD,
-      api: { url: apiUrl, token: OPERATOR_TOKEN }, check: true, log: createLogger("silent"), graceMs: 5_000, commandTimeoutMs: COMMAND_TIMEOUT_S * 1000, wallClock: now,
-    });
-    const report = `${formatReport(name, outcome.report!, scenario.noOtherAlerts)}${formatCommandReport(outcome.commandReport!, scenario.noOtherCommands)}`;
+    const stack = await startScenarioStack(campusFile, now, running);
+    const { outcome, report } = await runChecked(loaded, stack, now);
     expect(outcome.preExisting).toEqual([]);
     expect(outcome.blockedBy).toEqual([]);
     expect(outcome.report!.ok, report).toBe(true);
