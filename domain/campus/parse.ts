@@ -128,7 +128,7 @@ function freezeCampus(doc: CampusFile): Campus {
 }
 
 /** `/devices/3/id` → `devices[3].id`, the path a person finds in the file. */
-function jsonPointerToPath(pointer: string): string {
+export function jsonPointerToPath(pointer: string): string {
   return pointer
     .split("/")
     .slice(1)
@@ -151,7 +151,7 @@ function describeSchemaError(error: { message: string; path: string; schema: unk
 }
 
 /** TypeBox reports a union mismatch once per branch; the first message per path is the clearest. */
-function firstPerPath(problems: Problem[]): Problem[] {
+export function firstPerPath(problems: Problem[]): Problem[] {
   const seen = new Set<string>();
   const kept: Problem[] = [];
   for (const p of problems) {

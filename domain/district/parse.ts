@@ -6,7 +6,7 @@
 // no device's topics inside another school's, every notification route to a known site. Every problem is
 // listed with its file and path. Pure: the caller reads the files (`read`).
 import { Value } from "@sinclair/typebox/value";
-import { type Campus, type CampusResult, parseYaml, validateCampus } from "../campus/parse.js";
+import { type Campus, type CampusResult, firstPerPath, jsonPointerToPath, parseYaml, validateCampus } from "../campus/parse.js";
 import { checkNestedSources } from "../campus/topic-spaces.js";
 import type { Problem } from "../errors.js";
 import { jsonObjectOrEmpty } from "../json-object.js";
@@ -36,7 +36,7 @@ export function parseConfigText(text: string, label: string, read: ReadSiteFile)
 
 function validateDistrict(raw: unknown, label: string, read: ReadSiteFile): CampusResult {
   const problems: Problem[] = [];
-  for (const error of Value.Errors(DistrictSchema, raw)) problems.push({ path: `${label}: ${pointerToPath(error.path)}`, message: error.value === undefined ? "is required" : error.message });
+  for (const error of Value.Errors(DistrictSchema, raw)) problems.push({ path: `${label}: ${jsonPointerToPath(error.path)}`, message: error.value === undefined ? "is required" : error.message });
   if (!Value.Check(DistrictSchema, raw)) return { ok: false, problems: firstPerPath(problems) };
   const doc: DistrictFile = raw;
 
@@ -112,17 +112,3 @@ const siteIdOf = (raw: unknown) => {
   return typeof id === "string" ? id : undefined;
 };
 const at = (label: string, problems: readonly Problem[]) => problems.map((p) => ({ path: `${label}: ${p.path}`, message: p.message }));
-
-function pointerToPath(pointer: string): string {
-  return pointer
-    .split("/")
-    .slice(1)
-    .map((part) => (/^\d+$/.test(part) ? `[${part}]` : `.${part}`))
-    .join("")
-    .replace(/^\./, "");
-}
-
-function firstPerPath(problems: Problem[]): Problem[] {
-  const seen = new Set<string>();
-  return problems.filter((p) => !seen.has(p.path) && Boolean(seen.add(p.path)));
-}
