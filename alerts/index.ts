@@ -34,6 +34,7 @@ import type { SavedState } from "./saved-state.js";
 import { alertSitesUpgrade } from "./state-upgrade.js";
 import type { EngineInput, EngineState, Rule } from "./types.js";
 import { createAlertWriter } from "./writer.js";
+import { createTurnBatch } from "./turn-batch.js";
 
 export { evaluate, evaluateBatch, initialState, openAlerts } from "./engine.js";
 export { createRuleBook, currentSilences, type RuleBook } from "./rule-book.js";
@@ -156,6 +157,7 @@ export async function startAlerts(ctx: ServiceContext, deps: AlertsDeps): Promis
   });
 
   const run = (input: EngineInput) => {
+    incoming.flush(); // inputs that arrived before this one are judged first
     const result = evaluate(book, state, input, now());
     metrics.evaluations.inc({ kind: input.kind });
     if (result.state !== state) {
@@ -166,33 +168,44 @@ export async function startAlerts(ctx: ServiceContext, deps: AlertsDeps): Promis
   };
 
   /**
-   * A batch of readings in one engine step (one copy of the device map, not one per reading). The
-   * engine is pure, so if any input throws, the batch is run again one input at a time from the same
-   * state, and only the failing input is skipped, as before.
+   * A batch of inputs in one engine step (one copy of the device map, not one per input). The engine is
+   * pure, so if any input throws, the batch is run again one input at a time from the same state, and
+   * only the failing input is skipped, as before.
    */
-  const runAll = (inputs: EngineInput[], topic: string) => {
+  const runAll = (inputs: EngineInput[], topics: string[]) => {
     if (inputs.length > 1) {
+      let result: ReturnType<typeof evaluateBatch> | null = null;
       try {
-        const result = evaluateBatch(book, state, inputs, now());
+        result = evaluateBatch(book, state, inputs, now());
+      } catch {
+        // below: one at a time, so the failing input is found and skipped alone
+      }
+      if (result) {
         for (const input of inputs) metrics.evaluations.inc({ kind: input.kind });
         if (result.state !== state) {
           state = result.state;
           store.schedule();
         }
-        perform(result.effects);
+        // Not in the try above: a failing effect must not have the batch judged twice.
+        try {
+          perform(result.effects);
+        } catch (error) {
+          log.error({ err: error, topic: topics[0] }, "an effect of a batch of messages failed");
+        }
         return;
-      } catch {
-        // fall through: one at a time, so the failing input is found and skipped alone
       }
     }
-    for (const input of inputs) {
+    inputs.forEach((input, i) => {
       try {
         run(input);
       } catch (error) {
-        log.error({ err: error, topic }, "rule evaluation failed; message skipped");
+        log.error({ err: error, topic: topics[i] }, "rule evaluation failed; message skipped");
       }
-    }
+    });
   };
+
+  // What arrives in one turn of the event loop is judged as one engine step (./turn-batch.ts).
+  const incoming = createTurnBatch<EngineInput>(runAll);
 
   // Watchdogs count from this start, before any message can arrive.
   run({ kind: "start" });
@@ -230,7 +243,7 @@ export async function startAlerts(ctx: ServiceContext, deps: AlertsDeps): Promis
         log.warn({ topic, reason: decoded.reason }, "invalid internal message skipped");
       }
     }
-    runAll(valid, topic);
+    incoming.add(valid, topic);
     desk.observe(valid);
   });
   c.on("error", (error) => log.warn({ err: error }, "MQTT error"));
@@ -279,6 +292,7 @@ export async function startAlerts(ctx: ServiceContext, deps: AlertsDeps): Promis
         clearInterval(timer);
         automation.stop();
         c.removeAllListeners("message");
+        incoming.flush();
         notifier?.close();
         await finishesWithin(desk.settled(), CLOSE_TIMEOUT_MS / 4);
         await writer.close(CLOSE_TIMEOUT_MS / 2);

@@ -21,7 +21,13 @@ export function overlay(book: RuleBook, result: EvaluateResult, full: boolean, n
   let state = result.state;
   const effects = [...result.effects];
   const touched = new Map<string, Alert>(); // alert id → its latest version in this evaluation
-  for (const e of effects) if (e.type === "alert") touched.set(e.alert.id, e.alert);
+  // alert id → the index of its first effect (a tick may open thousands: no search per alert)
+  const effectIndex = new Map<string, number>();
+  effects.forEach((e, i) => {
+    if (e.type !== "alert") return;
+    touched.set(e.alert.id, e.alert);
+    if (!effectIndex.has(e.alert.id)) effectIndex.set(e.alert.id, i);
+  });
   const parentChanged = effects.some((e) => e.type === "alert" && (PARENT_DOWN_RULES.has(e.alert.rule) || INHIBITED_RULES.has(e.alert.rule)));
   const silenceChanged = effects.some((e) => e.type === "silence-result" && e.result.ok);
   const silences = currentSilences(book, state, now);
@@ -32,13 +38,13 @@ export function overlay(book: RuleBook, result: EvaluateResult, full: boolean, n
     if (inhibitedBy === alert.inhibited_by && silencedBy === alert.silenced_by) return;
     const { inhibited_by: _i, silenced_by: _s, ...rest } = alert;
     const next: Alert = { ...rest, ...(inhibitedBy ? { inhibited_by: inhibitedBy } : {}), ...(silencedBy ? { silenced_by: silencedBy } : {}) };
-    const index = effects.findIndex((e) => e.type === "alert" && e.alert.id === alert.id);
-    if (index >= 0) effects[index] = { ...(effects[index] as Extract<Effect, { type: "alert" }>), alert: next };
-    else effects.push({ type: "alert", change: "updated", alert: next, at });
+    const index = effectIndex.get(alert.id);
+    if (index !== undefined) effects[index] = { ...(effects[index] as Extract<Effect, { type: "alert" }>), alert: next };
+    else effectIndex.set(alert.id, effects.push({ type: "alert", change: "updated", alert: next, at }) - 1);
     if (next.state !== "resolved") state = withAlert(state, next);
   };
 
-  for (const alert of touched.values()) mark(alert, effectAt(effects, alert.id, now));
+  for (const alert of touched.values()) mark(alert, effectAt(effects, effectIndex.get(alert.id), now));
   if (full || parentChanged || silenceChanged) {
     for (const slot of Object.values(state.devices)) {
       for (const instance of Object.values(slot.rules)) {
@@ -57,8 +63,8 @@ export function overlay(book: RuleBook, result: EvaluateResult, full: boolean, n
   return state === result.state && effects.length === result.effects.length && effects.every((e, i) => e === result.effects[i]) ? result : { state, effects };
 }
 
-const effectAt = (effects: Effect[], id: string, now: number) => {
-  const e = effects.find((x) => x.type === "alert" && x.alert.id === id);
+const effectAt = (effects: Effect[], index: number | undefined, now: number) => {
+  const e = index === undefined ? undefined : effects[index];
   return e?.type === "alert" ? e.at : now;
 };
 

@@ -1,0 +1,53 @@
+// A district-sized campus in the pure engine: the whole device map changes in one step when a broker
+// restarts (every device's watchdog fires in the same tick). One step must cost O(devices), not
+// O(devices²): at 20,000 devices, copying the map per changed device took minutes and blocked `up`
+// (docs/benchmarks.md, bench:district D1). The bound below is ~20× what the step takes here.
+import { describe, expect, it } from "vitest";
+import { evaluate, initialState, openAlerts } from "../../../alerts/engine.js";
+import { createRuleBook } from "../../../alerts/rule-book.js";
+import { defaultRules } from "../../../alerts/rules/index.js";
+import { parseCampusText } from "../../../domain/campus.js";
+
+const BUILDINGS = 20;
+const ROOMS = 999; // + one feeder meter each: 20,000 devices
+
+function districtYaml(): string {
+  const lines = ["site: { id: s, name: Big School, timezone: Asia/Shanghai, nominal_voltage_v: 220 }", "buildings:"];
+  for (let b = 0; b < BUILDINGS; b++) lines.push(`  - { id: b${b}, name: Block ${b}, kind: classroom }`);
+  lines.push("devices:");
+  for (let b = 0; b < BUILDINGS; b++) {
+    lines.push(`  - { id: feed-${b}, kind: meter, building: b${b}, phases: 3, report_interval_s: 10 }`);
+    for (let r = 0; r < ROOMS; r++) {
+      lines.push(`  - { id: brk-${b}-${r}, kind: breaker, building: b${b}, room: "${r}", rating_a: 16, curve: C, parent: feed-${b}, report_interval_s: 10 }`);
+    }
+  }
+  return lines.join("\n");
+}
+
+describe("a watchdog tick over 20,000 silent devices", () => {
+  it("opens one offline alert per device, the rooms' inhibited by their feeder's, in one step of linear cost", () => {
+    const parsed = parseCampusText(districtYaml());
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems.slice(0, 3)));
+    const book = createRuleBook(parsed.campus, defaultRules());
+    const T0 = Date.parse("2026-12-06T08:00:00Z");
+    const started = evaluate(book, initialState(), { kind: "start" }, T0).state;
+
+    const before = performance.now();
+    const result = evaluate(book, started, { kind: "tick" }, T0 + 31_000); // 3 × 10 s of silence, and a second
+    const tookMs = performance.now() - before;
+
+    const open = openAlerts(result.state);
+    expect(open).toHaveLength(BUILDINGS * (ROOMS + 1));
+    expect(new Set(open.map((a) => a.device)).size).toBe(BUILDINGS * (ROOMS + 1));
+    const feederAlert = new Map(open.filter((a) => a.device.startsWith("feed-")).map((a) => [a.device, a.id]));
+    const room = open.find((a) => a.device === "brk-7-500")!;
+    expect(room.inhibited_by).toBe(feederAlert.get("feed-7"));
+    expect(open.filter((a) => a.inhibited_by !== undefined)).toHaveLength(BUILDINGS * ROOMS);
+    // Each alert leaves the engine once, with its mark: the overlay changed the opening, it added no second effect.
+    const opened = result.effects.filter((e) => e.type === "alert");
+    expect(opened).toHaveLength(BUILDINGS * (ROOMS + 1));
+    expect(opened.find((e) => e.type === "alert" && e.alert.device === "brk-7-500")).toMatchObject({ change: "opened", alert: { inhibited_by: feederAlert.get("feed-7") } });
+    expect(started.devices["brk-7-500"]?.rules.offline?.alert).toBeUndefined(); // the state handed in is untouched
+    expect(tookMs).toBeLessThan(10_000);
+  }, 120_000);
+});
