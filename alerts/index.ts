@@ -33,7 +33,7 @@ import { defaultRules } from "./rules/index.js";
 import type { SavedState } from "./saved-state.js";
 import { alertSitesUpgrade } from "./state-upgrade.js";
 import type { EngineInput, EngineState, Rule } from "./types.js";
-import { createAlertWriter } from "./writer.js";
+import { alertQueueBound, createAlertWriter } from "./writer.js";
 import { createTurnBatch } from "./turn-batch.js";
 
 export { evaluate, evaluateBatch, initialState, openAlerts } from "./engine.js";
@@ -110,6 +110,7 @@ export async function startAlerts(ctx: ServiceContext, deps: AlertsDeps): Promis
     initial: saved?.pending_writes ?? [],
     onChange: () => store.schedule(),
     onDeadLetter: (line, reason) => deadLetters.append(refusedPointLetter(line, reason, Date.now())),
+    maxQueue: alertQueueBound(ctx.campus.devices.length),
   });
   notifier = createNotifier(webhooks, webhookTimings(ctx.env.alertWebhook), saved?.notify, { now, log, metrics, onChange: () => store.schedule() });
 

@@ -23,6 +23,8 @@ export function createAlertMetrics(registry: Registry) {
       new Counter({ name: `${prefix}write_failures_total`, help: "Failed InfluxDB write attempts of alert points", registers: [registry] })),
     deadLettered: metric(registry, `${prefix}dead_lettered_total`, () =>
       new Counter({ name: `${prefix}dead_lettered_total`, help: "Alert points InfluxDB refused as bad data, kept in the dead-letter log", registers: [registry] })),
+    droppedPoints: metric(registry, `${prefix}points_dropped_total`, () =>
+      new Counter({ name: `${prefix}points_dropped_total`, help: "Alert points dropped unwritten because the queue was full (InfluxDB away too long)", registers: [registry] })),
     pendingWrites: metric(registry, `${prefix}pending_writes`, () =>
       new Gauge({ name: `${prefix}pending_writes`, help: "Alert points waiting for InfluxDB", registers: [registry] })),
     webhookDelivered: metric(registry, `${prefix}webhook_delivered_total`, () =>

@@ -44,10 +44,18 @@ export interface AlertWriterOptions {
   onChange(): void;
   /** A point InfluxDB refused as bad data (HTTP 400): only that one is given up on. */
   onDeadLetter(line: string, reason: string): void;
+  /** Points kept while InfluxDB is away before the oldest go (alertQueueBound). */
+  maxQueue?: number;
 }
 
-const MAX_QUEUE = 10_000;
 const BATCH = 500;
+
+/**
+ * Room for a storm, not only for an outage: when a broker restarts, every device of a district opens its
+ * `offline` alert in the same watchdog tick, all queued before the first write (20,000 at once in
+ * bench:district). Five changes per device, at least 10,000 (≈ 250 bytes each, in memory and in the state file).
+ */
+export const alertQueueBound = (devices: number): number => Math.max(10_000, 5 * devices);
 
 /**
  * Queues alert points and writes them in batches of up to 500 with the one InfluxDB batch writer
@@ -63,6 +71,9 @@ export function createAlertWriter(o: AlertWriterOptions): AlertWriter {
   let closing = false;
   const sleeps = new WakeableSleeps();
   const idleWaiters = new Set<() => void>();
+  const maxQueue = o.maxQueue ?? alertQueueBound(0);
+  /** Dropping since the queue was last full: one log line an episode, not one per point. */
+  let dropping = false;
 
   const drain = async () => {
     while (queue.length > 0 && !closing) {
@@ -88,6 +99,10 @@ export function createAlertWriter(o: AlertWriterOptions): AlertWriter {
       // Stored and dead-lettered lines are the batch's head; lines given up on at close stay queued.
       queue.splice(0, batch.length - outcome.dropped);
       inFlight = 0;
+      if (dropping && queue.length < maxQueue / 2) {
+        dropping = false;
+        log.warn({ pending: queue.length }, "alert point queue has room again");
+      }
       o.metrics.pendingWrites.set(queue.length);
       o.onChange();
     }
@@ -105,10 +120,13 @@ export function createAlertWriter(o: AlertWriterOptions): AlertWriter {
   return {
     enqueue(line) {
       queue.push(line);
-      if (queue.length > MAX_QUEUE) {
+      if (queue.length > maxQueue) {
         // The oldest points not in a write's hands go.
-        queue.splice(inFlight, queue.length - MAX_QUEUE);
-        log.error({ max: MAX_QUEUE }, "alert point queue full; oldest points dropped");
+        const dropped = queue.length - maxQueue;
+        queue.splice(inFlight, dropped);
+        o.metrics.droppedPoints.inc(dropped);
+        if (!dropping) log.error({ max: maxQueue }, "alert point queue full; the oldest points are dropped until InfluxDB catches up");
+        dropping = true;
       }
       o.metrics.pendingWrites.set(queue.length);
       kick();

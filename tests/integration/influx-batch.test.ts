@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { InfluxClient, rows } from "../../infra/influx.js";
 import { writeBatch } from "../../infra/influx-batch.js";
 import { createAlertMetrics } from "../../alerts/metrics.js";
-import { alertLine, createAlertWriter } from "../../alerts/writer.js";
+import { alertLine, alertQueueBound, createAlertWriter } from "../../alerts/writer.js";
 import type { Alert } from "../../domain/alert.js";
 import { createLogger } from "../../infra/logger.js";
 import { createRegistry } from "../../infra/metrics.js";
@@ -58,5 +58,39 @@ describe("the alerts service's history writer against a real InfluxDB", () => {
     expect(deadLetters).toEqual([lines[5]]);
     expect(rows(await db.query("SELECT count(threshold) FROM alert"))[0]?.count).toBe(8);
     expect(await registry.metrics()).toMatch(/campus_power_alerts_dead_lettered_total 1\b/);
+  });
+
+  it("stores every point of a district's storm: 20,000 offline alerts queued in one tick, none dropped", async () => {
+    const db = await freshDatabase("alert_storm");
+    const registry = createRegistry(false);
+    const devices = 20_000;
+    const alert = (i: number) => ({ id: `al-${i}`, device: `brk-${i}`, building: "b", site: "s", rule: "offline", severity: "minor", state: "firing", message: "m", value: 0, threshold: 0 }) as unknown as Alert;
+    const writer = createAlertWriter({
+      influx: db,
+      log: createLogger("silent"),
+      metrics: createAlertMetrics(registry),
+      initial: [],
+      onChange: () => undefined,
+      onDeadLetter: () => undefined,
+      maxQueue: alertQueueBound(devices),
+    });
+    for (let i = 0; i < devices; i++) writer.enqueue(alertLine(alert(i), 1_000 + i));
+    await writer.close(60_000);
+    expect(writer.pending()).toEqual([]);
+    expect(rows(await db.query("SELECT count(threshold) FROM alert"))[0]?.count).toBe(devices);
+    expect(await registry.metrics()).toMatch(/campus_power_alerts_points_dropped_total 0\b/);
+  }, 90_000);
+
+  it("drops the oldest points beyond its bound while InfluxDB is away, and counts them", async () => {
+    const registry = createRegistry(false);
+    const away = new InfluxClient({ url: "http://127.0.0.1:9", db: "nowhere" }); // discard port: refused at once
+    const writer = createAlertWriter({ influx: away, log: createLogger("silent"), metrics: createAlertMetrics(registry), initial: [], onChange: () => undefined, onDeadLetter: () => undefined, maxQueue: 100 });
+    const lines = Array.from({ length: 150 }, (_, i) => `alert,device=d${i} value=1 ${1_000 + i}`);
+    for (const line of lines) writer.enqueue(line);
+    // The first line went into a write at once (and stays until it is stored or given up); of the rest,
+    // the oldest 50 went and the newest are kept.
+    expect(writer.pending()).toEqual([lines[0], ...lines.slice(51)]);
+    expect(await registry.metrics()).toMatch(/campus_power_alerts_points_dropped_total 50\b/);
+    await writer.close(100);
   });
 });
