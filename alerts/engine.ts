@@ -18,7 +18,8 @@ export function evaluate(book: RuleBook, state: EngineState, input: EngineInput,
   // every device of a district (20,000 at once when a broker restarts), which copy by copy was O(n²).
   return inBatch(() => {
     const result = evaluateInput(book, state, input, now);
-    return overlay(book, result, input.kind === "tick" || input.kind === "start" || input.kind === "silence", now);
+    const remark = input.kind === "start" || input.kind === "silence" ? "all" : input.kind === "tick" ? "when-silences-change" : "touched";
+    return overlay(book, result, remark, now);
   });
 }
 

@@ -23,7 +23,7 @@ import { COMMAND_INPUT_FILTERS } from "./commands/inputs.js";
 import { createCommandMetrics } from "./commands/metrics.js";
 import { ALERT_INPUT_FILTERS, decodeInputs } from "./decode.js";
 import { createEffectPerformer } from "./effects.js";
-import { evaluate, evaluateBatch, initialState, openAlerts } from "./engine.js";
+import { evaluate, initialState, openAlerts } from "./engine.js";
 import { createAlertMetrics } from "./metrics.js";
 import { createNotifier, type Environment, type Notifier, webhookTargets, webhookTimings } from "./notify/index.js";
 import { CommandBookSchema } from "./commands/book.js";
@@ -34,7 +34,7 @@ import type { SavedState } from "./saved-state.js";
 import { alertSitesUpgrade } from "./state-upgrade.js";
 import type { EngineInput, EngineState, Rule } from "./types.js";
 import { alertQueueBound, createAlertWriter } from "./writer.js";
-import { createTurnBatch } from "./turn-batch.js";
+import { createStateOwner } from "./draft.js";
 
 export { evaluate, evaluateBatch, initialState, openAlerts } from "./engine.js";
 export { createRuleBook, currentSilences, type RuleBook } from "./rule-book.js";
@@ -143,6 +143,9 @@ export async function startAlerts(ctx: ServiceContext, deps: AlertsDeps): Promis
     log,
   });
 
+  // The service holds the only reference to its state: steps update the device map in place (./draft.ts),
+  // so an input costs what it changes, not a copy of every device's slot (≈ 18 ms at 20,000 devices).
+  const owner = createStateOwner();
   const perform = createEffectPerformer({
     publish,
     write: (line) => writer.enqueue(line),
@@ -152,14 +155,13 @@ export async function startAlerts(ctx: ServiceContext, deps: AlertsDeps): Promis
     ...(deps.onAlert ? { onAlert: deps.onAlert } : {}),
     opened: (alert) => automation.alertOpened(alert),
     link: (alert, commandId) => {
-      state = linkCommand(state, alert, commandId);
+      state = owner.run(() => linkCommand(state, alert, commandId));
       store.schedule();
     },
   });
 
   const run = (input: EngineInput) => {
-    incoming.flush(); // inputs that arrived before this one are judged first
-    const result = evaluate(book, state, input, now());
+    const result = owner.run(() => evaluate(book, state, input, now()));
     metrics.evaluations.inc({ kind: input.kind });
     if (result.state !== state) {
       state = result.state;
@@ -168,45 +170,16 @@ export async function startAlerts(ctx: ServiceContext, deps: AlertsDeps): Promis
     perform(result.effects);
   };
 
-  /**
-   * A batch of inputs in one engine step (one copy of the device map, not one per input). The engine is
-   * pure, so if any input throws, the batch is run again one input at a time from the same state, and
-   * only the failing input is skipped, as before.
-   */
-  const runAll = (inputs: EngineInput[], topics: string[]) => {
-    if (inputs.length > 1) {
-      let result: ReturnType<typeof evaluateBatch> | null = null;
-      try {
-        result = evaluateBatch(book, state, inputs, now());
-      } catch {
-        // below: one at a time, so the failing input is found and skipped alone
-      }
-      if (result) {
-        for (const input of inputs) metrics.evaluations.inc({ kind: input.kind });
-        if (result.state !== state) {
-          state = result.state;
-          store.schedule();
-        }
-        // Not in the try above: a failing effect must not have the batch judged twice.
-        try {
-          perform(result.effects);
-        } catch (error) {
-          log.error({ err: error, topic: topics[0] }, "an effect of a batch of messages failed");
-        }
-        return;
-      }
-    }
-    inputs.forEach((input, i) => {
+  /** A message's inputs in order; one that throws is skipped alone (its run left the state as it was). */
+  const runAll = (inputs: readonly EngineInput[], topic: string) => {
+    for (const input of inputs) {
       try {
         run(input);
       } catch (error) {
-        log.error({ err: error, topic: topics[i] }, "rule evaluation failed; message skipped");
+        log.error({ err: error, topic }, "rule evaluation failed; message skipped");
       }
-    });
+    }
   };
-
-  // What arrives in one turn of the event loop is judged as one engine step (./turn-batch.ts).
-  const incoming = createTurnBatch<EngineInput>(runAll);
 
   // Watchdogs count from this start, before any message can arrive.
   run({ kind: "start" });
@@ -244,7 +217,7 @@ export async function startAlerts(ctx: ServiceContext, deps: AlertsDeps): Promis
         log.warn({ topic, reason: decoded.reason }, "invalid internal message skipped");
       }
     }
-    incoming.add(valid, topic);
+    runAll(valid, topic);
     desk.observe(valid);
   });
   c.on("error", (error) => log.warn({ err: error }, "MQTT error"));
@@ -293,7 +266,6 @@ export async function startAlerts(ctx: ServiceContext, deps: AlertsDeps): Promis
         clearInterval(timer);
         automation.stop();
         c.removeAllListeners("message");
-        incoming.flush();
         notifier?.close();
         await finishesWithin(desk.settled(), CLOSE_TIMEOUT_MS / 4);
         await writer.close(CLOSE_TIMEOUT_MS / 2);

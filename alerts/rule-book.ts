@@ -20,6 +20,8 @@ export interface RuleBook {
   rulesFor: ReadonlyMap<string, readonly BoundRule[]>;
   /** Maintenance windows of every site's campus file (read-only for operators). */
   fileSilences: readonly SiteSilence[];
+  /** Device → the devices whose `parent` it is (the overlay's inhibition walks down it). */
+  children: ReadonlyMap<string, readonly string[]>;
 }
 
 /** One rule's overrides in one place of the campus file (`alerts.rules`, a building kind, a device). */
@@ -68,7 +70,14 @@ export function createRuleBook(campus: Campus, rules: readonly Rule[]): RuleBook
       return [d.id, bound] as const;
     }),
   );
-  return { campus, rules, rulesFor, fileSilences: campusSilences(campus) };
+  const children = new Map<string, string[]>();
+  for (const d of campus.devices) {
+    if (d.parent === null) continue;
+    const siblings = children.get(d.parent);
+    if (siblings) siblings.push(d.id);
+    else children.set(d.parent, [d.id]);
+  }
+  return { campus, rules, rulesFor, fileSilences: campusSilences(campus), children };
 }
 
 /** Every silence operators can see now: the campus file's and the API's, not ended nor expired. */

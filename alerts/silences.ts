@@ -35,7 +35,7 @@ export function campusSilences(campus: Campus): SiteSilence[] {
 
 /** Not ended and not expired at `now` (future ones included: operators see what is planned). */
 export const isCurrent = (s: Silence, now: number) => s.ended_at === undefined && Date.parse(s.ends_at) > now;
-const inForce = (s: Silence, now: number) => isCurrent(s, now) && Date.parse(s.starts_at) <= now;
+export const inForce = (s: Silence, now: number) => isCurrent(s, now) && Date.parse(s.starts_at) <= now;
 
 /** A latched critical alert is fire-related (domain.md §8 rules 1, 2, 11, 12-critical): never muted. */
 export const isUnmutable = (alert: Alert) => alert.latched === true && alert.severity === "critical";

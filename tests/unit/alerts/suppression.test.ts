@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { defaultRules } from "../../../alerts/rules/index.js";
 import { due, emptyNotifyState, noteChange, type NotifyConfig } from "../../../alerts/notify/planner.js";
 import { Harness, s } from "./harness.js";
-import { scenarioCampus } from "./scenario-campus.js";
+import { SCENARIO_YAML, scenarioCampus } from "./scenario-campus.js";
 
 const harness = () => new Harness(defaultRules(), undefined, scenarioCampus());
 const power = (h: Harness, t: number, w: number) => h.reading({ device: "d1-101", ts: s(t), values: { power_w: w } });
@@ -99,5 +99,28 @@ describe("webhook planner", () => {
     expect(due(ns, 61_000, cfg).messages.map((m) => m.body.event)).toEqual(["reminder"]);
     const late = due(ns, 301_000, cfg).messages;
     expect(late.find((m) => m.target === "secondary")?.body).toMatchObject({ event: "escalated", escalation: { reason: "unacknowledged" } });
+  });
+});
+
+describe("maintenance windows on the watchdog's clock", () => {
+  it("marks an open alert silenced on the tick its window begins and unmarks it on the tick it ends, and nothing in between", () => {
+    const yaml = SCENARIO_YAML.replace('starts_at: "2020-01-01T00:00:00Z", ends_at: "2099-01-01T00:00:00Z"', 'starts_at: "2030-01-01T00:10:00Z", ends_at: "2030-01-01T00:20:00Z"');
+    const h = new Harness(defaultRules(), undefined, scenarioCampus(yaml));
+    h.feed({ kind: "start" });
+    const lossAt = (t: number) => h.reading({ device: "l1-main", ts: s(t), values: {}, phases: { L1: { voltage_v: 50 }, L2: { voltage_v: 220 }, L3: { voltage_v: 220 } } });
+    lossAt(0);
+    lossAt(10);
+    expect(h.open("phase-loss")[0]?.silenced_by).toBeUndefined(); // the window has not begun (wall 00:00)
+    const tickAt = (iso: string) => {
+      h.wall = Date.parse(iso);
+      lossAt((h.wall - Date.parse("2030-01-01T00:00:00Z")) / 1000 + 20); // the device keeps reporting: no watchdog fires
+      return h.feed({ kind: "tick" }).filter((e) => e.type === "alert" && e.alert.device === "l1-main"); // the others go offline meanwhile
+    };
+    expect(tickAt("2030-01-01T00:09:59Z")).toEqual([]);
+    expect(tickAt("2030-01-01T00:10:00Z")).toMatchObject([{ change: "updated", alert: { rule: "phase-loss", silenced_by: "lab-works" } }]);
+    expect(tickAt("2030-01-01T00:15:00Z")).toEqual([]);
+    const ended = tickAt("2030-01-01T00:20:00Z");
+    expect(ended).toMatchObject([{ change: "updated", alert: { rule: "phase-loss" } }]);
+    expect(ended[0]?.type === "alert" && ended[0].alert.silenced_by).toBeUndefined();
   });
 });
