@@ -136,10 +136,14 @@ function runRules(
   const campus = siteOf(book.campus, device.id);
   let rules = slot.rules;
   for (const { rule, params } of book.rulesFor.get(device.id) ?? []) {
+    const ruleHooks = hooks(rule);
+    const existing = rules[rule.id];
+    // Nothing to run and nothing to settle (a watchdog tick passes most rules of 20,000 devices by).
+    if (existing && !existing.flapping && ruleHooks.every((hook) => hook === null)) continue;
     const ctx: RuleContext = { device, building, campus, params, now, lastSeenAt: slot.track.lastSeenAt, reportIntervalMs: reportInterval(device, slot.track) };
     const before = rules[rule.id] ?? { rule: rule.initial(device), active: false, latched: false, openings: 0 };
     let instance = before;
-    for (const hook of hooks(rule)) {
+    for (const hook of ruleHooks) {
       if (!hook) continue;
       const step = hook(instance.rule, ctx);
       instance = step.state === instance.rule ? instance : { ...instance, rule: step.state };

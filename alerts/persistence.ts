@@ -35,11 +35,21 @@ export const createSchemaStore = <S extends TSchema>(file: string, schema: S, sn
 
 type Parsed<T> = { ok: true; saved: T } | { ok: false; reason: string };
 
+/** A save may block the event loop for at most 1 / this of the time. */
+const SAVE_TIME_SHARE = 10;
+
 function createJsonStore<T>(file: string, snapshot: () => T, parse: (text: string) => Parsed<T>, log: Logger, debounceMs: number): JsonStore<T> {
   let timer: NodeJS.Timeout | null = null;
   let chain: Promise<void> = Promise.resolve();
 
-  const write = () => writeFileAtomic(file, JSON.stringify(snapshot()));
+  /** How long the last snapshot took to serialise, ms: the event loop is blocked meanwhile. */
+  let serialiseMs = 0;
+  const write = () => {
+    const started = performance.now();
+    const text = JSON.stringify(snapshot());
+    serialiseMs = performance.now() - started;
+    return writeFileAtomic(file, text);
+  };
   // Saves run one after another, so two renames never race and the last snapshot wins. Group commit: a
   // save asked for while another is being written waits for the next one, which takes its snapshot when it
   // starts and so covers every change asked for until then (20 commands a second need a few saves a
@@ -82,10 +92,12 @@ function createJsonStore<T>(file: string, snapshot: () => T, parse: (text: strin
     },
     schedule() {
       if (timer) return;
+      // A large state (20,000 devices: tens of MB of JSON) is saved at most every 10 × its serialising time,
+      // so saving never takes more than a tenth of the service's time; a small one every debounceMs as before.
       timer = setTimeout(() => {
         timer = null;
         void enqueue();
-      }, debounceMs);
+      }, Math.max(debounceMs, SAVE_TIME_SHARE * serialiseMs));
       timer.unref();
     },
     saveNow() {
