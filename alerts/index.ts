@@ -34,7 +34,7 @@ import type { SavedState } from "./saved-state.js";
 import { alertSitesUpgrade } from "./state-upgrade.js";
 import type { EngineInput, EngineState, Rule } from "./types.js";
 import { alertQueueBound, createAlertWriter } from "./writer.js";
-import { createStateOwner } from "./draft.js";
+import { createStateOwner } from "./owned-map.js";
 
 export { evaluate, evaluateBatch, initialState, openAlerts } from "./engine.js";
 export { createRuleBook, currentSilences, type RuleBook } from "./rule-book.js";
@@ -143,7 +143,7 @@ export async function startAlerts(ctx: ServiceContext, deps: AlertsDeps): Promis
     log,
   });
 
-  // The service holds the only reference to its state: steps update the device map in place (./draft.ts),
+  // The service holds the only reference to its state: steps update the device map in place (./owned-map.ts),
   // so an input costs what it changes, not a copy of every device's slot (≈ 18 ms at 20,000 devices).
   const owner = createStateOwner();
   const perform = createEffectPerformer({

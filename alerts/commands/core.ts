@@ -10,6 +10,7 @@ import type { CommandBook, CommandEffect, CommandInput, CommandSettings, Command
 import { put, runOut, unchanged } from "./lifecycle.js";
 import { onReport } from "./reports.js";
 import { onOrder, onRequest } from "./requests.js";
+import { withEntry } from "../owned-map.js";
 
 /** How long an ended command stays in the book, ms: an operate or cancel of it is EXPIRED, not NOT_FOUND. */
 export const KEEP_ENDED_MS = 10 * 60_000;
@@ -33,7 +34,9 @@ export function step(settings: CommandSettings, book: CommandBook, input: Comman
       const known = book.statuses[device];
       // Statuses can arrive out of order (a retained copy after a live one): the newest event time wins.
       if (known !== undefined && (known.ts > ts || (known.ts === ts && known.online === online))) return unchanged(book);
-      return { book: { ...book, statuses: { ...book.statuses, [device]: { online, ts } } }, effects: [] };
+      // In place when the desk owns the book (../owned-map.ts): a district's devices connecting at once
+      // sent 20,000 statuses, each a copy of all 20,000 (9 % of up's CPU).
+      return { book: { ...book, statuses: withEntry(book.statuses, device, { online, ts }) }, effects: [] };
     }
   }
 }

@@ -12,6 +12,7 @@ import { type CommandBook, type CommandEffect, type CommandInput, type CommandOr
 import { step } from "./core.js";
 import { decodeCommandMessage } from "./inputs.js";
 import type { CommandMetrics } from "./metrics.js";
+import { createStateOwner } from "../owned-map.js";
 
 /**
  * One `command` point per change (CONTRACT §10): tags device, building, site, action, state; fields
@@ -138,8 +139,10 @@ export function createCommandDesk(o: CommandDeskOptions): CommandDesk {
     }
   };
 
+  // The desk holds the only reference to its book: statuses are recorded in place (../owned-map.ts).
+  const owner = createStateOwner();
   const run = (input: CommandInput): readonly CommandEffect[] => {
-    const result = step(o.settings, book, input, o.now());
+    const result = owner.run(() => step(o.settings, book, input, o.now()));
     if (result.book !== book) {
       book = result.book;
       o.changed();

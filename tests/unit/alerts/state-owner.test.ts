@@ -1,8 +1,8 @@
-// The alerts service's way of running the engine (alerts/draft.ts createStateOwner): in place, yet the
+// The alerts service's way of running the engine (alerts/owned-map.ts createStateOwner): in place, yet the
 // same states and effects as the pure engine, and a step that throws leaves the state as it found it.
 import { Type as T } from "@sinclair/typebox";
 import { describe, expect, it } from "vitest";
-import { createStateOwner } from "../../../alerts/draft.js";
+import { createStateOwner } from "../../../alerts/owned-map.js";
 import { evaluate, initialState } from "../../../alerts/engine.js";
 import { createRuleBook } from "../../../alerts/rule-book.js";
 import { defaultRules } from "../../../alerts/rules/index.js";
