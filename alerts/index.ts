@@ -25,7 +25,7 @@ import { ALERT_INPUT_FILTERS, decodeInputs } from "./decode.js";
 import { createEffectPerformer } from "./effects.js";
 import { evaluate, initialState, openAlerts } from "./engine.js";
 import { createAlertMetrics } from "./metrics.js";
-import { createNotifier, type Environment, type Notifier, webhookTargets, webhookTimings } from "./notify/index.js";
+import { createNotifier, type Environment, notificationLink, type Notifier, webhookTargets, webhookTimings } from "./notify/index.js";
 import { CommandBookSchema } from "./commands/book.js";
 import { createSchemaStore, createStateStore } from "./persistence.js";
 import { createRuleBook, currentSilences } from "./rule-book.js";
@@ -80,6 +80,7 @@ export async function startAlerts(ctx: ServiceContext, deps: AlertsDeps): Promis
   // stops the start here, before anything is read or connects (CampusError naming the variable).
   const book = createRuleBook(ctx.campus, deps.rules ?? defaultRules());
   const webhooks = webhookTargets(ctx.env.alertWebhook, ctx.campus.notify, deps.environment ?? {});
+  const publicUrl = notificationLink(deps.environment ?? {}, ctx.env.httpPort);
   const file = join(ctx.env.dataDir, "alerts", "state.json");
 
   let state: EngineState = initialState();
@@ -112,7 +113,7 @@ export async function startAlerts(ctx: ServiceContext, deps: AlertsDeps): Promis
     onDeadLetter: (line, reason) => deadLetters.append(refusedPointLetter(line, reason, Date.now())),
     maxQueue: alertQueueBound(ctx.campus.devices.length),
   });
-  notifier = createNotifier(webhooks, webhookTimings(ctx.env.alertWebhook), saved?.notify, { now, log, metrics, onChange: () => store.schedule() });
+  notifier = createNotifier(webhooks, webhookTimings(ctx.env.alertWebhook), saved?.notify, { now, log, metrics, onChange: () => store.schedule(), publicUrl, campus: ctx.campus });
 
   let client: MqttClient | null = null;
   const publish = (topic: string, payload: string, retain: boolean) => {

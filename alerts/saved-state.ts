@@ -90,7 +90,13 @@ export const OutboxEntrySchema = Type.Object({
 });
 
 /** The webhook notifier: its durable outbox and reminder clocks. */
-export const SavedNotifySchema = Type.Object({ state: NotifyStateSchema, outbox: Type.Array(OutboxEntrySchema), seq: Type.Number() });
+export const SavedNotifySchema = Type.Object({
+  state: NotifyStateSchema,
+  outbox: Type.Array(OutboxEntrySchema),
+  seq: Type.Number(),
+  /** Robot target → its attempts in the last minute, epoch ms (flood control: notify/rate.ts); absent in older files. */
+  rate: Type.Optional(Type.Record(Type.String(), Type.Array(Type.Number()))),
+});
 
 /** Schedules and the dormitory power rule (automation/): what a restart must not forget. */
 export const AutomationStateSchema = Type.Object({

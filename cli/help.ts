@@ -62,6 +62,7 @@ Devices and traffic
 Tools
   device-secret ID   print a device's (or a bridge's) MQTT password
   check-config FILE  validate a campus or district file and list every problem
+  notify-test ROUTE  send a sample alert to one notification route and print the robot's answer
   backfill           roll up past readings into the 1-minute and 1-hour rollups
 
 People
@@ -209,5 +210,19 @@ valid, 1 otherwise. Without FILE, CAMPUS_CONFIG.
 `,
 };
 
+const NOTIFY_TEST_USAGE = `Usage: campus-power notify-test ROUTE
+
+Sends one sample message (a test overload on a device of the route's school) to one route of the
+campus or district file's notify: list, and prints the receiver's answer (a DingTalk, WeCom or
+Feishu robot's errcode/code and words), so a robot can be checked before an emergency. ROUTE is the
+route's position in notify: (0 = the first) or its name. The secret comes from the variable the
+route's secret_env names. Exits 0 when delivered, 1 when refused. docs/notifications.md.
+
+Environment it reads: CAMPUS_CONFIG, PUBLIC_URL (the link's address), HTTP_PORT, and each route's secret_env.
+`;
+
 /** Each command's usage followed by the environment it reads. */
-export const COMMAND_HELP: Record<string, string> = Object.fromEntries(COMMANDS.map((command) => [command, USAGE[command] + environmentSection(command)]));
+export const COMMAND_HELP: Record<string, string> = {
+  ...Object.fromEntries(COMMANDS.map((command) => [command, USAGE[command] + environmentSection(command)])),
+  "notify-test": NOTIFY_TEST_USAGE,
+};

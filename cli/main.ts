@@ -137,6 +137,12 @@ const commands: Record<string, Handler> = {
     const { userCommand } = await import("./user.js");
     await userCommand(args);
   },
+  async "notify-test"(args) {
+    const { positionals } = usage(() => parseArgs({ args, options: {}, allowPositionals: true }));
+    if (positionals.length !== 1) throw new UsageError("notify-test needs exactly one ROUTE (its index in notify: or its name)");
+    const { notifyTestCommand } = await import("./notify-test.js");
+    process.exitCode = await notifyTestCommand(positionals[0]!, process.env);
+  },
   async "check-config"(args) {
     const { positionals } = usage(() => parseArgs({ args, options: {}, allowPositionals: true }));
     if (positionals.length > 1) throw new UsageError("check-config takes one FILE");

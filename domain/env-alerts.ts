@@ -1,7 +1,8 @@
 // The alert webhook's environment (CONTRACT §5 ALERT_WEBHOOK_URL / ALERT_WEBHOOK_SECRET, plus the
 // extensions in docs/alerts.md): part of the one environment schema (./env/variables.ts), read by
 // readEnv (./env.ts) only when ALERT_WEBHOOK_URL is set.
-import { type FieldsOf, variable } from "./env/variable.js";
+import type { Problem } from "./errors.js";
+import { type FieldsOf, readTable, variable } from "./env/variable.js";
 import { duration, durationsPerSeverity, httpUrl, LONGEST_CLOCK_SPAN_MS, LONGEST_TIMER_MS, optionalHttpUrl, secret } from "./env/values.js";
 
 
@@ -95,3 +96,24 @@ export const ALERT_WEBHOOK_VARIABLES = {
 
 /** The webhook's settings (durations in ms), as `ALERT_WEBHOOK_VARIABLES` reads them. */
 export type AlertWebhookEnv = FieldsOf<typeof ALERT_WEBHOOK_VARIABLES>;
+
+/**
+ * CONTRACT §14: where the dashboard is, for the link in every notification. Read from the environment the
+ * alerts service is handed (like the routes' secrets), whether or not ALERT_WEBHOOK_URL is set.
+ */
+export const NOTIFY_VARIABLES = {
+  PUBLIC_URL: variable({
+    field: "publicUrl",
+    value: optionalHttpUrl(),
+    default: "",
+    shownDefault: "`http://localhost:${HTTP_PORT}`",
+    meaning: "the dashboard's address as people reach it: notifications link to the alert there (CONTRACT §14)",
+    readBy: READ_BY,
+  }),
+};
+
+/** PUBLIC_URL without a trailing slash, or `http://localhost:${httpPort}`; a malformed one is a problem named PUBLIC_URL. */
+export function publicUrlOf(environment: Readonly<Record<string, string | undefined>>, httpPort: number, problems: Problem[]): string {
+  const { publicUrl } = readTable(NOTIFY_VARIABLES, { PUBLIC_URL: environment.PUBLIC_URL }, problems, {});
+  return (publicUrl ?? `http://localhost:${httpPort}`).replace(/\/+$/, "");
+}

@@ -1,17 +1,32 @@
-// The notifier: the planner (pure) fed with alert changes and the clock, its messages routed (each school's
-// to its own webhook, the rest to the global one: ./routes.ts), signed and queued in the durable outbox, and
-// the sender delivering them, one queue per target. Everything it holds is saved with the alert state
-// (persistence.ts), so messages and reminder clocks survive restarts.
+// The notifier: the planner (pure) fed with alert changes and the clock, its messages routed (./routes.ts:
+// the school webhooks, the global one, the robots and other routes that want them), queued in the durable
+// outbox, and the sender delivering them, one queue per target: a signed webhook POST each, or a group
+// robot's phone-readable message under flood control (./robot-channel.ts). Everything it holds is saved
+// with the alert state (persistence.ts), so messages, reminder clocks and the robots' minute survive restarts.
 import type { Alert } from "../../domain/alert.js";
+import type { Campus } from "../../domain/campus.js";
+import { publicUrlOf } from "../../domain/env-alerts.js";
+import { CampusError, ErrorCodes, type Problem } from "../../domain/errors.js";
 import type { Logger } from "../../infra/logger.js";
 import type { AlertMetrics } from "../metrics.js";
 import type { SavedNotify } from "../saved-state.js";
 import type { AlertChange } from "../types.js";
-import { due, emptyNotifyState, nextGroupDue, noteChange, type NotifyConfig } from "./planner.js";
-import { SECONDARY, type Targets, targetsOf, type WebhookTimings } from "./routes.js";
-import { createSender } from "./webhook.js";
+import type { AlertPlace, NoticeItem } from "./message-text.js";
+import { due, emptyNotifyState, type Message, nextGroupDue, noteChange, type NotifyConfig } from "./planner.js";
+import { type RobotChannel, robotChannel, RobotRefusal } from "./robot-channel.js";
+import { type Environment, SECONDARY, type Targets, targetsOf, wants, type WebhookTimings } from "./routes.js";
+import { createSender, type Channel } from "./sender.js";
+import { webhookChannel } from "./webhook.js";
 
 export { type Environment, webhookTargets, webhookTimings } from "./routes.js";
+
+/** PUBLIC_URL from the environment (default `http://localhost:${HTTP_PORT}`); a malformed one refuses the start. */
+export function notificationLink(environment: Environment, httpPort: number): string {
+  const problems: Problem[] = [];
+  const url = publicUrlOf(environment, httpPort, problems);
+  if (problems.length > 0) throw new CampusError(ErrorCodes.ENV_INVALID, "PUBLIC_URL is not an http(s) URL", problems);
+  return url;
+}
 
 export interface Notifier {
   change(change: AlertChange, alert: Alert): void;
@@ -21,16 +36,42 @@ export interface Notifier {
   close(): void;
 }
 
+/** Names an alert's school and building as the campus file writes them, with the school's time zone. */
+export function placeOf(campus: Campus): (alert: Alert) => AlertPlace {
+  return (alert) => {
+    const site = campus.siteOfBuilding.get(alert.building) ?? campus.siteOfDevice.get(alert.device) ?? campus;
+    return { school: site.site.name, building: campus.buildingById.get(alert.building)?.name ?? alert.building, timezone: site.site.timezone };
+  };
+}
+
+/** The `{event, alert}` items a planner message is about (./planner.ts writes `alerts` for a group, else `event` and `alert`). */
+const itemsOf = (body: Message["body"]): NoticeItem[] => (Array.isArray(body.alerts) ? (body.alerts as NoticeItem[]) : [{ event: body.event, alert: body.alert } as NoticeItem]);
+
+export interface NotifierDeps {
+  now: () => number;
+  log: Logger;
+  metrics: AlertMetrics;
+  onChange(): void;
+  /** `PUBLIC_URL` (domain/env-alerts.ts publicUrlOf) and the campus, for the robots' words and links. */
+  publicUrl: string;
+  campus: Campus;
+}
+
 /** The notifier of these targets (./routes.ts webhookTargets), or null when there is none. */
-export function createNotifier(targets: Targets, cfg: WebhookTimings, saved: SavedNotify | undefined, deps: { now: () => number; log: Logger; metrics: AlertMetrics; onChange(): void }): Notifier | null {
-  if (Object.keys(targets.byKey).length === 0) return null;
+export function createNotifier(targets: Targets, cfg: WebhookTimings, saved: SavedNotify | undefined, deps: NotifierDeps): Notifier | null {
+  if (Object.keys(targets.byKey).length + Object.keys(targets.robots).length === 0) return null;
   const plan: NotifyConfig = { groupWindowMs: cfg.groupWindowMs, repeatMs: cfg.repeatMs, escalateMs: cfg.escalateMs, secondary: SECONDARY in targets.byKey };
   let state = saved?.state ?? emptyNotifyState();
   let seq = saved?.seq ?? 0;
   let groupTimer: NodeJS.Timeout | null = null;
   const log = deps.log.child({ component: "webhook" });
+  const text = { publicUrl: deps.publicUrl, place: placeOf(deps.campus) };
+  const robots: Record<string, RobotChannel> = Object.fromEntries(
+    Object.entries(targets.robots).map(([key, route]) => [key, robotChannel(route, text, { now: deps.now, ...(saved?.rate?.[key] ? { sent: saved.rate[key] } : {}) })]),
+  );
+  const channels: Record<string, Channel> = { ...Object.fromEntries(Object.entries(targets.byKey).map(([key, target]) => [key, webhookChannel(target)])), ...robots };
   const sender = createSender(saved?.outbox ?? [], {
-    targets: targets.byKey,
+    channels,
     timeoutMs: cfg.timeoutMs,
     backoffMs: cfg.retryMs,
     maxBackoffMs: 5 * 60_000,
@@ -42,7 +83,9 @@ export function createNotifier(targets: Targets, cfg: WebhookTimings, saved: Sav
     },
     onFailed: (entry, error) => {
       deps.metrics.webhookFailures.inc({ target: entry.target });
-      if (entry.attempts === 1 || entry.attempts % 10 === 0) log.warn({ err: error, id: entry.id, target: entry.target, attempts: entry.attempts }, "webhook delivery failed; retrying");
+      // A robot's refusal is logged with the vendor's code and words (never the secret or the address's token).
+      const vendor = error instanceof RobotRefusal ? { vendor: error.vendor, errcode: error.answer.code, errmsg: error.answer.message, http_status: error.answer.status } : {};
+      if (entry.attempts === 1 || entry.attempts % 10 === 0) log.warn({ err: error, ...vendor, id: entry.id, target: entry.target, attempts: entry.attempts }, "webhook delivery failed; retrying");
     },
     onExpired: (entry) => {
       deps.metrics.webhookExpired.inc({ target: entry.target });
@@ -53,13 +96,27 @@ export function createNotifier(targets: Targets, cfg: WebhookTimings, saved: Sav
   });
   deps.metrics.webhookOutbox.set(sender.pending().length);
 
+  /** The body for this target: the message's items that the route wants (none: nothing to send). */
+  const bodyFor = (key: string, message: Message): string | null => {
+    const filter = targets.alongside.get(key);
+    const all = itemsOf(message.body);
+    const items = filter ? all.filter((i) => wants(filter, i.alert)) : all;
+    if (items.length === 0) return null;
+    if (key in robots) return JSON.stringify(items);
+    if (items.length === all.length) return JSON.stringify(message.body);
+    // A webhook route that wants fewer of a group's alerts gets the group narrowed to them.
+    const head = items[0]!;
+    return JSON.stringify({ ...message.body, event: head.event, alert: head.alert, alerts: items, group: { ...(message.body.group as object), count: items.length } });
+  };
+
   const flush = () => {
     const now = deps.now();
     const result = due(state, now, plan);
     state = result.state;
     for (const message of result.messages) {
-      const body = JSON.stringify(message.body);
       for (const target of targetsOf(message, targets)) {
+        const body = bodyFor(target, message);
+        if (body === null) continue;
         seq += 1;
         sender.enqueue({ id: `${now}-${seq}`, target, body, created_at: now, attempts: 0, next_at: now, expires_at: now + cfg.expireMs });
         deps.metrics.webhookOutbox.inc();
@@ -86,8 +143,11 @@ export function createNotifier(targets: Targets, cfg: WebhookTimings, saved: Sav
       if (plan.groupWindowMs <= 0) flush();
       else armGroupTimer();
     },
-    tick: flush,
-    snapshot: () => ({ state, outbox: sender.pending(), seq }),
+    tick() {
+      flush();
+      sender.poke();
+    },
+    snapshot: () => ({ state, outbox: sender.pending(), seq, rate: Object.fromEntries(Object.entries(robots).map(([key, channel]) => [key, channel.sentTimes()])) }),
     close() {
       if (groupTimer) clearTimeout(groupTimer);
       sender.close();

@@ -1,13 +1,19 @@
-// Where a webhook message goes (CONTRACT §5, §9), pure: a school's alerts to its own route(s) of the district
-// file (`notify: [{site, url, secret_env}]`), every other alert to the global ALERT_WEBHOOK_URL, every
-// escalation to ALERT_WEBHOOK_ESCALATION_URL. Each target has its own queue in the outbox (./webhook.ts).
-// A route's secret stays in the environment, in the variable the route names: one not set refuses the start,
-// naming the variable (never a value).
-import type { NotifyRoute } from "../../domain/district/schema.js";
+// Where a message goes (CONTRACT §5, §9, §14), pure. `notify:` routes of the campus or district file, and
+// the global ALERT_WEBHOOK_URL, a route of type webhook for everything:
+// - a webhook route with a `site` takes that school's messages instead of ALERT_WEBHOOK_URL (§9: "the global
+//   ALERT_WEBHOOK_URL receives everything else"); the other schools' go to ALERT_WEBHOOK_URL;
+// - every other route (a robot, a webhook without `site`) gets, besides, the messages of its site (no
+//   `site`: of every site) at or above its `min_severity` and of its `rules`;
+// - escalations go to ALERT_WEBHOOK_ESCALATION_URL.
+// Each target has its own queue in the outbox (./sender.ts). A route's secret stays in the environment, in
+// the variable the route names: one named but not set refuses the start, naming the variable (never a value).
+import { SEVERITIES, type Alert, type Severity } from "../../domain/alert.js";
+import { ROBOT_TYPES, type NotifyRoute, type RobotType } from "../../domain/district/schema.js";
 import { ALERT_WEBHOOK_VARIABLES, type AlertWebhookEnv } from "../../domain/env-alerts.js";
 import { type FieldsOf, readTable } from "../../domain/env/variable.js";
 import { CampusError, ErrorCodes, type Problem } from "../../domain/errors.js";
 import type { Message } from "./planner.js";
+import type { RobotRoute } from "./robot-channel.js";
 import type { WebhookTarget } from "./webhook.js";
 
 /** The process environment, as the composition root hands it over (secrets are read from it by name). */
@@ -17,47 +23,100 @@ export const PRIMARY = "primary";
 export const SECONDARY = "secondary";
 
 /**
- * A route's target key, saved with each of its outbox entries: `site:{id}`, then `site:{id}#2`… for a
- * site's further routes, so a restart finds each school's undelivered messages again.
+ * A school's webhook route's target key, saved with each of its outbox entries: `site:{id}`, then
+ * `site:{id}#2`… for a site's further webhook routes, so a restart finds each school's undelivered messages again.
  */
 export const routeTarget = (site: string, nth: number) => (nth === 0 ? `site:${site}` : `site:${site}#${nth + 1}`);
+/** Any other route's key: its `name`, else its type and place in `notify:` (`dingtalk@2`). */
+export const otherRouteTarget = (route: NotifyRoute, index: number) => route.name ?? `${route.type ?? "webhook"}@${index}`;
+
+/** Which alerts a route wants (CONTRACT §14 `site`, `min_severity`, `rules`). */
+export interface RouteFilter {
+  site?: string;
+  min_severity?: Severity;
+  rules?: readonly string[];
+}
 
 export interface Targets {
-  /** Every target, by key (the sender's). */
+  /** Every webhook target, by key (the sender's). */
   byKey: Readonly<Record<string, WebhookTarget>>;
-  /** site → its routes' keys (sites without a route are absent). */
+  /** Every robot target, by key. */
+  robots: Readonly<Record<string, RobotRoute>>;
+  /** site → its webhook routes' keys (sites without one are absent). */
   bySite: ReadonlyMap<string, readonly string[]>;
+  /** The routes told besides (robots, webhooks without a site), with what each wants. */
+  alongside: ReadonlyMap<string, RouteFilter>;
 }
+
+const isRobot = (type: string): type is RobotType => (ROBOT_TYPES as readonly string[]).includes(type);
+const rank = (severity: Severity) => SEVERITIES.indexOf(severity);
+
+/** Whether a route wants this alert. */
+export const wants = (filter: RouteFilter, alert: Alert) =>
+  (filter.site === undefined || filter.site === alert.site) &&
+  (filter.min_severity === undefined || rank(alert.severity) <= rank(filter.min_severity)) &&
+  (filter.rules === undefined || filter.rules.includes(alert.rule));
 
 /**
  * The targets of the global webhook (null: ALERT_WEBHOOK_URL unset) and of the routes, with their secrets.
- * Throws a CampusError listing every route whose `secret_env` is unset or empty (CONTRACT §1: empty = unset).
+ * Throws a CampusError listing every route whose `secret_env` is unset or empty (CONTRACT §1: empty = unset),
+ * and every e-mail route (not built yet: issue 17 item 3).
  */
 export function webhookTargets(global: AlertWebhookEnv | null, routes: readonly NotifyRoute[], environment: Environment): Targets {
   const byKey: Record<string, WebhookTarget> = {};
+  const robots: Record<string, RobotRoute> = {};
   const bySite = new Map<string, string[]>();
+  const alongside = new Map<string, RouteFilter>();
   if (global) byKey[PRIMARY] = { url: global.url, secret: global.secret };
   if (global?.escalationUrl) byKey[SECONDARY] = { url: global.escalationUrl, secret: global.escalationSecret };
   const problems: Problem[] = [];
+  let missingSecret = false;
   routes.forEach((route, i) => {
-    const secret = environment[route.secret_env];
-    if (secret === undefined || secret === "") {
-      problems.push({ path: route.secret_env, message: `is not set: notify[${i}] (site ${route.site}) signs its webhook messages with it` });
+    const type = route.type ?? "webhook";
+    const where = route.site === undefined ? type : `site ${route.site}`;
+    if (type === "email") {
+      problems.push({ path: `notify[${i}]`, message: "e-mail routes are not built yet: remove this route, or send to a robot or webhook for now" });
       return;
     }
-    const keys = bySite.get(route.site) ?? [];
-    const key = routeTarget(route.site, keys.length);
-    bySite.set(route.site, [...keys, key]);
-    byKey[key] = { url: route.url, secret };
+    const secret = route.secret_env === undefined ? undefined : environment[route.secret_env];
+    if (route.secret_env !== undefined && (secret === undefined || secret === "")) {
+      missingSecret = true;
+      problems.push({ path: route.secret_env, message: `is not set: notify[${i}] (${where}) signs its ${type === "webhook" ? "webhook " : ""}messages with it` });
+      return;
+    }
+    const filter: RouteFilter = { ...(route.site ? { site: route.site } : {}), ...(route.min_severity ? { min_severity: route.min_severity } : {}), ...(route.rules ? { rules: route.rules } : {}) };
+    if (isRobot(type)) {
+      const key = otherRouteTarget(route, i);
+      robots[key] = { type, url: route.url!, secret, lang: route.lang ?? "zh-CN", mentions: route.mention_mobiles ?? [] };
+      alongside.set(key, filter);
+    } else if (route.site !== undefined && route.min_severity === undefined && route.rules === undefined) {
+      // §9's school webhook: instead of the global one for that school.
+      const keys = bySite.get(route.site) ?? [];
+      const key = routeTarget(route.site, keys.length);
+      bySite.set(route.site, [...keys, key]);
+      byKey[key] = { url: route.url!, secret: secret! };
+    } else {
+      const key = otherRouteTarget(route, i);
+      byKey[key] = { url: route.url!, secret: secret! };
+      alongside.set(key, filter);
+    }
   });
-  if (problems.length > 0) throw new CampusError(ErrorCodes.ENV_INVALID, "a notification route's secret is missing from the environment", problems);
-  return { byKey, bySite };
+  if (problems.length > 0) {
+    const message = missingSecret && problems.every((p) => !p.path.startsWith("notify[")) ? "a notification route's secret is missing from the environment" : "notification routes cannot start";
+    throw new CampusError(ErrorCodes.ENV_INVALID, message, problems);
+  }
+  return { byKey, robots, bySite, alongside };
 }
 
-/** The targets a message goes to: its site's routes, else the global webhook; none when neither exists. */
+/**
+ * The targets a message goes to: its site's webhook routes, else the global webhook; and every route besides
+ * for its site (which of the message's alerts each wants: `wants`, with `targets.alongside.get(key)`).
+ */
 export function targetsOf(message: Pick<Message, "target" | "site">, targets: Targets): readonly string[] {
   if (message.target === "secondary") return SECONDARY in targets.byKey ? [SECONDARY] : [];
-  return targets.bySite.get(message.site) ?? (PRIMARY in targets.byKey ? [PRIMARY] : []);
+  const webhooks = targets.bySite.get(message.site) ?? (PRIMARY in targets.byKey ? [PRIMARY] : []);
+  const besides = [...targets.alongside].filter(([, filter]) => filter.site === undefined || filter.site === message.site).map(([key]) => key);
+  return [...webhooks, ...besides];
 }
 
 /** The ALERT_WEBHOOK_* variables that time messages (the others name a target). */
@@ -66,7 +125,7 @@ export type WebhookTimings = FieldsOf<typeof TIMING_VARIABLES>;
 
 /**
  * Grouping, reminders, escalation, retries and expiry: the ALERT_WEBHOOK_* variables, read with
- * ALERT_WEBHOOK_URL; with school routes alone, their defaults.
+ * ALERT_WEBHOOK_URL; with routes alone, their defaults.
  */
 export function webhookTimings(global: AlertWebhookEnv | null): WebhookTimings {
   if (global) return global;

@@ -110,7 +110,7 @@ function freezeCampus(doc: CampusFile): Campus {
     sites,
     siteOfDevice,
     siteOfBuilding,
-    notify: Object.freeze([]),
+    notify: Object.freeze((doc.notify ?? []).map((route) => Object.freeze({ ...route }))),
     buildings: Object.freeze(buildings),
     devices: Object.freeze(devices),
     bridges: Object.freeze(bridges),

@@ -6,6 +6,7 @@ import { literalUnion } from "../schema.js";
 import { AlertsConfigSchema } from "../campus-alerts.js";
 import { DeviceSchema, ID_PATTERN, SECRET_SHA256_PATTERN } from "./device-schema.js";
 import { ScheduleSchema } from "./schedules.js";
+import { NotifyRoutesSchema } from "../district/schema.js";
 
 export {
   DEVICE_FORMATS,
@@ -66,6 +67,8 @@ export const CampusSchema = T.Object(
     schedules: T.Optional(T.Array(ScheduleSchema)),
     // Extension (docs/alerts.md): rule overrides, occupied hours, switching actions, allow-list, curve tables, silences.
     alerts: T.Optional(AlertsConfigSchema),
+    // CONTRACT §14: notification routes (DingTalk, WeCom, Feishu, webhook, e-mail); checked by domain/district/notify-check.ts.
+    notify: T.Optional(NotifyRoutesSchema),
   },
   { additionalProperties: false },
 );

@@ -11,7 +11,8 @@ import { checkNestedSources } from "../campus/topic-spaces.js";
 import type { Problem } from "../errors.js";
 import { jsonObjectOrEmpty } from "../json-object.js";
 import { mergeSites } from "./merge.js";
-import { DistrictSchema, type DistrictFile } from "./schema.js";
+import { checkNotifyRoutes } from "./notify-check.js";
+import { DistrictSchema, type DistrictFile, NotifyRoutesSchema } from "./schema.js";
 
 /** Reads a site file named in the district file (its path as written there). */
 export type ReadSiteFile = (path: string) => { ok: true; text: string } | { ok: false; message: string };
@@ -31,14 +32,33 @@ export function parseConfigText(text: string, label: string, read: ReadSiteFile)
   // A campus file's problems are named by their path in it, as ever; a district's by file and path.
   const parsed = parseYaml(text);
   if (!parsed.ok) return parsed;
-  return isDistrictDocument(parsed.value) ? validateDistrict(parsed.value, label, read) : validateCampus(parsed.value);
+  return isDistrictDocument(parsed.value) ? validateDistrict(parsed.value, label, read) : validateCampusWithRoutes(parsed.value);
+}
+
+/** A `notify` problem in the schema's words, replaced by ./notify-check.ts's (the same paths, in a deployer's words). */
+const isRouteProblem = (path: string) => /^(.*: )?notify(\[|$)/.test(path);
+
+/** A campus file (CONTRACT §14: it may carry `notify:` too, routes to its own site only). */
+function validateCampusWithRoutes(raw: unknown): CampusResult {
+  const result = validateCampus(raw);
+  const document = jsonObjectOrEmpty(raw);
+  const own = siteIdOf(raw);
+  const routes = checkNotifyRoutes(document.notify, new Set(own === undefined ? [] : [own]));
+  if (routes.length === 0) return result;
+  return { ok: false, problems: [...(result.ok ? [] : result.problems.filter((p) => !isRouteProblem(p.path))), ...routes] };
 }
 
 function validateDistrict(raw: unknown, label: string, read: ReadSiteFile): CampusResult {
   const problems: Problem[] = [];
-  for (const error of Value.Errors(DistrictSchema, raw)) problems.push({ path: `${label}: ${jsonPointerToPath(error.path)}`, message: error.value === undefined ? "is required" : error.message });
-  if (!Value.Check(DistrictSchema, raw)) return { ok: false, problems: firstPerPath(problems) };
-  const doc: DistrictFile = raw;
+  // The routes are checked on their own (./notify-check.ts), once the sites they name are known.
+  const routes = jsonObjectOrEmpty(raw).notify;
+  const rest = { ...jsonObjectOrEmpty(raw), notify: [] };
+  for (const error of Value.Errors(DistrictSchema, rest)) problems.push({ path: `${label}: ${jsonPointerToPath(error.path)}`, message: error.value === undefined ? "is required" : error.message });
+  if (!Value.Check(DistrictSchema, rest)) {
+    const known = checkNotifyRoutes(routes, new Set()).filter((p) => !p.message.startsWith("unknown site"));
+    return { ok: false, problems: [...firstPerPath(problems), ...at(label, known)] };
+  }
+  const doc: DistrictFile = rest;
 
   doc.sites.forEach((site, index) => {
     if (typeof site === "string" && doc.sites.indexOf(site) < index) problems.push({ path: `${label}: sites[${index}]`, message: `${site} is already listed at sites[${doc.sites.indexOf(site)}]` });
@@ -59,9 +79,9 @@ function validateDistrict(raw: unknown, label: string, read: ReadSiteFile): Camp
   problems.push(...checkAcrossSites(entries));
 
   const known = new Set(entries.map((e) => siteIdOf(e.raw)).filter((id) => id !== undefined));
-  doc.notify?.forEach((route, i) => {
-    if (!known.has(route.site)) problems.push({ path: `${label}: notify[${i}].site`, message: `unknown site "${route.site}"` });
-  });
+  problems.push(...at(label, checkNotifyRoutes(routes, known)));
+  const notify = routes ?? [];
+  if (!Value.Check(NotifyRoutesSchema, notify)) return { ok: false, problems: problems.length > 0 ? problems : [{ path: `${label}: notify`, message: "does not match the route schema" }] };
 
   const campuses = entries.flatMap((e) => (e.result?.ok ? [e.result.campus] : []));
   if (problems.length > 0 || campuses.length !== entries.length) return { ok: false, problems };
@@ -69,7 +89,7 @@ function validateDistrict(raw: unknown, label: string, read: ReadSiteFile): Camp
   const whose = placesOf(entries, campuses);
   const crossing = nested.map((p) => ({ path: `${label}: sites`, message: p.message.replace(/devices\[(\d+)\]/g, (_, i: string) => whose[Number(i)] ?? `devices[${i}]`) }));
   if (crossing.length > 0) return { ok: false, problems: crossing };
-  return { ok: true, campus: mergeSites(doc.district, campuses, doc.notify ?? []) };
+  return { ok: true, campus: mergeSites(doc.district, campuses, notify) };
 }
 
 /** Ids that must be unique across the district, with both places named (a file's own duplicates its own check reports). */

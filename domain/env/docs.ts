@@ -1,6 +1,6 @@
 // The environment schema as documentation: the list of every variable in the order the docs show them,
 // the ones a command reads, and the README's table (`npm run docs:env` writes it between the markers).
-import { ALERT_WEBHOOK_VARIABLES } from "../env-alerts.js";
+import { ALERT_WEBHOOK_VARIABLES, NOTIFY_VARIABLES } from "../env-alerts.js";
 import { type Command, COMMANDS, type EnvVariable } from "./variable.js";
 import { ENV_VARIABLES } from "./variables.js";
 
@@ -9,7 +9,7 @@ export interface DocumentedVariable {
   spec: EnvVariable<unknown>;
 }
 
-export const ALL_ENV_VARIABLES: readonly DocumentedVariable[] = [...Object.entries(ENV_VARIABLES), ...Object.entries(ALERT_WEBHOOK_VARIABLES)].map(
+export const ALL_ENV_VARIABLES: readonly DocumentedVariable[] = [...Object.entries(ENV_VARIABLES), ...Object.entries(ALERT_WEBHOOK_VARIABLES), ...Object.entries(NOTIFY_VARIABLES)].map(
   ([name, spec]): DocumentedVariable => ({ name, spec }),
 );
 

@@ -5,7 +5,8 @@ import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import { due, emptyNotifyState, noteChange } from "../../../alerts/notify/planner.js";
 import { targetsOf, webhookTargets, webhookTimings } from "../../../alerts/notify/routes.js";
-import { createSender } from "../../../alerts/notify/webhook.js";
+import { createSender } from "../../../alerts/notify/sender.js";
+import { webhookChannel } from "../../../alerts/notify/webhook.js";
 import type { Alert } from "../../../domain/alert.js";
 import { readEnv } from "../../../domain/env.js";
 import { CampusError } from "../../../domain/errors.js";
@@ -79,7 +80,7 @@ describe("the outbox at start", () => {
     const logs: { msg: string; target?: string }[] = [];
     const entry = (id: string, target: string) => ({ id, target, body: "{}", created_at: 0, attempts: 1, next_at: Number.MAX_SAFE_INTEGER, expires_at: Number.MAX_SAFE_INTEGER });
     const sender = createSender([entry("1", "site:east"), entry("2", "site:gone"), entry("3", "primary")], {
-      targets: { "site:east": { url: "http://127.0.0.1:9/east", secret: "s" }, primary: { url: "http://127.0.0.1:9/global", secret: "s" } },
+      channels: { "site:east": webhookChannel({ url: "http://127.0.0.1:9/east", secret: "s" }), primary: webhookChannel({ url: "http://127.0.0.1:9/global", secret: "s" }) },
       timeoutMs: 1_000, backoffMs: 1_000, maxBackoffMs: 1_000, now: () => 0,
       log: pino({ level: "error" }, { write: (line: string) => void logs.push(JSON.parse(line)) }),
       onDelivered: () => undefined, onFailed: () => undefined, onExpired: () => undefined, onChange: () => undefined,
