@@ -3,9 +3,10 @@
 // (720,000 cells for 1,000 top-level devices, ~1 s), while a rollup already summed per building is
 // 20 series × 720. The rollup is written by a continuous query of the ingest (which owns the
 // retention policies and CQs; `buildingRollupContinuousQuery` is its exact text). Its measurement
-// name carries a hash of the counted devices, so a campus file with another electrical tree never
-// reads a rollup summed over the wrong devices: the API then finds no such measurement and falls back
-// to summing the devices itself. Pure, except `BuildingRollups.available`.
+// name carries a hash of the counted devices (each branch's topmost device reporting energy_kwh,
+// infra/energy-rollup.ts countedDevices), so a campus file with another electrical tree, or devices
+// that started reporting since, never read a rollup summed over the wrong devices: the API then finds
+// no such measurement and falls back to summing the devices itself. Pure, except `BuildingRollups.available`.
 import { type InfluxClient, quoteIdentifier, quoteString } from "../infra/influx.js";
 import type { Grouped } from "./time.js";
 

@@ -3,13 +3,16 @@
 // deltas: a counter reset is a new cycle, never negative consumption), with the after-hours split. Days,
 // weeks and months start at local midnight in each site's own time zone (CONTRACT §6, §9): the sites are
 // read in groups of one zone each, every group with its own bucket boundaries. Hourly sums come from
-// `rollup_1h` where it exists and is complete, raw points for the newest hours.
+// `rollup_1h` where it exists and is complete, raw points for the newest hours. A group's energy is its
+// branches' topmost devices that report `energy_kwh` (infra/energy-rollup.ts countedDevices, from which
+// devices InfluxDB holds counters of): the answer names them (`counted`).
 import type { Campus, Device } from "../domain/campus.js";
 import { type InfluxClient, quoteIdentifier } from "../infra/influx.js";
+import { countedDevices, readEnergyReporters, readStaleHours } from "../infra/energy-rollup.js";
 import { BuildingRollups, buildingRollupMeasurement, buildingRollupQuery, splitAtRollupCutoff } from "./energy-building-rollup.js";
-import { type EnergyEvery, type EnergyGroup, type EnergySeries, type HourlyKwh, meteringDevices, schedulesByKey, summarise } from "./energy-math.js";
+import { type EnergyEvery, type EnergyGroup, type EnergySeries, type HourlyKwh, schedulesByKey, summarise } from "./energy-math.js";
 import { historyError } from "./errors.js";
-import { fromClause, planSegments, RetentionPolicies, type Segment } from "./history-source.js";
+import { fromClause, planSegments, RetentionPolicies, type Segment, splitAtStale } from "./history-source.js";
 import { type Every, type Grouped, partsInZone } from "./time.js";
 
 const HOUR_MS = 3_600_000;
@@ -37,6 +40,54 @@ export interface EnergyAnswer {
   sources: string[];
   /** The zones of the sites read, each once. */
   timeZones: string[];
+  /** The devices whose counters were summed (each group's topmost devices reporting energy_kwh), sorted. */
+  counted: string[];
+}
+
+/**
+ * How long the list of devices reporting energy serves, ms. It only grows (when a device first sends a
+ * counter), and reading it costs InfluxDB a `last()` per device series (0.3–1.8 s at 2,000 devices × 30 days
+ * of rollup_1h), so an expired list keeps serving while it is read again in the background.
+ */
+export const REPORTERS_TTL_MS = 60_000;
+
+interface Counting {
+  at: number;
+  reporting: ReadonlySet<string> | null;
+  byGroup: Map<EnergyGroup, readonly Device[]>;
+  /** The building rollup's measurement for these counted devices (its name hashes them, as the ingest's query does). */
+  buildingRollup: string;
+}
+
+/** The devices counted per group, from which devices report energy_kwh (infra/energy-rollup.ts countedDevices). */
+class CountedDevices {
+  private current: Counting | null = null;
+  private refreshing: Promise<Counting> | null = null;
+
+  constructor(
+    private readonly influx: InfluxClient,
+    private readonly campus: Campus,
+    private readonly ttlMs = REPORTERS_TTL_MS,
+  ) {}
+
+  async at(now: number): Promise<{ devices(by: EnergyGroup): readonly Device[]; buildingRollup: string }> {
+    if (this.current === null || now - this.current.at >= this.ttlMs) {
+      this.refreshing ??= readEnergyReporters(this.influx)
+        .then((reporting): Counting => ({ at: now, reporting, byGroup: new Map(), buildingRollup: buildingRollupMeasurement(this.campus, reporting) }))
+        .then((counting) => (this.current = counting))
+        .finally(() => (this.refreshing = null));
+      if (this.current === null) await this.refreshing;
+    }
+    const { reporting, byGroup, buildingRollup } = this.current!;
+    return {
+      buildingRollup,
+      devices: (by) => {
+        let devices = byGroup.get(by);
+        if (devices === undefined) byGroup.set(by, (devices = countedDevices(this.campus, by, reporting)));
+        return devices;
+      },
+    };
+  }
 }
 
 /** A regex over device ids (they are [a-z0-9-], CONTRACT §2, so nothing needs escaping). */
@@ -71,8 +122,7 @@ async function hourlyKwh(influx: InfluxClient, query: string, by: EnergyGroup): 
 export class EnergyReader {
   private readonly rps: RetentionPolicies;
   private readonly buildingRollups: BuildingRollups;
-  private readonly buildingRollup: string;
-  private readonly metering = new Map<EnergyGroup, readonly Device[]>();
+  private readonly counted: CountedDevices;
   private readonly names: ReadonlyMap<string, string>;
 
   constructor(
@@ -81,18 +131,21 @@ export class EnergyReader {
   ) {
     this.rps = new RetentionPolicies(influx);
     this.buildingRollups = new BuildingRollups(influx);
-    this.buildingRollup = buildingRollupMeasurement(campus);
+    this.counted = new CountedDevices(influx, campus);
     this.names = new Map(campus.buildings.map((b) => [b.id, b.name]));
   }
 
   async read(ask: EnergyAsk, at: number): Promise<EnergyAnswer> {
     const zones = new Map<string, Campus[]>();
     for (const site of ask.sites) zones.set(site.site.timezone, [...(zones.get(site.site.timezone) ?? []), site]);
-    const parts = await Promise.all([...zones].map(([timeZone, sites]) => this.readZone(ask, timeZone, sites, at)));
+    // Hours whose rollups late points made stale, until the ingest rolled them up again: read from raw points.
+    const [counted, stale] = await Promise.all([this.counted.at(at), readStaleHours(this.influx, ask.fromMs, ask.toMs).catch(() => [])]);
+    const parts = await Promise.all([...zones].map(([timeZone, sites]) => this.readZone(ask, timeZone, sites, at, counted, stale)));
     return {
       series: parts.flatMap((p) => p.series).sort((a, b) => a.key.localeCompare(b.key)),
       sources: [...new Set(parts.flatMap((p) => p.sources))],
       timeZones: [...zones.keys()],
+      counted: parts.flatMap((p) => p.counted).sort(),
     };
   }
 
@@ -102,19 +155,20 @@ export class EnergyReader {
     return this.campus.siteOfBuilding.get(by === "room" ? key.slice(0, key.indexOf("/")) : key)?.site.id;
   }
 
-  private meteringDevices(by: EnergyGroup): readonly Device[] {
-    let devices = this.metering.get(by);
-    if (devices === undefined) this.metering.set(by, (devices = meteringDevices(this.campus, by)));
-    return devices;
-  }
-
   /** The sites of one zone: their counted devices' kWh, summed into buckets that start in that zone. */
-  private async readZone(ask: EnergyAsk, timeZone: string, sites: readonly Campus[], at: number): Promise<{ series: SiteSeries[]; sources: string[] }> {
+  private async readZone(
+    ask: EnergyAsk,
+    timeZone: string,
+    sites: readonly Campus[],
+    at: number,
+    countedNow: { devices(by: EnergyGroup): readonly Device[]; buildingRollup: string },
+    staleHours: readonly number[],
+  ): Promise<{ series: SiteSeries[]; sources: string[]; counted: string[] }> {
     const { by, building, fromMs, toMs } = ask;
     const siteIds = new Set(sites.map((s) => s.site.id));
-    // Only each group's root devices count (no double counting); filter on whichever list is shorter.
-    const counted = this.meteringDevices(by).filter((d) => siteIds.has(d.site) && (building === undefined || d.building === building)).map((d) => d.id);
-    if (counted.length === 0) return { series: [], sources: [] };
+    // Only each branch's topmost counter counts (no double counting); filter on whichever list is shorter.
+    const counted = countedNow.devices(by).filter((d) => siteIds.has(d.site) && (building === undefined || d.building === building)).map((d) => d.id);
+    if (counted.length === 0) return { series: [], sources: [], counted };
     const countedSet = new Set(counted);
     const skipped = this.campus.devices.filter((d) => !countedSet.has(d.id)).map((d) => d.id);
     const deviceFilter = skipped.length === 0 ? "" : counted.length <= skipped.length ? ` AND "device" =~ ${idRegex(counted)}` : ` AND "device" !~ ${idRegex(skipped)}`;
@@ -123,21 +177,24 @@ export class EnergyReader {
     const bucket: Every = ask.split || ask.every === "1h" ? "1h" : ask.every === "1w" ? "1w" : "1d";
     // by=building reads the per-building rollup (energy-building-rollup.ts) for the hours it holds, when the
     // ingest writes it; the rest, or everything without it, sums the counted devices.
-    const useRollup = by === "building" && (await this.buildingRollups.available(this.buildingRollup, at));
+    const buildingRollup = countedNow.buildingRollup;
+    const useRollup = by === "building" && (await this.buildingRollups.available(buildingRollup, at));
     const parts = useRollup ? splitAtRollupCutoff({ fromMs, toMs }, at) : { rollup: null, rest: { fromMs, toMs } };
-    // The cutoffs stay on an hour: a day split across sources is summed back together.
-    const segments = parts.rest === null ? [] : planSegments(parts.rest, HOUR_MS, await this.rps.available(at), at);
+    // The building rollup's stale hours join the rest; the cutoffs stay on an hour: a day split across sources is summed back together.
+    const rolled = parts.rollup === null ? { fresh: [], stale: [] } : splitAtStale(parts.rollup, staleHours, HOUR_MS);
+    const available = await this.rps.available(at);
+    const segments = [...rolled.stale, ...(parts.rest === null ? [] : [parts.rest])].flatMap((range) => planSegments(range, HOUR_MS, available, at, undefined, staleHours));
     // Days and weeks of a zone with daylight-saving time: each part grouped with the offset of its start.
     const inZone = <R extends { fromMs: number; toMs: number }>(range: R) => partsInZone(range, bucket, timeZone);
     const queries = segments.flatMap(inZone).map((segment) => energyQuery(segment, by, deviceFilter));
-    if (parts.rollup !== null) queries.push(...inZone(parts.rollup).map((part) => buildingRollupQuery(this.buildingRollup, part, building)));
+    queries.push(...rolled.fresh.flatMap(inZone).map((part) => buildingRollupQuery(buildingRollup, part, building)));
     // The rollup holds every building of the district: keep this zone's sites' groups only.
     const hours = (await Promise.all(queries.map((query) => hourlyKwh(this.influx, query, by)))).flat().filter((h) => siteIds.has(this.siteOfKey(h.key, by) ?? ""));
-    const sources = [...(parts.rollup !== null ? [this.buildingRollup] : []), ...segments.map((s) => s.rp)];
+    const sources = [...new Set([...(rolled.fresh.length > 0 ? [buildingRollup] : []), ...segments.map((s) => s.rp)])];
     const series = summarise(hours, ask.every, timeZone, schedulesByKey(this.campus, by), ask.split).map((s): SiteSeries => {
       const named = by === "building" && this.names.has(s.key) ? { ...s, name: this.names.get(s.key)! } : s;
       return { ...named, site: this.siteOfKey(s.key, by)!, time_zone: timeZone };
     });
-    return { series, sources };
+    return { series, sources, counted };
   }
 }

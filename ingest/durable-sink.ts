@@ -29,6 +29,8 @@ export interface DurableSinkOptions {
   onAttempt?: WriterDeps["onAttempt"];
   onRetry?: WriterDeps["onRetry"];
   onDeadLetter?(line: string, reason: string): void;
+  /** Lines to write in the same request as a batch (the rollup catch-up's stale marks: ./rollup-catchup.ts). */
+  extraLines?(lines: readonly string[]): string[];
   /** Lines InfluxDB accepted, and the readings per format of the records it covered. */
   onStored?(lines: readonly string[], readingsByFormat: Record<string, number>): void;
   onBatch?(points: number): void;
@@ -174,6 +176,7 @@ export class DurableSink {
         for (const anomaly of anomalies) this.options.onEnergyAnomaly?.(anomaly);
       }
     }
+    if (this.options.extraLines) lines.push(...this.options.extraLines(lines));
     this.options.onBatch?.(lines.length);
     const outcome = await writeLines(lines, {
       write: this.options.write,

@@ -9,6 +9,7 @@ import type { BackoffPolicy } from "../infra/backoff.js";
 import { DeadLetterLog } from "../infra/dead-letter.js";
 import { type InfluxClient, redactUrl } from "../infra/influx.js";
 import type { RunningService, ServiceContext } from "../infra/service.js";
+import { finishesWithin } from "../infra/timeout.js";
 import { counterKeyWithSite } from "./counter-keys.js";
 import { DurableSink } from "./durable-sink.js";
 import { createHealthReporter } from "./health.js";
@@ -16,6 +17,7 @@ import { InfluxTarget } from "./influx-target.js";
 import { createMessageHandler } from "./message-handler.js";
 import { createIngestMetrics } from "./metrics.js";
 import { MqttSource } from "./mqtt-source.js";
+import { RollupCatchUp } from "./rollup-catchup.js";
 import { buildRouter } from "./routing.js";
 import { sinkMetrics } from "./sink-metrics.js";
 import { InternalStream } from "./stream.js";
@@ -29,6 +31,8 @@ export interface IngestDeps {
   spoolMaxBytes?: number;
   /** Spool folder (default DATA_DIR/ingest/<clientId>): one per worker, as each has its own MQTT session. */
   spoolDir?: string;
+  /** How long late points are gathered before their rollups are redone, ms (default 1 s: ./rollup-catchup.ts). */
+  catchUpCoalesceMs?: number;
 }
 
 export interface RunningIngest extends RunningService {
@@ -65,13 +69,29 @@ export async function startIngest(ctx: ServiceContext, deps: IngestDeps): Promis
     ...(deps.retry ? { retry: deps.retry } : {}),
     onReachable: (reachable) => metrics.influxReachable.set(reachable ? 1 : 0),
   });
+  // Late points (a flushed device buffer, a drained spool) are rolled up again once InfluxDB holds them.
+  const catchUp = new RollupCatchUp({
+    influx: deps.influx,
+    campus,
+    log,
+    metrics: ctx.metrics,
+    worker: clientId,
+    ...(deps.retry ? { retry: deps.retry } : {}),
+    ...(deps.catchUpCoalesceMs !== undefined ? { coalesceMs: deps.catchUpCoalesceMs } : {}),
+  });
+  const sinkCallbacks = sinkMetrics({ metrics, log, deadLetters, backlogRecords: () => sink.spool.backlogRecords });
   const sink: DurableSink = new DurableSink({
     dir: deps.spoolDir ?? join(env.dataDir, "ingest", clientId),
     maxBytes: deps.spoolMaxBytes ?? env.spoolMaxBytes,
     write: (lines) => influx.write(lines),
     counterKey: (key) => counterKeyWithSite(key, (device) => campus.deviceById.get(device)?.site),
     ...(deps.retry ? { retry: deps.retry } : {}),
-    ...sinkMetrics({ metrics, log, deadLetters, backlogRecords: () => sink.spool.backlogRecords }),
+    ...sinkCallbacks,
+    extraLines: (lines) => catchUp.staleMarks(lines),
+    onStored: (lines, readingsByFormat) => {
+      sinkCallbacks.onStored?.(lines, readingsByFormat);
+      catchUp.noteStored(lines);
+    },
   });
   await influx.start(INFLUX_START_WAIT_MS);
 
@@ -98,6 +118,7 @@ export async function startIngest(ctx: ServiceContext, deps: IngestDeps): Promis
     influx.stop();
     health.stop();
     await sink.close(Date.now());
+    await finishesWithin(catchUp.stop(), 0);
     throw error;
   }
   await source.subscribe(router.subscriptions);
@@ -128,6 +149,8 @@ export async function startIngest(ctx: ServiceContext, deps: IngestDeps): Promis
         // Stop receiving (the persistent session keeps what arrives meanwhile), then let the spool drain what it can.
         await source.stop();
         await sink.close(deadline);
+        // A round in flight may finish within the budget; hours still pending are left to `campus-power backfill`.
+        await finishesWithin(catchUp.stop(), deadline - Date.now());
         await deadLetters.flush();
         log.info({ spoolBacklog: sink.spool.backlogRecords }, "ingest stopped");
       })();

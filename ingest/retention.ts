@@ -3,18 +3,20 @@
 //   rollup_1m  400 days                           1-minute rollups of `electrical` totals
 //   rollup_1h  INF                                1-hour rollups, from the 1-minute ones
 // Continuous queries only process recent windows (RESAMPLE … FOR), so data that arrives later (a spool
-// draining after an outage, a device flushing its buffer) is rolled up by `campus-power backfill`.
+// draining after an outage, a device flushing its buffer) is rolled up again by the ingest's catch-up
+// (./rollup-catchup.ts: the same SELECT … INTO over the windows the late points touch); history written
+// around the ingest is rolled up by `campus-power backfill`.
 // Created when the ingest starts, idempotently; a server that refuses them (2.x/3.x) is logged and skipped.
-//   energy_building_<hash>  in rollup_1h: kWh per building and hour, summed over each building's root
-//             devices, from rollup_1h (the API's by=building energy reads it). Its exact text is the API's
+//   energy_building_<hash>  in rollup_1h: kWh per building and hour, summed over each building's topmost
+//             devices that report energy_kwh (infra/energy-rollup.ts countedDevices), from rollup_1h (the API's by=building energy reads it). Its exact text is the API's
 //             (api/energy-building-rollup.ts, a pure module: the query side owns the name and shape);
-//             the hash names the counted devices, so a campus file with another tree gets a new CQ, the old
-//             one is dropped, and the new one is backfilled over all of rollup_1h in the background.
+//             the hash names the counted devices, so a campus file with another tree (or a device that
+//             starts reporting energy above the counted ones) gets a new CQ, the old one is dropped, and the new one is backfilled over all of rollup_1h in the background.
 // A query whose text changed (e.g. when `site` joined the rollup tags, CONTRACT §9) is replaced at start:
 // InfluxDB 1.x has no ALTER CONTINUOUS QUERY, so ensureRetention compares SHOW CONTINUOUS QUERIES' text
 // with ours and, where they differ, drops the old one and creates ours. Points written before `site`
 // existed (raw and rolled up) keep the tags they had: sums over all sites still count them once.
-import { buildingRollupContinuousQuery, buildingRollupMeasurement, buildingRollupSelect } from "../infra/energy-rollup.js";
+import { buildingRollupContinuousQuery, buildingRollupMeasurement, buildingRollupSelect, readEnergyReporters } from "../infra/energy-rollup.js";
 import type { Campus } from "../domain/campus.js";
 import type { InfluxClient } from "../infra/influx.js";
 import { quoteIdentifier } from "../infra/influx.js";
@@ -27,24 +29,41 @@ const fields1m = `mean(power_w) AS power_w_mean, max(power_w) AS power_w_max, ma
 const fields1h = `mean(power_w_mean) AS power_w_mean, max(power_w_max) AS power_w_max, max(current_a_max) AS current_a_max, mean(voltage_v_mean) AS voltage_v_mean, sum(energy_delta_kwh) AS energy_delta_kwh`;
 const groupBy = (every: string) => `GROUP BY time(${every}), ${ROLLUP_TAGS.map((t) => `"${t}"`).join(", ")}`;
 
+/** Narrows a re-run of the rollups (./rollup-catchup.ts) to what late points touched. */
+export interface RollupNarrowing {
+  /** Only these devices' series of the 1-minute and hourly rollups (their other series are unchanged). */
+  devices?: readonly string[];
+  /** Only these buildings of the building rollup (a building's sum must be recomputed whole). */
+  buildings?: readonly string[];
+  /** The devices reporting energy_kwh, which pick the building rollup's counted devices. */
+  reporting?: ReadonlySet<string> | null;
+}
+
+/** Device and building ids are [a-z0-9-] (CONTRACT §2): nothing to escape in the regex. */
+const tagIn = (tag: string, ids: readonly string[] | undefined) => (ids === undefined ? "" : ` AND "${tag}" =~ /^(${ids.join("|")})$/`);
+
 /**
- * The SELECT … INTO of each rollup, in the order they must run; `where` adds a time range (backfill).
- * Totals only: `phase = ''` is "no phase tag". With a campus, the per-building hourly energy rollup last.
+ * The SELECT … INTO of each rollup, in the order they must run; `where` adds a time range (backfill,
+ * catch-up). Totals only: `phase = ''` is "no phase tag". With a campus, the per-building hourly energy
+ * rollup last. The continuous queries are made of the same text (retentionStatements).
  */
-export function rollupSelects(db: string, where = "", campus?: Campus): { name: string; select: string }[] {
+export function rollupSelects(db: string, where = "", campus?: Campus, narrow: RollupNarrowing = {}): { name: string; select: string }[] {
   const d = quoteIdentifier(db);
   const range = where ? ` AND ${where}` : "";
+  const series = `${range}${tagIn("device", narrow.devices)}`;
   return [
-    { name: "cq_electrical_1m", select: `SELECT ${fields1m} INTO ${d}."rollup_1m"."electrical" FROM ${d}."raw"."electrical" WHERE "phase" = ''${range} ${groupBy("1m")}` },
-    { name: "cq_electrical_1h", select: `SELECT ${fields1h} INTO ${d}."rollup_1h"."electrical" FROM ${d}."rollup_1m"."electrical" WHERE time > 0${range} ${groupBy("1h")}` },
-    ...(campus ? [{ name: buildingRollupCqName(campus), select: buildingRollupSelect(db, campus, range) }] : []),
+    { name: "cq_electrical_1m", select: `SELECT ${fields1m} INTO ${d}."rollup_1m"."electrical" FROM ${d}."raw"."electrical" WHERE "phase" = ''${series} ${groupBy("1m")}` },
+    { name: "cq_electrical_1h", select: `SELECT ${fields1h} INTO ${d}."rollup_1h"."electrical" FROM ${d}."rollup_1m"."electrical" WHERE time > 0${series} ${groupBy("1h")}` },
+    ...(campus
+      ? [{ name: buildingRollupCqName(campus, narrow.reporting), select: buildingRollupSelect(db, campus, `${range}${tagIn("building", narrow.buildings)}`, narrow.reporting ?? null) }]
+      : []),
   ];
 }
 
 const BUILDING_CQ_PREFIX = "cq_energy_building_";
-export const buildingRollupCqName = (campus: Campus) => `cq_${buildingRollupMeasurement(campus)}`;
+export const buildingRollupCqName = (campus: Campus, reporting: ReadonlySet<string> | null = null) => `cq_${buildingRollupMeasurement(campus, reporting)}`;
 
-export function retentionStatements(db: string, rawDays: number, campus?: Campus) {
+export function retentionStatements(db: string, rawDays: number, campus?: Campus, reporting: ReadonlySet<string> | null = null) {
   const d = quoteIdentifier(db);
   const rps = [
     { name: "raw", duration: `${Math.round(rawDays * 24)}h`, isDefault: true },
@@ -58,19 +77,18 @@ export function retentionStatements(db: string, rawDays: number, campus?: Campus
     { name: "cq_electrical_1m", text: `CREATE CONTINUOUS QUERY "cq_electrical_1m" ON ${d} RESAMPLE EVERY 1m FOR 15m BEGIN ${m1} END` },
     { name: "cq_electrical_1h", text: `CREATE CONTINUOUS QUERY "cq_electrical_1h" ON ${d} RESAMPLE EVERY 15m FOR 2h BEGIN ${h1} END` },
     // Every 15 min, the last 3 h: after cq_electrical_1h has rewritten its last 2 h (the API trusts hours older than 3 h).
-    ...(campus ? [buildingRollupContinuousQuery(db, campus)] : []),
+    ...(campus ? [buildingRollupContinuousQuery(db, campus, reporting)] : []),
   ];
   return { rps, cqs, d };
 }
 
 /**
  * Creates or corrects the policies and queries. Returns false when the server refused (logged).
- * With a campus, also the building energy rollup's query (dropping those of other campus trees); when it
- * is new, `backfill` receives the promise of its backfill over all of rollup_1h (running in the background).
+ * With a campus, also the building energy rollup's query (ensureBuildingRollup).
  */
 export async function ensureRetention(influx: InfluxClient, rawDays: number, log: Logger, campus?: Campus, backfill?: (done: Promise<void>) => void): Promise<boolean> {
   const db = influx.config.db;
-  const { rps, cqs, d } = retentionStatements(db, rawDays, campus);
+  const { rps, cqs, d } = retentionStatements(db, rawDays);
   try {
     const existing = new Map<string, { duration: string; default: boolean }>();
     for (const series of await influx.query(`SHOW RETENTION POLICIES ON ${d}`)) {
@@ -81,30 +99,8 @@ export async function ensureRetention(influx: InfluxClient, rawDays: number, log
       const replication = verb === "CREATE" ? " REPLICATION 1" : "";
       await influx.query(`${verb} RETENTION POLICY "${rp.name}" ON ${d} DURATION ${rp.duration}${replication}${rp.isDefault ? " DEFAULT" : ""}`);
     }
-    const present = new Map<string, string>();
-    for (const series of await influx.query("SHOW CONTINUOUS QUERIES")) {
-      if (series.name !== db) continue;
-      for (const row of series.values ?? []) present.set(String(row[0]), String(row[1]));
-    }
-    for (const cq of cqs) {
-      const current = present.get(cq.name);
-      if (current !== undefined && normalise(current) === normalise(cq.text)) continue;
-      if (current !== undefined) await influx.query(`DROP CONTINUOUS QUERY "${cq.name}" ON ${d}`);
-      await influx.query(cq.text);
-    }
-    if (campus) {
-      const name = buildingRollupCqName(campus);
-      for (const other of present.keys()) {
-        if (other.startsWith(BUILDING_CQ_PREFIX) && other !== name) await influx.query(`DROP CONTINUOUS QUERY "${other}" ON ${d}`);
-      }
-      if (!present.has(name)) {
-        const done = backfillBuildingRollup(influx, campus).then(
-          (written) => log.info({ measurement: buildingRollupMeasurement(campus), written }, "building energy rollup backfilled from rollup_1h"),
-          (error: unknown) => log.warn({ err: error }, "building energy rollup backfill failed; run `campus-power backfill`"),
-        );
-        backfill?.(done);
-      }
-    }
+    await replaceChangedQueries(influx, cqs);
+    if (campus) await ensureBuildingRollup(influx, campus, await readEnergyReporters(influx), log, backfill);
     return true;
   } catch (error) {
     log.warn({ err: error }, "InfluxDB refused retention policies or continuous queries (not InfluxDB 1.x?); raw data keeps the server's retention and no rollups are made");
@@ -112,11 +108,57 @@ export async function ensureRetention(influx: InfluxClient, rawDays: number, log
   }
 }
 
+/** Our continuous queries as InfluxDB holds them now (name → text). */
+async function presentQueries(influx: InfluxClient): Promise<Map<string, string>> {
+  const present = new Map<string, string>();
+  for (const series of await influx.query("SHOW CONTINUOUS QUERIES")) {
+    if (series.name !== influx.config.db) continue;
+    for (const row of series.values ?? []) present.set(String(row[0]), String(row[1]));
+  }
+  return present;
+}
+
+/** Creates each query, replacing one of the same name whose text differs; returns the queries there before. */
+async function replaceChangedQueries(influx: InfluxClient, cqs: readonly { name: string; text: string }[]): Promise<Map<string, string>> {
+  const present = await presentQueries(influx);
+  const d = quoteIdentifier(influx.config.db);
+  for (const cq of cqs) {
+    const current = present.get(cq.name);
+    if (current !== undefined && normalise(current) === normalise(cq.text)) continue;
+    if (current !== undefined) await influx.query(`DROP CONTINUOUS QUERY ${quoteIdentifier(cq.name)} ON ${d}`);
+    await influx.query(cq.text);
+  }
+  return present;
+}
+
+/**
+ * The building energy rollup's query for the devices counted given `reporting` (those of other counted
+ * sets dropped); when it is new, `backfill` receives the promise of its backfill over all of rollup_1h
+ * (running in the background). Returns the measurement it fills.
+ */
+export async function ensureBuildingRollup(influx: InfluxClient, campus: Campus, reporting: ReadonlySet<string> | null, log: Logger, backfill?: (done: Promise<void>) => void): Promise<string> {
+  const d = quoteIdentifier(influx.config.db);
+  const cq = buildingRollupContinuousQuery(influx.config.db, campus, reporting);
+  const present = await replaceChangedQueries(influx, [cq]);
+  for (const other of present.keys()) {
+    if (other.startsWith(BUILDING_CQ_PREFIX) && other !== cq.name) await influx.query(`DROP CONTINUOUS QUERY ${quoteIdentifier(other)} ON ${d}`);
+  }
+  const measurement = buildingRollupMeasurement(campus, reporting);
+  if (!present.has(cq.name)) {
+    const done = backfillBuildingRollup(influx, campus, undefined, undefined, reporting).then(
+      (written) => log.info({ measurement, written }, "building energy rollup backfilled from rollup_1h"),
+      (error: unknown) => log.warn({ err: error }, "building energy rollup backfill failed; run `campus-power backfill`"),
+    );
+    backfill?.(done);
+  }
+  return measurement;
+}
+
 const WEEK_MS = 7 * 86_400_000;
 const HOUR_MS = 3_600_000;
 
 /** The building rollup over [from, to) (default: all of rollup_1h up to the next hour), a week per statement; returns points written. */
-export async function backfillBuildingRollup(influx: InfluxClient, campus: Campus, fromMs?: number, toMs?: number): Promise<number> {
+export async function backfillBuildingRollup(influx: InfluxClient, campus: Campus, fromMs?: number, toMs?: number, reporting: ReadonlySet<string> | null = null): Promise<number> {
   const db = influx.config.db;
   let from = fromMs;
   if (from === undefined) {
@@ -130,7 +172,7 @@ export async function backfillBuildingRollup(influx: InfluxClient, campus: Campu
   let written = 0;
   for (let start = from; start < to; start += WEEK_MS) {
     const end = Math.min(start + WEEK_MS, to);
-    const series = await influx.query(buildingRollupSelect(db, campus, ` AND time >= ${start}ms AND time < ${end}ms`));
+    const series = await influx.query(buildingRollupSelect(db, campus, ` AND time >= ${start}ms AND time < ${end}ms`, reporting));
     written += Number(series[0]?.values?.[0]?.[1] ?? 0);
   }
   return written;

@@ -7,6 +7,7 @@ import { routePlugin } from "../route-plugin.js";
 import { type Aggregate, BuildingSchema, DeviceSchema, IdParamsSchema, ReadingsQuerySchema, ReadingsSchema, SiteQuerySchema } from "../schemas.js";
 import { bucketStart, EVERY_MS, type Every, type Grouped, parseEvery, partsInZone, resolveRange } from "../time.js";
 import { buildingViews, deviceViews } from "../views.js";
+import { readStaleHours } from "../../infra/energy-rollup.js";
 
 /** Most buckets one query may return (a year of 1 h buckets fits; a year of 1 m does not). */
 export const MAX_BUCKETS = 20_000;
@@ -54,7 +55,9 @@ export function readingsQuery(r: ReadingsRequest, segment: Grouped<Segment>): st
 /** Reads raw points or rollups, whichever serves the bucket length, for each part of the range. */
 export async function queryReadings(influx: InfluxClient, r: ReadingsRequest, rollups: ReadonlySet<string> = new Set(), now = Date.now()): Promise<{ points: [number, number][]; sources: string[] }> {
   const usable = r.phase === undefined && rollupField(r.field, r.agg) !== null ? rollups : new Set<string>();
-  const segments = planSegments(r, EVERY_MS[r.every], usable, now, (ms) => bucketStart(ms, r.every, r.timeZone));
+  // Hours late readings made stale are read from raw points until the ingest has rolled them up again.
+  const stale = usable.size > 0 ? await readStaleHours(influx, r.fromMs, r.toMs).catch(() => []) : [];
+  const segments = planSegments(r, EVERY_MS[r.every], usable, now, (ms) => bucketStart(ms, r.every, r.timeZone), stale);
   const points: [number, number][] = [];
   for (const segment of segments.flatMap((s) => partsInZone(s, r.every, r.timeZone))) {
     const series = await influx.query(readingsQuery(r, segment)).catch(historyError);

@@ -45,6 +45,9 @@ export const EnergySchema = T.Object(
       description: "the IANA time zone in which days, weeks and months start: the sites' in view; null when they lie in different zones (each series then says its own) or no site is in view",
     }),
     series: T.Array(SeriesSchema),
+    counted_devices: T.Array(T.String(), {
+      description: "the devices whose counters were summed: in each group, each branch's topmost device that reports energy_kwh (docs/ingest.md)",
+    }),
     total_kwh: T.Number(),
     after_hours_kwh: T.Union([T.Number(), T.Null()]),
     after_hours_share: T.Union([T.Number(), T.Null()]),
@@ -90,6 +93,7 @@ export const energyRoutes = routePlugin("campus-power-energy", async (app, deps)
         source: read.sources.length === 0 ? "raw" : read.sources.join("+"),
         time_zone: read.timeZones.length === 1 ? read.timeZones[0]! : null,
         series: read.series,
+        counted_devices: read.counted,
         total_kwh: sixDecimals(total),
         after_hours_kwh: split ? sixDecimals(after) : null,
         after_hours_share: split ? share(after, total) : null,

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { BUILDING_ROLLUP_LAG_MS, buildingRollupContinuousQuery, buildingRollupMeasurement, buildingRollupQuery, splitAtRollupCutoff } from "../../../api/energy-building-rollup.js";
 import { type Campus } from "../../../domain/campus.js";
 import { loadCampus } from "../../../infra/campus-file.js";
+import { countedDevices } from "../../../infra/energy-rollup.js";
 
 const HOUR = 3_600_000;
 const campus = loadCampus("tests/fixtures/test-campus.yaml");
@@ -24,6 +25,20 @@ describe("the building energy rollup", () => {
         `SELECT sum("energy_delta_kwh") AS "energy_delta_kwh" INTO "campus"."rollup_1h"."${buildingRollupMeasurement(campus)}" ` +
         `FROM "campus"."rollup_1h"."electrical" WHERE "device" =~ /^(brk-c1-main|feeder-d1)$/ GROUP BY time(1h), "building" END`,
     );
+  });
+
+  it("counts each branch's topmost device that reports energy, so a root without a counter passes its place down", () => {
+    const ids = (reporting: string[] | null, by: "building" | "room" = "building") => countedDevices(campus, by, reporting && new Set(reporting)).map((d) => d.id);
+    // Nothing known (no InfluxDB yet, or nothing stored): every device counts as reporting, i.e. the roots.
+    expect(ids(null)).toEqual(["feeder-d1", "brk-c1-main"]);
+    expect(ids([])).toEqual(["feeder-d1", "brk-c1-main"]);
+    // feeder-d1 and brk-d1-main without counters: dorm-1 is its room breakers; the socket below brk-d1-101 is inside it.
+    expect(ids(["brk-d1-101", "brk-d1-102", "plug-d1-101-a", "brk-c1-main"])).toEqual(["brk-d1-101", "brk-d1-102", "brk-c1-main"]);
+    expect(ids(["plug-d1-101-a", "brk-d1-102"])).toEqual(["brk-d1-102", "plug-d1-101-a"]);
+    // A room's own topmost counter, likewise.
+    expect(ids(["plug-d1-101-a", "brk-d1-102"], "room")).toEqual(["brk-d1-102", "plug-d1-101-a"]);
+    // The building rollup is named after what it sums.
+    expect(buildingRollupMeasurement(campus, new Set(["brk-d1-101", "brk-d1-102"]))).not.toBe(buildingRollupMeasurement(campus));
   });
 
   it("serves the hours older than its lag and leaves the newest to the devices", () => {

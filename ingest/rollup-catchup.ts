@@ -1,0 +1,233 @@
+// Late points count in the rollups (docs/ingest.md "Late readings"). The continuous queries re-read only
+// recent windows (rollup_1m the last 15 min, rollup_1h the last 2 h, the building rollup the last 3 h), and
+// the readers trust a window a while after it ends (infra/energy-rollup.ts ROLLUPS), so a point stored
+// later than that (a device flushing hours of buffered readings, CONTRACT §3; a spool draining after an
+// outage) would stay out of every rollup-served view for ever. The ingest knows each stored point's
+// timestamp: after InfluxDB accepted a batch, the hours of its late `electrical` totals are noted with
+// their devices, and a single worker runs the rollups' own SELECT … INTO (./retention.ts rollupSelects,
+// the text the CQs are made of) over those hours: coalesced (one round for what arrived meanwhile), bounded
+// (at most MAX_RANGE_HOURS per statement, one statement at a time, only the touched devices' series),
+// retried with the one backoff policy, counted in metrics and logged. Each round also re-reads which
+// devices report energy_kwh and, when the counted devices change, replaces the building rollup's query.
+// Until its round, an hour is marked stale in InfluxDB, in the same request as its late points
+// (infra/energy-rollup.ts ROLLUP_STALE_MEASUREMENT), so readers take it from raw points meanwhile; the mark is
+// cleared after the round, and a worker's marks left by a stop or crash are taken up at its next start.
+import type { Campus } from "../domain/campus.js";
+import { type BackoffPolicy, INFLUX_BACKOFF, backoffDelayMs } from "../infra/backoff.js";
+import { HOUR_MS, readEnergyReporters, readStaleHours, staleMarkLine, trustedBefore } from "../infra/energy-rollup.js";
+import type { InfluxClient } from "../infra/influx.js";
+import type { Logger } from "../infra/logger.js";
+import { Counter, Gauge, type Registry, metric } from "../infra/metrics.js";
+import { WakeableSleeps } from "../infra/timeout.js";
+import { ensureBuildingRollup, rollupSelects } from "./retention.js";
+import { logsRetry } from "./sink-metrics.js";
+
+/** Hour start → the devices whose late points it holds (null: too many to name, re-roll every series). */
+export type LateHours = Map<number, Set<string> | null>;
+
+/** Above this many devices in an hour, the hour is rolled up for every device (a regex of 200 ids is cheap, of 20,000 is not). */
+export const MAX_NAMED_DEVICES = 200;
+/** Hours per SELECT … INTO: a 6-hour statement over a whole campus reads ~2,000 × 2,160 raw points at most. */
+export const MAX_RANGE_HOURS = 6;
+/** Late points arriving within this long become one round, ms. */
+export const COALESCE_MS = 1_000;
+/** How often the counted devices are re-read when nothing is late, ms. */
+export const REPORTERS_REFRESH_MS = 10 * 60_000;
+
+const DEVICE_TAG = /,device=([a-z0-9-]+)(?=[, ])/;
+
+/**
+ * Adds to `into` the hours of the late `electrical` total points among stored line-protocol lines: those
+ * whose minute a reader may already serve from a rollup at `now` (trustedBefore). Phase points are not
+ * rolled up, so they never make an hour late. Pure.
+ */
+export function noteLateHours(lines: readonly string[], now: number, into: LateHours = new Map()): LateHours {
+  const cutoff = trustedBefore(now);
+  for (const line of lines) {
+    if (!line.startsWith("electrical,")) continue;
+    const ts = Number(line.slice(line.lastIndexOf(" ") + 1));
+    if (!(ts < cutoff)) continue;
+    const series = line.slice(0, line.indexOf(" "));
+    if (series.includes(",phase=")) continue;
+    addHour(into, Math.floor(ts / HOUR_MS) * HOUR_MS, DEVICE_TAG.exec(series)?.[1] ?? null);
+  }
+  return into;
+}
+
+function addHour(hours: LateHours, hour: number, device: string | null): void {
+  const devices = hours.get(hour);
+  if (devices === null) return;
+  if (device === null) return void hours.set(hour, null);
+  if (devices === undefined) return void hours.set(hour, new Set([device]));
+  devices.add(device);
+  if (devices.size > MAX_NAMED_DEVICES) hours.set(hour, null);
+}
+
+/** Merges `from` into `into` (a failed round's hours go back to the pending ones). */
+function mergeHours(into: LateHours, from: LateHours): void {
+  for (const [hour, devices] of from) {
+    if (devices === null) addHour(into, hour, null);
+    else for (const device of devices) addHour(into, hour, device);
+  }
+}
+
+export interface CatchUpRange {
+  fromMs: number;
+  toMs: number;
+  /** Undefined: every device. */
+  devices?: string[];
+}
+
+/** Contiguous hours as ranges of at most MAX_RANGE_HOURS, each with the union of its hours' devices. Pure. */
+export function catchUpRanges(hours: LateHours): CatchUpRange[] {
+  const ranges: { fromMs: number; toMs: number; devices: Set<string> | null }[] = [];
+  for (const hour of [...hours.keys()].sort((a, b) => a - b)) {
+    const devices = hours.get(hour)!;
+    const last = ranges.at(-1);
+    if (last && last.toMs === hour && hour - last.fromMs < MAX_RANGE_HOURS * HOUR_MS) {
+      last.toMs = hour + HOUR_MS;
+      last.devices = last.devices === null || devices === null ? null : new Set([...last.devices, ...devices]);
+      if (last.devices !== null && last.devices.size > MAX_NAMED_DEVICES) last.devices = null;
+    } else {
+      ranges.push({ fromMs: hour, toMs: hour + HOUR_MS, devices: devices === null ? null : new Set(devices) });
+    }
+  }
+  return ranges.map((r) => ({ fromMs: r.fromMs, toMs: r.toMs, ...(r.devices === null ? {} : { devices: [...r.devices].sort() }) }));
+}
+
+function catchUpMetrics(registry: Registry) {
+  const P = "campus_power_ingest_rollup_catchup_";
+  return {
+    hours: metric(registry, `${P}hours_total`, () => new Counter({ name: `${P}hours_total`, help: "Hours rolled up again because late points touched them", registers: [registry] })),
+    statements: metric(registry, `${P}statements_total`, () => new Counter({ name: `${P}statements_total`, help: "SELECT … INTO statements run to roll up late points", registers: [registry] })),
+    failures: metric(registry, `${P}failures_total`, () => new Counter({ name: `${P}failures_total`, help: "Catch-up rounds that failed and were retried", registers: [registry] })),
+    pending: metric(registry, `${P}pending_hours`, () => new Gauge({ name: `${P}pending_hours`, help: "Hours with late points waiting to be rolled up again", registers: [registry] })),
+  };
+}
+
+export interface RollupCatchUpOptions {
+  influx: InfluxClient;
+  campus: Campus;
+  log: Logger;
+  metrics: Registry;
+  /** Names this worker's stale marks (the ingest's MQTT client id: one per worker, kept across restarts). */
+  worker: string;
+  retry?: BackoffPolicy;
+  /** Default COALESCE_MS. */
+  coalesceMs?: number;
+}
+
+export class RollupCatchUp {
+  private pending: LateHours = new Map();
+  private stopped = false;
+  private readonly sleeps = new WakeableSleeps();
+  private readonly metrics: ReturnType<typeof catchUpMetrics>;
+  private readonly worker: Promise<void>;
+  /** The building rollup measurement whose query this worker last ensured. */
+  private buildingRollup: string | null = null;
+  private lastRefresh = Date.now();
+
+  constructor(private readonly options: RollupCatchUpOptions) {
+    this.metrics = catchUpMetrics(options.metrics);
+    this.worker = this.run();
+  }
+
+  /** The stale marks to write with a batch of lines (the durable sink's extraLines): one per late hour. */
+  staleMarks(lines: readonly string[], now = Date.now()): string[] {
+    return [...noteLateHours(lines, now).keys()].map((hour) => staleMarkLine(this.options.worker, hour, true));
+  }
+
+  /** Lines InfluxDB has just accepted (the durable sink's onStored): their late hours are rolled up again. */
+  noteStored(lines: readonly string[], now = Date.now()): void {
+    const before = this.pending.size;
+    noteLateHours(lines, now, this.pending);
+    if (this.pending.size === before) return;
+    this.metrics.pending.set(this.pending.size);
+    // Only the first late hour wakes the worker: a wake-up during its coalescing wait would cut it short.
+    if (before === 0) this.sleeps.wakeAll();
+  }
+
+  /** Hours waiting for their round. */
+  get pendingHours(): number {
+    return this.pending.size;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.sleeps.wakeAll();
+    await this.worker;
+  }
+
+  /** Takes up the hours this worker marked stale and did not roll up again before a stop or crash (every device's series). */
+  private async recover(): Promise<void> {
+    for (let failures = 0; !this.stopped; failures++) {
+      try {
+        for (const hour of await readStaleHours(this.options.influx, 0, Date.now() + HOUR_MS, this.options.worker)) addHour(this.pending, hour, null);
+        return;
+      } catch {
+        // No database yet (the ingest creates it when InfluxDB first answers), or InfluxDB away: try again.
+        await this.sleeps.sleep(backoffDelayMs(failures, Math.random(), this.options.retry ?? INFLUX_BACKOFF));
+      }
+    }
+  }
+
+  private async run(): Promise<void> {
+    await this.recover();
+    for (let failures = 0; !this.stopped; ) {
+      if (this.pending.size === 0) await this.sleeps.sleep(Math.max(0, this.lastRefresh + REPORTERS_REFRESH_MS - Date.now()));
+      if (this.stopped) return;
+      if (this.pending.size === 0 && Date.now() - this.lastRefresh < REPORTERS_REFRESH_MS) continue;
+      await this.sleeps.sleep(this.options.coalesceMs ?? COALESCE_MS); // late points come in many batches: one round for them all
+      if (this.stopped) return;
+      const hours = this.pending;
+      this.pending = new Map();
+      try {
+        await this.round(hours);
+        failures = 0;
+      } catch (error) {
+        mergeHours(this.pending, hours);
+        this.metrics.failures.inc();
+        if (logsRetry(++failures)) this.options.log.warn({ err: error, hours: this.pending.size, attempt: failures }, "rolling up late points failed; retrying");
+        await this.sleeps.sleep(backoffDelayMs(failures - 1, Math.random(), this.options.retry ?? INFLUX_BACKOFF));
+      }
+      this.metrics.pending.set(this.pending.size);
+    }
+  }
+
+  /** The 1-minute and hourly rollups of the touched series, then the building rollup of the touched buildings. */
+  private async round(hours: LateHours): Promise<void> {
+    const { influx, campus, log, worker } = this.options;
+    const started = Date.now();
+    const db = influx.config.db;
+    const ranges = catchUpRanges(hours);
+    const where = (r: CatchUpRange) => `time >= ${r.fromMs}ms AND time < ${r.toMs}ms`;
+    let statements = 0;
+    for (const range of ranges) {
+      for (const { select } of rollupSelects(db, where(range), undefined, range.devices ? { devices: range.devices } : {})) {
+        await influx.query(select);
+        statements++;
+      }
+    }
+    // After the hourly rollup holds the late devices: whether they change which devices a building counts.
+    const reporting = await readEnergyReporters(influx);
+    // Unknown is not "none": taking every device as reporting would swap the building rollup (and backfill it) for nothing.
+    if (reporting === null) throw new Error("cannot read which devices report energy_kwh");
+    this.lastRefresh = Date.now();
+    const building = await ensureBuildingRollup(influx, campus, reporting, log);
+    if (building !== this.buildingRollup && this.buildingRollup !== null) log.info({ measurement: building }, "the devices counted per building changed; building energy rollup replaced");
+    this.buildingRollup = building;
+    for (const range of ranges) {
+      const buildings = range.devices ? [...new Set(range.devices.map((id) => campus.deviceById.get(id)?.building).filter((b) => b !== undefined))].sort() : undefined;
+      if (buildings?.length === 0) continue;
+      const [, , buildingSelect] = rollupSelects(db, where(range), campus, { reporting, ...(buildings ? { buildings } : {}) });
+      await influx.query(buildingSelect!.select);
+      statements++;
+    }
+    // Cleared unless late points came for the hour meanwhile (their mark stands until the next round).
+    const done = [...hours.keys()].filter((hour) => !this.pending.has(hour));
+    if (done.length > 0) await influx.write(done.map((hour) => staleMarkLine(worker, hour, false)).join("\n"));
+    this.metrics.hours.inc(hours.size);
+    this.metrics.statements.inc(statements);
+    if (hours.size > 0) log.info({ hours: hours.size, ranges: ranges.length, statements, ms: Date.now() - started }, "late points rolled up again");
+  }
+}
