@@ -1,31 +1,35 @@
 // Pure parts of GET /api/energy: which devices count for a group without double counting, the
-// after-hours classification of an hour, and the summing of hourly kWh into the asked interval
-// (days, ISO weeks and calendar months start at local midnight in the site's time zone; one zone per call).
+// after-hours classification of an hour (the building kind's occupied hours on its site's school days,
+// CONTRACT §11), and the summing of hourly kWh into the asked interval (days, ISO weeks and calendar
+// months start at local midnight in the site's time zone; one zone per call).
 import type { Campus } from "../domain/campus.js";
-import type { OccupiedPeriod } from "../domain/campus-alerts.js";
-import { isOccupied, SCHOOL_HOURS, scheduleOf } from "../domain/occupancy.js";
+import { isOccupiedAt, type Occupancy, occupancyOf, onSchoolDays, SCHOOL_HOURS } from "../domain/occupancy.js";
 import { wallClock, zoneOffsetMs } from "../domain/time-zone.js";
 import { bucketStart, type Every } from "./time.js";
 
 export { ENERGY_EVERY, ENERGY_GROUPS, type EnergyEvery, type EnergyGroup, groupKey, meteringDevices } from "../domain/metering.js";
 import type { EnergyEvery, EnergyGroup } from "../domain/metering.js";
 
+/** School hours week in, week out: the split of a key in no known building. */
+const WEEKDAY_SCHOOL_HOURS: Occupancy = Object.freeze({ periods: SCHOOL_HOURS, calendar: null });
+
 /** Whether the hour starting at `hourStartMs` lies outside every occupied period (judged at its middle). */
-export function isAfterHours(hourStartMs: number, timeZone: string, occupied: readonly OccupiedPeriod[] = SCHOOL_HOURS): boolean {
-  const clock = wallClock(hourStartMs + 30 * 60_000, timeZone);
-  return !isOccupied(occupied, clock.weekday, clock.hour * 60 + clock.minute);
+export function isAfterHours(hourStartMs: number, timeZone: string, occupancy: Occupancy = WEEKDAY_SCHOOL_HOURS): boolean {
+  return !isOccupiedAt(occupancy, wallClock(hourStartMs + 30 * 60_000, timeZone));
 }
 
 /**
- * The schedule each series key is judged by: its building kind's in its own site's campus file (`occupied`,
- * else the kind's default, as the `after-hours` rule uses), school hours for a kind with none. In a district
- * each school has its own hours (CONTRACT §9): `campus.alerts` is the first site's only.
+ * The occupancy each series key is judged by: its building kind's schedule in its own site's campus file
+ * (`occupied`, else the kind's default, as the `after-hours` rule uses; school hours for a kind with none),
+ * on its site's school days. In a district each school has its own hours and calendar (CONTRACT §9, §11):
+ * `campus.alerts` and `campus.calendar` are the first site's only.
  */
-export function schedulesByKey(campus: Campus, by: EnergyGroup): (key: string) => readonly OccupiedPeriod[] {
-  const ofBuilding = (id: string | undefined) => {
+export function schedulesByKey(campus: Campus, by: EnergyGroup): (key: string) => Occupancy {
+  const ofBuilding = (id: string | undefined): Occupancy => {
     const building = id === undefined ? undefined : campus.buildingById.get(id);
     const site = id === undefined ? undefined : campus.siteOfBuilding.get(id);
-    return (building && site && scheduleOf(site.alerts, building.kind)) ?? SCHOOL_HOURS;
+    if (building === undefined || site === undefined) return WEEKDAY_SCHOOL_HOURS;
+    return occupancyOf(site, building.kind) ?? onSchoolDays(site, SCHOOL_HOURS);
   };
   if (by === "building") return (key) => ofBuilding(key);
   if (by === "room") return (key) => ofBuilding(key.slice(0, key.indexOf("/")));
@@ -67,10 +71,10 @@ export const share = (part: number, total: number) => (total > 0 ? Math.round((p
  * `split` false the input may be daily or weekly sums already (`hourStartMs` = bucket start) and
  * after-hours is left null.
  */
-export function summarise(hours: readonly HourlyKwh[], every: EnergyEvery, timeZone: string, scheduleFor: (key: string) => readonly OccupiedPeriod[] = () => SCHOOL_HOURS, split = true): EnergySeries[] {
-  const byKey = new Map<string, { buckets: Map<number, number>; total: number; after: number; schedule: readonly OccupiedPeriod[] }>();
-  // Per schedule (most keys share one): whether each hour is after hours.
-  const afterCache = new Map<readonly OccupiedPeriod[], Map<number, boolean>>();
+export function summarise(hours: readonly HourlyKwh[], every: EnergyEvery, timeZone: string, scheduleFor: (key: string) => Occupancy = () => WEEKDAY_SCHOOL_HOURS, split = true): EnergySeries[] {
+  const byKey = new Map<string, { buckets: Map<number, number>; total: number; after: number; schedule: Occupancy }>();
+  // Per occupancy (most keys share one): whether each hour is after hours.
+  const afterCache = new Map<Occupancy, Map<number, boolean>>();
   // Every key has the same hours: the bucket of an hour (a time-zone conversion) is worked out once, not per key.
   const bucketCache = new Map<number, number>();
   for (const h of hours) {

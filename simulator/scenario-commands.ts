@@ -181,6 +181,6 @@ export function scheduleMeeting(campus: Pick<Campus, "sites">, meets: MeetsSched
   if (site === undefined || schedule === undefined) return null;
   const leadMs = meets.atMs / speed;
   const timeZone = site.site.timezone;
-  const run = nextRun(schedule, timeZone, wallNow + leadMs);
+  const run = nextRun(schedule, timeZone, wallNow + leadMs, site.calendar);
   return run === null ? null : { run, startWallMs: run.at - leadMs, timeZone };
 }

@@ -108,7 +108,7 @@ export function createAutomation(o: AutomationOptions): Automation {
       carryOut(startSchedules(campus, savedUntil, now), "the alerts service was not running then");
       for (const site of campus.sites) {
         for (const schedule of site.schedules) {
-          const next = nextRun(schedule, site.site.timezone, now);
+          const next = nextRun(schedule, site.site.timezone, now, site.calendar);
           if (next) scheduleLog.info({ schedule: schedule.id, next: new Date(next.at).toISOString() }, `schedule ${describeRun({ ...next, site })} is next`);
         }
       }

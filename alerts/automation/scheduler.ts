@@ -50,7 +50,7 @@ export function startSchedules(campus: Campus, savedCheckedUntil: number | null,
 
 /** Every site's runs in (afterMs, untilMs], each in its site's zone, by instant (the district file's order at the same instant). */
 function siteRunsBetween(campus: Campus, afterMs: number, untilMs: number): SiteRun[] {
-  const runs = campus.sites.flatMap((site) => runsBetween(site.schedules, site.site.timezone, afterMs, untilMs).map((run) => ({ ...run, site })));
+  const runs = campus.sites.flatMap((site) => runsBetween(site.schedules, site.site.timezone, afterMs, untilMs, site.calendar).map((run) => ({ ...run, site })));
   return runs.sort((a, b) => a.at - b.at);
 }
 

@@ -1,11 +1,12 @@
 // `after-hours` — domain.md §8 row 24, §4.4 (the quiescent-threshold method; JGJ 310 energy
 // management): a classroom or office building's feeder (a device of that building with no parent)
-// drawing above its night baseline outside the building kind's weekly occupied schedule for 30 min
+// drawing above its night baseline outside the building kind's weekly occupied schedule (on the site's
+// school days only, CONTRACT §11: a holiday or a vacation is after hours all day) for 30 min
 // ⇒ info (P4: a finding for the daily digest, not a page). Baseline: the 10th percentile of the power
 // between 02:00 and 04:00 local time, averaged over the last 7 nights, + 20 %, at least 50 W (or a
 // fixed `baseline_w`). Until one night has been seen there is no baseline and no alert. Clears below
 // the threshold for 15 min, or at once when the schedule resumes.
-import { isOccupied, scheduleOf } from "../../domain/occupancy.js";
+import { isOccupiedAt, occupancyOf } from "../../domain/occupancy.js";
 import { wallClock } from "../../domain/time-zone.js";
 import { defineRule, type Step } from "../types.js";
 import { activePower } from "./dormitory.js";
@@ -31,7 +32,7 @@ export const afterHoursRule = defineRule({
   id: "after-hours",
   params: AfterHoursParams,
   appliesTo: (device, building, campus) =>
-    scheduleOf(campus.alerts, building.kind) !== null &&
+    occupancyOf(campus, building.kind) !== null &&
     (device.parent === null || campus.deviceById.get(device.parent)?.building !== device.building),
   initial: (): AfterHoursState => ({ staged: initialStaged(1), night: null, samples: [], nights: [] }),
   onReading(state, reading, ctx): Step<AfterHoursState> {
@@ -56,8 +57,9 @@ export const afterHoursRule = defineRule({
     const learned = nights.length > 0 ? nights.reduce((a, b) => a + b, 0) / nights.length : null;
     const baseline = p.baseline_w > 0 ? p.baseline_w : learned;
     const base = { ...state, night, samples, nights };
-    const periods = scheduleOf(ctx.campus.alerts, ctx.building.kind) ?? [];
-    const occupied = isOccupied(periods, clock.weekday, clock.hour * 60 + clock.minute);
+    // Its own site's hours and school calendar (ctx.campus is the device's site): on a holiday, all day after hours.
+    const occupancy = occupancyOf(ctx.campus, ctx.building.kind);
+    const occupied = occupancy !== null && isOccupiedAt(occupancy, clock);
     if (baseline === null || occupied) {
       // The schedule resumed (or nothing to judge by): the finding is over at once.
       const wasActive = state.staged.active;

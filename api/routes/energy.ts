@@ -30,7 +30,7 @@ const SeriesSchema = T.Object({
   time_zone: T.String({ description: "the zone its intervals start in: its site's (extension)" }),
   points: T.Array(T.Tuple([T.Integer(), T.Number()]), { description: "[interval start epoch ms, kWh], oldest first; intervals without data are left out" }),
   total_kwh: T.Number(),
-  after_hours_kwh: T.Union([T.Number(), T.Null()], { description: "kWh outside the occupied schedule of the series' building kind (as the after-hours rule judges it; Mon–Fri 07:00–18:00 local for a kind without one); null with after_hours=false" }),
+  after_hours_kwh: T.Union([T.Number(), T.Null()], { description: "kWh outside the occupied schedule of the series' building kind on its site's school days (as the after-hours rule judges it; Mon–Fri 07:00–18:00 local for a kind without one; with a school calendar, CONTRACT §11, all of a holiday or vacation day); null with after_hours=false" }),
   after_hours_share: T.Union([T.Number(), T.Null()], { description: "after_hours_kwh / total_kwh, null when total is 0" }),
 });
 

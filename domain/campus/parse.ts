@@ -4,7 +4,9 @@
 import { Value } from "@sinclair/typebox/value";
 import { parseDocument } from "yaml";
 import { checkAlertsConfig, freezeAlertsConfig, type AlertsConfig } from "../campus-alerts.js";
+import type { SchoolCalendar } from "../calendar.js";
 import type { Problem } from "../errors.js";
+import { calendarFromFile, checkCalendar, DATE_PATTERN } from "./calendar.js";
 import { checkReferences, checkTimezone, lenientView } from "./references.js";
 import type { NotifyRoute } from "../district/schema.js";
 import { checkScheduleSafety } from "./schedules.js";
@@ -30,6 +32,11 @@ export interface Campus {
   bridges: readonly Bridge[];
   /** Timed switching (CONTRACT §10), in the file's order (empty when absent). */
   schedules: readonly Schedule[];
+  /**
+   * CONTRACT §11: the site's school calendar (null: no `calendar:` block, every Monday–Friday is a school
+   * day). In a district, the first site's: per-device code reads its own site's, as for `alerts`.
+   */
+  calendar: SchoolCalendar | null;
   /** The optional `alerts` section, parsed (empty when absent). */
   alerts: AlertsConfig;
   /** Lookups built once at load time. */
@@ -74,6 +81,7 @@ export function validateCampus(raw: unknown): CampusResult {
     ...firstPerPath(schemaProblems),
     ...checkTimezone(doc.site.timezone),
     ...checkReferences(doc),
+    ...checkCalendar(doc.calendar),
     ...checkAlertsConfig(doc.alerts, doc.devices, new Set(doc.buildings.map((b) => b.id as string)), BUILDING_KINDS),
   ];
   if (problems.length > 0 || !Value.Check(CampusSchema, raw)) return { ok: false, problems };
@@ -115,6 +123,7 @@ function freezeCampus(doc: CampusFile): Campus {
     devices: Object.freeze(devices),
     bridges: Object.freeze(bridges),
     schedules: Object.freeze(schedules),
+    calendar: calendarFromFile(doc.calendar),
     alerts: freezeAlertsConfig(doc.alerts),
     deviceById: new Map(devices.map((d) => [d.id, d])),
     buildingById: new Map(buildings.map((b) => [b.id, b])),
@@ -138,10 +147,14 @@ export function jsonPointerToPath(pointer: string): string {
 }
 
 function describeSchemaError(error: { message: string; path: string; schema: unknown; value: unknown }): string {
-  const schema = error.schema as { anyOf?: { const?: unknown }[]; pattern?: string };
+  const schema = error.schema as { anyOf?: { const?: unknown; pattern?: string }[]; pattern?: string };
   if (error.value === undefined) return "is required";
   if (schema.pattern === ID_PATTERN) {
     return `must be lowercase letters, digits and "-", at most 64 characters (got ${JSON.stringify(error.value)})`;
+  }
+  if (schema.pattern === DATE_PATTERN) return `must be a date "YYYY-MM-DD" (got ${JSON.stringify(error.value)})`;
+  if (schema.anyOf?.some((s) => s.pattern === DATE_PATTERN)) {
+    return `must be a date "YYYY-MM-DD" or a range {from: DATE, to: DATE} (got ${JSON.stringify(error.value)})`;
   }
   if (schema.anyOf?.every((s) => s.const !== undefined)) {
     return `must be one of ${schema.anyOf.map((s) => JSON.stringify(s.const)).join(", ")} (got ${JSON.stringify(error.value)})`;

@@ -16,6 +16,7 @@ type LooseDevice = { [K in keyof DeviceInFile]?: unknown };
 export interface LenientCampus {
   site: { timezone?: unknown };
   alerts?: unknown;
+  calendar?: unknown;
   buildings: { id?: unknown }[];
   devices: LooseDevice[];
   bridges: { id?: unknown; format?: unknown }[];
@@ -26,7 +27,7 @@ export interface LenientCampus {
 export function lenientView(raw: unknown): LenientCampus {
   const list = (value: unknown) => (Array.isArray(value) ? value.map(jsonObjectOrEmpty) : []);
   const doc = jsonObjectOrEmpty(raw);
-  return { site: jsonObjectOrEmpty(doc.site), alerts: doc.alerts, buildings: list(doc.buildings), devices: list(doc.devices), bridges: list(doc.bridges), schedules: list(doc.schedules) };
+  return { site: jsonObjectOrEmpty(doc.site), alerts: doc.alerts, calendar: doc.calendar, buildings: list(doc.buildings), devices: list(doc.devices), bridges: list(doc.bridges), schedules: list(doc.schedules) };
 }
 
 export function checkTimezone(timezone: unknown): Problem[] {

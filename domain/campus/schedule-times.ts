@@ -3,8 +3,11 @@
 // names on that date. Daylight saving time (none in China, but a campus file may name any zone) follows
 // Temporal's "compatible" disambiguation (../time-zone.ts localTimeToEpochMs): a time the clocks skip runs
 // when the gap ends, moved forward by its length (02:30 → 03:30 on a spring-forward night); a time the
-// clocks pass twice runs once, at the first (01:30 on a fall-back night).
+// clocks pass twice runs once, at the first (01:30 on a fall-back night). A `school_days_only` schedule
+// runs on the site's school days only (CONTRACT §11, ../calendar.ts): Monday to Friday in a term, not on a
+// holiday, and on a make-up workday (调休) as on a Monday.
 import { WEEKDAY_NAMES } from "../campus-alerts.js";
+import { isSchoolDay, type SchoolCalendar, timetableWeekday } from "../calendar.js";
 import { localTimeToEpochMs, wallClock } from "../time-zone.js";
 import type { Schedule } from "./schedules.js";
 
@@ -18,9 +21,6 @@ export interface ScheduleRun {
   date: string;
 }
 
-/** Monday to Friday (0 = Sunday): the school days until the school calendar (CONTRACT §11) exists. */
-export const isSchoolDay = (weekday: number) => weekday >= 1 && weekday <= 5;
-
 /** The local date of an instant as an epoch ms at 00:00 UTC of that date (a day counter). */
 function dayOf(epochMs: number, timeZone: string): number {
   const wall = wallClock(epochMs, timeZone);
@@ -30,9 +30,10 @@ function dayOf(epochMs: number, timeZone: string): number {
 /**
  * Every run in (afterMs, untilMs], by instant (the file's order at the same instant). A run of a local
  * date lies on that date or, moved forward by a gap, after it: so the dates from the day before
- * `afterMs`'s to `untilMs`'s cover every run in range.
+ * `afterMs`'s to `untilMs`'s cover every run in range. `calendar`: the schedules' site's (null: it has none,
+ * and a school day is Monday to Friday).
  */
-export function runsBetween(schedules: readonly Schedule[], timeZone: string, afterMs: number, untilMs: number): ScheduleRun[] {
+export function runsBetween(schedules: readonly Schedule[], timeZone: string, afterMs: number, untilMs: number, calendar: SchoolCalendar | null = null): ScheduleRun[] {
   if (!(untilMs > afterMs) || schedules.length === 0) return [];
   const runs: ScheduleRun[] = [];
   const seen = new Set<string>();
@@ -40,8 +41,10 @@ export function runsBetween(schedules: readonly Schedule[], timeZone: string, af
     const date = new Date(day).toISOString().slice(0, 10);
     const weekday = new Date(day).getUTCDay();
     for (const schedule of schedules) {
-      if (!schedule.days.includes(WEEKDAY_NAMES[weekday]!)) continue;
-      if (schedule.school_days_only === true && !isSchoolDay(weekday)) continue;
+      const schoolDaysOnly = schedule.school_days_only === true;
+      // A school-days schedule keeps the timetable's weekday: on a make-up Sunday, Monday's runs.
+      if (!schedule.days.includes(WEEKDAY_NAMES[schoolDaysOnly ? timetableWeekday(calendar, date) : weekday]!)) continue;
+      if (schoolDaysOnly && !isSchoolDay(calendar, date)) continue;
       const at = localTimeToEpochMs(`${date}T${schedule.at}`, timeZone);
       // A date the zone skipped whole (Pacific/Apia, 2011-12-30) lands on the next one's run: once only.
       const key = `${schedule.id} ${at}`;
@@ -53,7 +56,15 @@ export function runsBetween(schedules: readonly Schedule[], timeZone: string, af
   return runs.sort((a, b) => a.at - b.at);
 }
 
-/** A schedule's next run after `afterMs` (within the coming 8 days: every schedule runs at least weekly), or null. */
-export function nextRun(schedule: Schedule, timeZone: string, afterMs: number): ScheduleRun | null {
-  return runsBetween([schedule], timeZone, afterMs, afterMs + 8 * DAY_MS)[0] ?? null;
+/** The longest stretch without a school day a calendar may hold: a summer vacation, with room to spare, days. */
+const LONGEST_BREAK_DAYS = 120;
+
+/**
+ * A schedule's next run after `afterMs`, or null: within the coming 8 days, as every schedule runs at least
+ * weekly; with a calendar, a school-days-only one may wait out a vacation, so within the coming 120 days
+ * (null past the calendar's last term).
+ */
+export function nextRun(schedule: Schedule, timeZone: string, afterMs: number, calendar: SchoolCalendar | null = null): ScheduleRun | null {
+  const days = calendar !== null && schedule.school_days_only === true ? LONGEST_BREAK_DAYS : 8;
+  return runsBetween([schedule], timeZone, afterMs, afterMs + days * DAY_MS, calendar)[0] ?? null;
 }

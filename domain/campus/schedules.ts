@@ -33,7 +33,7 @@ export const ScheduleSchema = T.Object(
     kinds: T.Optional(T.Array(literalUnion(SCHEDULE_KINDS), { minItems: 1 })),
     /** Only devices in these rooms. */
     rooms: T.Optional(T.Array(T.String(), { minItems: 1 })),
-    /** Only on school days: Monday to Friday until the school calendar (CONTRACT §11) exists. */
+    /** Only on the site's school days (CONTRACT §11: its calendar's, else Monday to Friday); a make-up workday runs Monday's. */
     school_days_only: T.Optional(T.Boolean()),
   },
   { additionalProperties: false },

@@ -1,11 +1,13 @@
 // The campus file's shape (CONTRACT §2) as one TypeBox schema; the file's types are `Static<>` of it.
-// A device's schema is in ./device-schema.ts, the schedules' (CONTRACT §10) in ./schedules.ts. What a
+// A device's schema is in ./device-schema.ts, the schedules' (CONTRACT §10) in ./schedules.ts, the
+// calendar's (§11) in ./calendar.ts. What a
 // schema cannot say (references between entries, cycles, time zones) is checked in ./references.ts.
 import { type Static, Type as T } from "@sinclair/typebox";
 import { literalUnion } from "../schema.js";
 import { AlertsConfigSchema } from "../campus-alerts.js";
 import { DeviceSchema, ID_PATTERN, SECRET_SHA256_PATTERN } from "./device-schema.js";
 import { ScheduleSchema } from "./schedules.js";
+import { CalendarSchema } from "./calendar.js";
 import { NotifyRoutesSchema } from "../district/schema.js";
 
 export {
@@ -65,6 +67,8 @@ export const CampusSchema = T.Object(
     bridges: T.Optional(T.Array(BridgeSchema)),
     // CONTRACT §10: timed switching (定时通断电), in the site's time zone.
     schedules: T.Optional(T.Array(ScheduleSchema)),
+    // CONTRACT §11: terms, holidays and make-up workdays; without it a school day is Monday to Friday.
+    calendar: T.Optional(CalendarSchema),
     // Extension (docs/alerts.md): rule overrides, occupied hours, switching actions, allow-list, curve tables, silences.
     alerts: T.Optional(AlertsConfigSchema),
     // CONTRACT §14: notification routes (DingTalk, WeCom, Feishu, webhook, e-mail); checked by domain/district/notify-check.ts.

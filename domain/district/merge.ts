@@ -11,9 +11,10 @@ export function mergeSites(district: DistrictInfo, sites: readonly Campus[], not
   const buildings = all((s) => s.buildings);
   const bridges = all((s) => s.bridges);
   return Object.freeze({
-    // The first site's site and alert settings: per-device code reads its own site's (siteOfDevice).
+    // The first site's site, alert settings and calendar: per-device code reads its own site's (siteOfDevice).
     site: first.site,
     alerts: first.alerts,
+    calendar: first.calendar,
     district: Object.freeze({ ...district }),
     sites: Object.freeze([...sites]),
     siteOfDevice: new Map(sites.flatMap((s) => s.devices.map((d) => [d.id, s] as const))),

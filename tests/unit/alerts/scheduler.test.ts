@@ -93,3 +93,28 @@ describe("a run's orders", () => {
     );
   });
 });
+
+describe("schedule runs on the school calendar (CONTRACT §11)", () => {
+  const withCalendar = parseCampusText(`
+site: { id: s, name: School, timezone: Asia/Shanghai }
+buildings: [ { id: class-1, name: Class block, kind: classroom } ]
+devices:
+  - { id: brk-c1, kind: breaker, building: class-1, room: "101", rating_a: 16 }
+schedules:
+  - { id: class-off, name: Class block off, action: switch_off, at: "18:00", days: [mon, tue, wed, thu, fri, sat, sun], school_days_only: true, buildings: [class-1], kinds: [breaker] }
+calendar:
+  terms: [ { name: Autumn 2026, from: "2026-09-01", to: "2027-01-22" } ]
+  holidays: [ { from: "2026-10-01", to: "2026-10-07" } ]
+  workdays: [ "2026-10-10" ]
+`);
+  if (!withCalendar.ok) throw new Error(JSON.stringify(withCalendar.problems));
+  const at18 = (date: string) => Date.parse(`${date}T10:00:00Z`); // 18:00 in Shanghai
+  const runsOn = (date: string) => checkSchedules(withCalendar.campus, { checkedUntil: at18(date) - MIN, lastNow: at18(date) - MIN }, at18(date) + 5_000).due.map((r) => r.schedule.id);
+
+  it("runs a school-days schedule on a school day, not on a holiday, and on a make-up Saturday", () => {
+    expect(runsOn("2026-09-30")).toEqual(["class-off"]); // a Wednesday in term
+    expect(runsOn("2026-10-05")).toEqual([]); // National Day holiday, a Monday
+    expect(runsOn("2026-10-10")).toEqual(["class-off"]); // the make-up workday, a Saturday
+    expect(runsOn("2026-10-11")).toEqual([]); // an ordinary Sunday
+  });
+});

@@ -65,7 +65,41 @@ describe("energy grouping", () => {
     expect(isAfterHours(at("2026-11-30T19:00:00+08:00"), TZ, schedule)).toBe(false); // Monday evening
     expect(isAfterHours(at("2026-12-01T01:00:00+08:00"), TZ, schedule)).toBe(false); // the same night, past midnight
     expect(isAfterHours(at("2026-12-01T03:00:00+08:00"), TZ, schedule)).toBe(true);
-    expect(isOccupied(schedule, 2, 1 * 60 + 30)).toBe(true); // Tuesday 01:30 belongs to Monday's period
+    expect(isOccupied(schedule.periods, 2, 1 * 60 + 30)).toBe(true); // Tuesday 01:30 belongs to Monday's period
+  });
+});
+
+describe("after-hours share and the school calendar (CONTRACT §11)", () => {
+  const text = readFileSync("tests/fixtures/test-campus.yaml", "utf8");
+  const calendar = "calendar:\n  terms: [ { name: autumn, from: 2026-09-01, to: 2027-01-22 } ]\n  holidays: [ { from: 2026-10-01, to: 2026-10-07 } ]\n  workdays: [ 2026-10-10 ]\n";
+  const parsed = parseCampusText(`${text}\n${calendar}`);
+  if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
+  const school = parsed.campus;
+  /** kWh in every hour of a local day, for each building. */
+  const dayOfHours = (date: string) =>
+    ["class-1", "dorm-1"].flatMap((key) => Array.from({ length: 24 }, (_, hour) => ({ key, hourStartMs: at(`${date}T00:00:00+08:00`) + hour * 3_600_000, kwh: 1 })));
+  const shares = (campus: typeof school, date: string) => summarise(dayOfHours(date), "1d", TZ, schedulesByKey(campus, "building")).map((s) => [s.key, s.after_hours_share]);
+
+  it("counts the whole of a holiday after hours, for a classroom building and a kind on school hours alike", () => {
+    expect(shares(school, "2026-10-01")).toEqual([["class-1", 1], ["dorm-1", 1]]); // National Day, a Thursday
+    // The same Thursday without a calendar: classroom 07:00–22:00 and school hours 07:00–18:00 occupied.
+    expect(shares(campus, "2026-10-01")).toEqual([["class-1", 0.375], ["dorm-1", 0.5417]]);
+  });
+
+  it("counts a make-up Saturday's hours as a school day's, and a school day's as before", () => {
+    expect(shares(school, "2026-10-10")).toEqual([["class-1", 0.375], ["dorm-1", 0.5417]]);
+    expect(shares(school, "2026-10-08")).toEqual(shares(campus, "2026-10-08"));
+  });
+
+  it("counts a vacation day after hours all day", () => {
+    expect(shares(school, "2027-02-03")).toEqual([["class-1", 1], ["dorm-1", 1]]); // a Wednesday of the winter vacation
+  });
+
+  it("judges an hour of a building with a calendar by its site's calendar", () => {
+    const classroom = schedulesByKey(school, "building")("class-1");
+    expect(classroom.calendar).toBe(school.calendar);
+    expect(isAfterHours(at("2026-10-01T10:00:00+08:00"), TZ, classroom)).toBe(true);
+    expect(isAfterHours(at("2026-10-10T10:00:00+08:00"), TZ, classroom)).toBe(false);
   });
 });
 

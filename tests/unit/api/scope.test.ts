@@ -118,7 +118,7 @@ describe("occupied hours in a district", () => {
   it("judges each building by its own school's hours, not the first school's", () => {
     const byBuilding = schedulesByKey(campus, "building");
     // The south school's file makes its classrooms occupied all week; the north school's use the default.
-    expect(byBuilding("south-class")).toEqual([{ days: [1, 2, 3, 4, 5, 6, 0], fromMin: 0, toMin: 1440 }]);
+    expect(byBuilding("south-class").periods).toEqual([{ days: [1, 2, 3, 4, 5, 6, 0], fromMin: 0, toMin: 1440 }]);
     expect(byBuilding("north-class")).not.toEqual(byBuilding("south-class"));
     expect(schedulesByKey(campus, "device")("south-brk-1")).toEqual(byBuilding("south-class"));
   });
