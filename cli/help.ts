@@ -76,7 +76,7 @@ ${ALL_ENV_VARIABLES.map((v) => describe(v)).join("\n")}
 `;
 
 const USAGE: Record<Command, string> = {
-  up: `Usage: campus-power up [--demo [--district]] [--seed N]
+  up: `Usage: campus-power up [--demo [--district] [--history SPAN]] [--seed N]
 
 Runs the broker, the ingest, the alerts engine and the API in one process.
   --demo      also run simulated devices for the bundled demo campus (or CAMPUS_CONFIG: a campus
@@ -86,6 +86,11 @@ Runs the broker, the ingest, the alerts engine and the API in one process.
   --district  with --demo: the bundled demo district (config/demo-district.yaml) instead of the
               demo campus: a boarding middle school, a primary school and a kindergarten, each
               simulated in its own rhythm (not with CAMPUS_CONFIG set)
+  --history SPAN
+              with --demo: the simulated past written first, in the background while the
+              live view already runs: 14d (the default), 30d, 36h, … or 0 for none; at most
+              RAW_RETENTION_DAYS. Every device, one reading per 5 minutes, weekends and the
+              school calendar's holidays quiet, rollups filled (docs/simulator.md)
   --seed N    seed of the simulated load (default 1)
 
 When nothing answers at INFLUX_URL, INFLUX_URL is not set and influxd is installed, a local

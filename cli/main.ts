@@ -35,9 +35,11 @@ async function runAlone(name: "broker" | "ingest" | "alerts" | "api", start: (ct
 
 const commands: Record<string, Handler> = {
   async up(args) {
-    const { values } = usage(() => parseArgs({ args, options: { demo: { type: "boolean" }, district: { type: "boolean" }, seed: { type: "string" } } }));
+    const options = { demo: { type: "boolean" }, district: { type: "boolean" }, seed: { type: "string" }, history: { type: "string" } } as const;
+    const { values } = usage(() => parseArgs({ args, options }));
     const { runUp } = await import("./up.js");
-    await runUp({ demo: values.demo ?? false, district: values.district ?? false, seed: Number(values.seed ?? 1) });
+    const history = values.history !== undefined ? { history: values.history } : {};
+    await runUp({ demo: values.demo ?? false, district: values.district ?? false, seed: Number(values.seed ?? 1), ...history });
   },
   async broker(args) {
     usage(() => parseArgs({ args, options: {} }));

@@ -6,7 +6,8 @@ import { DEMO_CAMPUS_FILE, type Env } from "../domain/env.js";
 import { InfluxClient, redactUrl } from "../infra/influx.js";
 import { findInfluxd, type LocalInfluxd, startLocalInfluxd } from "../infra/local-influxd.js";
 import type { Logger } from "../infra/logger.js";
-import type { RunningService } from "../infra/service.js";
+import type { RunningService, ServiceContext } from "../infra/service.js";
+import { DEFAULT_HISTORY, parseHistorySpan } from "../simulator/history.js";
 import { type DemoAccount, ensureDemoAccounts } from "./demo-accounts.js";
 import { demoSecrets, loadContext, stopOnSignals, UsageError } from "./runtime.js";
 
@@ -18,6 +19,8 @@ export interface UpOptions {
   /** With `demo`: the bundled demo district instead of the demo campus. */
   district?: boolean;
   seed: number;
+  /** `--history`: how much simulated past `--demo` writes first (simulator/history.ts; default 14d, `0` none). */
+  history?: string;
 }
 
 export async function runUp(options: UpOptions): Promise<void> {
@@ -35,7 +38,10 @@ export async function runUp(options: UpOptions): Promise<void> {
     Object.assign(source, secrets.values);
     generated = secrets.generated;
   }
+  if (options.history !== undefined && !options.demo) throw new UsageError("--history writes the simulated devices' past and needs --demo");
   const { ctx, env, log } = loadContext(source, "up");
+  const historySpan = options.demo ? parseHistorySpan(options.history ?? DEFAULT_HISTORY, env.rawRetentionMs) : { ok: true as const, ms: 0 };
+  if (!historySpan.ok) throw new UsageError(historySpan.problem);
   const services: RunningService[] = [];
   let progress: NodeJS.Timeout | undefined;
   stopOnSignals(() => services, log, () => clearInterval(progress));
@@ -65,6 +71,7 @@ export async function runUp(options: UpOptions): Promise<void> {
 
   if (options.demo) {
     const { startSimulator } = await import("../simulator/index.js");
+    const liveStartMs = Date.now();
     const simulator = await startSimulator({
       campus: ctx.campus,
       mqttUrl: local.mqttUrl,
@@ -76,10 +83,24 @@ export async function runUp(options: UpOptions): Promise<void> {
     });
     services.push(simulator);
     printBanner(env, ctx.campus, api.port, broker, generated, influxd, people);
+    if (historySpan.ms > 0) services.push(await startDemoHistory(localCtx, influx, options.seed, historySpan.ms, liveStartMs));
     progress = startProgress(api.port, env.apiTokens.find((t) => t.role === "viewer")?.token ?? env.apiTokens[0]!.token);
   } else {
     process.stdout.write(`campus-power is up: http://localhost:${api.port}/  (MQTT ${broker.tcpPort}, MQTT/WS ${broker.wsPort})\n`);
   }
+}
+
+/** The simulated devices' past, written in the background with the ingest's own points, deltas and rollups. */
+async function startDemoHistory(ctx: ServiceContext, influx: InfluxClient, seed: number, spanMs: number, toMs: number): Promise<RunningService> {
+  const { readingToPoints } = await import("../ingest/points.js");
+  const { observeCounter } = await import("../ingest/energy.js");
+  const { rollupSelects } = await import("../ingest/retention.js");
+  const { startHistoryWriter } = await import("../simulator/history-writer.js");
+  return startHistoryWriter({
+    campus: ctx.campus, seed, spanMs, toMs, influx, log: ctx.log, readingToPoints, observeCounter,
+    rollupSelects: (where) => rollupSelects(ctx.env.influxDb, where, ctx.campus),
+    say: (line) => process.stdout.write(`[${new Date().toISOString().slice(11, 19)}] ${line}\n`),
+  });
 }
 
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]", "::1"]);

@@ -82,6 +82,15 @@ devices:
     expect(await portIsClosed(http)).toBe(true);
   });
 
+  it("refuses a bad --history, and --history without --demo, before anything starts", () => {
+    const bad = runCli(["up", "--demo", "--history", "2w"], { DATA_DIR: mkdtempSync(join(tmpdir(), "campus-cli-")) });
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain("such as 14d, 30d or 36h");
+    const alone = runCli(["up", "--history", "14d"], { DATA_DIR: mkdtempSync(join(tmpdir(), "campus-cli-")) });
+    expect(alone.status).toBe(1);
+    expect(alone.stderr).toContain("--history");
+  });
+
   it("refuses to start a service without its required secrets, naming them", () => {
     const { status, stderr } = runCli(["broker"], { DATA_DIR: mkdtempSync(join(tmpdir(), "campus-cli-")) });
     expect(status).toBe(1);
