@@ -31,8 +31,10 @@ export function createPacer(ratePerSecond: number, issue: (order: CommandOrder) 
         timer = setTimeout(drain, wait);
         return;
       }
-      lastAt = now;
       issue(queue.shift()!);
+      // Counted from when the order has left, not from when it was decided: whatever the issuer stamps on
+      // it (a command's sent_at, read from its own clock) is then at least one interval after the last one.
+      lastAt = clock();
     }
   };
 

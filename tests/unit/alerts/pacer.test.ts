@@ -23,6 +23,24 @@ describe("the schedule pacer", () => {
     expect(pacer.pending()).toBe(0);
   });
 
+  it("keeps an issuer's own stamps at least 1000 / rate ms apart, however long it takes to stamp an order", async () => {
+    // The command desk stamps sent_at from its own clock while it handles the order: every other order here
+    // takes 3 ms before its stamp. Counted from the pacer's decision, the next one could be stamped 3 ms
+    // short of the interval (CI saw 999 ms for 4 orders at 4 a second).
+    const stamps: number[] = [];
+    const pacer = createPacer(50, () => {
+      if (stamps.length % 2 === 0) {
+        const until = Date.now() + 3;
+        while (Date.now() < until); // the work before the stamp
+      }
+      stamps.push(Date.now());
+    });
+    pacer.enqueue(orders(8));
+    await waitFor(() => stamps.length === 8, 5_000, { what: "eight orders issued" });
+    const gaps = stamps.slice(1).map((at, k) => at - stamps[k]!);
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(20);
+  });
+
   it("rounds the interval up to whole ms, so the rate is never exceeded (3 a second: 334 ms)", async () => {
     const issued: number[] = [];
     const pacer = createPacer(3, () => issued.push(Date.now()));
