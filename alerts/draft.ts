@@ -3,8 +3,6 @@
 import type { DeviceSlot, EngineState } from "./types.js";
 import { withEntry } from "./owned-map.js";
 
-export { createStateOwner, inStep as inBatch, type StateOwner } from "./owned-map.js";
-
 export function withSlot(state: EngineState, deviceId: string, slot: DeviceSlot): EngineState {
   return { ...state, devices: withEntry(state.devices, deviceId, slot) };
 }

@@ -9,14 +9,15 @@ import type { RuleBook } from "./rule-book.js";
 import { applySilenceRequest } from "./silences.js";
 import { siteOf } from "./sites.js";
 import type { DeviceSlot, Effect, EngineInput, EngineState, EvaluateResult, Instance, Rule, RuleContext, Step } from "./types.js";
-import { inBatch, withSlot } from "./draft.js";
+import { withSlot } from "./draft.js";
+import { inStep } from "./owned-map.js";
 
 export const initialState = (): EngineState => ({ version: 1, devices: {} });
 
 export function evaluate(book: RuleBook, state: EngineState, input: EngineInput, now: number): EvaluateResult {
   // One step copies the device map at most once (draft.ts): a watchdog tick or the overlay may change
   // every device of a district (20,000 at once when a broker restarts), which copy by copy was O(n²).
-  return inBatch(() => {
+  return inStep(() => {
     const result = evaluateInput(book, state, input, now);
     const remark = input.kind === "start" || input.kind === "silence" ? "all" : input.kind === "tick" ? "when-silences-change" : "touched";
     return overlay(book, result, remark, now);
@@ -25,7 +26,7 @@ export function evaluate(book: RuleBook, state: EngineState, input: EngineInput,
 
 /** Evaluates inputs in order as one step: the same result as calling `evaluate` for each in turn. */
 export function evaluateBatch(book: RuleBook, state: EngineState, inputs: readonly EngineInput[], now: number): EvaluateResult {
-  return inBatch(() => {
+  return inStep(() => {
     let current = state;
     const effects: Effect[] = [];
     for (const input of inputs) {
