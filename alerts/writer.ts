@@ -12,11 +12,14 @@ import type { AlertMetrics } from "./metrics.js";
 
 /**
  * One point per change: tags device, building, site (CONTRACT §9), rule, severity; ts = the change's time. The change an
- * acknowledgement made (`byAck`) also carries the operator's note as the string field `ack_note`; an alert
+ * acknowledgement made (`byAck`) also carries who acknowledged it as the string field `acknowledged_by` and the
+ * operator's note as `ack_note` (so a latched alert that the acknowledgement resolved at once still shows it was
+ * acknowledged, and by whom: the monthly report's time to acknowledge reads it); an alert
  * that switched its room off carries the command's id as the string field `command_id` (CONTRACT §10).
  */
 export function alertLine(alert: Alert, at: number, byAck = false): string {
   const fields: Record<string, string | number> = { alert_id: alert.id, state: alert.state, message: alert.message, value: alert.value, threshold: alert.threshold };
+  if (byAck && alert.acknowledged_by !== undefined) fields.acknowledged_by = alert.acknowledged_by;
   if (byAck && alert.ack_note !== undefined) fields.ack_note = alert.ack_note;
   if (alert.command_id !== undefined) fields.command_id = alert.command_id;
   return toLine({

@@ -173,6 +173,20 @@ describe("the acknowledgement note", () => {
     temp(h, s(10), 20);
     const [changed] = ackWithNote(h, h.open()[0]!.id, "reset by hand");
     expect(changed).toMatchObject({ change: "resolved", byAck: true, alert: { ack_note: "reset by hand" } });
+    // The point says who acknowledged it, though the alert never was in the acknowledged state (the monthly report counts it).
+    if (changed?.type !== "alert") throw new Error("expected an alert change");
+    expect(alertLine(changed.alert, changed.at, changed.byAck)).toContain('acknowledged_by="operator:ab12"');
+  });
+
+  it("says who acknowledged on the acknowledged point only, with or without a note", () => {
+    const h = new Harness([temperatureRule({ latched: true })]);
+    temp(h, s(0), 60);
+    temp(h, s(10), 20);
+    const [changed] = ack(h, h.open()[0]!.id);
+    if (changed?.type !== "alert") throw new Error("expected an alert change");
+    expect(changed).toMatchObject({ change: "resolved", byAck: true });
+    expect(alertLine(changed.alert, changed.at, changed.byAck)).toMatch(/acknowledged_by="[^"]+"/);
+    expect(alertLine(changed.alert, changed.at, false)).not.toContain("acknowledged_by");
   });
 
   it("has no note without one, and drops it when the alert escalates", () => {
