@@ -113,7 +113,10 @@ export async function startAlerts(ctx: ServiceContext, deps: AlertsDeps): Promis
     onDeadLetter: (line, reason) => deadLetters.append(refusedPointLetter(line, reason, Date.now())),
     maxQueue: alertQueueBound(ctx.campus.devices.length),
   });
-  notifier = createNotifier(webhooks, webhookTimings(ctx.env.alertWebhook), saved?.notify, { now, log, metrics, onChange: () => store.schedule(), publicUrl, campus: ctx.campus });
+  notifier = createNotifier(webhooks, webhookTimings(ctx.env.alertWebhook), saved?.notify, {
+    now, log, metrics, onChange: () => store.schedule(), publicUrl, campus: ctx.campus,
+    influx: deps.influx, openAlerts: () => openAlerts(state), dataDir: ctx.env.dataDir,
+  });
 
   let client: MqttClient | null = null;
   const publish = (topic: string, payload: string, retain: boolean) => {
@@ -267,7 +270,7 @@ export async function startAlerts(ctx: ServiceContext, deps: AlertsDeps): Promis
         clearInterval(timer);
         automation.stop();
         c.removeAllListeners("message");
-        notifier?.close();
+        await notifier?.close();
         await finishesWithin(desk.settled(), CLOSE_TIMEOUT_MS / 4);
         await writer.close(CLOSE_TIMEOUT_MS / 2);
         store.cancel();

@@ -210,8 +210,9 @@ Idempotent: running it again overwrites the same rollup points.
 
 Validates a campus file (schema, duplicate ids, unknown buildings or parents, cycles, rule overrides)
 or a district file (each of its sites as a campus file, then ids unique across the district and
-notification routes to known sites), and prints every problem with its file and path. Exits 0 when
-valid, 1 otherwise. Without FILE, CAMPUS_CONFIG.
+notification routes to known sites), and prints every problem with its file and path. With an
+email route, also SMTP_URL and SMTP_FROM in the environment it runs in (a bad SMTP_URL is named,
+never printed). Exits 0 when valid, 1 otherwise. Without FILE, CAMPUS_CONFIG.
 `,
 };
 
@@ -221,9 +222,11 @@ Sends one sample message (a test overload on a device of the route's school) to 
 campus or district file's notify: list, and prints the receiver's answer (a DingTalk, WeCom or
 Feishu robot's errcode/code and words), so a robot can be checked before an emergency. ROUTE is the
 route's position in notify: (0 = the first) or its name. The secret comes from the variable the
-route's secret_env names. Exits 0 when delivered, 1 when refused. docs/notifications.md.
+route's secret_env names. For an email route it sends one mail and prints the SMTP server's reply.
+Exits 0 when delivered, 1 when refused. docs/notifications.md.
 
-Environment it reads: CAMPUS_CONFIG, PUBLIC_URL (the link's address), HTTP_PORT, and each route's secret_env.
+Environment it reads: CAMPUS_CONFIG, PUBLIC_URL (the link's address), HTTP_PORT, each route's
+secret_env, and SMTP_URL, SMTP_FROM (email routes).
 `;
 
 /** Each command's usage followed by the environment it reads. */

@@ -4,6 +4,7 @@ import { readCampusConfig } from "../infra/campus-file.js";
 import { devicePassword } from "../domain/credentials.js";
 import { DEMO_CAMPUS_FILE } from "../domain/env.js";
 import { formatProblems } from "../domain/errors.js";
+import { emailEnvironmentProblems } from "../domain/district/notify-check.js";
 import { COMMAND_HELP, MAIN_HELP } from "./help.js";
 import { demoSecrets, exitOnConfigError, loadContext, parseDuration, stopOnSignals, UsageError } from "./runtime.js";
 import { InfluxClient } from "../infra/influx.js";
@@ -153,6 +154,13 @@ const commands: Record<string, Handler> = {
     const result = readCampusConfig(file);
     if (result.ok) {
       const { campus } = result;
+      // CONTRACT §14: e-mail routes need SMTP_URL and SMTP_FROM in the environment they will run in.
+      const environment = emailEnvironmentProblems(campus.notify, process.env);
+      if (environment.length > 0) {
+        process.stdout.write(`${file}: ${environment.length} problem${environment.length === 1 ? "" : "s"} in the environment\n${formatProblems(environment)}\n`);
+        process.exitCode = 1;
+        return;
+      }
       const sites = campus.sites.length > 1 ? `${campus.sites.length} sites, ` : "";
       process.stdout.write(`${file}: valid — ${sites}${campus.buildings.length} buildings, ${campus.devices.length} devices\n`);
       return;

@@ -1,8 +1,11 @@
 // `campus-power notify-test ROUTE`: sends one sample message (a test overload on a device of the route's
-// school) to one route of `notify:` and prints the receiver's answer, so a deployer can check a robot before
-// an emergency. ROUTE is the route's position in `notify:` (0 = the first) or its `name` (an extension of
-// CONTRACT §14). Exit 0 when the vendor accepted it; 1 on a refusal (HTTP 200 with a non-zero errcode/code),
-// an HTTP error or no answer. The secret comes from the variable the route names and is never printed.
+// school) to one route of `notify:` and prints the receiver's answer, so a deployer can check a robot or a
+// mail server before an emergency. ROUTE is the route's position in `notify:` (0 = the first) or its `name`
+// (an extension of CONTRACT §14). Exit 0 when the vendor or SMTP server accepted it; 1 on a refusal (HTTP 200
+// with a non-zero errcode/code, an SMTP error), an HTTP error or no answer. The secret comes from the variable
+// the route names, the mail server from SMTP_URL and SMTP_FROM; neither is ever printed.
+import { sendEmail, SmtpFailure, smtpServer } from "../alerts/notify/email-channel.js";
+import { emailMessage } from "../alerts/notify/email-text.js";
 import { notificationLink, placeOf } from "../alerts/notify/index.js";
 import { postToRobot, robotMessage } from "../alerts/notify/robot-channel.js";
 import { sign } from "../alerts/notify/webhook.js";
@@ -11,6 +14,8 @@ import type { Alert } from "../domain/alert.js";
 import type { Campus } from "../domain/campus.js";
 import type { NotifyRoute } from "../domain/district/schema.js";
 import { readEnv } from "../domain/env.js";
+import { smtpSettingsOf } from "../domain/env-alerts.js";
+import type { Problem } from "../domain/errors.js";
 import { loadCampus } from "../infra/campus-file.js";
 import { UsageError } from "./runtime.js";
 
@@ -45,11 +50,12 @@ export async function notifyTestCommand(which: string, environment: NodeJS.Proce
   const campus = loadCampus(env.campusConfig);
   const { route, index } = findRoute(campus.notify, which);
   const type = route.type ?? "webhook";
-  if (type === "email") throw new UsageError("e-mail routes are not built yet");
-  const secret = route.secret_env === undefined ? undefined : environment[route.secret_env];
-  if (route.secret_env !== undefined && !secret) throw new UsageError(`${route.secret_env} is not set: notify[${index}] signs its messages with it`);
   const now = Date.now();
   const alert = sampleAlert(campus, route, now);
+  const text = { publicUrl: notificationLink(environment, env.httpPort), place: placeOf(campus) };
+  if (type === "email") return emailTest(route, index, alert, text, environment);
+  const secret = route.secret_env === undefined ? undefined : environment[route.secret_env];
+  if (route.secret_env !== undefined && !secret) throw new UsageError(`${route.secret_env} is not set: notify[${index}] signs its messages with it`);
   const where = redactUrl(route.url!);
   process.stdout.write(`notify[${index}]${route.name ? ` (${route.name})` : ""}: ${type} at ${where}\n`);
   if (type === "webhook") {
@@ -59,9 +65,30 @@ export async function notifyTestCommand(which: string, environment: NodeJS.Proce
     return response.ok ? 0 : 1;
   }
   const robot = { type, url: route.url!, secret, lang: route.lang ?? "zh-CN", mentions: route.mention_mobiles ?? [] } as const;
-  const message = robotMessage(robot, [{ event: "opened", alert }], { publicUrl: notificationLink(environment, env.httpPort), place: placeOf(campus) });
-  const answer = await postToRobot(robot, { ...message, title: `${robot.lang === "en" ? "[Test] " : "【测试】"}${message.title}` }, now, TIMEOUT_MS);
+  const message = robotMessage(robot, [{ event: "opened", alert }], text);
+  const answer = await postToRobot(robot, { ...message, title: testTitle(robot.lang, message.title) }, now, TIMEOUT_MS);
   process.stdout.write(`answer: HTTP ${answer.status}, ${type === "feishu" ? "code" : "errcode"} ${answer.code ?? "(none)"}: ${answer.message}\n`);
   process.stdout.write(answer.ok ? "delivered\n" : "refused by the vendor\n");
   return answer.ok ? 0 : 1;
+}
+
+const testTitle = (lang: "zh-CN" | "en", title: string) => `${lang === "en" ? "[Test] " : "【测试】"}${title}`;
+
+/** The sample as a mail through SMTP_URL: the server's reply printed (never the URL's user info). */
+async function emailTest(route: NotifyRoute, index: number, alert: Alert, text: Parameters<typeof emailMessage>[2], environment: NodeJS.ProcessEnv): Promise<number> {
+  const problems: Problem[] = [];
+  const smtp = smtpSettingsOf(environment, [index], problems);
+  if (smtp === null) throw new UsageError(problems.map((p) => `${p.path} ${p.message}`).join("; "));
+  const lang = route.lang ?? "zh-CN";
+  process.stdout.write(`notify[${index}]${route.name ? ` (${route.name})` : ""}: email to ${route.to!.join(", ")} through ${smtpServer(smtp.url)}\n`);
+  const message = emailMessage({ items: [{ event: "opened", alert }] }, lang, text);
+  try {
+    const reply = await sendEmail(smtp, route.to!, { ...message, subject: testTitle(lang, message.subject) }, TIMEOUT_MS);
+    process.stdout.write(`answer: ${reply}\ndelivered\n`);
+    return 0;
+  } catch (error) {
+    if (!(error instanceof SmtpFailure)) throw error;
+    process.stdout.write(`answer: ${error.smtpCode ?? "no code"}: ${error.response ?? error.message}\nrefused by the mail server\n`);
+    return 1;
+  }
 }

@@ -3,7 +3,7 @@
 // readEnv (./env.ts) only when ALERT_WEBHOOK_URL is set.
 import type { Problem } from "./errors.js";
 import { type FieldsOf, readTable, variable } from "./env/variable.js";
-import { duration, durationsPerSeverity, httpUrl, LONGEST_CLOCK_SPAN_MS, LONGEST_TIMER_MS, optionalHttpUrl, secret } from "./env/values.js";
+import { duration, durationsPerSeverity, httpUrl, LONGEST_CLOCK_SPAN_MS, LONGEST_TIMER_MS, optionalHttpUrl, optionalMailbox, optionalSmtpUrl, secret } from "./env/values.js";
 
 
 export const SEVERITY_NAMES = ["critical", "major", "minor", "warning", "info"] as const;
@@ -110,10 +110,55 @@ export const NOTIFY_VARIABLES = {
     meaning: "the dashboard's address as people reach it: notifications link to the alert there (CONTRACT §14)",
     readBy: READ_BY,
   }),
+  SMTP_URL: variable({
+    field: "smtpUrl",
+    value: optionalSmtpUrl(),
+    default: "",
+    shownDefault: "unset; required with an `email` route",
+    meaning: "the SMTP server of `email` routes (CONTRACT §14): `smtps://user:password@host:465` (implicit TLS) or `smtp://…:587` (STARTTLS when offered); user and password percent-encoded",
+    readBy: READ_BY,
+  }),
+  SMTP_FROM: variable({
+    field: "smtpFrom",
+    value: optionalMailbox(),
+    default: "",
+    shownDefault: "unset; required with an `email` route",
+    meaning: "the sender of `email` routes' mail: `alerts@school.example` or `校园用电 <alerts@school.example>`",
+    readBy: READ_BY,
+  }),
 };
 
+type Environment = Readonly<Record<string, string | undefined>>;
+
+/** Where `email` routes send from. */
+export interface SmtpSettings {
+  url: string;
+  from: string;
+}
+
+const readNotifyVariables = (environment: Environment, problems: Problem[]) =>
+  readTable(NOTIFY_VARIABLES, { PUBLIC_URL: environment.PUBLIC_URL, SMTP_URL: environment.SMTP_URL, SMTP_FROM: environment.SMTP_FROM }, problems, {});
+
+/**
+ * SMTP_URL and SMTP_FROM when some route is an `email` one (`emailRoutes`: their places in `notify:`, for the
+ * messages), else null; each one missing or malformed is a problem naming the variable, never its value.
+ */
+export function smtpSettingsOf(environment: Environment, emailRoutes: readonly number[], problems: Problem[]): SmtpSettings | null {
+  if (emailRoutes.length === 0) return null;
+  const found: Problem[] = [];
+  const { smtpUrl, smtpFrom } = readNotifyVariables(environment, found);
+  const smtp = found.filter((p) => p.path.startsWith("SMTP_"));
+  const routes = emailRoutes.map((i) => `notify[${i}]`).join(", ");
+  if (smtpUrl === null && smtp.every((p) => p.path !== "SMTP_URL")) smtp.push({ path: "SMTP_URL", message: `is not set: ${routes} (email) sends through it` });
+  if (smtpFrom === null && smtp.every((p) => p.path !== "SMTP_FROM")) smtp.push({ path: "SMTP_FROM", message: `is not set: ${routes} (email) sends from it` });
+  problems.push(...smtp);
+  return smtp.length === 0 ? { url: smtpUrl!, from: smtpFrom! } : null;
+}
+
 /** PUBLIC_URL without a trailing slash, or `http://localhost:${httpPort}`; a malformed one is a problem named PUBLIC_URL. */
-export function publicUrlOf(environment: Readonly<Record<string, string | undefined>>, httpPort: number, problems: Problem[]): string {
-  const { publicUrl } = readTable(NOTIFY_VARIABLES, { PUBLIC_URL: environment.PUBLIC_URL }, problems, {});
+export function publicUrlOf(environment: Environment, httpPort: number, problems: Problem[]): string {
+  const found: Problem[] = [];
+  const { publicUrl } = readNotifyVariables(environment, found);
+  problems.push(...found.filter((p) => p.path === "PUBLIC_URL"));
   return (publicUrl ?? `http://localhost:${httpPort}`).replace(/\/+$/, "");
 }

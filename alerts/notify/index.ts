@@ -1,19 +1,25 @@
 // The notifier: the planner (pure) fed with alert changes and the clock, its messages routed (./routes.ts:
-// the school webhooks, the global one, the robots and other routes that want them), queued in the durable
-// outbox, and the sender delivering them, one queue per target: a signed webhook POST each, or a group
-// robot's phone-readable message under flood control (./robot-channel.ts). Everything it holds is saved
-// with the alert state (persistence.ts), so messages, reminder clocks and the robots' minute survive restarts.
+// the school webhooks, the global one, the robots, e-mail and other routes that want them), queued in the
+// durable outbox, and the sender delivering them, one queue per target: a signed webhook POST each, or a
+// message people read under flood control (a group robot's: ./robot-channel.ts; a mail: ./email-channel.ts);
+// and the daily digests (./digests.ts) through the same queues. Everything it holds is saved with the alert
+// state (persistence.ts), so messages, reminder clocks and the minute's count survive restarts; the digests
+// keep their own file.
 import type { Alert } from "../../domain/alert.js";
 import type { Campus } from "../../domain/campus.js";
 import { publicUrlOf } from "../../domain/env-alerts.js";
 import { CampusError, ErrorCodes, type Problem } from "../../domain/errors.js";
+import type { InfluxClient } from "../../infra/influx.js";
 import type { Logger } from "../../infra/logger.js";
 import type { AlertMetrics } from "../metrics.js";
 import type { SavedNotify } from "../saved-state.js";
 import type { AlertChange } from "../types.js";
+import { createDigests } from "./digests.js";
+import { emailChannel, SmtpFailure } from "./email-channel.js";
 import type { AlertPlace, NoticeItem } from "./message-text.js";
+import type { PacedChannel } from "./paced-channel.js";
 import { due, emptyNotifyState, type Message, nextGroupDue, noteChange, type NotifyConfig } from "./planner.js";
-import { type RobotChannel, robotChannel, RobotRefusal } from "./robot-channel.js";
+import { robotChannel, RobotRefusal } from "./robot-channel.js";
 import { type Environment, SECONDARY, type Targets, targetsOf, wants, type WebhookTimings } from "./routes.js";
 import { createSender, type Channel } from "./sender.js";
 import { webhookChannel } from "./webhook.js";
@@ -33,7 +39,8 @@ export interface Notifier {
   /** Reminders, escalations and closed group windows (called on the service's tick). */
   tick(): void;
   snapshot(): SavedNotify;
-  close(): void;
+  /** Stops its timers and saves the digests' file. */
+  close(): Promise<void>;
 }
 
 /** Names an alert's school and building as the campus file writes them, with the school's time zone. */
@@ -55,21 +62,35 @@ export interface NotifierDeps {
   /** `PUBLIC_URL` (domain/env-alerts.ts publicUrlOf) and the campus, for the robots' words and links. */
   publicUrl: string;
   campus: Campus;
+  /** For the daily digests: energy from InfluxDB, the devices offline now, and where to keep their file. */
+  influx: InfluxClient;
+  openAlerts(): readonly Alert[];
+  dataDir: string;
+}
+
+/** What the log says of a failed delivery besides the error: a vendor's or an SMTP server's code and words. */
+function failureFields(error: unknown): Record<string, unknown> {
+  if (error instanceof RobotRefusal) return { vendor: error.vendor, errcode: error.answer.code, errmsg: error.answer.message, http_status: error.answer.status };
+  if (error instanceof SmtpFailure) return { smtp_server: error.server, smtp_code: error.smtpCode, smtp_response: error.response };
+  return {};
 }
 
 /** The notifier of these targets (./routes.ts webhookTargets), or null when there is none. */
 export function createNotifier(targets: Targets, cfg: WebhookTimings, saved: SavedNotify | undefined, deps: NotifierDeps): Notifier | null {
-  if (Object.keys(targets.byKey).length + Object.keys(targets.robots).length === 0) return null;
+  if (Object.keys(targets.byKey).length + Object.keys(targets.robots).length + Object.keys(targets.emails).length === 0) return null;
   const plan: NotifyConfig = { groupWindowMs: cfg.groupWindowMs, repeatMs: cfg.repeatMs, escalateMs: cfg.escalateMs, secondary: SECONDARY in targets.byKey };
   let state = saved?.state ?? emptyNotifyState();
   let seq = saved?.seq ?? 0;
   let groupTimer: NodeJS.Timeout | null = null;
   const log = deps.log.child({ component: "webhook" });
   const text = { publicUrl: deps.publicUrl, place: placeOf(deps.campus) };
-  const robots: Record<string, RobotChannel> = Object.fromEntries(
-    Object.entries(targets.robots).map(([key, route]) => [key, robotChannel(route, text, { now: deps.now, ...(saved?.rate?.[key] ? { sent: saved.rate[key] } : {}) })]),
-  );
-  const channels: Record<string, Channel> = { ...Object.fromEntries(Object.entries(targets.byKey).map(([key, target]) => [key, webhookChannel(target)])), ...robots };
+  const paceDeps = (key: string) => ({ now: deps.now, ...(saved?.rate?.[key] ? { sent: saved.rate[key] } : {}) });
+  // The routes people read: robots and e-mail, each under its flood limit (their minute's count is saved).
+  const paced: Record<string, PacedChannel> = {
+    ...Object.fromEntries(Object.entries(targets.robots).map(([key, route]) => [key, robotChannel(route, text, paceDeps(key))])),
+    ...Object.fromEntries(Object.entries(targets.emails).map(([key, route]) => [key, emailChannel(route, targets.smtp!, text, paceDeps(key))])),
+  };
+  const channels: Record<string, Channel> = { ...Object.fromEntries(Object.entries(targets.byKey).map(([key, target]) => [key, webhookChannel(target)])), ...paced };
   const sender = createSender(saved?.outbox ?? [], {
     channels,
     timeoutMs: cfg.timeoutMs,
@@ -83,9 +104,8 @@ export function createNotifier(targets: Targets, cfg: WebhookTimings, saved: Sav
     },
     onFailed: (entry, error) => {
       deps.metrics.webhookFailures.inc({ target: entry.target });
-      // A robot's refusal is logged with the vendor's code and words (never the secret or the address's token).
-      const vendor = error instanceof RobotRefusal ? { vendor: error.vendor, errcode: error.answer.code, errmsg: error.answer.message, http_status: error.answer.status } : {};
-      if (entry.attempts === 1 || entry.attempts % 10 === 0) log.warn({ err: error, ...vendor, id: entry.id, target: entry.target, attempts: entry.attempts }, "webhook delivery failed; retrying");
+      // A refusal is logged with the vendor's or the SMTP server's code and words (never a secret, a token or a password).
+      if (entry.attempts === 1 || entry.attempts % 10 === 0) log.warn({ err: error, ...failureFields(error), id: entry.id, target: entry.target, attempts: entry.attempts }, "webhook delivery failed; retrying");
     },
     onExpired: (entry) => {
       deps.metrics.webhookExpired.inc({ target: entry.target });
@@ -102,12 +122,22 @@ export function createNotifier(targets: Targets, cfg: WebhookTimings, saved: Sav
     const all = itemsOf(message.body);
     const items = filter ? all.filter((i) => wants(filter, i.alert)) : all;
     if (items.length === 0) return null;
-    if (key in robots) return JSON.stringify(items);
+    if (key in paced) return JSON.stringify(items);
     if (items.length === all.length) return JSON.stringify(message.body);
     // A webhook route that wants fewer of a group's alerts gets the group narrowed to them.
     const head = items[0]!;
     return JSON.stringify({ ...message.body, event: head.event, alert: head.alert, alerts: items, group: { ...(message.body.group as object), count: items.length } });
   };
+
+  const queue = (target: string, id: string, body: string, now: number) => {
+    sender.enqueue({ id, target, body, created_at: now, attempts: 0, next_at: now, expires_at: now + cfg.expireMs });
+    deps.metrics.webhookOutbox.inc();
+  };
+  const digests = createDigests(targets.digests, {
+    campus: deps.campus, influx: deps.influx, dataDir: deps.dataDir, publicUrl: deps.publicUrl, now: deps.now, log, openAlerts: deps.openAlerts,
+    queued: (id) => sender.pending().some((entry) => entry.id === id),
+    enqueue: (target, id, body) => queue(target, id, body, deps.now()),
+  });
 
   const flush = () => {
     const now = deps.now();
@@ -118,8 +148,7 @@ export function createNotifier(targets: Targets, cfg: WebhookTimings, saved: Sav
         const body = bodyFor(target, message);
         if (body === null) continue;
         seq += 1;
-        sender.enqueue({ id: `${now}-${seq}`, target, body, created_at: now, attempts: 0, next_at: now, expires_at: now + cfg.expireMs });
-        deps.metrics.webhookOutbox.inc();
+        queue(target, `${now}-${seq}`, body, now);
       }
     }
     if (result.messages.length > 0) deps.onChange();
@@ -136,6 +165,7 @@ export function createNotifier(targets: Targets, cfg: WebhookTimings, saved: Sav
 
   return {
     change(change, alert) {
+      digests?.change(change, alert);
       const next = noteChange(state, change, alert, deps.now());
       if (next === state) return;
       state = next;
@@ -145,12 +175,14 @@ export function createNotifier(targets: Targets, cfg: WebhookTimings, saved: Sav
     },
     tick() {
       flush();
+      digests?.tick();
       sender.poke();
     },
-    snapshot: () => ({ state, outbox: sender.pending(), seq, rate: Object.fromEntries(Object.entries(robots).map(([key, channel]) => [key, channel.sentTimes()])) }),
-    close() {
+    snapshot: () => ({ state, outbox: sender.pending(), seq, rate: Object.fromEntries(Object.entries(paced).map(([key, channel]) => [key, channel.sentTimes()])) }),
+    async close() {
       if (groupTimer) clearTimeout(groupTimer);
       sender.close();
+      await digests?.close();
     },
   };
 }

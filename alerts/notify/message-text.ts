@@ -3,11 +3,13 @@
 // the school's own time, who acknowledged and their note, and a link to the alert on the dashboard. zh-CN
 // by default, English with `lang: en`. One alert reads as a card of labelled lines; several (a building's
 // group, or a robot's backlog under flood control: ./rate.ts) as one line each, grouped by school, then by
-// building. The vendors differ only in how a colour is written (`colour`), and WeCom in its size limit.
+// building. The formats differ in their markup (./markup.ts: a robot's markdown and colour, an e-mail's HTML
+// or plain text), and WeCom in its size limit.
 import type { Alert, Severity } from "../../domain/alert.js";
 import type { RouteLanguage } from "../../domain/district/schema.js";
 import type { WebhookEvent } from "../saved-state.js";
-import { RULE_WORDS } from "./rule-words.js";
+import type { Markup } from "./markup.js";
+import { RULE_WORDS, ruleName } from "../../domain/rule-words.js";
 
 export interface NoticeItem {
   event: WebhookEvent;
@@ -26,8 +28,7 @@ export interface TextOptions {
   /** `PUBLIC_URL` without a trailing slash. */
   publicUrl: string;
   place(alert: Alert): AlertPlace;
-  /** A severity word in the vendor's colour markup. */
-  colour(severity: Severity, word: string): string;
+  markup: Markup;
 }
 
 const WORDS = {
@@ -68,7 +69,6 @@ export function valueAgainstThreshold(alert: Alert, lang: RouteLanguage): string
   return lang === "en" ? `${withUnit(alert.value)} (${WORDS.en.threshold} ${withUnit(alert.threshold)})` : `${withUnit(alert.value)}（${WORDS["zh-CN"].threshold} ${withUnit(alert.threshold)}）`;
 }
 
-export const ruleName = (rule: string, lang: RouteLanguage) => RULE_WORDS[rule]?.[lang === "en" ? "en" : "zh"] ?? rule;
 
 /** The message's title: what a phone's notification shows. */
 export function titleOf(items: readonly NoticeItem[], o: TextOptions): string {
@@ -86,18 +86,19 @@ function card(item: NoticeItem, o: TextOptions): string[] {
   const w = WORDS[o.lang];
   const { alert } = item;
   const place = o.place(alert);
+  const m = o.markup;
   const sep = o.lang === "en" ? ": " : "：";
   const lines = [
-    `**${o.colour(alert.severity, w.severity[alert.severity])} ${ruleName(alert.rule, o.lang)} · ${w.event[item.event]}**`,
-    `${w.school}${sep}${place.school}`,
-    `${w.where}${sep}${place.building}${roomOf(alert, o.lang)}`,
-    `${w.device}${sep}${alert.device}`,
+    m.strong(`${m.colour(alert.severity, w.severity[alert.severity])} ${ruleName(alert.rule, o.lang)} · ${w.event[item.event]}`),
+    `${w.school}${sep}${m.text(place.school)}`,
+    `${w.where}${sep}${m.text(place.building)}${m.text(roomOf(alert, o.lang))}`,
+    `${w.device}${sep}${m.text(alert.device)}`,
     `${w.value}${sep}${valueAgainstThreshold(alert, o.lang)}`,
     `${w.since}${sep}${localTime(alert.started_at, place.timezone)}`,
   ];
   if (item.event === "resolved" && alert.resolved_at) lines.push(`${w.resolvedAt}${sep}${localTime(alert.resolved_at, place.timezone)}`);
-  if (alert.acknowledged_by) lines.push(`${w.by}${sep}${alert.acknowledged_by}${alert.ack_note ? `（${w.note}${sep}${alert.ack_note}）` : ""}`);
-  lines.push(`[${w.link}](${alertLink(o.publicUrl, alert)})`);
+  if (alert.acknowledged_by) lines.push(`${w.by}${sep}${m.text(alert.acknowledged_by)}${alert.ack_note ? `（${w.note}${sep}${m.text(alert.ack_note)}）` : ""}`);
+  lines.push(m.link(w.link, alertLink(o.publicUrl, alert)));
   return lines;
 }
 
@@ -105,9 +106,10 @@ function card(item: NoticeItem, o: TextOptions): string[] {
 function line(item: NoticeItem, o: TextOptions): string {
   const w = WORDS[o.lang];
   const { alert } = item;
-  const ack = alert.acknowledged_by ? ` · ${w.by} ${alert.acknowledged_by}${alert.ack_note ? `「${alert.ack_note}」` : ""}` : "";
+  const m = o.markup;
+  const ack = alert.acknowledged_by ? ` · ${w.by} ${m.text(alert.acknowledged_by)}${alert.ack_note ? `「${m.text(alert.ack_note)}」` : ""}` : "";
   const time = localTime(alert.started_at, o.place(alert).timezone).slice(11);
-  return `- ${o.colour(alert.severity, w.severity[alert.severity])} ${ruleName(alert.rule, o.lang)}（${w.event[item.event]}）${roomOf(alert, o.lang)} ${alert.device} ${valueAgainstThreshold(alert, o.lang)} ${time}${ack} [${w.link}](${alertLink(o.publicUrl, alert)})`;
+  return m.item(`${m.colour(alert.severity, w.severity[alert.severity])} ${ruleName(alert.rule, o.lang)}（${w.event[item.event]}）${m.text(roomOf(alert, o.lang))} ${m.text(alert.device)} ${valueAgainstThreshold(alert, o.lang)} ${time}${ack} ${m.link(w.link, alertLink(o.publicUrl, alert))}`);
 }
 
 /** The message's body as markdown blocks of lines; the robots join them their way. */
@@ -120,7 +122,7 @@ export function bodyOf(items: readonly NoticeItem[], o: TextOptions): string[][]
     const key = `${place.school} · ${place.building}`;
     sections.set(key, [...(sections.get(key) ?? []), item]);
   }
-  return [...sections].map(([heading, list]) => [`**${heading}**`, ...list.map((i) => line(i, o))]);
+  return [...sections].map(([heading, list]) => [o.markup.strong(o.markup.text(heading)), ...list.map((i) => line(i, o))]);
 }
 
 /** The items' own severity, for a card header's colour: a message about resolved alerts only is good news. */

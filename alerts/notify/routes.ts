@@ -2,16 +2,19 @@
 // the global ALERT_WEBHOOK_URL, a route of type webhook for everything:
 // - a webhook route with a `site` takes that school's messages instead of ALERT_WEBHOOK_URL (§9: "the global
 //   ALERT_WEBHOOK_URL receives everything else"); the other schools' go to ALERT_WEBHOOK_URL;
-// - every other route (a robot, a webhook without `site`) gets, besides, the messages of its site (no
+// - every other route (a robot, an e-mail route, a webhook without `site`) gets, besides, the messages of its site (no
 //   `site`: of every site) at or above its `min_severity` and of its `rules`;
-// - escalations go to ALERT_WEBHOOK_ESCALATION_URL.
+// - escalations go to ALERT_WEBHOOK_ESCALATION_URL;
+// - a route with `digest` also gets a daily digest (./digests.ts).
 // Each target has its own queue in the outbox (./sender.ts). A route's secret stays in the environment, in
-// the variable the route names: one named but not set refuses the start, naming the variable (never a value).
+// the variable the route names: one named but not set refuses the start, naming the variable (never a value);
+// so do SMTP_URL and SMTP_FROM, missing or malformed, when there is an `email` route.
 import { SEVERITIES, type Alert, type Severity } from "../../domain/alert.js";
 import { ROBOT_TYPES, type NotifyRoute, type RobotType } from "../../domain/district/schema.js";
-import { ALERT_WEBHOOK_VARIABLES, type AlertWebhookEnv } from "../../domain/env-alerts.js";
+import { ALERT_WEBHOOK_VARIABLES, type AlertWebhookEnv, smtpSettingsOf, type SmtpSettings } from "../../domain/env-alerts.js";
 import { type FieldsOf, readTable } from "../../domain/env/variable.js";
 import { CampusError, ErrorCodes, type Problem } from "../../domain/errors.js";
+import type { EmailRoute } from "./email-channel.js";
 import type { Message } from "./planner.js";
 import type { RobotRoute } from "./robot-channel.js";
 import type { WebhookTarget } from "./webhook.js";
@@ -42,17 +45,28 @@ export interface Targets {
   byKey: Readonly<Record<string, WebhookTarget>>;
   /** Every robot target, by key. */
   robots: Readonly<Record<string, RobotRoute>>;
+  /** Every e-mail target, by key, and the server they send through (null: there is none). */
+  emails: Readonly<Record<string, EmailRoute>>;
+  smtp: SmtpSettings | null;
+  /** The routes with a daily digest: target key, "HH:MM", and what the route wants. */
+  digests: readonly DigestRoute[];
   /** site → its webhook routes' keys (sites without one are absent). */
   bySite: ReadonlyMap<string, readonly string[]>;
-  /** The routes told besides (robots, webhooks without a site), with what each wants. */
+  /** The routes told besides (robots, e-mail, webhooks without a site), with what each wants. */
   alongside: ReadonlyMap<string, RouteFilter>;
+}
+
+export interface DigestRoute {
+  key: string;
+  time: string;
+  filter: RouteFilter;
 }
 
 const isRobot = (type: string): type is RobotType => (ROBOT_TYPES as readonly string[]).includes(type);
 const rank = (severity: Severity) => SEVERITIES.indexOf(severity);
 
 /** Whether a route wants this alert. */
-export const wants = (filter: RouteFilter, alert: Alert) =>
+export const wants = (filter: RouteFilter, alert: Pick<Alert, "site" | "severity" | "rule">) =>
   (filter.site === undefined || filter.site === alert.site) &&
   (filter.min_severity === undefined || rank(alert.severity) <= rank(filter.min_severity)) &&
   (filter.rules === undefined || filter.rules.includes(alert.rule));
@@ -60,24 +74,24 @@ export const wants = (filter: RouteFilter, alert: Alert) =>
 /**
  * The targets of the global webhook (null: ALERT_WEBHOOK_URL unset) and of the routes, with their secrets.
  * Throws a CampusError listing every route whose `secret_env` is unset or empty (CONTRACT §1: empty = unset),
- * and every e-mail route (not built yet: issue 17 item 3).
+ * and SMTP_URL or SMTP_FROM missing or malformed when some route is an `email` one.
  */
 export function webhookTargets(global: AlertWebhookEnv | null, routes: readonly NotifyRoute[], environment: Environment): Targets {
   const byKey: Record<string, WebhookTarget> = {};
   const robots: Record<string, RobotRoute> = {};
+  const emails: Record<string, EmailRoute> = {};
+  const digests: DigestRoute[] = [];
   const bySite = new Map<string, string[]>();
   const alongside = new Map<string, RouteFilter>();
   if (global) byKey[PRIMARY] = { url: global.url, secret: global.secret };
   if (global?.escalationUrl) byKey[SECONDARY] = { url: global.escalationUrl, secret: global.escalationSecret };
   const problems: Problem[] = [];
+  const emailRoutes = routes.flatMap((route, i) => (route.type === "email" ? [i] : []));
+  const smtp = smtpSettingsOf(environment, emailRoutes, problems);
   let missingSecret = false;
   routes.forEach((route, i) => {
     const type = route.type ?? "webhook";
     const where = route.site === undefined ? type : `site ${route.site}`;
-    if (type === "email") {
-      problems.push({ path: `notify[${i}]`, message: "e-mail routes are not built yet: remove this route, or send to a robot or webhook for now" });
-      return;
-    }
     const secret = route.secret_env === undefined ? undefined : environment[route.secret_env];
     if (route.secret_env !== undefined && (secret === undefined || secret === "")) {
       missingSecret = true;
@@ -85,10 +99,13 @@ export function webhookTargets(global: AlertWebhookEnv | null, routes: readonly 
       return;
     }
     const filter: RouteFilter = { ...(route.site ? { site: route.site } : {}), ...(route.min_severity ? { min_severity: route.min_severity } : {}), ...(route.rules ? { rules: route.rules } : {}) };
-    if (isRobot(type)) {
+    if (isRobot(type) || type === "email") {
       const key = otherRouteTarget(route, i);
-      robots[key] = { type, url: route.url!, secret, lang: route.lang ?? "zh-CN", mentions: route.mention_mobiles ?? [] };
+      // zh-CN by default for e-mail too: the people who read it are the robots' (docs/notifications.md).
+      if (type === "email") emails[key] = { to: route.to!, lang: route.lang ?? "zh-CN" };
+      else robots[key] = { type, url: route.url!, secret, lang: route.lang ?? "zh-CN", mentions: route.mention_mobiles ?? [] };
       alongside.set(key, filter);
+      if (route.digest !== undefined) digests.push({ key, time: route.digest, filter });
     } else if (route.site !== undefined && route.min_severity === undefined && route.rules === undefined) {
       // §9's school webhook: instead of the global one for that school.
       const keys = bySite.get(route.site) ?? [];
@@ -102,10 +119,10 @@ export function webhookTargets(global: AlertWebhookEnv | null, routes: readonly 
     }
   });
   if (problems.length > 0) {
-    const message = missingSecret && problems.every((p) => !p.path.startsWith("notify[")) ? "a notification route's secret is missing from the environment" : "notification routes cannot start";
+    const message = missingSecret && problems.every((p) => !p.path.startsWith("notify[") && !p.path.startsWith("SMTP_")) ? "a notification route's secret is missing from the environment" : "notification routes cannot start";
     throw new CampusError(ErrorCodes.ENV_INVALID, message, problems);
   }
-  return { byKey, robots, bySite, alongside };
+  return { byKey, robots, emails, smtp, digests, bySite, alongside };
 }
 
 /**

@@ -1,14 +1,17 @@
 // Every problem of a `notify:` list (CONTRACT §14), in words a deployer can act on, path by path: an unknown
-// type, a robot without its url, an e-mail route without `to`, a mention that is not a mobile number, a
-// route to an unknown site, a bad min_severity / rule id / lang / digest time. Pure; the campus and the
+// type, a robot without its url, an e-mail route without `to` or with one that is not an address, a mention
+// that is not a mobile number, a route to an unknown site, a bad min_severity / rule id / lang / digest time,
+// a digest on a webhook route. Pure; the campus and the
 // district file share it (./parse.ts). The schema (./schema.ts) gives the type; this gives the messages,
 // and the rules between fields that a schema cannot say. A `secret_env` not set is the start's to refuse
-// (alerts/notify/routes.ts): a file is checked without the environment it will run in.
+// (alerts/notify/routes.ts): a file is checked without the environment it will run in. The environment an
+// e-mail route needs (SMTP_URL, SMTP_FROM) is `emailEnvironmentProblems`'s, which check-config adds.
 import { RULE_IDS, SEVERITIES } from "../alert.js";
 import { ID_PATTERN } from "../campus/device-schema.js";
 import type { Problem } from "../errors.js";
 import { isJsonObject } from "../json-object.js";
-import { DIGEST_TIME_PATTERN, MOBILE_PATTERN, NotifyRouteSchema, ROUTE_LANGUAGES, ROUTE_TYPES } from "./schema.js";
+import { smtpSettingsOf } from "../env-alerts.js";
+import { DIGEST_TIME_PATTERN, MOBILE_PATTERN, type NotifyRoute, NotifyRouteSchema, ROUTE_LANGUAGES, ROUTE_TYPES } from "./schema.js";
 
 const KEYS = new Set(Object.keys(NotifyRouteSchema.properties));
 const oneOf = (words: readonly string[]) => words.map((w) => JSON.stringify(w)).join(", ");
@@ -64,6 +67,9 @@ export function checkNotifyRoutes(raw: unknown, sites: ReadonlySet<string>): Pro
     const type = route.type ?? "webhook";
     if (type !== "email" && route.url === undefined) at("url", `is required for a ${String(type)} route`);
     if (type === "email" && route.to === undefined) at("to", "is required for an email route (the addresses to write to)");
+    if (type !== "email" && route.to !== undefined) at("to", `is for email routes only (a ${String(type)} route sends to its url)`);
+    // A digest is words for people (robots, mail); a webhook's receiver is a machine (CONTRACT §5's events).
+    if (type === "webhook" && route.digest !== undefined) at("digest", "is for dingtalk, wecom, feishu and email routes (a webhook gets alert changes only)");
     // CONTRACT §5: a webhook body is always signed (X-Campus-Signature); the robots' signing is optional.
     if (type === "webhook" && route.secret_env === undefined) at("secret_env", "is required for a webhook route (its messages are signed with that secret)");
     if (typeof route.site === "string" && !sites.has(route.site)) at("site", `unknown site "${route.site}"`);
@@ -73,5 +79,15 @@ export function checkNotifyRoutes(raw: unknown, sites: ReadonlySet<string>): Pro
       else names.set(route.name, i);
     }
   });
+  return problems;
+}
+
+/**
+ * SMTP_URL and SMTP_FROM missing or malformed while `routes` hold an `email` route, each named once (never
+ * its value): what `check-config` lists besides the file's problems, and the start refuses.
+ */
+export function emailEnvironmentProblems(routes: readonly NotifyRoute[], environment: Readonly<Record<string, string | undefined>>): Problem[] {
+  const problems: Problem[] = [];
+  smtpSettingsOf(environment, routes.flatMap((route, i) => (route.type === "email" ? [i] : [])), problems);
   return problems;
 }

@@ -51,6 +51,27 @@ export const optionalHttpUrl = (): ValueKind<string | null> => ({
   parse: (raw, name) => (raw === "" ? accept(null) : HTTP_URL.test(raw) ? accept(raw) : refuse(name, "must be an http(s) URL")),
 });
 
+/**
+ * An SMTP server's URL (`smtp://` or `smtps://`, a host, credentials in the user info), or null when unset.
+ * A refusal never repeats the text: it may hold a password.
+ */
+export const optionalSmtpUrl = (): ValueKind<string | null> => ({
+  parse(raw, name) {
+    if (raw === "") return accept(null);
+    const parsed = URL.canParse(raw) ? new URL(raw) : null;
+    if (parsed === null || (parsed.protocol !== "smtp:" && parsed.protocol !== "smtps:") || parsed.hostname === "") {
+      return refuse(name, "must be an smtp:// or smtps:// URL with a host, e.g. smtps://user:password@smtp.example.edu.cn:465 (the value is not repeated here: it may hold a password)");
+    }
+    return accept(raw);
+  },
+});
+
+/** An address of RFC 5322's `addr-spec` shape, bare or as a mailbox `Name <addr>`, or null when unset. */
+export const optionalMailbox = (): ValueKind<string | null> => ({
+  parse: (raw, name) =>
+    raw === "" ? accept(null) : /^([^<>]*<[^@\s<>]+@[^@\s<>]+>|[^@\s<>]+@[^@\s<>]+)$/.test(raw.trim()) ? accept(raw.trim()) : refuse(name, `must be an e-mail address, or "Name <address>" (got "${raw}")`),
+});
+
 /** Decimal digits with an optional fraction: no sign, exponent, hex or blank (which `Number` would read as 0). */
 const DECIMAL = /^\s*\d+(\.\d+)?\s*$/;
 const WHOLE = /^\s*\d+\s*$/;

@@ -3,11 +3,9 @@
 // (epoch ms, within 1 h of DingTalk's clock) and `sign` = URL-encoded Base64 of HMAC-SHA256 keyed by the
 // secret over `timestamp + "\n" + secret`. Body: markdown, and `at.atMobiles` (a mention must also appear
 // as `@mobile` in the text to be shown). Answer `{errcode, errmsg}`; 310000 "sign not match" for a bad sign.
-import type { Severity } from "../../../domain/alert.js";
+import { SEVERITY_COLOURS } from "../markup.js";
 import { hmacBase64, type Robot, type RobotMessage } from "./robot.js";
 
-/** DingTalk's markdown takes HTML font colours. */
-const COLOURS: Record<Severity, string> = { critical: "#D32F2F", major: "#F57C00", minor: "#F9A825", warning: "#F9A825", info: "#1976D2" };
 /** DingTalk's message size limit: 20,000 bytes of markdown text. */
 const MAX_TEXT_BYTES = 20_000;
 
@@ -21,7 +19,8 @@ function text(message: RobotMessage): string {
 
 export const dingtalk: Robot = {
   codeField: "errcode",
-  colour: (severity, word) => `<font color=${COLOURS[severity]}>${word}</font>`,
+  // DingTalk's markdown takes HTML font colours.
+  colour: (severity, word) => `<font color=${SEVERITY_COLOURS[severity]}>${word}</font>`,
   request(url, secret, message, nowMs) {
     const address = new URL(url);
     if (secret) {

@@ -10,7 +10,7 @@ import { dingtalk } from "../../../alerts/notify/robots/dingtalk.js";
 import { feishu } from "../../../alerts/notify/robots/feishu.js";
 import { readAnswer, redactUrl } from "../../../alerts/notify/robots/robot.js";
 import { cutUtf8, wecom } from "../../../alerts/notify/robots/wecom.js";
-import { RULE_WORDS } from "../../../alerts/notify/rule-words.js";
+import { RULE_WORDS } from "../../../domain/rule-words.js";
 import { type Alert, RULE_IDS } from "../../../domain/alert.js";
 
 const overload: Alert = {

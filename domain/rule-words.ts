@@ -1,6 +1,7 @@
 // Every rule id of alerts/rules in words an electrician uses (zh-CN and en), with the unit of its alert's
-// `value` and `threshold` (the rules' own: CONTRACT §5 table, alerts/rules/*.ts `breach`).
-import type { RuleId } from "../../domain/alert.js";
+// `value` and `threshold` (the rules' own: CONTRACT §5 table, alerts/rules/*.ts `breach`). Shared by the
+// notifications (alerts/notify/) and the printable monthly report (api/printable/).
+import type { RuleId } from "./alert.js";
 
 export const RULE_WORDS: Readonly<Record<string, { zh: string; en: string; unit: string }>> = {
   overload: { zh: "过载", en: "Overload", unit: "A" },
@@ -22,3 +23,6 @@ export const RULE_WORDS: Readonly<Record<string, { zh: string; en: string; unit:
   "arc-fault": { zh: "电弧故障", en: "Arc fault", unit: "" },
   "after-hours": { zh: "非工作时间用电", en: "After-hours use", unit: "W" },
 } satisfies Record<RuleId, unknown>;
+
+/** A rule's name in the language (zh-CN unless "en"); an id the table does not know (a newer rule) is shown as it is. */
+export const ruleName = (rule: string, lang: string): string => RULE_WORDS[rule]?.[lang === "en" ? "en" : "zh"] ?? rule;
