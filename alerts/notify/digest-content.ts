@@ -44,3 +44,9 @@ export type OfflineDevice = Static<typeof OfflineDeviceSchema>;
 
 /** How many offline devices a digest names (the rest are counted): a message stays phone-sized. */
 export const OFFLINE_LISTED = 10;
+
+/** Yesterday's energy against the day before's, %, to 0.1 %; null when either is missing or the day before had none (no ratio). */
+export function energyChangePct({ kwh, kwh_before: before }: Digest["energy"]): number | null {
+  if (kwh === null || before === null || before <= 0) return null;
+  return Math.round(((kwh - before) / before) * 1000) / 10;
+}

@@ -2,7 +2,7 @@
 // format (./markup.ts), read on a phone or in a mailbox. The alerts of the last day by rule with how fast they
 // were acknowledged, yesterday's energy against the day before, the devices offline now, the month's report.
 import type { RouteLanguage } from "../../domain/district/schema.js";
-import type { Digest, RuleSummary } from "./digest-content.js";
+import { type Digest, energyChangePct, type RuleSummary } from "./digest-content.js";
 import type { Markup } from "./markup.js";
 import { ruleName } from "../../domain/rule-words.js";
 import { localTime } from "./message-text.js";
@@ -46,9 +46,9 @@ const WORDS = {
 const kwhText = (kwh: number, lang: RouteLanguage) => `${(Math.round(kwh * 10) / 10).toLocaleString(lang === "en" ? "en-US" : "zh-CN")} kWh`;
 
 /** "+3.2 %" / "−5 %" (a minus sign, as a person writes it); null when the day before had nothing to compare with. */
-function changeText(kwh: number | null, before: number | null): string | null {
-  if (kwh === null || before === null || before <= 0) return null;
-  const pct = Math.round(((kwh - before) / before) * 1000) / 10;
+function changeText(energy: Digest["energy"]): string | null {
+  const pct = energyChangePct(energy);
+  if (pct === null) return null;
   return `${pct > 0 ? "+" : pct < 0 ? "−" : "±"}${Math.abs(pct)} %`;
 }
 
@@ -62,7 +62,7 @@ export function digestText(digest: Digest, lang: RouteLanguage, m: Markup): { ti
   const alerts = [m.strong(w.alerts(localTime(new Date(digest.from_ms).toISOString(), zone), localTime(new Date(digest.to_ms).toISOString(), zone))), ...(ruleLines.length > 0 ? ruleLines : [w.none])];
 
   const { energy } = digest;
-  const change = changeText(energy.kwh, energy.kwh_before);
+  const change = changeText(energy);
   const kwhOrNone = (kwh: number | null) => (kwh === null ? w.noData : kwhText(kwh, lang));
   const energyLines = [m.strong(w.energy), m.item(`${w.day(energy.day, kwhOrNone(energy.kwh))}${change ? w.change(change) : ""}`), m.item(w.day(energy.day_before, kwhOrNone(energy.kwh_before)))];
 

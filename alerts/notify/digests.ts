@@ -1,7 +1,8 @@
 // Daily digests (CONTRACT §14 "Digest"): each route with `digest: "HH:MM"` gets, once a day at that time in
 // a school's zone, that school's last day (./digest-content.ts) through its own channel and the same durable
-// outbox and flood limit as its alerts. A route with a `site` gets its school's; one without, in a district,
-// one digest per school, each at the time in that school's zone. The date each was last sent and the day's
+// outbox (and flood limit) as its alerts: words for a robot or a mailbox, JSON for a webhook
+// (./digest-webhook.ts). A route with a `site` gets its school's; one without, in a district, one digest per
+// school, each at the time in that school's zone. The date each was last sent and the day's
 // alert ledger (./digest-ledger.ts) are kept in `DATA_DIR/alerts/digests.json`, so a restart sends neither
 // twice nor forgets the alerts of the day; the outbox entry's id names route, school and date, so one already
 // queued when the service stopped is not queued again.
@@ -41,8 +42,8 @@ export interface DigestDeps {
   openAlerts(): readonly Alert[];
   /** Whether the outbox holds an entry of this id (queued before a restart, not delivered yet). */
   queued(id: string): boolean;
-  /** Queues a message for a route's target. */
-  enqueue(target: string, id: string, body: string): void;
+  /** Queues a digest for a route's target (in the body its channel reads: ./index.ts). */
+  enqueue(target: string, id: string, digest: Digest): void;
 }
 
 export interface Digests {
@@ -92,7 +93,7 @@ export function createDigests(routes: readonly DigestRoute[], d: DigestDeps): Di
     building.add(key);
     void build(route, site, due)
       .then((digest) => {
-        d.enqueue(route.key, id, JSON.stringify({ digest }));
+        d.enqueue(route.key, id, digest);
         done();
         d.log.info({ target: route.key, site: site.site.id, date: due.date }, "daily digest queued");
       })

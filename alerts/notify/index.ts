@@ -2,9 +2,9 @@
 // the school webhooks, the global one, the robots, e-mail and other routes that want them), queued in the
 // durable outbox, and the sender delivering them, one queue per target: a signed webhook POST each, or a
 // message people read under flood control (a group robot's: ./robot-channel.ts; a mail: ./email-channel.ts);
-// and the daily digests (./digests.ts) through the same queues. Everything it holds is saved with the alert
-// state (persistence.ts), so messages, reminder clocks and the minute's count survive restarts; the digests
-// keep their own file.
+// and the daily digests (./digests.ts) through the same queues (a webhook's as signed JSON: ./digest-webhook.ts).
+// Everything it holds is saved with the alert state (persistence.ts), so messages, reminder clocks and the
+// minute's count survive restarts; the digests keep their own file.
 import type { Alert } from "../../domain/alert.js";
 import type { Campus } from "../../domain/campus.js";
 import { publicUrlOf } from "../../domain/env-alerts.js";
@@ -14,6 +14,8 @@ import type { Logger } from "../../infra/logger.js";
 import type { AlertMetrics } from "../metrics.js";
 import type { SavedNotify } from "../saved-state.js";
 import type { AlertChange } from "../types.js";
+import type { Digest } from "./digest-content.js";
+import { webhookDigest } from "./digest-webhook.js";
 import { createDigests } from "./digests.js";
 import { emailChannel, SmtpFailure } from "./email-channel.js";
 import type { AlertPlace, NoticeItem } from "./message-text.js";
@@ -133,10 +135,12 @@ export function createNotifier(targets: Targets, cfg: WebhookTimings, saved: Sav
     sender.enqueue({ id, target, body, created_at: now, attempts: 0, next_at: now, expires_at: now + cfg.expireMs });
     deps.metrics.webhookOutbox.inc();
   };
+  // A digest for people is rendered by its channel when sent (./paced-channel.ts); a webhook's body is the signed JSON itself.
+  const digestBody = (key: string, digest: Digest) => (key in paced ? JSON.stringify({ digest }) : JSON.stringify(webhookDigest(digest)));
   const digests = createDigests(targets.digests, {
     campus: deps.campus, influx: deps.influx, dataDir: deps.dataDir, publicUrl: deps.publicUrl, now: deps.now, log, openAlerts: deps.openAlerts,
     queued: (id) => sender.pending().some((entry) => entry.id === id),
-    enqueue: (target, id, body) => queue(target, id, body, deps.now()),
+    enqueue: (target, id, digest) => queue(target, id, digestBody(target, digest), deps.now()),
   });
 
   const flush = () => {

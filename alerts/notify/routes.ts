@@ -5,7 +5,7 @@
 // - every other route (a robot, an e-mail route, a webhook without `site`) gets, besides, the messages of its site (no
 //   `site`: of every site) at or above its `min_severity` and of its `rules`;
 // - escalations go to ALERT_WEBHOOK_ESCALATION_URL;
-// - a route with `digest` also gets a daily digest (./digests.ts).
+// - a route with `digest`, of any type, also gets a daily digest (./digests.ts); ALERT_WEBHOOK_URL has none.
 // Each target has its own queue in the outbox (./sender.ts). A route's secret stays in the environment, in
 // the variable the route names: one named but not set refuses the start, naming the variable (never a value);
 // so do SMTP_URL and SMTP_FROM, missing or malformed, when there is an `email` route.
@@ -99,24 +99,17 @@ export function webhookTargets(global: AlertWebhookEnv | null, routes: readonly 
       return;
     }
     const filter: RouteFilter = { ...(route.site ? { site: route.site } : {}), ...(route.min_severity ? { min_severity: route.min_severity } : {}), ...(route.rules ? { rules: route.rules } : {}) };
-    if (isRobot(type) || type === "email") {
-      const key = otherRouteTarget(route, i);
-      // zh-CN by default for e-mail too: the people who read it are the robots' (docs/notifications.md).
-      if (type === "email") emails[key] = { to: route.to!, lang: route.lang ?? "zh-CN" };
-      else robots[key] = { type, url: route.url!, secret, lang: route.lang ?? "zh-CN", mentions: route.mention_mobiles ?? [] };
-      alongside.set(key, filter);
-      if (route.digest !== undefined) digests.push({ key, time: route.digest, filter });
-    } else if (route.site !== undefined && route.min_severity === undefined && route.rules === undefined) {
-      // §9's school webhook: instead of the global one for that school.
-      const keys = bySite.get(route.site) ?? [];
-      const key = routeTarget(route.site, keys.length);
-      bySite.set(route.site, [...keys, key]);
-      byKey[key] = { url: route.url!, secret: secret! };
-    } else {
-      const key = otherRouteTarget(route, i);
-      byKey[key] = { url: route.url!, secret: secret! };
-      alongside.set(key, filter);
-    }
+    // §9's school webhook (a site, no filter) is that school's instead of the global one; the rest are told besides.
+    const school = type === "webhook" && route.min_severity === undefined && route.rules === undefined ? route.site : undefined;
+    const key = school === undefined ? otherRouteTarget(route, i) : routeTarget(school, bySite.get(school)?.length ?? 0);
+    // zh-CN by default for e-mail too: the people who read it are the robots' (docs/notifications.md).
+    if (type === "email") emails[key] = { to: route.to!, lang: route.lang ?? "zh-CN" };
+    else if (isRobot(type)) robots[key] = { type, url: route.url!, secret, lang: route.lang ?? "zh-CN", mentions: route.mention_mobiles ?? [] };
+    else byKey[key] = { url: route.url!, secret: secret! };
+    if (school === undefined) alongside.set(key, filter);
+    else bySite.set(school, [...(bySite.get(school) ?? []), key]);
+    // Any route may carry a digest (CONTRACT §14); a webhook's is JSON for its machine (./digest-webhook.ts).
+    if (route.digest !== undefined) digests.push({ key, time: route.digest, filter });
   });
   if (problems.length > 0) {
     const message = missingSecret && problems.every((p) => !p.path.startsWith("notify[") && !p.path.startsWith("SMTP_")) ? "a notification route's secret is missing from the environment" : "notification routes cannot start";

@@ -1,8 +1,8 @@
 // Every problem of a `notify:` list (CONTRACT §14), in words a deployer can act on, path by path: an unknown
 // type, a robot without its url, an e-mail route without `to` or with one that is not an address, a mention
-// that is not a mobile number, a route to an unknown site, a bad min_severity / rule id / lang / digest time,
-// a digest on a webhook route. Pure; the campus and the
-// district file share it (./parse.ts). The schema (./schema.ts) gives the type; this gives the messages,
+// that is not a mobile number, a route to an unknown site, a bad min_severity / rule id / lang / digest time.
+// Any route may carry a digest, a webhook's included (CONTRACT §14). Pure; the campus and the district file
+// share it (./parse.ts). The schema (./schema.ts) gives the type; this gives the messages,
 // and the rules between fields that a schema cannot say. A `secret_env` not set is the start's to refuse
 // (alerts/notify/routes.ts): a file is checked without the environment it will run in. The environment an
 // e-mail route needs (SMTP_URL, SMTP_FROM) is `emailEnvironmentProblems`'s, which check-config adds.
@@ -68,8 +68,6 @@ export function checkNotifyRoutes(raw: unknown, sites: ReadonlySet<string>): Pro
     if (type !== "email" && route.url === undefined) at("url", `is required for a ${String(type)} route`);
     if (type === "email" && route.to === undefined) at("to", "is required for an email route (the addresses to write to)");
     if (type !== "email" && route.to !== undefined) at("to", `is for email routes only (a ${String(type)} route sends to its url)`);
-    // A digest is words for people (robots, mail); a webhook's receiver is a machine (CONTRACT §5's events).
-    if (type === "webhook" && route.digest !== undefined) at("digest", "is for dingtalk, wecom, feishu and email routes (a webhook gets alert changes only)");
     // CONTRACT §5: a webhook body is always signed (X-Campus-Signature); the robots' signing is optional.
     if (type === "webhook" && route.secret_env === undefined) at("secret_env", "is required for a webhook route (its messages are signed with that secret)");
     if (typeof route.site === "string" && !sites.has(route.site)) at("site", `unknown site "${route.site}"`);

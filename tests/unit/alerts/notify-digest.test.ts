@@ -1,14 +1,17 @@
 // Daily digests' pure parts (CONTRACT §14 "Digest"): when one is due (at its site time, not before, once a
 // day, across a restart, a missed one later the same day, across DST changes in Europe/Berlin), the day's
 // alert ledger and what it says by rule (median and worst time to acknowledge, unacknowledged), the words,
-// and that a digest travels alone through a robot's or a mailbox's flood control.
+// the JSON a webhook route gets, and that a digest travels alone through a robot's or a mailbox's flood control.
+import { Value } from "@sinclair/typebox/value";
 import { describe, expect, it } from "vitest";
 import { dueDigest, firstLastSent } from "../../../alerts/notify/digest-clock.js";
 import type { Digest } from "../../../alerts/notify/digest-content.js";
 import { type Ledger, noteInLedger, pruneLedger, ruleSummaries } from "../../../alerts/notify/digest-ledger.js";
 import { digestText } from "../../../alerts/notify/digest-text.js";
+import { isoWithOffset, webhookDigest, WebhookDigestSchema } from "../../../alerts/notify/digest-webhook.js";
 import { markdownMarkup } from "../../../alerts/notify/markup.js";
 import { pacedChannel } from "../../../alerts/notify/paced-channel.js";
+import { webhookTargets } from "../../../alerts/notify/routes.js";
 import type { OutboxEntry } from "../../../alerts/saved-state.js";
 import type { Alert } from "../../../domain/alert.js";
 
@@ -117,6 +120,45 @@ describe("a digest's words", () => {
     ]);
     const en = digestText({ ...digest, rules: [], energy: { ...digest.energy, kwh: null }, offline: [], offline_total: 0 }, "en", markdownMarkup((_s, word) => word));
     expect(en.blocks.flat()).toEqual(expect.arrayContaining(["No alerts", "- 2026-12-05: no data", "**Devices offline now: none**"]));
+  });
+});
+
+describe("a digest on a webhook route", () => {
+  it("is JSON for a machine: event \"digest\", snake_case, numbers as numbers, times with the school's offset", () => {
+    const body = webhookDigest(digest);
+    expect(body).toEqual({
+      event: "digest", site: "east", site_name: "东区实验学校", timezone: SHANGHAI, date: "2026-12-06",
+      from: "2026-12-05T08:00:00+08:00", to: "2026-12-06T08:00:00+08:00",
+      alerts_by_rule: [{ rule: "overload", opened: 4, acknowledged: 3, median_ack_s: 240, worst_ack_s: 600, unacknowledged: 1 }],
+      energy: { day: "2026-12-05", kwh: 1234.56, previous_day: "2026-12-04", previous_kwh: 1300, change_pct: -5 },
+      offline: { count: 12, devices: [{ device: "brk-1", building_name: "实验楼1号", room: "101" }] },
+      report_url: "https://campus.example/reports/east/2026-12",
+    });
+    expect(Value.Check(WebhookDigestSchema, JSON.parse(JSON.stringify(body)))).toBe(true);
+    // Unknown figures are null, never 0; a float sum is given to the watt-hour; a device without a room has none.
+    const sparse = webhookDigest({ ...digest, energy: { ...digest.energy, kwh: 12.500000000000002, kwh_before: null }, offline: [{ device: "m-1", building: "B" }], offline_total: 1 });
+    expect(sparse.energy).toEqual({ day: "2026-12-05", kwh: 12.5, previous_day: "2026-12-04", previous_kwh: null, change_pct: null });
+    expect(sparse.offline.devices).toEqual([{ device: "m-1", building_name: "B" }]);
+  });
+
+  it("writes its times with the offset the school's clock had then, either side of a DST change and west of Greenwich", () => {
+    expect(isoWithOffset(at("2026-10-24T06:00:00Z"), BERLIN)).toBe("2026-10-24T08:00:00+02:00");
+    expect(isoWithOffset(at("2026-10-25T07:00:00Z"), BERLIN)).toBe("2026-10-25T08:00:00+01:00");
+    expect(isoWithOffset(at("2026-12-06T13:00:00.750Z"), "America/New_York")).toBe("2026-12-06T08:00:00-05:00");
+    expect(isoWithOffset(at("2026-12-06T02:30:00Z"), "Asia/Kolkata")).toBe("2026-12-06T08:00:00+05:30");
+  });
+
+  it("is what a webhook route with `digest` gets, a school's webhook or a filtered one; ALERT_WEBHOOK_URL has no place for one", () => {
+    const targets = webhookTargets(null, [
+      { site: "east", url: "https://east.example/hook", secret_env: "EAST_SECRET", digest: "08:00" },
+      { url: "https://bureau.example/daily", secret_env: "BUREAU_SECRET", rules: ["overload"], digest: "07:30" },
+      { site: "east", url: "https://east.example/pager", secret_env: "EAST_SECRET" },
+    ], { EAST_SECRET: "e", BUREAU_SECRET: "b" });
+    expect(targets.digests).toEqual([
+      { key: "site:east", time: "08:00", filter: { site: "east" } },
+      { key: "webhook@1", time: "07:30", filter: { rules: ["overload"] } },
+    ]);
+    expect(Object.keys(targets.byKey)).toEqual(["site:east", "webhook@1", "site:east#2"]);
   });
 });
 
