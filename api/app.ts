@@ -20,6 +20,8 @@ import { alertRoutes } from "./routes/alerts.js";
 import { commandRoutes } from "./routes/commands.js";
 import { deviceRoutes } from "./routes/devices.js";
 import { energyRoutes } from "./routes/energy.js";
+import { reportRoutes } from "./routes/reports.js";
+import { printableReportRoutes } from "./routes/printable-report.js";
 import { silenceRoutes } from "./routes/silences.js";
 import { siteRoutes } from "./routes/sites.js";
 import { sessionRoutes } from "./routes/session.js";
@@ -103,6 +105,8 @@ export function buildApp(appDeps: AppDeps): FastifyInstance {
   app.register(deviceRoutes, deps); // campus-power-devices: /api/devices, /api/buildings, readings
   app.register(alertRoutes, deps); // campus-power-alerts: /api/alerts, acknowledgements
   app.register(energyRoutes, deps); // campus-power-energy: /api/energy
+  app.register(reportRoutes, deps); // campus-power-reports: /api/reports/energy (JSON, CSV, xlsx)
+  app.register(printableReportRoutes, deps); // campus-power-printable-report: /reports/{site}/{YYYY-MM} (HTML for print)
   app.register(silenceRoutes, deps); // campus-power-silences: /api/silences
   app.register(commandRoutes, deps); // campus-power-commands: /api/commands (remote switching)
   if (deps.sessions) app.register(sessionRoutes, { sessions: deps.sessions, addressLimiter: deps.authLimiter }); // campus-power-session: /api/login, /api/logout

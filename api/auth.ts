@@ -7,6 +7,7 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
 import { safeEqual } from "../domain/credentials.js";
 import type { Campus } from "../domain/campus.js";
+import { isJsonObject } from "../domain/json-object.js";
 import { type ApiToken, ROLES, type Role } from "../domain/env.js";
 import type { FailedAuthLimiter } from "./auth-limiter.js";
 import { apiError } from "./errors.js";
@@ -37,6 +38,13 @@ declare module "fastify" {
   interface FastifyContextConfig {
     /** Lowest role that may call the route; absent = viewer under /api/ (bar the public routes in auth.ts), none elsewhere. */
     role?: Role;
+    /**
+     * The route also takes the token as `?token=` (a page opened or printed from a link, CONTRACT §11), when no
+     * `Authorization` header is sent. Every other route refuses a query token: a URL ends up in browser history,
+     * proxies' logs and `Referer` headers. Such a route answers with `Referrer-Policy: no-referrer` and
+     * `Cache-Control: no-store`; the request log writes its URL through app.ts `redactUrl`.
+     */
+    tokenInQuery?: boolean;
   }
 }
 
@@ -56,6 +64,13 @@ export function authenticate(tokens: readonly ApiToken[], presented: string | un
   const fingerprint = createHash("sha256").update(found.token).digest("hex").slice(0, 8);
   const scope = found.sites === null ? "" : `@${found.sites.join("+")}`;
   return { role: found.role, name: `${found.role}${scope}:${fingerprint}`, sites: found.sites };
+}
+
+/** The `?token=` of a route that opts in (`config.tokenInQuery`), else null: fastify has parsed the query before onRequest. */
+export function queryToken(query: unknown, optedIn: boolean | undefined): string | null {
+  if (optedIn !== true || !isJsonObject(query)) return null;
+  const token = query.token;
+  return typeof token === "string" && token !== "" ? token : null;
 }
 
 export function bearerToken(header: string | string[] | undefined): string | null {
@@ -112,7 +127,7 @@ export function authHook({ campus, tokens, limiter, now = Date.now, sessions }: 
       reply.header("retry-after", String(Math.ceil(waitMs / 1000)));
       throw apiError("RATE_LIMITED");
     }
-    const presented = bearerToken(request.headers.authorization);
+    const presented = bearerToken(request.headers.authorization) ?? queryToken(request.query, request.routeOptions.config?.tokenInQuery);
     const principal = authenticate(tokens, presented, sessions, now());
     if (principal === null) {
       if (presented !== null) limiter.fail(request.ip, now());

@@ -1,39 +1,27 @@
 // Pure parts of GET /api/energy: which devices count for a group without double counting, the
 // after-hours classification of an hour (the building kind's occupied hours on its site's school days,
-// CONTRACT §11), and the summing of hourly kWh into the asked interval (days, ISO weeks and calendar
+// CONTRACT §11; the rule itself is infra/device-energy-rollup.ts's, which the per-device daily rollup the
+// ingest writes shares), and the summing of hourly kWh into the asked interval (days, ISO weeks and calendar
 // months start at local midnight in the site's time zone; one zone per call).
 import type { Campus } from "../domain/campus.js";
-import { isOccupiedAt, type Occupancy, occupancyOf, onSchoolDays, SCHOOL_HOURS } from "../domain/occupancy.js";
+import type { Occupancy } from "../domain/occupancy.js";
 import { wallClock, zoneOffsetMs } from "../domain/time-zone.js";
+import { isAfterHours, occupancyOfBuilding, WEEKDAY_SCHOOL_HOURS } from "../infra/device-energy-rollup.js";
 import { bucketStart, type Every } from "./time.js";
 
 export { ENERGY_EVERY, ENERGY_GROUPS, type EnergyEvery, type EnergyGroup, groupKey, meteringDevices } from "../domain/metering.js";
 import type { EnergyEvery, EnergyGroup } from "../domain/metering.js";
-
-/** School hours week in, week out: the split of a key in no known building. */
-const WEEKDAY_SCHOOL_HOURS: Occupancy = Object.freeze({ periods: SCHOOL_HOURS, calendar: null });
-
-/** Whether the hour starting at `hourStartMs` lies outside every occupied period (judged at its middle). */
-export function isAfterHours(hourStartMs: number, timeZone: string, occupancy: Occupancy = WEEKDAY_SCHOOL_HOURS): boolean {
-  return !isOccupiedAt(occupancy, wallClock(hourStartMs + 30 * 60_000, timeZone));
-}
+export { isAfterHours } from "../infra/device-energy-rollup.js";
 
 /**
- * The occupancy each series key is judged by: its building kind's schedule in its own site's campus file
- * (`occupied`, else the kind's default, as the `after-hours` rule uses; school hours for a kind with none),
- * on its site's school days. In a district each school has its own hours and calendar (CONTRACT §9, §11):
- * `campus.alerts` and `campus.calendar` are the first site's only.
+ * The occupancy each series key is judged by: its building's (infra/device-energy-rollup.ts
+ * occupancyOfBuilding: its kind's schedule on its own site's school days, CONTRACT §9, §11), the same rule
+ * the per-device daily rollup splits by.
  */
 export function schedulesByKey(campus: Campus, by: EnergyGroup): (key: string) => Occupancy {
-  const ofBuilding = (id: string | undefined): Occupancy => {
-    const building = id === undefined ? undefined : campus.buildingById.get(id);
-    const site = id === undefined ? undefined : campus.siteOfBuilding.get(id);
-    if (building === undefined || site === undefined) return WEEKDAY_SCHOOL_HOURS;
-    return occupancyOf(site, building.kind) ?? onSchoolDays(site, SCHOOL_HOURS);
-  };
-  if (by === "building") return (key) => ofBuilding(key);
-  if (by === "room") return (key) => ofBuilding(key.slice(0, key.indexOf("/")));
-  return (key) => ofBuilding(campus.deviceById.get(key)?.building);
+  if (by === "building") return (key) => occupancyOfBuilding(campus, key);
+  if (by === "room") return (key) => occupancyOfBuilding(campus, key.slice(0, key.indexOf("/")));
+  return (key) => occupancyOfBuilding(campus, campus.deviceById.get(key)?.building);
 }
 
 /** Start of the local calendar month holding `ms`. */
@@ -52,6 +40,8 @@ export interface HourlyKwh {
   key: string;
   hourStartMs: number;
   kwh: number;
+  /** Set on a whole day already split (the per-device daily rollup): its after-hours kWh, taken as it is. */
+  afterHoursKwh?: number;
 }
 
 export interface EnergySeries {
@@ -85,6 +75,10 @@ export function summarise(hours: readonly HourlyKwh[], every: EnergyEvery, timeZ
     entry.buckets.set(bucket, (entry.buckets.get(bucket) ?? 0) + h.kwh);
     entry.total += h.kwh;
     if (!split) continue;
+    if (h.afterHoursKwh !== undefined) {
+      entry.after += h.afterHoursKwh;
+      continue;
+    }
     let hoursOf = afterCache.get(entry.schedule);
     if (!hoursOf) afterCache.set(entry.schedule, (hoursOf = new Map()));
     let after = hoursOf.get(h.hourStartMs);

@@ -3,16 +3,20 @@
 // deltas: a counter reset is a new cycle, never negative consumption), with the after-hours split. Days,
 // weeks and months start at local midnight in each site's own time zone (CONTRACT §6, §9): the sites are
 // read in groups of one zone each, every group with its own bucket boundaries. Hourly sums come from
-// `rollup_1h` where it exists and is complete, raw points for the newest hours. A group's energy is its
+// `rollup_1h` where it exists and is complete, raw points for the newest hours; by device or room per day or
+// longer, whole days come from the per-device daily rollup the ingest writes (infra/device-energy-rollup.ts:
+// each device's day already split, 60,000 rows for 30 days of 2,000 devices instead of 1.44 million hours),
+// where it is complete and none of the day's hours is stale. A group's energy is its
 // branches' topmost devices that report `energy_kwh` (infra/energy-rollup.ts countedDevices, from which
 // devices InfluxDB holds counters of): the answer names them (`counted`).
 import type { Campus, Device } from "../domain/campus.js";
 import { type InfluxClient, quoteIdentifier } from "../infra/influx.js";
+import { deviceDayMeasurement, nextLocalDay, readCompleteDays, readDeviceDays, sitesByZone, wholeDays } from "../infra/device-energy-rollup.js";
 import { countedDevices, readEnergyReporters, readStaleHours } from "../infra/energy-rollup.js";
 import { BuildingRollups, buildingRollupMeasurement, buildingRollupQuery, splitAtRollupCutoff } from "./energy-building-rollup.js";
-import { type EnergyEvery, type EnergyGroup, type EnergySeries, type HourlyKwh, schedulesByKey, summarise } from "./energy-math.js";
+import { type EnergyEvery, type EnergyGroup, type EnergySeries, groupKey, type HourlyKwh, schedulesByKey, summarise } from "./energy-math.js";
 import { historyError } from "./errors.js";
-import { fromClause, planSegments, RetentionPolicies, type Segment, splitAtStale } from "./history-source.js";
+import { fromClause, planSegments, type Range, RetentionPolicies, type Segment, splitAtStale } from "./history-source.js";
 import { type Every, type Grouped, partsInZone } from "./time.js";
 
 const HOUR_MS = 3_600_000;
@@ -136,8 +140,7 @@ export class EnergyReader {
   }
 
   async read(ask: EnergyAsk, at: number): Promise<EnergyAnswer> {
-    const zones = new Map<string, Campus[]>();
-    for (const site of ask.sites) zones.set(site.site.timezone, [...(zones.get(site.site.timezone) ?? []), site]);
+    const zones = sitesByZone(ask.sites);
     // Hours whose rollups late points made stale, until the ingest rolled them up again: read from raw points.
     const [counted, stale] = await Promise.all([this.counted.at(at), readStaleHours(this.influx, ask.fromMs, ask.toMs).catch(() => [])]);
     const parts = await Promise.all([...zones].map(([timeZone, sites]) => this.readZone(ask, timeZone, sites, at, counted, stale)));
@@ -153,6 +156,39 @@ export class EnergyReader {
   private siteOfKey(key: string, by: EnergyGroup): string | undefined {
     if (by === "device") return this.campus.siteOfDevice.get(key)?.site.id;
     return this.campus.siteOfBuilding.get(by === "room" ? key.slice(0, key.indexOf("/")) : key)?.site.id;
+  }
+
+  /**
+   * The whole local days of the range that the per-device daily rollup holds (infra/device-energy-rollup.ts:
+   * marked rolled up for every site asked, no hour of them stale): their day rows, already split, per device
+   * or per room of the `counted` devices (a promise, read while the rest of the range is read hour by hour),
+   * and that rest.
+   */
+  private async deviceDays(
+    ask: EnergyAsk,
+    timeZone: string,
+    sites: readonly string[],
+    staleHours: readonly number[],
+    counted?: readonly string[],
+  ): Promise<{ rows: Promise<HourlyKwh[]>; rest: Range[]; measurement: string | null }> {
+    const measurement = deviceDayMeasurement(this.campus);
+    const whole = wholeDays(ask.fromMs, ask.toMs, timeZone);
+    // No rollup (yet): every hour from rollup_1h and raw points.
+    const complete = whole.length === 0 ? new Set<number>() : await readCompleteDays(this.influx, measurement, sites, whole[0]!, nextLocalDay(whole.at(-1)!, timeZone)).catch(() => new Set<number>());
+    const served = whole.filter((day) => complete.has(day) && !staleHours.some((hour) => hour >= day && hour < nextLocalDay(day, timeZone)));
+    const rest: Range[] = [];
+    let at = ask.fromMs;
+    for (const day of served) {
+      if (day > at) rest.push({ fromMs: at, toMs: day });
+      at = nextLocalDay(day, timeZone);
+    }
+    if (at < ask.toMs) rest.push({ fromMs: at, toMs: ask.toMs });
+    const only = { ...(ask.building === undefined ? {} : { building: ask.building }), ...(counted === undefined ? {} : { devices: counted }) };
+    const keyOf = (id: string) => groupKey(this.campus.deviceById.get(id)!, ask.by) ?? id;
+    const rows = readDeviceDays(this.influx, measurement, sites, served, timeZone, only)
+      .catch(historyError)
+      .then((days) => days.map((day): HourlyKwh => ({ key: keyOf(day.device), hourStartMs: day.dayStartMs, kwh: day.kwh, afterHoursKwh: day.afterHoursKwh })));
+    return { rows, rest, measurement: served.length > 0 ? measurement : null };
   }
 
   /** The sites of one zone: their counted devices' kWh, summed into buckets that start in that zone. */
@@ -183,14 +219,19 @@ export class EnergyReader {
     // The building rollup's stale hours join the rest; the cutoffs stay on an hour: a day split across sources is summed back together.
     const rolled = parts.rollup === null ? { fresh: [], stale: [] } : splitAtStale(parts.rollup, staleHours, HOUR_MS);
     const available = await this.rps.available(at);
-    const segments = [...rolled.stale, ...(parts.rest === null ? [] : [parts.rest])].flatMap((range) => planSegments(range, HOUR_MS, available, at, undefined, staleHours));
+    // By device or room per day or longer with the split: the whole days the per-device daily rollup holds; the rest
+    // hour by hour. Its rows are read alongside the hourly queries (no await comes between them: a failure is handled).
+    const fromDays = (by === "device" || by === "room") && ask.split && ask.every !== "1h";
+    const days = fromDays ? await this.deviceDays(ask, timeZone, [...siteIds], staleHours, by === "device" ? undefined : counted) : { rows: Promise.resolve([]), rest: parts.rest === null ? [] : [parts.rest], measurement: null };
+    const segments = [...rolled.stale, ...days.rest].flatMap((range) => planSegments(range, HOUR_MS, available, at, undefined, staleHours));
     // Days and weeks of a zone with daylight-saving time: each part grouped with the offset of its start.
     const inZone = <R extends { fromMs: number; toMs: number }>(range: R) => partsInZone(range, bucket, timeZone);
     const queries = segments.flatMap(inZone).map((segment) => energyQuery(segment, by, deviceFilter));
     queries.push(...rolled.fresh.flatMap(inZone).map((part) => buildingRollupQuery(buildingRollup, part, building)));
     // The rollup holds every building of the district: keep this zone's sites' groups only.
-    const hours = (await Promise.all(queries.map((query) => hourlyKwh(this.influx, query, by)))).flat().filter((h) => siteIds.has(this.siteOfKey(h.key, by) ?? ""));
-    const sources = [...new Set([...(rolled.fresh.length > 0 ? [buildingRollup] : []), ...segments.map((s) => s.rp)])];
+    const hours = (await Promise.all([days.rows, ...queries.map((query) => hourlyKwh(this.influx, query, by))])).flat().filter((h) => siteIds.has(this.siteOfKey(h.key, by) ?? ""));
+    const rollups = [...(rolled.fresh.length > 0 ? [buildingRollup] : []), ...(days.measurement === null ? [] : [days.measurement])];
+    const sources = [...new Set([...rollups, ...segments.map((s) => s.rp)])];
     const series = summarise(hours, ask.every, timeZone, schedulesByKey(this.campus, by), ask.split).map((s): SiteSeries => {
       const named = by === "building" && this.names.has(s.key) ? { ...s, name: this.names.get(s.key)! } : s;
       return { ...named, site: this.siteOfKey(s.key, by)!, time_zone: timeZone };

@@ -7,6 +7,7 @@
 // Then, per day, the per-building hourly energy rollup of the campus file's tree (CAMPUS_CONFIG).
 import { loadCampus } from "../infra/campus-file.js";
 import { readEnv } from "../domain/env.js";
+import { rollUpDeviceDays } from "../infra/device-energy-rollup.js";
 import { InfluxClient } from "../infra/influx.js";
 import { rollupSelects } from "../ingest/retention.js";
 import { UsageError } from "./runtime.js";
@@ -52,6 +53,8 @@ export async function runBackfill(options: BackfillOptions, source: NodeJS.Proce
       write(`${new Date(start).toISOString()} … ${new Date(end).toISOString()}  ${name.replace("cq_electrical_", "rollup ").replace(/^cq_energy_building_\w+$/, "building energy rollup")}: ${count} points`);
     }
   }
+  // The per-device daily energy rollup (by=device and by=room over days) of the whole days in the range.
+  write(`per-device daily energy rollup: ${await rollUpDeviceDays(influx, campus, { fromMs: from, toMs: to }, Date.now())} days`);
   write(`backfill done: ${written} rollup points written from ${new Date(from).toISOString()} to ${new Date(to).toISOString()}`);
   return { windows, written };
 }

@@ -96,11 +96,17 @@ async function startDemoHistory(ctx: ServiceContext, influx: InfluxClient, seed:
   const { observeCounter } = await import("../ingest/energy.js");
   const { rollupSelects } = await import("../ingest/retention.js");
   const { startHistoryWriter } = await import("../simulator/history-writer.js");
-  return startHistoryWriter({
+  const { rollUpDeviceDays } = await import("../infra/device-energy-rollup.js");
+  const history = startHistoryWriter({
     campus: ctx.campus, seed, spanMs, toMs, influx, log: ctx.log, readingToPoints, observeCounter,
     rollupSelects: (where) => rollupSelects(ctx.env.influxDb, where, ctx.campus),
     say: (line) => process.stdout.write(`[${new Date().toISOString().slice(11, 19)}] ${line}\n`),
   });
+  // The ingest's catch-up may have marked the past days complete before they were written: roll them up again once they are.
+  void history.done
+    .then(() => rollUpDeviceDays(influx, ctx.campus, { fromMs: toMs - spanMs, toMs }, Date.now()))
+    .catch((error: unknown) => ctx.log.warn({ err: error }, "demo history: per-device daily energy rollup not filled"));
+  return history;
 }
 
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]", "::1"]);

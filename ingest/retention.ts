@@ -12,11 +12,16 @@
 //             (api/energy-building-rollup.ts, a pure module: the query side owns the name and shape);
 //             the hash names the counted devices, so a campus file with another tree (or a device that
 //             starts reporting energy above the counted ones) gets a new CQ, the old one is dropped, and the new one is backfilled over all of rollup_1h in the background.
+//   power_building_<hash>, power_room_<hash>  in rollup_1h: each group's 15-minute mean power (peak demand,
+//             docs/reports.md), summed over its topmost devices that report power_w, from rollup_1m; name and
+//             text from infra/power-rollup.ts (the API's api/reports/peak-demand.ts reads them); replaced and
+//             backfilled over all of rollup_1m like the building rollup when the counted devices change.
 // A query whose text changed (e.g. when `site` joined the rollup tags, CONTRACT §9) is replaced at start:
 // InfluxDB 1.x has no ALTER CONTINUOUS QUERY, so ensureRetention compares SHOW CONTINUOUS QUERIES' text
 // with ours and, where they differ, drops the old one and creates ours. Points written before `site`
 // existed (raw and rolled up) keep the tags they had: sums over all sites still count them once.
 import { buildingRollupContinuousQuery, buildingRollupMeasurement, buildingRollupSelect, readEnergyReporters } from "../infra/energy-rollup.js";
+import { isPowerRollupQuery, POWER_ROLLUP_GROUPS, powerRollupContinuousQuery, powerRollupMeasurement, powerRollupSelect, readPowerReporters } from "../infra/power-rollup.js";
 import type { Campus } from "../domain/campus.js";
 import type { InfluxClient } from "../infra/influx.js";
 import { quoteIdentifier } from "../infra/influx.js";
@@ -37,6 +42,8 @@ export interface RollupNarrowing {
   buildings?: readonly string[];
   /** The devices reporting energy_kwh, which pick the building rollup's counted devices. */
   reporting?: ReadonlySet<string> | null;
+  /** The devices reporting power_w, which pick the power rollups' counted devices. */
+  powerReporting?: ReadonlySet<string> | null;
 }
 
 /** Device and building ids are [a-z0-9-] (CONTRACT §2): nothing to escape in the regex. */
@@ -44,8 +51,9 @@ const tagIn = (tag: string, ids: readonly string[] | undefined) => (ids === unde
 
 /**
  * The SELECT … INTO of each rollup, in the order they must run; `where` adds a time range (backfill,
- * catch-up). Totals only: `phase = ''` is "no phase tag". With a campus, the per-building hourly energy
- * rollup last. The continuous queries are made of the same text (retentionStatements).
+ * catch-up). Totals only: `phase = ''` is "no phase tag". With a campus, then the per-building hourly energy
+ * rollup and the power rollups (15-minute group means, from rollup_1m). The continuous queries are made of
+ * the same text (retentionStatements).
  */
 export function rollupSelects(db: string, where = "", campus?: Campus, narrow: RollupNarrowing = {}): { name: string; select: string }[] {
   const d = quoteIdentifier(db);
@@ -55,7 +63,13 @@ export function rollupSelects(db: string, where = "", campus?: Campus, narrow: R
     { name: "cq_electrical_1m", select: `SELECT ${fields1m} INTO ${d}."rollup_1m"."electrical" FROM ${d}."raw"."electrical" WHERE "phase" = ''${series} ${groupBy("1m")}` },
     { name: "cq_electrical_1h", select: `SELECT ${fields1h} INTO ${d}."rollup_1h"."electrical" FROM ${d}."rollup_1m"."electrical" WHERE time > 0${series} ${groupBy("1h")}` },
     ...(campus
-      ? [{ name: buildingRollupCqName(campus, narrow.reporting), select: buildingRollupSelect(db, campus, `${range}${tagIn("building", narrow.buildings)}`, narrow.reporting ?? null) }]
+      ? [
+          { name: buildingRollupCqName(campus, narrow.reporting), select: buildingRollupSelect(db, campus, `${range}${tagIn("building", narrow.buildings)}`, narrow.reporting ?? null) },
+          ...POWER_ROLLUP_GROUPS.map((by) => ({
+            name: `cq_${powerRollupMeasurement(campus, by, narrow.powerReporting ?? null)}`,
+            select: powerRollupSelect(db, campus, by, narrow.powerReporting ?? null, `${where || "time > 0"}${tagIn("building", narrow.buildings)}`),
+          })),
+        ]
       : []),
   ];
 }
@@ -101,6 +115,7 @@ export async function ensureRetention(influx: InfluxClient, rawDays: number, log
     }
     await replaceChangedQueries(influx, cqs);
     if (campus) await ensureBuildingRollup(influx, campus, await readEnergyReporters(influx), log, backfill);
+    if (campus) await ensurePowerRollups(influx, campus, await readPowerReporters(influx), log, backfill);
     return true;
   } catch (error) {
     log.warn({ err: error }, "InfluxDB refused retention policies or continuous queries (not InfluxDB 1.x?); raw data keeps the server's retention and no rollups are made");
@@ -154,7 +169,46 @@ export async function ensureBuildingRollup(influx: InfluxClient, campus: Campus,
   return measurement;
 }
 
-const WEEK_MS = 7 * 86_400_000;
+/**
+ * The power rollups' queries for the devices counted given `reporting` (those of other counted sets dropped);
+ * each new one is backfilled over all of rollup_1m in the background (`backfill` gets the promise). Returns
+ * the measurements they fill.
+ */
+export async function ensurePowerRollups(influx: InfluxClient, campus: Campus, reporting: ReadonlySet<string> | null, log: Logger, backfill?: (done: Promise<void>) => void): Promise<string[]> {
+  const d = quoteIdentifier(influx.config.db);
+  const measurements: string[] = [];
+  for (const by of POWER_ROLLUP_GROUPS) {
+    const cq = powerRollupContinuousQuery(influx.config.db, campus, by, reporting);
+    const present = await replaceChangedQueries(influx, [cq]);
+    for (const other of present.keys()) if (isPowerRollupQuery(other, by) && other !== cq.name) await influx.query(`DROP CONTINUOUS QUERY ${quoteIdentifier(other)} ON ${d}`);
+    const measurement = powerRollupMeasurement(campus, by, reporting);
+    measurements.push(measurement);
+    if (present.has(cq.name)) continue;
+    const done = backfillPowerRollup(influx, campus, by, reporting).then(
+      (days) => log.info({ measurement, days }, "power rollup backfilled from rollup_1m"),
+      (error: unknown) => log.warn({ err: error, measurement }, "power rollup backfill failed; run `campus-power backfill`"),
+    );
+    backfill?.(done);
+  }
+  return measurements;
+}
+
+/** One grouping's power rollup over all of rollup_1m, a day per statement (a day of 2,000 devices is 2.9 M 1-minute points); returns the days. */
+async function backfillPowerRollup(influx: InfluxClient, campus: Campus, by: (typeof POWER_ROLLUP_GROUPS)[number], reporting: ReadonlySet<string> | null): Promise<number> {
+  const series = await influx.query(`SELECT first("power_w_mean") FROM ${quoteIdentifier(influx.config.db)}."rollup_1m"."electrical"`);
+  const first = series[0]?.values?.[0]?.[0];
+  if (first === undefined) return 0;
+  const to = Date.now() + HOUR_MS;
+  let days = 0;
+  const from = typeof first === "number" ? first : Date.parse(String(first));
+  for (let start = Math.floor(from / DAY_MS) * DAY_MS; start < to; start += DAY_MS, days++) {
+    await influx.query(powerRollupSelect(influx.config.db, campus, by, reporting, `time >= ${start}ms AND time < ${start + DAY_MS}ms`));
+  }
+  return days;
+}
+
+const DAY_MS = 86_400_000;
+const WEEK_MS = 7 * DAY_MS;
 const HOUR_MS = 3_600_000;
 
 /** The building rollup over [from, to) (default: all of rollup_1h up to the next hour), a week per statement; returns points written. */

@@ -8,7 +8,8 @@
 // the text the CQs are made of) over those hours: coalesced (one round for what arrived meanwhile), bounded
 // (at most MAX_RANGE_HOURS per statement, one statement at a time, only the touched devices' series),
 // retried with the one backoff policy, counted in metrics and logged. Each round also re-reads which
-// devices report energy_kwh and, when the counted devices change, replaces the building rollup's query.
+// devices report energy_kwh and power_w and, when the counted devices change, replaces the building rollup's
+// and the power rollups' queries (peak demand, infra/power-rollup.ts).
 // Until its round, an hour is marked stale in InfluxDB, in the same request as its late points
 // (infra/energy-rollup.ts ROLLUP_STALE_MEASUREMENT), so readers take it from raw points meanwhile; the mark is
 // cleared after the round, and a worker's marks left by a stop or crash are taken up at its next start.
@@ -19,7 +20,9 @@ import type { InfluxClient } from "../infra/influx.js";
 import type { Logger } from "../infra/logger.js";
 import { Counter, Gauge, type Registry, metric } from "../infra/metrics.js";
 import { WakeableSleeps } from "../infra/timeout.js";
-import { ensureBuildingRollup, rollupSelects } from "./retention.js";
+import { readPowerReporters } from "../infra/power-rollup.js";
+import { fillDeviceDays, rollUpDeviceDays } from "../infra/device-energy-rollup.js";
+import { ensureBuildingRollup, ensurePowerRollups, rollupSelects } from "./retention.js";
 import { logsRetry } from "./sink-metrics.js";
 
 /** Hour start → the devices whose late points it holds (null: too many to name, re-roll every series). */
@@ -209,25 +212,33 @@ export class RollupCatchUp {
       }
     }
     // After the hourly rollup holds the late devices: whether they change which devices a building counts.
-    const reporting = await readEnergyReporters(influx);
-    // Unknown is not "none": taking every device as reporting would swap the building rollup (and backfill it) for nothing.
-    if (reporting === null) throw new Error("cannot read which devices report energy_kwh");
+    const [reporting, powerReporting] = await Promise.all([readEnergyReporters(influx), readPowerReporters(influx)]);
+    // Unknown is not "none": taking every device as reporting would swap the group rollups (and backfill them) for nothing.
+    if (reporting === null || powerReporting === null) throw new Error("cannot read which devices report energy_kwh and power_w");
     this.lastRefresh = Date.now();
     const building = await ensureBuildingRollup(influx, campus, reporting, log);
     if (building !== this.buildingRollup && this.buildingRollup !== null) log.info({ measurement: building }, "the devices counted per building changed; building energy rollup replaced");
     this.buildingRollup = building;
+    await ensurePowerRollups(influx, campus, powerReporting, log);
     for (const range of ranges) {
       const buildings = range.devices ? [...new Set(range.devices.map((id) => campus.deviceById.get(id)?.building).filter((b) => b !== undefined))].sort() : undefined;
       if (buildings?.length === 0) continue;
-      const [, , buildingSelect] = rollupSelects(db, where(range), campus, { reporting, ...(buildings ? { buildings } : {}) });
-      await influx.query(buildingSelect!.select);
-      statements++;
+      // The building energy rollup, then the power rollups (from rollup_1m, rolled up again above) of the touched buildings.
+      const [, , ...groupSelects] = rollupSelects(db, where(range), campus, { reporting, powerReporting, ...(buildings ? { buildings } : {}) });
+      for (const { select } of groupSelects) {
+        await influx.query(select);
+        statements++;
+      }
     }
+    // The per-device daily energy rollup of the complete days the late hours lie in, before their marks go.
+    for (const range of ranges) await rollUpDeviceDays(influx, campus, range, Date.now(), [...hours.keys()]);
     // Cleared unless late points came for the hour meanwhile (their mark stands until the next round).
     const done = [...hours.keys()].filter((hour) => !this.pending.has(hour));
     if (done.length > 0) await influx.write(done.map((hour) => staleMarkLine(worker, hour, false)).join("\n"));
     this.metrics.hours.inc(hours.size);
     this.metrics.statements.inc(statements);
     if (hours.size > 0) log.info({ hours: hours.size, ranges: ranges.length, statements, ms: Date.now() - started }, "late points rolled up again");
+    // Every complete day the daily rollup lacks (one that just ended; all of them after the campus file changed), yielding to late points.
+    await fillDeviceDays(influx, campus, Date.now(), { givingUp: () => this.stopped || this.pending.size > 0 });
   }
 }

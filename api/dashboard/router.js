@@ -2,7 +2,7 @@
 //   #/district                     the schools side by side: a principal of several schools lands here
 //   #/  or  #/site/{id}            the campus view (tree and open alerts) of the one school, or of that one
 //   #/device/{id}                  a device's live values, switching and history (its school comes into view)
-//   #/energy, #/site/{id}/energy   kWh per building per day of the school in view
+//   #/energy, #/site/{id}/energy   the school in view's energy: daily kWh bars, a day's load curve against its weekday, the week's heat map, after-hours share with non-school days shaded, exports (energy-*.js)
 //   #/commands, #/site/{id}/commands   the school's switching log
 // A principal of one school has no district view (#/district shows its campus); a principal of several
 // has no campus view without a school (#/ shows the district). A school outside the principal's sites is

@@ -40,7 +40,7 @@ export const EnergySchema = T.Object(
     every: T.String(),
     from: T.Integer(),
     to: T.Integer(),
-    source: T.String({ description: "rollup_1h, raw, or rollup_1h+raw; by=building may start with energy_building_<hash>+ (the per-building rollup)" }),
+    source: T.String({ description: "rollup_1h, raw, or rollup_1h+raw; by=building may start with energy_building_<hash>+ (the per-building rollup), by=device and by=room per day or longer with energy_device_day_<hash>+ (the per-device daily rollup)" }),
     time_zone: T.Union([T.String(), T.Null()], {
       description: "the IANA time zone in which days, weeks and months start: the sites' in view; null when they lie in different zones (each series then says its own) or no site is in view",
     }),

@@ -61,6 +61,11 @@ const PROBES: Record<string, Probe[]> = {
     { url: (x) => `/api/energy?by=room&${RANGE}&building=${x.building}`, admin: "acts" },
     { url: () => `/api/energy?every=1w&after_hours=false&${RANGE}`, admin: "sees" },
   ],
+  "GET /api/reports/energy": [
+    { url: () => `/api/reports/energy?every=day&by=building&${RANGE}`, admin: "sees" },
+    { url: (x) => `/api/reports/energy?every=month&by=room&${RANGE}&site=${x.site}`, admin: "sees" },
+    { url: (x) => `/api/reports/energy?every=week&by=site&${RANGE}&site=${x.site}&format=csv`, admin: "sees" },
+  ],
   "GET /api/silences": [{ url: () => "/api/silences?state=all", admin: "sees" }, { url: (x) => `/api/silences?site=${x.site}`, admin: "sees" }],
   "POST /api/silences": [
     { url: () => "/api/silences", payload: (x) => ({ scope: { devices: [x.device] }, ends_at: "2026-11-30T09:00:00+08:00", reason: "works" }), admin: "acts" },
@@ -77,6 +82,7 @@ const PROBES: Record<string, Probe[]> = {
     { url: () => `/api/commands?${RANGE}&limit=5`, admin: "sees" },
   ],
   "GET /api/commands/{id}": [{ url: (x) => `/api/commands/${x.command}`, admin: "acts" }],
+  "GET /reports/{site}/{month}": [{ url: (x) => `/reports/${x.site}/2026-11`, admin: "sees" }, { url: (x) => `/reports/${x.site}/2026-11?lang=en`, admin: "sees" }],
 };
 
 /** The south ids a probe asks about (an answer may echo those, as it echoes an unknown one), longest first. */

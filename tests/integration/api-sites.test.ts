@@ -14,15 +14,15 @@ const NONE = { critical: 0, major: 0, minor: 0, warning: 0, info: 0 };
 // all week by its own file; west since 00:00 Sunday in Urumqi: 2 at 21:00 (after hours), not the 3 of Saturday.
 const NORTH = {
   id: "north-middle", name: "North Middle School", timezone: "Asia/Shanghai", devices_total: 3, devices_online: 3, power_w: 1800,
-  open_alerts: 1, energy_today_kwh: 1.75, open_alerts_by_severity: { ...NONE, major: 1 }, after_hours_share_today: 1,
+  open_alerts: 1, energy_today_kwh: 1.75, open_alerts_by_severity: { ...NONE, major: 1 }, after_hours_share_today: 1, calendar: null,
 };
 const SOUTH = {
   id: "south-primary", name: "South Primary School", timezone: "Asia/Shanghai", devices_total: 2, devices_online: 2, power_w: 4321,
-  open_alerts: 1, energy_today_kwh: 4.321, open_alerts_by_severity: { ...NONE, critical: 1 }, after_hours_share_today: 0,
+  open_alerts: 1, energy_today_kwh: 4.321, open_alerts_by_severity: { ...NONE, critical: 1 }, after_hours_share_today: 0, calendar: null,
 };
 const WEST = {
   id: "west-kindergarten", name: "West Kindergarten", timezone: "Asia/Urumqi", devices_total: 1, devices_online: 1, power_w: 700,
-  open_alerts: 0, energy_today_kwh: 2, open_alerts_by_severity: NONE, after_hours_share_today: 1,
+  open_alerts: 0, energy_today_kwh: 2, open_alerts_by_severity: NONE, after_hours_share_today: 1, calendar: null,
 };
 
 let app: FastifyInstance;

@@ -61,6 +61,15 @@ describe.each([
     const history = await stack.get(`/api/devices/${device}/readings?field=power_w&every=1m&agg=mean&from=${hour}&to=${hour + HOUR}`);
     expect(history.source).toBe("rollup_1m");
     expect(history.points.map((p: number[]) => p[1])).toEqual(Array(READINGS).fill(3000));
+    if (ago < 2 * 24 * HOUR) return;
+    // A whole day in the past: kWh per device per day is served by the per-device daily rollup
+    // (infra/device-energy-rollup.ts), which the catch-up writes for the day the late hour lies in.
+    const daily = async () => {
+      const body = await stack.get(`/api/energy?by=device&every=1d&from=${NOW - 8 * 24 * HOUR}&to=${NOW}`);
+      return { source: body.source as string, kwh: body.series.find((s: any) => s.key === device)?.total_kwh ?? 0 };
+    };
+    await waitFor(async () => /^energy_device_day_/.test((await daily()).source), 15_000, { intervalMs: 250, what: "days served from the per-device daily rollup" });
+    expect((await daily()).kwh).toBeCloseTo(EXPECTED_KWH, 9);
   }, 30_000);
 });
 

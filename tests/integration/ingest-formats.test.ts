@@ -20,6 +20,7 @@ import { finishesWithin } from "../../infra/timeout.js";
 import { type RunningIngest, startIngest } from "../../ingest/index.js";
 import { buildingRollupContinuousQuery, buildingRollupDevices, buildingRollupMeasurement } from "../../api/energy-building-rollup.js";
 import { readEnergyReporters } from "../../infra/energy-rollup.js";
+import { POWER_ROLLUP_GROUPS, powerRollupContinuousQuery, readPowerReporters } from "../../infra/power-rollup.js";
 import { runBackfill } from "../../cli/backfill.js";
 import { influxUrl } from "../helpers/influx.js";
 import { waitFor } from "../helpers/wait.js";
@@ -219,7 +220,14 @@ describe("the ingest end to end", () => {
     // catch-up follows them: infra/energy-rollup.ts countedDevices).
     const expected = async () => buildingRollupContinuousQuery(influx.config.db, campus, await readEnergyReporters(influx));
     await waitFor(async () => (await queries())?.[2] === (await expected()).name, 15_000, { what: "the building rollup's query for the devices reporting energy" });
-    expect(await queries()).toEqual(["cq_electrical_1m", "cq_electrical_1h", (await expected()).name]);
+    // And the peak-demand rollups per building and per room, for the devices reporting power (infra/power-rollup.ts).
+    const power = async () => {
+      const reporting = await readPowerReporters(influx);
+      return POWER_ROLLUP_GROUPS.map((by) => powerRollupContinuousQuery(influx.config.db, campus, by, reporting).name).sort();
+    };
+    await waitFor(async () => JSON.stringify((await queries())?.slice(3).sort()) === JSON.stringify(await power()), 15_000, { what: "the power rollups' queries for the devices reporting power" });
+    expect(await queries()).toEqual(["cq_electrical_1m", "cq_electrical_1h", (await expected()).name, ...(await queries())!.slice(3)]);
+    expect((await queries())!.slice(3).sort()).toEqual(await power());
     const building = (await influx.query("SHOW CONTINUOUS QUERIES")).find((s) => s.name === influx.config.db)!.values[2]![1] as string;
     expect(building.replace(/["\s]/g, "").toLowerCase()).toBe((await expected()).text.replace(/["\s]/g, "").toLowerCase());
 
