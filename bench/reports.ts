@@ -35,8 +35,9 @@ const HELP = `npm run bench:reports -- [options]
   --runs N      timed requests per route after one warm-up (default 5)
   --data DIR    keep influxd's data in DIR; a later run with the same --devices and --days reuses it
   --only TEXT   time only the routes whose path contains TEXT
-  --hourly      write the hourly rollup directly instead of the demo history (minutes instead of hours at
-                2,000 devices × 30 days; /api/energy only: reports' peak demand needs the 1-minute rollup)
+  --hourly      write the rollups directly instead of the demo history (minutes instead of hours at
+                2,000 devices × 30 days): hourly kWh, the building energy rollup, the peak-demand power rollups
+                of the same profile and the last hour of the 1-minute rollup (bench/reports/hourly.ts)
   --no-day-rollup  time without the per-device daily energy rollup (dropped if the data holds it)
   --help        this text`;
 
@@ -68,6 +69,8 @@ interface Stored {
   devices: number;
   days: number;
   hourly: boolean;
+  /** --hourly wrote the power rollups too (data written before they were has no peak demand to time). */
+  powerRollups?: boolean;
   toMs: number;
   points: number;
   writeS: number;
@@ -100,14 +103,15 @@ try {
   if (stored !== null && (stored.devices !== DEVICES || stored.days !== DAYS || stored.hourly !== HOURLY)) {
     throw new Error(`${dir} holds ${stored.devices} devices × ${stored.days} days${stored.hourly ? " (--hourly)" : ""}: give another --data folder`);
   }
+  if (stored?.hourly && stored.powerRollups !== true) throw new Error(`${dir} holds --hourly data written without the power rollups: give another --data folder`);
   if (stored === null) {
     const toMs = Date.now();
-    const how = HOURLY ? "hourly rollup points (--hourly)" : "history (as up --demo --history does)";
+    const how = HOURLY ? "rollups (--hourly)" : "history (as up --demo --history does)";
     progress(`writing ${DAYS} days of ${how} for ${campus.devices.length} devices in ${campus.buildings.length} buildings`);
     const started = performance.now();
     const points = await (HOURLY ? writeHourlyRollup : writePast)(campus, influx, DAYS, toMs, log, progress);
     if (points === 0) throw new Error("no history was written (see the lines above)");
-    stored = { devices: DEVICES, days: DAYS, hourly: HOURLY, toMs, points, writeS: (performance.now() - started) / 1000 };
+    stored = { devices: DEVICES, days: DAYS, hourly: HOURLY, powerRollups: HOURLY, toMs, points, writeS: (performance.now() - started) / 1000 };
     writeFileSync(storedFile, JSON.stringify(stored));
   } else {
     progress(`timing the data already in ${dir} (${stored.points.toLocaleString("en")} points, written ${new Date(stored.toMs).toISOString()})`);
@@ -149,7 +153,7 @@ try {
   await app.close();
 
   console.log(
-    `\nbench:reports — ${campus.devices.length} devices in ${campus.buildings.length} buildings, ${DAYS} days (${stored.points.toLocaleString("en")} ${HOURLY ? "hourly rollup " : ""}points, written in ${stored.writeS.toFixed(0)} s); daily rollup: ${dayRollup}; ` +
+    `\nbench:reports — ${campus.devices.length} devices in ${campus.buildings.length} buildings, ${DAYS} days (${stored.points.toLocaleString("en")} ${HOURLY ? "rollup " : ""}points, written in ${stored.writeS.toFixed(0)} s); daily rollup: ${dayRollup}; ` +
       `${RUNS} timed requests per route after one warm-up; load average ${loadavg().map((l) => l.toFixed(1)).join(" ")}\n`,
   );
   printTimings(timings);
