@@ -18,6 +18,7 @@ import { smtpSettingsOf } from "../domain/env-alerts.js";
 import type { Problem } from "../domain/errors.js";
 import { loadCampus } from "../infra/campus-file.js";
 import { UsageError } from "./runtime.js";
+import { postJson } from "../alerts/notify/post-json.js";
 
 const TIMEOUT_MS = 10_000;
 
@@ -60,8 +61,8 @@ export async function notifyTestCommand(which: string, environment: NodeJS.Proce
   process.stdout.write(`notify[${index}]${route.name ? ` (${route.name})` : ""}: ${type} at ${where}\n`);
   if (type === "webhook") {
     const body = JSON.stringify({ event: "opened", alert, test: true });
-    const response = await fetch(route.url!, { method: "POST", headers: { "content-type": "application/json", "x-campus-signature": sign(body, secret!), "x-campus-delivery": alert.id }, body, signal: AbortSignal.timeout(TIMEOUT_MS) });
-    process.stdout.write(`answer: HTTP ${response.status} ${(await response.text()).slice(0, 500)}\n`);
+    const response = await postJson(route.url!, body, { "x-campus-signature": sign(body, secret!), "x-campus-delivery": alert.id }, TIMEOUT_MS);
+    process.stdout.write(`answer: HTTP ${response.status} ${response.text.slice(0, 500)}\n`);
     return response.ok ? 0 : 1;
   }
   const robot = { type, url: route.url!, secret, lang: route.lang ?? "zh-CN", mentions: route.mention_mobiles ?? [] } as const;

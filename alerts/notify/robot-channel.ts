@@ -14,6 +14,7 @@ import { dingtalk } from "./robots/dingtalk.js";
 import { feishu } from "./robots/feishu.js";
 import { readAnswer, redactUrl, type Robot, type RobotMessage, type VendorAnswer } from "./robots/robot.js";
 import { wecom } from "./robots/wecom.js";
+import { postJson } from "./post-json.js";
 
 export const ROBOTS: Readonly<Record<RobotType, Robot>> = { dingtalk, wecom, feishu };
 
@@ -61,8 +62,8 @@ export function robotDigestMessage(route: RobotRoute, digest: Digest): RobotMess
 export async function postToRobot(route: RobotRoute, message: RobotMessage, nowMs: number, timeoutMs: number): Promise<VendorAnswer> {
   const robot = ROBOTS[route.type];
   const request = robot.request(route.url, route.secret, message, nowMs);
-  const response = await fetch(request.url, { method: "POST", headers: { "content-type": "application/json; charset=utf-8" }, body: request.body, signal: AbortSignal.timeout(timeoutMs) });
-  return readAnswer(response.status, await response.text().catch(() => ""), robot.codeField);
+  const response = await postJson(request.url, request.body, {}, timeoutMs);
+  return readAnswer(response.status, response.text, robot.codeField);
 }
 
 export function robotOutlet(route: RobotRoute, text: RobotText): Outlet<RobotMessage> {
