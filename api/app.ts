@@ -1,7 +1,8 @@
 // The API as a fastify instance, without listen(): tests drive it with app.inject()/injectWS(),
-// index.ts listens. Plugins are registered in order, each by name: authentication first (every route,
-// the docs included, is checked), then swagger (it documents the routes registered after it), websocket,
-// the static files, and the named route plugins, each of which declares what it needs.
+// index.ts listens. Plugins are registered in order, each by name: the security headers (on every answer),
+// authentication (every route, the docs included, is checked), then swagger (it documents the routes
+// registered after it), websocket, the static files, and the named route plugins, each of which declares
+// what it needs.
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -16,6 +17,7 @@ import { DEFAULT_AUTH_LIMITS, FailedAuthLimiter } from "./auth-limiter.js";
 import type { AppDeps, RouteDeps } from "./deps.js";
 import { ErrorBodySchema, errorBody, toErrorResponse } from "./errors.js";
 import { liveStream } from "./live/plugin.js";
+import { cspHeader, securityHeaders, SWAGGER_UI_CSP } from "./security-headers.js";
 import { alertRoutes } from "./routes/alerts.js";
 import { commandRoutes } from "./routes/commands.js";
 import { deviceRoutes } from "./routes/devices.js";
@@ -47,6 +49,8 @@ export function buildApp(appDeps: AppDeps): FastifyInstance {
     forceCloseConnections: true,
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.addSchema(ErrorBodySchema);
+  // First, so every answer carries them: a 401 of the auth plugin, errors and 404s included (CONTRACT §13).
+  app.register(securityHeaders);
   // Tokens, sessions and the limiter run on the wall clock, as the live stream does (api/live/connection.ts):
   // deps.now is the data's clock (query defaults), which a test may set days back.
   app.register(authentication, { campus: deps.campus, tokens: deps.tokens, limiter: deps.authLimiter, ...(deps.sessions ? { sessions: deps.sessions } : {}) });
@@ -72,6 +76,8 @@ export function buildApp(appDeps: AppDeps): FastifyInstance {
   });
   app.register(fastifySwaggerUi, {
     routePrefix: "/api/docs",
+    // Its own policy on its own routes (api/security-headers.ts): Swagger UI sets <style> elements.
+    staticCSP: cspHeader(SWAGGER_UI_CSP),
     uiConfig: {
       persistAuthorization: true,
       // Serialized into the page: sends the dashboard's stored token with the spec request and "Try it out".

@@ -1,8 +1,7 @@
 // The API service: an MQTT client of the broker (service account) that feeds the live state from the
 // internal stream, relays acknowledgements, silences and switching commands to the alerts service, and
-// serves buildApp() over HTTP.
+// serves buildApp() over HTTP, or HTTPS when TLS is on (./http-listener.ts).
 import { randomBytes } from "node:crypto";
-import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import type { AckRequest } from "../domain/alert.js";
 import type { CommandRequest } from "../domain/command.js";
@@ -15,8 +14,10 @@ import type { InfluxClient } from "../infra/influx.js";
 import { connectService, type MqttClient } from "../infra/mqtt.js";
 import type { RunningService, ServiceContext } from "../infra/service.js";
 import { finishesWithin, resultWithin } from "../infra/timeout.js";
+import { type TlsCredentials, tlsFromEnv } from "../infra/tls.js";
 import { type AppDeps, buildApp } from "./app.js";
 import { decodeCommandResult } from "./command-result.js";
+import { type HttpListener, listenHttp } from "./http-listener.js";
 import { AckTimeoutError, type AckResult } from "./deps.js";
 import type { LiveOptions } from "./live/options.js";
 import { LiveState } from "./live-state.js";
@@ -42,6 +43,8 @@ export interface ApiDeps {
   authLimits?: AppDeps["authLimits"];
   /** Named accounts' login tokens (api/sessions.ts); absent: API_TOKENS only. */
   sessions?: SessionStore;
+  /** The served certificate (shared with the broker so one SIGHUP reloads both). Default: from TLS_CERT_FILE / TLS_KEY_FILE. */
+  tls?: TlsCredentials | null;
 }
 
 export interface RunningApi extends RunningService {
@@ -62,6 +65,7 @@ export function checkTokenSites(ctx: Pick<ServiceContext, "env" | "campus">): vo
 export async function startApi(ctx: ServiceContext, deps: ApiDeps): Promise<RunningApi> {
   checkTokenSites(ctx);
   const log = ctx.log.child({ service: "api" });
+  const tls = deps.tls === undefined ? tlsFromEnv(ctx.env, log) : deps.tls;
   // Named accounts (docs/accounts.md): a bad USERS_FILE stops the start here, every problem listed.
   const sessions = deps.sessions ?? new SessionStore({ usersFile: ctx.env.usersFile, sessionsFile: join(ctx.env.dataDir, "sessions.json"), log });
   const state = new LiveState(ctx.campus);
@@ -161,22 +165,27 @@ export async function startApi(ctx: ServiceContext, deps: ApiDeps): Promise<Runn
     log,
     ...(deps.live ? { live: deps.live } : {}),
   });
+  const host = deps.host ?? ctx.env.bindHost;
+  const limits = { headersTimeoutMs: ctx.env.httpHeadersTimeoutMs, requestTimeoutMs: ctx.env.httpRequestTimeoutMs, maxConnectionsPerAddress: ctx.env.httpMaxConnectionsPerAddress };
+  let listener: HttpListener;
   try {
-    await app.listen({ port: deps.port ?? ctx.env.httpPort, host: deps.host ?? ctx.env.bindHost });
+    listener = await listenHttp(app, { host, port: deps.port ?? ctx.env.httpPort }, limits, tls, log);
   } catch (error) {
+    await app.close().catch(() => undefined);
     await mqtt.endAsync(true).catch(() => undefined);
     throw error;
   }
-  const port = (app.server.address() as AddressInfo).port;
-  const host = deps.host ?? ctx.env.bindHost;
-  const url = `http://${host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host}:${port}`;
-  log.info({ port }, "api listening");
+  const port = listener.port;
+  const loopback = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host;
+  const url = `${tls ? "https" : "http"}://${loopback}:${port}`;
+  log.info({ port, tls: tls !== null, ...limits }, "api listening");
 
   let stopping: Promise<void> | null = null;
   const stop = () =>
     (stopping ??= (async () => {
       const closed = await finishesWithin(app.close(), 5_000).catch((error: unknown) => (log.warn({ err: error }, "api did not close cleanly"), true));
       if (!closed) log.warn("api did not close within 5 s");
+      await finishesWithin(listener.close(), 1_000);
       for (const resolve of pending.values()) resolve(null);
       if (!(await finishesWithin(mqtt.endAsync(), 2_000).catch(() => false))) mqtt.end(true);
       if (!deps.sessions) await sessions.close();

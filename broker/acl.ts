@@ -1,7 +1,8 @@
 // Who may connect, publish and subscribe (CONTRACT §3), as pure predicates: no I/O, no aedes types,
 // so every rule is unit-tested on a real campus file and the aedes hooks only translate.
 import { type Bridge, type Campus, type Device, SERVICE_USERNAME } from "../domain/campus.js";
-import { devicePassword, safeEqual, sha256Hex } from "../domain/credentials.js";
+import { matchingFleetKey, safeEqual, sha256Hex } from "../domain/credentials.js";
+import { type FleetKey, parseFleetKeys } from "../domain/env/fleet-keys.js";
 import { RPC_REPLY_PREFIX, commandTopic, shellyRpcReplyTopic } from "../domain/formats/commands.js";
 
 export type Identity =
@@ -24,10 +25,12 @@ export type AuthFailureReason =
   | "not_configured"; // the secret the account needs (DEVICE_GROUP_KEY / SERVICE_PASSWORD) is empty
 
 export type AuthResult =
-  | { ok: true; identity: Identity }
+  /** `fleetKey`: the id of the DEVICE_GROUP_KEY key the password derives from (for /metrics), when one did. */
+  | { ok: true; identity: Identity; fleetKey?: string }
   | { ok: false; returnCode: RefusalCode; reason: AuthFailureReason };
 
 export interface AuthSecrets {
+  /** DEVICE_GROUP_KEY's text: one key or `id:key,id:key` (domain/env/fleet-keys.ts), validated at start. */
   deviceGroupKey: string;
   servicePassword: string;
 }
@@ -38,7 +41,8 @@ export interface AuthSecrets {
  *   credentials are not "bad"; it is simply not allowed (CONTRACT §3: anonymous clients are refused).
  * - Unknown user name, missing or wrong password → 4 "bad user name or password", the same code for
  *   all three so a client cannot probe which device ids exist. Metrics and logs keep the real reason.
- * Every comparison is constant time (`safeEqual`), and an unknown user name still costs one comparison.
+ * Every comparison is constant time (`safeEqual`); a fleet password is compared with every listed key's
+ * (CONTRACT §13), and an unknown user name costs the same comparisons as a known one.
  */
 export function authenticate(
   campus: Campus,
@@ -56,25 +60,27 @@ export function authenticate(
     return safeEqual(given, secrets.servicePassword) ? { ok: true, identity: { kind: "service" } } : refuse(4, "bad_password");
   }
 
+  const fleetKeys = parseFleetKeys(secrets.deviceGroupKey);
   const bridge = campus.bridgeById.get(username);
-  if (bridge !== undefined) return checkAccount(bridge, given, secrets.deviceGroupKey, () => ({ kind: "bridge", bridge, foreign: foreignTopics(campus, bridge) }));
+  if (bridge !== undefined) return checkAccount(bridge, given, fleetKeys, () => ({ kind: "bridge", bridge, foreign: foreignTopics(campus, bridge) }));
   const device = campus.deviceById.get(username);
   if (device === undefined) {
-    safeEqual(given, "0".repeat(64)); // same work as a known device, so timing does not reveal ids
+    matchingFleetKey(username, given, fleetKeys); // same work as a known device, so timing does not reveal ids
     return refuse(4, "unknown_username");
   }
-  return checkAccount(device, given, secrets.deviceGroupKey, () => ({ kind: "device", device }));
+  return checkAccount(device, given, fleetKeys, () => ({ kind: "device", device }));
 }
 
-/** A device's or a bridge's password: its own `secret_sha256` if it has one, else the HMAC of its id. */
-function checkAccount(account: { id: string; secret_sha256?: string }, given: Buffer, deviceGroupKey: string, identity: () => Identity): AuthResult {
+/** A device's or a bridge's password: its own `secret_sha256` if it has one, else the HMAC of its id by a listed fleet key. */
+function checkAccount(account: { id: string; secret_sha256?: string }, given: Buffer, fleetKeys: readonly FleetKey[], identity: () => Identity): AuthResult {
   if (account.secret_sha256 !== undefined) {
     // An account with its own secret: the fleet HMAC password must not work for it (CONTRACT §3).
     return safeEqual(sha256Hex(given), account.secret_sha256) ? { ok: true, identity: identity() } : refuse(4, "bad_password");
   }
-  // With an empty fleet key anyone could compute every account's HMAC password.
-  if (deviceGroupKey === "") return refuse(4, "not_configured");
-  return safeEqual(given, devicePassword(account.id, deviceGroupKey)) ? { ok: true, identity: identity() } : refuse(4, "bad_password");
+  // With no fleet key anyone could compute every account's HMAC password (of the empty key).
+  if (fleetKeys.length === 0) return refuse(4, "not_configured");
+  const fleetKey = matchingFleetKey(account.id, given, fleetKeys);
+  return fleetKey !== null ? { ok: true, identity: identity(), fleetKey } : refuse(4, "bad_password");
 }
 
 function refuse(returnCode: RefusalCode, reason: AuthFailureReason): AuthResult {

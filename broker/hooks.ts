@@ -1,6 +1,7 @@
 // Translates the pure ACL (acl.ts) into aedes 1.2.0's callback hooks, and counts and logs every refusal.
 import type { AedesOptions, AuthenticateError, Client } from "aedes";
 import { finished } from "node:stream";
+import { parseFleetKeys } from "../domain/env/fleet-keys.js";
 import { RateLimiter } from "../domain/rate-limiter.js";
 import type { ServiceContext } from "../infra/service.js";
 import { type AuthFailureReason, type Identity, type RefusalCode, authenticate, canPublish, canSubscribe, describeIdentity, isClientIdRejected } from "./acl.js";
@@ -24,6 +25,8 @@ export interface BrokerHooks extends Required<Pick<AedesOptions, "preConnect" | 
 export function createHooks(ctx: ServiceContext, metrics: BrokerMetrics): BrokerHooks {
   const log = ctx.log;
   const secrets = { deviceGroupKey: ctx.env.deviceGroupKey, servicePassword: ctx.env.servicePassword };
+  // Every listed fleet key is in /metrics from the start, at 0 until a device logs in with it (CONTRACT §13).
+  for (const { id } of parseFleetKeys(ctx.env.deviceGroupKey)) metrics.fleetKeyLogins.inc({ key: id }, 0);
   const facts = new WeakMap<Client, ConnectFacts>();
   const identities = new WeakMap<Client, Identity>();
   // At most one log line per key a minute; the key is bounded even under a flood of invented user names.
@@ -86,6 +89,7 @@ export function createHooks(ctx: ServiceContext, metrics: BrokerMetrics): Broker
           clientIds.release(clientId);
         });
       }
+      if (result.fleetKey !== undefined) metrics.fleetKeyLogins.inc({ key: result.fleetKey });
       identities.set(client, identity);
       done(null, true);
     },

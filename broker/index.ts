@@ -1,5 +1,5 @@
-// The broker service: aedes 1.2.0 (MQTT 3.1.1) with the campus ACL, a TCP and a WebSocket listener,
-// metrics and structured logs. Policy lives in acl.ts (pure) and hooks.ts (the aedes glue).
+// The broker service: aedes 1.2.0 (MQTT 3.1.1) with the campus ACL, TCP, TLS (CONTRACT §13) and WebSocket
+// listeners, per-address connection limits, metrics and structured logs. Policy lives in acl.ts (pure) and hooks.ts (the aedes glue).
 import { Aedes } from "aedes";
 import type { RunningService, ServiceContext } from "../infra/service.js";
 import { join } from "node:path";
@@ -8,7 +8,9 @@ import { attachJournal } from "./journal.js";
 import { finishesWithin } from "../infra/timeout.js";
 import { indexedMemoryPersistence } from "./persistence.js";
 import { useFastQueues } from "./fast-queue.js";
-import { type Listener, listenTcp, listenWebSocket } from "./listeners.js";
+import { createAddressLimit } from "../infra/address-limit.js";
+import { type TlsCredentials, tlsFromEnv } from "../infra/tls.js";
+import { type Listener, listenTcp, listenTls, listenUnix, listenWebSocket } from "./listeners.js";
 import { createBrokerMetrics } from "./metrics.js";
 import { DEFAULT_MAX_PACKET_BYTES, guardPacketSize } from "./packet-size-guard.js";
 
@@ -20,6 +22,12 @@ export interface BrokerOptions {
   port?: number;
   /** MQTT-over-WebSocket port; 0 = ephemeral. Default: env MQTT_WS_PORT. */
   wsPort?: number;
+  /** MQTT-over-TLS port when TLS is on; 0 = ephemeral. Default: env MQTTS_PORT. */
+  tlsPort?: number;
+  /** The served certificate (shared with the API so one SIGHUP reloads both). Default: from TLS_CERT_FILE / TLS_KEY_FILE. */
+  tls?: TlsCredentials | null;
+  /** Also serve plain MQTT on this Unix socket (for `up`'s own services when TLS_ONLY closes the TCP port). */
+  unixSocketPath?: string;
   /** Default: env BIND_HOST. */
   host?: string;
   /** Largest inbound packet (Remaining Length), bytes; larger ones close the connection. Default 1 MiB. */
@@ -33,7 +41,11 @@ export interface BrokerOptions {
 }
 
 export interface RunningBroker extends RunningService {
+  /** Plain MQTT; 0 with TLS_ONLY (no plain listener). */
   tcpPort: number;
+  /** MQTT over TLS; null without TLS. */
+  tlsPort: number | null;
+  /** MQTT over WebSocket (wss:// when TLS is on). */
   wsPort: number;
   aedes: Aedes;
 }
@@ -52,6 +64,7 @@ export async function startBroker(ctx: ServiceContext, options: BrokerOptions = 
   const hooks = createHooks({ ...ctx, log }, metrics);
   const maxPacketBytes = options.maxPacketBytes ?? DEFAULT_MAX_PACKET_BYTES;
   const host = options.host ?? ctx.env.bindHost;
+  const tls = options.tls === undefined ? tlsFromEnv(ctx.env, log) : options.tls;
 
   // Memory persistence: aedes-persistence-level delayed live QoS 1 delivery in our measurements
   // (shared/reference/libraries.md §1.6); sessions survive client reconnects, not a broker restart —
@@ -72,6 +85,8 @@ export async function startBroker(ctx: ServiceContext, options: BrokerOptions = 
   const aedes = await Aedes.createBroker({
     // aedes' memory persistence, with an O(1) outgoing queue (./persistence.ts).
     persistence: indexedMemoryPersistence() as never,
+    // A connection that never sends CONNECT is closed after this ([MQTT-3.1.0-1]: CONNECT comes first).
+    connectTimeout: ctx.env.mqttConnectTimeoutMs,
     drainTimeout: DRAIN_TIMEOUT_MS,
     preConnect: hooks.preConnect,
     authenticate: hooks.authenticate,
@@ -91,7 +106,7 @@ export async function startBroker(ctx: ServiceContext, options: BrokerOptions = 
   const accountOf = (client: Parameters<typeof hooks.identityOf>[0]) => hooks.identityOf(client)?.kind ?? "unknown";
   aedes.on("clientReady", (client) => {
     metrics.connectedClients.set(aedes.connectedClients);
-    metrics.connections.inc({ transport: client.req ? "ws" : "tcp" });
+    metrics.connections.inc({ transport: client.req ? "ws" : "encrypted" in client.conn ? "tls" : "tcp" });
     log.info({ clientId: client.id, account: accountOf(client), clean: client.clean }, "MQTT client connected");
   });
   aedes.on("clientDisconnect", (client) => {
@@ -108,23 +123,39 @@ export async function startBroker(ctx: ServiceContext, options: BrokerOptions = 
   aedes.on("connectionError", (client, error) => log.debug({ clientId: client.id, err: error.message }, "MQTT connection error"));
   aedes.on("keepaliveTimeout", (client) => log.info({ clientId: client.id }, "MQTT client keepalive timed out"));
 
-  const onConnection = (stream: Parameters<typeof guardPacketSize>[0], transport: "tcp" | "ws") =>
+  const onConnection = (stream: Parameters<typeof guardPacketSize>[0], transport: "tcp" | "tls" | "ws") =>
     guardPacketSize(stream, maxPacketBytes, (reason, bytes) => {
       metrics.packetsRefused.inc({ reason });
       log.warn({ transport, reason, bytes, maxPacketBytes }, "closing an MQTT connection: packet too large or malformed");
     });
 
+  // One count for every transport: an address's TCP, TLS and WebSocket connections share the limit.
+  const limit = createAddressLimit(ctx.env.mqttMaxConnectionsPerAddress, (address) =>
+    log.warn({ address, max: ctx.env.mqttMaxConnectionsPerAddress }, "MQTT connections from one address at the limit (MQTT_MAX_CONNECTIONS_PER_ADDRESS); refusing more"),
+  );
+  const admission = { limit, handshakeTimeoutMs: ctx.env.mqttConnectTimeoutMs };
   const listeners: Listener[] = [];
+  const started = async (listener: Promise<Listener>) => {
+    const one = await listener;
+    listeners.push(one);
+    return one;
+  };
+  let tcp: Listener | null = null;
+  let secure: Listener | null = null;
+  let ws: Listener;
   try {
-    listeners.push(await listenTcp(aedes, host, options.port ?? ctx.env.mqttPort, onConnection));
-    listeners.push(await listenWebSocket(aedes, host, options.wsPort ?? ctx.env.mqttWsPort, maxPacketBytes, onConnection));
+    // TLS_ONLY (CONTRACT §13): no plain MQTT port at all; the WebSocket listener is wss:// whenever TLS is on.
+    if (!(tls && ctx.env.tlsOnly)) tcp = await started(listenTcp(aedes, host, options.port ?? ctx.env.mqttPort, onConnection, admission));
+    if (tls) secure = await started(listenTls(aedes, host, options.tlsPort ?? ctx.env.mqttsPort, tls, onConnection, admission));
+    if (options.unixSocketPath) await started(listenUnix(aedes, options.unixSocketPath, onConnection));
+    ws = await started(listenWebSocket(aedes, host, options.wsPort ?? ctx.env.mqttWsPort, maxPacketBytes, onConnection, admission, tls));
   } catch (error) {
     await Promise.all(listeners.map((l) => l.close()));
     await new Promise<void>((resolve) => aedes.close(() => resolve()));
     throw error;
   }
-  const [tcp, ws] = listeners as [Listener, Listener];
-  log.info({ host, tcpPort: tcp.port, wsPort: ws.port, maxPacketBytes }, "MQTT broker listening");
+  const ports = { tcpPort: tcp?.port ?? 0, tlsPort: secure?.port ?? null, wsPort: ws.port };
+  log.info({ host, ...ports, websocket: tls ? "wss" : "ws", maxPacketBytes }, "MQTT broker listening");
 
   let stopping: Promise<void> | undefined;
   const stop = () => {
@@ -145,5 +176,5 @@ export async function startBroker(ctx: ServiceContext, options: BrokerOptions = 
     return stopping;
   };
 
-  return { tcpPort: tcp.port, wsPort: ws.port, aedes, stop };
+  return { ...ports, aedes, stop };
 }

@@ -1,12 +1,22 @@
-// The network side of the broker: a TCP listener and an MQTT-over-WebSocket listener (path /mqtt),
-// each handing every connection to `broker.handle` behind the packet-size guard.
-import { type Server as HttpServer, createServer as createHttpServer } from "node:http";
+// The network side of the broker: a TCP listener, an MQTT-over-TLS listener (CONTRACT §13) and an
+// MQTT-over-WebSocket listener (path /mqtt; wss:// when TLS is on), each handing every connection to
+// `broker.handle` behind the per-address limit and the packet-size guard.
+import { type Server as HttpServer, type ServerResponse, createServer as createHttpServer } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import { type Server as NetServer, type Socket, createServer as createNetServer } from "node:net";
+import { chmodSync, rmSync } from "node:fs";
 import type { Duplex } from "node:stream";
+import { createServer as createTlsServer } from "node:tls";
 import type { Aedes } from "aedes";
 import { WebSocketServer, createWebSocketStream } from "ws";
+import type { AddressLimit } from "../infra/address-limit.js";
+import type { TlsCredentials } from "../infra/tls.js";
 
 export const WEBSOCKET_PATH = "/mqtt";
+
+// A peer that vanished without a FIN (power cut, Wi-Fi gone) and whose MQTT keep-alive is 0 would hold
+// its socket forever: TCP keep-alive probes find it (RFC 1122 §4.2.3.6) after this much silence.
+const TCP_KEEPALIVE_DELAY_MS = 60_000;
 
 export interface Listener {
   /** The port actually bound (the ephemeral one when asked for 0). */
@@ -16,31 +26,93 @@ export interface Listener {
 }
 
 /** Called for every accepted connection, after aedes got it, to attach the packet-size guard. */
-export type OnConnection = (stream: Duplex, transport: "tcp" | "ws") => void;
+export type OnConnection = (stream: Duplex, transport: "tcp" | "tls" | "ws") => void;
 
-export async function listenTcp(broker: Aedes, host: string, port: number, onConnection: OnConnection): Promise<Listener> {
+/** What every listener applies to a new connection before aedes reads a byte. */
+export interface Admission {
+  limit: AddressLimit;
+  /** A TLS handshake not done in this long is abandoned (the MQTT connect timeout covers what follows). */
+  handshakeTimeoutMs: number;
+}
+
+export async function listenTcp(broker: Aedes, host: string, port: number, onConnection: OnConnection, admission: Admission): Promise<Listener> {
   const sockets = new Set<Socket>();
   const server = createNetServer((socket) => {
-    sockets.add(socket);
-    socket.once("close", () => sockets.delete(socket));
-    socket.setNoDelay(true); // small telemetry packets: do not wait for Nagle
-    coalesceWrites(socket);
-    broker.handle(socket);
+    if (!admission.limit.admit(socket)) return;
+    handOver(broker, socket, sockets);
     onConnection(socket, "tcp");
   });
   const bound = await listen(server, host, port);
+  return { port: bound, close: () => closeServer(server, sockets) };
+}
+
+/**
+ * Plain MQTT on a Unix socket, for the services `up` runs in the same process when TLS_ONLY leaves no
+ * plain TCP port (they connect with `mqtt+unix://`). Only the owner may connect (mode 0600).
+ */
+export async function listenUnix(broker: Aedes, path: string, onConnection: OnConnection): Promise<Listener> {
+  const sockets = new Set<Socket>();
+  const server = createNetServer((socket) => {
+    handOver(broker, socket, sockets);
+    onConnection(socket, "tcp");
+  });
+  rmSync(path, { force: true }); // a socket file left by a killed process
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(path, () => resolve());
+  });
+  chmodSync(path, 0o600);
+  return { port: 0, close: () => closeServer(server, sockets) };
+}
+
+/** MQTT over TLS (MQTTS_PORT): the same as TCP once the handshake is done. */
+export async function listenTls(broker: Aedes, host: string, port: number, credentials: TlsCredentials, onConnection: OnConnection, admission: Admission): Promise<Listener> {
+  const sockets = new Set<Socket>();
+  const server = createTlsServer({ ...credentials.serverOptions(), handshakeTimeout: admission.handshakeTimeoutMs }, (socket) => {
+    handOver(broker, socket, sockets);
+    onConnection(socket, "tls");
+  });
+  // Counted at TCP accept, before the handshake's CPU is spent on it.
+  server.on("connection", (raw: Socket) => admission.limit.admit(raw));
+  server.on("tlsClientError", (_error, socket) => socket.destroy());
+  const detach = credentials.attach(server);
+  const bound = await listen(server, host, port);
   return {
     port: bound,
-    close: () => closeServer(server, sockets),
+    close: async () => {
+      detach();
+      await closeServer(server, sockets);
+    },
   };
 }
 
-export async function listenWebSocket(broker: Aedes, host: string, port: number, maxPacketBytes: number, onConnection: OnConnection): Promise<Listener> {
+function handOver(broker: Aedes, socket: Socket, sockets: Set<Socket>): void {
+  sockets.add(socket);
+  socket.once("close", () => sockets.delete(socket));
+  socket.setNoDelay(true); // small telemetry packets: do not wait for Nagle
+  socket.setKeepAlive(true, TCP_KEEPALIVE_DELAY_MS);
+  coalesceWrites(socket);
+  broker.handle(socket);
+}
+
+export async function listenWebSocket(
+  broker: Aedes, host: string, port: number, maxPacketBytes: number, onConnection: OnConnection, admission: Admission, credentials: TlsCredentials | null,
+): Promise<Listener> {
   const sockets = new Set<Duplex>();
-  const http = createHttpServer((_req, res) => {
+  const scheme = credentials ? "wss" : "ws";
+  const hint = (_req: unknown, res: ServerResponse) => {
     // Plain HTTP gets a hint instead of a hang; only WebSocket upgrades on /mqtt are served.
-    res.writeHead(426, { "content-type": "text/plain", upgrade: "websocket" }).end(`MQTT over WebSocket: ws://host:port${WEBSOCKET_PATH}\n`);
-  });
+    res.writeHead(426, { "content-type": "text/plain", upgrade: "websocket" }).end(`MQTT over WebSocket: ${scheme}://host:port${WEBSOCKET_PATH}\n`);
+  };
+  // With TLS the listener serves only wss:// (CONTRACT §13): a plain ws:// there would carry passwords in clear.
+  const https = credentials ? createHttpsServer({ ...credentials.serverOptions(), handshakeTimeout: admission.handshakeTimeoutMs }, hint) : null;
+  const http = https ?? createHttpServer(hint);
+  const detach = https && credentials ? credentials.attach(https) : () => false;
+  // The upgrade request is the whole conversation before MQTT starts: bounded like a CONNECT.
+  http.headersTimeout = admission.handshakeTimeoutMs;
+  http.requestTimeout = admission.handshakeTimeoutMs;
+  http.on("connection", (raw: Socket) => admission.limit.admit(raw));
+  https?.on("tlsClientError", (_error, socket) => socket.destroy());
   // maxPayload bounds a single WebSocket message (ws closes with 1009 above it); an MQTT packet may
   // span several messages, so the packet-size guard still applies on top. Headroom for the fixed header.
   const wss = new WebSocketServer({ noServer: true, maxPayload: maxPacketBytes + 64 });
@@ -64,6 +136,7 @@ export async function listenWebSocket(broker: Aedes, host: string, port: number,
   return {
     port: bound,
     close: async () => {
+      detach();
       // Upgraded sockets are no longer tracked by the HTTP server, hence our own set; wss.close()
       // calls back once its clients are gone, so the sockets are destroyed first.
       const httpClosed = closeServer(http, sockets);

@@ -6,6 +6,7 @@ export interface BrokerMetrics {
   connectedClients: Gauge;
   connections: Counter<"transport">;
   authFailures: Counter<"reason">;
+  fleetKeyLogins: Counter<"key">;
   messagesPublished: Counter<"account">;
   publishedBytes: Counter<"account">;
   publishesDenied: Counter<"account">;
@@ -27,6 +28,9 @@ export function createBrokerMetrics(registry: Registry): BrokerMetrics {
     ),
     connections: counter("connections_total", "MQTT sessions accepted (CONNACK 0), by transport", ["transport"]),
     authFailures: counter("auth_failures_total", "CONNECTs refused, by reason", ["reason"]),
+    // CONTRACT §13: when a retired key's count stops rising, no device uses it any more. The label is the
+    // key's id from DEVICE_GROUP_KEY, never the key.
+    fleetKeyLogins: counter("fleet_key_logins_total", "Device and bridge logins accepted with a password derived from a fleet key, by key id (DEVICE_GROUP_KEY)", ["key"]),
     messagesPublished: counter("messages_published_total", "PUBLISH packets accepted from clients, by account kind", ["account"]),
     publishedBytes: counter("published_bytes_total", "Payload bytes of accepted PUBLISH packets, by account kind", ["account"]),
     publishesDenied: counter("publishes_denied_total", "PUBLISH packets refused by the ACL (the client is disconnected)", ["account"]),

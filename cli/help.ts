@@ -76,7 +76,7 @@ ${ALL_ENV_VARIABLES.map((v) => describe(v)).join("\n")}
 `;
 
 const USAGE: Record<Command, string> = {
-  up: `Usage: campus-power up [--demo [--district] [--history SPAN]] [--seed N]
+  up: `Usage: campus-power up [--demo [--district] [--history SPAN] [--tls]] [--seed N]
 
 Runs the broker, the ingest, the alerts engine and the API in one process.
   --demo      also run simulated devices for the bundled demo campus (or CAMPUS_CONFIG: a campus
@@ -91,11 +91,15 @@ Runs the broker, the ingest, the alerts engine and the API in one process.
               live view already runs: 14d (the default), 30d, 36h, … or 0 for none; at most
               RAW_RETENTION_DAYS. Every device, one reading per 5 minutes, weekends and the
               school calendar's holidays quiet, rollups filled (docs/simulator.md)
+  --tls       with --demo: serve MQTT over TLS (MQTTS_PORT), wss and https with a self-signed pair
+              generated under DATA_DIR (needs openssl; reused until 7 days before it expires);
+              the banner prints its fingerprint and how to trust it (docs/tls.md)
   --seed N    seed of the simulated load (default 1)
 
 When nothing answers at INFLUX_URL, INFLUX_URL is not set and influxd is installed, a local
 InfluxDB is started and supervised (loopback only, data under DATA_DIR/influxdb).
-SIGTERM/SIGINT (and SIGHUP): stop accepting work, flush, exit 0.
+SIGTERM/SIGINT: stop accepting work, flush, exit 0. SIGHUP: the same, or with TLS on, reload
+TLS_CERT_FILE and TLS_KEY_FILE without dropping a connection.
 `,
   broker: `Usage: campus-power broker
 
@@ -192,6 +196,8 @@ Progress goes to standard error (a bar on a terminal).
 
 Prints the MQTT password of device (or bridge) ID: the lowercase hex HMAC-SHA256 of the id keyed by
 DEVICE_GROUP_KEY, the same as:  printf %s "$ID" | openssl dgst -sha256 -hmac "$KEY"
+When DEVICE_GROUP_KEY lists several keys (id:key,id:key), the first one signs: that is the password to
+give a device now; the broker also accepts the others' (docs/security.md "Rotating the fleet key").
 Without DEVICE_GROUP_KEY it uses the key a demo generated (DATA_DIR/demo-secrets.json).
 `,
   backfill: `Usage: campus-power backfill [--from ISO] [--to ISO]

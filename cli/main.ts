@@ -8,6 +8,7 @@ import { emailEnvironmentProblems } from "../domain/district/notify-check.js";
 import { COMMAND_HELP, MAIN_HELP } from "./help.js";
 import { demoSecrets, exitOnConfigError, loadContext, parseDuration, stopOnSignals, UsageError } from "./runtime.js";
 import { InfluxClient } from "../infra/influx.js";
+import { reloadOnHangup, tlsFromEnv } from "../infra/tls.js";
 import type { RunningService } from "../infra/service.js";
 import { existsSync } from "node:fs";
 
@@ -25,6 +26,13 @@ function usage<T>(parse: () => T): T {
 const influxOf = (env: { influxUrl: string; influxDb: string; influxUsername: string; influxPassword: string }) =>
   new InfluxClient({ url: env.influxUrl, db: env.influxDb, username: env.influxUsername, password: env.influxPassword });
 
+/** TLS_CERT_FILE and TLS_KEY_FILE's pair (CONTRACT §13), reloaded on SIGHUP (which then no longer stops the service), or null. */
+function tlsReloadedOnHangup(env: Parameters<typeof tlsFromEnv>[0], log: Parameters<typeof tlsFromEnv>[1]) {
+  const tls = tlsFromEnv(env, log);
+  if (tls) reloadOnHangup(tls);
+  return tls;
+}
+
 /** Runs one service alone until a signal stops it. */
 async function runAlone(name: "broker" | "ingest" | "alerts" | "api", start: (ctx: ReturnType<typeof loadContext>) => Promise<RunningService>) {
   const loaded = loadContext(process.env, name);
@@ -36,16 +44,16 @@ async function runAlone(name: "broker" | "ingest" | "alerts" | "api", start: (ct
 
 const commands: Record<string, Handler> = {
   async up(args) {
-    const options = { demo: { type: "boolean" }, district: { type: "boolean" }, seed: { type: "string" }, history: { type: "string" } } as const;
+    const options = { demo: { type: "boolean" }, district: { type: "boolean" }, seed: { type: "string" }, history: { type: "string" }, tls: { type: "boolean" } } as const;
     const { values } = usage(() => parseArgs({ args, options }));
     const { runUp } = await import("./up.js");
     const history = values.history !== undefined ? { history: values.history } : {};
-    await runUp({ demo: values.demo ?? false, district: values.district ?? false, seed: Number(values.seed ?? 1), ...history });
+    await runUp({ demo: values.demo ?? false, district: values.district ?? false, seed: Number(values.seed ?? 1), tls: values.tls ?? false, ...history });
   },
   async broker(args) {
     usage(() => parseArgs({ args, options: {} }));
     const { startBroker } = await import("../broker/index.js");
-    await runAlone("broker", ({ ctx }) => startBroker(ctx));
+    await runAlone("broker", ({ ctx, env, log }) => startBroker(ctx, { tls: tlsReloadedOnHangup(env, log) }));
   },
   async ingest(args) {
     usage(() => parseArgs({ args, options: {} }));
@@ -60,7 +68,7 @@ const commands: Record<string, Handler> = {
   async api(args) {
     usage(() => parseArgs({ args, options: {} }));
     const { startApi } = await import("../api/index.js");
-    await runAlone("api", ({ ctx, env }) => startApi(ctx, { influx: influxOf(env) }));
+    await runAlone("api", ({ ctx, env, log }) => startApi(ctx, { influx: influxOf(env), tls: tlsReloadedOnHangup(env, log) }));
   },
   async simulate(args) {
     const { values } = usage(() => parseArgs({ args, options: {

@@ -1,5 +1,8 @@
-// `campus-power up [--demo [--district]]`: every service in one process, wired only through the broker and InfluxDB.
+// `campus-power up [--demo [--district] [--tls]]`: every service in one process, wired only through the broker and InfluxDB.
+import { type IncomingMessage, get as httpGet } from "node:http";
+import { get as httpsGet } from "node:https";
 import { join, resolve } from "node:path";
+import type { TlsOptions } from "node:tls";
 import { fileURLToPath } from "node:url";
 import type { Campus } from "../domain/campus.js";
 import { DEMO_CAMPUS_FILE, type Env } from "../domain/env.js";
@@ -7,6 +10,7 @@ import { InfluxClient, redactUrl } from "../infra/influx.js";
 import { findInfluxd, type LocalInfluxd, startLocalInfluxd } from "../infra/local-influxd.js";
 import type { Logger } from "../infra/logger.js";
 import type { RunningService, ServiceContext } from "../infra/service.js";
+import { type DemoPair, ensureDemoPair, reloadOnHangup, tlsFromEnv } from "../infra/tls.js";
 import { DEFAULT_HISTORY, parseHistorySpan } from "../simulator/history.js";
 import { type DemoAccount, ensureDemoAccounts } from "./demo-accounts.js";
 import { demoSecrets, loadContext, stopOnSignals, UsageError } from "./runtime.js";
@@ -21,6 +25,8 @@ export interface UpOptions {
   seed: number;
   /** `--history`: how much simulated past `--demo` writes first (simulator/history.ts; default 14d, `0` none). */
   history?: string;
+  /** `--tls` with `demo`: serve TLS with a self-signed pair made under DATA_DIR/tls (docs/tls.md). */
+  tls?: boolean;
 }
 
 export async function runUp(options: UpOptions): Promise<void> {
@@ -39,12 +45,21 @@ export async function runUp(options: UpOptions): Promise<void> {
     generated = secrets.generated;
   }
   if (options.history !== undefined && !options.demo) throw new UsageError("--history writes the simulated devices' past and needs --demo");
+  if (options.tls && !options.demo) throw new UsageError("--tls makes a self-signed demo certificate and needs --demo (otherwise set TLS_CERT_FILE and TLS_KEY_FILE)");
+  let demoPair: DemoPair | null = null;
+  if (options.tls && !source.TLS_CERT_FILE && !source.TLS_KEY_FILE) {
+    demoPair = ensureDemoPair(resolve(source.DATA_DIR || "./data", "tls"));
+    Object.assign(source, { TLS_CERT_FILE: demoPair.certFile, TLS_KEY_FILE: demoPair.keyFile });
+  }
   const { ctx, env, log } = loadContext(source, "up");
   const historySpan = options.demo ? parseHistorySpan(options.history ?? DEFAULT_HISTORY, env.rawRetentionMs) : { ok: true as const, ms: 0 };
   if (!historySpan.ok) throw new UsageError(historySpan.problem);
   const services: RunningService[] = [];
   let progress: NodeJS.Timeout | undefined;
   stopOnSignals(() => services, log, () => clearInterval(progress));
+  // One certificate for the broker and the API, so one `kill -HUP` reloads both (docs/tls.md).
+  const tls = tlsFromEnv(env, log);
+  if (tls) reloadOnHangup(tls);
 
   // The demo's people sign in by name and password (made once; the first start hashes a few seconds).
   const people = options.demo ? await ensureDemoAccounts(ctx.campus, env.usersFile, env.dataDir) : [];
@@ -53,11 +68,14 @@ export async function runUp(options: UpOptions): Promise<void> {
   const influx = new InfluxClient({ url: env.influxUrl, db: env.influxDb, username: env.influxUsername, password: env.influxPassword });
 
   const { startBroker } = await import("../broker/index.js");
-  const broker = await startBroker(ctx);
+  // TLS_ONLY leaves no plain TCP port: the services beside the broker reach it on a Unix socket only this user may open.
+  const unixSocketPath = tls && env.tlsOnly ? resolve(env.dataDir, "broker.sock") : undefined;
+  const broker = await startBroker(ctx, { tls, ...(unixSocketPath ? { unixSocketPath } : {}) });
   services.push(broker);
   // In one process the services reach the broker they run beside, whatever MQTT_URL says.
   const brokerHost = env.bindHost === "0.0.0.0" || env.bindHost === "::" ? "127.0.0.1" : env.bindHost;
-  const local: Env = Object.freeze({ ...env, mqttUrl: `mqtt://${brokerHost.includes(":") ? `[${brokerHost}]` : brokerHost}:${broker.tcpPort}` });
+  const mqttUrl = unixSocketPath ? `mqtt+unix://${unixSocketPath}` : `mqtt://${brokerHost.includes(":") ? `[${brokerHost}]` : brokerHost}:${broker.tcpPort}`;
+  const local: Env = Object.freeze({ ...env, mqttUrl });
   const localCtx = { ...ctx, env: local };
 
   const { startIngest } = await import("../ingest/index.js");
@@ -65,7 +83,7 @@ export async function runUp(options: UpOptions): Promise<void> {
   const { startAlerts } = await import("../alerts/index.js");
   services.push(await startAlerts(localCtx, { influx, environment: process.env }));
   const { startApi } = await import("../api/index.js");
-  const api = await startApi(localCtx, { influx });
+  const api = await startApi(localCtx, { influx, tls });
   services.push(api);
   log.info({ mqtt: broker.tcpPort, ws: broker.wsPort, http: api.port }, "campus-power is up");
 
@@ -83,10 +101,12 @@ export async function runUp(options: UpOptions): Promise<void> {
     });
     services.push(simulator);
     printBanner(env, ctx.campus, api.port, broker, generated, influxd, people);
+    if (tls) process.stdout.write(tlsLines(env, demoPair));
     if (historySpan.ms > 0) services.push(await startDemoHistory(localCtx, influx, options.seed, historySpan.ms, liveStartMs));
-    progress = startProgress(api.port, env.apiTokens.find((t) => t.role === "viewer")?.token ?? env.apiTokens[0]!.token);
+    progress = startProgress(api.url, env.apiTokens.find((t) => t.role === "viewer")?.token ?? env.apiTokens[0]!.token, tls?.serverOptions().cert);
   } else {
-    process.stdout.write(`campus-power is up: http://localhost:${api.port}/  (MQTT ${broker.tcpPort}, MQTT/WS ${broker.wsPort})\n`);
+    const mqtt = [broker.tcpPort ? `MQTT ${broker.tcpPort}` : "", broker.tlsPort ? `MQTTS ${broker.tlsPort}` : "", `MQTT/${tls ? "WSS" : "WS"} ${broker.wsPort}`].filter(Boolean).join(", ");
+    process.stdout.write(`campus-power is up: ${tls ? "https" : "http"}://localhost:${api.port}/  (${mqtt})\n`);
   }
 }
 
@@ -140,7 +160,10 @@ async function ensureInflux(env: Env, log: Logger): Promise<LocalInfluxd | null>
   return startLocalInfluxd({ dir, port, log, supervise: true });
 }
 
-function printBanner(env: Env, campus: Campus, httpPort: number, broker: { tcpPort: number; wsPort: number }, generated: string[], influxd: LocalInfluxd | null, people: readonly DemoAccount[]) {
+function printBanner(env: Env, campus: Campus, httpPort: number, broker: { tcpPort: number; tlsPort: number | null; wsPort: number }, generated: string[], influxd: LocalInfluxd | null, people: readonly DemoAccount[]) {
+  const web = broker.tlsPort === null ? "http" : "https";
+  const socket = broker.tlsPort === null ? "ws" : "wss";
+  const mqtt = [broker.tcpPort ? `mqtt://localhost:${broker.tcpPort}` : "", broker.tlsPort ? `mqtts://localhost:${broker.tlsPort}` : "", `${socket}://localhost:${broker.wsPort}/mqtt`].filter(Boolean).join("   ");
   const tokens = generated.includes("API_TOKENS")
     ? env.apiTokens.map((t) => `    ${t.role.padEnd(9)} ${t.token}`).join("\n")
     : "    (the ones you set in API_TOKENS)";
@@ -149,20 +172,20 @@ function printBanner(env: Env, campus: Campus, httpPort: number, broker: { tcpPo
   const campusNote = env.campusConfig === DEMO_CAMPUS_FILE ? "the bundled demo campus" : env.campusConfig === DEMO_DISTRICT_FILE ? "the bundled demo district" : env.campusConfig;
   process.stdout.write(`
 campus-power demo is running (${campusNote}, simulated devices connected)
-${districtLines(campus, httpPort)}
-  Dashboard      http://localhost:${httpPort}/#token=${operator}
-  REST API       http://localhost:${httpPort}/api/devices   (Authorization: Bearer <token>)
-  Live stream    ws://localhost:${httpPort}/api/live?token=<token>
-  API docs       http://localhost:${httpPort}/api/docs
-  Metrics        http://localhost:${httpPort}/metrics
-  MQTT           mqtt://localhost:${broker.tcpPort}   ws://localhost:${broker.wsPort}/mqtt
+${districtLines(campus, `${web}://localhost:${httpPort}`)}
+  Dashboard      ${web}://localhost:${httpPort}/#token=${operator}
+  REST API       ${web}://localhost:${httpPort}/api/devices   (Authorization: Bearer <token>)
+  Live stream    ${socket}://localhost:${httpPort}/api/live?token=<token>
+  API docs       ${web}://localhost:${httpPort}/api/docs
+  Metrics        ${web}://localhost:${httpPort}/metrics
+  MQTT           ${mqtt}
   InfluxDB       ${redactUrl(env.influxUrl)} (database ${env.influxDb}${influxd ? ", started by campus-power" : ""})
 
 ${peopleLines(people)}
   API tokens (for scripts):
 ${tokens}
 ${secretLines(env, generated)}
-  Try:  curl -H "Authorization: Bearer ${viewer}" http://localhost:${httpPort}/api/devices
+  Try:  curl -H "Authorization: Bearer ${viewer}" ${web}://localhost:${httpPort}/api/devices
   A dormitory room overloads every few minutes: watch /api/alerts or the dashboard.
   Stop with Ctrl-C.
 
@@ -178,13 +201,13 @@ function peopleLines(people: readonly DemoAccount[]): string {
 }
 
 /** For a district (CONTRACT §9): its name and every school simulated, and where the API compares them. */
-function districtLines(campus: Campus, httpPort: number): string {
+function districtLines(campus: Campus, apiBase: string): string {
   if (campus.sites.length < 2) return "";
   const schools = campus.sites.map((site) => `    ${site.site.id.padEnd(24)} ${site.site.name} (${site.devices.length} devices, ${site.site.timezone})`);
   return `
   District       ${campus.district.name}: ${campus.sites.length} schools, ${campus.devices.length} devices
 ${schools.join("\n")}
-  Schools        http://localhost:${httpPort}/api/sites
+  Schools        ${apiBase}/api/sites
 `;
 }
 
@@ -197,13 +220,13 @@ function secretLines(env: Env, generated: string[]): string {
   return lines.map((l) => `${l}\n`).join("");
 }
 
-/** One progress line every 15 s, read from our own API like any client would. */
-function startProgress(httpPort: number, token: string): NodeJS.Timeout {
+/** One progress line every 15 s, read from our own API like any client would (trusting our own certificate). */
+function startProgress(apiUrl: string, token: string, cert?: TlsOptions["cert"]): NodeJS.Timeout {
+  const read = <T>(path: string) => readJson<T>(`${apiUrl}${path}`, token, cert);
   const timer = setInterval(async () => {
     try {
-      const headers = { authorization: `Bearer ${token}` };
-      const devices = (await (await fetch(`http://127.0.0.1:${httpPort}/api/devices`, { headers })).json()) as { online: boolean }[];
-      const alerts = (await (await fetch(`http://127.0.0.1:${httpPort}/api/alerts?state=open`, { headers })).json()) as { rule: string; device: string }[];
+      const devices = await read<{ online: boolean }[]>("/api/devices");
+      const alerts = await read<{ rule: string; device: string }[]>("/api/alerts?state=open");
       const online = devices.filter((d) => d.online).length;
       const list = alerts.map((a) => `${a.rule}@${a.device}`).join(", ");
       process.stdout.write(`[${new Date().toISOString().slice(11, 19)}] devices online ${online}/${devices.length}, open alerts ${alerts.length}${list ? `: ${list}` : ""}\n`);
@@ -213,4 +236,37 @@ function startProgress(httpPort: number, token: string): NodeJS.Timeout {
   }, 15_000);
   timer.unref();
   return timer;
+}
+
+/** A GET of our own API, over https with our certificate as the only CA when TLS is on. */
+function readJson<T>(url: string, token: string, ca: TlsOptions["cert"]): Promise<T> {
+  return new Promise((resolvePromise, reject) => {
+    const headers = { authorization: `Bearer ${token}` };
+    const onResponse = (res: IncomingMessage) => {
+      let text = "";
+      res.on("data", (chunk: Buffer) => (text += chunk.toString()));
+      res.on("end", () => {
+        try {
+          resolvePromise(JSON.parse(text) as T);
+        } catch (error) {
+          reject(error);
+        }
+      });
+    };
+    const req = url.startsWith("https:") ? httpsGet(url, { headers, ...(ca ? { ca } : {}), servername: "localhost" }, onResponse) : httpGet(url, { headers }, onResponse);
+    req.on("error", reject);
+  });
+}
+
+/** Where the certificate is, and how to trust it (docs/tls.md). */
+function tlsLines(env: Env, pair: DemoPair | null): string {
+  if (!pair) return `  TLS            serving ${env.tlsCertFile} (kill -HUP ${process.pid} after renewing it)\n\n`;
+  return `  TLS            self-signed demo certificate (${pair.created ? "made now" : "reused"}; valid until ${pair.validTo})
+                   ${pair.certFile}
+                   SHA-256 ${pair.fingerprint256}
+                 Trust it:  mosquitto_pub --cafile ${pair.certFile} -h localhost -p ${env.mqttsPort} ...
+                            curl --cacert ${pair.certFile} https://localhost:${env.httpPort}/api/health
+                 Browsers: import it as a trusted authority, or accept it once after checking the fingerprint (docs/tls.md)
+
+`;
 }

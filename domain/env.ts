@@ -3,6 +3,7 @@
 // webhook's, ./env-alerts.ts); this module reads the environment through it.
 import { ALERT_WEBHOOK_VARIABLES, type AlertWebhookEnv } from "./env-alerts.js";
 import { type Command, readTable, type FieldsOf, textOf } from "./env/variable.js";
+import { transportProblems } from "./env/transport.js";
 import { ENV_VARIABLES } from "./env/variables.js";
 import { CampusError, ErrorCodes, type Problem } from "./errors.js";
 
@@ -33,6 +34,7 @@ export function readEnv(source: NodeJS.ProcessEnv, required: readonly SecretVari
   const problems: Problem[] = [];
   const byName: Record<string, unknown> = {};
   const fields = readTable(ENV_VARIABLES, source, problems, byName);
+  problems.push(...transportProblems(fields));
   const webhookWanted = textOf(source, "ALERT_WEBHOOK_URL", ALERT_WEBHOOK_VARIABLES.ALERT_WEBHOOK_URL, byName) !== "";
   const alertWebhook = webhookWanted ? readTable(ALERT_WEBHOOK_VARIABLES, source, problems, byName) : null;
   if (alertWebhook?.secret === "") problems.push({ path: "ALERT_WEBHOOK_SECRET", message: "is required with ALERT_WEBHOOK_URL (the body is signed with it)" });

@@ -3,7 +3,7 @@
 #   - npm packages (npm ci, when node_modules is absent or older than package-lock.json)
 #   - InfluxDB from the distribution's `influxdb` package, unless INFLUX_URL points at another host
 #     (always for --for-tests: the integration tests start their own influxd)
-#   - openssl for --for-tests
+#   - openssl (for `up --demo --tls`); mosquitto-clients for --for-tests
 # Idempotent: a second run does nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,11 +22,19 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-fund --no-audit
 fi
 
-# The tests compare device passwords with openssl's own HMAC (CONTRACT §3 documents that command).
-if $for_tests && ! command -v openssl >/dev/null; then
-  echo "setup: installing openssl (the tests check device passwords against it)"
+# `up --demo --tls` makes its self-signed certificate with openssl (docs/tls.md), and the tests compare
+# device passwords with openssl's own HMAC (CONTRACT §3 documents that command).
+if ! command -v openssl >/dev/null; then
+  echo "setup: installing openssl (up --demo --tls makes its certificate with it)"
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl >/dev/null
+fi
+
+# The TLS tests publish with mosquitto_pub --cafile, as docs/tls.md tells a device maker to try.
+if $for_tests && ! command -v mosquitto_pub >/dev/null; then
+  echo "setup: installing mosquitto-clients (the TLS tests publish with mosquitto_pub)"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mosquitto-clients >/dev/null
 fi
 
 # The dashboard's browser test drives Debian's chromium through playwright-core (no browser download).

@@ -4,6 +4,8 @@
 // The webhook's variables are in ../env-alerts.ts, read only when ALERT_WEBHOOK_URL is set.
 import { fileURLToPath } from "node:url";
 import { apiTokens } from "./api-tokens.js";
+import { fleetKeyList } from "./fleet-keys.js";
+import { TRANSPORT_VARIABLES } from "./transport.js";
 import { type Command, libraryVariable, variable } from "./variable.js";
 import { oneOf, optionalHttpUrl, port, positiveNumber, secret, text, textMatching, url } from "./values.js";
 
@@ -72,10 +74,11 @@ export const ENV_VARIABLES = {
   }),
   DEVICE_GROUP_KEY: variable({
     field: "deviceGroupKey",
-    value: secret(16),
+    value: fleetKeyList(),
     default: "",
     shownDefault: DEMO_SECRET,
-    meaning: "fleet key that device passwords derive from (HMAC-SHA256, CONTRACT §3); at least 16 characters",
+    meaning:
+      "fleet key that device passwords derive from (HMAC-SHA256, CONTRACT §3), at least 16 characters; or several, `id:key,id:key`: the first signs new passwords, every one is accepted (CONTRACT §13; docs/security.md \"Rotating the fleet key\")",
     readBy: ["up", "broker", "simulate", "scenario", "replay", "device-secret"],
     requiredBy: ["up", "broker", "simulate", "scenario", "replay"],
   }),
@@ -172,6 +175,7 @@ export const ENV_VARIABLES = {
     readBy: ["scenario"],
   }),
   BIND_HOST: variable({ field: "bindHost", value: text(), default: "0.0.0.0", meaning: "address the listeners bind to (extension)", readBy: ["up", "broker", "api"] }),
+  ...TRANSPORT_VARIABLES,
   DEBUG: libraryVariable({
     value: text(),
     default: "",

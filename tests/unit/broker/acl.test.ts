@@ -39,7 +39,8 @@ const evil: Identity = { kind: "device", device: { ...foreign.campus.deviceById.
 describe("authenticate", () => {
   it("accepts a device with the HMAC of its id under the fleet key", () => {
     const result = authenticate(campus, secrets, "brk-d1-101", Buffer.from(hmac("brk-d1-101")));
-    expect(result).toEqual({ ok: true, identity: breaker });
+    // fleetKey: which DEVICE_GROUP_KEY key the password derives from (a key given alone is "default"), for /metrics.
+    expect(result).toEqual({ ok: true, identity: breaker, fleetKey: "default" });
   });
 
   it("refuses a wrong password with code 4", () => {
