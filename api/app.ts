@@ -15,7 +15,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import { authentication } from "./auth.js";
 import { DEFAULT_AUTH_LIMITS, FailedAuthLimiter } from "./auth-limiter.js";
 import type { AppDeps, RouteDeps } from "./deps.js";
-import { ErrorBodySchema, errorBody, toErrorResponse } from "./errors.js";
+import { answerFrameworkError, ErrorBodySchema, errorBody, toErrorResponse } from "./errors.js";
 import { liveStream } from "./live/plugin.js";
 import { cspHeader, securityHeaders, SWAGGER_UI_CSP } from "./security-headers.js";
 import { alertRoutes } from "./routes/alerts.js";
@@ -45,6 +45,8 @@ export function buildApp(appDeps: AppDeps): FastifyInstance {
     // Fastify's request log would print the raw URL (a `?token=` on /api/live): we log our own below.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 64 * 1024,
+    // The router's own refusals (a too-long path parameter, broken percent-encoding) in the documented error shape.
+    frameworkErrors: answerFrameworkError,
     // Keep-alive sockets must not hold stop() up.
     forceCloseConnections: true,
   }).withTypeProvider<TypeBoxTypeProvider>();

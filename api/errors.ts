@@ -1,6 +1,7 @@
 // The API's one catalogue of coded errors. Every error leaves the server as
 // `{"error": {"code", "message"}}` (CONTRACT §6), whatever raised it: a route, a schema, auth, a 404.
 import { Type as T } from "@sinclair/typebox";
+import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import { CampusError, ErrorCodes } from "../domain/errors.js";
 
 export const ApiErrors = {
@@ -78,4 +79,16 @@ export function historyError(error: unknown): [] {
   if (error instanceof CampusError && error.code === ErrorCodes.INFLUX_UNAVAILABLE) throw apiError("HISTORY_UNAVAILABLE");
   if (error instanceof CampusError && /database not found/i.test(error.message)) return [];
   throw error;
+}
+
+/**
+ * Fastify's `frameworkErrors` option: the router's own refusals (a path parameter longer than
+ * `maxParamLength`, 414; a path with broken percent-encoding, 400) otherwise leave with fastify's body
+ * `{"error": "Bad Request", "code": "FST_ERR_…", "message": "'<the whole path>' …"}`, which is not the
+ * documented shape and echoes the path back. Found by fuzzing (tests/fuzz/http-api.test.ts, seed 1447541330).
+ */
+export function answerFrameworkError(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const status = error.statusCode === 414 ? 414 : 400;
+  const message = error.code === "FST_ERR_MAX_PARAM_LENGTH" ? "a path parameter is too long" : "the URL is not valid";
+  reply.code(status).type("application/json").send(errorBody("VALIDATION_FAILED", message));
 }

@@ -66,7 +66,14 @@ export function parseYaml(text: string): { ok: true; value: unknown } | { ok: fa
       problems: doc.errors.map((e) => ({ path: `line ${e.linePos?.[0]?.line ?? "?"}`, message: e.message.split("\n")[0] ?? e.message })),
     };
   }
-  return { ok: true, value: doc.toJS() };
+  try {
+    return { ok: true, value: doc.toJS() };
+  } catch (error) {
+    // yaml refuses to expand a document whose aliases multiply past its bound (maxAliasCount, 100: the
+    // "billion laughs" of YAML anchors) by throwing; it is a problem of the file, not a crash. Found by
+    // fuzzing (tests/fuzz/config-files.test.ts): check-config printed a stack trace.
+    return { ok: false, problems: [{ path: "line ?", message: `cannot read the YAML: ${error instanceof Error ? error.message : String(error)}` }] };
+  }
 }
 
 /** Validates a parsed campus document; lists every problem instead of stopping at the first. */

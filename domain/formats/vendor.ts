@@ -53,8 +53,22 @@ export function protectionEvents(device: string, ts: number, active: readonly st
   return events;
 }
 
-/** A list of error codes from a vendor value: an array of strings, one string, or nothing. */
+/**
+ * A vendor's error code is an event's `detail`, held to the native bound (CONTRACT §3: at most 1,024
+ * characters); a longer one is cut there. Found by fuzzing (tests/fuzz/device-payloads.test.ts): a
+ * Zigbee2MQTT `fault` of 256 KiB became a 256 KiB string field in InfluxDB.
+ */
+const MAX_CODE_CHARS = 1024;
+/**
+ * Real devices report a handful of protections at once (Shelly Gen2 has 4, Zigbee breakers ~10); one
+ * message listing thousands of codes would become thousands of event points and alerts. 32 keeps every
+ * real one and bounds what one message can cost.
+ */
+const MAX_CODES_PER_MESSAGE = 32;
+
+/** A list of error codes from a vendor value: an array of strings, one string, or nothing (bounded, see above). */
 export function codesOf(value: unknown, ignore: readonly string[] = []): string[] {
   const list = Array.isArray(value) ? value : typeof value === "string" ? [value] : [];
-  return list.filter((v): v is string => typeof v === "string" && v !== "" && !ignore.includes(v.toLowerCase()));
+  const codes = list.filter((v): v is string => typeof v === "string" && v !== "" && !ignore.includes(v.toLowerCase()));
+  return codes.slice(0, MAX_CODES_PER_MESSAGE).map((code) => code.slice(0, MAX_CODE_CHARS));
 }
