@@ -5,7 +5,9 @@
 // the real InfluxDB) timed over HTTP (bench/reports/timing.ts): a warm-up request, then --runs timed ones per
 // route; a table with min / median / max against each target, progress on standard error.
 // Then the per-device daily energy rollup is filled as the ingest fills it (infra/device-energy-rollup.ts
-// fillDeviceDays: every complete day it lacks); `--no-day-rollup` times without it (and drops it if there).
+// fillDeviceDays: every complete day it lacks); `--no-day-rollup` times without it (and drops it if there). With
+// --hourly, the daily peak rollup too (infra/peak-day-rollup.ts, bench/reports/hourly.ts fillPeakDayRollup);
+// `--no-peak-rollup` times without it (and drops it).
 // `--data DIR` keeps the influxd and its data in DIR and, run again with the same --devices and --days, times
 // the same data without writing it again (for before/after comparisons: the digest column shows the answers
 // are the same). Profile the API with `node --import tsx --cpu-prof --cpu-prof-dir=DIR bench/reports.ts
@@ -22,11 +24,13 @@ import { loadCampus } from "../infra/campus-file.js";
 import { completeMeasurement, deviceDayMeasurement, fillDeviceDays, localDayStart } from "../infra/device-energy-rollup.js";
 import { InfluxClient, quoteIdentifier } from "../infra/influx.js";
 import { freePort, startLocalInfluxd } from "../infra/local-influxd.js";
+import { peakDayMeasurement } from "../infra/peak-day-rollup.js";
+import { POWER_ROLLUP_GROUPS } from "../infra/power-rollup.js";
 import { createLogger } from "../infra/logger.js";
 import { createRegistry } from "../infra/metrics.js";
 import { writeBenchCampus } from "./reports/campus.js";
 import { writePast } from "./reports/history.js";
-import { writeHourlyRollup } from "./reports/hourly.js";
+import { fillPeakDayRollup, writeHourlyRollup } from "./reports/hourly.js";
 import { printTimings, type Route, type Timing, timeRoute } from "./reports/timing.js";
 
 const HELP = `npm run bench:reports -- [options]
@@ -39,10 +43,11 @@ const HELP = `npm run bench:reports -- [options]
                 2,000 devices × 30 days): hourly kWh, the building energy rollup, the peak-demand power rollups
                 of the same profile and the last hour of the 1-minute rollup (bench/reports/hourly.ts)
   --no-day-rollup  time without the per-device daily energy rollup (dropped if the data holds it)
+  --no-peak-rollup time without the daily peak-demand rollup (--hourly; dropped if the data holds it)
   --help        this text`;
 
 const { values: args } = parseArgs({
-  options: { devices: { type: "string" }, days: { type: "string" }, runs: { type: "string" }, data: { type: "string" }, only: { type: "string" }, "no-day-rollup": { type: "boolean" }, hourly: { type: "boolean" }, help: { type: "boolean" } },
+  options: { devices: { type: "string" }, days: { type: "string" }, runs: { type: "string" }, data: { type: "string" }, only: { type: "string" }, "no-day-rollup": { type: "boolean" }, "no-peak-rollup": { type: "boolean" }, hourly: { type: "boolean" }, help: { type: "boolean" } },
 });
 if (args.help) {
   console.log(HELP);
@@ -85,6 +90,8 @@ function routesOf(site: string, fromMs: number, toMs: number, timeZone: string):
     { label: "monthly report by building", path: `/api/reports/energy?every=month&by=building&${range}`, targetMs: 1_000 },
     { label: "monthly report by room", path: `/api/reports/energy?every=month&by=room&${range}`, targetMs: 2_000 },
     { label: "daily kWh per room, CSV", path: `/api/reports/energy?every=day&by=room&format=csv&${range}`, targetMs: 2_000 },
+    // By site the peaks are still read per period from the building power rollup (infra/peak-day-rollup.ts rolls up buildings and rooms).
+    { label: "daily kWh per site, CSV", path: `/api/reports/energy?every=day&by=site&format=csv&${range}`, targetMs: null },
     { label: "printable report", path: `/reports/${site}/${month}`, targetMs: 3_000 },
     { label: "energy by device", path: `/api/energy?by=device&every=1d&${range}`, targetMs: 1_000 },
     { label: "energy by room", path: `/api/energy?by=room&every=1d&${range}`, targetMs: null },
@@ -129,6 +136,22 @@ try {
     dayRollup = `${days} days rolled up per device in ${((performance.now() - started) / 1000).toFixed(1)} s`;
   }
 
+  let peakRollup = "none";
+  if (HOURLY) {
+    const reporting = new Set(campus.devices.map((device) => device.id));
+    if (args["no-peak-rollup"]) {
+      for (const by of POWER_ROLLUP_GROUPS) {
+        const measurement = peakDayMeasurement(campus, by, reporting);
+        for (const name of [measurement, completeMeasurement(measurement)]) await influx.query(`DROP MEASUREMENT ${quoteIdentifier(name)}`).catch(() => undefined);
+      }
+    } else {
+      progress("filling the daily peak-demand rollup, as the ingest does");
+      const started = performance.now();
+      const days = await fillPeakDayRollup(campus, influx, Date.now());
+      peakRollup = `${days} days × groupings in ${((performance.now() - started) / 1000).toFixed(1)} s`;
+    }
+  }
+
   const app = buildApp({
     campus,
     tokens: parseApiTokens(`admin:${TOKEN}`),
@@ -153,7 +176,7 @@ try {
   await app.close();
 
   console.log(
-    `\nbench:reports — ${campus.devices.length} devices in ${campus.buildings.length} buildings, ${DAYS} days (${stored.points.toLocaleString("en")} ${HOURLY ? "rollup " : ""}points, written in ${stored.writeS.toFixed(0)} s); daily rollup: ${dayRollup}; ` +
+    `\nbench:reports — ${campus.devices.length} devices in ${campus.buildings.length} buildings, ${DAYS} days (${stored.points.toLocaleString("en")} ${HOURLY ? "rollup " : ""}points, written in ${stored.writeS.toFixed(0)} s); daily rollup: ${dayRollup}; peak rollup: ${peakRollup}; ` +
       `${RUNS} timed requests per route after one warm-up; load average ${loadavg().map((l) => l.toFixed(1)).join(" ")}\n`,
   );
   printTimings(timings);

@@ -4,11 +4,14 @@
 // data written before a rollup existed, or arriving later than that (a long InfluxDB outage drained from
 // the spool, a device flushing a day of buffered readings), is rolled up by this command. It is
 // idempotent: a rollup point is keyed by its series and window start, so running it twice overwrites.
-// Then, per day, the per-building hourly energy rollup of the campus file's tree (CAMPUS_CONFIG).
+// Then, per day, the per-building hourly energy rollup of the campus file's tree (CAMPUS_CONFIG), and the
+// daily rollups of the whole days in the range (energy per device, peak demand per building and room).
 import { loadCampus } from "../infra/campus-file.js";
 import { readEnv } from "../domain/env.js";
 import { rollUpDeviceDays } from "../infra/device-energy-rollup.js";
 import { InfluxClient } from "../infra/influx.js";
+import { rollUpPeakDays } from "../infra/peak-day-rollup.js";
+import { readPowerReporters } from "../infra/power-rollup.js";
 import { rollupSelects } from "../ingest/retention.js";
 import { UsageError } from "./runtime.js";
 
@@ -55,6 +58,9 @@ export async function runBackfill(options: BackfillOptions, source: NodeJS.Proce
   }
   // The per-device daily energy rollup (by=device and by=room over days) of the whole days in the range.
   write(`per-device daily energy rollup: ${await rollUpDeviceDays(influx, campus, { fromMs: from, toMs: to }, Date.now())} days`);
+  // The daily peak rollup (reports by building and room per day) from the power rollup the API reads: the one of the devices reporting power now.
+  const powerReporting = await readPowerReporters(influx);
+  write(`daily peak-demand rollup: ${await rollUpPeakDays(influx, campus, powerReporting, { fromMs: from, toMs: to }, Date.now())} days × groupings`);
   write(`backfill done: ${written} rollup points written from ${new Date(from).toISOString()} to ${new Date(to).toISOString()}`);
   return { windows, written };
 }

@@ -117,15 +117,21 @@ async function startDemoHistory(ctx: ServiceContext, influx: InfluxClient, seed:
   const { rollupSelects } = await import("../ingest/retention.js");
   const { startHistoryWriter } = await import("../simulator/history-writer.js");
   const { rollUpDeviceDays } = await import("../infra/device-energy-rollup.js");
+  const { rollUpPeakDays } = await import("../infra/peak-day-rollup.js");
+  const { readPowerReporters } = await import("../infra/power-rollup.js");
   const history = startHistoryWriter({
     campus: ctx.campus, seed, spanMs, toMs, influx, log: ctx.log, readingToPoints, observeCounter,
     rollupSelects: (where) => rollupSelects(ctx.env.influxDb, where, ctx.campus),
     say: (line) => process.stdout.write(`[${new Date().toISOString().slice(11, 19)}] ${line}\n`),
   });
   // The ingest's catch-up may have marked the past days complete before they were written: roll them up again once they are.
+  const past = { fromMs: toMs - spanMs, toMs };
   void history.done
-    .then(() => rollUpDeviceDays(influx, ctx.campus, { fromMs: toMs - spanMs, toMs }, Date.now()))
-    .catch((error: unknown) => ctx.log.warn({ err: error }, "demo history: per-device daily energy rollup not filled"));
+    .then(async () => {
+      await rollUpDeviceDays(influx, ctx.campus, past, Date.now());
+      await rollUpPeakDays(influx, ctx.campus, await readPowerReporters(influx), past, Date.now());
+    })
+    .catch((error: unknown) => ctx.log.warn({ err: error }, "demo history: daily energy or peak rollup not filled"));
   return history;
 }
 

@@ -61,14 +61,6 @@ export async function startIngest(ctx: ServiceContext, deps: IngestDeps): Promis
     onError: (error) => log.error({ err: error }, "cannot write the dead-letter log"),
   });
 
-  const influx = new InfluxTarget({
-    influx: deps.influx,
-    campus,
-    rawRetentionDays: env.rawRetentionMs / 86_400_000,
-    log,
-    ...(deps.retry ? { retry: deps.retry } : {}),
-    onReachable: (reachable) => metrics.influxReachable.set(reachable ? 1 : 0),
-  });
   // Late points (a flushed device buffer, a drained spool) are rolled up again once InfluxDB holds them.
   const catchUp = new RollupCatchUp({
     influx: deps.influx,
@@ -78,6 +70,16 @@ export async function startIngest(ctx: ServiceContext, deps: IngestDeps): Promis
     worker: clientId,
     ...(deps.retry ? { retry: deps.retry } : {}),
     ...(deps.catchUpCoalesceMs !== undefined ? { coalesceMs: deps.catchUpCoalesceMs } : {}),
+  });
+  const influx = new InfluxTarget({
+    influx: deps.influx,
+    campus,
+    rawRetentionDays: env.rawRetentionMs / 86_400_000,
+    log,
+    ...(deps.retry ? { retry: deps.retry } : {}),
+    onReachable: (reachable) => metrics.influxReachable.set(reachable ? 1 : 0),
+    // The rollups' backfills at start (a new or replaced rollup): no day is marked complete from a half-filled one.
+    onBackfill: (done) => catchUp.noteBackfill(done),
   });
   const sinkCallbacks = sinkMetrics({ metrics, log, deadLetters, backlogRecords: () => sink.spool.backlogRecords });
   const sink: DurableSink = new DurableSink({

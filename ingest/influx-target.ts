@@ -18,6 +18,8 @@ export interface InfluxTargetOptions {
   log: Logger;
   /** Every outcome of a contact with InfluxDB (for the `influx_reachable` gauge). */
   onReachable(reachable: boolean): void;
+  /** A rollup backfill ensureRetention started in the background (the catch-up waits for it before marking days complete). */
+  onBackfill?(done: Promise<void>): void;
 }
 
 /** How often InfluxDB's /ping is asked while nothing else tells us whether it answers, ms. */
@@ -96,9 +98,9 @@ export class InfluxTarget {
   }
 
   private async ensureDatabase(): Promise<void> {
-    const { influx, rawRetentionDays, log, campus } = this.options;
+    const { influx, rawRetentionDays, log, campus, onBackfill } = this.options;
     await influx.ensureDatabase();
-    await ensureRetention(influx, rawRetentionDays, log, campus);
+    await ensureRetention(influx, rawRetentionDays, log, campus, onBackfill);
     this.databaseReady = true;
     this.setReachable(true);
   }

@@ -9,7 +9,9 @@
 // (at most MAX_RANGE_HOURS per statement, one statement at a time, only the touched devices' series),
 // retried with the one backoff policy, counted in metrics and logged. Each round also re-reads which
 // devices report energy_kwh and power_w and, when the counted devices change, replaces the building rollup's
-// and the power rollups' queries (peak demand, infra/power-rollup.ts).
+// and the power rollups' queries (peak demand, infra/power-rollup.ts). Then the daily rollups of the days
+// the late hours lie in are redone (energy per device, peak demand per building and room: infra/device-energy-rollup.ts,
+// infra/peak-day-rollup.ts), and every complete day they lack is filled.
 // Until its round, an hour is marked stale in InfluxDB, in the same request as its late points
 // (infra/energy-rollup.ts ROLLUP_STALE_MEASUREMENT), so readers take it from raw points meanwhile; the mark is
 // cleared after the round, and a worker's marks left by a stop or crash are taken up at its next start.
@@ -22,6 +24,7 @@ import { Counter, Gauge, type Registry, metric } from "../infra/metrics.js";
 import { WakeableSleeps } from "../infra/timeout.js";
 import { readPowerReporters } from "../infra/power-rollup.js";
 import { fillDeviceDays, rollUpDeviceDays } from "../infra/device-energy-rollup.js";
+import { fillPeakDays, rollUpPeakDays } from "../infra/peak-day-rollup.js";
 import { ensureBuildingRollup, ensurePowerRollups, rollupSelects } from "./retention.js";
 import { logsRetry } from "./sink-metrics.js";
 
@@ -129,6 +132,8 @@ export class RollupCatchUp {
   /** The building rollup measurement whose query this worker last ensured. */
   private buildingRollup: string | null = null;
   private lastRefresh = Date.now();
+  /** Power rollup backfills in flight (ensurePowerRollups). */
+  private powerBackfills = 0;
 
   constructor(private readonly options: RollupCatchUpOptions) {
     this.metrics = catchUpMetrics(options.metrics);
@@ -219,7 +224,7 @@ export class RollupCatchUp {
     const building = await ensureBuildingRollup(influx, campus, reporting, log);
     if (building !== this.buildingRollup && this.buildingRollup !== null) log.info({ measurement: building }, "the devices counted per building changed; building energy rollup replaced");
     this.buildingRollup = building;
-    await ensurePowerRollups(influx, campus, powerReporting, log);
+    await ensurePowerRollups(influx, campus, powerReporting, log, (done) => this.noteBackfill(done));
     for (const range of ranges) {
       const buildings = range.devices ? [...new Set(range.devices.map((id) => campus.deviceById.get(id)?.building).filter((b) => b !== undefined))].sort() : undefined;
       if (buildings?.length === 0) continue;
@@ -230,8 +235,10 @@ export class RollupCatchUp {
         statements++;
       }
     }
-    // The per-device daily energy rollup of the complete days the late hours lie in, before their marks go.
+    // The daily rollups (energy per device, peak demand) of the complete days the late hours lie in, before their marks go.
+    // A power rollup being backfilled holds part of its days: their peaks wait for a round after it (a day marked is never redone).
     for (const range of ranges) await rollUpDeviceDays(influx, campus, range, Date.now(), [...hours.keys()]);
+    if (this.powerBackfills === 0) for (const range of ranges) await rollUpPeakDays(influx, campus, powerReporting, range, Date.now(), [...hours.keys()]);
     // Cleared unless late points came for the hour meanwhile (their mark stands until the next round).
     const done = [...hours.keys()].filter((hour) => !this.pending.has(hour));
     if (done.length > 0) await influx.write(done.map((hour) => staleMarkLine(worker, hour, false)).join("\n"));
@@ -239,6 +246,14 @@ export class RollupCatchUp {
     this.metrics.statements.inc(statements);
     if (hours.size > 0) log.info({ hours: hours.size, ranges: ranges.length, statements, ms: Date.now() - started }, "late points rolled up again");
     // Every complete day the daily rollup lacks (one that just ended; all of them after the campus file changed), yielding to late points.
-    await fillDeviceDays(influx, campus, Date.now(), { givingUp: () => this.stopped || this.pending.size > 0 });
+    const givingUp = () => this.stopped || this.pending.size > 0;
+    await fillDeviceDays(influx, campus, Date.now(), { givingUp });
+    if (this.powerBackfills === 0) await fillPeakDays(influx, campus, powerReporting, Date.now(), { givingUp });
+  }
+
+  /** A rollup backfill in flight (started by this worker, or by the ingest's ensureRetention at start): the daily peaks wait until it has settled. */
+  noteBackfill(done: Promise<void>): void {
+    this.powerBackfills++;
+    void done.finally(() => this.powerBackfills--);
   }
 }

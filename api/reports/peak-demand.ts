@@ -1,13 +1,17 @@
 // Peak demand of a report (CONTRACT §11): per group (site, building or `building/room`) and period (day,
 // ISO week, calendar month at local midnight in each site's zone), the largest 15-minute mean power and the
 // start of its window. A group's power is the sum of its counted devices' power (each branch's topmost device
-// that reports power_w, infra/power-rollup.ts). Complete windows come from the ingest's power rollup; the
+// that reports power_w, infra/power-rollup.ts). By building or room, whole complete days come from the ingest's
+// daily peak rollup (infra/peak-day-rollup.ts: one query for the whole range; weeks and months fold from the
+// days). Other complete windows come from the ingest's power rollup; the
 // newest ones (not complete yet), the hours late points made stale (infra/energy-rollup.ts readStaleHours),
 // and everything when the rollup is missing (InfluxDB 2.x/3.x, or a new set of counted devices being
 // backfilled) are computed from rollup_1m or raw points the same way (./peak-queries.ts).
 import type { Campus, Device } from "../../domain/campus.js";
+import { nextLocalDay, readCompleteDays, wholeDays } from "../../infra/device-energy-rollup.js";
 import { HOUR_MS, readStaleHours } from "../../infra/energy-rollup.js";
 import type { InfluxClient } from "../../infra/influx.js";
+import { peakDayMeasurement, rangesOutside, readPeakDays, servedDays } from "../../infra/peak-day-rollup.js";
 import { DEMAND_WINDOW_MS, POWER_ROLLUP_LAG_MS, type PowerRollupGroup, powerRollupDevices, powerRollupMeasurement, readPowerReporters } from "../../infra/power-rollup.js";
 import { BuildingRollups } from "../energy-building-rollup.js";
 import { historyError } from "../errors.js";
@@ -58,6 +62,22 @@ class PowerReporters {
   }
 }
 
+/** What one zone's read needs: the ask, its sites, what InfluxDB holds at `at`. */
+interface ZonePlan {
+  ask: PeakAsk;
+  range: Range;
+  timeZone: string;
+  sites: readonly Campus[];
+  counted: readonly Device[];
+  /** The devices reporting power_w (they name the power rollup and the daily peak rollup). */
+  reporting: ReadonlySet<string> | null;
+  staleHours: readonly number[];
+  available: ReadonlySet<string>;
+  at: number;
+  /** The power rollup's measurement, null when InfluxDB has none. */
+  measurement: string | null;
+}
+
 const kw = (powerW: number) => Math.round(powerW) / 1000;
 /** InfluxDB queries of one read in flight at once: a 2-year daily report asks 731 periods. */
 const PARALLEL_QUERIES = 8;
@@ -88,7 +108,7 @@ export class PeakDemandReader {
     const counted = powerRollupDevices(this.campus, grouping, reporting);
     const parts = await Promise.all(
       [...zones].map(([timeZone, sites]) => {
-        const plan = { ask, range, timeZone, sites, counted, staleHours, available, at, measurement: hasRollup ? measurement : null };
+        const plan = { ask, range, timeZone, sites, counted, reporting, staleHours, available, at, measurement: hasRollup ? measurement : null };
         return this.readZone(plan);
       }),
     );
@@ -96,17 +116,7 @@ export class PeakDemandReader {
   }
 
   /** The sites of one zone: each period's peak from the rollup where it is complete, computed windows elsewhere, folded per period. */
-  private async readZone(plan: {
-    ask: PeakAsk;
-    range: Range;
-    timeZone: string;
-    sites: readonly Campus[];
-    counted: readonly Device[];
-    staleHours: readonly number[];
-    available: ReadonlySet<string>;
-    at: number;
-    measurement: string | null;
-  }): Promise<PeakRow[]> {
+  private async readZone(plan: ZonePlan): Promise<PeakRow[]> {
     const { ask, range, timeZone, at, measurement } = plan;
     const siteIds = plan.sites.map((s) => s.site.id);
     const inZone = new Set(siteIds);
@@ -116,8 +126,12 @@ export class PeakDemandReader {
     const filter = deviceFilter(counted, this.campus.devices.filter((d) => !countedSet.has(d.id)).map((d) => d.id));
 
     // The rollup serves the complete windows but the stale hours; the rest is computed from the finest source that has it.
+    // Whole days the daily peak rollup holds come from it (one query for them all); the power rollup serves the rest of its part.
     const cutoff = Math.floor((at - POWER_ROLLUP_LAG_MS) / DEMAND_WINDOW_MS) * DEMAND_WINDOW_MS;
-    const rolled = measurement === null || cutoff <= range.fromMs ? { fresh: [], stale: [] } : splitAtStale({ fromMs: range.fromMs, toMs: Math.min(range.toMs, cutoff) }, plan.staleHours, HOUR_MS);
+    const trusted = measurement === null || cutoff <= range.fromMs ? null : { fromMs: range.fromMs, toMs: Math.min(range.toMs, cutoff) };
+    const days = trusted === null || ask.by === "site" ? { served: [], rows: Promise.resolve([]) } : await this.peakDays(plan, ask.by, trusted);
+    const parts = trusted === null ? [] : rangesOutside(trusted, days.served, timeZone).map((part) => splitAtStale(part, plan.staleHours, HOUR_MS));
+    const rolled = { fresh: parts.flatMap((p) => p.fresh), stale: parts.flatMap((p) => p.stale) };
     const rest: Range[] = [...rolled.stale];
     const restFrom = measurement === null ? range.fromMs : Math.max(range.fromMs, cutoff);
     if (restFrom < range.toMs) rest.push({ fromMs: restFrom, toMs: range.toMs });
@@ -132,8 +146,8 @@ export class PeakDemandReader {
       ...perPeriod.map((part) => rollupPeakQuery(measurement!, ask.by, part, siteIds, ask.building)),
       ...segments.map((segment) => windowPowerQuery(segment, ask.by, filter, ask.building)),
     ];
-    const answers = await mapBounded(queries, PARALLEL_QUERIES, (query) => this.influx.query(query).catch(historyError));
-    const windows: WindowPower[] = answers.flatMap((series) => windowsOf(series, ask.by)).filter((w) => inZone.has(this.siteOf(w, ask.by) ?? ""));
+    const [answers, dayPeaks] = await Promise.all([mapBounded(queries, PARALLEL_QUERIES, (query) => this.influx.query(query).catch(historyError)), days.rows]);
+    const windows: WindowPower[] = [...dayPeaks, ...answers.flatMap((series) => windowsOf(series, ask.by))].filter((w) => inZone.has(this.siteOf(w, ask.by) ?? ""));
     return foldPeaks(windows, ask.every, timeZone, range.fromMs, range.toMs).map((peak) => ({
       key: peak.key,
       site: this.siteOf(peak, ask.by)!,
@@ -141,6 +155,20 @@ export class PeakDemandReader {
       peak_kw: kw(peak.powerW),
       peak_at: peak.atMs,
     }));
+  }
+
+  /**
+   * The whole local days of `trusted` the daily peak rollup holds (infra/peak-day-rollup.ts: marked rolled up for
+   * every site of the zone, no hour of them stale), and their peaks (a promise, read while the rest is read).
+   */
+  private async peakDays(plan: ZonePlan, by: PowerRollupGroup, trusted: Range): Promise<{ served: number[]; rows: Promise<WindowPower[]> }> {
+    const { timeZone, ask } = plan;
+    const siteIds = plan.sites.map((s) => s.site.id);
+    const measurement = peakDayMeasurement(this.campus, by, plan.reporting);
+    const whole = wholeDays(trusted.fromMs, trusted.toMs, timeZone);
+    const complete = whole.length === 0 ? new Set<number>() : await readCompleteDays(this.influx, measurement, siteIds, whole[0]!, nextLocalDay(whole.at(-1)!, timeZone)).catch(() => new Set<number>());
+    const served = servedDays(whole, complete, plan.staleHours, timeZone);
+    return { served, rows: readPeakDays(this.influx, measurement, by, siteIds, served, timeZone, ask.building).catch(historyError) };
   }
 
   /** A group's site, from the campus file (the site tag of points written before §9 may be missing). */

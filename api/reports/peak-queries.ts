@@ -6,6 +6,7 @@
 // keeps the point's time there, took 8–11 s for a month of 1,000 rooms where `max()` took 1–2 s; and, for the
 // windows the rollup does not hold (the newest, and hours late points made stale), every window's group power
 // computed from rollup_1m or raw points the way the rollup computes it. Pure.
+import { powerPeakQuery } from "../../infra/peak-day-rollup.js";
 import { DEMAND_WINDOW_MS, POWER_ROLLUP_RP } from "../../infra/power-rollup.js";
 import { type Series, quoteIdentifier, quoteString } from "../../infra/influx.js";
 import { fromClause, RAW, type Segment } from "../history-source.js";
@@ -24,10 +25,10 @@ const buildingFilter = (building: string | undefined) => (building === undefined
  * start of its window as the row's time. A site's power is the sum of its buildings' in each window.
  */
 export function rollupPeakQuery(measurement: string, by: ReportGroup, range: { fromMs: number; toMs: number }, sites: readonly string[], building?: string): string {
+  if (by !== "site") return powerPeakQuery(measurement, by, range, sites, building);
   const from = `${quoteIdentifier(POWER_ROLLUP_RP)}.${quoteIdentifier(measurement)}`;
   const where = `${timeRange(range)} AND ${siteFilter(sites)}${buildingFilter(building)}`;
-  const source = by === "site" ? `(SELECT sum("power_w") AS "power_w" FROM ${from} WHERE ${where} GROUP BY time(15m), "site")` : from;
-  return `SELECT max("power_w") AS "power_w" FROM ${source} WHERE ${where} GROUP BY ${GROUP_TAGS[by]}`;
+  return `SELECT max("power_w") AS "power_w" FROM (SELECT sum("power_w") AS "power_w" FROM ${from} WHERE ${where} GROUP BY time(15m), "site") WHERE ${where} GROUP BY ${GROUP_TAGS[by]}`;
 }
 
 /**

@@ -5,12 +5,15 @@
 // backfill (as the ingest runs it when the rollup is new), the peak-demand power rollups of the same profile
 // and the last hour of rollup_1m, which the peak-demand reader takes the newest windows from (./power.ts).
 // Raw points are not written: figures read from them (a device's live curve) are not meaningful in this mode.
+// The daily peak rollup is filled from those power rollups as the ingest fills it (fillPeakDayRollup; bench/reports.ts
+// runs it on every run, so data written before it existed gets it too).
 import type { Campus } from "../../domain/campus.js";
 import { type Point, toLines } from "../../domain/line-protocol.js";
 import { ensureRetention } from "../../ingest/retention.js";
 import { buildingRollupSelect } from "../../infra/energy-rollup.js";
 import type { InfluxClient } from "../../infra/influx.js";
 import type { Logger } from "../../infra/logger.js";
+import { fillPeakDays } from "../../infra/peak-day-rollup.js";
 import { DEMAND_WINDOW_MS } from "../../infra/power-rollup.js";
 import { deviceTags, writePowerRollups, writeRecentMinutes } from "./power.js";
 import { HOUR_MS, kwhOf, windowPowerW } from "./profile.js";
@@ -46,3 +49,10 @@ export async function writeHourlyRollup(campus: Campus, influx: InfluxClient, da
   written += await writeRecentMinutes(campus, influx, end);
   return written;
 }
+
+/**
+ * The daily peak rollup of every complete day the data holds, as the ingest's catch-up fills it (infra/peak-day-rollup.ts
+ * fillPeakDays), from the power rollups of every device reporting power (what this mode writes); resolves with the days.
+ */
+export const fillPeakDayRollup = (campus: Campus, influx: InfluxClient, now: number): Promise<number> =>
+  fillPeakDays(influx, campus, new Set(campus.devices.map((device) => device.id)), now);

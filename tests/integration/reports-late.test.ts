@@ -3,10 +3,14 @@
 // the suite's influxd, the real API. A device flushes buffered readings 8 h old first (power only: the
 // catch-up then settles which devices report power and creates the power rollup's query, backfilling it);
 // then readings 6 h old with a 15-minute plateau of 8 kW and a counter reset. Only the catch-up can put those
-// into the rollup: its query is no longer new (no backfill) and re-reads just the last hour.
+// into the rollup: its query is no longer new (no backfill) and re-reads just the last hour. Last, readings six
+// days old land in a day the daily peak rollup already holds (infra/peak-day-rollup.ts): the catch-up redoes it.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { localDateOf } from "../../domain/calendar.js";
+import { localDayStart } from "../../infra/device-energy-rollup.js";
+import { readStaleHours } from "../../infra/energy-rollup.js";
 import { rows } from "../../infra/influx.js";
+import { peakDayMeasurement } from "../../infra/peak-day-rollup.js";
 import { powerRollupMeasurement, readPowerReporters } from "../../infra/power-rollup.js";
 import { waitFor } from "../helpers/wait.js";
 import { type EnergyStack, HOUR, startEnergyStack } from "./energy-late-stack.js";
@@ -71,4 +75,26 @@ describe("a device flushing six hours of buffered readings", () => {
     expect(classBlock.kwh).toBeCloseTo(OLD_KWH, 9);
     expect(classBlock.after_hours_kwh).toBeGreaterThanOrEqual(0);
   }, 30_000);
+
+  it("shows readings six days old in their day's peak, also when the daily peak rollup already held the day", async () => {
+    const day = localDayStart(NOW - 6 * 24 * HOUR, "Asia/Shanghai");
+    const peakOfDay = async () => {
+      const measurement = peakDayMeasurement(stack.campus, "building", await readPowerReporters(stack.influx));
+      return rows(await stack.influx.query(`SELECT "power_w", "at_ms" FROM "rollup_1h"."${measurement}" WHERE "building" = 'class-1' AND time = ${day}ms`))[0];
+    };
+    // First the night: 1.5 kW flat. The catch-up rolls the day up (a complete day it lacked).
+    await stack.flush("brk-c1-main", Array.from({ length: 12 }, (_, k) => ({ ts: day + 3 * HOUR + k * FIVE_MIN, power_w: 1500 })));
+    await waitFor(async () => (await peakOfDay())?.power_w === 1500, 20_000, { what: "the day in the daily peak rollup" });
+    // Then the morning of the same day, a 15-minute plateau of 9 kW: only a roll-up again puts it in the day's peak.
+    const morning = day + 10 * HOUR;
+    await stack.flush("brk-c1-main", Array.from({ length: 12 }, (_, k) => ({ ts: morning + k * FIVE_MIN, power_w: k >= 3 && k <= 5 ? 9000 : 1500 })));
+    await waitFor(async () => (await peakOfDay())?.power_w === 9000, 20_000, { what: "the late plateau in the daily peak rollup" });
+    expect((await peakOfDay())!.at_ms).toBe(morning + 15 * 60_000);
+    // Served from the rollup once no hour of the day is stale: the report shows the plateau and its window.
+    await waitFor(async () => (await readStaleHours(stack.influx, day, day + 24 * HOUR)).length === 0, 20_000, { what: "the day's stale marks cleared" });
+    const date = localDateOf(day, "Asia/Shanghai");
+    const body = await stack.get(`/api/reports/energy?from=${encodeURIComponent(`${date}T00:00:00+08:00`)}&to=${encodeURIComponent(`${date}T23:59:59+08:00`)}&every=day&by=building`);
+    const classBlock = body.rows.find((r: any) => r.key === "class-1");
+    expect([classBlock.peak_kw, Date.parse(classBlock.peak_at)]).toEqual([9, morning + 15 * 60_000]);
+  }, 60_000);
 });
