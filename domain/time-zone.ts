@@ -98,3 +98,15 @@ export function localTimeToEpochMs(text: string, timeZone: string): number {
   if (candidates.length === 0) return wallAsUtc - before; // gap: the offset in force before it, i.e. moved forward
   return Math.min(...candidates); // fold: the earlier instant
 }
+
+/**
+ * `2026-12-08T08:00:00+08:00`: the instant, to the second, as the zone's clock and offset say it (the reports'
+ * `period_start`, the webhook digest's `from`/`to`).
+ */
+export function isoInZone(epochMs: number, timeZone: string): string {
+  const offsetMs = zoneOffsetMs(epochMs, timeZone);
+  const wall = new Date(epochMs + offsetMs).toISOString().slice(0, 19); // the local wall clock, written as if UTC
+  const minutes = Math.round(Math.abs(offsetMs) / 60_000);
+  const two = (n: number) => String(n).padStart(2, "0");
+  return `${wall}${offsetMs < 0 ? "-" : "+"}${two(Math.floor(minutes / 60))}:${two(minutes % 60)}`;
+}

@@ -3,7 +3,7 @@
 // retries (./webhook.ts, ./sender.ts), told apart by `event: "digest"`. Names are snake_case like §5's body,
 // numbers are numbers (null: not known), times ISO 8601 with the school's offset at that instant.
 import { type Static, Type } from "@sinclair/typebox";
-import { zoneOffsetMs } from "../../domain/time-zone.js";
+import { isoInZone } from "../../domain/time-zone.js";
 import { type Digest, energyChangePct, RuleSummarySchema } from "./digest-content.js";
 
 const NumberOrNull = Type.Union([Type.Number(), Type.Null()]);
@@ -31,16 +31,6 @@ export const WebhookDigestSchema = Type.Object({
 });
 export type WebhookDigest = Static<typeof WebhookDigestSchema>;
 
-const pad = (n: number) => String(n).padStart(2, "0");
-
-/** `2026-12-08T08:00:00+08:00`: the instant, to the second, as the school's clock and offset say it. */
-export function isoWithOffset(ms: number, timeZone: string): string {
-  const offsetMs = zoneOffsetMs(ms, timeZone);
-  const wall = new Date(ms + offsetMs).toISOString().slice(0, 19); // the local wall clock, written as if UTC
-  const minutes = Math.round(Math.abs(offsetMs) / 60_000);
-  return `${wall}${offsetMs < 0 ? "-" : "+"}${pad(Math.floor(minutes / 60))}:${pad(minutes % 60)}`;
-}
-
 /** A sum of float deltas (12.500000000000002) to the watt-hour: the counters' own resolution at best. */
 const kwhOf = (kwh: number | null) => (kwh === null ? null : Math.round(kwh * 1000) / 1000);
 
@@ -52,8 +42,8 @@ export function webhookDigest(digest: Digest): WebhookDigest {
     site_name: digest.school,
     timezone: zone,
     date: digest.date,
-    from: isoWithOffset(digest.from_ms, zone),
-    to: isoWithOffset(digest.to_ms, zone),
+    from: isoInZone(digest.from_ms, zone),
+    to: isoInZone(digest.to_ms, zone),
     alerts_by_rule: digest.rules,
     energy: { day: digest.energy.day, kwh: kwhOf(digest.energy.kwh), previous_day: digest.energy.day_before, previous_kwh: kwhOf(digest.energy.kwh_before), change_pct: energyChangePct(digest.energy) },
     offline: { count: digest.offline_total, devices: digest.offline.map(({ device, building, room }) => ({ device, building_name: building, ...(room === undefined ? {} : { room }) })) },

@@ -17,7 +17,8 @@ import { BuildingRollups } from "../energy-building-rollup.js";
 import { historyError } from "../errors.js";
 import { planSegments, type Range, RetentionPolicies, splitAtStale } from "../history-source.js";
 import { deviceFilter, foldPeaks, rollupPeakQuery, type WindowPower, windowPowerQuery, windowRange, windowsOf } from "./peak-queries.js";
-import { mapBounded, periodsOverlapping, type ReportEvery, type ReportGroup, sitesByZone } from "./periods.js";
+import { mapBounded, periodsOverlapping, type ReportEvery, type ReportGroup } from "./periods.js";
+import { sitesByZone } from "../../infra/device-energy-rollup.js";
 
 export interface PeakAsk {
   by: ReportGroup;

@@ -2,9 +2,7 @@
 // starting at local midnight in its site's own time zone, so a 23- or 25-hour day of a daylight-saving
 // change is one day. Also the ISO 8601 text of an instant with the zone's offset, the change against the
 // baseline, sites grouped by zone, and a bounded map for a report's many small reads. No I/O, no clock.
-import type { Campus } from "../../domain/campus.js";
 import { energyBucket } from "../energy-math.js";
-import { wallClock, zoneOffsetMs } from "../../domain/time-zone.js";
 
 export const REPORT_EVERY = ["day", "week", "month"] as const;
 export type ReportEvery = (typeof REPORT_EVERY)[number];
@@ -47,17 +45,6 @@ export function periodsOverlapping(fromMs: number, toMs: number, every: ReportEv
   return periods;
 }
 
-const pad = (n: number, width = 2) => String(Math.abs(n)).padStart(width, "0");
-
-/** ISO 8601 with the zone's offset at that instant, to the second: `2026-11-01T00:00:00+08:00`. */
-export function isoInZone(ms: number, timeZone: string): string {
-  const clock = wallClock(ms, timeZone);
-  const offsetMin = Math.round(zoneOffsetMs(ms, timeZone) / 60_000);
-  const sign = offsetMin < 0 ? "-" : "+";
-  const date = `${pad(clock.year, 4)}-${pad(clock.month)}-${pad(clock.day)}`;
-  return `${date}T${pad(clock.hour)}:${pad(clock.minute)}:${pad(clock.second)}${sign}${pad(Math.trunc(Math.abs(offsetMin) / 60))}:${pad(Math.abs(offsetMin) % 60)}`;
-}
-
 /** (kwh − baseline) / baseline × 100, to 0.01 %; null when the baseline is missing or 0 (no ratio to speak of). */
 export function changePct(kwh: number, baselineKwh: number | null): number | null {
   if (baselineKwh === null || baselineKwh === 0) return null;
@@ -67,12 +54,6 @@ export function changePct(kwh: number, baselineKwh: number | null): number | nul
 /** Whether [fromMs, toMs) spans more than two years (730 days and a leap day): too many days for one report. */
 export const spansOverTwoYears = (fromMs: number, toMs: number) => toMs - fromMs > 731 * DAY_MS;
 
-/** Sites grouped by time zone, in the district file's order: each group's periods start at the same instants. */
-export function sitesByZone(sites: readonly Campus[]): Map<string, Campus[]> {
-  const zones = new Map<string, Campus[]>();
-  for (const site of sites) zones.set(site.site.timezone, [...(zones.get(site.site.timezone) ?? []), site]);
-  return zones;
-}
 
 /** `task` over `items`, at most `limit` at once, the answers in the items' order (a report's reads are many and small). */
 export async function mapBounded<T, R>(items: readonly T[], limit: number, task: (item: T) => Promise<R>): Promise<R[]> {

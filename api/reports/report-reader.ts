@@ -8,7 +8,8 @@ import type { InfluxClient } from "../../infra/influx.js";
 import { type EnergyGroup, type EnergySeries, share } from "../energy-math.js";
 import { EnergyReader } from "../energy-report.js";
 import { PeakDemandReader, type PeakRow } from "./peak-demand.js";
-import { changePct, ENERGY_EVERY_OF, mapBounded, type Period, periodsOverlapping, previousPeriod, type ReportEvery, type ReportGroup, sitesByZone } from "./periods.js";
+import { changePct, ENERGY_EVERY_OF, mapBounded, type Period, periodsOverlapping, previousPeriod, type ReportEvery, type ReportGroup } from "./periods.js";
+import { sitesByZone } from "../../infra/device-energy-rollup.js";
 
 export interface ReportAsk {
   by: ReportGroup;

@@ -8,7 +8,8 @@ import { dueDigest, firstLastSent } from "../../../alerts/notify/digest-clock.js
 import type { Digest } from "../../../alerts/notify/digest-content.js";
 import { type Ledger, noteInLedger, pruneLedger, ruleSummaries } from "../../../alerts/notify/digest-ledger.js";
 import { digestText } from "../../../alerts/notify/digest-text.js";
-import { isoWithOffset, webhookDigest, WebhookDigestSchema } from "../../../alerts/notify/digest-webhook.js";
+import { webhookDigest, WebhookDigestSchema } from "../../../alerts/notify/digest-webhook.js";
+import { isoInZone as isoWithOffset } from "../../../domain/time-zone.js";
 import { markdownMarkup } from "../../../alerts/notify/markup.js";
 import { pacedChannel } from "../../../alerts/notify/paced-channel.js";
 import { webhookTargets } from "../../../alerts/notify/routes.js";

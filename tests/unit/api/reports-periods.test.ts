@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { changePct, isoInZone, periodAt, periodStart, periodsOverlapping, previousPeriod, type ReportEvery, spansOverTwoYears } from "../../../api/reports/periods.js";
+import { isoInZone } from "../../../domain/time-zone.js";
+import { changePct, periodAt, periodStart, periodsOverlapping, previousPeriod, type ReportEvery, spansOverTwoYears } from "../../../api/reports/periods.js";
 import { localTimeToEpochMs, wallClock } from "../../../domain/time-zone.js";
 
 const ZONES = ["Asia/Shanghai", "Europe/Berlin", "America/New_York", "Asia/Kathmandu", "UTC"];
