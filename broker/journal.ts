@@ -11,7 +11,7 @@
 // matched by payload identity. After a restart, entries not retired are published again as soon as the
 // ingest subscribes; duplicates are harmless (idempotent writes).
 import type { Aedes, AedesPublishPacket, Client, PublishPacket } from "aedes";
-import { existsSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import type { Logger } from "../infra/logger.js";
 import { Spool, type SpoolPosition } from "../infra/spool/spool.js";
 
@@ -197,4 +197,21 @@ export function attachJournal(aedes: Aedes, options: JournalOptions) {
       checkpoint();
     },
   };
+}
+
+/**
+ * `up` with the in-process feed keeps no journal: what one left from an earlier start (entries the ingest had
+ * not acknowledged) is handed to the ingest, each once it is durable there, and the journal is then removed.
+ */
+export async function handJournalTo(dir: string, feed: { accept(topic: string, payload: Buffer): Promise<void> }, log: Logger, onCorrupt: (bytes: number) => void): Promise<void> {
+  if (!existsSync(dir)) return;
+  const spool = Spool.open({ dir, maxBytes: 1024 * 1024 * 1024, onCorrupt: (bytes, where) => (onCorrupt(bytes), log.warn({ bytes, where }, "skipped a torn or damaged journal record")) });
+  const records = spool.read(Number.MAX_SAFE_INTEGER);
+  if (records.length > 0) log.warn({ entries: records.length }, "broker journal: handing the ingest what it had not acknowledged before the last stop");
+  for (const record of records) {
+    const { topic, payload } = decode(record.body);
+    await feed.accept(topic, payload);
+  }
+  await spool.close();
+  rmSync(dir, { recursive: true, force: true });
 }

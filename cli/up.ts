@@ -70,7 +70,10 @@ export async function runUp(options: UpOptions): Promise<void> {
   const { startBroker } = await import("../broker/index.js");
   // TLS_ONLY leaves no plain TCP port: the services beside the broker reach it on a Unix socket only this user may open.
   const unixSocketPath = tls && env.tlsOnly ? resolve(env.dataDir, "broker.sock") : undefined;
-  const broker = await startBroker(ctx, { tls, ...(unixSocketPath ? { unixSocketPath } : {}) });
+  // The ingest beside the broker takes device messages in-process (broker/device-feed.ts): no MQTT hop, no journal.
+  const { DeviceFeed } = await import("../broker/device-feed.js");
+  const feed = new DeviceFeed((error, topic) => log.error({ err: error, topic }, "ingest: a routed device message was not stored"));
+  const broker = await startBroker(ctx, { tls, feed, ...(unixSocketPath ? { unixSocketPath } : {}) });
   services.push(broker);
   // In one process the services reach the broker they run beside, whatever MQTT_URL says.
   const brokerHost = env.bindHost === "0.0.0.0" || env.bindHost === "::" ? "127.0.0.1" : env.bindHost;
@@ -79,7 +82,7 @@ export async function runUp(options: UpOptions): Promise<void> {
   const localCtx = { ...ctx, env: local };
 
   const { startIngest } = await import("../ingest/index.js");
-  services.push(await startIngest(localCtx, { influx }));
+  services.push(await startIngest(localCtx, { influx, feed }));
   const { startAlerts } = await import("../alerts/index.js");
   services.push(await startAlerts(localCtx, { influx, environment: process.env }));
   const { startApi } = await import("../api/index.js");

@@ -16,7 +16,7 @@ import { createHealthReporter } from "./health.js";
 import { InfluxTarget } from "./influx-target.js";
 import { createMessageHandler } from "./message-handler.js";
 import { createIngestMetrics } from "./metrics.js";
-import { MqttSource } from "./mqtt-source.js";
+import { MqttSource, type Receiver } from "./mqtt-source.js";
 import { RollupCatchUp } from "./rollup-catchup.js";
 import { buildRouter } from "./routing.js";
 import { sinkMetrics } from "./sink-metrics.js";
@@ -33,6 +33,17 @@ export interface IngestDeps {
   spoolDir?: string;
   /** How long late points are gathered before their rollups are redone, ms (default 1 s: ./rollup-catchup.ts). */
   catchUpCoalesceMs?: number;
+  /**
+   * `up`: device messages handed over in-process by the broker beside it (broker/device-feed.ts) instead of an
+   * MQTT subscription; the MQTT connection then only publishes the internal stream and the health topic.
+   */
+  feed?: DeviceFeedPort;
+}
+
+/** The broker's in-process feed, as the ingest sees it (the broker acknowledges a device once `handle` resolves). */
+export interface DeviceFeedPort {
+  attach(receiver: Receiver, filters: readonly string[]): void;
+  detach(): void;
 }
 
 export interface RunningIngest extends RunningService {
@@ -108,11 +119,12 @@ export async function startIngest(ctx: ServiceContext, deps: IngestDeps): Promis
     influxReachable: () => influx.reachable,
     onSpaceAgain: () => source.roomAgain(),
   });
-  source.receive({
+  const receiver: Receiver = {
     full: () => sink.full,
     onHeldBack: () => metrics.backpressured.inc(),
     handle: createMessageHandler({ router, maxAgeMs: env.rawRetentionMs, stream, sink, deadLetters, metrics, log }),
-  });
+  };
+  if (!deps.feed) source.receive(receiver);
   try {
     await source.connected();
   } catch (error) {
@@ -123,9 +135,10 @@ export async function startIngest(ctx: ServiceContext, deps: IngestDeps): Promis
     await finishesWithin(catchUp.stop(), 0);
     throw error;
   }
-  await source.subscribe(router.subscriptions);
+  if (deps.feed) deps.feed.attach(receiver, router.subscriptions);
+  else await source.subscribe(router.subscriptions);
   health.publishNow();
-  log.info({ subscriptions: router.subscriptions.length, influx: redactUrl(deps.influx.config.url), spoolBacklog: sink.spool.backlogRecords }, "ingest started");
+  log.info({ subscriptions: router.subscriptions.length, feed: deps.feed ? "in-process" : "mqtt", influx: redactUrl(deps.influx.config.url), spoolBacklog: sink.spool.backlogRecords }, "ingest started");
 
   let stopped: Promise<void> | null = null;
   return {
@@ -147,6 +160,7 @@ export async function startIngest(ctx: ServiceContext, deps: IngestDeps): Promis
         const deadline = Date.now() + STOP_BUDGET_MS;
         influx.stop();
         health.stop();
+        deps.feed?.detach(); // devices' publishes now wait, unacknowledged, as they would for a subscriber gone away
         stream.close(); // the readings still batched, and every device's latest reading, retained
         // Stop receiving (the persistent session keeps what arrives meanwhile), then let the spool drain what it can.
         await source.stop();

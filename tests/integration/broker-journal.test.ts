@@ -2,13 +2,14 @@
 // broker's death until the ingest has acknowledged it. Real broker, real mqtt.js clients; the last test
 // kills the whole `up` process with SIGKILL under load and counts every reading in a real InfluxDB.
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import mqtt, { type MqttClient, UniqueMessageIdProvider } from "mqtt";
 import { pino } from "pino";
 import { afterAll, describe, expect, it } from "vitest";
+import { DeviceFeed } from "../../broker/device-feed.js";
 import { startBroker } from "../../broker/index.js";
 import { loadCampus } from "../../infra/campus-file.js";
 import { devicePassword } from "../../domain/credentials.js";
@@ -93,6 +94,50 @@ describe("the broker journal", () => {
     expect(await waitFor(() => after.received.some((p) => JSON.parse(p).power_w === -1))).toBe(true);
     expect(after.received.map((p) => JSON.parse(p).power_w)).toEqual([-1]); // acknowledged entries are retired
     await marker.endAsync(true);
+    await broker.stop();
+  });
+
+  it("with `up`'s in-process feed: hands over what a journal left, then acknowledges a device only once the ingest holds its reading", async () => {
+    const dataDir = tempDir();
+    const journalDir = join(dataDir, "broker", "journal");
+    let broker = await startBroker(context(dataDir), { port: 0, wsPort: 0, host: "127.0.0.1" });
+    const silent = await subscriber(broker.tcpPort, false);
+    const device = await connect(broker.tcpPort, { clientId: "brk-d1-101", username: "brk-d1-101", password: devicePassword("brk-d1-101", KEY) });
+    for (let i = 0; i < 20; i++) await device.publishAsync("campus/devices/brk-d1-101/telemetry", JSON.stringify({ ts: 1_000 + i, power_w: i }), { qos: 1 });
+    expect(await waitFor(() => silent.received.length === 20)).toBe(true);
+    await Promise.all([silent.client.endAsync(true), device.endAsync(true)]);
+    await broker.stop(); // an `up` of the version before the feed, stopped with 20 readings the ingest had not acknowledged
+
+    // The ingest's side of the feed: records what it is handed; a reading is durable when the test says so.
+    const handed: string[] = [];
+    const durable = new Map<string, () => void>();
+    const feed = new DeviceFeed(() => undefined);
+    broker = await startBroker(context(dataDir), { port: 0, wsPort: 0, host: "127.0.0.1", feed });
+    feed.attach({
+      full: () => false,
+      onHeldBack: () => undefined,
+      handle: (_topic, payload) => {
+        const text = payload.toString();
+        handed.push(text);
+        return JSON.parse(text).power_w >= 0 ? Promise.resolve() : new Promise<void>((resolve) => durable.set(text, resolve));
+      },
+    }, ["campus/devices/+/telemetry"]);
+    expect(await waitFor(() => handed.length === 20)).toBe(true);
+    expect(handed.map((p) => JSON.parse(p).power_w)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+    expect(await waitFor(() => !existsSync(journalDir))).toBe(true);
+
+    const live = await connect(broker.tcpPort, { clientId: "brk-d1-101", username: "brk-d1-101", password: devicePassword("brk-d1-101", KEY) });
+    let acknowledged = false;
+    const publish = live.publishAsync("campus/devices/brk-d1-101/telemetry", JSON.stringify({ ts: 3_000, power_w: -1 }), { qos: 1 }).then(() => (acknowledged = true));
+    expect(await waitFor(() => handed.length === 21)).toBe(true);
+    // The marker: a round trip on another connection, answered after the broker has handled the publish above.
+    const other = await connect(broker.tcpPort, { clientId: "brk-d1-102", username: "brk-d1-102", password: devicePassword("brk-d1-102", KEY) });
+    await other.publishAsync("campus/devices/brk-d1-102/status", "online", { qos: 1 });
+    expect(acknowledged).toBe(false); // not durable yet: no PUBACK
+    durable.get(handed[20]!)!();
+    await publish;
+    expect(acknowledged).toBe(true);
+    expect(handed).toHaveLength(21); // the routed copy of an accepted reading is not handed twice
     await broker.stop();
   });
 
@@ -185,4 +230,35 @@ describe("the broker journal", () => {
     expect(missing).toEqual([]);
     expect((await up.stop()).code).toBe(0);
   }, 150_000);
+});
+
+describe("flow control towards the ingest", () => {
+  it("keeps at most `window` deliveries unacknowledged and holds the rest, in order, until acknowledgements make room", async () => {
+    const dataDir = tempDir();
+    const broker = await startBroker(context(dataDir), { port: 0, wsPort: 0, host: "127.0.0.1", subscriberWindow: { window: 10 } });
+    const received: { power: number; messageId: number }[] = [];
+    const ingest = await connect(broker.tcpPort, { clientId: "campus-ingest", clean: false, username: "campus-service", password: PASSWORD });
+    const acks = holdAcks(ingest);
+    ingest.on("message", (_topic, message, packet) => received.push({ power: JSON.parse(message.toString()).power_w, messageId: packet.messageId! }));
+    await ingest.subscribeAsync("campus/devices/+/telemetry", { qos: 1 });
+    const device = await connect(broker.tcpPort, { clientId: "brk-d1-101", username: "brk-d1-101", password: devicePassword("brk-d1-101", KEY) });
+    const publishes = Array.from({ length: 100 }, (_, i) => device.publishAsync("campus/devices/brk-d1-101/telemetry", JSON.stringify({ ts: 1_000 + i, power_w: i }), { qos: 1 }));
+    await Promise.all(publishes); // the broker acknowledged all 100 to the device
+    expect(await waitFor(() => received.length === 10, 10_000)).toBe(true);
+    // A marker: a reading of another device published now would be held too, so a round trip on another connection.
+    const other = await connect(broker.tcpPort, { clientId: "brk-d1-102", username: "brk-d1-102", password: devicePassword("brk-d1-102", KEY) });
+    await other.subscribeAsync("campus/devices/brk-d1-102/commands", { qos: 1 });
+    expect(received).toHaveLength(10);
+
+    // The ingest acknowledges what it has, again and again: every reading arrives once, in order, with no id in flight twice.
+    let acked = 0;
+    while (acked < 100) {
+      const upTo = received.length;
+      for (const { messageId } of received.slice(acked, upTo)) acks.ack({ cmd: "publish", qos: 1, messageId, topic: "", payload: Buffer.alloc(0), dup: false, retain: false }, acks.generation);
+      acked = upTo;
+      if (acked < 100) expect(await waitFor(() => received.length > upTo, 10_000)).toBe(true);
+    }
+    expect(received.map((r) => r.power)).toEqual(Array.from({ length: 100 }, (_, i) => i));
+    await broker.stop();
+  });
 });

@@ -46,3 +46,36 @@ describe("the broker's persistence", () => {
     await new Promise<void>((resolve) => broker.close(() => resolve()));
   }, 120_000);
 });
+
+describe("the outgoing queue's message ids", () => {
+  interface Queueing {
+    outgoingEnqueue(sub: { clientId: string }, packet: object): Promise<void>;
+    outgoingUpdate(client: { id: string }, packet: { messageId?: number }): Promise<void>;
+    outgoingClearMessageId(client: { id: string }, packet: { messageId: number }): Promise<{ payload: Buffer } | undefined>;
+    outgoingStream(client: { id: string }): NodeJS.ReadableStream;
+  }
+
+  it("never gives a packet the id of one still unacknowledged, so every PUBACK clears its own packet", async () => {
+    // aedes' counter wraps at 65,535: a subscriber that far behind was given an id already in flight, and one
+    // of the two packets stayed queued for ever (93,000 of them after a 100,000-reading run of `up`).
+    const broker = await Aedes.createBroker({ persistence: indexedMemoryPersistence() as never });
+    const p = (broker as unknown as { persistence: Queueing }).persistence;
+    const client = { id: "campus-ingest" };
+    const Packet = require("aedes-packet") as new (packet: object, broker: object) => { messageId?: number; payload: Buffer };
+    const sent = [0, 1, 2].map((i) => new Packet({ cmd: "publish", topic: "campus/devices/d/telemetry", payload: Buffer.from(`r${i}`), qos: 1 }, broker));
+    for (const packet of sent) await p.outgoingEnqueue({ clientId: client.id }, packet);
+    // As aedes delivers them: a copy of each with the counter's id; the third wraps onto the first's id.
+    const onWire = sent.map((packet, i) => Object.assign(new Packet(packet, broker), { messageId: [65_535, 1, 65_535][i] }));
+    for (const packet of onWire) await p.outgoingUpdate(client, packet);
+    const ids = onWire.map((packet) => packet.messageId);
+    expect(ids[0]).toBe(65_535);
+    expect(ids[1]).toBe(1);
+    expect(new Set(ids).size).toBe(3); // the third was moved to a free id before being written
+
+    const acked = [];
+    for (const id of ids) acked.push((await p.outgoingClearMessageId(client, { messageId: id! }))?.payload.toString());
+    expect(acked).toEqual(["r0", "r1", "r2"]);
+    expect(await getArrayFromStream(p.outgoingStream(client))).toEqual([]);
+    await new Promise<void>((resolve) => broker.close(() => resolve()));
+  });
+});

@@ -1,0 +1,91 @@
+// `up`'s broker hands device messages to the ingest beside it in the same process, instead of delivering them
+// over a loopback MQTT connection (docs/benchmarks.md "End to end": the hop cost the broker a delivery, a
+// queue entry, a journal record and an fsync per reading, and the ingest an MQTT parse and a PUBACK).
+// Same guarantee as before: a device's QoS 1 publish is acknowledged only once the ingest holds it durably
+// (its spool's fsync). `accept` runs inside the broker's authorizePublish, before aedes writes the PUBACK,
+// so the spool is the journal. Everything else the ingest reads (a device's last will, a QoS 0 publish, a
+// service's publish on a device topic) reaches it through `routed`, an in-process subscription.
+import { createRequire } from "node:module";
+import { setTimeout as sleep } from "node:timers/promises";
+
+const require = createRequire(import.meta.url);
+const { QlobberTrue } = require("qlobber") as { QlobberTrue: new (options: object) => { add(topic: string): void; test(topic: string): boolean } };
+const TOPIC_MATCHING = { wildcard_one: "+", wildcard_some: "#", separator: "/" };
+
+/** The ingest's side (ingest/mqtt-source.ts's Receiver). */
+export interface FeedReceiver {
+  /** The spool is full: nothing more may be acknowledged until it has room. */
+  full(): boolean;
+  onHeldBack(): void;
+  /** Resolves once the message is durable (or refused and dead-lettered). */
+  handle(topic: string, payload: Buffer): Promise<void>;
+}
+
+/** How often a device's publish looks again whether a full spool has room, ms. */
+const FULL_POLL_MS = 100;
+const MAX_CACHED_TOPICS = 100_000;
+
+export class DeviceFeed {
+  private receiver: FeedReceiver | null = null;
+  private readonly matcher = new QlobberTrue(TOPIC_MATCHING);
+  private readonly wantedByTopic = new Map<string, boolean>();
+  /** Payloads taken by `accept`: aedes routes the same Buffer afterwards, and `routed` must not take it twice. */
+  private readonly accepted = new WeakSet<Buffer>();
+  private markAttached!: () => void;
+  /** Resolves when the ingest has attached. */
+  readonly attached = new Promise<void>((resolve) => (this.markAttached = resolve));
+
+  constructor(private readonly onError: (error: unknown, topic: string) => void) {}
+
+  /** The ingest: its receiver and the topic filters it reads (what it would subscribe to). */
+  attach(receiver: FeedReceiver, filters: readonly string[]): void {
+    for (const filter of filters) this.matcher.add(filter);
+    this.wantedByTopic.clear();
+    this.receiver = receiver;
+    this.markAttached();
+  }
+
+  /** Detached (the ingest stopped): device publishes wait again, unacknowledged, for an ingest. */
+  detach(): void {
+    this.receiver = null;
+  }
+
+  private wants(topic: string): boolean {
+    let wanted = this.wantedByTopic.get(topic);
+    if (wanted === undefined) {
+      if (this.wantedByTopic.size >= MAX_CACHED_TOPICS) this.wantedByTopic.clear();
+      this.wantedByTopic.set(topic, (wanted = this.matcher.test(topic)));
+    }
+    return wanted;
+  }
+
+  /**
+   * A device's QoS 1 publish, authorized: resolves once the ingest holds it durably (at once when the ingest
+   * does not read the topic). Waits while there is no ingest yet or its spool is full.
+   */
+  async accept(topic: string, payload: Buffer): Promise<void> {
+    let receiver = this.receiver;
+    while (!receiver) {
+      await Promise.race([this.attached, sleep(FULL_POLL_MS)]);
+      receiver = this.receiver;
+    }
+    if (!this.wants(topic)) return;
+    this.accepted.add(payload);
+    if (receiver.full()) {
+      receiver.onHeldBack();
+      while (receiver.full()) await sleep(FULL_POLL_MS);
+    }
+    await receiver.handle(topic, payload);
+  }
+
+  /** Every packet aedes routes (an in-process subscription to `#`): the ingest's topics not taken by `accept`. */
+  routed(topic: string, payload: Buffer): void {
+    if (this.accepted.has(payload)) {
+      this.accepted.delete(payload);
+      return;
+    }
+    const receiver = this.receiver;
+    if (!receiver || !this.wants(topic)) return;
+    receiver.handle(topic, payload).catch((error: unknown) => this.onError(error, topic));
+  }
+}
