@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ISO_WITH_ZONE, localTimeToEpochMs, wallClock, zoneOffsetMs } from "../../../domain/time-zone.js";
 
@@ -76,5 +77,36 @@ describe("ISO 8601 with an explicit zone", () => {
   it("accepts Z and numeric offsets and refuses a zone-less time", () => {
     for (const text of ["2026-11-29T08:00:00+08:00", "2026-11-29T00:00:00.500Z", "2026-11-29T08:00+0800"]) expect(ISO_WITH_ZONE.test(text), text).toBe(true);
     for (const text of ["2026-11-29T08:00:00", "2026-11-29", "yesterday"]) expect(ISO_WITH_ZONE.test(text), text).toBe(false);
+  });
+});
+
+describe("the wall clock, from an offset cached per minute", () => {
+  // The oracle is Intl itself, field by field, for any instant: the cache must never change an answer.
+  const ZONES = ["Asia/Shanghai", "Europe/Berlin", "America/New_York", "Asia/Kathmandu", "Australia/Lord_Howe", "Pacific/Chatham", "America/St_Johns", "Africa/Monrovia", "UTC"];
+  const oracle = (epochMs: number, timeZone: string) => {
+    const parts = Object.fromEntries(
+      new Intl.DateTimeFormat("en-US", { timeZone, hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit", weekday: "short" })
+        .formatToParts(epochMs)
+        .map((p) => [p.type, p.value]),
+    );
+    const weekday = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"].indexOf(parts.weekday!);
+    return { year: Number(parts.year), month: Number(parts.month), day: Number(parts.day), hour: Number(parts.hour), minute: Number(parts.minute), second: Number(parts.second), weekday };
+  };
+
+  it("agrees with Intl at random instants from 1960 to 2100 in zones with DST, 45- and 30-minute offsets", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: Date.UTC(1960, 0, 1), max: Date.UTC(2100, 0, 1) }), fc.constantFrom(...ZONES), (epochMs, zone) => {
+        expect(wallClock(epochMs, zone)).toEqual(oracle(epochMs, zone));
+      }),
+      { numRuns: 5_000 },
+    );
+  });
+
+  it("agrees with Intl on every second around daylight-saving changes, whichever minute was asked first", () => {
+    // Berlin 2024-03-31 01:00Z (+1 → +2), New York 2024-11-03 06:00Z (−4 → −5), Lord Howe 2024-04-06 15:00Z (+11 → +10:30).
+    for (const [zone, iso] of [["Europe/Berlin", "2024-03-31T01:00:00Z"], ["America/New_York", "2024-11-03T06:00:00Z"], ["Australia/Lord_Howe", "2024-04-06T15:00:00Z"]] as const) {
+      const change = Date.parse(iso);
+      for (let t = change + 90_000; t >= change - 90_000; t -= 1_000) expect(wallClock(t + 999, zone)).toEqual(oracle(t + 999, zone));
+    }
   });
 });
