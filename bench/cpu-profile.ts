@@ -17,6 +17,7 @@ interface CallFrame {
 interface ProfileNode {
   id: number;
   callFrame: CallFrame;
+  children?: number[];
 }
 interface CpuProfile {
   nodes: ProfileNode[];
@@ -45,6 +46,8 @@ const CATEGORIES: [string, (frame: CallFrame) => boolean][] = [
   ["internal stream (ingest/stream)", from(/\/ingest\/stream\.ts$|\/domain\/internal-stream\.ts$/)],
   ["InfluxDB writes (line protocol, energy, sink, HTTP)", from(/\/domain\/line-protocol\.ts$|\/infra\/influx|\/ingest\/(durable-sink|energy)\.ts$|undici/)],
   ["ingest plumbing (other ingest/ files)", from(/\/ingest\/[^/]+\.ts$/)],
+  ["alerts service (alerts/)", from(/\/alerts\//)],
+  ["API and live stream (api/, fastify, ws)", from(/\/api\/|node_modules\/(fastify|@fastify|ws|find-my-way|avvio)\//)],
   ["metrics (prom-client)", from(/node_modules\/prom-client\//)],
   ["logging (pino, debug)", from(/node_modules\/(pino[^/]*|debug|sonic-boom)\//)],
   ["socket writes and streams (node:net, node:stream)", (f) => from(/^node:(internal\/)?(net|stream|streams|stream_base_commons)/)(f) || (native(f) && SOCKET_BINDINGS.test(f.functionName))],
@@ -67,12 +70,53 @@ function selfTimeByCategory(profile: CpuProfile): Map<string, number> {
   return totals;
 }
 
+/**
+ * Time by the service that asked for it: each sample goes to the nearest frame on its stack that belongs to
+ * a service (so a socket write is the broker's when aedes called it, the alerts service's JSON.parse is the
+ * alerts service's). GC and idle are their own; what no service frame leads to is "event loop and node".
+ */
+const SERVICES: [string, RegExp][] = [
+  ["broker: journal", /\/broker\/journal\.ts$/],
+  ["broker: aedes, ACL, sockets", /node_modules\/(aedes[^/]*|mqemitter|qlobber)\/|\/broker\//],
+  ["ingest: spool", /\/infra\/spool\//],
+  ["ingest: InfluxDB writes", /\/infra\/influx|\/domain\/line-protocol\.ts$|undici/],
+  ["ingest: decoding, points, stream", /\/ingest\/|\/domain\/(formats\/|reading\.ts)/],
+  ["alerts service", /\/alerts\//],
+  ["API and live stream", /\/api\/|node_modules\/(fastify|@fastify|ws)\//],
+  ["services' MQTT clients (mqtt.js, mqtt-packet)", /node_modules\/(mqtt|mqtt-packet|bl)\//],
+  ["start-up (tsx, module loading)", /node_modules\/(tsx|esbuild|get-tsconfig)\/|^node:internal\/modules/],
+];
+
+function timeByService(profile: CpuProfile): Map<string, number> {
+  const parent = new Map<number, number>();
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+  const serviceOf = new Map<number, string>();
+  const resolve = (id: number): string => {
+    const known = serviceOf.get(id);
+    if (known !== undefined) return known;
+    const frame = byId.get(id)!.callFrame;
+    const own = frame.functionName === "(idle)" ? "idle" : frame.functionName === "(garbage collector)" ? "GC" : SERVICES.find(([, pattern]) => pattern.test(frame.url))?.[0];
+    const up = parent.get(id);
+    const service = own ?? (up === undefined ? "event loop and node (no service on the stack)" : resolve(up));
+    serviceOf.set(id, service);
+    return service;
+  };
+  const totals = new Map<string, number>();
+  profile.samples.forEach((id, i) => {
+    const service = resolve(id);
+    totals.set(service, (totals.get(service) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  });
+  return totals;
+}
+
 /** Which of the bench's processes (and which thread of it) wrote the profile: the sources it ran, the file's name. */
 function writerOf(file: string, profile: CpuProfile): string {
   // node --cpu-prof names files CPU.<date>.<time>.<pid>.<thread id>.<sequence>.cpuprofile; thread 0 is the main thread.
   const [, pid, thread] = /\.(\d+)\.(\d+)\.\d+\.cpuprofile$/.exec(file) ?? [];
   const urls = profile.nodes.map((n) => n.callFrame.url);
-  const role = urls.some((u) => u.includes("/ingest/index.ts")) ? "ingest"
+  const role = urls.some((u) => u.includes("/cli/up.ts")) ? "campus-power up"
+    : urls.some((u) => u.includes("/ingest/index.ts")) ? "ingest"
     : urls.some((u) => u.includes("/broker/index.ts")) ? "broker"
     : urls.some((u) => u.includes("subscriber-process.ts")) ? "pass-through subscriber"
     : urls.some((u) => u.includes("node_modules/tsx/")) ? "tsx's module loader"
@@ -86,19 +130,33 @@ function profileFiles(args: string[]): string[] {
   );
 }
 
-const files = profileFiles(process.argv.slice(2));
-if (files.length === 0) {
-  console.error("usage: npx tsx bench/cpu-profile.ts DIR|FILE.cpuprofile …  (profiles from node --cpu-prof, e.g. BENCH_PROFILE=DIR npm run bench:ingest)");
+// --readings N: also in ms per 1,000 readings (the readings the profiled run stored).
+const argv = process.argv.slice(2);
+const readingsAt = argv.indexOf("--readings");
+const readings = readingsAt >= 0 ? Number(argv.splice(readingsAt, 2)[1]) : null;
+const files = profileFiles(argv);
+if (files.length === 0 || (readings !== null && !(readings > 0))) {
+  console.error("usage: npx tsx bench/cpu-profile.ts [--readings N] DIR|FILE.cpuprofile …  (profiles from node --cpu-prof, e.g. BENCH_PROFILE=DIR npm run bench:ingest)");
   process.exit(2);
 }
+
+function printTable(title: string, totals: Map<string, number>, busy: number): void {
+  const perThousand = readings === null ? "" : " ms per 1,000 readings |";
+  console.log(`| ${title} | self ms | % of busy |${perThousand}\n|---|---|---|${readings === null ? "" : "---|"}`);
+  for (const [name, us] of [...totals].filter(([category, us]) => category !== "idle" && us > 0).sort((a, b) => b[1] - a[1])) {
+    const per = readings === null ? "" : ` ${((us / 1000 / readings) * 1000).toFixed(1)} |`;
+    console.log(`| ${name} | ${(us / 1000).toFixed(0)} | ${((us / busy) * 100).toFixed(1)} |${per}`);
+  }
+  if (readings !== null) console.log(`| **busy, all** | ${(busy / 1000).toFixed(0)} | 100 | **${((busy / 1000 / readings) * 1000).toFixed(1)}** |`);
+}
+
 for (const file of files) {
   const profile = JSON.parse(readFileSync(file, "utf8")) as CpuProfile;
   const totals = selfTimeByCategory(profile);
   const wallMs = (profile.endTime - profile.startTime) / 1000;
   const busy = [...totals].filter(([name]) => name !== "idle").reduce((sum, [, us]) => sum + us, 0);
   console.log(`\n${basename(file)} — ${writerOf(file, profile)}: ${(busy / 1000).toFixed(0)} ms busy of ${wallMs.toFixed(0)} ms (${((busy / 1000 / wallMs) * 100).toFixed(0)} % of one core)\n`);
-  console.log("| category | self ms | % of busy |\n|---|---|---|");
-  for (const [name, us] of [...totals].filter(([category, us]) => category !== "idle" && us > 0).sort((a, b) => b[1] - a[1])) {
-    console.log(`| ${name} | ${(us / 1000).toFixed(0)} | ${((us / busy) * 100).toFixed(1)} |`);
-  }
+  printTable("category (self time)", totals, busy);
+  console.log("");
+  printTable("service (nearest on the stack)", timeByService(profile), busy);
 }

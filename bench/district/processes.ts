@@ -7,8 +7,11 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 
 const BIN = "bin/campus-power.js";
+/** The node flags of the bin's shebang (`#!/usr/bin/env -S node <flags>`). */
+const BIN_NODE_FLAGS = readFileSync(BIN, "utf8").split("\n")[0]!.split(/\s+/).filter((part) => part.startsWith("--"));
 
-export const progress = (text: string) => process.stderr.write(`bench:district: ${text}\n`);
+// Labelled by the npm script that runs it (bench:district, bench:e2e).
+export const progress = (text: string) => process.stderr.write(`${process.env.npm_lifecycle_event ?? "bench"}: ${text}\n`);
 
 /** Every command started and not yet exited: none outlives the bench, however it ends. */
 const running = new Set<Command>();
@@ -25,8 +28,11 @@ export interface Command {
  * Starts `campus-power <args>` (or a TypeScript entry through tsx when `args[0]` ends in `.ts`). Every line
  * of its output goes to `logDir/<name>.log` and to `onLine`; pino lines of level error or fatal are shown.
  */
-export function startCommand(name: string, args: string[], env: Record<string, string>, logDir: string, onLine: (line: string) => void = () => {}): Command {
-  const [file, fileArgs] = args[0]!.endsWith(".ts") ? [process.execPath, ["--import", "tsx", ...args]] : [BIN, args];
+export function startCommand(name: string, args: string[], env: Record<string, string>, logDir: string, onLine: (line: string) => void = () => {}, nodeFlags: string[] = []): Command {
+  // With nodeFlags (e.g. --cpu-prof, which NODE_OPTIONS refuses) the bin runs under node with its shebang's flags, then these (which win).
+  const [file, fileArgs] = args[0]!.endsWith(".ts")
+    ? [process.execPath, [...nodeFlags, "--import", "tsx", ...args]]
+    : nodeFlags.length > 0 ? [process.execPath, [...BIN_NODE_FLAGS, ...nodeFlags, BIN, ...args]] : [BIN, args];
   const child = spawn(file, fileArgs, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   const log = createWriteStream(join(logDir, `${name}.log`));
   for (const stream of [child.stdout!, child.stderr!]) {

@@ -1,0 +1,80 @@
+// `npm run bench:e2e` — the benchmark of record (docs/benchmarks.md "End to end"): campus-power as users run it
+// against the Mosquitto + Node-RED peer, with the same load, in the same run, on this machine.
+//   normal  `campus-power up` (the bin, no flags, the campus in CAMPUS_CONFIG) with its alerts service and API,
+//           a dashboard's live stream connected; load.mjs's mqtt.js devices (separate processes, QoS 1) publish
+//           --readings readings; counted in InfluxDB from the first publish until all are stored; no warm-up
+//           excluded. RSS of up (and whatever it supervises) at its peak and after the run.
+//   storm   the same with every device above its rating (bench/e2e/campus.ts): hundreds of `overload` alerts open
+//           during the run; its rate against normal's, and whether every alert opened exactly once.
+//   ceiling the same load against a bare Mosquitto storing nothing (bench/e2e/ceiling.ts): what the load
+//           generator can publish on this machine at all; it takes CPU from whatever it feeds.
+//   peer    ../shared/peers/node-red/run.sh with the same connections, readings, processes and window.
+// influxd is a throwaway local one for campus-power (the peer starts its own, the same Debian build).
+// Options: --devices 1000 --readings 100000 --procs 2 --window 1000 --peer DIR --no-peer --no-storm
+// BENCH_LOG_DIR=dir keeps every log.
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { startLocalInfluxd } from "../infra/local-influxd.js";
+import { progress, stopAll } from "./district/processes.js";
+import { runCeiling } from "./e2e/ceiling.js";
+import { printE2e, type PeerRun } from "./e2e/report.js";
+import { runUp, type UpRun } from "./e2e/run-up.js";
+
+const { values: args } = parseArgs({ options: {
+  devices: { type: "string" }, readings: { type: "string" }, procs: { type: "string" }, window: { type: "string" },
+  peer: { type: "string" }, "no-peer": { type: "boolean" }, "no-storm": { type: "boolean" },
+} });
+const DEVICES = Number(args.devices ?? 1_000);
+const READINGS = Number(args.readings ?? 100_000);
+const PROCS = Number(args.procs ?? 2);
+const WINDOW = Number(args.window ?? 1_000);
+const PEER_DIR = resolve(args.peer ?? process.env.PEER_DIR ?? "../shared/peers/node-red");
+const LOAD_SCRIPT = join(PEER_DIR, "load.mjs");
+if (!existsSync(LOAD_SCRIPT)) {
+  throw new Error(`no peer harness at ${PEER_DIR} (load.mjs is the load generator of both sides): pass --peer DIR or set PEER_DIR`);
+}
+
+const dir = mkdtempSync(join(tmpdir(), "campus-bench-e2e-"));
+const logDir = process.env.BENCH_LOG_DIR ?? join(dir, "logs");
+mkdirSync(logDir, { recursive: true });
+
+function runPeer(): Promise<PeerRun> {
+  progress(`peer: ${PEER_DIR}/run.sh (Mosquitto + Node-RED + InfluxDB, batched flow)`);
+  const child = spawn("bash", [join(PEER_DIR, "run.sh"), "--connections", String(DEVICES), "--readings", String(READINGS), "--procs", String(PROCS), "--window", String(WINDOW)], { stdio: ["ignore", "pipe", "inherit"] });
+  let out = "";
+  child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
+  return new Promise((resolvePeer, reject) => child.once("exit", (code) => {
+    try {
+      resolvePeer(JSON.parse(out.trim().split("\n").at(-1)!) as PeerRun);
+    } catch {
+      reject(new Error(`the peer's run.sh exited with ${code} and no result (is mosquitto installed? apt-get install mosquitto)`));
+    }
+  }));
+}
+
+async function main(): Promise<void> {
+  const loadAtStart = loadavg();
+  progress(`files in ${dir}; starting a local influxd`);
+  const influxd = await startLocalInfluxd({ dir: join(dir, "influxd") });
+  const common = { dir, devices: DEVICES, readings: READINGS, procs: PROCS, window: WINDOW, loadScript: LOAD_SCRIPT, influxUrl: influxd.url, logDir };
+  const runs: UpRun[] = [await runUp({ ...common, band: "normal" })];
+  progress(`normal: ${Math.round(runs[0]!.rate)} readings/s stored`);
+  if (!args["no-storm"]) {
+    runs.push(await runUp({ ...common, band: "storm" }));
+    progress(`storm: ${Math.round(runs[1]!.rate)} readings/s stored`);
+  }
+  await influxd.stop();
+  const ceiling = await runCeiling({ dir, idsFile: join(dir, "ids.txt"), readings: READINGS, procs: PROCS, window: WINDOW, loadScript: LOAD_SCRIPT });
+  const peer = args["no-peer"] ? null : await runPeer();
+  printE2e({ devices: DEVICES, readings: READINGS, procs: PROCS, window: WINDOW, runs, ceiling, peer, loadAtStart });
+}
+
+try {
+  await main();
+} finally {
+  await stopAll();
+  rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
+}
