@@ -46,7 +46,7 @@ export interface BrokerOptions {
    * left from an earlier start is handed to the feed first).
    */
   feed?: DeviceFeed;
-  /** Flow control towards the ingest's session (./subscriber-window.ts): deliveries in flight, default 30,000. */
+  /** Flow control towards the ingest's session (./subscriber-window.ts): deliveries in flight, default 60,000. */
   subscriberWindow?: { window: number };
 }
 
@@ -65,10 +65,11 @@ export interface RunningBroker extends RunningService {
 // 15 s is far above a healthy client's drain time on a LAN or Wi-Fi, well below aedes' 60 s default,
 // and leaves live readings at most 15 s late for everyone else in the worst case.
 const DRAIN_TIMEOUT_MS = 15_000;
-// The ingest's deliveries unacknowledged at once (./subscriber-window.ts): below 65,535, so a message id is
-// never reused while in flight. A small window throttled `up` (4,000: 3,387 readings/s instead of 6,046,
-// bench:e2e before the feed): the ingest reads its socket in large gulps and acknowledges a spool group at once.
-const SUBSCRIBER_WINDOW = 30_000;
+// The ingest's deliveries unacknowledged at once (./subscriber-window.ts): below 65,535, so 5,535 message ids
+// stay free and ./persistence.ts always finds one. Smaller windows throttled the ingest, which reads its
+// socket in large gulps and acknowledges a spool group at once (bench:ingest end to end: 30,000 gave
+// 12,580–13,179 readings/s, 60,000 gave 14,464, none 14,732; 4,000 in `up` before the feed: 3,387 vs 6,046).
+const SUBSCRIBER_WINDOW = 60_000;
 // stop() gives up waiting on aedes and the listeners after this (CONTRACT §1: the process exits within 10 s).
 const STOP_TIMEOUT_MS = 3_000;
 
