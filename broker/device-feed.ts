@@ -32,8 +32,11 @@ export class DeviceFeed {
   /** Payloads taken by `accept`: aedes routes the same Buffer afterwards, and `routed` must not take it twice. */
   private readonly accepted = new WeakSet<Buffer>();
   private markAttached!: () => void;
-  /** Resolves when the ingest has attached. */
+  /** Resolves when the ingest has attached for the first time. */
   readonly attached = new Promise<void>((resolve) => (this.markAttached = resolve));
+  /** Resolves when an ingest attaches next (a new one after every detach). */
+  private nextAttach = this.attached;
+  private markNextAttach = () => this.markAttached();
 
   constructor(private readonly onError: (error: unknown, topic: string) => void) {}
 
@@ -42,12 +45,14 @@ export class DeviceFeed {
     for (const filter of filters) this.matcher.add(filter);
     this.wantedByTopic.clear();
     this.receiver = receiver;
-    this.markAttached();
+    this.markNextAttach();
   }
 
   /** Detached (the ingest stopped): device publishes wait again, unacknowledged, for an ingest. */
   detach(): void {
+    if (!this.receiver) return;
     this.receiver = null;
+    this.nextAttach = new Promise<void>((resolve) => (this.markNextAttach = resolve));
   }
 
   private wants(topic: string): boolean {
@@ -66,7 +71,7 @@ export class DeviceFeed {
   async accept(topic: string, payload: Buffer): Promise<void> {
     let receiver = this.receiver;
     while (!receiver) {
-      await Promise.race([this.attached, sleep(FULL_POLL_MS)]);
+      await this.nextAttach;
       receiver = this.receiver;
     }
     if (!this.wants(topic)) return;
