@@ -123,7 +123,9 @@ export async function startBroker(ctx: ServiceContext, options: BrokerOptions = 
   if (options.feed) {
     const feed = options.feed;
     aedes.subscribe("#", (packet, done) => (feed.routed(packet.topic, packet.payload as Buffer), done()), () => undefined);
-    void feed.attached.then(() => handJournalTo(journalDir, feed, log, (bytes) => metrics.journalCorruptBytes.inc(bytes)));
+    void feed.attached
+      .then(() => handJournalTo(journalDir, feed, log, (bytes) => metrics.journalCorruptBytes.inc(bytes)))
+      .catch((error: unknown) => log.error({ err: error, dir: journalDir }, "broker journal: cannot hand what it holds to the ingest; it stays for the next start"));
   } else window = subscriberWindow(aedes, { clientId: subscriberId, window: options.subscriberWindow?.window ?? SUBSCRIBER_WINDOW });
   if (options.journal !== false && !options.feed) {
     journal = attachJournal(aedes, {
