@@ -5,7 +5,8 @@ import type { RunningService, ServiceContext } from "../infra/service.js";
 import { join } from "node:path";
 import { createHooks } from "./hooks.js";
 import type { DeviceFeed } from "./device-feed.js";
-import { attachJournal, handJournalTo } from "./journal.js";
+import { FeedJournal } from "./feed-journal.js";
+import { attachJournal } from "./journal.js";
 import { finishesWithin } from "../infra/timeout.js";
 import { indexedMemoryPersistence } from "./persistence.js";
 import { useFastQueues } from "./fast-queue.js";
@@ -41,9 +42,9 @@ export interface BrokerOptions {
    */
   journal?: false | { dir?: string; subscriberId?: string };
   /**
-   * `up`: device messages go to the ingest in this process (./device-feed.ts) instead of over MQTT; a device's
-   * QoS 1 publish is acknowledged once the ingest's spool holds it, and there is no journal (what a journal
-   * left from an earlier start is handed to the feed first).
+   * `up`: device messages go to the ingest in this process (./device-feed.ts) instead of over MQTT. A device's
+   * QoS 1 publish is acknowledged once it is in the broker's raw journal (./feed-journal.ts), and retired from
+   * it once the ingest's spool holds its reading; what an earlier start left goes to the ingest first.
    */
   feed?: DeviceFeed;
   /** Flow control towards the ingest's session (./subscriber-window.ts): deliveries in flight, default 60,000. */
@@ -87,6 +88,7 @@ export async function startBroker(ctx: ServiceContext, options: BrokerOptions = 
   // A device's (or bridge's) QoS 1 publish is journaled once authorized, before aedes acknowledges it (./journal.ts).
   let journal: ReturnType<typeof attachJournal> | null = null;
   let window: SubscriberWindow | null = null;
+  let feedJournal: FeedJournal | null = null;
   const accept = async (packet: Parameters<typeof hooks.authorizePublish>[1], client: NonNullable<Parameters<typeof hooks.authorizePublish>[0]>) => {
     if (options.feed) await options.feed.accept(packet.topic, typeof packet.payload === "string" ? Buffer.from(packet.payload) : packet.payload);
     else await journal?.accept(packet, client);
@@ -123,9 +125,8 @@ export async function startBroker(ctx: ServiceContext, options: BrokerOptions = 
   if (options.feed) {
     const feed = options.feed;
     aedes.subscribe("#", (packet, done) => (feed.routed(packet.topic, packet.payload as Buffer), done()), () => undefined);
-    void feed.attached
-      .then(() => handJournalTo(journalDir, feed, log, (bytes) => metrics.journalCorruptBytes.inc(bytes)))
-      .catch((error: unknown) => log.error({ err: error, dir: journalDir }, "broker journal: cannot hand what it holds to the ingest; it stays for the next start"));
+    feedJournal = new FeedJournal(journalDir, log, (bytes) => metrics.journalCorruptBytes.inc(bytes));
+    feed.useJournal(feedJournal);
   } else window = subscriberWindow(aedes, { clientId: subscriberId, window: options.subscriberWindow?.window ?? SUBSCRIBER_WINDOW });
   if (options.journal !== false && !options.feed) {
     journal = attachJournal(aedes, {
@@ -202,6 +203,7 @@ export async function startBroker(ctx: ServiceContext, options: BrokerOptions = 
       const closed = await finishesWithin(closeAll, STOP_TIMEOUT_MS);
       metrics.connectedClients.set(0);
       // Bounded like the rest of the stop: a hung disk must not hold it (the journal replays at start).
+      if (feedJournal) await finishesWithin(feedJournal.close(), 2_000).catch((error: unknown) => log.warn({ err: error }, "broker journal did not close cleanly"));
       if (journal) await finishesWithin(journal.close(), 2_000).catch((error: unknown) => log.warn({ err: error }, "broker journal did not close cleanly"));
       if (!closed) log.warn({ timeoutMs: STOP_TIMEOUT_MS }, "MQTT broker did not close in time; carrying on");
       else log.info("MQTT broker stopped");

@@ -11,7 +11,7 @@
 // matched by payload identity. After a restart, entries not retired are published again as soon as the
 // ingest subscribes; duplicates are harmless (idempotent writes).
 import type { Aedes, AedesPublishPacket, Client, PublishPacket } from "aedes";
-import { existsSync, rmSync } from "node:fs";
+import { existsSync } from "node:fs";
 import type { Logger } from "../infra/logger.js";
 import { Spool, type SpoolPosition } from "../infra/spool/spool.js";
 
@@ -40,13 +40,14 @@ interface Replay {
 const STARTUP_GRACE_MS = 60_000;
 const CHECKPOINT_EVERY_MS = 1_000;
 
-const encode = (topic: string, payload: Buffer) => {
+/** A journal record: the topic's length (2 bytes), the topic, the payload. */
+export const encodeJournalRecord = (topic: string, payload: Buffer) => {
   const topicBytes = Buffer.from(topic);
   const head = Buffer.allocUnsafe(2);
   head.writeUInt16BE(topicBytes.length);
   return Buffer.concat([head, topicBytes, payload]);
 };
-const decode = (body: Buffer) => {
+export const decodeJournalRecord = (body: Buffer) => {
   const length = body.readUInt16BE(0);
   return { topic: body.subarray(2, 2 + length).toString(), payload: Buffer.from(body.subarray(2 + length)) };
 };
@@ -82,7 +83,7 @@ export function attachJournal(aedes: Aedes, options: JournalOptions) {
     for (const record of previous.read(Number.MAX_SAFE_INTEGER)) {
       const entry = { end: record.end, acked: false };
       pending.push(entry);
-      toReplay.push({ ...decode(record.body), entry });
+      toReplay.push({ ...decodeJournalRecord(record.body), entry });
     }
     if (toReplay.length > 0) log.warn({ entries: toReplay.length }, "broker journal: publishing again what the ingest had not acknowledged before the last stop");
   }
@@ -172,7 +173,7 @@ export function attachJournal(aedes: Aedes, options: JournalOptions) {
     const beforeSubscriber = !subscribed;
     if (!(await wanted(packet))) return;
     const journal = open();
-    const [end] = await journal.append([encode(packet.topic, payload)], Date.now());
+    const [end] = await journal.append([encodeJournalRecord(packet.topic, payload)], Date.now());
     const entry: Entry = { end: end!, acked: false };
     pending.push(entry);
     if (beforeSubscriber) {
@@ -199,19 +200,3 @@ export function attachJournal(aedes: Aedes, options: JournalOptions) {
   };
 }
 
-/**
- * `up` with the in-process feed keeps no journal: what one left from an earlier start (entries the ingest had
- * not acknowledged) is handed to the ingest, each once it is durable there, and the journal is then removed.
- */
-export async function handJournalTo(dir: string, feed: { accept(topic: string, payload: Buffer): Promise<void> }, log: Logger, onCorrupt: (bytes: number) => void): Promise<void> {
-  if (!existsSync(dir)) return;
-  const spool = Spool.open({ dir, maxBytes: 1024 * 1024 * 1024, onCorrupt: (bytes, where) => (onCorrupt(bytes), log.warn({ bytes, where }, "skipped a torn or damaged journal record")) });
-  const records = spool.read(Number.MAX_SAFE_INTEGER);
-  if (records.length > 0) log.warn({ entries: records.length }, "broker journal: handing the ingest what it had not acknowledged before the last stop");
-  for (const record of records) {
-    const { topic, payload } = decode(record.body);
-    await feed.accept(topic, payload);
-  }
-  await spool.close();
-  rmSync(dir, { recursive: true, force: true });
-}

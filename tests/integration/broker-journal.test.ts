@@ -2,7 +2,7 @@
 // broker's death until the ingest has acknowledged it. Real broker, real mqtt.js clients; the last test
 // kills the whole `up` process with SIGKILL under load and counts every reading in a real InfluxDB.
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
@@ -97,48 +97,55 @@ describe("the broker journal", () => {
     await broker.stop();
   });
 
-  it("with `up`'s in-process feed: hands over what a journal left, then acknowledges a device only once the ingest holds its reading", async () => {
+  it("with `up`'s in-process feed: acknowledges a device once journaled, hands the ingest what an earlier start left, and retires only what the ingest stored", async () => {
     const dataDir = tempDir();
-    const journalDir = join(dataDir, "broker", "journal");
     let broker = await startBroker(context(dataDir), { port: 0, wsPort: 0, host: "127.0.0.1" });
     const silent = await subscriber(broker.tcpPort, false);
     const device = await connect(broker.tcpPort, { clientId: "brk-d1-101", username: "brk-d1-101", password: devicePassword("brk-d1-101", KEY) });
     for (let i = 0; i < 20; i++) await device.publishAsync("campus/devices/brk-d1-101/telemetry", JSON.stringify({ ts: 1_000 + i, power_w: i }), { qos: 1 });
     expect(await waitFor(() => silent.received.length === 20)).toBe(true);
     await Promise.all([silent.client.endAsync(true), device.endAsync(true)]);
-    await broker.stop(); // an `up` of the version before the feed, stopped with 20 readings the ingest had not acknowledged
+    await broker.stop(); // a split broker (or an `up` before the feed), stopped with 20 readings the ingest had not acknowledged
 
-    // The ingest's side of the feed: records what it is handed; a reading is durable when the test says so.
-    const handed: string[] = [];
-    const durable = new Map<string, () => void>();
-    const feed = new DeviceFeed(() => undefined);
-    broker = await startBroker(context(dataDir), { port: 0, wsPort: 0, host: "127.0.0.1", feed });
-    feed.attach({
-      full: () => false,
-      onHeldBack: () => undefined,
-      handle: (_topic, payload) => {
-        const text = payload.toString();
-        handed.push(text);
-        return JSON.parse(text).power_w >= 0 ? Promise.resolve() : new Promise<void>((resolve) => durable.set(text, resolve));
-      },
-    }, ["campus/devices/+/telemetry"]);
-    expect(await waitFor(() => handed.length === 20)).toBe(true);
-    expect(handed.map((p) => JSON.parse(p).power_w)).toEqual(Array.from({ length: 20 }, (_, i) => i));
-    expect(await waitFor(() => !existsSync(journalDir))).toBe(true);
+    // The ingest's side of the feed: records what it is handed; a negative reading is durable only when the test says so.
+    const startWithFeed = async () => {
+      const handed: string[] = [];
+      const durable: (() => void)[] = [];
+      const feed = new DeviceFeed(() => undefined);
+      const started = await startBroker(context(dataDir), { port: 0, wsPort: 0, host: "127.0.0.1", feed });
+      feed.attach({
+        full: () => false,
+        onHeldBack: () => undefined,
+        handle: (_topic, payload) => {
+          const text = payload.toString();
+          handed.push(text);
+          return JSON.parse(text).power_w >= 0 ? Promise.resolve() : new Promise<void>((resolve) => durable.push(resolve));
+        },
+      }, ["campus/devices/+/telemetry"]);
+      return { broker: started, handed, durable };
+    };
+    let up = await startWithFeed();
+    expect(await waitFor(() => up.handed.length === 20)).toBe(true);
+    expect(up.handed.map((p) => JSON.parse(p).power_w)).toEqual(Array.from({ length: 20 }, (_, i) => i));
 
-    const live = await connect(broker.tcpPort, { clientId: "brk-d1-101", username: "brk-d1-101", password: devicePassword("brk-d1-101", KEY) });
-    let acknowledged = false;
-    const publish = live.publishAsync("campus/devices/brk-d1-101/telemetry", JSON.stringify({ ts: 3_000, power_w: -1 }), { qos: 1 }).then(() => (acknowledged = true));
-    expect(await waitFor(() => handed.length === 21)).toBe(true);
-    // The marker: a round trip on another connection, answered after the broker has handled the publish above.
-    const other = await connect(broker.tcpPort, { clientId: "brk-d1-102", username: "brk-d1-102", password: devicePassword("brk-d1-102", KEY) });
-    await other.publishAsync("campus/devices/brk-d1-102/status", "online", { qos: 1 });
-    expect(acknowledged).toBe(false); // not durable yet: no PUBACK
-    durable.get(handed[20]!)!();
-    await publish;
-    expect(acknowledged).toBe(true);
-    expect(handed).toHaveLength(21); // the routed copy of an accepted reading is not handed twice
-    await broker.stop();
+    // Acknowledged once in the journal, before the ingest holds it; the routed copy is not handed twice.
+    const live = await connect(up.broker.tcpPort, { clientId: "brk-d1-101", username: "brk-d1-101", password: devicePassword("brk-d1-101", KEY) });
+    await live.publishAsync("campus/devices/brk-d1-101/telemetry", JSON.stringify({ ts: 3_000, power_w: -1 }), { qos: 1 });
+    expect(await waitFor(() => up.handed.length === 21)).toBe(true);
+    await live.publishAsync("campus/devices/brk-d1-101/telemetry", JSON.stringify({ ts: 3_001, power_w: 50 }), { qos: 1 });
+    expect(await waitFor(() => up.handed.length === 22)).toBe(true);
+    await live.endAsync(true);
+    await up.broker.stop(); // the ingest never stored power_w -1: its entry (and what follows it) stays journaled
+
+    up = await startWithFeed();
+    // The marker: a reading published now is handed after whatever the journal held.
+    const marker = await connect(up.broker.tcpPort, { clientId: "brk-d1-101", username: "brk-d1-101", password: devicePassword("brk-d1-101", KEY) });
+    await marker.publishAsync("campus/devices/brk-d1-101/telemetry", JSON.stringify({ ts: 4_000, power_w: 99 }), { qos: 1 });
+    expect(await waitFor(() => up.handed.some((p) => JSON.parse(p).power_w === 99))).toBe(true);
+    expect(up.handed.map((p) => JSON.parse(p).power_w)).toEqual([-1, 50, 99]); // the 20 stored ones are retired
+    up.durable.forEach((resolve) => resolve());
+    await marker.endAsync(true);
+    await up.broker.stop();
   });
 
   it("starts after a power loss tore its last record: replays every whole record, counts the torn bytes, and goes on", async () => {
