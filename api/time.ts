@@ -38,7 +38,8 @@ export function parseEvery(raw: string): Every {
     // InfluxQL has no calendar months in GROUP BY time(); it needs a query per month. Planned.
     throw apiError("NOT_SUPPORTED", `every=1mo is not supported yet; use 1w or 1d`);
   }
-  if (!(raw in EVERY_MS)) throw apiError("VALIDATION_FAILED", `"every" must be one of ${EVERY_VALUES.join(", ")}`);
+  // Own keys only: `in` also finds Object.prototype's (every=constructor was a 500, found by tests/fuzz/http-api.test.ts).
+  if (!Object.hasOwn(EVERY_MS, raw)) throw apiError("VALIDATION_FAILED", `"every" must be one of ${EVERY_VALUES.join(", ")}`);
   return raw as Every;
 }
 

@@ -36,6 +36,8 @@ describe("every and the site's time zone", () => {
     expect(parseEvery("15m")).toBe("15m");
     expect(code(() => parseEvery("1mo"))).toBe("NOT_SUPPORTED");
     expect(code(() => parseEvery("2m"))).toBe("VALIDATION_FAILED");
+    // Names every object inherits are not durations (every=constructor was a 500).
+    for (const inherited of ["constructor", "toString", "__proto__", "hasOwnProperty"]) expect(code(() => parseEvery(inherited))).toBe("VALIDATION_FAILED");
   });
 
   it("shifts daily buckets to local midnight in InfluxQL", () => {
