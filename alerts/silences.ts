@@ -101,7 +101,7 @@ function checkCreate(campus: Campus, body: Partial<{ scope: unknown; starts_at: 
     rules: () => true,
   };
   for (const [key, value] of Object.entries(scope)) {
-    if (!(key in known)) return `scope.${key} is not devices, buildings or rules`;
+    if (!Object.hasOwn(known, key)) return `scope.${key} is not devices, buildings or rules`;
     if (!Array.isArray(value) || value.length > MAX_SCOPE || !value.every((v) => typeof v === "string")) return `scope.${key} must be a list of ids`;
     const unknown = value.find((id) => !known[key]!(id as string));
     if (unknown !== undefined) return `scope.${key}: unknown id "${String(unknown)}"`;
