@@ -92,7 +92,9 @@ async function main(): Promise<void> {
   const env = {
     CAMPUS_CONFIG: campus.file, DATA_DIR: join(dir, "data"), INFLUX_URL: influxd.url, INFLUX_DB: "bench", LOG_LEVEL: process.env.LOG_LEVEL ?? "warn",
     DEVICE_GROUP_KEY: KEY, SERVICE_PASSWORD: "bench-service-password-0123", API_TOKENS: `operator:${OPERATOR}`,
-    MQTT_PORT: String(mqttPort), MQTT_WS_PORT: String(wsPort), HTTP_PORT: String(httpPort), MQTT_URL: `mqtt://127.0.0.1:${mqttPort}`, SCHEDULE_RATE: String(RATE),
+    MQTT_PORT: String(mqttPort), MQTT_WS_PORT: String(wsPort), HTTP_PORT: String(httpPort), MQTT_URL: `mqtt://127.0.0.1:${mqttPort}`,
+    // Every device here connects from 127.0.0.1, like a school behind one NAT address: above the broker's per-address limit (default 2,000).
+    MQTT_MAX_CONNECTIONS_PER_ADDRESS: "3000", SCHEDULE_RATE: String(RATE),
   };
   const api = (path: string, init: RequestInit = {}) =>
     fetch(`http://127.0.0.1:${httpPort}${path}`, { ...init, headers: { authorization: `Bearer ${OPERATOR}`, ...(init.body ? { "content-type": "application/json" } : {}), ...init.headers } });

@@ -101,6 +101,8 @@ async function main(): Promise<void> {
     CAMPUS_CONFIG: district.file, DATA_DIR: join(dir, "data"), INFLUX_URL: influxd.url, INFLUX_DB: "bench", LOG_LEVEL: process.env.LOG_LEVEL ?? "warn",
     DEVICE_GROUP_KEY: KEY, SERVICE_PASSWORD: "bench-district-service-password", API_TOKENS: `admin:${ADMIN_TOKEN}`,
     MQTT_PORT: String(mqttPort), MQTT_WS_PORT: String(wsPort), HTTP_PORT: String(httpPort), MQTT_URL: `mqtt://127.0.0.1:${mqttPort}`,
+    // Every device here connects from 127.0.0.1, like a school behind one NAT address: above the broker's per-address limit (default 2,000).
+    MQTT_MAX_CONNECTIONS_PER_ADDRESS: "20000",
   };
 
   progress("starting campus-power up");

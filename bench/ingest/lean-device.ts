@@ -30,7 +30,8 @@ export class LeanDevice {
   private socket!: Socket;
   private buffer: Buffer = Buffer.alloc(0);
   private nextId = 1;
-  private readonly waiting = new Map<number, () => void>();
+  /** Callbacks by packet id (0: the CONNACK), called with the connection's error if it fails first. */
+  private readonly waiting = new Map<number, (error?: Error) => void>();
   private readonly topic: Buffer;
 
   constructor(private readonly options: { port: number; clientId: string; username: string; password: string; topic: string }) {
@@ -44,8 +45,10 @@ export class LeanDevice {
     const body = Buffer.concat([variable, utf8(clientId), utf8(username), utf8(password)]);
     return new Promise((resolve, reject) => {
       this.socket = connectTcp({ host: "127.0.0.1", port, noDelay: true }, () => this.socket.write(Buffer.concat([fixedHeader(0x10, body.length), body])));
-      this.socket.once("error", reject);
-      this.waiting.set(0, () => resolve()); // id 0: the CONNACK
+      // An error at any time (a reset by the broker, say) fails whatever waits, the CONNACK included.
+      this.socket.on("error", (error) => this.failAll(error));
+      this.socket.on("close", () => this.failAll(new Error(`${clientId}: connection closed`)));
+      this.waiting.set(0, (error) => (error ? reject(error) : resolve())); // id 0: the CONNACK
       this.socket.on("data", (chunk: Buffer) => {
         try {
           this.onData(chunk);
@@ -68,10 +71,17 @@ export class LeanDevice {
     this.topic.copy(packet, head.length);
     packet.writeUInt16BE(id, head.length + this.topic.length);
     data.copy(packet, head.length + this.topic.length + 2);
-    return new Promise((resolve) => {
-      this.waiting.set(id, resolve);
+    return new Promise((resolve, reject) => {
+      if (this.socket.destroyed) return reject(new Error(`${this.options.clientId}: not connected`));
+      this.waiting.set(id, (error) => (error ? reject(error) : resolve()));
       this.socket.write(packet);
     });
+  }
+
+  private failAll(error: Error): void {
+    const waiting = [...this.waiting.values()];
+    this.waiting.clear();
+    for (const done of waiting) done(error);
   }
 
   end(): Promise<void> {
