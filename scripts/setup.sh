@@ -3,7 +3,7 @@
 #   - npm packages (npm ci, when node_modules is absent or older than package-lock.json)
 #   - InfluxDB from the distribution's `influxdb` package, unless INFLUX_URL points at another host
 #     (always for --for-tests: the integration tests start their own influxd)
-#   - openssl (for `up --demo --tls`); mosquitto-clients for --for-tests
+#   - openssl (for `up --demo --tls`); mosquitto-clients and redis-server for --for-tests
 # Idempotent: a second run does nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,6 +35,14 @@ if $for_tests && ! command -v mosquitto_pub >/dev/null; then
   echo "setup: installing mosquitto-clients (the TLS tests publish with mosquitto_pub)"
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mosquitto-clients >/dev/null
+fi
+
+# The failure drills and the other REDIS_URL tests (CONTRACT §12) start their own redis-server on a free port.
+# Debian's package may also start a system service on :6379; the tests do not use it.
+if $for_tests && ! command -v redis-server >/dev/null; then
+  echo "setup: installing redis-server (the tests of REDIS_URL, the failure drills, start their own)"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
 fi
 
 # The dashboard's browser test drives Debian's chromium through playwright-core (no browser download).

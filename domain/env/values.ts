@@ -52,6 +52,21 @@ export const optionalHttpUrl = (): ValueKind<string | null> => ({
 });
 
 /**
+ * A Redis server's URL (`redis://` or `rediss://`, a host, a password in the user info), or null when unset.
+ * A refusal never repeats the text: it may hold a password.
+ */
+export const optionalRedisUrl = (): ValueKind<string | null> => ({
+  parse(raw, name) {
+    if (raw === "") return accept(null);
+    const parsed = URL.canParse(raw) ? new URL(raw) : null;
+    if (parsed === null || (parsed.protocol !== "redis:" && parsed.protocol !== "rediss:") || parsed.hostname === "") {
+      return refuse(name, "must be a redis:// or rediss:// URL with a host, e.g. redis://:password@10.0.0.5:6379/0 (the value is not repeated here: it may hold a password)");
+    }
+    return accept(raw);
+  },
+});
+
+/**
  * An SMTP server's URL (`smtp://` or `smtps://`, a host, credentials in the user info), or null when unset.
  * A refusal never repeats the text: it may hold a password.
  */

@@ -7,7 +7,7 @@ import { apiTokens } from "./api-tokens.js";
 import { fleetKeyList } from "./fleet-keys.js";
 import { TRANSPORT_VARIABLES } from "./transport.js";
 import { type Command, libraryVariable, variable } from "./variable.js";
-import { oneOf, optionalHttpUrl, port, positiveNumber, secret, text, textMatching, url } from "./values.js";
+import { oneOf, optionalHttpUrl, optionalRedisUrl, port, positiveNumber, secret, text, textMatching, url } from "./values.js";
 
 export const DEMO_CAMPUS_FILE = fileURLToPath(new URL("../../config/demo-campus.yaml", import.meta.url));
 
@@ -28,6 +28,14 @@ export const ENV_VARIABLES = {
     shownDefault: "`config/demo-campus.yaml`",
     meaning: "campus file (YAML): site, buildings, devices (CONTRACT §2; README \"The campus file\")",
     readBy: [...SERVICES, "simulate", "record", "replay", "check-config", "backfill", "user"],
+  }),
+  REDIS_URL: variable({
+    field: "redisUrl",
+    value: optionalRedisUrl(),
+    default: "",
+    shownDefault: "unset: one process of each service, as before",
+    meaning: "Redis shared by several broker, ingest, alerts and api processes (CONTRACT §12; docs/ha.md). Unset, each service runs alone. `up` refuses it: `up` is the single-process mode",
+    readBy: ["broker", "ingest", "alerts", "api"],
   }),
   MQTT_PORT: variable({ field: "mqttPort", value: port(), default: "1883", meaning: "broker TCP listener", readBy: ["up", "broker"] }),
   MQTT_WS_PORT: variable({ field: "mqttWsPort", value: port(), default: "9001", meaning: "MQTT over WebSocket listener (path `/mqtt`)", readBy: ["up", "broker"] }),
