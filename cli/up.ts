@@ -31,6 +31,8 @@ export interface UpOptions {
 
 export async function runUp(options: UpOptions): Promise<void> {
   const source: NodeJS.ProcessEnv = { ...process.env };
+  // Never a silent fallback (CONTRACT §12): `up` is one process, so it cannot be one of several sharing Redis.
+  if (source.REDIS_URL) throw new UsageError("REDIS_URL is set, but `up` runs every service in one process; to run several processes sharing Redis, start `campus-power broker`, `ingest`, `alerts` and `api` (docs/ha.md), or unset REDIS_URL");
   let generated: string[] = [];
   if (options.district) {
     if (!options.demo) throw new UsageError("--district runs the bundled demo district and needs --demo (for a district of your own, set CAMPUS_CONFIG to its file)");

@@ -91,6 +91,13 @@ devices:
     expect(alone.stderr).toContain("--history");
   });
 
+  it("refuses REDIS_URL for `up` (one process) before anything starts, never running alone silently", () => {
+    const { status, stderr } = runCli(["up", "--demo"], { DATA_DIR: mkdtempSync(join(tmpdir(), "campus-cli-")), REDIS_URL: "redis://127.0.0.1:1" });
+    expect(status).toBe(1);
+    expect(stderr).toContain("REDIS_URL is set");
+    expect(stderr).toContain("docs/ha.md");
+  });
+
   it("refuses to start a service without its required secrets, naming them", () => {
     const { status, stderr } = runCli(["broker"], { DATA_DIR: mkdtempSync(join(tmpdir(), "campus-cli-")) });
     expect(status).toBe(1);
