@@ -124,7 +124,10 @@ export async function startBroker(ctx: ServiceContext, options: BrokerOptions = 
   const journalDir = (options.journal !== false && options.journal?.dir) || join(ctx.env.dataDir, "broker", "journal");
   if (options.feed) {
     const feed = options.feed;
-    aedes.subscribe("#", (packet, done) => (feed.routed(packet.topic, packet.payload as Buffer), done()), () => undefined);
+    // `done` on a microtask, never in the same call: mqemitter starts the next queued message inside `done`, so a
+    // queue of messages whose subscribers all answer at once grew the stack by one chain per message, and a long
+    // queue (500 scheduled commands under load) killed `up` (tests/integration/broker-feed-burst.test.ts).
+    aedes.subscribe("#", (packet, done) => (feed.routed(packet.topic, packet.payload as Buffer), queueMicrotask(done)), () => undefined);
     feedJournal = new FeedJournal(journalDir, log, (bytes) => metrics.journalCorruptBytes.inc(bytes));
     feed.useJournal(feedJournal);
   } else window = subscriberWindow(aedes, { clientId: subscriberId, window: options.subscriberWindow?.window ?? SUBSCRIBER_WINDOW });
