@@ -127,7 +127,7 @@ Serves the REST API, the /api/live WebSocket stream, /metrics and the dashboard 
 `,
   simulate: `Usage: campus-power simulate [--config FILE] [--seed N] [--speed X] [--duration D]
                               [--start TIME] [--scenario NAME] [--devices N] [--shard K/N]
-                              [--print-config]
+                              [--mqtt-url URL]... [--print-config]
 
 Connects every device of the campus file as a real MQTT client (its own credentials and last will,
 in its own format: native, tasmota, shelly-gen1, shelly-gen2, zigbee2mqtt, at MQTT_URL) and
@@ -149,6 +149,9 @@ devices, each in its own school's zone and rhythm.
                      each of its schools cloned to N devices (the district has N × its schools)
   --shard K/N        simulate only every N-th device from the K-th (0-based): a fleet spread over
                      N processes (10,000 connections: see docs/simulator.md)
+  --mqtt-url URL     a broker to connect to instead of MQTT_URL; give it more than once (or a comma
+                     list, as MQTT_URL may be) for several brokers: device i tries broker i mod N first,
+                     and moves to the next when its broker goes away; progress counts devices per broker
   --print-config     print the (scaled) campus file and exit (a district with its sites inline)
 Progress goes to standard error (a bar on a terminal).
 `,

@@ -81,6 +81,7 @@ const commands: Record<string, Handler> = {
       devices: { type: "string" },
       "print-config": { type: "boolean" },
       shard: { type: "string" },
+      "mqtt-url": { type: "string", multiple: true },
     } }));
     const shard = values.shard === undefined ? undefined : /^(\d+)\/(\d+)$/.exec(values.shard);
     if (shard === null || (shard && !(Number(shard[1]) < Number(shard[2])))) throw new UsageError('--shard must be K/N with 0 ≤ K < N, e.g. 0/4');
@@ -97,6 +98,7 @@ const commands: Record<string, Handler> = {
       ...(values.devices !== undefined ? { devices: Number(values.devices) } : {}),
       printConfig: values["print-config"] ?? false,
       ...(shard ? { shard: { index: Number(shard[1]), count: Number(shard[2]) } } : {}),
+      ...(values["mqtt-url"] ? { mqttUrls: values["mqtt-url"] } : {}),
     });
   },
   async scenario(args) {

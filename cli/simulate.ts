@@ -2,6 +2,9 @@
 // clients, on a campus clock running --speed times faster, optionally with a scenario's faults. A district
 // file (CONTRACT §9): every school's devices, each school cloned to N with --devices N.
 // Options and environment in, the simulator wired to the broker and the signals, progress printed.
+// Several brokers (--mqtt-url more than once, or MQTT_URL's list; CONTRACT §12): devices are spread over
+// them and move to another when theirs goes away; the progress line counts the devices on each.
+import { joinMqttUrls, parseMqttUrls } from "../domain/env/mqtt-urls.js";
 import { loadCampus } from "../infra/campus-file.js";
 import { CampusError, ErrorCodes } from "../domain/errors.js";
 import type { RunningService } from "../infra/service.js";
@@ -26,6 +29,23 @@ export interface SimulateCommand {
   printConfig: boolean;
   /** `K/N`: simulate only every N-th device from the K-th (0-based), to spread a fleet over N processes. */
   shard?: { index: number; count: number };
+  /** --mqtt-url, each given once or more (each may be a comma list): instead of MQTT_URL. */
+  mqttUrls?: readonly string[];
+}
+
+/** The brokers of --mqtt-url as MQTT_URL's text; a bad entry is a usage error that names it. */
+function brokersOption(urls: readonly string[]): string {
+  const read = parseMqttUrls(urls.join(","));
+  if (!read.ok) throw new UsageError(`--mqtt-url: ${read.problems.join("; ")}`);
+  return joinMqttUrls(read.brokers);
+}
+
+/** " (mqtt://a:1883 12 · mqtt://b:1883 13)" with several brokers, "" with one. */
+function perBroker(mqttUrl: string, counts: ReadonlyMap<string, number>): string {
+  const brokers = mqttUrl.split(",");
+  if (brokers.length < 2) return "";
+  const others = [...counts.keys()].filter((url) => !brokers.includes(url));
+  return ` (${[...brokers, ...others].map((url) => `${url} ${counts.get(url) ?? 0}`).join(" · ")})`;
 }
 
 /** When the campus clock starts (simulator/campus-clock.ts); a refused combination of options is a usage error. */
@@ -40,6 +60,7 @@ export async function simulateCommand(command: SimulateCommand): Promise<void> {
   if (!Number.isInteger(command.seed)) throw new UsageError("--seed must be a whole number");
   if (command.devices !== undefined && !(Number.isInteger(command.devices) && command.devices >= 1)) throw new UsageError("--devices must be a whole number ≥ 1");
   simulationStart(Date.now(), command); // refuses bad combinations first
+  const mqttUrl = command.mqttUrls && command.mqttUrls.length > 0 ? brokersOption(command.mqttUrls) : undefined;
   let faults: readonly Fault[] = [];
   let configFile = command.config;
   let onlyDevices: string[] | undefined;
@@ -54,7 +75,7 @@ export async function simulateCommand(command: SimulateCommand): Promise<void> {
     process.stdout.write(scaledCampusYaml(campus, command.devices));
     return;
   }
-  const loaded = loadContext({ ...process.env, ...(configFile ? { CAMPUS_CONFIG: configFile } : {}) }, "simulate");
+  const loaded = loadContext({ ...process.env, ...(configFile ? { CAMPUS_CONFIG: configFile } : {}), ...(mqttUrl ? { MQTT_URL: mqttUrl } : {}) }, "simulate");
   let campus = loaded.campus;
   if (command.devices !== undefined) {
     try {
@@ -71,7 +92,9 @@ export async function simulateCommand(command: SimulateCommand): Promise<void> {
   stopOnSignals(() => services, loaded.log, () => clearInterval(ticker));
   const count = onlyDevices?.length ?? campus.devices.length;
   const schools = campus.sites.length > 1 ? ` of ${campus.sites.length} schools (each in its own zone)` : "";
-  process.stderr.write(`connecting ${count} simulated devices${schools} to ${loaded.env.mqttUrl}…\n`);
+  const brokers = loaded.env.mqttUrl.split(",");
+  const to = brokers.length > 1 ? `${brokers.length} brokers (${brokers.join(", ")})` : loaded.env.mqttUrl;
+  process.stderr.write(`connecting ${count} simulated devices${schools} to ${to}…\n`);
   const connectStarted = Date.now();
   const simulator = await startSimulator({
     campus,
@@ -97,7 +120,7 @@ export async function simulateCommand(command: SimulateCommand): Promise<void> {
   const total = command.durationMs === undefined ? null : command.durationMs * command.speed;
   ticker = setInterval(() => {
     const { published } = simulator.stats();
-    progress.update(simulator.eventNow() - simulator.startMs, total, `${new Date(simulator.eventNow()).toISOString()} · ${published} messages · ${simulator.connected} connected`);
+    progress.update(simulator.eventNow() - simulator.startMs, total, `${new Date(simulator.eventNow()).toISOString()} · ${published} messages · ${simulator.connected} connected${perBroker(loaded.env.mqttUrl, simulator.connectedByBroker())}`);
   }, PROGRESS_SAMPLE_MS);
   if (command.durationMs !== undefined) {
     void simulator.finished.then(() => {

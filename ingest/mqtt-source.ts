@@ -4,11 +4,10 @@
 // handled and not acknowledged — back-pressure: the broker keeps it — and once there is room again the
 // client reconnects, because the broker redelivers unacknowledged messages only on a new connection
 // [MQTT-4.4.0-1]. The retained health topic's last will says "ingest offline" if the process dies.
-import mqtt from "mqtt";
 import { SERVICE_USERNAME } from "../domain/campus.js";
 import { INGEST_HEALTH_TOPIC } from "../domain/topics.js";
 import type { Logger } from "../infra/logger.js";
-import { type MqttClient, mqttOptions } from "../infra/mqtt.js";
+import { type MqttClient, openMqtt, untilConnected } from "../infra/mqtt.js";
 import { finishesWithin } from "../infra/timeout.js";
 import { holdAcks } from "./acks.js";
 
@@ -63,10 +62,10 @@ export class MqttSource {
     // Not connectService(): with a persistent session the broker may send queued messages right after
     // CONNACK, before an `await connect…()` continuation would attach the handler; receive() attaches it
     // in the same turn of the event loop as this.
-    this.client = mqtt.connect(options.url, {
-      ...mqttOptions({ url: options.url, clientId: options.clientId, username: SERVICE_USERNAME, password: options.password, clean: false }),
-      will: { topic: INGEST_HEALTH_TOPIC, payload: Buffer.from(OFFLINE), qos: 1, retain: true },
-    });
+    this.client = openMqtt(
+      { url: options.url, clientId: options.clientId, username: SERVICE_USERNAME, password: options.password, clean: false },
+      { will: { topic: INGEST_HEALTH_TOPIC, payload: Buffer.from(OFFLINE), qos: 1, retain: true } },
+    );
   }
 
   /** Attaches the receiver: call in the same turn of the event loop as the constructor. */
@@ -90,19 +89,14 @@ export class MqttSource {
     });
   };
 
-  /** Resolves on the first CONNACK, rejects (and closes the client) on the first error before it. */
+  /** Resolves on the first CONNACK; rejects (and closes the client) once every broker failed once, or one refused it. */
   async connected(): Promise<void> {
     const { client } = this;
-    await new Promise<void>((resolve, reject) => {
-      const onConnect = () => (client.off("error", onError), resolve());
-      const onError = (error: Error) => {
-        client.off("connect", onConnect);
-        this.stopping = true;
-        client.end(true);
-        reject(error);
-      };
-      client.once("connect", onConnect);
-      client.once("error", onError);
+    // With several brokers (MQTT_URL's list, CONTRACT §12) the first may be down: each is tried once.
+    await untilConnected(client, { url: this.options.url }).catch((error: unknown) => {
+      this.stopping = true;
+      client.end(true);
+      throw error;
     });
     client.on("error", (error) => this.options.log.warn({ err: error }, "MQTT error"));
   }

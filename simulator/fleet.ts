@@ -17,6 +17,7 @@ import { createStream, type Stream, type StreamItem } from "./stream.js";
 
 export interface SimulatorOptions {
   campus: Campus;
+  /** One broker's URL, or several comma separated (CONTRACT §12): device i tries broker i mod n first, then the next. */
   mqttUrl: string;
   deviceGroupKey: string;
   log: Logger;
@@ -54,6 +55,8 @@ export interface SimulatorOptions {
 export interface RunningSimulator extends RunningService {
   /** Devices connected right now. */
   readonly connected: number;
+  /** Devices connected right now, by the URL of their broker (one entry with a single broker). */
+  connectedByBroker(): Map<string, number>;
   /** Devices that could not connect at start. */
   readonly failed: readonly string[];
   /** Event time of the campus clock now, epoch ms. */
@@ -129,12 +132,13 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
   let stopped = false;
   let connectedCount = 0;
 
+  const firstBroker = new Map(candidates.map((device, index) => [device.id, index]));
   const connectOne = async (device: Device) => {
     await sleep(ioRng() * 100); // jitter: handshakes spread out even within the concurrency window
     if (stopped) return;
     // The lane needs the connection it publishes through; the first `onUp` comes before both exist (nothing is queued yet).
     let lane: Lane | undefined;
-    const connection = await connectDevice(device, { mqttUrl: options.mqttUrl, deviceGroupKey: options.deviceGroupKey, log, random: ioRng, reconnectBackoff }, {
+    const connection = await connectDevice(device, { mqttUrl: options.mqttUrl, firstBroker: firstBroker.get(device.id)!, deviceGroupKey: options.deviceGroupKey, log, random: ioRng, reconnectBackoff }, {
       onUp: () => {
         gauge.set(++connectedCount);
         lane?.resume();
@@ -222,6 +226,15 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     stop,
     get connected() {
       return stopped ? 0 : [...sims.values()].filter((s) => s.connection.connected).length;
+    },
+    connectedByBroker() {
+      const counts = new Map<string, number>();
+      if (stopped) return counts;
+      for (const { connection } of sims.values()) {
+        const broker = connection.broker;
+        if (broker !== null) counts.set(broker, (counts.get(broker) ?? 0) + 1);
+      }
+      return counts;
     },
     failed,
     eventNow,

@@ -49,7 +49,8 @@ export async function replayFile(options: ReplayOptions): Promise<ReplayTotals> 
   const clientFor = (device: string) => {
     let client = clients.get(device);
     if (!client) {
-      client = connectMqtt({ url: options.mqttUrl, clientId: `replay-${device}`, username: device, password: devicePassword(device, options.deviceGroupKey) });
+      // Given several brokers, the k-th device met starts on broker k mod n (CONTRACT §12), as the simulator's do.
+      client = connectMqtt({ url: options.mqttUrl, firstBroker: clients.size, clientId: `replay-${device}`, username: device, password: devicePassword(device, options.deviceGroupKey) });
       clients.set(device, client);
     }
     return client;

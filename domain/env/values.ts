@@ -2,6 +2,7 @@
 // in the unit the code uses (ms, bytes), or into problems that say what is wrong and what is expected.
 import { parseDurationMs } from "../duration.js";
 import type { Problem } from "../errors.js";
+import { joinMqttUrls, parseMqttUrls } from "./mqtt-urls.js";
 
 export type ValueResult<T> = { ok: true; value: T } | { ok: false; problems: Problem[] };
 
@@ -36,6 +37,18 @@ export const url = (): ValueKind<string> => ({
   parse(raw, name) {
     if (!URL.canParse(raw)) return refuse(name, `must be a URL (got "${raw}")`);
     return accept(raw.replace(/\/+$/, ""));
+  },
+});
+
+/**
+ * One MQTT broker's URL or several, comma separated (CONTRACT §12: a client uses whichever answers), each
+ * an mqtt://, mqtts://, ws:// or wss:// URL with a host (./mqtt-urls.ts). The value is the text with blanks
+ * around the entries and trailing slashes dropped; every bad entry is a problem that names it.
+ */
+export const mqttUrls = (): ValueKind<string> => ({
+  parse(raw, name) {
+    const read = parseMqttUrls(raw);
+    return read.ok ? accept(joinMqttUrls(read.brokers)) : { ok: false, problems: read.problems.map((message) => ({ path: name, message })) };
   },
 });
 

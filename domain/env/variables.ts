@@ -7,7 +7,7 @@ import { apiTokens } from "./api-tokens.js";
 import { fleetKeyList } from "./fleet-keys.js";
 import { TRANSPORT_VARIABLES } from "./transport.js";
 import { type Command, libraryVariable, variable } from "./variable.js";
-import { oneOf, optionalHttpUrl, optionalRedisUrl, port, positiveNumber, secret, text, textMatching, url } from "./values.js";
+import { mqttUrls, oneOf, optionalHttpUrl, optionalRedisUrl, port, positiveNumber, secret, text, textMatching, url } from "./values.js";
 
 export const DEMO_CAMPUS_FILE = fileURLToPath(new URL("../../config/demo-campus.yaml", import.meta.url));
 
@@ -37,15 +37,25 @@ export const ENV_VARIABLES = {
     meaning: "Redis shared by several broker, ingest, alerts and api processes (CONTRACT §12; docs/ha.md). Unset, each service runs alone. `up` refuses it: `up` is the single-process mode",
     readBy: ["broker", "ingest", "alerts", "api"],
   }),
+  INSTANCE_NAME: variable({
+    field: "instanceName",
+    // Empty: the CLI takes the host name (domain/ does no I/O).
+    value: textMatching(/^(?:[A-Za-z0-9][A-Za-z0-9._-]{0,62})?$/, "letters, digits, '.', '_' and '-', at most 63, starting with a letter or digit"),
+    default: "",
+    shownDefault: "the host name",
+    meaning: "with REDIS_URL, this process's name among its peers: the ingest worker's consumer and spool folder, the alerts lease's holder, the API instance in `/api/ready`. Give each process on one machine its own",
+    readBy: ["ingest", "alerts", "api"],
+  }),
   MQTT_PORT: variable({ field: "mqttPort", value: port(), default: "1883", meaning: "broker TCP listener", readBy: ["up", "broker"] }),
   MQTT_WS_PORT: variable({ field: "mqttWsPort", value: port(), default: "9001", meaning: "MQTT over WebSocket listener (path `/mqtt`)", readBy: ["up", "broker"] }),
   MQTT_URL: variable({
     field: "mqttUrl",
-    value: url(),
+    // Kept as text (many readers pass it on); infra/mqtt.ts splits a list where it connects.
+    value: mqttUrls(),
     default: (earlier) => `mqtt://127.0.0.1:${String(earlier.MQTT_PORT)}`,
     shownDefault: "`mqtt://127.0.0.1:${MQTT_PORT}`",
     // `up` connects its services to the broker it runs, whatever this says.
-    meaning: "where split services and tools connect",
+    meaning: "where split services and tools connect: one broker, or several comma separated (`mqtt://a:1883,mqtt://b:1883`, same scheme), of which each client uses whichever answers (CONTRACT §12)",
     readBy: MQTT_CLIENTS,
   }),
   HTTP_PORT: variable({ field: "httpPort", value: port(), default: "8080", meaning: "REST, WebSocket live stream and dashboard", readBy: ["up", "api"] }),
