@@ -1,6 +1,7 @@
-// The network side of the broker: a TCP listener, an MQTT-over-TLS listener (CONTRACT §13) and an
-// MQTT-over-WebSocket listener (path /mqtt; wss:// when TLS is on), each handing every connection to
-// `broker.handle` behind the per-address limit and the packet-size guard.
+// The network side of the broker: a TCP listener, an MQTT-over-TLS listener (CONTRACT §13), an
+// MQTT-over-WebSocket listener (path /mqtt; wss:// when TLS is on) and, for a TCP load balancer, a plain
+// listener whose connections start with a PROXY protocol header (MQTT_PROXY_PORT, CONTRACT §12), each
+// handing every connection to `broker.handle` behind the per-address limit and the packet-size guard.
 import { type Server as HttpServer, type ServerResponse, createServer as createHttpServer } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import { type Server as NetServer, type Socket, createServer as createNetServer } from "node:net";
@@ -11,6 +12,7 @@ import type { Aedes } from "aedes";
 import { WebSocketServer, createWebSocketStream } from "ws";
 import type { AddressLimit } from "../infra/address-limit.js";
 import type { TlsCredentials } from "../infra/tls.js";
+import { type ProxyRefusal, awaitProxyHeader, presentAs } from "./proxied-connection.js";
 
 export const WEBSOCKET_PATH = "/mqtt";
 
@@ -41,6 +43,35 @@ export async function listenTcp(broker: Aedes, host: string, port: number, onCon
     if (!admission.limit.admit(socket)) return;
     handOver(broker, socket, sockets);
     onConnection(socket, "tcp");
+  });
+  const bound = await listen(server, host, port);
+  return { port: bound, close: () => closeServer(server, sockets) };
+}
+
+/**
+ * Plain MQTT behind a TCP load balancer that sends the PROXY protocol header (HAProxy `send-proxy-v2`): every
+ * connection must start with one (v1 or v2), and the device address it names is the one the per-address
+ * limit counts (else every device would share the balancer's address and its limit) and the socket shows.
+ * A connection without a valid header within the connect timeout is closed and reported to `onRefused`.
+ * Only the balancer must reach this port: the header is believed as sent.
+ */
+export async function listenProxied(
+  broker: Aedes, host: string, port: number, onConnection: OnConnection, admission: Admission, onRefused: (refusal: ProxyRefusal) => void,
+): Promise<Listener> {
+  const sockets = new Set<Socket>();
+  const server = createNetServer((socket) => {
+    // Tracked from accept, so close() also ends the connections still owing their header.
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+    awaitProxyHeader(socket, admission.handshakeTimeoutMs, {
+      refused: onRefused,
+      accepted(source) {
+        if (source) presentAs(socket, source);
+        if (!admission.limit.admit(socket)) return;
+        handOver(broker, socket, sockets);
+        onConnection(socket, "tcp");
+      },
+    });
   });
   const bound = await listen(server, host, port);
   return { port: bound, close: () => closeServer(server, sockets) };

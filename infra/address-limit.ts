@@ -20,7 +20,8 @@ export function createAddressLimit(max: number, onRefused: (address: string) => 
   const refusing = new Set<string>();
   return {
     admit(socket) {
-      // An IPv4 client on a dual-stack socket reads as ::ffff:a.b.c.d: the same address either way.
+      // An IPv4 client on a dual-stack socket reads as ::ffff:a.b.c.d: the same address either way. Behind a
+      // load balancer (MQTT_PROXY_PORT) this is the device's address from the PROXY header (broker/proxied-connection.ts).
       const address = (socket.remoteAddress ?? "unknown").replace(/^::ffff:/, "");
       const count = open.get(address) ?? 0;
       if (count >= max) {

@@ -28,6 +28,12 @@ const connectionCount = (why: string): ValueKind<number> => {
   };
 };
 
+/** A TCP port, or null when unset (the listener is off). */
+const optionalPort = (): ValueKind<number | null> => {
+  const number = port();
+  return { parse: (raw, name) => (raw === "" ? { ok: true, value: null } : number.parse(raw, name)) };
+};
+
 const seconds = (max: number, why: string) => positiveNumber({ unit: "seconds", scale: 1000, max: { value: max, why } });
 
 export const TRANSPORT_VARIABLES = {
@@ -54,6 +60,14 @@ export const TRANSPORT_VARIABLES = {
     default: "false",
     meaning: "`true` closes every plain listener (plain MQTT on `MQTT_PORT`); needs `TLS_CERT_FILE` and `TLS_KEY_FILE`",
     readBy: LISTENERS,
+  }),
+  MQTT_PROXY_PORT: variable({
+    field: "mqttProxyPort",
+    value: optionalPort(),
+    default: "",
+    shownDefault: "unset (no such listener)",
+    meaning: "a second plain MQTT port for a TCP load balancer that sends the PROXY protocol header (HAProxy `send-proxy-v2`); every connection to it must start with that header, and the device address in the header is the one the per-address limit counts and the logs show. Let only the balancer reach it: the header is believed as sent (docs/ha.md)",
+    readBy: ["up", "broker"],
   }),
   MQTT_CONNECT_TIMEOUT_S: variable({
     field: "mqttConnectTimeoutMs",
@@ -93,14 +107,19 @@ export const TRANSPORT_VARIABLES = {
   }),
 };
 
-/** What the variables cannot say one by one: the pair is both or neither, and TLS_ONLY needs it. */
-export function transportProblems(fields: { tlsCertFile: string; tlsKeyFile: string; tlsOnly: boolean; httpHeadersTimeoutMs: number; httpRequestTimeoutMs: number }): Problem[] {
+/** What the variables cannot say one by one: the TLS pair is both or neither, TLS_ONLY needs it, the PROXY port is plain MQTT. */
+export function transportProblems(fields: {
+  tlsCertFile: string; tlsKeyFile: string; tlsOnly: boolean; httpHeadersTimeoutMs: number; httpRequestTimeoutMs: number; mqttPort: number; mqttProxyPort: number | null;
+}): Problem[] {
   const problems: Problem[] = [];
   const cert = fields.tlsCertFile !== "";
   const key = fields.tlsKeyFile !== "";
   if (cert && !key) problems.push({ path: "TLS_KEY_FILE", message: "is required with TLS_CERT_FILE (set both, or neither)" });
   if (key && !cert) problems.push({ path: "TLS_CERT_FILE", message: "is required with TLS_KEY_FILE (set both, or neither)" });
   if (fields.tlsOnly && !(cert && key)) problems.push({ path: "TLS_ONLY", message: "needs TLS_CERT_FILE and TLS_KEY_FILE (nothing would be left listening)" });
+  // The PROXY port carries MQTT in clear like MQTT_PORT (TLS ends at the devices' side of the balancer, if anywhere).
+  if (fields.tlsOnly && fields.mqttProxyPort !== null) problems.push({ path: "MQTT_PROXY_PORT", message: "is a plain MQTT listener, which TLS_ONLY=true closes (unset one of them)" });
+  if (fields.mqttProxyPort !== null && fields.mqttProxyPort !== 0 && fields.mqttProxyPort === fields.mqttPort) problems.push({ path: "MQTT_PROXY_PORT", message: "must differ from MQTT_PORT (the services and tools connect there without a PROXY header)" });
   // Node's http server refuses a headersTimeout above its requestTimeout.
   if (fields.httpHeadersTimeoutMs > fields.httpRequestTimeoutMs) problems.push({ path: "HTTP_HEADERS_TIMEOUT_S", message: "must not exceed HTTP_REQUEST_TIMEOUT_S (the headers are part of the request)" });
   return problems;
