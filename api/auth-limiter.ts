@@ -2,6 +2,13 @@
 // `maxFailures` wrong tokens within `windowMs`, every request of that address that needs a token
 // answers 429 until `windowMs` has passed — valid tokens too, or the limiter would tell an attacker
 // which token is right. Memory is bounded by `maxAddresses`. Pure: the clock is the caller's.
+// With REDIS_URL (CONTRACT §12) failures are also counted in a window every API instance shares
+// (`shared`, ./ha/redis-failures.ts), so N instances behind a load balancer do not give N allowances:
+// an instance blocks the address once the shared count reaches the limit. The count's answer comes after
+// the failure is answered (the check stays synchronous, as the auth hook and the live stream call it), so
+// all instances together allow one more failure per other instance than one instance does, plus those that
+// arrive while Redis's answer is on its way (a write is answered after its fsync). The local count goes on
+// as before, so a Redis that is away never lifts the limit.
 
 export interface AuthLimits {
   maxFailures: number;
@@ -17,10 +24,18 @@ interface Record {
   blockedUntil: number;
 }
 
+/** Failures counted by every instance: resolves with the count of `key`'s current window (it starts at the first failure). */
+export interface SharedFailureCount {
+  count(key: string, windowMs: number): Promise<number>;
+}
+
 export class FailedAuthLimiter {
   private readonly addresses = new Map<string, Record>();
 
-  constructor(private readonly limits: AuthLimits = DEFAULT_AUTH_LIMITS) {}
+  constructor(
+    private readonly limits: AuthLimits = DEFAULT_AUTH_LIMITS,
+    private readonly shared?: SharedFailureCount,
+  ) {}
 
   /** Milliseconds the address must still wait; 0 when it may try. */
   blockedForMs(address: string, now: number): number {
@@ -39,6 +54,21 @@ export class FailedAuthLimiter {
     }
     record.failures += 1;
     if (record.failures >= this.limits.maxFailures) record.blockedUntil = now + this.limits.windowMs;
+    this.shared?.count(address, this.limits.windowMs).then(
+      (failures) => failures >= this.limits.maxFailures && this.block(address, now),
+      () => undefined, // Redis away: the local count above still limits this instance
+    );
+  }
+
+  /** The shared count reached the limit with the failure at `now`: blocks `address` here for a window from then. */
+  private block(address: string, now: number): void {
+    let record = this.addresses.get(address);
+    if (!record) {
+      record = { windowStart: now, failures: 0, blockedUntil: 0 };
+      this.addresses.set(address, record);
+      this.bound(now);
+    }
+    record.blockedUntil = Math.max(record.blockedUntil, now + this.limits.windowMs);
   }
 
   get size(): number {

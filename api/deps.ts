@@ -34,6 +34,25 @@ export interface ReadinessProbes {
   influxdb: () => boolean | Promise<boolean>;
   /** The ingest's last retained health (`INGEST_HEALTH_TOPIC`), null when none was heard of (unknown). */
   ingest?: () => IngestHealth | null;
+  /** With REDIS_URL (CONTRACT §12): this instance among several (api/ha/instance.ts); absent: the single-process API. */
+  instance?: () => Promise<InstanceReadiness>;
+}
+
+/** The alerts service holding the lease in Redis (`campus:alerts:lease`, written by alerts/lease.ts). */
+export interface ActiveAlerts {
+  instance: string;
+  /** As the lease says it (the alerts service's `since`), null when it says nothing readable. */
+  since: number | string | null;
+}
+
+/** What /api/ready says of an API instance that shares Redis with others. */
+export interface InstanceReadiness {
+  /** This instance's name. */
+  instance: string;
+  /** Redis answers, and this instance's sessions were read from it. */
+  redis: boolean;
+  /** The active alerts service; null: none holds the lease; absent: Redis cannot say (unreachable). */
+  alerts?: ActiveAlerts | null;
 }
 
 export interface AppDeps {

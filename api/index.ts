@@ -1,6 +1,8 @@
 // The API service: an MQTT client of the broker (service account) that feeds the live state from the
 // internal stream, relays acknowledgements, silences and switching commands to the alerts service, and
-// serves buildApp() over HTTP, or HTTPS when TLS is on (./http-listener.ts).
+// serves buildApp() over HTTP, or HTTPS when TLS is on (./http-listener.ts). With `redis` (REDIS_URL, CONTRACT
+// §12) it is one instance among several: sign-in sessions and failed-authentication counts are shared through
+// Redis and /api/ready says whether Redis answers (./ha/instance.ts).
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import type { AckRequest } from "../domain/alert.js";
@@ -16,9 +18,11 @@ import type { RunningService, ServiceContext } from "../infra/service.js";
 import { finishesWithin, resultWithin } from "../infra/timeout.js";
 import { type TlsCredentials, tlsFromEnv } from "../infra/tls.js";
 import { type AppDeps, buildApp } from "./app.js";
+import { DEFAULT_AUTH_LIMITS, FailedAuthLimiter } from "./auth-limiter.js";
 import { decodeCommandResult } from "./command-result.js";
 import { type HttpListener, listenHttp } from "./http-listener.js";
 import { AckTimeoutError, type AckResult } from "./deps.js";
+import { type ApiInstance, type ApiRedisConfig, registerRoleMetric, startApiInstance } from "./ha/instance.js";
 import type { LiveOptions } from "./live/options.js";
 import { LiveState } from "./live-state.js";
 import { RetainedGuard } from "./retained-guard.js";
@@ -45,6 +49,11 @@ export interface ApiDeps {
   sessions?: SessionStore;
   /** The served certificate (shared with the broker so one SIGHUP reloads both). Default: from TLS_CERT_FILE / TLS_KEY_FILE. */
   tls?: TlsCredentials | null;
+  /**
+   * REDIS_URL (CONTRACT §12): one instance among several, sessions and failed sign-ins shared through Redis
+   * (then DATA_DIR/sessions.json is not used). Absent: the single-process API, exactly as before.
+   */
+  redis?: ApiRedisConfig;
 }
 
 export interface RunningApi extends RunningService {
@@ -66,13 +75,28 @@ export async function startApi(ctx: ServiceContext, deps: ApiDeps): Promise<Runn
   checkTokenSites(ctx);
   const log = ctx.log.child({ service: "api" });
   const tls = deps.tls === undefined ? tlsFromEnv(ctx.env, log) : deps.tls;
+  // Redis may be away: the instance starts all the same and /api/ready answers 503 until it is back.
+  const instance: ApiInstance | null = deps.redis ? startApiInstance(deps.redis, log, ctx.metrics) : null;
+  if (instance === null) registerRoleMetric(ctx.metrics, "single", "");
   // Named accounts (docs/accounts.md): a bad USERS_FILE stops the start here, every problem listed.
-  const sessions = deps.sessions ?? new SessionStore({ usersFile: ctx.env.usersFile, sessionsFile: join(ctx.env.dataDir, "sessions.json"), log });
+  let sessions: SessionStore;
+  try {
+    const shared = instance ? { sessionsFile: null, shared: instance.sharedSessions } : { sessionsFile: join(ctx.env.dataDir, "sessions.json") };
+    sessions = deps.sessions ?? new SessionStore({ usersFile: ctx.env.usersFile, log, ...shared });
+  } catch (error) {
+    await instance?.stop();
+    throw error;
+  }
+  // Shared: one count of failed authentications per address for every instance (./auth-limiter.ts).
+  const authLimiter = instance ? new FailedAuthLimiter({ ...DEFAULT_AUTH_LIMITS, ...deps.authLimits }, instance.failures) : undefined;
   const state = new LiveState(ctx.campus);
   // Requests waiting for the alerts service's answer (acks and silences), by request_id.
   const pending = new Map<string, (payload: Buffer | null) => void>();
   const clientId = `campus-api-${randomBytes(6).toString("hex")}`;
-  const mqtt: MqttClient = await connectService(ctx.env.mqttUrl, ctx.env.servicePassword, clientId);
+  const mqtt: MqttClient = await connectService(ctx.env.mqttUrl, ctx.env.servicePassword, clientId).catch(async (error: unknown) => {
+    if (instance) await Promise.all([deps.sessions ? null : sessions.close(), instance.stop()]);
+    throw error;
+  });
 
   // The ingest's retained health (docs/ingest.md): null until one is heard of (no ingest, or not yet published).
   let ingestHealth: IngestHealth | null = null;
@@ -159,8 +183,14 @@ export async function startApi(ctx: ServiceContext, deps: ApiDeps): Promise<Runn
     ack,
     silence,
     command,
-    probes: { mqtt: () => mqtt.connected, influxdb: () => deps.influx.ping(), ingest: () => ingestHealth },
+    probes: {
+      mqtt: () => mqtt.connected,
+      influxdb: () => deps.influx.ping(),
+      ingest: () => ingestHealth,
+      ...(instance ? { instance: () => instance.readiness(() => sessions.loaded) } : {}),
+    },
     ...(deps.authLimits ? { authLimits: deps.authLimits } : {}),
+    ...(authLimiter ? { authLimiter } : {}),
     metrics: ctx.metrics,
     log,
     ...(deps.live ? { live: deps.live } : {}),
@@ -173,6 +203,10 @@ export async function startApi(ctx: ServiceContext, deps: ApiDeps): Promise<Runn
   } catch (error) {
     await app.close().catch(() => undefined);
     await mqtt.endAsync(true).catch(() => undefined);
+    if (instance) {
+      if (!deps.sessions) await sessions.close();
+      await instance.stop();
+    }
     throw error;
   }
   const port = listener.port;
@@ -188,7 +222,9 @@ export async function startApi(ctx: ServiceContext, deps: ApiDeps): Promise<Runn
       await finishesWithin(listener.close(), 1_000);
       for (const resolve of pending.values()) resolve(null);
       if (!(await finishesWithin(mqtt.endAsync(), 2_000).catch(() => false))) mqtt.end(true);
-      if (!deps.sessions) await sessions.close();
+      // Shared: the last slides go to Redis, which must not hold the stop up when it does not answer.
+      if (!deps.sessions) await (instance ? finishesWithin(sessions.close(), 2_000) : sessions.close());
+      await instance?.stop();
     })());
   return { port, url, state, stop };
 }

@@ -4,6 +4,9 @@
 // neither a memory dump nor the file holds a usable token. The file (DATA_DIR/sessions.json, mode 0600)
 // lets sessions outlive an API restart: a wall screen signed in for the day stays signed in through an
 // upgrade. docs/accounts.md says why each choice was made.
+// With REDIS_URL (CONTRACT §12) the sessions are shared by every API instance instead (`shared`, e.g.
+// ./ha/redis-sessions.ts): this store then holds a replica that the shared store keeps current, so a lookup
+// stays a Map read with no round trip, and a sign-in or logout answers only once Redis has it.
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { type Static, Type as T } from "@sinclair/typebox";
@@ -47,7 +50,34 @@ const SavedSessionSchema = T.Object({
   expires_at_ms: T.Number(),
 });
 const SessionsFileSchema = T.Object({ version: T.Literal(1), sessions: T.Array(SavedSessionSchema) });
-type SavedSession = Static<typeof SavedSessionSchema>;
+export type SavedSession = Static<typeof SavedSessionSchema>;
+export const isSavedSession = (value: unknown): value is SavedSession => Value.Check(SavedSessionSchema, value);
+
+/**
+ * What a shared store changes in this instance's replica (its own changes and the other instances'): `put`
+ * keeps the later expiry of the two, so a late or repeated message never shortens a session.
+ */
+export interface SessionReplica {
+  put(session: SavedSession): void;
+  /** A later expiry of a known session (an unknown one has ended). */
+  slide(id: string, expiresAtMs: number): void;
+  remove(id: string): void;
+  /** Everything the shared store holds, after a (re)connection: what it lacks has ended meanwhile. */
+  replaceAll(sessions: readonly SavedSession[]): void;
+}
+
+/** Sessions shared by several API instances (CONTRACT §12); the replica of each is kept current by it. */
+export interface SharedSessions {
+  /** Until the replica was first filled, no session is known: `/api/ready` says not ready meanwhile. */
+  readonly loaded: boolean;
+  /** Stores a new session and ends `ended` on every instance; rejects (nothing changed) when it cannot. */
+  open(session: SavedSession, ended: readonly string[]): Promise<void>;
+  /** Ends sessions on every instance; rejects when it cannot (they then go on everywhere). */
+  end(ids: readonly string[]): Promise<void>;
+  /** Carries slid expiries to every instance; false when it could not (logged; they are carried with the next ones). Never rejects. */
+  slide(sessions: readonly SavedSession[]): Promise<boolean>;
+  close(): Promise<void>;
+}
 
 export interface SessionStoreOptions {
   /** USERS_FILE: the accounts, re-read when it changes. */
@@ -59,6 +89,8 @@ export interface SessionStoreOptions {
   idleMs?: number;
   /** Sign-ins that may wait for the hash (default 16). */
   maxWaitingLogins?: number;
+  /** Shares the sessions with the other API instances (then `sessionsFile` is not used): given this store's replica. */
+  shared?: (replica: SessionReplica) => SharedSessions;
 }
 
 const passwordStamp = (account: Account) => sha256Hex(account.password_hash).slice(0, 16);
@@ -75,13 +107,19 @@ export class SessionStore {
   private saving: Promise<void> = Promise.resolve();
   private queuedSave: Promise<void> | null = null;
   private readonly saveTimer: NodeJS.Timeout;
+  private readonly shared: SharedSessions | null;
+  /** Shared mode: sessions whose expiry slid since the last slide was carried to the other instances. */
+  private readonly slid = new Set<string>();
 
   /** Opens the users file (a bad one throws, every problem listed) and the saved sessions still alive at `now`. */
   constructor(private readonly options: SessionStoreOptions, now: number = Date.now()) {
     this.idleMs = options.idleMs ?? SESSION_IDLE_MS;
     this.users = new UsersFileWatch(options.usersFile, (error) => options.log.error({ err: error }, "the users file cannot be used: nobody can sign in until it is fixed"));
-    for (const saved of this.readSaved()) if (saved.expires_at_ms > now) this.sessions.set(saved.token_sha256, saved);
-    this.saveTimer = setInterval(() => this.unsaved && void this.save(), SLIDE_SAVE_INTERVAL_MS).unref();
+    this.shared = options.shared?.(this.replica()) ?? null;
+    if (this.shared === null) {
+      for (const saved of this.readSaved()) if (saved.expires_at_ms > now) this.sessions.set(saved.token_sha256, saved);
+    }
+    this.saveTimer = setInterval(() => (this.shared ? void this.carrySlides() : this.unsaved && void this.save()), SLIDE_SAVE_INTERVAL_MS).unref();
   }
 
   /**
@@ -96,8 +134,11 @@ export class SessionStore {
     if (checked === "busy") return { ok: false, reason: "busy" };
     if (!checked || account === null) return { ok: false, reason: "wrong" };
     const token = randomBytes(32).toString("base64url");
-    this.makeRoom(account.name, now);
     const session = { token_sha256: sha256Hex(token), name: account.name, password_stamp: passwordStamp(account), created_at_ms: now, expires_at_ms: now + this.idleMs };
+    // Shared: the token is handed out only once every instance can see it (a failure throws, and nothing changed).
+    // The expired sessions are only forgotten here: Redis lets them expire with the slides it was given.
+    if (this.shared) await this.shared.open(session, this.roomFor(account.name, now).beyond);
+    this.makeRoom(account.name, now);
     this.sessions.set(session.token_sha256, session);
     await this.save();
     return { ok: true, token, expiresAt: session.expires_at_ms, principal: principalOfAccount(account) };
@@ -105,7 +146,10 @@ export class SessionStore {
 
   /** Ends the session of `token` (nothing when it is none) and waits until the end is saved. */
   async logout(token: string): Promise<boolean> {
-    const ended = this.sessions.delete(sha256Hex(token));
+    const id = sha256Hex(token);
+    // Shared: ended on every instance before the answer; ended here too even when this replica did not know it yet.
+    if (this.shared) await this.shared.end([id]);
+    const ended = this.sessions.delete(id);
     if (ended) await this.save();
     return ended;
   }
@@ -123,10 +167,16 @@ export class SessionStore {
     if (session.expires_at_ms <= now || account === undefined || passwordStamp(account) !== session.password_stamp) {
       this.sessions.delete(id);
       this.unsaved = true; // saved with the next periodic save; until then the check above ends it again after a restart
+      // Shared: an account's change ends the session everywhere (another instance may not have read the users file
+      // yet; should this fail, each reaches the same end by the same check). An expiry is Redis's: another instance
+      // may have slid it within the last minute.
+      this.slid.delete(id);
+      if (this.shared && session.expires_at_ms > now) this.endShared(id);
       return null;
     }
     session.expires_at_ms = now + this.idleMs;
     this.unsaved = true;
+    if (this.shared) this.slid.add(id);
     return principalOfAccount(account);
   }
 
@@ -135,17 +185,73 @@ export class SessionStore {
     return this.sessions.size;
   }
 
-  /** Stops the periodic save and saves what is left. */
+  /** Stops the periodic save and saves what is left (shared: carries the last slides, then lets go of the shared store). */
   async close(): Promise<void> {
     clearInterval(this.saveTimer);
-    await this.save();
+    if (this.shared === null) return this.save();
+    await this.carrySlides();
+    await this.shared.close();
+  }
+
+  /** Shared mode: whether the replica was filled from the shared store yet (always true with a file). */
+  get loaded(): boolean {
+    return this.shared?.loaded ?? true;
   }
 
   /** Before a new session: forgets the expired ones (never used again, they would stay), then the account's least recently used beyond the limit. */
   private makeRoom(name: string, now: number): void {
-    for (const [id, session] of this.sessions) if (session.expires_at_ms <= now) this.sessions.delete(id);
-    const own = [...this.sessions.values()].filter((s) => s.name === name).sort((a, b) => a.expires_at_ms - b.expires_at_ms);
-    for (const session of own.slice(0, Math.max(0, own.length - MAX_SESSIONS_PER_ACCOUNT + 1))) this.sessions.delete(session.token_sha256);
+    const { expired, beyond } = this.roomFor(name, now);
+    for (const id of [...expired, ...beyond]) this.sessions.delete(id);
+  }
+
+  /** The sessions makeRoom ends: the expired ones, and the account's least recently used beyond the limit. */
+  private roomFor(name: string, now: number): { expired: string[]; beyond: string[] } {
+    const expired = [...this.sessions.values()].filter((s) => s.expires_at_ms <= now);
+    const own = [...this.sessions.values()].filter((s) => s.name === name && s.expires_at_ms > now).sort((a, b) => a.expires_at_ms - b.expires_at_ms);
+    const beyond = own.slice(0, Math.max(0, own.length - MAX_SESSIONS_PER_ACCOUNT + 1));
+    return { expired: expired.map((s) => s.token_sha256), beyond: beyond.map((s) => s.token_sha256) };
+  }
+
+  /** How the shared store changes this replica. */
+  private replica(): SessionReplica {
+    return {
+      put: (session) => {
+        const known = this.sessions.get(session.token_sha256);
+        if (known === undefined) this.sessions.set(session.token_sha256, { ...session });
+        else known.expires_at_ms = Math.max(known.expires_at_ms, session.expires_at_ms);
+      },
+      slide: (id, expiresAtMs) => {
+        const known = this.sessions.get(id);
+        if (known !== undefined) known.expires_at_ms = Math.max(known.expires_at_ms, expiresAtMs);
+      },
+      remove: (id) => {
+        this.sessions.delete(id);
+        this.slid.delete(id);
+      },
+      replaceAll: (sessions) => {
+        const slidHere = new Map([...this.slid].flatMap((id) => (this.sessions.has(id) ? [[id, this.sessions.get(id)!.expires_at_ms] as const] : [])));
+        this.sessions.clear();
+        for (const session of sessions) this.sessions.set(session.token_sha256, session);
+        // A slide not carried yet stays (the next carry sends it); a session the shared store lacks has ended.
+        for (const [id, expires] of slidHere) {
+          const session = this.sessions.get(id);
+          if (session === undefined) this.slid.delete(id);
+          else session.expires_at_ms = Math.max(session.expires_at_ms, expires);
+        }
+      },
+    };
+  }
+
+  /** Shared mode: carries the expiries slid since the last carry to every instance (at most once a minute per session). */
+  private async carrySlides(): Promise<void> {
+    if (this.shared === null || this.slid.size === 0) return;
+    const slid = [...this.slid].flatMap((id) => this.sessions.get(id) ?? []);
+    this.slid.clear();
+    if (!(await this.shared.slide(slid))) for (const session of slid) if (this.sessions.has(session.token_sha256)) this.slid.add(session.token_sha256);
+  }
+
+  private endShared(id: string): void {
+    this.shared?.end([id]).catch((error: unknown) => this.options.log.warn({ err: error }, "could not end a session in the shared store; every instance ends it by the same check"));
   }
 
   /** Runs `work` when no other hash runs; "busy" when too many already wait. The slot passes to the next waiter. */
@@ -169,7 +275,7 @@ export class SessionStore {
    */
   private save(): Promise<void> {
     const file = this.options.sessionsFile;
-    if (file === null) return Promise.resolve();
+    if (file === null || this.shared !== null) return Promise.resolve();
     if (this.queuedSave !== null) return this.queuedSave;
     const queued = this.saving
       .then(() => {

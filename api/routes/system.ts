@@ -7,6 +7,23 @@ import { ReadySchema } from "../schemas.js";
 
 const PROBE_TIMEOUT_MS = 2_500;
 
+/**
+ * /api/ready's answer: ReadySchema, and with REDIS_URL (CONTRACT §12) the `redis` check, the instance's role and
+ * name and the active alerts service. Without REDIS_URL the answer is exactly ReadySchema's, as before.
+ */
+const ReadyReplySchema = T.Object({
+  ...ReadySchema.properties,
+  checks: T.Object({ ...ReadySchema.properties.checks.properties, redis: T.Optional(T.Boolean({ description: "with REDIS_URL: Redis answers and this instance's sessions were read from it" })) }),
+  role: T.Optional(T.Literal("instance", { description: "with REDIS_URL: one API instance among several sharing Redis (absent: the single-process API)" })),
+  instance: T.Optional(T.String({ description: "with REDIS_URL: this instance's name" })),
+  alerts: T.Optional(
+    T.Object(
+      { active: T.Union([T.String(), T.Null()], { description: "the alerts service holding the lease; null: none (acknowledgements and commands then wait and time out)" }), since: T.Optional(T.Union([T.Number(), T.String(), T.Null()])) },
+      { description: "with REDIS_URL and Redis reachable: the active alerts service (Redis key campus:alerts:lease)" },
+    ),
+  ),
+});
+
 /** A probe's answer, false on error or after PROBE_TIMEOUT_MS. */
 function probe(check: () => boolean | Promise<boolean>): Promise<boolean> {
   return resultWithin(Promise.resolve().then(check).catch(() => false), PROBE_TIMEOUT_MS, false);
@@ -24,31 +41,37 @@ export const systemRoutes = routePlugin("campus-power-system", async (app, deps)
     async () => ({ status: "ok" as const }),
   );
 
-  const NotReadySchema = T.Composite([ReadySchema, ErrorBodySchema]);
+  const NotReadySchema = T.Composite([ReadyReplySchema, ErrorBodySchema]);
   app.get(
     "/api/ready",
     {
       schema: {
         summary:
           "Readiness: 200 when MQTT and InfluxDB are reachable and the ingest (when one publishes its health) is ok, else 503 naming what is not. " +
-          "No ingest heard of: no `ingest` check, header `x-ingest-health: unknown`",
+          "No ingest heard of: no `ingest` check, header `x-ingest-health: unknown`. " +
+          "With REDIS_URL also a `redis` check, `role`, `instance` and `alerts` (header `x-alerts-instance`: its name, `none` or `unknown`); no active alerts service does not fail readiness",
         tags: ["system"],
-        response: { 200: ReadySchema, 401: ErrorBodySchema, 403: ErrorBodySchema, 503: NotReadySchema },
+        response: { 200: ReadyReplySchema, 401: ErrorBodySchema, 403: ErrorBodySchema, 503: NotReadySchema },
       },
     },
     async (_request, reply) => {
-      const [mqtt, influxdb] = await Promise.all([probe(deps.probes.mqtt), probe(deps.probes.influxdb)]);
+      const [mqtt, influxdb, instance] = await Promise.all([probe(deps.probes.mqtt), probe(deps.probes.influxdb), deps.probes.instance?.() ?? null]);
       // The ingest's retained health: unknown (never heard of — an API without an ingest, as in tests, or
       // one started before it) does not fail readiness, it is only said in a header; ok: false does.
       const health = deps.probes.ingest?.() ?? null;
       reply.header("x-ingest-health", health === null ? "unknown" : health.ok ? "ok" : "not-ok");
-      const checks: { mqtt: boolean; influxdb: boolean; ingest?: boolean } = { mqtt, influxdb };
+      const checks: { mqtt: boolean; influxdb: boolean; redis?: boolean; ingest?: boolean } = { mqtt, influxdb };
       const ingest = health === null ? {} : { ingest: health };
+      if (instance !== null) checks.redis = instance.redis;
       if (health !== null) checks.ingest = health.ok;
-      if (mqtt && influxdb && health?.ok !== false) return { status: "ready" as const, checks, ...ingest };
+      // With REDIS_URL: which instance answers, and which alerts service is active (none does not fail readiness:
+      // reads and the live stream go on; acknowledgements and commands wait for one, as without an alerts service).
+      const role = instance === null ? {} : { role: "instance" as const, instance: instance.instance, ...(instance.alerts === undefined ? {} : { alerts: { active: instance.alerts?.instance ?? null, ...(instance.alerts ? { since: instance.alerts.since } : {}) } }) };
+      if (instance !== null) reply.header("x-alerts-instance", instance.alerts === undefined ? "unknown" : encodeURIComponent(instance.alerts?.instance ?? "none"));
+      if (mqtt && influxdb && instance?.redis !== false && health?.ok !== false) return { status: "ready" as const, checks, ...ingest, ...role };
       const down = Object.entries(checks).filter(([, ok]) => !ok).map(([name]) => (name === "ingest" ? `ingest (${ingestProblem(health!)})` : name));
       reply.code(503);
-      return { status: "not_ready" as const, checks, ...ingest, ...errorBody("NOT_READY", `not reachable: ${down.join(", ")}`) };
+      return { status: "not_ready" as const, checks, ...ingest, ...role, ...errorBody("NOT_READY", `not reachable: ${down.join(", ")}`) };
     },
   );
 
