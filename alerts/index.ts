@@ -4,31 +4,32 @@
 // It also owns every remote-switching command (CONTRACT §10; commands/desk.ts): one active decider
 // with persistence and a tick keeps "one command per device at a time" and ends every command; and the
 // schedules and the dormitory power rule (automation/), which issue commands through it.
+// With REDIS_URL (`deps.redis`) any number of these run and exactly one is active (./failover.ts): the
+// same service, its state in Redis behind a fencing token, started once it holds the lease.
 import { join } from "node:path";
-import mqtt from "mqtt";
 import type { Alert } from "../domain/alert.js";
-import { SERVICE_USERNAME } from "../domain/campus.js";
 import { SELECT_TIMEOUT_MS } from "../domain/command.js";
 import { silenceTopic } from "../domain/silence.js";
 import { alertTopic } from "../domain/topics.js";
 import { DeadLetterLog, refusedPointLetter } from "../infra/dead-letter.js";
 import type { InfluxClient } from "../infra/influx.js";
-import { mqttOptions, type MqttClient } from "../infra/mqtt.js";
+import type { MqttClient } from "../infra/mqtt.js";
 import type { RunningService, ServiceContext } from "../infra/service.js";
 import { finishesWithin } from "../infra/timeout.js";
 import { linkCommand } from "./automation/alert-link.js";
 import { type Automation, createAutomation } from "./automation/index.js";
 import { createCommandDesk } from "./commands/desk.js";
-import { COMMAND_INPUT_FILTERS } from "./commands/inputs.js";
 import { createCommandMetrics } from "./commands/metrics.js";
-import { ALERT_INPUT_FILTERS, decodeInputs } from "./decode.js";
+import { decodeInputs } from "./decode.js";
+import { firstConnect, openConnection, subscriptionFilters } from "./connection.js";
 import { createEffectPerformer } from "./effects.js";
 import { evaluate, initialState, openAlerts } from "./engine.js";
+import { type ActiveTerm, type AlertsRedis, type AlertsRole, startWithLease } from "./failover.js";
 import { createAlertMetrics } from "./metrics.js";
 import { createNotifier, type Environment, notificationLink, type Notifier, webhookTargets, webhookTimings } from "./notify/index.js";
 import { CommandBookSchema } from "./commands/book.js";
 import { createSchemaStore, createStateStore } from "./persistence.js";
-import { createRuleBook, currentSilences } from "./rule-book.js";
+import { createRuleBook, currentSilences, type RuleBook } from "./rule-book.js";
 import { defaultRules } from "./rules/index.js";
 import type { SavedState } from "./saved-state.js";
 import { alertSitesUpgrade } from "./state-upgrade.js";
@@ -40,6 +41,7 @@ export { evaluate, evaluateBatch, initialState, openAlerts } from "./engine.js";
 export { createRuleBook, currentSilences, type RuleBook } from "./rule-book.js";
 export { defaultRules } from "./rules/index.js";
 export type { AckReply, AlertChange, Effect, EngineInput, EngineState, Rule, RuleContext, Step, Verdict } from "./types.js";
+export type { AlertsRedis, AlertsRole } from "./failover.js";
 
 export interface AlertsDeps {
   influx: InfluxClient;
@@ -62,24 +64,36 @@ export interface AlertsDeps {
    * CONTRACT §9); the composition root passes it. Default: none, so a route refuses the start.
    */
   environment?: Environment;
+  /** REDIS_URL (CONTRACT §12): run as one of several, active only while holding the lease (./failover.ts). */
+  redis?: AlertsRedis;
 }
 
 export interface RunningAlerts extends RunningService {
   /** The engine state now (read-only; for tests and views). */
   state(): EngineState;
+  /** "single" without Redis; else standby, active, deposed (stood down: restart it) or stopped. */
+  role(): "single" | AlertsRole;
 }
 
-export const ALERTS_CLIENT_ID = "campus-alerts";
+export { ALERTS_CLIENT_ID } from "./connection.js";
 const CLOSE_TIMEOUT_MS = 3_000;
 
 export async function startAlerts(ctx: ServiceContext, deps: AlertsDeps): Promise<RunningAlerts> {
-  const log = ctx.log.child({ service: "alerts" });
-  const now = deps.now ?? Date.now;
-  const metrics = createAlertMetrics(ctx.metrics);
   // A rule override the rule's schema refuses, or a school's webhook whose secret is not in the environment,
   // stops the start here, before anything is read or connects (CampusError naming the variable).
   const book = createRuleBook(ctx.campus, deps.rules ?? defaultRules());
   const webhooks = webhookTargets(ctx.env.alertWebhook, ctx.campus.notify, deps.environment ?? {});
+  if (!deps.redis) return runAlerts(ctx, deps, book, webhooks, null);
+  // A standby at once (so a stop works while it waits); the service starts once the lease is ours.
+  const standby = startWithLease(ctx, deps.redis, (term) => runAlerts(ctx, deps, book, webhooks, term));
+  return { state: () => standby.running()?.state() ?? initialState(), role: standby.role, stop: standby.stop };
+}
+
+/** The service itself; `term` (REDIS_URL only) gives its state's Redis keys and fences what it does. */
+async function runAlerts(ctx: ServiceContext, deps: AlertsDeps, book: RuleBook, webhooks: ReturnType<typeof webhookTargets>, term: ActiveTerm | null): Promise<RunningAlerts> {
+  const log = ctx.log.child({ service: "alerts" });
+  const now = deps.now ?? Date.now;
+  const metrics = createAlertMetrics(ctx.metrics);
   const publicUrl = notificationLink(deps.environment ?? {}, ctx.env.httpPort);
   const file = join(ctx.env.dataDir, "alerts", "state.json");
 
@@ -98,14 +112,14 @@ export async function startAlerts(ctx: ServiceContext, deps: AlertsDeps): Promis
     automation: automation.snapshot(),
   });
   // A file from before alerts carried their site gets it (state-upgrade.ts).
-  const store = createStateStore(file, snapshot, log, { upgrade: alertSitesUpgrade(ctx.campus, log) });
+  const store = createStateStore(term?.backends.state ?? file, snapshot, log, { upgrade: alertSitesUpgrade(ctx.campus, log) });
   const saved = store.load();
   // The command book in a file of its own: a command's send waits for it to be on disk (commands/desk.ts).
-  const commandStore = createSchemaStore(join(ctx.env.dataDir, "alerts", "commands.json"), CommandBookSchema, () => desk.book(), log);
+  const commandStore = createSchemaStore(term?.backends.commands ?? join(ctx.env.dataDir, "alerts", "commands.json"), CommandBookSchema, () => desk.book(), log);
   if (saved) state = saved.engine;
   const deadLetters = new DeadLetterLog(join(ctx.env.dataDir, "dead-letter"), { onError: (error) => log.error({ err: error }, "cannot write the dead-letter log") });
   writer = createAlertWriter({
-    influx: deps.influx,
+    influx: term ? term.guardWrites(deps.influx) : deps.influx,
     log,
     metrics,
     initial: saved?.pending_writes ?? [],
@@ -120,6 +134,8 @@ export async function startAlerts(ctx: ServiceContext, deps: AlertsDeps): Promis
 
   let client: MqttClient | null = null;
   const publish = (topic: string, payload: string, retain: boolean) => {
+    // Fencing (./failover.ts): an instance whose lease ran out, or may have, publishes nothing.
+    if (term && !term.holds()) return;
     client!.publishAsync(topic, payload, { qos: 1, retain }).catch((error: unknown) => {
       metrics.publishFailures.inc();
       log.warn({ err: error, topic }, "MQTT publication failed");
@@ -153,7 +169,7 @@ export async function startAlerts(ctx: ServiceContext, deps: AlertsDeps): Promis
   const perform = createEffectPerformer({
     publish,
     write: (line) => writer.enqueue(line),
-    notifier: () => notifier,
+    notifier: () => (term && !term.holds() ? null : notifier),
     metrics,
     log,
     ...(deps.onAlert ? { onAlert: deps.onAlert } : {}),
@@ -192,15 +208,24 @@ export async function startAlerts(ctx: ServiceContext, deps: AlertsDeps): Promis
 
   // Handlers are attached before the connection opens: with a persistent session (clean: false) the
   // broker may deliver queued messages right after CONNACK.
-  const options = mqttOptions({
-    url: ctx.env.mqttUrl,
-    clientId: ALERTS_CLIENT_ID,
-    username: SERVICE_USERNAME,
-    password: ctx.env.servicePassword,
-    clean: false,
-  });
-  const c = mqtt.connect(ctx.env.mqttUrl, options);
+  const connection = openConnection(ctx, term);
+  const c = connection.client;
   client = c;
+  let timer: NodeJS.Timeout | undefined;
+  let stopping: Promise<void> | null = null;
+  // Standing down: at once, saving and writing nothing more, and the MQTT queue discarded (`end(true)`).
+  term?.onStandDown(() => (stopping ??= (async () => {
+    clearInterval(timer);
+    automation.stop();
+    connection.unwatch();
+    c.removeAllListeners("message");
+    c.end(true);
+    store.cancel();
+    commandStore.cancel();
+    await writer.close(0);
+    await notifier?.close();
+    log.warn("alerts service stood down");
+  })()));
   // Commands that ran out while the service was away end now (mqtt.js holds QoS 1 publications until connected);
   // the schedule runs missed meanwhile are logged, never run late.
   desk.run({ kind: "start" });
@@ -229,28 +254,11 @@ export async function startAlerts(ctx: ServiceContext, deps: AlertsDeps): Promis
     // Every (re)connection republishes the open alerts: a restarted broker may have lost them.
     for (const alert of openAlerts(state)) publish(alertTopic(alert.device, alert.rule), JSON.stringify(alert), true);
     publish(silenceTopic.list, JSON.stringify(currentSilences(book, state, now())), true);
-    const filters = {
-      ...Object.fromEntries(Object.values(ALERT_INPUT_FILTERS).map((f) => [f, { qos: 1 as const }])),
-      [COMMAND_INPUT_FILTERS.relays]: { qos: 1 as const },
-      // QoS 0: the persistent session must not keep requests for later. One handled after the API gave up
-      // would switch a circuit for someone who was told nothing happened (requests also carry answer_by).
-      [COMMAND_INPUT_FILTERS.requests]: { qos: 0 as const },
-    };
-    c.subscribeAsync(filters).catch((error: unknown) => log.error({ err: error }, "subscription failed"));
+    c.subscribeAsync(subscriptionFilters()).catch((error: unknown) => log.error({ err: error }, "subscription failed"));
   });
-  await new Promise<void>((resolve, reject) => {
-    const onError = (error: Error) => {
-      c.end(true);
-      reject(error);
-    };
-    c.once("connect", () => {
-      c.off("error", onError);
-      resolve();
-    });
-    c.once("error", onError);
-  });
+  await firstConnect(c, term);
 
-  const timer = setInterval(() => {
+  timer = setInterval(() => {
     try {
       desk.run({ kind: "tick" });
       automation.tick();
@@ -262,9 +270,9 @@ export async function startAlerts(ctx: ServiceContext, deps: AlertsDeps): Promis
   }, deps.tickMs ?? 1_000);
   log.info({ rules: book.rules.map((r) => r.id), open: openAlerts(state).length }, "alerts service started");
 
-  let stopping: Promise<void> | null = null;
   return {
     state: () => state,
+    role: () => (term ? "active" : "single"),
     stop() {
       stopping ??= (async () => {
         clearInterval(timer);
@@ -276,6 +284,7 @@ export async function startAlerts(ctx: ServiceContext, deps: AlertsDeps): Promis
         store.cancel();
         commandStore.cancel();
         await Promise.all([store.saveNow(), commandStore.saveNow()]);
+        connection.unwatch();
         await finishesWithin(Promise.all([c.endAsync(), deadLetters.flush()]), CLOSE_TIMEOUT_MS / 2);
         if (!c.disconnected) c.end(true);
         log.info("alerts service stopped");

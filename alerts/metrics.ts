@@ -39,3 +39,22 @@ export function createAlertMetrics(registry: Registry) {
 }
 
 export type AlertMetrics = ReturnType<typeof createAlertMetrics>;
+
+/** The lease's (REDIS_URL only, CONTRACT §12; ./failover.ts): which role this process holds, and its history. */
+export function createLeaseMetrics(registry: Registry) {
+  const prefix = "campus_power_alerts_";
+  return {
+    active: metric(registry, `${prefix}active`, () =>
+      new Gauge({ name: `${prefix}active`, help: "1 while this alerts process holds the lease and runs, 0 as a standby or once deposed", registers: [registry] })),
+    takeovers: metric(registry, `${prefix}takeovers_total`, () =>
+      new Counter({ name: `${prefix}takeovers_total`, help: "Times this process took the alerts lease and became the active alerts service", registers: [registry] })),
+    renewalFailures: metric(registry, `${prefix}lease_renewal_failures_total`, () =>
+      new Counter({ name: `${prefix}lease_renewal_failures_total`, help: "Lease renewals Redis did not answer", registers: [registry] })),
+    fencedRefused: metric(registry, `${prefix}fenced_writes_refused_total`, () =>
+      new Counter({ name: `${prefix}fenced_writes_refused_total`, help: "Saves of the state refused because another instance took the lease since (fencing token moved on)", registers: [registry] })),
+    deposed: metric(registry, `${prefix}stand_downs_total`, () =>
+      new Counter({ name: `${prefix}stand_downs_total`, help: "Times this process stood down because its lease was, or may have been, lost", registers: [registry] })),
+  };
+}
+
+export type LeaseMetrics = ReturnType<typeof createLeaseMetrics>;

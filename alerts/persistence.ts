@@ -2,7 +2,8 @@
 // saved-state.ts) and `commands.json` (the command book alone: small, so the save a command's send waits
 // for is quick), each written atomically (infra/atomic-file.ts: a crash leaves the old file or the new
 // one, never half of one; owner-only, as they hold people's names and notes) and debounced, so a burst
-// of changes costs one write; checked when read.
+// of changes costs one write; checked when read. With REDIS_URL the same JSON lives in Redis instead
+// (./redis-store.ts gives a `StoreBackend` to the same store: debouncing, group commit and checks unchanged).
 import { readFileSync, renameSync } from "node:fs";
 import type { TSchema, Static } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
@@ -25,20 +26,59 @@ export type StateStore = JsonStore<SavedState>;
 /** Makes a file of an earlier version current before it is checked (./state-upgrade.ts). */
 export type Upgrade = (raw: unknown) => unknown;
 
+/**
+ * Where a store's JSON text lives: a file (a path: the default) or something else (Redis: ./redis-store.ts).
+ * `read` is synchronous: a backend that must fetch its text does so before the store is made.
+ */
+export interface StoreBackend {
+  /** Log fields naming where, e.g. `{ key: "campus:alerts:state" }`. */
+  where: Record<string, string>;
+  /** The saved text, or null when nothing was saved yet. */
+  read(): string | null;
+  write(text: string): Promise<void>;
+  /** Keeps an unreadable text for a person to look at; returns where it went (throws when it cannot). */
+  setAside(text: string): string;
+  /** After a failed write: true to try again later (a store that is not a file: the change is saved nowhere else). */
+  retryAfter?(error: unknown): boolean;
+}
+
 /** The alert state file (saved-state.ts). */
-export const createStateStore = (file: string, snapshot: () => SavedState, log: Logger, options: { debounceMs?: number; upgrade?: Upgrade } = {}): StateStore =>
-  createJsonStore(file, snapshot, (text) => parseSavedState(text, options.upgrade), log, options.debounceMs ?? 250);
+export const createStateStore = (target: string | StoreBackend, snapshot: () => SavedState, log: Logger, options: { debounceMs?: number; upgrade?: Upgrade } = {}): StateStore =>
+  createJsonStore(backendOf(target), snapshot, (text) => parseSavedState(text, options.upgrade), log, options.debounceMs ?? 250);
 
 /** A file holding one value of `schema` (the command book: commands/book.ts). */
-export const createSchemaStore = <S extends TSchema>(file: string, schema: S, snapshot: () => Static<S>, log: Logger, debounceMs = 250): JsonStore<Static<S>> =>
-  createJsonStore(file, snapshot, (text) => parseWith(schema, text), log, debounceMs);
+export const createSchemaStore = <S extends TSchema>(target: string | StoreBackend, schema: S, snapshot: () => Static<S>, log: Logger, debounceMs = 250): JsonStore<Static<S>> =>
+  createJsonStore(backendOf(target), snapshot, (text) => parseWith(schema, text), log, debounceMs);
+
+const backendOf = (target: string | StoreBackend): StoreBackend => (typeof target === "string" ? fileBackend(target) : target);
+
+/** A file written atomically; an unreadable one is renamed aside (which may throw: the store logs it). */
+function fileBackend(file: string): StoreBackend {
+  return {
+    where: { file },
+    read() {
+      try {
+        return readFileSync(file, "utf8");
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
+        throw error;
+      }
+    },
+    write: (text) => writeFileAtomic(file, text),
+    setAside() {
+      const aside = `${file}.corrupt-${Date.now()}`;
+      renameSync(file, aside);
+      return aside;
+    },
+  };
+}
 
 type Parsed<T> = { ok: true; saved: T } | { ok: false; reason: string };
 
 /** A save may block the event loop for at most 1 / this of the time. */
 const SAVE_TIME_SHARE = 10;
 
-function createJsonStore<T>(file: string, snapshot: () => T, parse: (text: string) => Parsed<T>, log: Logger, debounceMs: number): JsonStore<T> {
+function createJsonStore<T>(backend: StoreBackend, snapshot: () => T, parse: (text: string) => Parsed<T>, log: Logger, debounceMs: number): JsonStore<T> {
   let timer: NodeJS.Timeout | null = null;
   let chain: Promise<void> = Promise.resolve();
 
@@ -48,7 +88,7 @@ function createJsonStore<T>(file: string, snapshot: () => T, parse: (text: strin
     const started = performance.now();
     const text = JSON.stringify(snapshot());
     serialiseMs = performance.now() - started;
-    return writeFileAtomic(file, text);
+    return backend.write(text);
   };
   // Saves run one after another, so two renames never race and the last snapshot wins. Group commit: a
   // save asked for while another is being written waits for the next one, which takes its snapshot when it
@@ -62,44 +102,43 @@ function createJsonStore<T>(file: string, snapshot: () => T, parse: (text: strin
         next = null;
         return write();
       })
-      .catch((error: unknown) => log.error({ err: error, file }, "could not save the alerts service's state"));
+      .catch((error: unknown) => {
+        log.error({ err: error, ...backend.where }, "could not save the alerts service's state");
+        if (backend.retryAfter?.(error)) schedule();
+      });
     next = queued;
     chain = queued;
     return queued;
   };
 
+  const schedule = () => {
+    if (timer) return;
+    // A large state (20,000 devices: tens of MB of JSON) is saved at most every 10 × its serialising time,
+    // so saving never takes more than a tenth of the service's time; a small one every debounceMs as before.
+    timer = setTimeout(() => {
+      timer = null;
+      void enqueue();
+    }, Math.max(debounceMs, SAVE_TIME_SHARE * serialiseMs));
+    timer.unref();
+  };
+
   return {
     load() {
-      let text: string;
-      try {
-        text = readFileSync(file, "utf8");
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
-        throw error;
-      }
+      const text = backend.read();
+      if (text === null) return null;
       const parsed = parse(text);
       if (parsed.ok) return parsed.saved;
       // Keep the unreadable file for a person to look at and start empty rather than refuse to run
       // (the alerts would otherwise stay down until someone deletes it by hand).
-      const aside = `${file}.corrupt-${Date.now()}`;
       try {
-        renameSync(file, aside);
-        log.error({ file, movedTo: aside, reason: parsed.reason }, "alerts service file unreadable; kept aside, starting without it");
+        const aside = backend.setAside(text);
+        log.error({ ...backend.where, movedTo: aside, reason: parsed.reason }, "alerts service file unreadable; kept aside, starting without it");
       } catch (error) {
-        log.error({ err: error, file, reason: parsed.reason }, "alerts service file unreadable and could not be moved aside; starting without it");
+        log.error({ err: error, ...backend.where, reason: parsed.reason }, "alerts service file unreadable and could not be moved aside; starting without it");
       }
       return null;
     },
-    schedule() {
-      if (timer) return;
-      // A large state (20,000 devices: tens of MB of JSON) is saved at most every 10 × its serialising time,
-      // so saving never takes more than a tenth of the service's time; a small one every debounceMs as before.
-      timer = setTimeout(() => {
-        timer = null;
-        void enqueue();
-      }, Math.max(debounceMs, SAVE_TIME_SHARE * serialiseMs));
-      timer.unref();
-    },
+    schedule,
     saveNow() {
       if (timer) clearTimeout(timer);
       timer = null;
