@@ -6,6 +6,7 @@ import { RateLimiter } from "../domain/rate-limiter.js";
 import type { ServiceContext } from "../infra/service.js";
 import { type AuthFailureReason, type Identity, type RefusalCode, authenticate, canPublish, canSubscribe, describeIdentity, isClientIdRejected } from "./acl.js";
 import { ClientIdRegistry } from "./client-ids.js";
+import type { Release, SharedClientIds } from "./cluster-client-ids.js";
 import type { BrokerMetrics } from "./metrics.js";
 
 /** What preConnect saw in the CONNECT packet; authenticate (which only gets the credentials) needs it. */
@@ -15,14 +16,26 @@ interface ConnectFacts {
   willTopic: string | undefined;
 }
 
-export type RefusalReason = AuthFailureReason | "identifier_rejected" | "client_id_in_use" | "will_not_authorized";
+export type RefusalReason = AuthFailureReason | "identifier_rejected" | "client_id_in_use" | "client_id_unavailable" | "will_not_authorized";
 
 export interface BrokerHooks extends Required<Pick<AedesOptions, "preConnect" | "authenticate" | "authorizePublish" | "authorizeSubscribe">> {
   /** The identity a connected client authenticated as (undefined before CONNACK 0). */
   identityOf(client: Client): Identity | undefined;
 }
 
-export function createHooks(ctx: ServiceContext, metrics: BrokerMetrics): BrokerHooks {
+/** Releases a client id's hold once the connection that claimed it has closed. */
+function releaseWhenClosed(client: Client, release: Release): void {
+  const cleanup = finished(client.conn, () => {
+    cleanup();
+    release();
+  });
+}
+
+/**
+ * `sharedClientIds`: a broker node of a cluster (REDIS_URL) holds client ids in Redis (./cluster-client-ids.ts);
+ * without it, one process holds them in memory (./client-ids.ts), exactly as before the cluster existed.
+ */
+export function createHooks(ctx: ServiceContext, metrics: BrokerMetrics, sharedClientIds?: SharedClientIds): BrokerHooks {
   const log = ctx.log;
   const secrets = { deviceGroupKey: ctx.env.deviceGroupKey, servicePassword: ctx.env.servicePassword };
   // Every listed fleet key is in /metrics from the start, at 0 until a device logs in with it (CONTRACT §13).
@@ -36,7 +49,7 @@ export function createHooks(ctx: ServiceContext, metrics: BrokerMetrics): Broker
 
   const refuseConnect = (
     done: (error: AuthenticateError | null, success: boolean | null) => void,
-    returnCode: RefusalCode,
+    returnCode: RefusalCode | 3,
     reason: RefusalReason,
     username: string | undefined,
   ) => {
@@ -78,27 +91,57 @@ export function createHooks(ctx: ServiceContext, metrics: BrokerMetrics): Broker
       }
       const identity = result.identity;
       if (client.closed) return done(null, false); // gone while we checked; aedes drops the answer
-      if (connect !== undefined) {
-        // Another account's client id would take over its connection or session [MQTT-3.1.4-2].
-        if (!clientIds.claim(connect.clientId, describeIdentity(identity), connect.clean, identity.kind === "service")) {
-          return refuseConnect(done, 2, "client_id_in_use", username);
-        }
-        const clientId = connect.clientId;
-        const cleanup = finished(client.conn, () => {
-          cleanup();
-          clientIds.release(clientId);
-        });
+      const admit = () => {
+        if (result.fleetKey !== undefined) metrics.fleetKeyLogins.inc({ key: result.fleetKey });
+        identities.set(client, identity);
+        done(null, true);
+      };
+      if (connect === undefined) return admit();
+      // Another account's client id would take over its connection or session [MQTT-3.1.4-2].
+      const account = describeIdentity(identity);
+      const privileged = identity.kind === "service";
+      // An empty id gets a fresh one from aedes [MQTT-3.1.3-6]: nobody else can hold it.
+      if (sharedClientIds && connect.clientId !== "") {
+        sharedClientIds.claim(connect.clientId, account, connect.clean, privileged).then(
+          (release) => {
+            if (release === null) return refuseConnect(done, 2, "client_id_in_use", username);
+            if (client.closed) return (release(), done(null, false));
+            releaseWhenClosed(client, release);
+            admit();
+          },
+          // Redis cannot say who holds the id: refused rather than unchecked, with CONNACK 3 "Server
+          // unavailable" [MQTT-3.2.2-6]; the client retries.
+          () => refuseConnect(done, 3, "client_id_unavailable", username),
+        );
+        return;
       }
-      if (result.fleetKey !== undefined) metrics.fleetKeyLogins.inc({ key: result.fleetKey });
-      identities.set(client, identity);
-      done(null, true);
+      if (!clientIds.claim(connect.clientId, account, connect.clean, privileged)) {
+        return refuseConnect(done, 2, "client_id_in_use", username);
+      }
+      const clientId = connect.clientId;
+      releaseWhenClosed(client, () => clientIds.release(clientId));
+      admit();
     },
 
     authorizePublish(client, packet, callback) {
       // client === null: a will of a session whose broker died; its topic was authorized at CONNECT.
       if (client === null) return callback(null);
       const identity = identities.get(client);
-      if (identity !== undefined && canPublish(identity, packet.topic)) return callback(null);
+      if (identity !== undefined && canPublish(identity, packet.topic)) {
+        // A will has no `cmd` (it is the CONNECT's). In a cluster, a connection taken over from another node
+        // (aedes.js `closeSameClients` on `$SYS/<node>/new/clients`) is closed here after the new one has its
+        // CONNACK, so its "offline" could land after the new connection's "online". The client is connected
+        // again: its will is dropped (the error makes aedes skip it and delete it, lib/client.js `close`).
+        // When Redis cannot say, the will is published, as without a cluster.
+        if (sharedClientIds && packet.cmd === undefined) {
+          sharedClientIds.connectedElsewhere(client.id).then(
+            (elsewhere) => callback(elsewhere ? new Error("will of a client connected again on another node") : null),
+            () => callback(null),
+          );
+          return;
+        }
+        return callback(null);
+      }
       const account = identity?.kind ?? "unknown";
       metrics.publishesDenied.inc({ account });
       const who = identity ? describeIdentity(identity) : "";

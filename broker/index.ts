@@ -2,6 +2,8 @@
 // listeners, per-address connection limits, metrics and structured logs. Policy lives in acl.ts (pure) and hooks.ts (the aedes glue).
 import { Aedes } from "aedes";
 import type { RunningService, ServiceContext } from "../infra/service.js";
+import { randomUUID } from "node:crypto";
+import type { EventEmitter } from "node:events";
 import { join } from "node:path";
 import { createHooks } from "./hooks.js";
 import type { DeviceFeed } from "./device-feed.js";
@@ -12,10 +14,14 @@ import { indexedMemoryPersistence } from "./persistence.js";
 import { useFastQueues } from "./fast-queue.js";
 import { createAddressLimit } from "../infra/address-limit.js";
 import { type TlsCredentials, tlsFromEnv } from "../infra/tls.js";
-import { type Listener, listenTcp, listenTls, listenUnix, listenWebSocket } from "./listeners.js";
+import { type Listener, listenProxied, listenTcp, listenTls, listenUnix, listenWebSocket } from "./listeners.js";
 import { createBrokerMetrics } from "./metrics.js";
 import { type SubscriberWindow, subscriberWindow } from "./subscriber-window.js";
 import { DEFAULT_MAX_PACKET_BYTES, guardPacketSize } from "./packet-size-guard.js";
+import { type ClusterParts, connectCluster } from "./cluster.js";
+import { sharedClientIds } from "./cluster-client-ids.js";
+import { type RedisFeed, appendKindOf, createRedisFeed } from "./redis-feed.js";
+import { RateLimiter } from "../domain/rate-limiter.js";
 
 export { authenticate, canPublish, canSubscribe, type Identity } from "./acl.js";
 export { WEBSOCKET_PATH } from "./listeners.js";
@@ -49,6 +55,16 @@ export interface BrokerOptions {
   feed?: DeviceFeed;
   /** Flow control towards the ingest's session (./subscriber-window.ts): deliveries in flight, default 60,000. */
   subscriberWindow?: { window: number };
+  /**
+   * CONTRACT §12 (REDIS_URL): this process is one node of a broker sharing subscriptions, sessions, retained
+   * messages and wills with the others through Redis (./cluster.ts), and device messages go to the Redis
+   * Stream the ingest workers read (./redis-feed.ts) instead of an MQTT subscriber. `deviceFilters`: the
+   * ingest's subscription filters (ingest/routing.ts `buildRouter(campus).subscriptions`). The journal, the
+   * in-process feed and the subscriber window are single-process parts: off (a `feed` with it is refused).
+   */
+  redis?: { url: string; deviceFilters: readonly string[] };
+  /** The PROXY-protocol listener's port; 0 = ephemeral, null = none. Default: env MQTT_PROXY_PORT. */
+  proxyPort?: number | null;
 }
 
 export interface RunningBroker extends RunningService {
@@ -58,6 +74,8 @@ export interface RunningBroker extends RunningService {
   tlsPort: number | null;
   /** MQTT over WebSocket (wss:// when TLS is on). */
   wsPort: number;
+  /** MQTT_PROXY_PORT's listener (PROXY protocol in front); null when off. */
+  proxyPort: number | null;
   aedes: Aedes;
 }
 
@@ -73,14 +91,25 @@ const DRAIN_TIMEOUT_MS = 15_000;
 const SUBSCRIBER_WINDOW = 60_000;
 // stop() gives up waiting on aedes and the listeners after this (CONTRACT §1: the process exits within 10 s).
 const STOP_TIMEOUT_MS = 3_000;
+// Cluster mode: each node says it is alive this often; the others publish the wills of a node silent for 3
+// heartbeats, looking every 4 (aedes.js `_clearWills`). aedes' 60 s default left a killed node's devices
+// "online" for 3–4 minutes; 5 s makes that 15–20 s for one Redis PUBLISH per node every 5 s.
+const CLUSTER_HEARTBEAT_MS = 5_000;
 
 export async function startBroker(ctx: ServiceContext, options: BrokerOptions = {}): Promise<RunningBroker> {
   const log = ctx.log.child({ service: "broker" });
   const metrics = createBrokerMetrics(ctx.metrics);
-  const hooks = createHooks({ ...ctx, log }, metrics);
   const maxPacketBytes = options.maxPacketBytes ?? DEFAULT_MAX_PACKET_BYTES;
   const host = options.host ?? ctx.env.bindHost;
   const tls = options.tls === undefined ? tlsFromEnv(ctx.env, log) : options.tls;
+  if (options.redis && options.feed) throw new Error("broker: `redis` (a cluster node) and `feed` (up's single process) exclude each other");
+  metrics.clusterNode.set(options.redis ? 1 : 0);
+  // Waits for Redis, saying so every 5 s: a node with REDIS_URL never runs alone.
+  const cluster: ClusterParts | null = options.redis ? await connectCluster(options.redis.url, log) : null;
+  const redisFeed: RedisFeed | null = cluster && options.redis ? createRedisFeed(cluster.stream, options.redis.deviceFilters, log, metrics, ctx.campus) : null;
+  // aedes' id for this node, known before aedes exists: the client ids held in Redis name the node they are on.
+  const brokerId = randomUUID();
+  const hooks = createHooks({ ...ctx, log }, metrics, cluster ? sharedClientIds(cluster.clientIds, brokerId, log) : undefined);
 
   // Memory persistence: aedes-persistence-level delayed live QoS 1 delivery in our measurements
   // (shared/reference/libraries.md §1.6); sessions survive client reconnects, not a broker restart —
@@ -96,6 +125,12 @@ export async function startBroker(ctx: ServiceContext, options: BrokerOptions = 
   const authorizePublish: typeof hooks.authorizePublish = (client, packet, callback) =>
     hooks.authorizePublish(client, packet, (error) => {
       if (error || !client || packet.qos === 0 || hooks.identityOf(client)?.kind === "service") return callback(error);
+      if (redisFeed) {
+        // A will is published whatever Redis says, and appended then (the `publish` event below).
+        if (packet.cmd !== "publish") return callback(null);
+        // Redis could not take it: the error closes the device's connection, unacknowledged ([MQTT-4.3.2]: it resends).
+        return void redisFeed.accept(packet).then(() => callback(null), callback);
+      }
       accept(packet, client).then(
         () => callback(null),
         (failure: Error) => {
@@ -105,8 +140,8 @@ export async function startBroker(ctx: ServiceContext, options: BrokerOptions = 
       );
     });
   const aedes = await Aedes.createBroker({
-    // aedes' memory persistence, with an O(1) outgoing queue (./persistence.ts).
-    persistence: indexedMemoryPersistence() as never,
+    // aedes' memory persistence, with an O(1) outgoing queue (./persistence.ts); or the nodes' shared Redis.
+    ...(cluster ? { id: brokerId, mq: cluster.mq, persistence: cluster.persistence, heartbeatInterval: CLUSTER_HEARTBEAT_MS } : { persistence: indexedMemoryPersistence() as never }),
     // A connection that never sends CONNECT is closed after this ([MQTT-3.1.0-1]: CONNECT comes first).
     connectTimeout: ctx.env.mqttConnectTimeoutMs,
     drainTimeout: DRAIN_TIMEOUT_MS,
@@ -119,7 +154,7 @@ export async function startBroker(ctx: ServiceContext, options: BrokerOptions = 
     authorizePublish,
     authorizeSubscribe: hooks.authorizeSubscribe,
   });
-  if (!useFastQueues((aedes as unknown as { mq: unknown }).mq)) log.warn("mqemitter internals changed: keeping its own queues");
+  if (!cluster && !useFastQueues((aedes as unknown as { mq: unknown }).mq)) log.warn("mqemitter internals changed: keeping its own queues");
   const subscriberId = (options.journal !== false && options.journal?.subscriberId) || "campus-ingest";
   const journalDir = (options.journal !== false && options.journal?.dir) || join(ctx.env.dataDir, "broker", "journal");
   if (options.feed) {
@@ -130,8 +165,8 @@ export async function startBroker(ctx: ServiceContext, options: BrokerOptions = 
     aedes.subscribe("#", (packet, done) => (feed.routed(packet.topic, packet.payload as Buffer), queueMicrotask(done)), () => undefined);
     feedJournal = new FeedJournal(journalDir, log, (bytes) => metrics.journalCorruptBytes.inc(bytes));
     feed.useJournal(feedJournal);
-  } else window = subscriberWindow(aedes, { clientId: subscriberId, window: options.subscriberWindow?.window ?? SUBSCRIBER_WINDOW });
-  if (options.journal !== false && !options.feed) {
+  } else if (!cluster) window = subscriberWindow(aedes, { clientId: subscriberId, window: options.subscriberWindow?.window ?? SUBSCRIBER_WINDOW });
+  if (options.journal !== false && !options.feed && !cluster) {
     journal = attachJournal(aedes, {
       dir: journalDir,
       subscriberId,
@@ -141,6 +176,17 @@ export async function startBroker(ctx: ServiceContext, options: BrokerOptions = 
   }
 
   const accountOf = (client: Parameters<typeof hooks.identityOf>[0]) => hooks.identityOf(client)?.kind ?? "unknown";
+  if (redisFeed) {
+    const feed = redisFeed;
+    // Fires only on the node where the message was published, so the cluster appends each one once.
+    aedes.on("publish", (packet, client) => feed.published(packet, appendKindOf(client ? accountOf(client) : null, packet)));
+    // aedes reports a persistence failure (Redis away) as an 'error' event, which would otherwise end the process.
+    const errors = new RateLimiter(60_000);
+    const emitter: EventEmitter = aedes; // aedes' typings list only its client events
+    emitter.on("error", (error: Error) => {
+      if (errors.check("aedes", Date.now()).log) log.warn({ err: error.message }, "MQTT broker error (Redis away?); a publish was not routed");
+    });
+  }
   aedes.on("clientReady", (client) => {
     metrics.connectedClients.set(aedes.connectedClients);
     metrics.connections.inc({ transport: client.req ? "ws" : "encrypted" in client.conn ? "tls" : "tcp" });
@@ -178,21 +224,32 @@ export async function startBroker(ctx: ServiceContext, options: BrokerOptions = 
     return one;
   };
   let tcp: Listener | null = null;
+  let proxied: Listener | null = null;
   let secure: Listener | null = null;
+  const proxyPort = options.proxyPort === undefined ? ctx.env.mqttProxyPort : options.proxyPort;
+  const proxyRefusals = new RateLimiter(60_000);
   let ws: Listener;
   try {
     // TLS_ONLY (CONTRACT §13): no plain MQTT port at all; the WebSocket listener is wss:// whenever TLS is on.
     if (!(tls && ctx.env.tlsOnly)) tcp = await started(listenTcp(aedes, host, options.port ?? ctx.env.mqttPort, onConnection, admission));
+    // MQTT_PROXY_PORT (docs/ha.md): devices behind HAProxy's send-proxy-v2; the header's address is the device's.
+    if (proxyPort !== null) {
+      proxied = await started(listenProxied(aedes, host, proxyPort, onConnection, admission, (refusal) => {
+        metrics.packetsRefused.inc({ reason: `proxy_header_${refusal.reason}` });
+        if (proxyRefusals.check(refusal.peer, Date.now()).log) log.warn(refusal, "closing a connection on MQTT_PROXY_PORT: no valid PROXY protocol header");
+      }));
+    }
     if (tls) secure = await started(listenTls(aedes, host, options.tlsPort ?? ctx.env.mqttsPort, tls, onConnection, admission));
     if (options.unixSocketPath) await started(listenUnix(aedes, options.unixSocketPath, onConnection));
     ws = await started(listenWebSocket(aedes, host, options.wsPort ?? ctx.env.mqttWsPort, maxPacketBytes, onConnection, admission, tls));
   } catch (error) {
     await Promise.all(listeners.map((l) => l.close()));
-    await new Promise<void>((resolve) => aedes.close(() => resolve()));
+    await finishesWithin(new Promise<void>((resolve) => aedes.close(() => resolve())), STOP_TIMEOUT_MS);
+    await cluster?.close();
     throw error;
   }
-  const ports = { tcpPort: tcp?.port ?? 0, tlsPort: secure?.port ?? null, wsPort: ws.port };
-  log.info({ host, ...ports, websocket: tls ? "wss" : "ws", maxPacketBytes }, "MQTT broker listening");
+  const ports = { tcpPort: tcp?.port ?? 0, tlsPort: secure?.port ?? null, wsPort: ws.port, proxyPort: proxied?.port ?? null };
+  log.info({ host, ...ports, websocket: tls ? "wss" : "ws", maxPacketBytes, cluster: cluster !== null }, "MQTT broker listening");
 
   let stopping: Promise<void> | undefined;
   const stop = () => {
@@ -208,6 +265,7 @@ export async function startBroker(ctx: ServiceContext, options: BrokerOptions = 
       // Bounded like the rest of the stop: a hung disk must not hold it (the journal replays at start).
       if (feedJournal) await finishesWithin(feedJournal.close(), 2_000).catch((error: unknown) => log.warn({ err: error }, "broker journal did not close cleanly"));
       if (journal) await finishesWithin(journal.close(), 2_000).catch((error: unknown) => log.warn({ err: error }, "broker journal did not close cleanly"));
+      await cluster?.close();
       if (!closed) log.warn({ timeoutMs: STOP_TIMEOUT_MS }, "MQTT broker did not close in time; carrying on");
       else log.info("MQTT broker stopped");
     })();

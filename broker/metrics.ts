@@ -13,6 +13,9 @@ export interface BrokerMetrics {
   subscriptionsDenied: Counter<"account">;
   packetsRefused: Counter<"reason">;
   journalCorruptBytes: Counter;
+  clusterNode: Gauge;
+  streamAppends: Counter<"kind">;
+  streamAppendFailures: Counter<"kind">;
 }
 
 const PREFIX = "campus_power_broker_";
@@ -37,5 +40,14 @@ export function createBrokerMetrics(registry: Registry): BrokerMetrics {
     subscriptionsDenied: counter("subscriptions_denied_total", "Subscriptions refused by the ACL (SUBACK 0x80)", ["account"]),
     packetsRefused: counter("packets_refused_total", "Connections closed for an oversized or malformed packet header", ["reason"]),
     journalCorruptBytes: counter("journal_corrupt_bytes_total", "Bytes of torn or damaged journal records skipped (a write cut by a crash or a power loss)", []),
+    // CONTRACT §12: /metrics says which role an instance holds.
+    clusterNode: metric(
+      registry,
+      `${PREFIX}cluster_node`,
+      () => new Gauge({ name: `${PREFIX}cluster_node`, help: "1: a broker node sharing Redis with others (REDIS_URL); 0: the single-process broker", registers: [registry] }),
+    ),
+    // kind: device_qos1 (acknowledged once Redis has it), device_qos0, will, service (fire and forget).
+    streamAppends: counter("stream_appends_total", "Device messages appended to the Redis Stream the ingest workers read, by kind", ["kind"]),
+    streamAppendFailures: counter("stream_append_failures_total", "Device messages Redis could not take (a QoS 1 publish is then not acknowledged and the device resends), by kind", ["kind"]),
   };
 }

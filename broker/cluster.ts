@@ -1,0 +1,151 @@
+// What makes several broker processes one broker (CONTRACT §12, REDIS_URL): aedes' own cluster modules on one
+// Redis, never a home-made protocol. `mqemitter-redis` 7.2 carries every publish between the nodes (Redis
+// PUBLISH / PSUBSCRIBE), and `aedes-persistence-redis` 11.2 (12.0 is outside aedes 1.2.0's peer range) keeps
+// subscriptions, persistent sessions with their QoS 1 queues, retained messages and wills in Redis, so a
+// client may come back on any node. A fourth connection appends device messages to the stream (./redis-feed.ts),
+// a fifth holds client ids and says where each is connected (./cluster-client-ids.ts).
+import { createRequire } from "node:module";
+import { Readable } from "node:stream";
+import type { Logger } from "../infra/logger.js";
+import { type Redis, connectRedis, untilReady } from "../infra/redis.js";
+import { finishesWithin } from "../infra/timeout.js";
+import { type StoredWill, liveNodeOf, withoutStaleWills } from "./cluster-client-ids.js";
+
+const require = createRequire(import.meta.url);
+// CommonJS without an "exports" map. The callback-wrapped persistence is what aedes itself builds by default.
+const MQEmitterRedis = require("mqemitter-redis") as (options: object) => ClusterEmitter;
+const redisPersistence = require("aedes-persistence-redis") as (options: object) => ClusterPersistence;
+
+interface ClusterEmitter {
+  /** mqemitter-redis re-emits its connections' errors here; an EventEmitter 'error' without a listener throws. */
+  state: { on(event: "error", listener: (error: Error) => void): void };
+}
+interface ClusterPersistence {
+  destroy(): Promise<void>;
+  /** The wills of the nodes not in `brokers` (aedes.js `_clearWills`); a Readable of an async generator. */
+  streamWill(brokers: object): AsyncIterable<StoredWill>;
+  delWill(client: { id: string; brokerId: string }): Promise<unknown>;
+  addSubscriptions(client: { id: string }, subs: readonly object[]): Promise<unknown>;
+}
+
+// aedes' default concurrency, which its own mqemitter gets (aedes.js defaultOptions).
+const MQ_CONCURRENCY = 100;
+const CLOSE_TIMEOUT_MS = 2_000;
+
+export interface ClusterParts {
+  /** aedes' `mq` option. */
+  mq: ClusterEmitter;
+  /** aedes' `persistence` option. */
+  persistence: ClusterPersistence;
+  /** The connection the device-message appends use (fails at once while Redis is away: ./redis-feed.ts). */
+  stream: Redis;
+  /** The connection of ./cluster-client-ids.ts (fails at once while Redis is away: a CONNECT is then refused). */
+  clientIds: Redis;
+  /** After aedes has closed: the persistence and every connection. */
+  close(): Promise<void>;
+}
+
+/**
+ * A connection for the aedes modules that WAITS while Redis is away (its commands queued until Redis is back)
+ * instead of failing at once: mqemitter-redis never retries a SUBSCRIBE that failed, so a client subscribing
+ * during a blip would get nothing from then on, and aedes drops a publish whose persistence command failed.
+ * While Redis is away a client's QoS 1 publish thus waits in aedes; a device's never does: the stream
+ * connection fails at once, so the device is not acknowledged (./redis-feed.ts). Same logging and backoff as
+ * every other connection.
+ */
+function connectWaiting(url: string, name: string, log: Logger): Redis {
+  const client = connectRedis(url, { name, log });
+  // ioredis reads these at each command and each reconnection (public `options`).
+  Object.assign(client.options, { enableOfflineQueue: true, maxRetriesPerRequest: null });
+  handleUnawaited(client);
+  return client;
+}
+
+/**
+ * Commands the modules send without awaiting them: aedes-persistence-redis 11.2.2's LREM and RPUSH
+ * (asyncPersistence.js `putWill`, `delWill`, `getDecodedValue`) and mqemitter-redis 7.2.1's QUIT (`close`). One
+ * that fails (its connection closed while a will was being deleted, a QUIT answered by a closed socket) would be
+ * an unhandled rejection, which ends a Node 20 process. Their promises are marked handled here; a caller that
+ * awaits one still gets its error.
+ */
+function handleUnawaited(client: Redis): void {
+  for (const name of ["lrem", "rpush", "quit"] as const) {
+    const send = client[name].bind(client) as (...args: unknown[]) => Promise<unknown>;
+    Object.assign(client, {
+      [name]: (...args: unknown[]) => {
+        const reply = send(...args);
+        reply.catch(() => undefined);
+        return reply;
+      },
+    });
+  }
+}
+
+/** Opens the connections and waits for Redis (saying so every 5 s) before aedes is built on them. */
+export async function connectCluster(url: string, log: Logger): Promise<ClusterParts> {
+  const subscriber = connectWaiting(url, "broker-mq-sub", log);
+  const publisher = connectWaiting(url, "broker-mq-pub", log);
+  const store = connectWaiting(url, "broker-persistence", log);
+  const stream = connectRedis(url, { name: "broker-stream", log });
+  const clientIds = connectRedis(url, { name: "broker-client-ids", log });
+  const connections = [subscriber, publisher, store, stream, clientIds];
+  await Promise.all(connections.map((connection) => untilReady(connection, url, log)));
+
+  // matchEmptyLevels: `a/#` also matches `a` [MQTT-4.7.1-3], as aedes' own mqemitter is built.
+  const mq = MQEmitterRedis({ subConn: subscriber, pubConn: publisher, concurrency: MQ_CONCURRENCY, matchEmptyLevels: true });
+  // connectRedis already says once when Redis goes and once when it returns.
+  mq.state.on("error", (error) => log.debug({ err: error.message }, "mqemitter-redis connection error"));
+  // maxSessionDelivery: the QoS 1 packets a persistent session gets at each CONNECT (default 1,000; the rest
+  // wait for its next CONNECT). packetTTL stays off: a queued packet is kept until its session takes it.
+  const persistence = redisPersistence({ conn: store, maxSessionDelivery: 10_000 });
+  skipStaleWills(persistence, clientIds, log);
+  storeEachSubscribeOnce(persistence);
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      // destroy() leaves the `$SYS/sub/+` subscription and disconnects its connection; bounded, as Redis may be away.
+      await finishesWithin(persistence.destroy(), CLOSE_TIMEOUT_MS).catch((error: unknown) => log.debug({ err: error }, "Redis persistence did not close cleanly"));
+      // mqemitter-redis QUITs its two connections in aedes.close(); a connection Redis was away from never ends that way.
+      for (const connection of connections) connection.disconnect();
+    })();
+    return closing;
+  };
+  return { mq, persistence, stream, clientIds, close };
+}
+
+/**
+ * aedes 1.2 (lib/handlers/subscribe.js `storeSubscriptions`) stores a persistent session's SUBSCRIBE once per
+ * filter, each time with ALL the packet's filters. aedes-persistence-redis answers each call only once its
+ * broadcast of the change has come back, and waits for it under a key made of the client id and the FIRST
+ * filter: the second call's wait replaced the first's, which never ended, and a SUBSCRIBE of two filters or
+ * more never got its SUBACK (the alerts service's session received nothing). One store per packet: the calls
+ * of one SUBSCRIBE share their `subs` array (tests/integration/ha-broker.test.ts).
+ */
+function storeEachSubscribeOnce(persistence: ClusterPersistence): void {
+  const add = persistence.addSubscriptions.bind(persistence);
+  const inFlight = new WeakMap<readonly object[], Promise<unknown>>();
+  persistence.addSubscriptions = (client, subs) => {
+    let stored = inFlight.get(subs);
+    if (!stored) inFlight.set(subs, (stored = add(client, subs)));
+    return stored;
+  };
+}
+
+/**
+ * A dead node's wills are published by the surviving nodes 15–20 s later, also for devices that have connected
+ * again since; aedes streams them from the persistence, so the stream is filtered there (./cluster-client-ids.ts
+ * `withoutStaleWills` says which aedes mechanism this is). Only aedes' dead-node sweep calls `streamWill`.
+ */
+function skipStaleWills(persistence: ClusterPersistence, redis: Redis, log: Logger): void {
+  const streamWill = persistence.streamWill.bind(persistence);
+  persistence.streamWill = (brokers) =>
+    Readable.from(
+      withoutStaleWills(
+        streamWill(brokers),
+        (clientId) => liveNodeOf(redis, clientId),
+        async (will) => void (await persistence.delWill({ id: will.clientId, brokerId: will.brokerId })),
+        (count) => log.info({ count }, "dead broker node: skipped the wills of its clients that are connected again"),
+      ),
+    );
+}
