@@ -3,7 +3,8 @@
 // At least once end to end: QoS 1 on a persistent session, and a message is acknowledged to the broker
 // only once its points are fsynced in the spool (./mqtt-source.ts, ./acks.ts). A full spool stops the
 // acknowledgements (back-pressure: the broker keeps the messages) and says so: metric, log line, retained
-// health topic (./health.ts). This file only wires the parts.
+// health topic (./health.ts). With REDIS_URL the device messages come from the partitioned device stream
+// instead (./redis-source.ts), shared by any number of workers, each partition read by one worker at a time. This file only wires the parts.
 import { join } from "node:path";
 import type { BackoffPolicy } from "../infra/backoff.js";
 import { DeadLetterLog } from "../infra/dead-letter.js";
@@ -15,8 +16,9 @@ import { DurableSink } from "./durable-sink.js";
 import { createHealthReporter } from "./health.js";
 import { InfluxTarget } from "./influx-target.js";
 import { createMessageHandler } from "./message-handler.js";
-import { createIngestMetrics } from "./metrics.js";
+import { createIngestMetrics, createStreamMetrics } from "./metrics.js";
 import { MqttSource, type Receiver } from "./mqtt-source.js";
+import { RedisSource } from "./redis-source.js";
 import { RollupCatchUp } from "./rollup-catchup.js";
 import { buildRouter } from "./routing.js";
 import { sinkMetrics } from "./sink-metrics.js";
@@ -38,6 +40,28 @@ export interface IngestDeps {
    * MQTT subscription; the MQTT connection then only publishes the internal stream and the health topic.
    */
   feed?: DeviceFeedPort;
+  /**
+   * REDIS_URL (CONTRACT §12): device messages read from the partitions of the device stream whose lease this
+   * worker holds (./redis-source.ts, ./partitions.ts) instead of an MQTT subscription, shared with the other workers. `consumer` (default
+   * the client id) must differ between workers, as must their client ids and spool folders; it should stay
+   * the same across a worker's restarts, which then reads again what it left pending and drains its spool.
+   */
+  redis?: RedisSourceDeps;
+}
+
+export interface RedisSourceDeps {
+  url: string;
+  consumer?: string;
+  /** Entries of a held partition left unacknowledged this long are handled again, ms (default 10 s). */
+  claimIdleMs?: number;
+  /** Partition lease TTL, ms (default 5 s): a dead worker's partitions are taken over within it + renewEveryMs. */
+  leaseMs?: number;
+  /** Heartbeat, lease renewals and rebalancing every this many ms (default 1 s). */
+  renewEveryMs?: number;
+  /** Claims, trims and clean-up every this many ms (default 2 s). */
+  upkeepEveryMs?: number;
+  /** A worker's consumer with nothing pending, idle this long, is removed from the group, ms (default 1 h). */
+  forgetConsumerAfterMs?: number;
 }
 
 /** The broker's in-process feed, as the ingest sees it (the broker acknowledges a device once `handle` resolves). */
@@ -107,6 +131,9 @@ export async function startIngest(ctx: ServiceContext, deps: IngestDeps): Promis
     },
   });
   await influx.start(INFLUX_START_WAIT_MS);
+  const redis = deps.redis ? redisSourceOf(deps.redis, clientId, log, ctx.metrics) : null;
+  // Waits for Redis as long as it takes (saying so): a worker with REDIS_URL never reads anything else.
+  await redis?.ready();
 
   // From here to receive() in one turn of the event loop: the broker may send queued messages right after CONNACK.
   const source = new MqttSource({ url: env.mqttUrl, clientId, password: env.servicePassword, log });
@@ -124,21 +151,27 @@ export async function startIngest(ctx: ServiceContext, deps: IngestDeps): Promis
     onHeldBack: () => metrics.backpressured.inc(),
     handle: createMessageHandler({ router, maxAgeMs: env.rawRetentionMs, stream, sink, deadLetters, metrics, log }),
   };
-  if (!deps.feed) source.receive(receiver);
+  if (!deps.feed && !redis) source.receive(receiver);
   try {
     await source.connected();
   } catch (error) {
     stream.close();
     influx.stop();
     health.stop();
+    await redis?.stop(Date.now() + STOP_BUDGET_MS);
     await sink.close(Date.now());
     await finishesWithin(catchUp.stop(), 0);
     throw error;
   }
   if (deps.feed) deps.feed.attach(receiver, router.subscriptions);
-  else await source.subscribe(router.subscriptions);
+  else if (redis) {
+    // A session this client id kept from a single-process run would still bring device messages over MQTT,
+    // where nothing reads them now (they are in the stream too); an UNSUBSCRIBE of what it never had is harmless.
+    await source.client.unsubscribeAsync([...router.subscriptions]).catch(() => undefined);
+    redis.start(receiver);
+  } else await source.subscribe(router.subscriptions);
   health.publishNow();
-  log.info({ subscriptions: router.subscriptions.length, feed: deps.feed ? "in-process" : "mqtt", influx: redactUrl(deps.influx.config.url), spoolBacklog: sink.spool.backlogRecords }, "ingest started");
+  log.info({ subscriptions: router.subscriptions.length, feed: deps.feed ? "in-process" : redis ? "redis-stream" : "mqtt", influx: redactUrl(deps.influx.config.url), spoolBacklog: sink.spool.backlogRecords }, "ingest started");
 
   let stopped: Promise<void> | null = null;
   return {
@@ -161,6 +194,8 @@ export async function startIngest(ctx: ServiceContext, deps: IngestDeps): Promis
         influx.stop();
         health.stop();
         deps.feed?.detach(); // devices' publishes now wait, unacknowledged, as they would for a subscriber gone away
+        // No more entries read; those in flight are made durable and acknowledged (the rest stays pending in the group).
+        await redis?.stop(deadline);
         stream.close(); // the readings still batched, and every device's latest reading, retained
         // Stop receiving (the persistent session keeps what arrives meanwhile), then let the spool drain what it can.
         await source.stop();
@@ -173,4 +208,8 @@ export async function startIngest(ctx: ServiceContext, deps: IngestDeps): Promis
       return stopped;
     },
   };
+}
+
+function redisSourceOf(options: RedisSourceDeps, clientId: string, log: ServiceContext["log"], registry: ServiceContext["metrics"]): RedisSource {
+  return new RedisSource({ ...options, consumer: options.consumer ?? clientId, log, metrics: createStreamMetrics(registry) });
 }

@@ -4,12 +4,19 @@ import { Counter, Gauge, Histogram, type Registry, metric } from "../infra/metri
 
 const P = "campus_power_ingest_";
 
+function builders(registry: Registry) {
+  return {
+    counter: <L extends string>(name: string, help: string, labelNames: readonly L[] = []) =>
+      metric(registry, P + name, () => new Counter<L>({ name: P + name, help, labelNames, registers: [registry] })),
+    gauge: <L extends string>(name: string, help: string, labelNames: readonly L[] = []) =>
+      metric(registry, P + name, () => new Gauge<L>({ name: P + name, help, labelNames, registers: [registry] })),
+    histogram: (name: string, help: string, buckets: number[]) =>
+      metric(registry, P + name, () => new Histogram({ name: P + name, help, buckets, registers: [registry] })),
+  };
+}
+
 export function createIngestMetrics(registry: Registry) {
-  const counter = <L extends string>(name: string, help: string, labelNames: readonly L[] = []) =>
-    metric(registry, P + name, () => new Counter<L>({ name: P + name, help, labelNames, registers: [registry] }));
-  const gauge = (name: string, help: string) => metric(registry, P + name, () => new Gauge({ name: P + name, help, registers: [registry] }));
-  const histogram = (name: string, help: string, buckets: number[]) =>
-    metric(registry, P + name, () => new Histogram({ name: P + name, help, buckets, registers: [registry] }));
+  const { counter, gauge, histogram } = builders(registry);
 
   return {
     messages: counter("messages_total", "MQTT messages received, by kind (telemetry/status/events) and device format", ["kind", "format"]),
@@ -36,3 +43,26 @@ export function createIngestMetrics(registry: Registry) {
 }
 
 export type IngestMetrics = ReturnType<typeof createIngestMetrics>;
+
+/**
+ * With REDIS_URL only (./redis-source.ts), so a single-process ingest's /metrics stays as it was: the device
+ * stream read through the consumer group.
+ */
+export function createStreamMetrics(registry: Registry) {
+  const { counter, gauge } = builders(registry);
+  return {
+    read: counter("stream_entries_read_total", "Device stream entries this worker read and handled (XREADGROUP: new ones, and its own left pending by an earlier run or a lost connection)"),
+    claimed: counter("stream_entries_claimed_total", "Device stream entries claimed (XAUTOCLAIM): a partition's pending entries on taking it over, and its own left unacknowledged too long"),
+    acknowledged: counter("stream_entries_acknowledged_total", "Device stream entries this worker acknowledged (XACK) once durable in its spool, refused or malformed"),
+    malformed: counter("stream_entries_malformed_total", "Device stream entries without a topic or a payload (counted, logged, acknowledged)"),
+    trimmed: counter("stream_entries_trimmed_total", "Device stream entries deleted (XTRIM MINID) below the oldest one still pending"),
+    pending: gauge("stream_pending_entries", "Entries a partition's consumer group has delivered and no worker has acknowledged yet (XPENDING), at its holder's last upkeep", ["partition"]),
+    partitionsHeld: gauge("stream_partitions_held", "Device stream partitions whose lease this worker holds (each device's messages are handled by its partition's holder)"),
+    takeovers: counter("stream_partition_takeovers_total", "Device stream partition leases this worker took (a free partition: at start, from a dead worker, or given up by another)"),
+    released: counter("stream_partition_releases_total", "Device stream partitions this worker gave up to another once more workers were alive"),
+    leasesLost: counter("stream_partition_leases_lost_total", "Device stream partition leases this worker lost (not renewed in time: paused, or cut off from Redis)"),
+    pausedForRoom: counter("stream_read_pauses_total", "Times this worker stopped reading the device stream because its spool was full (the stream keeps the messages)"),
+  };
+}
+
+export type StreamMetrics = ReturnType<typeof createStreamMetrics>;
