@@ -109,9 +109,15 @@ export function createHooks(ctx: ServiceContext, metrics: BrokerMetrics, sharedC
             releaseWhenClosed(client, release);
             admit();
           },
-          // Redis cannot say who holds the id: refused rather than unchecked, with CONNACK 3 "Server
-          // unavailable" [MQTT-3.2.2-6]; the client retries.
-          () => refuseConnect(done, 3, "client_id_unavailable", username),
+          // Redis cannot say who holds the id: refused rather than unchecked. The connection is closed without a
+          // CONNACK, as a network failure would be: mqtt.js (and firmware built like it) never reconnects after a
+          // CONNACK refusal, and the drill of a Redis restart left every device off for good after CONNACK 3.
+          () => {
+            metrics.authFailures.inc({ reason: "client_id_unavailable" });
+            if (shouldLog("connect:client_id_unavailable")) log.warn({ username: username?.slice(0, 64), reason: "client_id_unavailable" }, "MQTT connection closed: Redis cannot say who holds the client id; the client will retry");
+            (client as unknown as { conn: { destroy(): void } }).conn.destroy();
+            done(null, false);
+          },
         );
         return;
       }
