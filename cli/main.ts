@@ -11,6 +11,7 @@ import { InfluxClient } from "../infra/influx.js";
 import { reloadOnHangup, tlsFromEnv } from "../infra/tls.js";
 import type { RunningService } from "../infra/service.js";
 import { existsSync } from "node:fs";
+import { alertsHa, apiHa, brokerHa, ingestHa } from "./ha.js";
 
 type Handler = (args: string[]) => Promise<void>;
 
@@ -53,22 +54,23 @@ const commands: Record<string, Handler> = {
   async broker(args) {
     usage(() => parseArgs({ args, options: {} }));
     const { startBroker } = await import("../broker/index.js");
-    await runAlone("broker", ({ ctx, env, log }) => startBroker(ctx, { tls: tlsReloadedOnHangup(env, log) }));
+    await runAlone("broker", ({ ctx, env, log }) => startBroker(ctx, { tls: tlsReloadedOnHangup(env, log), ...brokerHa(env, ctx.campus) }));
   },
   async ingest(args) {
     usage(() => parseArgs({ args, options: {} }));
     const { startIngest } = await import("../ingest/index.js");
-    await runAlone("ingest", ({ ctx, env }) => startIngest(ctx, { influx: influxOf(env) }));
+    await runAlone("ingest", ({ ctx, env }) => startIngest(ctx, { influx: influxOf(env), ...ingestHa(env) }));
   },
   async alerts(args) {
     usage(() => parseArgs({ args, options: {} }));
     const { startAlerts } = await import("../alerts/index.js");
-    await runAlone("alerts", ({ ctx, env }) => startAlerts(ctx, { influx: influxOf(env), environment: process.env }));
+    // Stood down (another instance holds the lease): exit 3 at once, publishing nothing more; the supervisor restarts it as a standby.
+    await runAlone("alerts", ({ ctx, env, log }) => startAlerts(ctx, { influx: influxOf(env), environment: process.env, ...alertsHa(env, () => (log.warn("alerts: stood down; exiting so the supervisor starts a standby"), process.exit(3))) }));
   },
   async api(args) {
     usage(() => parseArgs({ args, options: {} }));
     const { startApi } = await import("../api/index.js");
-    await runAlone("api", ({ ctx, env, log }) => startApi(ctx, { influx: influxOf(env), tls: tlsReloadedOnHangup(env, log) }));
+    await runAlone("api", ({ ctx, env, log }) => startApi(ctx, { influx: influxOf(env), tls: tlsReloadedOnHangup(env, log), ...apiHa(env) }));
   },
   async simulate(args) {
     const { values } = usage(() => parseArgs({ args, options: {
