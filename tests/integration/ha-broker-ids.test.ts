@@ -205,7 +205,7 @@ describe("client ids held across broker nodes", () => {
       clients.push(attempt);
       const outcome = await new Promise<string>((resolve) => {
         attempt.once("connect", () => resolve("connected"));
-        attempt.once("error", (error: { code?: unknown }) => resolve(`CONNACK ${String(error.code)}`));
+        attempt.once("error", (error: Error & { code?: unknown }) => resolve(`CONNACK ${String(error.code)}`));
         attempt.once("close", () => resolve("closed without CONNACK"));
       });
       expect(outcome).toBe("closed without CONNACK");
