@@ -39,7 +39,13 @@ export const subscriptionFilters = () => ({
   [COMMAND_INPUT_FILTERS.requests]: { qos: 0 as const },
 });
 
-/** Resolves on the first CONNACK; rejects on a refusal, or (with a lease) when the service stood down first. */
+/**
+ * Resolves on the first CONNACK. Alone, rejects on the first error. With a lease, a failed first attempt (a
+ * broker gone, a CONNACK not in time while a loaded node restores the session) is retried like a lost
+ * connection, through the lease check, for as long as the lease is ours: a new active that gave up here left
+ * the district without an alerts service until its supervisor restarted it (the failure drills, once in two
+ * runs); it rejects only when the service stood down first.
+ */
 export function firstConnect(c: MqttClient, term: ActiveTerm | null): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const onError = (error: Error) => {
@@ -50,7 +56,7 @@ export function firstConnect(c: MqttClient, term: ActiveTerm | null): Promise<vo
       c.off("error", onError);
       resolve();
     });
-    c.once("error", onError);
-    if (term) c.once("end", () => reject(new Error("stood down before the MQTT connection opened")));
+    if (!term) c.once("error", onError);
+    else c.once("end", () => reject(new Error("stood down before the MQTT connection opened")));
   });
 }
