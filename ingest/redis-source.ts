@@ -20,13 +20,14 @@
 // Redis is back), leases lapse after the TTL and are taken again when Redis answers.
 import { performance } from "node:perf_hooks";
 import { RateLimiter } from "../domain/rate-limiter.js";
-import { INGEST_GROUP, PARTITION_KEYS, PARTITIONS, type RawEntry, decodeEntry } from "../infra/device-stream.js";
+import { INGEST_GROUP, PARTITION_KEYS, type RawEntry, decodeEntry } from "../infra/device-stream.js";
 import type { Logger } from "../infra/logger.js";
 import { type Redis, connectRedis, untilReady } from "../infra/redis.js";
 import { WakeableSleeps, finishesWithin } from "../infra/timeout.js";
 import type { StreamMetrics } from "./metrics.js";
 import type { Receiver } from "./mqtt-source.js";
 import { DEFAULT_PARTITION_LEASE_MS, DEFAULT_RENEW_EVERY_MS, type PartitionLeases, createPartitionLeases, rebalance } from "./partitions.js";
+import { StreamAcks } from "./stream-acks.js";
 import { claimIdle, ensureGroup, forgetIdleConsumers, trimAcknowledged } from "./stream-group.js";
 
 export interface RedisSourceOptions {
@@ -59,8 +60,6 @@ const BLOCK_MS = 1_000;
 const IDLE_POLL_MS = 100;
 /** Read batches being made durable at once (a read does not wait for the previous batch's fsync). */
 const MAX_BATCHES_IN_FLIGHT = 4;
-/** Ids per XACK. */
-const MAX_ACK_IDS = 2_000;
 /** Of the stop budget, what the sink's close keeps for itself, ms. */
 const SINK_CLOSE_RESERVE_MS = 2_500;
 
@@ -87,20 +86,18 @@ export class RedisSource {
   private lastUpkeep = 0;
   /** Partitions of the XREADGROUP on its way: one given up waits for it. */
   private readingNow = new Set<number>();
-  /** Per partition, ids handed to the receiver and not yet acknowledged: not handed again if claimed again. */
-  private readonly held = Array.from({ length: PARTITIONS }, () => new Set<string>());
   private readonly batches = new Set<Promise<void>>();
-  /** Per partition, durable and not yet acknowledged (an XACK to send, or one that failed while Redis was away). */
-  private readonly unacknowledged = Array.from({ length: PARTITIONS }, (): string[] => []);
-  private acking: Promise<void> | null = null;
+  /** What is held per partition, and the acknowledgements (./stream-acks.ts). */
+  private readonly acks: StreamAcks;
 
   constructor(private readonly options: RedisSourceOptions) {
     this.leaseMs = options.leaseMs ?? DEFAULT_PARTITION_LEASE_MS;
     this.reader = connectRedis(options.url, { name: `ingest-read-${options.consumer}`, log: options.log });
     this.commands = connectRedis(options.url, { name: `ingest-${options.consumer}`, log: options.log });
     this.leases = createPartitionLeases(this.commands, options.consumer, this.leaseMs);
+    this.acks = new StreamAcks(this.commands, (count) => options.metrics.acknowledged.inc(count));
     // Redis is back: what was made durable meanwhile is acknowledged now rather than at the next beat.
-    this.commands.on("ready", () => void this.flushAcks());
+    this.commands.on("ready", () => void this.acks.flush());
   }
 
   /** Waits for Redis (saying so every 5 s: a worker never runs without it) and for every partition's group. */
@@ -157,7 +154,7 @@ export class RedisSource {
         if (notOurs.has(k)) this.lose(k, "the lease is not ours any more");
         else if (this.partitions.has(k)) this.partitions.get(k)!.validUntil = sentAt + this.leaseMs;
       }
-      await this.flushAcks();
+      await this.acks.flush();
       const kept = [...this.partitions].filter(([, h]) => h.phase !== "releasing").map(([k]) => k);
       const { take, give } = rebalance(kept, await this.leases.free(new Set(this.partitions.keys())), live);
       for (const k of give) this.partitions.get(k)!.phase = "releasing";
@@ -197,7 +194,7 @@ export class RedisSource {
 
   /** Releases a partition being given up once nothing read from it waits for its acknowledgement. */
   private async giveUpWhenDone(partition: number): Promise<void> {
-    if (this.readingNow.has(partition) || this.held[partition]!.size > 0 || this.unacknowledged[partition]!.length > 0) return;
+    if (this.readingNow.has(partition) || !this.acks.idle(partition)) return;
     await this.options.beforeRelease?.(partition);
     this.partitions.delete(partition);
     await this.leases.release(partition);
@@ -282,7 +279,7 @@ export class RedisSource {
    * them at once) and acknowledges them all once each is durable. Returns how many were handed (not already held).
    */
   private handleBatch(receiver: Receiver, partition: number, entries: readonly RawEntry[]): number {
-    const held = this.held[partition]!;
+    const held = this.acks.held[partition]!;
     const done: Promise<string | null>[] = [];
     for (const entry of entries) {
       const id = entry[0].toString();
@@ -316,33 +313,11 @@ export class RedisSource {
     }
     if (done.length === 0) return 0;
     const batch = Promise.all(done).then((ids) => {
-      for (const id of ids) if (id !== null) this.unacknowledged[partition]!.push(id);
-      void this.flushAcks();
+      this.acks.durable(partition, ids.filter((id): id is string => id !== null));
     });
     this.batches.add(batch);
     void batch.finally(() => this.batches.delete(batch));
     return done.length;
-  }
-
-  /** Sends the waiting acknowledgements (one XACK per partition and up to MAX_ACK_IDS); while Redis is away they wait. */
-  private flushAcks(): Promise<void> {
-    this.acking ??= (async () => {
-      for (let k = 0; k < PARTITIONS; k++) {
-        while (this.unacknowledged[k]!.length > 0 && this.commands.status === "ready") {
-          const ids = this.unacknowledged[k]!.splice(0, MAX_ACK_IDS);
-          try {
-            // Redis counts fewer when an id was acknowledged already (an XACK whose answer was lost with the connection).
-            await this.commands.xack(PARTITION_KEYS[k]!, INGEST_GROUP, ...ids);
-            this.options.metrics.acknowledged.inc(ids.length);
-            for (const id of ids) this.held[k]!.delete(id);
-          } catch {
-            this.unacknowledged[k] = ids.concat(this.unacknowledged[k]!); // Redis away (logged by infra/redis.ts): kept for its return
-            return;
-          }
-        }
-      }
-    })().finally(() => (this.acking = null));
-    return this.acking;
   }
 
   /** Per held partition: its own entries idle too long handled again, the trim, gone consumers forgotten. */
@@ -385,7 +360,7 @@ export class RedisSource {
     await finishesWithin(this.ticking ?? Promise.resolve(), until - Date.now());
     await finishesWithin(Promise.all(this.batches), until - Date.now());
     // Twice: ids queued while an XACK was on its way are sent by the next round.
-    await finishesWithin(this.flushAcks().then(() => this.flushAcks()), until - Date.now());
+    await finishesWithin(this.acks.flush().then(() => this.acks.flush()), until - Date.now());
     const giveUp = async () => {
       for (const k of this.partitions.keys()) await this.leases.release(k);
       await this.leases.leave();
@@ -394,7 +369,7 @@ export class RedisSource {
     this.partitions.clear();
     this.reader.disconnect();
     this.commands.disconnect();
-    const unacknowledged = this.unacknowledged.reduce((sum, ids) => sum + ids.length, 0);
+    const unacknowledged = this.acks.waitingCount;
     this.options.log.info({ unacknowledged, batchesNotDurable: this.batches.size }, "device stream reading stopped");
   }
 
