@@ -43,8 +43,8 @@ export const subscriptionFilters = () => ({
  * Resolves on the first CONNACK. Alone, rejects on the first error. With a lease, a failed first attempt (a
  * broker gone, a CONNACK not in time while a loaded node restores the session) is retried like a lost
  * connection, through the lease check, for as long as the lease is ours: a new active that gave up here left
- * the district without an alerts service until its supervisor restarted it (the failure drills, once in two
- * runs); it rejects only when the service stood down first.
+ * the district without an alerts service until its supervisor restarted it (two failure-drill runs of
+ * four); it rejects only when the service stood down first.
  */
 export function firstConnect(c: MqttClient, term: ActiveTerm | null): Promise<void> {
   return new Promise<void>((resolve, reject) => {
