@@ -7,6 +7,9 @@
 const DEVICE_TAG = /,device=([a-z0-9-]+)(?=,|$)/;
 
 /** `key` with the `site` tag of its device added when it has none (and the device is known). */
+/** The device a counter's series key names, or undefined. */
+export const deviceOfCounterKey = (key: string): string | undefined => DEVICE_TAG.exec(key)?.[1];
+
 export function counterKeyWithSite(key: string, siteOfDevice: (device: string) => string | undefined): string {
   if (key.includes(",site=")) return key;
   const device = DEVICE_TAG.exec(key)?.[1];

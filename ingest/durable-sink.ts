@@ -202,6 +202,21 @@ export class DurableSink {
     if (Date.now() - this.lastCheckpoint >= (this.options.checkpointEveryMs ?? 1_000)) this.checkpoint();
   }
 
+  /**
+   * Forgets the last counter readings of the series `match` selects (with REDIS_URL, the devices of a device
+   * stream partition this worker takes over or gives up: another worker booked their energy meanwhile, and a delta
+   * from this worker's old reading would book that period a second time). Their next reading starts afresh.
+   */
+  forgetCounters(match: (key: string) => boolean): number {
+    let forgotten = 0;
+    for (const key of Object.keys(this.state)) {
+      if (!match(key)) continue;
+      delete this.state[key];
+      forgotten++;
+    }
+    return forgotten;
+  }
+
   /** The saved counter state under today's keys; of two saved keys that become one, the first stays. */
   private keyedState(saved: EnergyState): EnergyState {
     const { counterKey } = this.options;

@@ -8,10 +8,11 @@
 import { join } from "node:path";
 import type { BackoffPolicy } from "../infra/backoff.js";
 import { DeadLetterLog } from "../infra/dead-letter.js";
+import { partitionOf } from "../infra/device-stream.js";
 import { type InfluxClient, redactUrl } from "../infra/influx.js";
 import type { RunningService, ServiceContext } from "../infra/service.js";
 import { finishesWithin } from "../infra/timeout.js";
-import { counterKeyWithSite } from "./counter-keys.js";
+import { counterKeyWithSite, deviceOfCounterKey } from "./counter-keys.js";
 import { DurableSink } from "./durable-sink.js";
 import { createHealthReporter } from "./health.js";
 import { InfluxTarget } from "./influx-target.js";
@@ -131,7 +132,7 @@ export async function startIngest(ctx: ServiceContext, deps: IngestDeps): Promis
     },
   });
   await influx.start(INFLUX_START_WAIT_MS);
-  const redis = deps.redis ? redisSourceOf(deps.redis, clientId, log, ctx.metrics) : null;
+  const redis = deps.redis ? redisSourceOf(deps.redis, clientId, log, ctx.metrics, sink) : null;
   // Waits for Redis as long as it takes (saying so): a worker with REDIS_URL never reads anything else.
   await redis?.ready();
 
@@ -210,6 +211,29 @@ export async function startIngest(ctx: ServiceContext, deps: IngestDeps): Promis
   };
 }
 
-function redisSourceOf(options: RedisSourceDeps, clientId: string, log: ServiceContext["log"], registry: ServiceContext["metrics"]): RedisSource {
-  return new RedisSource({ ...options, consumer: options.consumer ?? clientId, log, metrics: createStreamMetrics(registry) });
+/** How long giving a partition up waits for this worker's spool to store what it took from it, ms. */
+const RELEASE_DRAIN_MS = 5_000;
+
+function redisSourceOf(options: RedisSourceDeps, clientId: string, log: ServiceContext["log"], registry: ServiceContext["metrics"], sink: DurableSink): RedisSource {
+  // A partition's devices had their energy booked by another worker while this one did not hold it: their last
+  // counters here are forgotten when it is taken (again) and when it is given up, once the spool stored what it
+  // took from it, so no period is booked twice; the first reading after a takeover starts afresh (docs/ha.md).
+  const forget = (partition: number) => {
+    const forgotten = sink.forgetCounters((key) => {
+      const device = deviceOfCounterKey(key);
+      return device !== undefined && partitionOf(device) === partition;
+    });
+    if (forgotten > 0) log.debug({ partition, counters: forgotten }, "forgot the energy counters of a device stream partition");
+  };
+  return new RedisSource({
+    ...options,
+    consumer: options.consumer ?? clientId,
+    log,
+    metrics: createStreamMetrics(registry),
+    onTakeOver: async (partition) => forget(partition),
+    beforeRelease: async (partition) => {
+      await sink.drained(RELEASE_DRAIN_MS);
+      forget(partition);
+    },
+  });
 }

@@ -46,7 +46,7 @@ export interface RedisSourceOptions {
   leaseMs?: number;
   /** Heartbeat, renewals and rebalancing, ms (default 1 s). */
   renewEveryMs?: number;
-  /** Before the entries of a partition just taken are handled (./energy-handover.ts). */
+  /** Before the entries of a partition just taken are handled (ingest/index.ts: its devices' energy counters forgotten). */
   onTakeOver?(partition: number): Promise<void>;
   /** After a partition given up is acknowledged, before its lease is deleted. */
   beforeRelease?(partition: number): Promise<void>;
