@@ -150,6 +150,13 @@ export function startWithLease<T extends RunningService>(ctx: ServiceContext, o:
       hold.drop();
       return false;
     }
+    // The lease may have lapsed while the state was read (standDown does nothing before `active`): never start
+    // without it; another instance may hold it by now.
+    if (!hold.holds()) {
+      log.warn({ fence: token }, "the alerts lease lapsed while the state was read; standby again");
+      hold.drop();
+      return false;
+    }
     role = "active";
     metrics.active.set(1);
     metrics.takeovers.inc();

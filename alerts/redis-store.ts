@@ -55,6 +55,8 @@ function fencedBackend(redis: Redis, key: string, text: string | null, fence: Fe
     where: { key },
     read: () => text,
     async write(value) {
+      // A deposed instance saves nothing more (a save scheduled while standing down, e.g. by the writer's close).
+      if (!fence.writable()) throw new FencedWriteRefused(key, fence.token);
       if (await fencedSet(redis, fence.token, key, value)) return;
       fence.onRefused(key);
       throw new FencedWriteRefused(key, fence.token);

@@ -56,7 +56,8 @@ export interface ClusterParts {
 function connectWaiting(url: string, name: string, log: Logger): Redis {
   const client = connectRedis(url, { name, log });
   // ioredis reads these at each command and each reconnection (public `options`).
-  Object.assign(client.options, { enableOfflineQueue: true, maxRetriesPerRequest: null });
+  // No command timeout either: these commands are meant to wait for Redis's return (infra/redis.ts bounds the others).
+  Object.assign(client.options, { enableOfflineQueue: true, maxRetriesPerRequest: null, commandTimeout: undefined });
   handleUnawaited(client);
   return client;
 }

@@ -18,7 +18,7 @@ interface ConnectFacts {
 
 export type RefusalReason = AuthFailureReason | "identifier_rejected" | "client_id_in_use" | "client_id_unavailable" | "will_not_authorized";
 
-export interface BrokerHooks extends Required<Pick<AedesOptions, "preConnect" | "authenticate" | "authorizePublish" | "authorizeSubscribe">> {
+export interface BrokerHooks extends Required<Pick<AedesOptions, "preConnect" | "authenticate" | "authorizePublish" | "authorizeSubscribe" | "authorizeForward">> {
   /** The identity a connected client authenticated as (undefined before CONNACK 0). */
   identityOf(client: Client): Identity | undefined;
 }
@@ -171,6 +171,16 @@ export function createHooks(ctx: ServiceContext, metrics: BrokerMetrics, sharedC
       // A null subscription is a per-filter failure: SUBACK return code 0x80 for this filter only,
       // the other filters of the same SUBSCRIBE and the connection are unaffected [MQTT-3.9.3].
       callback(null, null);
+    },
+
+    // Every delivery is checked too: aedes stores a persistent session's SUBSCRIBE with all its filters, the
+    // refused ones included, and delivers what they matched at the next CONNECT
+    // (tests/integration/broker-forward-acl.test.ts). A device's filters are exact topics, so its ACL read on
+    // the delivered topic is the same test; the service account receives anything.
+    authorizeForward(client, packet) {
+      const identity = identities.get(client);
+      if (identity?.kind === "service") return packet;
+      return identity !== undefined && canSubscribe(identity, packet.topic) ? packet : null;
     },
   };
 }

@@ -93,7 +93,8 @@ const SUBSCRIBER_WINDOW = 60_000;
 const STOP_TIMEOUT_MS = 3_000;
 // Cluster mode: each node says it is alive this often; the others publish the wills of a node silent for 3
 // heartbeats, looking every 4 (aedes.js `_clearWills`). aedes' 60 s default left a killed node's devices
-// "online" for 3–4 minutes; 5 s makes that 15–20 s for one Redis PUBLISH per node every 5 s.
+// "online" for 3–4 minutes; 5 s makes that 10–35 s (dead after 15 s, a sweep every 20 s) for one Redis PUBLISH
+// per node every 5 s.
 const CLUSTER_HEARTBEAT_MS = 5_000;
 
 export async function startBroker(ctx: ServiceContext, options: BrokerOptions = {}): Promise<RunningBroker> {
@@ -153,6 +154,7 @@ export async function startBroker(ctx: ServiceContext, options: BrokerOptions = 
       }),
     authorizePublish,
     authorizeSubscribe: hooks.authorizeSubscribe,
+    authorizeForward: hooks.authorizeForward,
   });
   if (!cluster && !useFastQueues((aedes as unknown as { mq: unknown }).mq)) log.warn("mqemitter internals changed: keeping its own queues");
   const subscriberId = (options.journal !== false && options.journal?.subscriberId) || "campus-ingest";

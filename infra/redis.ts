@@ -16,6 +16,8 @@ export interface RedisConnectOptions {
   log: Logger;
   /** Longest wait between reconnection attempts, ms (default 2,000). */
   maxBackoffMs?: number;
+  /** A command not answered in this long fails, ms (default 5,000; above any BLOCK a connection uses). */
+  commandTimeoutMs?: number;
 }
 
 /** Opens a connection (lazily: `untilReady` waits for it). */
@@ -26,8 +28,11 @@ export function connectRedis(url: string, options: RedisConnectOptions): Redis {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
     retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 10), maxBackoffMs),
-    // A Redis that accepts TCP but never answers must not hold a command for ever.
+    // A Redis that accepts TCP but never answers, or a host that vanished without a reset (power, network), must
+    // not hold a command for ever: connecting and every command are bounded, and TCP keep-alive finds a dead peer.
     connectTimeout: 5_000,
+    commandTimeout: options.commandTimeoutMs ?? 5_000,
+    keepAlive: 10_000,
     lazyConnect: false,
   });
   // "reconnecting" fires only when ioredis will try again (a lost connection or a failed attempt), never on a
