@@ -76,9 +76,15 @@ async function startChildNode(): Promise<{ child: ChildProcess; url: string; bro
 
 const urlOf = (broker: RunningBroker) => `mqtt://127.0.0.1:${broker.tcpPort}`;
 
+/** Resolves on CONNACK 0; rejects on a refusal and on a connection closed without a CONNACK (a node waiting for Redis). */
 async function connect(url: string, options: IClientOptions): Promise<MqttClient> {
-  const client = await mqtt.connectAsync(url, { protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 10_000, ...options });
+  const client = mqtt.connect(url, { protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 10_000, ...options });
   clients.push(client);
+  await new Promise<void>((resolve, reject) => {
+    client.once("connect", () => resolve());
+    client.once("error", reject);
+    client.once("close", () => reject(new Error("closed without a CONNACK")));
+  });
   return client;
 }
 const service = (url: string, options: IClientOptions = {}) => connect(url, { username: "campus-service", password: PASSWORD, ...options });
