@@ -60,7 +60,7 @@ export function startApiInstance(config: ApiRedisConfig, log: Logger, registry: 
   const redis = connectRedis(config.url, { name: `api-${config.instance}`, log });
   const subscriber = connectRedis(config.url, { name: `api-${config.instance}-sessions`, log });
   registerRoleMetric(registry, "instance", config.instance);
-  trackRedisUp(redis, registry);
+  trackRedisUp([redis, subscriber], registry);
   const abort = new AbortController();
   // Says every 5 s that it still waits; the API listens meanwhile, answering 503 on /api/ready.
   untilReady(redis, config.url, log, abort.signal).catch(() => undefined);
@@ -86,11 +86,17 @@ export function startApiInstance(config: ApiRedisConfig, log: Logger, registry: 
   };
 }
 
-/** `campus_power_redis_up`: 1 while the command connection is ready. */
-function trackRedisUp(redis: Redis, registry: Registry): void {
-  const up = metric(registry, "campus_power_redis_up", () => new Gauge({ name: "campus_power_redis_up", help: "1 while this process's Redis connection (REDIS_URL) is ready, else 0", registers: [registry] }));
-  up.set(redis.status === "ready" ? 1 : 0);
-  redis.on("ready", () => up.set(1));
-  redis.on("close", () => up.set(0));
-  redis.on("end", () => up.set(0));
+/**
+ * `campus_power_redis_up`: 1 while both connections are ready, read at each scrape, so it agrees with
+ * `/api/ready` (which asks the same); set on their events it lagged behind it (ioredis emits on the next tick).
+ */
+function trackRedisUp(connections: readonly Redis[], registry: Registry): void {
+  metric(registry, "campus_power_redis_up", () => new Gauge({
+    name: "campus_power_redis_up",
+    help: "1 while this process's Redis connections (REDIS_URL) are ready, else 0",
+    registers: [registry],
+    collect() {
+      this.set(connections.every((connection) => connection.status === "ready") ? 1 : 0);
+    },
+  }));
 }
