@@ -179,6 +179,8 @@ describe("two API instances on one Redis", () => {
 
   it("answer 503 naming Redis while it is away (at start too), keep known sessions, and are ready again once it is back", async () => {
     const token = await signIn(apis[0]!);
+    // A sign-in reaches the other instance through Redis a moment later: known everywhere before Redis goes.
+    for (const api of apis) await waitFor(async () => (await me(api, token)).status === 200, 5_000, { what: "the session known on every instance" });
     await redis.stop();
     for (const api of apis) {
       const answer = await waitFor(async () => ((await ready(api)).status === 503 ? ready(api) : null), 20_000, { what: "503 while Redis is away" });
