@@ -24,9 +24,12 @@ export function ingestHa(env: Pick<Env, "redisUrl" | "instanceName">) {
   return { clientId: `campus-ingest-${name}`, redis: { url: env.redisUrl, consumer: name } };
 }
 
+/** The alerts lease's holder name: the process id too, so a restarted process never passes for the one it replaces. */
+export const alertsInstanceName = (env: Pick<Env, "instanceName">): string => `${instanceName(env)}-${process.pid}`;
+
 /** An alerts service: a candidate for the lease; stood down, it exits so that its supervisor starts it again as a standby. */
 export function alertsHa(env: Pick<Env, "redisUrl" | "instanceName">, onDeposed: () => void) {
-  return env.redisUrl ? { redis: { url: env.redisUrl, instance: `${instanceName(env)}-${process.pid}`, onDeposed } } : {};
+  return env.redisUrl ? { redis: { url: env.redisUrl, instance: alertsInstanceName(env), onDeposed } } : {};
 }
 
 export function apiHa(env: Pick<Env, "redisUrl" | "instanceName">) {

@@ -11,7 +11,7 @@ import { InfluxClient } from "../infra/influx.js";
 import { reloadOnHangup, tlsFromEnv } from "../infra/tls.js";
 import type { RunningService } from "../infra/service.js";
 import { existsSync } from "node:fs";
-import { alertsHa, apiHa, brokerHa, ingestHa } from "./ha.js";
+import { alertsHa, apiHa, brokerHa, ingestHa, alertsInstanceName, instanceName } from "./ha.js";
 
 type Handler = (args: string[]) => Promise<void>;
 
@@ -34,13 +34,30 @@ function tlsReloadedOnHangup(env: Parameters<typeof tlsFromEnv>[0], log: Paramet
   return tls;
 }
 
-/** Runs one service alone until a signal stops it. */
-async function runAlone(name: "broker" | "ingest" | "alerts" | "api", start: (ctx: ReturnType<typeof loadContext>) => Promise<RunningService>) {
+/** A started service that may say which role it holds (the alerts service: active or standby). */
+type Started = RunningService & { role?: () => string };
+
+/**
+ * Runs one service alone until a signal stops it. The broker, ingest and alerts also serve /metrics and
+ * /ready on METRICS_PORT when it is set (the API serves them on HTTP_PORT), from before the service starts,
+ * so a scrape shows "starting" while it waits for Redis or InfluxDB.
+ */
+async function runAlone(name: "broker" | "ingest" | "alerts" | "api", start: (ctx: ReturnType<typeof loadContext>) => Promise<Started>) {
   const loaded = loadContext(process.env, name);
+  const { env, log } = loaded;
   const services: RunningService[] = [];
-  stopOnSignals(() => services, loaded.log);
-  services.push(await start(loaded));
-  loaded.log.info(`${name} is running`);
+  stopOnSignals(() => services, log);
+  let started: Started | null = null;
+  if (name !== "api" && env.metricsPort !== null) {
+    const { startMetricsEndpoint } = await import("../infra/metrics-server.js");
+    const clustered = env.redisUrl !== "";
+    const fixedRole = name === "broker" ? (clustered ? "node" : "single") : name === "ingest" ? (clustered ? "worker" : "single") : "single";
+    const role = () => (started === null ? null : (started.role?.() ?? fixedRole));
+    services.push(await startMetricsEndpoint({ host: env.bindHost, port: env.metricsPort, registry: loaded.metrics, log, service: name, instance: !clustered ? "" : name === "alerts" ? alertsInstanceName(env) : instanceName(env), role }));
+  }
+  started = await start(loaded);
+  services.push(started);
+  log.info(`${name} is running`);
 }
 
 const commands: Record<string, Handler> = {

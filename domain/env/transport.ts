@@ -2,7 +2,7 @@
 // variables, their defaults and why, merged into the one environment schema (./variables.ts).
 import type { Problem } from "../errors.js";
 import { type Command, variable } from "./variable.js";
-import { oneOf, port, positiveNumber, text, type ValueKind } from "./values.js";
+import { oneOf, optionalPort, port, positiveNumber, text, type ValueKind } from "./values.js";
 
 const LISTENERS: Command[] = ["up", "broker", "api"];
 
@@ -26,12 +26,6 @@ const connectionCount = (why: string): ValueKind<number> => {
       return read.ok && !Number.isInteger(read.value) ? { ok: false, problems: [{ path: name, message: `must be a whole number of connections (got "${raw}")` }] } : read;
     },
   };
-};
-
-/** A TCP port, or null when unset (the listener is off). */
-const optionalPort = (): ValueKind<number | null> => {
-  const number = port();
-  return { parse: (raw, name) => (raw === "" ? { ok: true, value: null } : number.parse(raw, name)) };
 };
 
 const seconds = (max: number, why: string) => positiveNumber({ unit: "seconds", scale: 1000, max: { value: max, why } });

@@ -112,6 +112,12 @@ export const port = (): ValueKind<number> => ({
   },
 });
 
+/** A TCP port, or null when unset (the listener is off). */
+export const optionalPort = (): ValueKind<number | null> => {
+  const number = port();
+  return { parse: (raw, name) => (raw === "" ? accept(null) : number.parse(raw, name)) };
+};
+
 /** A bound of a number, in the text's unit; `shown` when the number itself reads badly (1/24). */
 export interface Limit {
   value: number;

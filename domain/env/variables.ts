@@ -7,7 +7,7 @@ import { apiTokens } from "./api-tokens.js";
 import { fleetKeyList } from "./fleet-keys.js";
 import { TRANSPORT_VARIABLES } from "./transport.js";
 import { type Command, libraryVariable, variable } from "./variable.js";
-import { mqttUrls, oneOf, optionalHttpUrl, optionalRedisUrl, port, positiveNumber, secret, text, textMatching, url } from "./values.js";
+import { mqttUrls, oneOf, optionalHttpUrl, optionalRedisUrl, optionalPort, port, positiveNumber, secret, text, textMatching, url } from "./values.js";
 
 export const DEMO_CAMPUS_FILE = fileURLToPath(new URL("../../config/demo-campus.yaml", import.meta.url));
 
@@ -192,7 +192,15 @@ export const ENV_VARIABLES = {
     meaning: "an operator's or admin's token of that API (one of its `API_TOKENS`), for a scenario's person commands",
     readBy: ["scenario"],
   }),
-  BIND_HOST: variable({ field: "bindHost", value: text(), default: "0.0.0.0", meaning: "address the listeners bind to (extension)", readBy: ["up", "broker", "api"] }),
+  BIND_HOST: variable({ field: "bindHost", value: text(), default: "0.0.0.0", meaning: "address the listeners bind to (extension)", readBy: ["up", "broker", "ingest", "alerts", "api"] }),
+  METRICS_PORT: variable({
+    field: "metricsPort",
+    value: optionalPort(),
+    default: "",
+    shownDefault: "unset (no such listener)",
+    meaning: "an HTTP port on which a split `broker`, `ingest` or `alerts` serves `GET /metrics` (Prometheus, with `campus_power_instance_info`: the role it holds) and `GET /ready` (200 once running, 503 while starting), for Prometheus and health checks (CONTRACT §12; docs/ha.md). The API serves both on `HTTP_PORT`; `up` too. No token: bind it privately (extension)",
+    readBy: ["broker", "ingest", "alerts"],
+  }),
   ...TRANSPORT_VARIABLES,
   DEBUG: libraryVariable({
     value: text(),

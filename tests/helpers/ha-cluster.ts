@@ -41,6 +41,8 @@ export interface Cluster {
   redis: LocalRedis;
   brokerPorts: Record<"a" | "b", number>;
   apiPorts: Record<"a" | "b", number>;
+  /** METRICS_PORT of each broker, ingest and alerts process (the API serves /metrics on its HTTP port). */
+  metricsPorts: Partial<Record<ProcessName, number>>;
   /** MQTT_URL as every service and device gets it: both brokers. */
   mqttUrl: string;
   processes: Map<ProcessName, CliProcess>;
@@ -58,6 +60,8 @@ export async function startCluster(options: { influxUrl: string; db: string; cam
   const brokerPorts = { a: await freePort(), b: await freePort() };
   const wsPorts = { a: await freePort(), b: await freePort() };
   const apiPorts = { a: await freePort(), b: await freePort() };
+  const metricsPorts: Partial<Record<ProcessName, number>> = {};
+  for (const service of ["broker", "ingest", "alerts"] as const) for (const side of ["a", "b"] as const) metricsPorts[`${service}-${side}`] = await freePort();
   const mqttUrl = `mqtt://127.0.0.1:${brokerPorts.a},mqtt://127.0.0.1:${brokerPorts.b}`;
   const processes = new Map<ProcessName, CliProcess>();
   const finished: string[] = [];
@@ -71,12 +75,12 @@ export async function startCluster(options: { influxUrl: string; db: string; cam
       // A service starts on the broker of its own side, and moves to the other when it goes away.
       MQTT_URL: side === "a" ? mqttUrl : `mqtt://127.0.0.1:${brokerPorts.b},mqtt://127.0.0.1:${brokerPorts.a}`,
       MQTT_PORT: String(brokerPorts[side]), MQTT_WS_PORT: String(wsPorts[side]), HTTP_PORT: String(apiPorts[side]),
-      MQTT_MAX_CONNECTIONS_PER_ADDRESS: "5000",
+      MQTT_MAX_CONNECTIONS_PER_ADDRESS: "5000", METRICS_PORT: String(metricsPorts[name] ?? ""),
       ...options.extraEnv,
     };
   };
   const cluster: Cluster = {
-    redis, brokerPorts, apiPorts, mqttUrl, processes,
+    redis, brokerPorts, apiPorts, metricsPorts, mqttUrl, processes,
     async start(name) {
       const started = startCli([name.slice(0, -2)], envOf(name));
       processes.set(name, started);

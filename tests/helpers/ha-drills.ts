@@ -6,7 +6,7 @@
 import WebSocket from "ws";
 import { PARTITIONS } from "../../infra/device-stream.js";
 import type { Redis } from "../../infra/redis.js";
-import { type Cluster, HA_ADMIN } from "./ha-cluster.js";
+import { type Cluster, HA_ADMIN, type ProcessName } from "./ha-cluster.js";
 import type { DrillDevices } from "./ha-devices.js";
 import { waitFor } from "./wait.js";
 
@@ -20,6 +20,23 @@ export interface Drill {
 const until = (what: string, check: () => Promise<unknown> | unknown, timeoutMs = 30_000) => waitFor(check, timeoutMs, { what, intervalMs: 50 });
 
 export const activeAlerts = async (redis: Redis) => JSON.parse((await redis.get("campus:alerts:lease").catch(() => null)) ?? "null") as { instance: string } | null;
+
+/**
+ * What a broker, ingest or alerts process says of itself on its METRICS_PORT: the labels of its
+ * `campus_power_instance_info` series on /metrics and /ready's answer; null while it cannot answer.
+ */
+export async function roleOf(cluster: Cluster, name: ProcessName): Promise<{ role: string; instance: string; ready: { status: number; role: string } } | null> {
+  const url = `http://127.0.0.1:${cluster.metricsPorts[name]}`;
+  try {
+    const text = await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(2_000) })).text();
+    const line = text.split("\n").find((l) => l.startsWith("campus_power_instance_info{"));
+    const label = (key: string) => line?.match(new RegExp(`${key}="([^"]*)"`))?.[1] ?? "";
+    const ready = await fetch(`${url}/ready`, { signal: AbortSignal.timeout(2_000) });
+    return line ? { role: label("role"), instance: label("instance"), ready: { status: ready.status, role: ((await ready.json()) as { role: string }).role } } : null;
+  } catch {
+    return null;
+  }
+}
 
 /** (a) A broker node: how long until every device is connected again, and the slowest device's reconnection. */
 export async function killBroker(d: Drill): Promise<{ recoveredMs: number; slowestMs: number; moved: number }> {

@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SERVICE_USERNAME } from "../../domain/campus.js";
 import { InfluxClient, rows } from "../../infra/influx.js";
 import { type Cluster, drillCampus, HA_ADMIN, HA_KEY, HA_PASSWORD, startCluster } from "../helpers/ha-cluster.js";
-import { type Drill, killActiveAlerts, killApi, killBroker, killIngest, restartRedis } from "../helpers/ha-drills.js";
+import { activeAlerts, type Drill, killActiveAlerts, killApi, killBroker, killIngest, restartRedis, roleOf } from "../helpers/ha-drills.js";
 import { DrillDevices } from "../helpers/ha-devices.js";
 import { influxUrl } from "../helpers/influx.js";
 import { waitFor } from "../helpers/wait.js";
@@ -67,7 +67,29 @@ afterAll(async () => {
   writeFileSync("test-artifacts/ha-drills.json", `${JSON.stringify(report, null, 2)}\n`);
 }, 60_000);
 
+/** Until alerts-a and alerts-b say on /metrics that one is active and the other a standby; then the active one's name. */
+async function activeByMetrics(): Promise<string> {
+  let said: unknown[] = [];
+  const settled = await waitFor(async () => {
+    said = await Promise.all([roleOf(cluster, "alerts-a"), roleOf(cluster, "alerts-b")]);
+    return said.map((r) => (r as { role?: string } | null)?.role).sort().join() === "active,standby";
+  }, 30_000, 200);
+  expect(settled, `alerts-a and alerts-b said: ${JSON.stringify(said)}`).toBe(true);
+  return (said as { role: string; instance: string }[]).find((r) => r.role === "active")!.instance;
+}
+
 describe("failure drills: two of every service on Redis, 500 readings/s from 200 devices", () => {
+  it("every process says on /metrics and /ready which role it holds", async () => {
+    for (const side of ["a", "b"] as const) {
+      expect(await roleOf(cluster, `broker-${side}`)).toEqual({ role: "node", instance: `broker-${side}`, ready: { status: 200, role: "node" } });
+      expect(await roleOf(cluster, `ingest-${side}`)).toEqual({ role: "worker", instance: `ingest-${side}`, ready: { status: 200, role: "worker" } });
+      const api = await (await fetch(`http://127.0.0.1:${cluster.apiPorts[side]}/metrics`)).text();
+      expect(api).toMatch(new RegExp(`campus_power_api_instance_info\\{role="instance",name="api-${side}"\\} 1`));
+    }
+    // One alerts process is active, the other waits; /metrics names the one that holds the lease in Redis.
+    expect(await activeByMetrics()).toBe((await activeAlerts(redis))?.instance);
+  }, 60_000);
+
   it("(a) kill -9 of a broker node: its devices connect to the other within 10 s", async () => {
     const result = (report.broker = await killBroker(drill()));
     expect(result.slowestMs, cluster.logs().slice(-3_000)).toBeLessThanOrEqual(10_000);
@@ -83,6 +105,8 @@ describe("failure drills: two of every service on Redis, 500 readings/s from 200
       throw new Error(`${error.message}\n${cluster.logs("alerts").split("\n").filter((l) => !l.includes('"rule":"offline"')).slice(-60).join("\n")}`);
     }));
     expect(result.takeoverMs).toBeLessThanOrEqual(10_000);
+    // The survivor now says it is active, and the restarted process that it waits as a standby.
+    expect(await activeByMetrics()).toBe((await activeAlerts(redis))?.instance);
     // The alert open before the kill is still open, under the same id: not opened a second time.
     const open = (await (await api("b", "/api/alerts?state=open")).json()) as { id: string; device: string; rule: string }[];
     const first = [...idsOf("brk-0", "overtemperature")];
