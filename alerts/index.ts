@@ -33,7 +33,7 @@ import { createRuleBook, currentSilences, type RuleBook } from "./rule-book.js";
 import { defaultRules } from "./rules/index.js";
 import type { SavedState } from "./saved-state.js";
 import { alertSitesUpgrade } from "./state-upgrade.js";
-import type { EngineInput, EngineState, Rule } from "./types.js";
+import type { Effect, EngineInput, EngineState, Rule } from "./types.js";
 import { alertQueueBound, createAlertWriter } from "./writer.js";
 import { createStateOwner } from "./owned-map.js";
 
@@ -180,6 +180,12 @@ async function runAlerts(ctx: ServiceContext, deps: AlertsDeps, book: RuleBook, 
     },
   });
 
+  // One of several (REDIS_URL): what a step does outside (an alert published, written, paged, a power rule's
+  // command) waits until the state it comes from is saved in Redis, so a standby taking over never finds an
+  // alert published that its state lacks (it would open it again under a new id). Costs up to the save
+  // debounce (250 ms) of alert latency; alone, effects go out at once as before (the file is saved likewise).
+  let standingDown = false;
+  const performAfterSave = (effects: Effect[]) => store.afterSave(() => standingDown || perform(effects));
   const run = (input: EngineInput) => {
     const result = owner.run(() => evaluate(book, state, input, now()));
     metrics.evaluations.inc({ kind: input.kind });
@@ -187,7 +193,8 @@ async function runAlerts(ctx: ServiceContext, deps: AlertsDeps, book: RuleBook, 
       state = result.state;
       store.schedule();
     }
-    perform(result.effects);
+    if (!term) perform(result.effects);
+    else if (result.effects.length > 0) performAfterSave(result.effects);
   };
 
   /** A message's inputs in order; one that throws is skipped alone (its run left the state as it was). */
@@ -215,6 +222,7 @@ async function runAlerts(ctx: ServiceContext, deps: AlertsDeps, book: RuleBook, 
   let stopping: Promise<void> | null = null;
   // Standing down: at once, saving and writing nothing more, and the MQTT queue discarded (`end(true)`).
   term?.onStandDown(() => (stopping ??= (async () => {
+    standingDown = true;
     clearInterval(timer);
     automation.stop();
     connection.unwatch();
@@ -251,9 +259,16 @@ async function runAlerts(ctx: ServiceContext, deps: AlertsDeps, book: RuleBook, 
   });
   c.on("error", (error) => log.warn({ err: error }, "MQTT error"));
   c.on("connect", () => {
-    // Every (re)connection republishes the open alerts: a restarted broker may have lost them.
-    for (const alert of openAlerts(state)) publish(alertTopic(alert.device, alert.rule), JSON.stringify(alert), true);
-    publish(silenceTopic.list, JSON.stringify(currentSilences(book, state, now())), true);
+    // Every (re)connection republishes the open alerts: a restarted broker may have lost them (as they are
+    // now; one of several, once saved, as every effect).
+    const alerts = openAlerts(state);
+    const silences = JSON.stringify(currentSilences(book, state, now()));
+    const republish = () => {
+      for (const alert of alerts) publish(alertTopic(alert.device, alert.rule), JSON.stringify(alert), true);
+      publish(silenceTopic.list, silences, true);
+    };
+    if (term) store.afterSave(() => standingDown || republish());
+    else republish();
     c.subscribeAsync(subscriptionFilters()).catch((error: unknown) => log.error({ err: error }, "subscription failed"));
   });
   await firstConnect(c, term);

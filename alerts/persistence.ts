@@ -19,6 +19,11 @@ export interface JsonStore<T> {
   saveNow(): Promise<void>;
   /** Cancels a scheduled save (stop() calls saveNow() right after). */
   cancel(): void;
+  /**
+   * Calls `then` once a save begun after this call has succeeded, so what it does rests on state already
+   * saved; schedules that save. After a failed save it waits for the next good one (callbacks in order).
+   */
+  afterSave(then: () => void): void;
 }
 
 export type StateStore = JsonStore<SavedState>;
@@ -84,11 +89,28 @@ function createJsonStore<T>(backend: StoreBackend, snapshot: () => T, parse: (te
 
   /** How long the last snapshot took to serialise, ms: the event loop is blocked meanwhile. */
   let serialiseMs = 0;
-  const write = () => {
+  /** afterSave's callbacks not yet covered by a snapshot. */
+  let waiting: (() => void)[] = [];
+  const write = async () => {
     const started = performance.now();
     const text = JSON.stringify(snapshot());
     serialiseMs = performance.now() - started;
-    return backend.write(text);
+    // This snapshot covers every change made before the callbacks waiting now were asked for.
+    const covered = waiting;
+    waiting = [];
+    try {
+      await backend.write(text);
+    } catch (error) {
+      waiting = [...covered, ...waiting];
+      throw error;
+    }
+    for (const then of covered) {
+      try {
+        then();
+      } catch (error) {
+        log.error({ err: error }, "a step waiting for the alerts state to be saved failed");
+      }
+    }
   };
   // Saves run one after another, so two renames never race and the last snapshot wins. Group commit: a
   // save asked for while another is being written waits for the next one, which takes its snapshot when it
@@ -147,6 +169,10 @@ function createJsonStore<T>(backend: StoreBackend, snapshot: () => T, parse: (te
     cancel() {
       if (timer) clearTimeout(timer);
       timer = null;
+    },
+    afterSave(then) {
+      waiting.push(then);
+      schedule();
     },
   };
 }
