@@ -91,6 +91,7 @@ export async function connectCluster(url: string, log: Logger): Promise<ClusterP
   const clientIds = connectRedis(url, { name: "broker-client-ids", log });
   const connections = [subscriber, publisher, store, stream, clientIds];
   await Promise.all(connections.map((connection) => untilReady(connection, url, log)));
+  await checkDurability(stream, log);
 
   // matchEmptyLevels: `a/#` also matches `a` [MQTT-4.7.1-3], as aedes' own mqemitter is built.
   const mq = MQEmitterRedis({ subConn: subscriber, pubConn: publisher, concurrency: MQ_CONCURRENCY, matchEmptyLevels: true });
@@ -149,4 +150,30 @@ function skipStaleWills(persistence: ClusterPersistence, redis: Redis, log: Logg
         (count) => log.info({ count }, "dead broker node: skipped the wills of its clients that are connected again"),
       ),
     );
+}
+
+/**
+ * A device is acknowledged once Redis has its message: that survives a power loss only with the append-only
+ * file fsynced before each answer (docs/ha.md "What acknowledged means"). Said at start, loudly when it is not
+ * so; a Redis that refuses CONFIG (some managed services) is said to be unchecked.
+ */
+export async function checkDurability(redis: Redis, log: Logger): Promise<"always" | "weaker" | "unknown"> {
+  try {
+    const [, appendonly] = (await redis.config("GET", "appendonly")) as string[];
+    const [, appendfsync] = (await redis.config("GET", "appendfsync")) as string[];
+    if (appendonly === "yes" && appendfsync === "always") {
+      log.info({ appendonly, appendfsync }, "Redis saves each write before answering (AOF, appendfsync always): an acknowledged reading survives a power loss");
+      return "always";
+    }
+    log.warn(
+      { appendonly, appendfsync },
+      appendonly === "yes"
+        ? "Redis answers before its append-only file is fsynced (appendfsync is not always): a power loss can lose readings devices were told were stored; set appendfsync always (docs/ha.md)"
+        : "Redis runs without its append-only file: a Redis restart loses readings devices were told were stored; run it with --appendonly yes --appendfsync always (docs/ha.md)",
+    );
+    return "weaker";
+  } catch (error) {
+    log.warn({ err: (error as Error).message }, "could not read Redis's persistence settings (CONFIG GET refused): make sure it runs with appendonly yes and appendfsync always (docs/ha.md)");
+    return "unknown";
+  }
 }

@@ -140,6 +140,7 @@ export async function startBroker(ctx: ServiceContext, options: BrokerOptions = 
         },
       );
     });
+  // A broker that cannot be built (its Redis persistence failing to set up) leaves no Redis connection open.
   const aedes = await Aedes.createBroker({
     // aedes' memory persistence, with an O(1) outgoing queue (./persistence.ts); or the nodes' shared Redis.
     ...(cluster ? { id: brokerId, mq: cluster.mq, persistence: cluster.persistence, heartbeatInterval: CLUSTER_HEARTBEAT_MS } : { persistence: indexedMemoryPersistence() as never }),
@@ -155,6 +156,9 @@ export async function startBroker(ctx: ServiceContext, options: BrokerOptions = 
     authorizePublish,
     authorizeSubscribe: hooks.authorizeSubscribe,
     authorizeForward: hooks.authorizeForward,
+  }).catch(async (error: unknown) => {
+    await cluster?.close();
+    throw error;
   });
   if (!cluster && !useFastQueues((aedes as unknown as { mq: unknown }).mq)) log.warn("mqemitter internals changed: keeping its own queues");
   const subscriberId = (options.journal !== false && options.journal?.subscriberId) || "campus-ingest";

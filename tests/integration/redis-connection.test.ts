@@ -8,6 +8,7 @@ import { Writable } from "node:stream";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectRedis, type Redis, untilReady } from "../../infra/redis.js";
+import { checkDurability } from "../../broker/cluster.js";
 import { type LocalRedis, startLocalRedis } from "../../infra/local-redis.js";
 import { freePort } from "../../infra/local-influxd.js";
 import { waitFor } from "../helpers/wait.js";
@@ -69,5 +70,27 @@ describe("the Redis connection (REDIS_URL)", () => {
     await waitFor(() => said().some((line) => line.msg === "Redis reachable again"), 5_000, { what: "the return is logged" });
     expect(said().filter((line) => line.msg === "Redis unreachable; retrying")).toHaveLength(1);
     expect(said().filter((line) => line.msg === "Redis reachable again")).toHaveLength(1);
+  });
+
+  it("says at a broker's start whether Redis saves each write before answering, and warns when it does not", async () => {
+    const client = connectRedis(redis.url, { name: "durability-check", log });
+    clients.push(client);
+    await untilReady(client, redis.url, log);
+    const from = lines.length; // the earlier tests' warnings are theirs
+    const warned = () => lines.slice(from).filter((l) => JSON.parse(l).level === 40).map((l) => JSON.parse(l).msg as string);
+    expect(await checkDurability(client, log)).toBe("always");
+    expect(warned()).toEqual([]);
+    try {
+      await client.config("SET", "appendfsync", "everysec");
+      expect(await checkDurability(client, log)).toBe("weaker");
+      expect(warned().at(-1)).toMatch(/\(appendfsync is not always\): a power loss can lose readings/);
+      await client.config("SET", "appendonly", "no");
+      expect(await checkDurability(client, log)).toBe("weaker");
+      expect(warned().at(-1)).toMatch(/without its append-only file/);
+    } finally {
+      await client.config("SET", "appendonly", "yes");
+      await client.config("SET", "appendfsync", "always");
+    }
+    expect(await checkDurability(client, log)).toBe("always");
   });
 });
