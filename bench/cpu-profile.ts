@@ -9,6 +9,7 @@
 // JSON under the internal stream, the spool record headers under InfluxDB writes).
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
+import { parseBenchArgs } from "./args.js";
 
 interface CallFrame {
   functionName: string;
@@ -124,21 +125,24 @@ function writerOf(file: string, profile: CpuProfile): string {
   return `pid ${pid ?? "?"}, ${thread === "0" ? "main thread" : `thread ${thread ?? "?"}`}: ${role}`;
 }
 
-function profileFiles(args: string[]): string[] {
-  return args.flatMap((arg) =>
-    statSync(arg).isDirectory() ? readdirSync(arg).filter((name) => name.endsWith(".cpuprofile")).sort().map((name) => join(arg, name)) : [arg],
-  );
+const HELP = `npx tsx bench/cpu-profile.ts [--readings N] DIR|FILE.cpuprofile …
+Where a process's CPU went, from the profiles node --cpu-prof writes (e.g. BENCH_PROFILE=DIR npm run bench:ingest):
+per profile, the self time of every sample summed by category and by the nearest service on the stack.
+  --readings N  add a column in ms per 1,000 readings, N being the readings the profiled run stored (none by default)
+  --help        this text`;
+
+const { values: args, positionals, number, fail } = parseBenchArgs("cpu-profile", HELP, { readings: { type: "string" } }, { positionals: true });
+const readings = args.readings === undefined ? null : number("--readings", args.readings, { whole: false });
+
+function profileFiles(paths: string[]): string[] {
+  return paths.flatMap((path) => {
+    const stat = statSync(path, { throwIfNoEntry: false }) ?? fail(`no such file or folder: ${path}`);
+    return stat.isDirectory() ? readdirSync(path).filter((name) => name.endsWith(".cpuprofile")).sort().map((name) => join(path, name)) : [path];
+  });
 }
 
-// --readings N: also in ms per 1,000 readings (the readings the profiled run stored).
-const argv = process.argv.slice(2);
-const readingsAt = argv.indexOf("--readings");
-const readings = readingsAt >= 0 ? Number(argv.splice(readingsAt, 2)[1]) : null;
-const files = profileFiles(argv);
-if (files.length === 0 || (readings !== null && !(readings > 0))) {
-  console.error("usage: npx tsx bench/cpu-profile.ts [--readings N] DIR|FILE.cpuprofile …  (profiles from node --cpu-prof, e.g. BENCH_PROFILE=DIR npm run bench:ingest)");
-  process.exit(2);
-}
+const files = profileFiles(positionals);
+if (files.length === 0) fail(positionals.length === 0 ? "give the profiles: DIR or FILE.cpuprofile …" : `no .cpuprofile files in ${positionals.join(" ")}`);
 
 function printTable(title: string, totals: Map<string, number>, busy: number): void {
   const perThousand = readings === null ? "" : " ms per 1,000 readings |";

@@ -21,10 +21,10 @@ import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { parseArgs } from "node:util";
 import { freePort, startLocalInfluxd } from "../infra/local-influxd.js";
 import { resultWithin } from "../infra/timeout.js";
 import { waitFor } from "../tests/helpers/wait.js";
+import { parseBenchArgs } from "./args.js";
 import { measureDashboardLoad } from "./district/browser.js";
 import { connectionCapacity, devicesOnline, influxClient, settledReadings, storedReadings, timeRequests } from "./district/measures.js";
 import { cpuSecondsOf, findProcess, progress, sampleProcess, startCommand, stopAll, stopCommand } from "./district/processes.js";
@@ -32,12 +32,24 @@ import { printReport } from "./district/report.js";
 import { writeBenchDistrict } from "./district/school-files.js";
 import { startShards } from "./district/shards.js";
 
-const { values: args } = parseArgs({ options: { schools: { type: "string" }, devices: { type: "string" }, interval: { type: "string" }, shards: { type: "string" }, window: { type: "string" } } });
-const SCHOOLS = Number(args.schools ?? 20);
-const DEVICES = Number(args.devices ?? 1_000);
-const INTERVAL_S = Number(args.interval ?? 10);
-const SHARDS = Number(args.shards ?? 4);
-const WINDOW_S = Number(args.window ?? 120);
+const HELP = `npm run bench:district -- [options]
+A district at scale, run as users run it: campus-power up on --schools × --devices devices, each its own MQTT
+connection from simulate --shard processes. Connect time, readings/s stored and lost, memory and CPU of up beside
+a bare aedes given the same devices, API latency, and the dashboard drawn in headless Chromium.
+  --schools N    schools in the district (default 20)
+  --devices N    devices per school (default 1000)
+  --interval N   seconds between a device's readings (default 10)
+  --shards N     simulator processes (default 4)
+  --window N     seconds of steady load measured (default 120)
+  --help         this text
+BENCH_LOG_DIR=DIR keeps every log.`;
+
+const { values: args, number } = parseBenchArgs("district", HELP, { schools: { type: "string" }, devices: { type: "string" }, interval: { type: "string" }, shards: { type: "string" }, window: { type: "string" } });
+const SCHOOLS = number("--schools", args.schools ?? 20);
+const DEVICES = number("--devices", args.devices ?? 1_000);
+const INTERVAL_S = number("--interval", args.interval ?? 10);
+const SHARDS = number("--shards", args.shards ?? 4);
+const WINDOW_S = number("--window", args.window ?? 120);
 /** Load before the window: every device has reported at least once, the JIT and the spool are warm, s. */
 const WARMUP_S = Math.max(20, 2 * INTERVAL_S);
 /** Shards keep publishing this long after the window, for the API and dashboard figures to be taken under load, s. */

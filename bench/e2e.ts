@@ -16,26 +16,39 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { startLocalInfluxd } from "../infra/local-influxd.js";
+import { parseBenchArgs } from "./args.js";
 import { progress, stopAll } from "./district/processes.js";
 import { runCeiling } from "./e2e/ceiling.js";
 import { printE2e, type PeerRun } from "./e2e/report.js";
 import { runUp, type UpRun } from "./e2e/run-up.js";
 
-const { values: args } = parseArgs({ options: {
+const HELP = `npm run bench:e2e -- [options]
+The benchmark of record: readings/s stored by campus-power up (alerts, API, a dashboard's live stream) under the
+peer's load.mjs devices, normal and in an alert storm, beside a bare Mosquitto storing nothing (the load's
+ceiling) and the Mosquitto + Node-RED peer, all on this machine; RSS of up at its peak and after the run.
+  --devices N    device connections, each with its own credentials (default 1000)
+  --readings N   QoS 1 readings in all (default 100000)
+  --procs N      load generator processes (default 2)
+  --window N     unacknowledged readings at most, all processes together (default 1000)
+  --peer DIR     the peer's harness: load.mjs and run.sh (default $PEER_DIR, else ../shared/peers/node-red)
+  --no-peer      without the Node-RED peer
+  --no-storm     without the alert storm
+  --help         this text
+BENCH_LOG_DIR=DIR keeps every log; BENCH_PROFILE=DIR writes a --cpu-prof of up; BENCH_HEAP_SNAPSHOT=DIR a heap
+snapshot of up once the readings are stored.`;
+
+const { values: args, number, fail } = parseBenchArgs("e2e", HELP, {
   devices: { type: "string" }, readings: { type: "string" }, procs: { type: "string" }, window: { type: "string" },
   peer: { type: "string" }, "no-peer": { type: "boolean" }, "no-storm": { type: "boolean" },
-} });
-const DEVICES = Number(args.devices ?? 1_000);
-const READINGS = Number(args.readings ?? 100_000);
-const PROCS = Number(args.procs ?? 2);
-const WINDOW = Number(args.window ?? 1_000);
+});
+const DEVICES = number("--devices", args.devices ?? 1_000);
+const READINGS = number("--readings", args.readings ?? 100_000);
+const PROCS = number("--procs", args.procs ?? 2);
+const WINDOW = number("--window", args.window ?? 1_000);
 const PEER_DIR = resolve(args.peer ?? process.env.PEER_DIR ?? "../shared/peers/node-red");
 const LOAD_SCRIPT = join(PEER_DIR, "load.mjs");
-if (!existsSync(LOAD_SCRIPT)) {
-  throw new Error(`no peer harness at ${PEER_DIR} (load.mjs is the load generator of both sides): pass --peer DIR or set PEER_DIR`);
-}
+if (!existsSync(LOAD_SCRIPT)) fail(`no peer harness at ${PEER_DIR} (load.mjs is the load generator of both sides): pass --peer DIR or set PEER_DIR`);
 
 const dir = mkdtempSync(join(tmpdir(), "campus-bench-e2e-"));
 const logDir = process.env.BENCH_LOG_DIR ?? join(dir, "logs");

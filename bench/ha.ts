@@ -10,24 +10,36 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { join, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { startLocalInfluxd } from "../infra/local-influxd.js";
 import { createLogger } from "../infra/logger.js";
 import { connectRedis } from "../infra/redis.js";
 import { drillCampus, HA_ADMIN, HA_KEY, startCluster } from "../tests/helpers/ha-cluster.js";
 import { DrillDevices } from "../tests/helpers/ha-devices.js";
 import { killActiveAlerts, killApi, killBroker, killIngest, restartRedis } from "../tests/helpers/ha-drills.js";
+import { parseBenchArgs } from "./args.js";
 import { progress, stopAll } from "./district/processes.js";
 import { runThroughput, type ThroughputRun } from "./ha/throughput.js";
 
-const { values: args } = parseArgs({ options: {
+const HELP = `npm run bench:ha -- [options]
+No single point of failure, measured: readings/s stored by one broker + one ingest against two broker nodes + two
+ingest workers on Redis under the peer's load.mjs devices; then two of every service on Redis, and five failovers
+timed: kill -9 of a broker node, an ingest worker, the active alerts service, an API instance; Redis restarted.
+  --devices N      device connections of the throughput runs (default 1000)
+  --readings N     QoS 1 readings of each throughput run (default 100000)
+  --window N       unacknowledged readings at most (default 1000)
+  --peer DIR       the peer's harness holding load.mjs (default $PEER_DIR, else ../shared/peers/node-red)
+  --no-failover    the throughput runs only
+  --no-throughput  the failover drills only
+  --help           this text
+BENCH_LOG_DIR=DIR keeps every log.`;
+
+const { values: args, number } = parseBenchArgs("ha", HELP, {
   devices: { type: "string" }, readings: { type: "string" }, window: { type: "string" }, peer: { type: "string" },
-  "no-failover": { type: "boolean" }, "no-throughput": { type: "boolean" }, help: { type: "boolean" },
-} });
-if (args.help) {
-  process.stdout.write("npm run bench:ha -- [--devices 1000] [--readings 100000] [--window 1000] [--peer DIR] [--no-failover] [--no-throughput]\n");
-  process.exit(0);
-}
+  "no-failover": { type: "boolean" }, "no-throughput": { type: "boolean" },
+});
+const DEVICES = number("--devices", args.devices ?? 1_000);
+const READINGS = number("--readings", args.readings ?? 100_000);
+const WINDOW = number("--window", args.window ?? 1_000);
 const PEER_DIR = resolve(args.peer ?? process.env.PEER_DIR ?? "../shared/peers/node-red");
 const LOAD_SCRIPT = join(PEER_DIR, "load.mjs");
 const dir = mkdtempSync(join(tmpdir(), "campus-bench-ha-"));
@@ -94,7 +106,7 @@ async function main(): Promise<void> {
   const throughput: ThroughputRun[] = [];
   if (!args["no-throughput"]) {
     if (!existsSync(LOAD_SCRIPT)) throw new Error(`no load generator at ${LOAD_SCRIPT}: pass --peer DIR (the peer's harness holds load.mjs)`);
-    const options = { dir, influxUrl: influxd.url, logDir, loadScript: LOAD_SCRIPT, devices: Number(args.devices ?? 1_000), readings: Number(args.readings ?? 100_000), window: Number(args.window ?? 1_000) };
+    const options = { dir, influxUrl: influxd.url, logDir, loadScript: LOAD_SCRIPT, devices: DEVICES, readings: READINGS, window: WINDOW };
     for (const mode of ["one broker", "two brokers + Redis"] as const) {
       const run = await runThroughput(mode, options);
       progress(`${mode}: ${Math.round(run.rate)} readings/s stored (${run.stored} of ${run.published})`);

@@ -15,20 +15,52 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import mqtt, { UniqueMessageIdProvider } from "mqtt";
 import { devicePassword } from "../domain/credentials.js";
+import { parseDurationMs } from "../domain/duration.js";
 import { InfluxClient, rows } from "../infra/influx.js";
 import { startLocalInfluxd } from "../infra/local-influxd.js";
 import { visitBacklog } from "../infra/spool/disk-scan.js";
 import { splitRecord } from "../ingest/durable-sink.js";
-import { parseDuration } from "../cli/runtime.js";
+import { parseBenchArgs } from "./args.js";
 import { LeanDevice } from "./ingest/lean-device.js";
 
-const { values: args } = parseArgs({ options: {
+const HELP = `npm run bench:ingest -- [options]
+Readings per second persisted end to end (broker → campus-power ingest → InfluxDB, counted there) against the
+broker's own pass-through rate in the same run. With --drill: InfluxDB stopped for --outage under a steady
+inflow, then started: the spool's backlog, how long it takes to drain, and readings lost (must be 0).
+  --devices N     device connections, each with its own credentials (default 1000)
+  --per-device N  timed QoS 1 readings per device (default 100)
+  --window N      unacknowledged readings per device at most (default 4)
+  --warmup N      readings per device first, not timed (default 20; 0 for none)
+  --client NAME   lean (a firmware-sized MQTT client; the default) or mqttjs
+  --drill         the outage drill instead (100 devices)
+  --rate N        --drill: readings/s offered (default 2000)
+  --outage TIME   --drill: how long InfluxDB is stopped (default 10m)
+  --after TIME    --drill: steady load before the outage (default 30s)
+  --help          this text
+BENCH_PROFILE=DIR writes a CPU profile of every child process there (read it with bench/cpu-profile.ts).`;
+
+const { values: args, number, fail } = parseBenchArgs("ingest", HELP, {
   devices: { type: "string" }, client: { type: "string" }, warmup: { type: "string" }, "per-device": { type: "string" }, window: { type: "string" },
   drill: { type: "boolean" }, rate: { type: "string" }, outage: { type: "string" }, after: { type: "string" },
-} });
+});
+const CLIENT = args.client ?? "lean";
+if (CLIENT !== "lean" && CLIENT !== "mqttjs") fail(`--client takes lean or mqttjs, not "${CLIENT}"`);
+const duration = (label: string, text: string) => {
+  const ms = parseDurationMs(text, { unitRequired: true }); // as the CLI reads durations (cli/runtime.ts parseDuration)
+  return Number.isNaN(ms) ? fail(`${label} takes a duration such as 90s, 10m or 2h, not "${text}"`) : ms;
+};
+/** The options, checked before anything starts. */
+const OPTIONS = {
+  devices: number("--devices", args.devices ?? 1_000),
+  perDevice: number("--per-device", args["per-device"] ?? 100),
+  window: number("--window", args.window ?? 4),
+  warmup: number("--warmup", args.warmup ?? 20, { zero: true }),
+  rate: number("--rate", args.rate ?? 2_000, { whole: false }),
+  outageMs: duration("--outage", args.outage ?? "10m"),
+  afterMs: duration("--after", args.after ?? "30s"),
+};
 const KEY = "bench-group-key-0123456789abcdef";
 const PASSWORD = "bench-service-password-0123";
 const dir = mkdtempSync(join(tmpdir(), "campus-bench-ingest-"));
@@ -76,8 +108,6 @@ interface BenchDevice {
   publish(payload: string): Promise<unknown>;
   end(): Promise<unknown>;
 }
-const CLIENT = args.client ?? "lean";
-if (CLIENT !== "lean" && CLIENT !== "mqttjs") throw new Error(`--client must be lean or mqttjs, not ${CLIENT}`);
 
 async function connectDevice(port: number, i: number): Promise<BenchDevice> {
   const id = `dev-${i}`;
@@ -154,11 +184,9 @@ async function until(check: () => Promise<boolean> | boolean, timeoutMs: number,
 }
 
 async function throughput(): Promise<void> {
-  const deviceCount = Number(args.devices ?? 1000);
-  const perDevice = Number(args["per-device"] ?? 100);
-  const window = Number(args.window ?? 4);
+  const { devices: deviceCount, perDevice, window, warmup } = OPTIONS;
   const total = deviceCount * perDevice;
-  const warm = deviceCount * Number(args.warmup ?? 20);
+  const warm = deviceCount * warmup;
   const t0 = Date.now() - 3_600_000;
   const tWarm = t0 - 3_600_000; // warm-up readings have timestamps of their own: they are extra points
   const influxd = await startLocalInfluxd({ dir: join(dir, "influxd") });
@@ -217,9 +245,7 @@ async function throughput(): Promise<void> {
 }
 
 async function drill(): Promise<void> {
-  const rate = Number(args.rate ?? 2000);
-  const outageMs = parseDuration(args.outage ?? "10m");
-  const afterMs = parseDuration(args.after ?? "30s");
+  const { rate, outageMs, afterMs } = OPTIONS;
   const deviceCount = 100;
   const influxd = await startLocalInfluxd({ dir: join(dir, "influxd") });
   const env = { CAMPUS_CONFIG: campusFile(deviceCount), DEVICE_GROUP_KEY: KEY, SERVICE_PASSWORD: PASSWORD, INFLUX_URL: influxd.url, INFLUX_DB: "drill", DATA_DIR: join(dir, "drill") };

@@ -14,13 +14,41 @@ import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadCampus } from "../infra/campus-file.js";
+import { parseBenchArgs } from "./args.js";
 import { maxOf, mergeInto, newHistogram, quantile, writeCampus } from "./live/common.js";
 import { energy } from "./live/energy.js";
 
-const arg = (name: string, fallback: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1]! : fallback;
+const HELP = `npm run bench:live -- [options]
+The live stream at campus scale: a server (broker + API, 1,000 devices) fed --rate readings/s and --clients
+WebSocket clients in worker processes, all reading, then --frozen of them not (latency, CPU, memory, clients
+terminated); and the 30-day energy query, GET /api/energy over hourly rollups in a local influxd.
+  --only PART        live, energy or all (default all)
+  --seconds N        length of the steady phase; the frozen one lasts 1.5 × as long (default 20)
+  --clients N        WebSocket clients, the whole campus each, batch frames (default 200)
+  --frozen N         clients that stop reading in the frozen phase (default 50)
+  --rate N           readings/s published, as the ingest's 20 ms batches (default 5000)
+  --coalesce-ms N    the API's coalescing interval, 0 for every reading (default 1000)
+  --workers N        client processes (default 4)
+  --profile DIR      run the server with --cpu-prof, its profile in DIR
+  --help             this text`;
+
+const { values: args, number, fail } = parseBenchArgs("live", HELP, {
+  only: { type: "string" }, seconds: { type: "string" }, clients: { type: "string" }, frozen: { type: "string" }, rate: { type: "string" },
+  "coalesce-ms": { type: "string" }, workers: { type: "string" }, profile: { type: "string" },
+});
+const ONLY = args.only ?? "all";
+if (!["all", "live", "energy"].includes(ONLY)) fail(`--only takes live, energy or all, not "${ONLY}"`);
+/** The options, checked before anything starts. */
+const OPTIONS = {
+  seconds: number("--seconds", args.seconds ?? 20, { whole: false }),
+  clients: number("--clients", args.clients ?? 200),
+  frozen: number("--frozen", args.frozen ?? 50, { zero: true }),
+  rate: number("--rate", args.rate ?? 5_000, { whole: false }),
+  coalesceMs: number("--coalesce-ms", args["coalesce-ms"] ?? 1_000, { zero: true }),
+  workers: number("--workers", args.workers ?? 4),
 };
+// The frozen phase is measured on the clients still reading (delivered per client): there must be one.
+if (OPTIONS.frozen >= OPTIONS.clients) fail(`--frozen (${OPTIONS.frozen}) must be fewer than --clients (${OPTIONS.clients})`);
 const here = dirname(fileURLToPath(import.meta.url));
 const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(0);
 const sleep = (s: number) => new Promise((r) => setTimeout(r, s * 1000));
@@ -51,13 +79,9 @@ const busyBetween = (a: { idle: number; total: number }, b: { idle: number; tota
 const percent = (share: number) => `${Math.round(share * 100)} %`;
 
 async function live() {
-  const seconds = Number(arg("seconds", "20"));
-  const clientsN = Number(arg("clients", "200"));
-  const frozenN = Number(arg("frozen", "50"));
-  const rate = Number(arg("rate", "5000"));
-  const coalesceMs = Number(arg("coalesce-ms", "1000"));
-  const workersN = Math.min(clientsN, Number(arg("workers", "4")));
-  const profile = arg("profile", "");
+  const { seconds, clients: clientsN, frozen: frozenN, rate, coalesceMs } = OPTIONS;
+  const workersN = Math.min(clientsN, OPTIONS.workers);
+  const profile = args.profile ?? "";
   const dir = mkdtempSync(join(tmpdir(), "bench-live-"));
   const campusFile = writeCampus(dir, false);
   const deviceCount = loadCampus(campusFile).devices.length;
@@ -135,7 +159,6 @@ async function live() {
 }
 
 console.log(`machine: ${cpus().length} × ${cpus()[0]?.model}, ${mb(totalmem())} MB, Node ${process.version}; load average ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
-const only = arg("only", "all");
-if (only === "all" || only === "live") await live();
-if (only === "all" || only === "energy") await energy();
+if (ONLY === "all" || ONLY === "live") await live();
+if (ONLY === "all" || ONLY === "energy") await energy();
 process.exit(0);

@@ -15,7 +15,6 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { buildApp } from "../api/app.js";
 import { LiveState } from "../api/live-state.js";
 import { parseApiTokens } from "../domain/env.js";
@@ -28,12 +27,16 @@ import { peakDayMeasurement } from "../infra/peak-day-rollup.js";
 import { POWER_ROLLUP_GROUPS } from "../infra/power-rollup.js";
 import { createLogger } from "../infra/logger.js";
 import { createRegistry } from "../infra/metrics.js";
+import { parseBenchArgs } from "./args.js";
 import { writeBenchCampus } from "./reports/campus.js";
 import { writePast } from "./reports/history.js";
 import { fillPeakDayRollup, writeHourlyRollup } from "./reports/hourly.js";
 import { printTimings, type Route, type Timing, timeRoute } from "./reports/timing.js";
 
 const HELP = `npm run bench:reports -- [options]
+The energy reports at the issue's scale: a school of --devices devices with --days of history in a throwaway
+influxd, written as up --demo --history writes it, then every report route of the API timed over HTTP
+(min / median / max against each target).
   --devices N   devices of the school (default 2000; buildings of 100: a feeder, 33 room breakers, 66 sockets)
   --days N      days of history (default 30)
   --runs N      timed requests per route after one warm-up (default 5)
@@ -46,20 +49,12 @@ const HELP = `npm run bench:reports -- [options]
   --no-peak-rollup time without the daily peak-demand rollup (--hourly; dropped if the data holds it)
   --help        this text`;
 
-const { values: args } = parseArgs({
-  options: { devices: { type: "string" }, days: { type: "string" }, runs: { type: "string" }, data: { type: "string" }, only: { type: "string" }, "no-day-rollup": { type: "boolean" }, "no-peak-rollup": { type: "boolean" }, hourly: { type: "boolean" }, help: { type: "boolean" } },
+const { values: args, number } = parseBenchArgs("reports", HELP, {
+  devices: { type: "string" }, days: { type: "string" }, runs: { type: "string" }, data: { type: "string" }, only: { type: "string" }, "no-day-rollup": { type: "boolean" }, "no-peak-rollup": { type: "boolean" }, hourly: { type: "boolean" },
 });
-if (args.help) {
-  console.log(HELP);
-  process.exit(0);
-}
-const DEVICES = Number(args.devices ?? 2_000);
-const DAYS = Number(args.days ?? 30);
-const RUNS = Number(args.runs ?? 5);
-if (![DEVICES, DAYS, RUNS].every((n) => Number.isInteger(n) && n > 0)) {
-  console.error(`--devices, --days and --runs take whole numbers above 0\n\n${HELP}`);
-  process.exit(2);
-}
+const DEVICES = number("--devices", args.devices ?? 2_000);
+const DAYS = number("--days", args.days ?? 30);
+const RUNS = number("--runs", args.runs ?? 5);
 const DAY_MS = 86_400_000;
 const TOKEN = "bench-reports-admin-token-0123456789";
 const DB = "bench_reports";

@@ -16,10 +16,22 @@ import { createLogger } from "../infra/logger.js";
 import { createRegistry } from "../infra/metrics.js";
 import { scaleCampus } from "../simulator/scale.js";
 import { startSimulator } from "../simulator/index.js";
+import { parseBenchArgs } from "./args.js";
 
-const devices = Number(process.env.BENCH_DEVICES ?? 2_000);
-const speed = Number(process.env.BENCH_SPEED ?? 20);
-const seconds = Number(process.env.BENCH_SECONDS ?? 15);
+const HELP = `npm run bench:sim (no options: the environment sets the run)
+What one simulator process does against the real broker (in the same process, as up runs it): connections
+established per second, readings per second it sustains, and memory per simulated device.
+  BENCH_DEVICES=N   simulated devices, scenarios/campus.yaml cloned (default 2000)
+  BENCH_SPEED=N     campus clock speed of the throughput phase (default 20: every device reports 2–4 times a
+                    second); raise it until messages are dropped to find the ceiling
+  BENCH_SECONDS=N   length of the throughput phase, s (default 15)
+  --help            this text
+10,000 connections from one machine: docs/simulator.md ("Load tests").`;
+
+const { number } = parseBenchArgs("sim", HELP, {});
+const devices = number("BENCH_DEVICES", process.env.BENCH_DEVICES ?? 2_000);
+const speed = number("BENCH_SPEED", process.env.BENCH_SPEED ?? 20, { whole: false });
+const seconds = number("BENCH_SECONDS", process.env.BENCH_SECONDS ?? 15, { whole: false });
 const KEY = "bench-group-key-0123456789abcdef";
 
 const campus = scaleCampus(loadCampus("scenarios/campus.yaml"), devices);

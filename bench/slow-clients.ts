@@ -16,7 +16,6 @@ import { connect as connectTcp, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
-import { parseArgs } from "node:util";
 import mqtt from "mqtt";
 import { devicePassword } from "../domain/credentials.js";
 import { readEnv } from "../domain/env.js";
@@ -25,12 +24,24 @@ import { InfluxClient } from "../infra/influx.js";
 import { createLogger } from "../infra/logger.js";
 import { createRegistry } from "../infra/metrics.js";
 import { connectService } from "../infra/mqtt.js";
+import { parseBenchArgs } from "./args.js";
 
-const { values: args } = parseArgs({ options: { role: { type: "string" }, steps: { type: "string" }, seconds: { type: "string" }, devices: { type: "string" }, mqtt: { type: "string" }, http: { type: "string" }, count: { type: "string" } } });
+const HELP = `npm run bench:slow-clients -- [options]
+How many idle attacking connections (MQTT never sending CONNECT, HTTP headers trickled slow-loris style) the
+broker and API survive while --devices devices publish a QoS 1 reading every second with none lost: per step,
+readings sent, received and lost, the publish p99, the stack's event-loop delay p99 and RSS.
+  --steps LIST   idle attacking connections of each step, comma-separated (default 0,2000,5000,10000,16000)
+  --seconds N    length of each step (default 20)
+  --devices N    publishing devices, from one address (default 1000)
+  --help         this text
+(--role, --mqtt, --http and --count are the bench's own, for its child processes.)`;
+
+const { values: args, number } = parseBenchArgs("slow-clients", HELP, { role: { type: "string" }, steps: { type: "string" }, seconds: { type: "string" }, devices: { type: "string" }, mqtt: { type: "string" }, http: { type: "string" }, count: { type: "string" } });
 const KEY = "bench-slow-clients-key-0123456789";
 const PASSWORD = "bench-slow-clients-service-password";
-const seconds = Number(args.seconds ?? 20);
-const deviceCount = Number(args.devices ?? 1000);
+const seconds = number("--seconds", args.seconds ?? 20, { whole: false });
+const deviceCount = number("--devices", args.devices ?? 1000);
+const steps = (args.steps ?? "0,2000,5000,10000,16000").split(",").map((step) => number("--steps", step, { zero: true }));
 
 /** A child's last word: one JSON line on stdout. */
 const report = (value: unknown) => process.stdout.write(`${JSON.stringify(value)}\n`);
@@ -122,7 +133,7 @@ async function runStack(): Promise<void> {
   delay.enable();
 
   const rows: string[][] = [["idle attackers", "open at end", "reopened", "readings sent", "received", "lost", "publish p99 ms", "stack loop p99 ms", "stack RSS MiB"]];
-  for (const count of (args.steps ?? "0,2000,5000,10000,16000").split(",").map(Number)) {
+  for (const count of steps) {
     received.clear();
     const attackers = child("attackers", ["--mqtt", String(broker.tcpPort), "--http", String(api.port), "--count", String(count)]);
     await attackers.ready;
