@@ -15,6 +15,8 @@ export interface Drill {
   devices: DrillDevices;
   /** A Redis connection of the test's own, to read the leases. */
   redis: Redis;
+  /** Called right after the kill: the test starts a breach there, which must alert all the same. */
+  atKill?: () => void;
 }
 
 const until = (what: string, check: () => Promise<unknown> | unknown, timeoutMs = 30_000) => waitFor(check, timeoutMs, { what, intervalMs: 50 });
@@ -38,11 +40,21 @@ export async function roleOf(cluster: Cluster, name: ProcessName): Promise<{ rol
   }
 }
 
+/** A dashboard's live stream on one API instance: the readings it has received so far. */
+export function liveClient(cluster: Cluster, side: "a" | "b"): { socket: WebSocket; readings: string[] } {
+  const readings: string[] = [];
+  const socket = new WebSocket(`ws://127.0.0.1:${cluster.apiPorts[side]}/api/live?token=${HA_ADMIN}`);
+  socket.on("message", (data) => { if ((JSON.parse(String(data)) as { type: string }).type === "reading") readings.push(String(data)); });
+  socket.on("error", () => undefined);
+  return { socket, readings };
+}
+
 /** (a) A broker node: how long until every device is connected again, and the slowest device's reconnection. */
 export async function killBroker(d: Drill): Promise<{ recoveredMs: number; slowestMs: number; moved: number }> {
   d.devices.markReconnects();
   const at = Date.now();
   await d.cluster.kill("broker-a");
+  d.atKill?.();
   await until("the devices of broker-a connected again", () => d.devices.reconnectMs.length >= 50 && d.devices.disconnected === 0);
   const recoveredMs = Date.now() - at;
   const result = { recoveredMs, slowestMs: Math.max(...d.devices.reconnectMs), moved: d.devices.reconnectMs.length };
@@ -56,6 +68,7 @@ export async function killIngest(d: Drill): Promise<{ recoveredMs: number }> {
   await until("ingest-a holding partitions", async () => (await d.redis.mget(...keys)).includes("ingest-a"));
   const at = Date.now();
   await d.cluster.kill("ingest-a");
+  d.atKill?.();
   await until("ingest-b holding every partition", async () => (await d.redis.mget(...keys)).every((holder) => holder === "ingest-b"));
   const recoveredMs = Date.now() - at;
   await d.cluster.start("ingest-a");
@@ -72,6 +85,7 @@ export async function killActiveAlerts(d: Drill, breach: () => void, alerted: ()
   const at = Date.now();
   await d.cluster.kill(name);
   breach();
+  d.atKill?.();
   await until("a new active alerts service", async () => { const now = await activeAlerts(d.redis); return now !== null && now.instance !== active; });
   const takeoverMs = Date.now() - at;
   await until("the breach during the failover alerted", alerted);
@@ -82,17 +96,12 @@ export async function killActiveAlerts(d: Drill, breach: () => void, alerted: ()
 
 /** (d) An API instance with a live client: how long until the client, reconnecting to the other, gets readings. */
 export async function killApi(d: Drill): Promise<{ recoveredMs: number }> {
-  const live = (side: "a" | "b") => {
-    const readings: string[] = [];
-    const socket = new WebSocket(`ws://127.0.0.1:${d.cluster.apiPorts[side]}/api/live?token=${HA_ADMIN}`);
-    socket.on("message", (data) => { if ((JSON.parse(String(data)) as { type: string }).type === "reading") readings.push(String(data)); });
-    socket.on("error", () => undefined);
-    return { socket, readings };
-  };
+  const live = (side: "a" | "b") => liveClient(d.cluster, side);
   const first = live("a");
   await until("the live stream on api-a", () => first.readings.length > 0);
   const at = Date.now();
   await d.cluster.kill("api-a");
+  d.atKill?.();
   // The dashboard's client, cut off, reconnects; a load balancer sends it to the instance that is left.
   await new Promise<void>((resolve) => (first.socket.readyState === WebSocket.CLOSED ? resolve() : first.socket.once("close", () => resolve())));
   const second = live("b");
@@ -110,6 +119,7 @@ export async function killApi(d: Drill): Promise<{ recoveredMs: number }> {
 export async function restartRedis(d: Drill, downMs = 3_000): Promise<{ ackedWhileDown: number; recoveredMs: number; slowestMs: number }> {
   d.devices.markReconnects();
   await d.cluster.redis.kill();
+  d.atKill?.();
   // Acknowledgements already on their way when Redis died may still arrive: counted from a second later.
   await new Promise((r) => setTimeout(r, 1_000));
   const before = d.devices.ackedCount;
