@@ -167,7 +167,7 @@ async function main(): Promise<void> {
   progress(`${ROUND_TRIPS} round trips under load`);
   const roundTrips: number[] = [];
   /** Each confirmed round trip with its place in the sequence: the slowest are printed (are they the first?). */
-  const order: { i: number; ms: number }[] = [];
+  const order: { i: number; ms: number; at: string }[] = [];
   const outcomes: Record<string, number> = {};
   const targets = [...campus.rooms, ...campus.sockets];
   const isOff = new Set<string>();
@@ -186,7 +186,7 @@ async function main(): Promise<void> {
     outcomes[state] = (outcomes[state] ?? 0) + 1;
     if (state === "confirmed") {
       roundTrips.push(performance.now() - started);
-      order.push({ i, ms: performance.now() - started });
+      order.push({ i, ms: performance.now() - started, at: new Date(Date.now() - (performance.now() - started)).toISOString().slice(11, 23) });
       if (action === "switch_off") isOff.add(device);
       else isOff.delete(device);
     }
@@ -214,7 +214,7 @@ async function main(): Promise<void> {
   const sorted = [...roundTrips].sort((a, b) => a - b);
 
   for (const c of commands.filter((c) => c.state !== "confirmed").slice(0, 3)) progress(`not confirmed: ${JSON.stringify(c)}`);
-  progress(`slowest round trips (their place of ${ROUND_TRIPS}: ms): ${[...order].sort((a, b) => b.ms - a.ms).slice(0, 5).map((o) => `#${o.i + 1}: ${o.ms.toFixed(0)}`).join(", ")}`);
+  progress(`slowest round trips (their place of ${ROUND_TRIPS}: ms): ${[...order].sort((a, b) => b.ms - a.ms).slice(0, 5).map((o) => `#${o.i + 1} at ${o.at}Z: ${o.ms.toFixed(0)}`).join(", ")}`);
   console.log(`machine: ${cpus().length} × ${cpus()[0]?.model}; background load ${LOAD} readings/s offered, SCHEDULE_RATE ${RATE}`);
   console.log("| measure | value |");
   console.log("|---|---|");
