@@ -130,6 +130,7 @@ async function runAlerts(ctx: ServiceContext, deps: AlertsDeps, book: RuleBook, 
   notifier = createNotifier(webhooks, webhookTimings(ctx.env.alertWebhook), saved?.notify, {
     now, log, metrics, onChange: () => store.schedule(), publicUrl, campus: ctx.campus,
     influx: deps.influx, openAlerts: () => openAlerts(state), dataDir: ctx.env.dataDir,
+    ...(term ? { digestStore: term.backends.digests } : {}),
   });
 
   let client: MqttClient | null = null;

@@ -1,5 +1,6 @@
 // The alerts service's saved state with REDIS_URL (CONTRACT §12; docs/ha.md): the same JSON texts the files
-// hold in one process (`state.json` → `campus:alerts:state`, `commands.json` → `campus:alerts:commands`),
+// hold in one process (`state.json` → `campus:alerts:state`, `commands.json` → `campus:alerts:commands`,
+// `digests.json` → `campus:alerts:digests`),
 // read when this instance takes the lease and checked the same way (./persistence.ts), so the standby that
 // takes over starts with the open alerts, the rules' state and the command book.
 // Fencing, layer (a): every write is a Lua script that SETs the value only while `campus:alerts:fence` still
@@ -12,6 +13,7 @@ import type { StoreBackend } from "./persistence.js";
 
 export const STATE_KEY = "campus:alerts:state";
 export const COMMANDS_KEY = "campus:alerts:commands";
+export const DIGESTS_KEY = "campus:alerts:digests";
 
 // KEYS[1] fence, KEYS[2] the value's key; ARGV[1] token, ARGV[2] value. 1 when written, 0 when refused.
 const FENCED_SET = `
@@ -42,12 +44,18 @@ export interface Fence {
 export interface FencedBackends {
   state: StoreBackend;
   commands: StoreBackend;
+  /** The daily digests' ledger and the dates they were last sent (notify/digests.ts). */
+  digests: StoreBackend;
 }
 
-/** Reads both values (one MGET, after the lease is ours) and gives the stores their fenced backends. */
+/** Reads the values (one MGET, after the lease is ours) and gives the stores their fenced backends. */
 export async function loadFencedBackends(redis: Redis, fence: Fence): Promise<FencedBackends> {
-  const [state, commands] = await redis.mget(STATE_KEY, COMMANDS_KEY);
-  return { state: fencedBackend(redis, STATE_KEY, state ?? null, fence), commands: fencedBackend(redis, COMMANDS_KEY, commands ?? null, fence) };
+  const [state, commands, digests] = await redis.mget(STATE_KEY, COMMANDS_KEY, DIGESTS_KEY);
+  return {
+    state: fencedBackend(redis, STATE_KEY, state ?? null, fence),
+    commands: fencedBackend(redis, COMMANDS_KEY, commands ?? null, fence),
+    digests: fencedBackend(redis, DIGESTS_KEY, digests ?? null, fence),
+  };
 }
 
 function fencedBackend(redis: Redis, key: string, text: string | null, fence: Fence): StoreBackend {

@@ -13,7 +13,7 @@ import type { Campus } from "../../domain/campus.js";
 import type { InfluxClient } from "../../infra/influx.js";
 import type { Logger } from "../../infra/logger.js";
 import { resultWithin } from "../../infra/timeout.js";
-import { createSchemaStore } from "../persistence.js";
+import { createSchemaStore, type StoreBackend } from "../persistence.js";
 import type { AlertChange } from "../types.js";
 import { dayBefore, dueDigest, type DueDigest, firstLastSent, midnightOf } from "./digest-clock.js";
 import { type Digest, OFFLINE_LISTED } from "./digest-content.js";
@@ -35,6 +35,8 @@ export interface DigestDeps {
   campus: Campus;
   influx: InfluxClient;
   dataDir: string;
+  /** Where the digests' file lives instead of DATA_DIR (REDIS_URL: in Redis, so the next active knows what was sent). */
+  store?: StoreBackend;
   publicUrl: string;
   now: () => number;
   log: Logger;
@@ -56,7 +58,7 @@ export interface Digests {
 /** The digests of these routes, or null when no route has one. */
 export function createDigests(routes: readonly DigestRoute[], d: DigestDeps): Digests | null {
   if (routes.length === 0) return null;
-  const store = createSchemaStore(join(d.dataDir, "alerts", "digests.json"), DigestStateSchema, () => state, d.log);
+  const store = createSchemaStore(d.store ?? join(d.dataDir, "alerts", "digests.json"), DigestStateSchema, () => state, d.log);
   // The ledger is changed in place (./digest-ledger.ts); `sent` is replaced.
   let state: DigestState = store.load() ?? { sent: {}, ledger: {} };
   const building = new Set<string>();

@@ -25,6 +25,7 @@ import { robotChannel, RobotRefusal } from "./robot-channel.js";
 import { type Environment, SECONDARY, type Targets, targetsOf, wants, type WebhookTimings } from "./routes.js";
 import { createSender, type Channel } from "./sender.js";
 import { webhookChannel } from "./webhook.js";
+import type { StoreBackend } from "../persistence.js";
 
 export { type Environment, webhookTargets, webhookTimings } from "./routes.js";
 
@@ -68,6 +69,8 @@ export interface NotifierDeps {
   influx: InfluxClient;
   openAlerts(): readonly Alert[];
   dataDir: string;
+  /** REDIS_URL: the digests' file in Redis instead of DATA_DIR (alerts/redis-store.ts). */
+  digestStore?: StoreBackend;
 }
 
 /** What the log says of a failed delivery besides the error: a vendor's or an SMTP server's code and words. */
@@ -139,6 +142,7 @@ export function createNotifier(targets: Targets, cfg: WebhookTimings, saved: Sav
   const digestBody = (key: string, digest: Digest) => (key in paced ? JSON.stringify({ digest }) : JSON.stringify(webhookDigest(digest)));
   const digests = createDigests(targets.digests, {
     campus: deps.campus, influx: deps.influx, dataDir: deps.dataDir, publicUrl: deps.publicUrl, now: deps.now, log, openAlerts: deps.openAlerts,
+    ...(deps.digestStore ? { store: deps.digestStore } : {}),
     queued: (id) => sender.pending().some((entry) => entry.id === id),
     enqueue: (target, id, digest) => queue(target, id, digestBody(target, digest), deps.now()),
   });
