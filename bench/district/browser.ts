@@ -28,7 +28,8 @@ export async function measureDashboardLoad(httpUrl: string, token: string, schoo
       await navigate();
       if ((await page.locator("#view-district").count()) === 0) measured = "first device list";
       if (measured === "school tiles") {
-        await page.waitForFunction(`document.querySelectorAll(${JSON.stringify(TILES)}).length >= ${schools}`, undefined, { timeout: TIMEOUT_MS, polling: "raf" });
+        // A locator, not a waitForFunction string: the dashboard's Content-Security-Policy (script-src 'self') refuses eval.
+        await page.locator(TILES).nth(schools - 1).waitFor({ timeout: TIMEOUT_MS });
       } else await page.locator(DEVICE_ROWS).first().waitFor({ timeout: TIMEOUT_MS });
       return performance.now() - started;
     };
