@@ -44,8 +44,10 @@ export class StreamAcks {
             this.onAcknowledged(ids.length);
             for (const id of ids) this.held[k]!.delete(id);
           } catch {
-            this.waiting[k] = ids.concat(this.waiting[k]!); // Redis away (logged by infra/redis.ts): kept for its return
-            return;
+            // Redis away (logged by infra/redis.ts), or this partition's key refused: kept for the next flush, and
+            // the other partitions go on (one partition's trouble must not hold every other's acknowledgements).
+            this.waiting[k] = ids.concat(this.waiting[k]!);
+            break;
           }
         }
       }
