@@ -165,9 +165,8 @@ async function main(): Promise<void> {
   await snapshot;
 
   progress(`${ROUND_TRIPS} round trips under load`);
-  const roundTrips: number[] = [];
-  /** Each confirmed round trip with its place in the sequence: the slowest are printed (are they the first?). */
-  const order: { i: number; ms: number; at: string }[] = [];
+  /** Each confirmed round trip: its place in the sequence and when it began, so the slowest can be found in up's log. */
+  const roundTrips: { i: number; ms: number; at: string }[] = [];
   const outcomes: Record<string, number> = {};
   const targets = [...campus.rooms, ...campus.sockets];
   const isOff = new Set<string>();
@@ -175,6 +174,7 @@ async function main(): Promise<void> {
     const device = targets[(i * 7919) % targets.length]!;
     const action = isOff.has(device) ? "switch_on" : "switch_off";
     const started = performance.now();
+    const startedAt = new Date().toISOString().slice(11, 23);
     const selected = await api("/api/commands", { method: "POST", body: JSON.stringify({ device, action, reason: "bench round trip" }) });
     const command = (await selected.json()) as Command;
     if (selected.status !== 201) throw new Error(`select ${device}: ${selected.status} ${JSON.stringify(command)}`);
@@ -185,8 +185,7 @@ async function main(): Promise<void> {
     const state = ended?.state ?? "not seen";
     outcomes[state] = (outcomes[state] ?? 0) + 1;
     if (state === "confirmed") {
-      roundTrips.push(performance.now() - started);
-      order.push({ i, ms: performance.now() - started, at: new Date(Date.now() - (performance.now() - started)).toISOString().slice(11, 23) });
+      roundTrips.push({ i, ms: performance.now() - started, at: startedAt });
       if (action === "switch_off") isOff.add(device);
       else isOff.delete(device);
     }
@@ -211,10 +210,10 @@ async function main(): Promise<void> {
   }
   const lastConfirmed = Math.max(...commands.map((c) => Date.parse(c.confirmed_at ?? c.ended_at ?? c.selected_at)));
   const byState = commands.reduce<Record<string, number>>((acc, c) => ((acc[c.state] = (acc[c.state] ?? 0) + 1), acc), {});
-  const sorted = [...roundTrips].sort((a, b) => a - b);
+  const sorted = roundTrips.map((r) => r.ms).sort((a, b) => a - b);
 
   for (const c of commands.filter((c) => c.state !== "confirmed").slice(0, 3)) progress(`not confirmed: ${JSON.stringify(c)}`);
-  progress(`slowest round trips (their place of ${ROUND_TRIPS}: ms): ${[...order].sort((a, b) => b.ms - a.ms).slice(0, 5).map((o) => `#${o.i + 1} at ${o.at}Z: ${o.ms.toFixed(0)}`).join(", ")}`);
+  progress(`slowest round trips (their place of ${ROUND_TRIPS}: ms): ${[...roundTrips].sort((a, b) => b.ms - a.ms).slice(0, 5).map((o) => `#${o.i + 1} at ${o.at}Z: ${o.ms.toFixed(0)}`).join(", ")}`);
   console.log(`machine: ${cpus().length} × ${cpus()[0]?.model}; background load ${LOAD} readings/s offered, SCHEDULE_RATE ${RATE}`);
   console.log("| measure | value |");
   console.log("|---|---|");
