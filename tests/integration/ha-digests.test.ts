@@ -20,6 +20,7 @@ import type { ServiceContext } from "../../infra/service.js";
 import { freshDatabase, influxUrl } from "../helpers/influx.js";
 import { startDingtalk } from "../helpers/robots/dingtalk.js";
 import type { Receiver } from "../helpers/robots/receiver.js";
+import { twoTicks } from "../helpers/alerts-ticks.js";
 import { waitFor } from "../helpers/wait.js";
 
 const PASSWORD = "service-password-for-tests";
@@ -53,12 +54,7 @@ async function activeOn(machine: string): Promise<{ alerts: RunningAlerts; twoTi
   const alerts = await startAlerts(contextOf(machine, metrics), { influx, tickMs: 100, now: clock, environment: {}, redis: { url: redisServer.url, instance: machine, onDeposed: () => undefined } });
   running.push(alerts);
   await waitFor(() => alerts.role() === "active", 20_000, { what: `${machine} active` });
-  const ticks = async () => Number(/^campus_power_alerts_evaluations_total\{kind="tick"\} (\d+)/m.exec(await metrics.metrics())?.[1] ?? 0);
-  const twoTicks = async () => {
-    const from = await ticks();
-    await waitFor(async () => (await ticks()) >= from + 2, 5_000, { what: `two ticks of ${machine}` });
-  };
-  return { alerts, twoTicks };
+  return { alerts, twoTicks: () => twoTicks(metrics, machine) };
 }
 
 beforeAll(async () => {

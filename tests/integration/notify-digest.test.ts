@@ -25,6 +25,7 @@ import { startDingtalk } from "../helpers/robots/dingtalk.js";
 import type { Arrival, Receiver } from "../helpers/robots/receiver.js";
 import { startWebhookReceiver, type WebhookReceiver } from "../helpers/robots/webhook.js";
 import { type MailServer, parseMail, startMailServer } from "../helpers/smtp.js";
+import { twoTicks as twoTicksOf } from "../helpers/alerts-ticks.js";
 import { waitFor } from "../helpers/wait.js";
 
 const PASSWORD = "service-password-for-tests";
@@ -66,15 +67,8 @@ async function markerOnHook(type: "trip" | "arc", device: string): Promise<void>
   await waitFor(paged, 15_000, { what: `the webhook's page about ${device}'s ${type}` });
 }
 
-async function ticks(): Promise<number> {
-  const match = /^campus_power_alerts_evaluations_total\{kind="tick"\} (\d+)/m.exec(await ctx.metrics.metrics());
-  return Number(match?.[1] ?? 0);
-}
 /** Waits until the service has run two more ticks (so every digest due has been looked at). */
-async function twoTicks(): Promise<void> {
-  const from = await ticks();
-  await waitFor(async () => (await ticks()) >= from + 2, 5_000, { what: "two ticks of the alerts service" });
-}
+const twoTicks = () => twoTicksOf(ctx.metrics);
 
 beforeAll(async () => {
   // Unsigned: DingTalk checks a signed request's timestamp against its own (wall) clock, and this test's runs days ahead.
