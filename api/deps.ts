@@ -8,7 +8,7 @@ import type { SilenceRequest, SilenceResult } from "../domain/silence.js";
 import type { ApiToken } from "../domain/env.js";
 import type { InfluxClient } from "../infra/influx.js";
 import type { Logger } from "../infra/logger.js";
-import type { Registry } from "../infra/metrics.js";
+import type { Exposition, Registry } from "../infra/metrics.js";
 import type { SessionStore } from "./sessions.js";
 import type { AuthLimits, FailedAuthLimiter } from "./auth-limiter.js";
 import type { LiveOptions } from "./live/options.js";
@@ -65,7 +65,10 @@ export interface AppDeps {
   /** Sends an acknowledgement to the alerts service and resolves with its answer (AckTimeoutError after ~5 s). */
   ack: (request: AckRequest) => Promise<AckResult>;
   probes: ReadinessProbes;
+  /** Where the API's metrics are registered. */
   metrics: Registry;
+  /** What /metrics serves, when more than `metrics` (`up` adds its alerts thread's). */
+  exposition?: Exposition;
   log: Logger;
   /**
    * The data's clock, epoch ms (default Date.now): only for query defaults ("the last 24 h", "today").

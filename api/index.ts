@@ -13,6 +13,7 @@ import { decodeAckResult } from "../domain/internal-stream.js";
 import { type SilenceRequest, type SilenceResult, silenceTopic } from "../domain/silence.js";
 import { ALERTS_FILTER, INGEST_HEALTH_TOPIC, INTERNAL_FILTERS, type IngestHealth, internalTopic, parseInternalTopic } from "../domain/topics.js";
 import type { InfluxClient } from "../infra/influx.js";
+import type { Exposition } from "../infra/metrics.js";
 import { connectService, type MqttClient } from "../infra/mqtt.js";
 import type { RunningService, ServiceContext } from "../infra/service.js";
 import { finishesWithin, resultWithin } from "../infra/timeout.js";
@@ -54,6 +55,8 @@ export interface ApiDeps {
    * (then DATA_DIR/sessions.json is not used). Absent: the single-process API, exactly as before.
    */
   redis?: ApiRedisConfig;
+  /** What /metrics serves (default ctx.metrics; `up` adds its alerts thread's: cli/service-thread.ts). */
+  metrics?: Exposition;
 }
 
 export interface RunningApi extends RunningService {
@@ -192,6 +195,7 @@ export async function startApi(ctx: ServiceContext, deps: ApiDeps): Promise<Runn
     ...(deps.authLimits ? { authLimits: deps.authLimits } : {}),
     ...(authLimiter ? { authLimiter } : {}),
     metrics: ctx.metrics,
+    ...(deps.metrics ? { exposition: deps.metrics } : {}),
     log,
     ...(deps.live ? { live: deps.live } : {}),
   });

@@ -1,4 +1,5 @@
-// `campus-power up [--demo [--district] [--tls]]`: every service in one process, wired only through the broker and InfluxDB.
+// `campus-power up [--demo [--district] [--tls]]`: every service in one process, wired only through the broker and InfluxDB;
+// the alerts service on a thread of its own (./service-thread.ts).
 import { type IncomingMessage, get as httpGet } from "node:http";
 import { get as httpsGet } from "node:https";
 import { join, resolve } from "node:path";
@@ -85,10 +86,13 @@ export async function runUp(options: UpOptions): Promise<void> {
 
   const { startIngest } = await import("../ingest/index.js");
   services.push(await startIngest(localCtx, { influx, feed }));
-  const { startAlerts } = await import("../alerts/index.js");
-  services.push(await startAlerts(localCtx, { influx, environment: process.env }));
+  // The alerts service on a thread of its own (a second core; docs/architecture.md), an MQTT client of the broker as before.
+  const { startServiceThread } = await import("./service-thread.js");
+  const alerts = await startServiceThread("alerts", { module: new URL("./alerts-thread.ts", import.meta.url), source, mqttUrl }, log);
+  services.push(alerts);
   const { startApi } = await import("../api/index.js");
-  const api = await startApi(localCtx, { influx, tls });
+  const { joinedExposition } = await import("../infra/metrics.js");
+  const api = await startApi(localCtx, { influx, tls, metrics: joinedExposition(ctx.metrics, () => alerts.metrics()) });
   services.push(api);
   log.info({ mqtt: broker.tcpPort, ws: broker.wsPort, http: api.port }, "campus-power is up");
 

@@ -88,7 +88,8 @@ export const systemRoutes = routePlugin("campus-power-system", async (app, deps)
   );
 
   app.get("/metrics", { schema: { hide: true } }, async (_request, reply) => {
-    reply.type(deps.metrics.contentType);
-    return deps.metrics.metrics();
+    const exposition = deps.exposition ?? deps.metrics;
+    reply.type(exposition.contentType);
+    return exposition.metrics();
   });
 });

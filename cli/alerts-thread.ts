@@ -1,0 +1,45 @@
+// The body of `campus-power up`'s alerts thread (./service-thread.ts starts it). The alerts service runs here
+// exactly as it runs alone: the same environment and campus file, an MQTT client of the broker on the main
+// thread, its own InfluxDB client. Its metrics are its own (the process's are the main thread's); the main
+// thread asks for them on each scrape of /metrics.
+import { parentPort, workerData } from "node:worker_threads";
+import type { Env } from "../domain/env.js";
+import { InfluxClient } from "../infra/influx.js";
+import { createRegistry } from "../infra/metrics.js";
+import type { RunningService } from "../infra/service.js";
+import { loadContext } from "./runtime.js";
+import { describeError, type FromThread, type ThreadData, type ToThread } from "./service-thread.js";
+
+const port = parentPort!;
+const data = workerData as ThreadData;
+const say = (message: FromThread) => port.postMessage(message);
+
+// The main thread has loaded the same environment and campus file already, so this cannot fail on them.
+const loaded = loadContext(data.source, "up");
+const env: Env = Object.freeze({ ...loaded.env, mqttUrl: data.mqttUrl });
+const metrics = createRegistry(false);
+const ctx = { ...loaded.ctx, env, metrics };
+const influx = new InfluxClient({ url: env.influxUrl, db: env.influxDb, username: env.influxUsername, password: env.influxPassword });
+
+let service: RunningService | null = null;
+port.on("message", (message: ToThread) => {
+  if (message.type === "metrics") {
+    void metrics.metrics().then((text) => say({ type: "metrics", id: message.id, text }));
+  } else if (message.type === "stop") {
+    void (service?.stop() ?? Promise.resolve())
+      .catch((error: unknown) => ctx.log.error({ err: error }, "error while stopping the alerts service"))
+      .finally(() => {
+        say({ type: "stopped" });
+        port.close();
+      });
+  }
+});
+
+try {
+  const { startAlerts } = await import("../alerts/index.js");
+  service = await startAlerts(ctx, { influx, environment: process.env });
+  say({ type: "started" });
+} catch (error) {
+  say({ type: "failed", error: describeError(error) });
+  port.close();
+}
