@@ -120,6 +120,7 @@ function writerOf(file: string, profile: CpuProfile): string {
     : urls.some((u) => u.includes("/ingest/index.ts")) ? "ingest"
     : urls.some((u) => u.includes("/broker/index.ts")) ? "broker"
     : urls.some((u) => u.includes("subscriber-process.ts")) ? "pass-through subscriber"
+    : urls.some((u) => u.includes("/cli/alerts-thread.ts")) ? "up's alerts thread"
     : urls.some((u) => u.includes("node_modules/tsx/")) ? "tsx's module loader"
     : "unknown";
   return `pid ${pid ?? "?"}, ${thread === "0" ? "main thread" : `thread ${thread ?? "?"}`}: ${role}`;

@@ -78,7 +78,8 @@ ${ALL_ENV_VARIABLES.map((v) => describe(v)).join("\n")}
 const USAGE: Record<Command, string> = {
   up: `Usage: campus-power up [--demo [--district] [--history SPAN] [--tls]] [--seed N]
 
-Runs the broker, the ingest, the alerts engine and the API in one process.
+Runs the broker, the ingest, the alerts engine and the API in one process (the alerts engine on a
+thread of its own, so two cores are used).
   --demo      also run simulated devices for the bundled demo campus (or CAMPUS_CONFIG: a campus
               file, or a district file whose every school is simulated), and generate
               DEVICE_GROUP_KEY, API_TOKENS and SERVICE_PASSWORD when they are not set
