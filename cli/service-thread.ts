@@ -62,13 +62,13 @@ export function startServiceThread(name: string, data: Omit<ThreadData, "module"
   let state: "starting" | "running" | "stopping" | "ended" = "starting";
   const scrapes = new Map<number, (text: string) => void>();
   let nextScrape = 0;
-  let stopped: () => void = () => {};
+  const ended = new Promise<void>((done) => worker.once("exit", () => done()));
 
   return new Promise((resolve, reject) => {
     const die = (why: string, error?: unknown) => {
       if (state === "starting") return reject(error instanceof Error ? error : new Error(`the ${name} thread ${why}`));
       if (state === "stopping" || state === "ended") return;
-      log.fatal({ err: error, thread: name }, `the ${name} thread ${why}; stopping campus-power`);
+      log.fatal({ err: error, thread: name }, `the ${name} thread ${why}; campus-power exits`);
       process.exit(1);
     };
     worker.on("error", (error) => die("failed", error));
@@ -77,7 +77,6 @@ export function startServiceThread(name: string, data: Omit<ThreadData, "module"
       scrapes.clear();
       if (state !== "stopping" && state !== "ended") die(`ended (exit code ${code})`);
       state = "ended";
-      stopped();
     });
     worker.on("message", (message: FromThread) => {
       switch (message.type) {
@@ -113,7 +112,6 @@ export function startServiceThread(name: string, data: Omit<ThreadData, "module"
       },
       async stop() {
         if (state === "ended") return;
-        const ended = new Promise<void>((done) => (stopped = done));
         if (state === "running") {
           state = "stopping";
           worker.postMessage({ type: "stop" } satisfies ToThread);
