@@ -87,7 +87,12 @@ async function activeByMetrics(): Promise<string> {
  * instances, and readings on both instances' live streams.
  */
 async function stillServing(breached: string): Promise<void> {
-  await waitFor(() => idsOf(breached, "overtemperature").size > 0, 30_000, { what: `the alert of the breach on ${breached}, begun at the kill` });
+  const alerted = await waitFor(() => idsOf(breached, "overtemperature").size > 0, 30_000);
+  if (!alerted) {
+    const roles = await Promise.all([roleOf(cluster, "alerts-a"), roleOf(cluster, "alerts-b")]);
+    const log = cluster.logs("alerts").split("\n").filter((l) => !l.includes('"rule":"offline"')).slice(-60).join("\n");
+    throw new Error(`the alert of the breach on ${breached}, begun at the kill: not within 30 s; alerts-a and alerts-b say ${JSON.stringify(roles)}\n${log}`);
+  }
   await waitFor(() => devices.disconnected === 0, 10_000, { what: "every device connected" });
   const first = [...idsOf("brk-0", "overtemperature")];
   for (const side of ["a", "b"] as const) {

@@ -55,7 +55,16 @@ describe("campus-power up's alerts thread", () => {
     expect(code).toBe(0);
     const output = up.output();
     // The thread logs as the process does (same name and pid), and stops before the broker it publishes through.
-    const lines = output.split("\n").filter((line) => line.startsWith("{")).map((line) => JSON.parse(line) as { pid: number; name: string; service?: string; msg: string });
+    type LogLine = { pid: number; name: string; service?: string; msg: string };
+    const lines = output.split("\n").flatMap((line): LogLine[] => {
+      if (!line.startsWith("{")) return [];
+      try {
+        return [JSON.parse(line) as LogLine];
+      } catch {
+        return []; // stdout and stderr share `output`: a line cut by the other stream's chunk is not one to read
+      }
+    });
+    expect(lines.length).toBeGreaterThan(10);
     const alertsStopped = lines.findIndex((line) => line.service === "alerts" && line.msg === "alerts service stopped");
     const brokerStopped = lines.findIndex((line) => line.service === "broker" && line.msg === "MQTT broker stopped");
     expect(alertsStopped).toBeGreaterThan(-1);
