@@ -56,7 +56,7 @@ export interface ApiDeps {
    */
   redis?: ApiRedisConfig;
   /** What /metrics serves (default ctx.metrics; `up` adds its alerts thread's: cli/service-thread.ts). */
-  metrics?: Exposition;
+  exposition?: Exposition;
 }
 
 export interface RunningApi extends RunningService {
@@ -195,7 +195,7 @@ export async function startApi(ctx: ServiceContext, deps: ApiDeps): Promise<Runn
     ...(deps.authLimits ? { authLimits: deps.authLimits } : {}),
     ...(authLimiter ? { authLimiter } : {}),
     metrics: ctx.metrics,
-    ...(deps.metrics ? { exposition: deps.metrics } : {}),
+    ...(deps.exposition ? { exposition: deps.exposition } : {}),
     log,
     ...(deps.live ? { live: deps.live } : {}),
   });

@@ -5,7 +5,6 @@
 import { parentPort, workerData } from "node:worker_threads";
 import type { Env } from "../domain/env.js";
 import { InfluxClient } from "../infra/influx.js";
-import { createRegistry } from "../infra/metrics.js";
 import type { RunningService } from "../infra/service.js";
 import { loadContext } from "./runtime.js";
 import { describeError, type FromThread, type ThreadData, type ToThread } from "./service-thread.js";
@@ -15,10 +14,10 @@ const data = workerData as ThreadData;
 const say = (message: FromThread) => port.postMessage(message);
 
 // The main thread has loaded the same environment and campus file already, so this cannot fail on them.
-const loaded = loadContext(data.source, "up");
+const loaded = loadContext(data.source, "up", [], { processMetrics: false });
 const env: Env = Object.freeze({ ...loaded.env, mqttUrl: data.mqttUrl });
-const metrics = createRegistry(false);
-const ctx = { ...loaded.ctx, env, metrics };
+const { metrics } = loaded;
+const ctx = { ...loaded.ctx, env };
 const influx = new InfluxClient({ url: env.influxUrl, db: env.influxDb, username: env.influxUsername, password: env.influxPassword });
 
 let service: RunningService | null = null;

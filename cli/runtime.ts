@@ -46,7 +46,7 @@ export interface Loaded {
  * The secrets it needs are the environment schema's (`requiredFor`, the same that `--help` shows),
  * plus `alsoRequired` for an option that needs more (`scenario --check`).
  */
-export function loadContext(source: NodeJS.ProcessEnv, command: Command, alsoRequired: readonly SecretVariable[] = []): Loaded {
+export function loadContext(source: NodeJS.ProcessEnv, command: Command, alsoRequired: readonly SecretVariable[] = [], options: { processMetrics?: boolean } = {}): Loaded {
   try {
     const env = readEnv(source, [...new Set([...requiredFor(command), ...alsoRequired])]);
     const campus = loadCampus(env.campusConfig);
@@ -54,7 +54,8 @@ export function loadContext(source: NodeJS.ProcessEnv, command: Command, alsoReq
     const scoped = tokenSiteProblems(env.apiTokens, new Set(campus.sites.map((s) => s.site.id)));
     if (scoped.length > 0) throw new CampusError(ErrorCodes.ENV_INVALID, "API_TOKENS scopes a token to a site the district does not have", scoped);
     const log = createLogger(env.logLevel, command === "up" ? "campus-power" : `campus-power-${command}`);
-    const metrics = createRegistry();
+    // A thread of `up` (./service-thread.ts) leaves the process's metrics (CPU, memory, event loop) to the main thread.
+    const metrics = createRegistry(options.processMetrics ?? true);
     return { ctx: { env, campus, log, metrics }, env, campus, log, metrics };
   } catch (error) {
     exitOnConfigError(error);

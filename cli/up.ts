@@ -92,7 +92,7 @@ export async function runUp(options: UpOptions): Promise<void> {
   services.push(alerts);
   const { startApi } = await import("../api/index.js");
   const { joinedExposition } = await import("../infra/metrics.js");
-  const api = await startApi(localCtx, { influx, tls, metrics: joinedExposition(ctx.metrics, () => alerts.metrics()) });
+  const api = await startApi(localCtx, { influx, tls, exposition: joinedExposition(ctx.metrics, () => alerts.metrics()) });
   services.push(api);
   log.info({ mqtt: broker.tcpPort, ws: broker.wsPort, http: api.port }, "campus-power is up");
 
