@@ -27,10 +27,7 @@ port.on("message", (message: ToThread) => {
   } else if (message.type === "stop") {
     void (service?.stop() ?? Promise.resolve())
       .catch((error: unknown) => ctx.log.error({ err: error }, "error while stopping the alerts service"))
-      .finally(() => {
-        say({ type: "stopped" });
-        port.close();
-      });
+      .finally(() => port.close()); // the thread ends: the main thread waits for its exit
   }
 });
 

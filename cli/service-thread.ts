@@ -3,7 +3,7 @@
 // stdout), one /metrics (the API appends the thread's metrics to the process's). docs/architecture.md says
 // why the alerts service is the one that moves (docs/benchmarks.md: what it measured).
 // Protocol: the thread says `started` (or `failed`, and ends), answers `metrics` requests, and on `stop`
-// stops its service, says `stopped` and ends. A thread that dies otherwise takes the process with it, as an
+// stops its service and ends. A thread that dies otherwise takes the process with it, as an
 // uncaught exception on the main thread would.
 import { Worker } from "node:worker_threads";
 import { CampusError, type ErrorCode, type Problem } from "../domain/errors.js";
@@ -32,8 +32,7 @@ export type ToThread = { type: "metrics"; id: number } | { type: "stop" };
 export type FromThread =
   | { type: "started" }
   | { type: "failed"; error: ThrownError }
-  | { type: "metrics"; id: number; text: string }
-  | { type: "stopped" };
+  | { type: "metrics"; id: number; text: string };
 
 export interface ServiceThread extends RunningService {
   /** The thread's metrics in Prometheus' text format (empty once it stopped). */
@@ -49,6 +48,7 @@ export function describeError(error: unknown): ThrownError {
 
 function rebuild(error: ThrownError): Error {
   const rebuilt = error.code ? new CampusError(error.code, error.message, error.problems ?? []) : new Error(error.message);
+  rebuilt.name = error.name;
   if (error.stack) rebuilt.stack = error.stack;
   return rebuilt;
 }
@@ -91,8 +91,6 @@ export function startServiceThread(name: string, data: Omit<ThreadData, "module"
           scrapes.get(message.id)?.(message.text);
           scrapes.delete(message.id);
           return;
-        case "stopped":
-          return; // its exit follows
       }
     });
 

@@ -10,6 +10,7 @@ import { DEMO_CAMPUS_FILE, type Env } from "../domain/env.js";
 import { InfluxClient, redactUrl } from "../infra/influx.js";
 import { findInfluxd, type LocalInfluxd, startLocalInfluxd } from "../infra/local-influxd.js";
 import type { Logger } from "../infra/logger.js";
+import { joinedExposition } from "../infra/metrics.js";
 import type { RunningService, ServiceContext } from "../infra/service.js";
 import { type DemoPair, ensureDemoPair, reloadOnHangup, tlsFromEnv } from "../infra/tls.js";
 import { DEFAULT_HISTORY, parseHistorySpan } from "../simulator/history.js";
@@ -91,7 +92,6 @@ export async function runUp(options: UpOptions): Promise<void> {
   const alerts = await startServiceThread("alerts", { module: new URL("./alerts-thread.ts", import.meta.url), source, mqttUrl }, log);
   services.push(alerts);
   const { startApi } = await import("../api/index.js");
-  const { joinedExposition } = await import("../infra/metrics.js");
   const api = await startApi(localCtx, { influx, tls, exposition: joinedExposition(ctx.metrics, () => alerts.metrics()) });
   services.push(api);
   log.info({ mqtt: broker.tcpPort, ws: broker.wsPort, http: api.port }, "campus-power is up");
