@@ -15,6 +15,7 @@ import { useFastQueues } from "./fast-queue.js";
 import { createAddressLimit } from "../infra/address-limit.js";
 import { type TlsCredentials, tlsFromEnv } from "../infra/tls.js";
 import { type Listener, listenProxied, listenTcp, listenTls, listenUnix, listenWebSocket } from "./listeners.js";
+import { holdDeliveriesUntilConnack, releaseDeliveriesOnConnack } from "./connack-first.js";
 import { createBrokerMetrics } from "./metrics.js";
 import { type SubscriberWindow, subscriberWindow } from "./subscriber-window.js";
 import { DEFAULT_MAX_PACKET_BYTES, guardPacketSize } from "./packet-size-guard.js";
@@ -147,7 +148,7 @@ export async function startBroker(ctx: ServiceContext, options: BrokerOptions = 
     // A connection that never sends CONNECT is closed after this ([MQTT-3.1.0-1]: CONNECT comes first).
     connectTimeout: ctx.env.mqttConnectTimeoutMs,
     drainTimeout: DRAIN_TIMEOUT_MS,
-    preConnect: hooks.preConnect,
+    preConnect: (client, packet, callback) => (holdDeliveriesUntilConnack(client), hooks.preConnect(client, packet, callback)),
     authenticate: (client, username, password, done) =>
       hooks.authenticate(client, username, password, (error, success) => {
         if (success) window?.attach(client);
@@ -160,6 +161,7 @@ export async function startBroker(ctx: ServiceContext, options: BrokerOptions = 
     await cluster?.close();
     throw error;
   });
+  releaseDeliveriesOnConnack(aedes);
   if (!cluster && !useFastQueues((aedes as unknown as { mq: unknown }).mq)) log.warn("mqemitter internals changed: keeping its own queues");
   const subscriberId = (options.journal !== false && options.journal?.subscriberId) || "campus-ingest";
   const journalDir = (options.journal !== false && options.journal?.dir) || join(ctx.env.dataDir, "broker", "journal");
