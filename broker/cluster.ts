@@ -19,6 +19,7 @@ const redisPersistence = require("aedes-persistence-redis") as (options: object)
 interface ClusterEmitter {
   /** mqemitter-redis re-emits its connections' errors here; an EventEmitter 'error' without a listener throws. */
   state: { on(event: "error", listener: (error: Error) => void): void };
+  emit(message: { topic: string }, done?: (error?: Error) => void): void;
 }
 interface ClusterPersistence {
   destroy(): Promise<void>;
@@ -31,6 +32,12 @@ interface ClusterPersistence {
 // aedes' default concurrency, which its own mqemitter gets (aedes.js defaultOptions).
 const MQ_CONCURRENCY = 100;
 const CLOSE_TIMEOUT_MS = 2_000;
+/**
+ * Longest wait between two attempts to reach Redis again, ms (infra/redis.ts's default is 2,000). Every node's
+ * connections come back within this of Redis's return, so the nodes' bus is whole again soon after: a publish
+ * from a node whose publisher is back reaches no subscriber on a node whose subscriber is not yet.
+ */
+const RECONNECT_BACKOFF_MS = 250;
 
 export interface ClusterParts {
   /** aedes' `mq` option. */
@@ -54,7 +61,7 @@ export interface ClusterParts {
  * every other connection.
  */
 function connectWaiting(url: string, name: string, log: Logger): Redis {
-  const client = connectRedis(url, { name, log });
+  const client = connectRedis(url, { name, log, maxBackoffMs: RECONNECT_BACKOFF_MS });
   // ioredis reads these at each command and each reconnection (public `options`).
   // No command timeout either: these commands are meant to wait for Redis's return (infra/redis.ts bounds the others).
   Object.assign(client.options, { enableOfflineQueue: true, maxRetriesPerRequest: null, commandTimeout: undefined });
@@ -87,8 +94,8 @@ export async function connectCluster(url: string, log: Logger): Promise<ClusterP
   const subscriber = connectWaiting(url, "broker-mq-sub", log);
   const publisher = connectWaiting(url, "broker-mq-pub", log);
   const store = connectWaiting(url, "broker-persistence", log);
-  const stream = connectRedis(url, { name: "broker-stream", log });
-  const clientIds = connectRedis(url, { name: "broker-client-ids", log });
+  const stream = connectRedis(url, { name: "broker-stream", log, maxBackoffMs: RECONNECT_BACKOFF_MS });
+  const clientIds = connectRedis(url, { name: "broker-client-ids", log, maxBackoffMs: RECONNECT_BACKOFF_MS });
   const connections = [subscriber, publisher, store, stream, clientIds];
   await Promise.all(connections.map((connection) => untilReady(connection, url, log)));
   await checkDurability(stream, log);
@@ -97,6 +104,7 @@ export async function connectCluster(url: string, log: Logger): Promise<ClusterP
   const mq = MQEmitterRedis({ subConn: subscriber, pubConn: publisher, concurrency: MQ_CONCURRENCY, matchEmptyLevels: true });
   // connectRedis already says once when Redis goes and once when it returns.
   mq.state.on("error", (error) => log.debug({ err: error.message }, "mqemitter-redis connection error"));
+  const held = holdEmitsUntilSubscribed(mq, subscriber);
   // maxSessionDelivery: the QoS 1 packets a persistent session gets at each CONNECT (default 1,000; the rest
   // wait for its next CONNECT). packetTTL stays off: a queued packet is kept until its session takes it.
   const persistence = redisPersistence({ conn: store, maxSessionDelivery: 10_000 });
@@ -107,6 +115,7 @@ export async function connectCluster(url: string, log: Logger): Promise<ClusterP
   const close = () => {
     closing ??= (async () => {
       // destroy() leaves the `$SYS/sub/+` subscription and disconnects its connection; bounded, as Redis may be away.
+      held.fail(new Error("broker closing: Redis was away and the message was not sent"));
       await finishesWithin(persistence.destroy(), CLOSE_TIMEOUT_MS).catch((error: unknown) => log.debug({ err: error }, "Redis persistence did not close cleanly"));
       // mqemitter-redis QUITs its two connections in aedes.close(); a connection Redis was away from never ends that way.
       for (const connection of connections) connection.disconnect();
@@ -114,6 +123,47 @@ export async function connectCluster(url: string, log: Logger): Promise<ClusterP
     return closing;
   };
   return { mq, persistence, stream, clientIds, close };
+}
+
+/**
+ * mqemitter-redis hands every message to the subscribers, this node's own included, only as it comes back from
+ * Redis on the subscriber connection. When Redis returns, the publisher connection can be ready before ioredis
+ * has subscribed the subscriber's patterns again (it does so on 'ready'), and a message published in between
+ * reaches nobody: the failure drills lost an alert opened right after a Redis restart that way (it was stored,
+ * retained, and never delivered to the connected watchers). So while the subscriber is away, this node's
+ * publishes wait, in order, until a PING sent on it after its resubscriptions is answered (Redis answers a
+ * connection's commands in order, so the patterns are subscribed by then). Another node's subscriber coming back
+ * later than this node's publisher can still miss a message: RECONNECT_BACKOFF_MS keeps that gap short, and
+ * docs/ha.md says what it means.
+ */
+function holdEmitsUntilSubscribed(mq: ClusterEmitter, subscriber: Redis): { fail(error: Error): void } {
+  const emit = mq.emit.bind(mq);
+  let subscribed = true;
+  let held: [message: { topic: string }, done: ((error?: Error) => void) | undefined][] = [];
+  subscriber.on("close", () => (subscribed = false));
+  // 'ready' is emitted before ioredis sends the resubscriptions of that same 'ready': the PING goes after them.
+  subscriber.on("ready", () =>
+    setImmediate(() =>
+      subscriber.ping().then(
+        () => {
+          if (subscriber.status !== "ready") return; // gone again: the next 'ready' tries again
+          subscribed = true;
+          const waiting = held;
+          held = [];
+          for (const [message, done] of waiting) emit(message, done);
+        },
+        () => undefined,
+      ),
+    ),
+  );
+  mq.emit = (message, done) => (subscribed ? emit(message, done) : void held.push([message, done]));
+  return {
+    fail(error) {
+      const waiting = held;
+      held = [];
+      for (const [, done] of waiting) done?.(error);
+    },
+  };
 }
 
 /**
