@@ -9,8 +9,10 @@
 //   ceiling the same load against a bare Mosquitto storing nothing (bench/e2e/ceiling.ts): what the load
 //           generator can publish on this machine at all; it takes CPU from whatever it feeds.
 //   peer    ../shared/peers/node-red/run.sh with the same connections, readings, processes and window.
+//   idle    RSS per idle mqtt.js device connection of up at 1,000 and 10,000 connections, beside a bare aedes
+//           given the same connections (bench/e2e/idle.ts).
 // influxd is a throwaway local one for campus-power (the peer starts its own, the same Debian build).
-// Options: --devices 1000 --readings 100000 --procs 2 --window 1000 --peer DIR --no-peer --no-storm
+// Options: --devices 1000 --readings 100000 --procs 2 --window 1000 --peer DIR --no-peer --no-storm --no-idle
 // BENCH_LOG_DIR=dir keeps every log.
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
@@ -20,13 +22,15 @@ import { startLocalInfluxd } from "../infra/local-influxd.js";
 import { parseBenchArgs } from "./args.js";
 import { progress, stopAll } from "./district/processes.js";
 import { runCeiling } from "./e2e/ceiling.js";
+import { runIdle } from "./e2e/idle.js";
 import { printE2e, type PeerRun } from "./e2e/report.js";
 import { runUp, type UpRun } from "./e2e/run-up.js";
 
 const HELP = `npm run bench:e2e -- [options]
 The benchmark of record: readings/s stored by campus-power up (alerts, API, a dashboard's live stream) under the
 peer's load.mjs devices, normal and in an alert storm, beside a bare Mosquitto storing nothing (the load's
-ceiling) and the Mosquitto + Node-RED peer, all on this machine; RSS of up at its peak and after the run.
+ceiling) and the Mosquitto + Node-RED peer, all on this machine; RSS of up at its peak and after the run, and per
+idle device connection at 1,000 and 10,000 beside a bare aedes.
   --devices N    device connections, each with its own credentials (default 1000)
   --readings N   QoS 1 readings in all (default 100000)
   --procs N      load generator processes (default 2)
@@ -34,13 +38,14 @@ ceiling) and the Mosquitto + Node-RED peer, all on this machine; RSS of up at it
   --peer DIR     the peer's harness: load.mjs and run.sh (default $PEER_DIR, else ../shared/peers/node-red)
   --no-peer      without the Node-RED peer
   --no-storm     without the alert storm
+  --no-idle      without the idle connections (RSS per connection at 1,000 and 10,000, up and a bare aedes)
   --help         this text
 BENCH_LOG_DIR=DIR keeps every log; BENCH_PROFILE=DIR writes a --cpu-prof of up; BENCH_HEAP_SNAPSHOT=DIR a heap
 snapshot of up once the readings are stored.`;
 
 const { values: args, number, fail } = parseBenchArgs("e2e", HELP, {
   devices: { type: "string" }, readings: { type: "string" }, procs: { type: "string" }, window: { type: "string" },
-  peer: { type: "string" }, "no-peer": { type: "boolean" }, "no-storm": { type: "boolean" },
+  peer: { type: "string" }, "no-peer": { type: "boolean" }, "no-storm": { type: "boolean" }, "no-idle": { type: "boolean" },
 });
 const DEVICES = number("--devices", args.devices ?? 1_000);
 const READINGS = number("--readings", args.readings ?? 100_000);
@@ -79,10 +84,11 @@ async function main(): Promise<void> {
     runs.push(await runUp({ ...common, band: "storm" }));
     progress(`storm: ${Math.round(runs[1]!.rate)} readings/s stored`);
   }
+  const idle = args["no-idle"] ? [] : await runIdle({ dir, counts: [1_000, 10_000], influxUrl: influxd.url, logDir });
   await influxd.stop();
   const ceiling = await runCeiling({ dir, idsFile: join(dir, "ids.txt"), readings: READINGS, procs: PROCS, window: WINDOW, loadScript: LOAD_SCRIPT });
   const peer = args["no-peer"] ? null : await runPeer();
-  printE2e({ devices: DEVICES, readings: READINGS, procs: PROCS, window: WINDOW, runs, ceiling, peer, loadAtStart });
+  printE2e({ devices: DEVICES, readings: READINGS, procs: PROCS, window: WINDOW, runs, ceiling, peer, idle, loadAtStart });
 }
 
 try {

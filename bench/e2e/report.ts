@@ -1,5 +1,6 @@
 // bench:e2e's table (docs/benchmarks.md "End to end").
 import { cpus } from "node:os";
+import type { IdleRun } from "./idle.js";
 import type { LoadResult } from "./load.js";
 import type { UpRun } from "./run-up.js";
 
@@ -16,7 +17,7 @@ export interface PeerRun {
 
 const fmt = (value: number) => value.toLocaleString("en", { maximumFractionDigits: 0 });
 
-export function printE2e(r: { devices: number; readings: number; procs: number; window: number; runs: UpRun[]; ceiling: LoadResult | null; peer: PeerRun | null; loadAtStart: number[] }): void {
+export function printE2e(r: { devices: number; readings: number; procs: number; window: number; runs: UpRun[]; ceiling: LoadResult | null; peer: PeerRun | null; idle: IdleRun[]; loadAtStart: number[] }): void {
   const normal = r.runs.find((run) => run.band === "normal")!;
   const storm = r.runs.find((run) => run.band === "storm");
   const lines = [
@@ -36,5 +37,16 @@ export function printE2e(r: { devices: number; readings: number; procs: number; 
     lines.push(`alert storm / normal: **${((100 * storm.rate) / normal.rate).toFixed(0)} %**; overload alerts: ${fmt(a.devices)} devices of ${fmt(r.devices)}, ${fmt(a.total)} alerts, ${a.duplicated} devices with more than one`);
   }
   lines.push(`live stream frames received by the dashboard connection: ${r.runs.map((run) => `${run.band} ${fmt(run.liveFrames)}`).join(", ")}`, "");
+  if (r.idle.length > 0) {
+    const counts = r.idle[0]!.steps.map((step) => step.target);
+    lines.push(
+      "Idle device connections (mqtt.js, nothing published), RSS settled 5 s after each step:",
+      "",
+      `| system | RSS before, MiB | ${counts.map((n) => `${fmt(n)} connections: RSS MiB / KiB per connection / connect s`).join(" | ")} |`,
+      `|---|---|${counts.map(() => "---").join("|")}|`,
+      ...r.idle.map((run) => `| ${run.system} | ${fmt(run.baseMiB)} | ${run.steps.map((s) => `${fmt(s.rssMiB)} / **${s.perConnectionKiB.toFixed(1)}** / ${s.connectSecs.toFixed(1)}${s.connections < s.target ? ` (${fmt(s.connections)} connected, ${fmt(s.failed)} refused)` : ""}`).join(" | ")} |`),
+      "",
+    );
+  }
   process.stdout.write(lines.join("\n"));
 }

@@ -8,7 +8,7 @@ import WebSocket from "ws";
 import { freePort } from "../../infra/local-influxd.js";
 import { waitFor } from "../../tests/helpers/wait.js";
 import { influxClient } from "../district/measures.js";
-import { progress, sampleProcess, startCommand, stopCommand } from "../district/processes.js";
+import { type Command, progress, sampleProcess, startCommand, stopCommand } from "../district/processes.js";
 import { type Band, writeCampus } from "./campus.js";
 import { countStored, type LoadResult, runLoad } from "./load.js";
 
@@ -53,7 +53,7 @@ function processTree(pid: number): number[] {
   return tree;
 }
 
-function sampleTree(pid: number) {
+export function sampleTree(pid: number) {
   let rssBytes = 0;
   let cpuSeconds = 0;
   const pids = processTree(pid);
@@ -69,26 +69,36 @@ function sampleTree(pid: number) {
   return { rssBytes, cpuSeconds, processes: pids.length };
 }
 
+/**
+ * `campus-power up` as the README starts it (the bin, the campus file and secrets in the environment, no flags),
+ * once it answers GET /api/ready. `name` names its log, its database and its data folder.
+ */
+export async function startUp(o: { name: string; dir: string; campusFile: string; influxUrl: string; logDir: string; nodeFlags?: string[]; env?: Record<string, string> }): Promise<{ up: Command; http: string; mqttPort: number; httpPort: number }> {
+  const [mqttPort, wsPort, httpPort] = [await freePort(), await freePort(), await freePort()];
+  const http = `http://127.0.0.1:${httpPort}`;
+  const env = {
+    CAMPUS_CONFIG: o.campusFile, DATA_DIR: join(o.dir, `data-${o.name}`), INFLUX_URL: o.influxUrl, INFLUX_DB: `bench_${o.name.replace(/\W/g, "_")}`, LOG_LEVEL: process.env.LOG_LEVEL ?? "warn",
+    DEVICE_GROUP_KEY: KEY, SERVICE_PASSWORD: "bench-e2e-service-password", API_TOKENS: `admin:${TOKEN}`,
+    MQTT_PORT: String(mqttPort), MQTT_WS_PORT: String(wsPort), HTTP_PORT: String(httpPort), ...o.env,
+  };
+  const up = startCommand(`up-${o.name}`, ["up"], env, o.logDir, undefined, o.nodeFlags ?? []);
+  const ready = async () => (await fetch(`${http}/api/ready`, { headers: { authorization: `Bearer ${TOKEN}` }, signal: AbortSignal.timeout(5_000) }).catch(() => null))?.status === 200;
+  if (!(await waitFor(ready, 120_000, 250))) throw new Error(`campus-power up did not answer GET /api/ready within 120 s (log: ${o.logDir}/up-${o.name}.log)`);
+  return { up, http, mqttPort, httpPort };
+}
+
 export async function runUp(options: { dir: string; band: Band; devices: number; readings: number; procs: number; window: number; loadScript: string; influxUrl: string; logDir: string }): Promise<UpRun> {
   const { dir, band } = options;
   const { campusFile, idsFile } = writeCampus(dir, options.devices, band);
-  const [mqttPort, wsPort, httpPort] = [await freePort(), await freePort(), await freePort()];
   const db = `bench_${band}`;
-  const http = `http://127.0.0.1:${httpPort}`;
-  const env = {
-    CAMPUS_CONFIG: campusFile, DATA_DIR: join(dir, `data-${band}`), INFLUX_URL: options.influxUrl, INFLUX_DB: db, LOG_LEVEL: process.env.LOG_LEVEL ?? "warn",
-    DEVICE_GROUP_KEY: KEY, SERVICE_PASSWORD: "bench-e2e-service-password", API_TOKENS: `admin:${TOKEN}`,
-    MQTT_PORT: String(mqttPort), MQTT_WS_PORT: String(wsPort), HTTP_PORT: String(httpPort),
-  };
   progress(`${band}: starting campus-power up (${options.devices} devices in ${campusFile})`);
   // BENCH_PROFILE=dir: a --cpu-prof of up's threads in dir/<band>, written when it stops (read with bench/cpu-profile.ts).
   // BENCH_NODE_FLAGS="…": node flags for up after its shebang's (A/B runs of V8 settings).
   // BENCH_HEAP_SNAPSHOT=dir: a heap snapshot of up in dir/<band> once the run is stored (read with Chrome DevTools).
   const profile = process.env.BENCH_PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${join(process.env.BENCH_PROFILE, band)}`] : [];
   const heap = process.env.BENCH_HEAP_SNAPSHOT ? ["--heapsnapshot-signal=SIGUSR2", `--diagnostic-dir=${join(process.env.BENCH_HEAP_SNAPSHOT, band)}`] : [];
-  const up = startCommand(`up-${band}`, ["up"], env, options.logDir, undefined, [...profile, ...heap, ...(process.env.BENCH_NODE_FLAGS?.split(/\s+/).filter(Boolean) ?? [])]);
-  const ready = async () => (await fetch(`${http}/api/ready`, { headers: { authorization: `Bearer ${TOKEN}` }, signal: AbortSignal.timeout(5_000) }).catch(() => null))?.status === 200;
-  if (!(await waitFor(ready, 120_000, 250))) throw new Error(`campus-power up did not answer GET /api/ready within 120 s (log: ${options.logDir}/up-${band}.log)`);
+  const nodeFlags = [...profile, ...heap, ...(process.env.BENCH_NODE_FLAGS?.split(/\s+/).filter(Boolean) ?? [])];
+  const { up, http, mqttPort, httpPort } = await startUp({ name: band, dir, campusFile, influxUrl: options.influxUrl, logDir: options.logDir, nodeFlags });
 
   // The dashboard's live stream, on every device of the campus (what the dashboard's first page shows).
   let liveFrames = 0;
