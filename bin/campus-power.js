@@ -1,10 +1,10 @@
-#!/usr/bin/env -S node --max-semi-space-size=64
+#!/usr/bin/env node
 // Entry point of `npx campus-power`: runs the TypeScript CLI through tsx's loader,
 // so the command always matches the source tree (no separate build step to forget).
-// --max-semi-space-size=64: a young generation of up to 2 × 64 MB instead of 2 × 16 MB. The broker and
-// the ingest allocate a few short-lived objects per message; with the default, V8 scavenges so often
-// that end-to-end ingest throughput is about 10 % lower (docs/benchmarks.md). It only grows under load.
-// V8 reads it at start only, hence the shebang; `node bin/campus-power.js …` runs with V8's default.
+// V8's default young generation (2 × 16 MB). Until 2026-12-07 the shebang asked for 2 × 64 MB, for about
+// 10 % more ingest throughput measured with one thread; with the alerts service on a thread of its own (each
+// isolate its own young generation) 64 MB cost `up` 190 MiB idle and 30–100 MiB under load, and bench:e2e
+// stored no more with it (alternating: 4,529–5,719 readings/s against 5,450–5,672 with 16; docs/benchmarks.md).
 import { register } from "tsx/esm/api";
 
 register();
