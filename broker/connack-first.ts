@@ -39,8 +39,12 @@ export function holdDeliveriesUntilConnack(client: Client): void {
     };
   }
   releases.set(client, release);
-  // Refused, or gone before its CONNACK: what waited goes the way aedes sends to a closed connection.
-  internals.conn.once("close", release);
+  // Refused, or gone before its CONNACK: nothing can be written any more; a persistent session's packets are in
+  // its queue for the next connection, as whatever aedes could not write to a closed one.
+  internals.conn.once("close", () => {
+    waiting.length = 0;
+    releases.delete(client);
+  });
 }
 
 /** Releases each client's deliveries right after its CONNACK is written. */
