@@ -73,24 +73,24 @@ export function sampleTree(pid: number) {
  * `campus-power up` as the README starts it (the bin, the campus file and secrets in the environment, no flags),
  * once it answers GET /api/ready. `name` names its log, its database and its data folder.
  */
-export async function startUp(o: { name: string; dir: string; campusFile: string; influxUrl: string; logDir: string; nodeFlags?: string[]; env?: Record<string, string> }): Promise<{ up: Command; http: string; mqttPort: number; httpPort: number }> {
+export async function startUp(o: { name: string; dir: string; campusFile: string; influxUrl: string; logDir: string; nodeFlags?: string[]; env?: Record<string, string> }): Promise<{ up: Command; http: string; mqttPort: number; httpPort: number; db: string }> {
   const [mqttPort, wsPort, httpPort] = [await freePort(), await freePort(), await freePort()];
   const http = `http://127.0.0.1:${httpPort}`;
+  const db = `bench_${o.name.replace(/\W/g, "_")}`;
   const env = {
-    CAMPUS_CONFIG: o.campusFile, DATA_DIR: join(o.dir, `data-${o.name}`), INFLUX_URL: o.influxUrl, INFLUX_DB: `bench_${o.name.replace(/\W/g, "_")}`, LOG_LEVEL: process.env.LOG_LEVEL ?? "warn",
+    CAMPUS_CONFIG: o.campusFile, DATA_DIR: join(o.dir, `data-${o.name}`), INFLUX_URL: o.influxUrl, INFLUX_DB: db, LOG_LEVEL: process.env.LOG_LEVEL ?? "warn",
     DEVICE_GROUP_KEY: KEY, SERVICE_PASSWORD: "bench-e2e-service-password", API_TOKENS: `admin:${TOKEN}`,
     MQTT_PORT: String(mqttPort), MQTT_WS_PORT: String(wsPort), HTTP_PORT: String(httpPort), ...o.env,
   };
   const up = startCommand(`up-${o.name}`, ["up"], env, o.logDir, undefined, o.nodeFlags ?? []);
   const ready = async () => (await fetch(`${http}/api/ready`, { headers: { authorization: `Bearer ${TOKEN}` }, signal: AbortSignal.timeout(5_000) }).catch(() => null))?.status === 200;
   if (!(await waitFor(ready, 120_000, 250))) throw new Error(`campus-power up did not answer GET /api/ready within 120 s (log: ${o.logDir}/up-${o.name}.log)`);
-  return { up, http, mqttPort, httpPort };
+  return { up, http, mqttPort, httpPort, db };
 }
 
 export async function runUp(options: { dir: string; band: Band; devices: number; readings: number; procs: number; window: number; loadScript: string; influxUrl: string; logDir: string }): Promise<UpRun> {
   const { dir, band } = options;
   const { campusFile, idsFile } = writeCampus(dir, options.devices, band);
-  const db = `bench_${band}`;
   progress(`${band}: starting campus-power up (${options.devices} devices in ${campusFile})`);
   // BENCH_PROFILE=dir: a --cpu-prof of up's threads in dir/<band>, written when it stops (read with bench/cpu-profile.ts).
   // BENCH_NODE_FLAGS="…": node flags for up after its shebang's (A/B runs of V8 settings).
@@ -98,7 +98,7 @@ export async function runUp(options: { dir: string; band: Band; devices: number;
   const profile = process.env.BENCH_PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${join(process.env.BENCH_PROFILE, band)}`] : [];
   const heap = process.env.BENCH_HEAP_SNAPSHOT ? ["--heapsnapshot-signal=SIGUSR2", `--diagnostic-dir=${join(process.env.BENCH_HEAP_SNAPSHOT, band)}`] : [];
   const nodeFlags = [...profile, ...heap, ...(process.env.BENCH_NODE_FLAGS?.split(/\s+/).filter(Boolean) ?? [])];
-  const { up, http, mqttPort, httpPort } = await startUp({ name: band, dir, campusFile, influxUrl: options.influxUrl, logDir: options.logDir, nodeFlags });
+  const { up, http, mqttPort, httpPort, db } = await startUp({ name: band, dir, campusFile, influxUrl: options.influxUrl, logDir: options.logDir, nodeFlags });
 
   // The dashboard's live stream, on every device of the campus (what the dashboard's first page shows).
   let liveFrames = 0;
