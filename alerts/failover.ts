@@ -58,9 +58,7 @@ export function startWithLease<T extends RunningService>(ctx: ServiceContext, o:
   const log = ctx.log.child({ service: "alerts", instance: o.instance });
   const metrics = createLeaseMetrics(ctx.metrics);
   const ttlMs = o.leaseMs ?? DEFAULT_LEASE_MS;
-  // Back within a tenth of the TTL of Redis's return: a Redis restarted in a few seconds (the drill's 3 s) then
-  // costs no failover, where a 2 s backoff often renewed only after the TTL had run out.
-  const redis = connectRedis(o.url, { name: `alerts-${o.instance}`, log, maxBackoffMs: Math.max(100, Math.floor(ttlMs / 10)) });
+  const redis = connectRedis(o.url, { name: `alerts-${o.instance}`, log });
   const lease = createLease(redis, o.instance, ttlMs);
   const abort = new AbortController();
   let role: AlertsRole = "standby";
