@@ -151,7 +151,14 @@ describe("the ingest service", () => {
       phases: { L1: { voltage_v: 221, current_a: 4.1, power_w: 900 }, L2: { voltage_v: 219, current_a: 4 }, L3: { voltage_v: 220, current_a: 4.3 } },
     };
     await publish("feeder-d1", "campus/devices/feeder-d1/telemetry", JSON.stringify(reading));
-    const stored = await until(() => select(`SELECT * FROM electrical WHERE device = 'feeder-d1'`).then((r) => (r.length === 4 ? r : undefined)));
+    // Waits for the whole shape, a totals row (no `phase`) and one row per phase, not just four rows: one CI
+    // run read four rows with no totals row among them, once, and never again in hundreds of runs.
+    let last: Record<string, unknown>[] = [];
+    const phasesOf = (r: Record<string, unknown>[]) => r.map((row) => String(row.phase)).sort().join(",");
+    const stored = await until(() =>
+      select(`SELECT * FROM electrical WHERE device = 'feeder-d1'`).then((r) => ((last = r), phasesOf(r) === "L1,L2,L3,null" ? r : undefined)),
+    );
+    expect(stored, `rows read last: ${JSON.stringify(last)}`).toBeDefined();
     const byPhase = Object.fromEntries(stored!.map((r) => [String(r.phase), r]));
     expect(byPhase.null).toMatchObject({ time: ts, kind: "meter", building: "dorm-1", room: null, power_w: 2700, leakage_ma: 35, current_a: null });
     expect(byPhase.L1).toMatchObject({ voltage_v: 221, current_a: 4.1, power_w: 900, leakage_ma: null });
