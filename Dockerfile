@@ -15,6 +15,8 @@ COPY infra ./infra
 COPY cli ./cli
 COPY config ./config
 COPY scenarios ./scenarios
+# The build the bin runs (bin/compiled.js), made now: the image is read-only to the `node` user.
+RUN node bin/campus-power.js --help > /dev/null && test -n "$(ls node_modules/.cache/campus-power)"
 RUN mkdir -p /data && chown node:node /data
 USER node
 ENV DATA_DIR=/data

@@ -1,8 +1,13 @@
-// A service thread's first module (cli/service-thread.ts starts it): a worker thread does not inherit the
-// TypeScript loader the bin registered on the main thread, so it registers tsx's own, then runs the thread's
-// TypeScript body named in workerData.
+// A service thread's first module (cli/service-thread.ts starts it). Run from the bin's compiled build
+// (bin/compiled.js), the thread's body is JavaScript and is imported as it is. Run from the TypeScript source
+// (tsx, vitest), it is TypeScript, and a worker thread does not inherit the loader the main thread registered:
+// the thread registers tsx's own first.
 import { workerData } from "node:worker_threads";
-import { register } from "tsx/esm/api";
 
-register();
+if (workerData.module.endsWith(".ts")) {
+  const { register } = await import("tsx/esm/api");
+  register();
+} else {
+  process.setSourceMapsEnabled(true); // per thread, as the bin does on the main thread: stacks name the .ts lines
+}
 await import(workerData.module);

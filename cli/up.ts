@@ -2,7 +2,7 @@
 // the alerts service on a thread of its own (./service-thread.ts).
 import { type IncomingMessage, get as httpGet } from "node:http";
 import { get as httpsGet } from "node:https";
-import { join, resolve } from "node:path";
+import { extname, join, resolve } from "node:path";
 import type { TlsOptions } from "node:tls";
 import { fileURLToPath } from "node:url";
 import type { Campus } from "../domain/campus.js";
@@ -88,8 +88,9 @@ export async function runUp(options: UpOptions): Promise<void> {
   const { startIngest } = await import("../ingest/index.js");
   services.push(await startIngest(localCtx, { influx, feed }));
   // The alerts service on a thread of its own (a second core; docs/architecture.md), an MQTT client of the broker as before.
+  // Its body is .ts or .js as this module is (tsx, or the bin's compiled build: bin/compiled.js).
   const { startServiceThread } = await import("./service-thread.js");
-  const alerts = await startServiceThread("alerts", { module: new URL("./alerts-thread.ts", import.meta.url), source, mqttUrl }, log);
+  const alerts = await startServiceThread("alerts", { module: new URL(`./alerts-thread${extname(import.meta.url)}`, import.meta.url), source, mqttUrl }, log);
   services.push(alerts);
   const { startApi } = await import("../api/index.js");
   const api = await startApi(localCtx, { influx, tls, exposition: joinedExposition(ctx.metrics, () => alerts.metrics()) });

@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { apiTokens } from "./api-tokens.js";
 import { fleetKeyList } from "./fleet-keys.js";
 import { TRANSPORT_VARIABLES } from "./transport.js";
-import { type Command, libraryVariable, variable } from "./variable.js";
+import { type Command, COMMANDS, libraryVariable, variable } from "./variable.js";
 import { mqttUrls, oneOf, optionalHttpUrl, optionalRedisUrl, optionalPort, port, positiveNumber, secret, text, textMatching, url } from "./values.js";
 
 export const DEMO_CAMPUS_FILE = fileURLToPath(new URL("../../config/demo-campus.yaml", import.meta.url));
@@ -202,6 +202,14 @@ export const ENV_VARIABLES = {
     readBy: ["broker", "ingest", "alerts"],
   }),
   ...TRANSPORT_VARIABLES,
+  CAMPUS_POWER_TSX: libraryVariable({
+    value: oneOf(["0", "1"]),
+    default: "0",
+    shownDefault: "`0`",
+    meaning:
+      "read by the bin: `1` runs the TypeScript source through tsx; `0` runs the build the bin compiles into `node_modules/.cache/campus-power` whenever the source changed (bin/compiled.js): the same code, ~60 MiB less memory per `up`, half the start time (extension)",
+    readBy: [...COMMANDS],
+  }),
   DEBUG: libraryVariable({
     value: text(),
     default: "",
