@@ -25,7 +25,7 @@ const SOURCES = ["alerts", "api", "broker", "cli", "domain", "infra", "ingest", 
 /** What the code reads beside itself, by `new URL(…, import.meta.url)`. */
 const ASSETS = ["config", "scenarios", "api/dashboard"];
 const KEEP = 3;
-const STALE_MS = 24 * 60 * 60_000;
+const STALE_MS = 7 * 24 * 60 * 60_000;
 const ABANDONED_MS = 10 * 60_000;
 
 /** Every .ts and .js file under the source folders, but the assets, with its stat. */
@@ -76,8 +76,9 @@ async function compile(target) {
 }
 
 /**
- * Builds not used for a day, but the newest KEEP (a process may still run one: it keeps its build's files open
- * only while it imports them, so a day is safe), and halves of builds a crash left behind.
+ * Builds not started for a week, but the newest KEEP, and halves of builds a crash left behind. A process
+ * reads its build only while it starts (every module, and the source maps, are loaded by then; nothing in the
+ * services imports later), so a build a running `up` started from may go.
  */
 function prune(current) {
   const builds = readdirSync(CACHE)
@@ -127,7 +128,8 @@ export function compiledMain() {
     }
     return pathToFileURL(main).href;
   } catch (error) {
-    process.emitWarning(`no compiled build (${error.message.split("\n")[0]}): running the TypeScript source through tsx`, { code: "CAMPUS_POWER_NO_BUILD" });
+    const why = String(error instanceof Error ? error.message : error).split("\n")[0];
+    process.emitWarning(`no compiled build (${why}): running the TypeScript source through tsx`, { code: "CAMPUS_POWER_NO_BUILD" });
     return null;
   }
 }
