@@ -1,5 +1,8 @@
 // The real broker for broker.test.ts: started on ephemeral ports by useTestBroker(), with mqtt.js
 // clients (MQTT 3.1.1, no reconnects) that are closed after every test.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import mqtt, { type MqttClient } from "mqtt";
 import { afterAll, afterEach, beforeAll, expect } from "vitest";
 import { type RunningBroker, startBroker } from "../../broker/index.js";
@@ -12,7 +15,10 @@ import type { ServiceContext } from "../../infra/service.js";
 
 export const GROUP_KEY = "integration-group-key-0123456789";
 export const SERVICE_PASSWORD = "integration-service-password";
-const env = readEnv({ DEVICE_GROUP_KEY: GROUP_KEY, SERVICE_PASSWORD, API_TOKENS: "admin:integration-admin-token-0123", LOG_LEVEL: "silent" });
+// A data folder of the file's own: the default, ./data, is the one `npm run demo` uses, and the broker's
+// journal left there was handed to the demo's ingest at its next start.
+const dataDir = mkdtempSync(join(tmpdir(), "campus-test-broker-"));
+const env = readEnv({ DEVICE_GROUP_KEY: GROUP_KEY, SERVICE_PASSWORD, API_TOKENS: "admin:integration-admin-token-0123", LOG_LEVEL: "silent", DATA_DIR: dataDir });
 export const ctx: ServiceContext = { env, campus: loadCampus("tests/fixtures/test-campus.yaml"), log: createLogger("silent"), metrics: createRegistry(false) };
 export const MAX_PACKET_BYTES = 64 * 1024;
 
@@ -27,7 +33,10 @@ export function useTestBroker(): void {
   beforeAll(async () => {
     broker = await startBroker(ctx, { port: 0, wsPort: 0, host: "127.0.0.1", maxPacketBytes: MAX_PACKET_BYTES });
   });
-  afterAll(async () => broker.stop());
+  afterAll(async () => {
+    await broker.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
   afterEach(async () => {
     await Promise.all(clients.splice(0).map((c) => c.endAsync(true).catch(() => undefined)));
   });
