@@ -97,8 +97,12 @@ export class RedisSessions implements SharedSessions {
     if (subscriber.status === "ready") connected();
   }
 
+  /**
+   * Read once, and no refill running: after a reconnection the replica is behind until its refill (subscribe,
+   * read, apply what was announced meanwhile) ends, and /api/ready says 503 until then, as the file's head says.
+   */
   get loaded(): boolean {
-    return this.filled;
+    return this.filled && this.buffered === null;
   }
 
   async open(session: SavedSession, ended: readonly string[]): Promise<void> {
