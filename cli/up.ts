@@ -109,7 +109,8 @@ export async function runUp(options: UpOptions): Promise<void> {
       seed: options.seed,
       demoOverload: true,
     });
-    services.push(simulator);
+    // Stopped after the alerts service (the list stops in reverse): stopping the demo is not its devices going offline.
+    services.splice(services.indexOf(alerts), 0, simulator);
     printBanner(env, ctx.campus, api.port, broker, generated, influxd, people);
     if (tls) process.stdout.write(tlsLines(env, demoPair));
     if (historySpan.ms > 0) services.push(await startDemoHistory(localCtx, influx, options.seed, historySpan.ms, liveStartMs));

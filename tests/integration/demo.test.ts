@@ -80,4 +80,20 @@ describe("campus-power up --demo", () => {
     expect(demo.output()).toContain(`viewer    ${viewer}`);
     expect((await demo.stop()).code).toBe(0);
   });
+
+  it("stops without calling its own devices offline: the alerts service stops before the simulated devices do", { timeout: 120_000 }, async () => {
+    const [mqttPort, wsPort, httpPort] = [await freePort(), await freePort(), await freePort()];
+    const quietDb = `demo_stop_${process.pid}`;
+    const env = { MQTT_PORT: String(mqttPort), MQTT_WS_PORT: String(wsPort), HTTP_PORT: String(httpPort), INFLUX_URL: influxUrl(), INFLUX_DB: quietDb, DATA_DIR: mkdtempSync(join(tmpdir(), "campus-demo-stop-")) };
+    demo = startCli(["up", "--demo", "--history", "0"], env);
+    await demo.waitForOutput(/devices online 42\/42/, 60_000);
+    expect((await demo.stop("SIGTERM")).code).toBe(0);
+
+    const influx = new InfluxClient({ url: influxUrl(), db: quietDb });
+    const count = async (query: string) => Number(rows(await influx.query(query))[0]?.count ?? 0);
+    // The devices did go offline while the stack stopped (the ingest, which stops after them, stored it) ...
+    expect(await count("SELECT count(online) FROM device_status WHERE online = false")).toBe(42);
+    // ... and no offline alert was raised, notified or stored for it (the alerts service writes its points as it stops).
+    expect(await count("SELECT count(alert_id) FROM alert WHERE rule = 'offline'")).toBe(0);
+  });
 });
