@@ -1,12 +1,22 @@
 // Runs the real `campus-power` command as a child process, as a user would.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { waitFor } from "./wait.js";
 
 export const CLI = fileURLToPath(new URL("../../bin/campus-power.js", import.meta.url));
 
+/**
+ * A test file's commands keep their state in a temporary folder of their own unless the test names one:
+ * never in the project's ./data, where `npm run demo` keeps its journal, spool and secrets.
+ */
+const TEST_DATA_DIR = mkdtempSync(join(tmpdir(), "campus-cli-data-"));
+const childEnv = (env: NodeJS.ProcessEnv): NodeJS.ProcessEnv => ({ PATH: process.env.PATH, DATA_DIR: TEST_DATA_DIR, ...env });
+
 export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 30_000) {
-  const result = spawnSync(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH, ...env }, encoding: "utf8", timeout: timeoutMs });
+  const result = spawnSync(process.execPath, [CLI, ...args], { env: childEnv(env), encoding: "utf8", timeout: timeoutMs });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -23,7 +33,7 @@ export interface CliProcess {
 }
 
 export function startCli(args: string[], env: NodeJS.ProcessEnv, options: { group?: boolean } = {}): CliProcess {
-  const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH, ...env }, stdio: ["ignore", "pipe", "pipe"], detached: options.group === true });
+  const child = spawn(process.execPath, [CLI, ...args], { env: childEnv(env), stdio: ["ignore", "pipe", "pipe"], detached: options.group === true });
   let output = "";
   child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
