@@ -16,6 +16,7 @@ import { createAddressLimit } from "../infra/address-limit.js";
 import { type TlsCredentials, tlsFromEnv } from "../infra/tls.js";
 import { type Listener, listenProxied, listenTcp, listenTls, listenUnix, listenWebSocket } from "./listeners.js";
 import { holdDeliveriesUntilConnack, releaseDeliveriesOnConnack } from "./connack-first.js";
+import { deliverEachPacketOnce } from "./deliver-once.js";
 import { createBrokerMetrics } from "./metrics.js";
 import { type SubscriberWindow, subscriberWindow } from "./subscriber-window.js";
 import { DEFAULT_MAX_PACKET_BYTES, guardPacketSize } from "./packet-size-guard.js";
@@ -148,7 +149,7 @@ export async function startBroker(ctx: ServiceContext, options: BrokerOptions = 
     // A connection that never sends CONNECT is closed after this ([MQTT-3.1.0-1]: CONNECT comes first).
     connectTimeout: ctx.env.mqttConnectTimeoutMs,
     drainTimeout: DRAIN_TIMEOUT_MS,
-    preConnect: (client, packet, callback) => (holdDeliveriesUntilConnack(client), hooks.preConnect(client, packet, callback)),
+    preConnect: (client, packet, callback) => (deliverEachPacketOnce(client), holdDeliveriesUntilConnack(client), hooks.preConnect(client, packet, callback)),
     authenticate: (client, username, password, done) =>
       hooks.authenticate(client, username, password, (error, success) => {
         if (success) window?.attach(client);
