@@ -16,7 +16,9 @@
 // beside its own: when the district does not fit, the largest number of devices that does connects (each
 // school cut to the same count with `simulate --devices`), and the table says so. A broker that has not taken
 // every device within CONNECT_DEADLINE_MS ends the run with how far it got.
-// Options: --schools 20 --devices 1000 --interval 10 --shards 4 --window 120. BENCH_LOG_DIR=dir keeps every log.
+// --cluster measures the district on two broker nodes, an ingest worker, an alerts service and an API on one Redis
+// (bench/district/system.ts, docs/ha.md) instead of up: the way past one process's open-files limit.
+// Options: --schools 20 --devices 1000 --interval 10 --shards 4 --window 120 --cluster. BENCH_LOG_DIR=dir keeps every log.
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -26,8 +28,9 @@ import { resultWithin } from "../infra/timeout.js";
 import { waitFor } from "../tests/helpers/wait.js";
 import { parseBenchArgs } from "./args.js";
 import { measureDashboardLoad } from "./district/browser.js";
-import { connectionCapacity, devicesOnline, influxClient, settledReadings, storedReadings, timeRequests } from "./district/measures.js";
+import { devicesOnline, influxClient, settledReadings, storedReadings, timeRequests } from "./district/measures.js";
 import { cpuSecondsOf, findProcess, progress, sampleProcess, startCommand, stopAll, stopCommand } from "./district/processes.js";
+import { sampleSystem, startClusterSystem, startUpSystem, systemCapacity } from "./district/system.js";
 import { printReport } from "./district/report.js";
 import { writeBenchDistrict } from "./district/school-files.js";
 import { startShards } from "./district/shards.js";
@@ -41,10 +44,12 @@ a bare aedes given the same devices, API latency, and the dashboard drawn in hea
   --interval N   seconds between a device's readings (default 10)
   --shards N     simulator processes (default 4)
   --window N     seconds of steady load measured (default 120)
+  --cluster      the district on two broker nodes, an ingest worker, an alerts service and an API on one Redis
+                 (docs/ha.md) instead of up: past one process's open-files limit; figures are their sums
   --help         this text
 BENCH_LOG_DIR=DIR keeps every log.`;
 
-const { values: args, number } = parseBenchArgs("district", HELP, { schools: { type: "string" }, devices: { type: "string" }, interval: { type: "string" }, shards: { type: "string" }, window: { type: "string" } });
+const { values: args, number } = parseBenchArgs("district", HELP, { schools: { type: "string" }, devices: { type: "string" }, interval: { type: "string" }, shards: { type: "string" }, window: { type: "string" }, cluster: { type: "boolean" } });
 const SCHOOLS = number("--schools", args.schools ?? 20);
 const DEVICES = number("--devices", args.devices ?? 1_000);
 const INTERVAL_S = number("--interval", args.interval ?? 10);
@@ -108,7 +113,6 @@ async function main(): Promise<void> {
   const influxd = await startLocalInfluxd({ dir: join(dir, "influxd") });
   const influxPid = findProcess(join(dir, "influxd", "influxdb.conf"));
   const [mqttPort, wsPort, httpPort] = [await freePort(), await freePort(), await freePort()];
-  const http = `http://127.0.0.1:${httpPort}`;
   const env = {
     CAMPUS_CONFIG: district.file, DATA_DIR: join(dir, "data"), INFLUX_URL: influxd.url, INFLUX_DB: "bench", LOG_LEVEL: process.env.LOG_LEVEL ?? "warn",
     DEVICE_GROUP_KEY: KEY, SERVICE_PASSWORD: "bench-district-service-password", API_TOKENS: `admin:${ADMIN_TOKEN}`,
@@ -117,41 +121,40 @@ async function main(): Promise<void> {
     MQTT_MAX_CONNECTIONS_PER_ADDRESS: "20000",
   };
 
-  progress("starting campus-power up");
-  const up = startCommand("up", ["up"], env, logDir);
-  // A time limit on every probe: an `up` whose event loop is blocked accepts the connection and never answers.
-  const ready = async () => (await fetch(`${http}/api/ready`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, signal: AbortSignal.timeout(5_000) }).catch(() => null))?.status === 200;
-  if (!(await waitFor(ready, 180_000, 500))) {
-    throw new Error(`campus-power up did not answer GET /api/ready within 180 s; it used ${fmt(sampleProcess(up.pid).cpuSeconds)} s of CPU meanwhile (log: ${logDir}/up.log)`);
-  }
-  const capacity = connectionCapacity(up.pid, FD_RESERVE);
+  const system = args.cluster ? await startClusterSystem(env, join(dir, "cluster"), logDir, ADMIN_TOKEN) : await startUpSystem(env, logDir, ADMIN_TOKEN);
+  const { label, http } = system;
+  progress(`${label} is ready (${system.parts})`);
+  const capacity = systemCapacity(system, FD_RESERVE);
   const cappedPerSchool = capacity.connections < district.devices ? Math.floor(capacity.connections / SCHOOLS) : undefined;
   const planned = cappedPerSchool === undefined ? district.devices : cappedPerSchool * SCHOOLS;
-  progress(`up may open ${fmt(capacity.limit)} files and holds ${capacity.idle} idle: ${fmt(planned)} of ${fmt(district.devices)} devices fit (${FD_RESERVE} descriptors kept free)`);
+  const where = system.brokerPids.length > 1 ? `each of ${system.brokerPids.length} broker nodes` : label;
+  progress(`${where} may open ${fmt(capacity.limit)} files and holds ${capacity.idle} idle: ${fmt(planned)} of ${fmt(district.devices)} devices fit (${FD_RESERVE} descriptors kept free)`);
+  // The bare aedes is one process: it is given at most what one of the system's broker processes may hold.
+  const barePerSchool = Math.min(cappedPerSchool ?? DEVICES, Math.floor(capacity.connections / system.brokerPids.length / SCHOOLS));
 
-  progress(`bare aedes: connecting ${fmt(planned)} devices from ${SHARDS} shards`);
-  const bare = await measureBareAedes(district.file, cappedPerSchool, env);
+  progress(`bare aedes: connecting ${fmt(barePerSchool * SCHOOLS)} devices from ${SHARDS} shards`);
+  const bare = await measureBareAedes(district.file, barePerSchool < DEVICES ? barePerSchool : undefined, env);
 
-  progress(`up: connecting ${fmt(planned)} devices from ${SHARDS} shards`);
+  progress(`${label}: connecting ${fmt(planned)} devices from ${SHARDS} shards`);
   const influx = influxClient(influxd.url, "bench");
-  const upBefore = sampleProcess(up.pid);
-  const fleet = startShards({ shards: SHARDS, config: district.file, devicesPerSchool: cappedPerSchool, durationS: SHARD_RUN_S, env, logDir, name: "shard" });
+  const upBefore = sampleSystem(system);
+  const fleet = startShards({ shards: SHARDS, config: district.file, devicesPerSchool: cappedPerSchool, durationS: SHARD_RUN_S, env: { ...env, MQTT_URL: system.mqttUrl }, logDir, name: "shard" });
   const shardsStarted = performance.now();
   const connected = await resultWithin(fleet.connected, CONNECT_DEADLINE_MS, null);
-  const upConnected = sampleProcess(up.pid);
+  const upConnected = sampleSystem(system);
   if (connected === null) {
     throw new Error(
-      `up holds ${fmt(Math.max(0, upConnected.fds - upBefore.fds))} device connections of ${fmt(planned)} after ${seconds(CONNECT_DEADLINE_MS)}; ${fmt(fleet.failures())} devices gave up ` +
-        `(no CONNACK within the simulator's 10 s); up used ${fmt(upConnected.cpuSeconds - upBefore.cpuSeconds)} s of CPU meanwhile (logs: ${logDir})`,
+      `${label} holds ${fmt(Math.max(0, upConnected.fds - upBefore.fds))} device connections of ${fmt(planned)} after ${seconds(CONNECT_DEADLINE_MS)}; ${fmt(fleet.failures())} devices gave up ` +
+        `(no CONNACK within the simulator's 10 s); ${label} used ${fmt(upConnected.cpuSeconds - upBefore.cpuSeconds)} s of CPU meanwhile (logs: ${logDir})`,
     );
   }
-  progress(`up: ${fmt(connected.devices)} devices connected (${connected.failed} failed) in ${seconds(connected.wallMs)}; RSS ${fmt(upBefore.rssBytes / MiB)} → ${fmt(upConnected.rssBytes / MiB)} MiB`);
+  progress(`${label}: ${fmt(connected.devices)} devices connected (${connected.failed} failed) in ${seconds(connected.wallMs)}; RSS ${fmt(upBefore.rssBytes / MiB)} → ${fmt(upConnected.rssBytes / MiB)} MiB`);
   const allOnline = await waitFor(async () => (await devicesOnline(http, ADMIN_TOKEN)) >= connected.devices, 120_000, 1_000);
   const onlineMs = allOnline ? performance.now() - shardsStarted : null;
 
   progress(`warming up ${WARMUP_S} s, then ${WINDOW_S} s of steady load`);
   await sleep(WARMUP_S * 1000);
-  const cpuOf = () => ({ up: sampleProcess(up.pid).cpuSeconds, influxd: influxPid ? cpuSecondsOf(influxPid) : NaN, shards: fleet.pids.reduce((sum, pid) => sum + cpuSecondsOf(pid), 0) });
+  const cpuOf = () => ({ up: sampleSystem(system).cpuSeconds, influxd: influxPid ? cpuSecondsOf(influxPid) : NaN, shards: fleet.pids.reduce((sum, pid) => sum + cpuSecondsOf(pid), 0) });
   const start = { at: performance.now(), stored: await storedReadings(influx), published: fleet.published(), cpu: cpuOf() };
   for (let left = WINDOW_S; left > 0; left -= 30) {
     await sleep(Math.min(30, left) * 1000);
@@ -179,14 +182,14 @@ async function main(): Promise<void> {
   const offered = await resultWithin(fleet.finished, SHARD_RUN_S * 1000 + 120_000, null);
   if (offered === null) throw new Error(`the shards did not end their run (logs: ${logDir})`);
   const stored = await settledReadings(influx, offered);
-  const upAtEnd = sampleProcess(up.pid);
+  const upAtEnd = sampleSystem(system);
   const influxdRssBytes = influxPid ? sampleProcess(influxPid).rssBytes : NaN;
-  await stopCommand(up);
+  await system.stop();
   await influxd.stop();
 
   printReport({
     schools: SCHOOLS, devicesPerSchool: DEVICES, intervalS: INTERVAL_S, shards: SHARDS, districtDevices: district.devices, capacity, cappedPerSchool,
-    connected, onlineMs, window, offered, stored, up: { before: upBefore, connected: upConnected, end: upAtEnd }, bare, influxdRssBytes,
+    label, parts: system.parts, connected, onlineMs, window, offered, stored, up: { before: upBefore, connected: upConnected, end: upAtEnd }, bare, influxdRssBytes,
     school, requests: REQUESTS, sites, devices, dashboard, dashboardUnderLoad, loadAtStart,
   });
 }

@@ -6,6 +6,9 @@ import type { Capacity, Latency } from "./measures.js";
 import type { ProcessSample } from "./processes.js";
 
 export interface DistrictRun {
+  /** What was measured: "up", or "cluster" (`parts` says of what). */
+  label: string;
+  parts: string;
   schools: number;
   devicesPerSchool: number;
   intervalS: number;
@@ -55,20 +58,23 @@ function rows(run: DistrictRun): [string, string][] {
   const bareSettled = perConnection(run.bare.before, run.bare.settled, run.bare.devices);
   const share = (name: keyof DistrictRun["window"]["cpu"]) => `${fmt((window.cpu[name] / window.seconds) * 100)} %`;
   const perReading = (name: keyof DistrictRun["window"]["cpu"]) => `${fmt((window.cpu[name] / window.stored) * 1e6)} µs/reading`;
-  const capped = run.cappedPerSchool === undefined ? "" : ` — capped: up may open ${fmt(capacity.limit)} files (RLIMIT_NOFILE) and holds ${capacity.idle} of its own idle; ${run.cappedPerSchool} devices a school connect, ${capacity.reserve} descriptors kept free`;
+  const { label } = run;
+  const holder = label === "up" ? "up" : "each broker node";
+  const capped = run.cappedPerSchool === undefined ? "" : ` — capped: ${holder} may open ${fmt(capacity.limit)} files (RLIMIT_NOFILE) and holds ${capacity.idle} of its own idle; ${run.cappedPerSchool} devices a school connect, ${capacity.reserve} descriptors kept free`;
   const ended = window.endedShards > 0 ? ` — ${window.endedShards} shard(s) had ended their run by the window's end (connect times spread more than ${window.spreadAllowanceS} s): understated` : "";
   const latency = (l: Latency, digits: number) => `${l.p50Ms} / ${l.p99Ms} / ${l.maxMs} ms (${run.requests} requests, ${fmt(l.bytes / 1024, digits)} KiB)`;
   return [
+    ["measured", label === "up" ? "campus-power up, one process" : `${label}: ${run.parts}; memory and CPU are the sums of these processes`],
     ["district", `${run.schools} schools × ${fmt(run.devicesPerSchool)} devices = ${fmt(run.districtDevices)} (per building: 1 feeder meter, 33 room breakers, 66 sockets), every device every ${run.intervalS} s`],
     ["device connections made", `${fmt(connected.devices)} of ${fmt(run.districtDevices)}, ${connected.failed} failed${capped}`],
     ["connect time, all devices", `${seconds(connected.wallMs)} from spawning ${run.shards} shards (slowest shard's handshakes: ${fmt(connected.slowestShardS, 1)} s); all online in GET /api/sites after ${run.onlineMs === null ? "— (not within 120 s)" : seconds(run.onlineMs)}`],
     ["readings/s stored vs offered", `${fmt(window.stored / window.seconds)} stored (InfluxDB) vs ${fmt(window.published / window.seconds)} published (acknowledged) per s; nominal ${fmt(connected.devices / run.intervalS)} (devices ÷ ${run.intervalS} s); window ${fmt(window.seconds)} s${ended}`],
     ["lost (offered − stored, settled)", `${fmt(run.offered - run.stored)} (offered ${fmt(run.offered)} acknowledged publishes, stored ${fmt(run.stored)})`],
-    ["up RSS per connection: connected / settled", `${fmt(up.kib, 1)} / ${fmt(upSettled.kib, 1)} KiB (${mib(run.up.before.rssBytes)} → ${mib(run.up.connected.rssBytes)} connected → ${mib(run.up.end.rssBytes)} at the end of the run)`],
+    [`${label} RSS per connection: connected / settled`, `${fmt(up.kib, 1)} / ${fmt(upSettled.kib, 1)} KiB (${mib(run.up.before.rssBytes)} → ${mib(run.up.connected.rssBytes)} connected → ${mib(run.up.end.rssBytes)} at the end of the run)`],
     ["bare aedes RSS per connection: connected / settled", `${fmt(bare.kib, 1)} / ${fmt(bareSettled.kib, 1)} KiB (${mib(run.bare.before.rssBytes)} → ${mib(run.bare.after.rssBytes)} → ${mib(run.bare.settled.rssBytes)}; ${fmt(run.bare.devices)} connections from the same shards in ${run.bare.wallMs === null ? "— (not all within the deadline)" : seconds(run.bare.wallMs)})`],
     ["influxd RSS at the end", `${mib(run.influxdRssBytes)} (series of ${fmt(connected.devices)} devices; ${fmt(run.stored)} readings stored)`],
-    ["CPU while connecting, per connection", `up ${fmt(up.micros)} µs; bare aedes ${fmt(bare.micros)} µs`],
-    ["CPU in the window (share of one core)", `up ${share("up")} = ${perReading("up")}; influxd ${share("influxd")} = ${perReading("influxd")}; shards ${share("shards")}`],
+    ["CPU while connecting, per connection", `${label} ${fmt(up.micros)} µs; bare aedes ${fmt(bare.micros)} µs`],
+    ["CPU in the window (share of one core)", `${label} ${share("up")} = ${perReading("up")}; influxd ${share("influxd")} = ${perReading("influxd")}; shards ${share("shards")}`],
     ["GET /api/sites p50 / p99 / max", latency(run.sites, 1)],
     [`GET /api/devices?site=${run.school} p50 / p99 / max`, latency(run.devices, 0)],
     [`dashboard, Chromium: navigation → ${run.dashboard.measured}`, `${fmt(run.dashboard.coldMs)} ms cold, ${fmt(run.dashboard.warmMs)} ms reload${run.dashboardUnderLoad ? "" : " (the shards had ended: without load)"}`],

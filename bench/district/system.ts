@@ -1,0 +1,116 @@
+// What bench:district measures: `campus-power up` as the README starts it, or (`--cluster`) the district on two
+// broker nodes with an ingest worker, an alerts service and an API on one Redis (CONTRACT §12, docs/ha.md), the
+// way past one process's open-files limit. Either is a set of processes whose memory, CPU and descriptors the
+// bench adds up, the broker processes among them, an HTTP address for the API and the MQTT URL devices are given.
+import { join } from "node:path";
+import { freePort } from "../../infra/local-influxd.js";
+import { type LocalRedis, startLocalRedis } from "../../infra/local-redis.js";
+import { waitFor } from "../../tests/helpers/wait.js";
+import { type Capacity, connectionCapacity } from "./measures.js";
+import { type Command, cpuSecondsOf, findProcess, type ProcessSample, sampleProcess, startCommand, stopCommand } from "./processes.js";
+
+/** How long a process may take to say it is ready (`up` on a district of 20,000 devices takes a while), ms. */
+const READY_MS = 180_000;
+
+export interface System {
+  /** How the table names it: "up", or "cluster" (its parts said once in the table). */
+  label: string;
+  parts: string;
+  http: string;
+  /** MQTT_URL for the devices: one broker, or every node (the simulator spreads its devices over them). */
+  mqttUrl: string;
+  /** Every process of it, for the sums; the broker processes, which hold the device connections. */
+  pids: number[];
+  brokerPids: number[];
+  stop(): Promise<void>;
+}
+
+/** RSS, CPU and descriptors of every process of the system, added up. */
+export function sampleSystem(system: System): ProcessSample {
+  return system.pids.map(sampleProcess).reduce((sum, s) => ({ rssBytes: sum.rssBytes + s.rssBytes, cpuSeconds: sum.cpuSeconds + s.cpuSeconds, fds: sum.fds + s.fds }));
+}
+
+/**
+ * Device connections the system can hold: each broker process its own open-files limit, less what it holds
+ * idle and the reserve. The simulator deals devices to the nodes in turn, so the fullest node sets the total.
+ */
+export function systemCapacity(system: System, reserve: number): Capacity {
+  const each = system.brokerPids.map((pid) => connectionCapacity(pid, reserve));
+  const fullest = each.reduce((a, b) => (b.connections < a.connections ? b : a));
+  return { ...fullest, connections: fullest.connections * each.length };
+}
+
+/** Resolves once `url` answers 200 (GET, with `token` when given), each probe bounded; false after `timeoutMs`. */
+async function answers(url: string, timeoutMs: number, token?: string): Promise<boolean> {
+  // A time limit on every probe: a process whose event loop is blocked accepts the connection and never answers.
+  const headers = token ? { authorization: `Bearer ${token}` } : undefined;
+  const ok = async () => (await fetch(url, { headers, signal: AbortSignal.timeout(5_000) }).catch(() => null))?.status === 200;
+  return (await waitFor(ok, timeoutMs, 500)) === true;
+}
+
+/** Starts `campus-power <service>` and resolves once its `ready` URL answers; throws when it exits first or never does. */
+async function startReady(name: string, service: string, env: Record<string, string>, logDir: string, ready: string, token?: string): Promise<Command> {
+  const command = startCommand(name, [service], env, logDir);
+  const exited = command.exited.then((code) => `exited with ${code}`);
+  const up = answers(ready, READY_MS, token).then((ok) => (ok ? null : `did not answer ${ready} within ${READY_MS / 1000} s`));
+  const problem = await Promise.race([exited, up]);
+  if (problem !== null) {
+    const cpu = cpuSecondsOf(command.pid);
+    await stopCommand(command);
+    throw new Error(`${name} ${problem}; it used ${cpu.toFixed(0)} s of CPU meanwhile (log: ${logDir}/${name}.log)`);
+  }
+  return command;
+}
+
+export async function startUpSystem(env: Record<string, string>, logDir: string, token: string): Promise<System> {
+  const http = `http://127.0.0.1:${env.HTTP_PORT}`;
+  const up = await startReady("up", "up", env, logDir, `${http}/api/ready`, token);
+  return { label: "up", parts: "campus-power up", http, mqttUrl: env.MQTT_URL!, pids: [up.pid], brokerPids: [up.pid], stop: async () => void (await stopCommand(up)) };
+}
+
+/**
+ * Redis (AOF, appendfsync always, as docs/ha.md runs it), two broker nodes, then one ingest worker, one alerts
+ * service and one API, each process with its own INSTANCE_NAME and data folder as on a machine of its own.
+ * One of each service but the broker: the standbys would only add memory on these 2 cores (bench:ha times them).
+ */
+export async function startClusterSystem(env: Record<string, string>, dir: string, logDir: string, token: string): Promise<System> {
+  let redis: LocalRedis | undefined = await startLocalRedis({ dir: join(dir, "redis") });
+  const commands: Command[] = [];
+  try {
+    const brokers = [await freePort(), await freePort()];
+    const mqttUrl = brokers.map((port) => `mqtt://127.0.0.1:${port}`).join(",");
+    const http = `http://127.0.0.1:${env.HTTP_PORT}`;
+    // broker, ingest and alerts say ready on METRICS_PORT /ready (docs/ha.md), the API on /api/ready.
+    const started = async (name: string, extra: Record<string, string> = {}) => {
+      const metricsPort = String(await freePort());
+      const service = name.replace(/-\d$/, "");
+      const ready = service === "api" ? `${http}/api/ready` : `http://127.0.0.1:${metricsPort}/ready`;
+      const childEnv = { ...env, REDIS_URL: redis!.url, INSTANCE_NAME: name, DATA_DIR: join(dir, name), MQTT_URL: mqttUrl, METRICS_PORT: metricsPort, ...extra };
+      const command = await startReady(name, service, childEnv, logDir, ready, token);
+      commands.push(command);
+      return command;
+    };
+    const nodes = await Promise.all(brokers.map(async (port, i) => started(`broker-${i + 1}`, { MQTT_PORT: String(port), MQTT_WS_PORT: String(await freePort()) })));
+    await Promise.all([started("ingest-1"), started("alerts-1"), started("api-1")]);
+    const redisPid = findProcess(`127.0.0.1:${redis.port}`);
+    const stop = async () => {
+      // The services first, then the broker nodes they are connected to, then Redis: each stops in order, as an operator would.
+      for (const command of [...commands].reverse()) await stopCommand(command);
+      await redis?.stop();
+      redis = undefined;
+    };
+    return {
+      label: "cluster",
+      parts: "2 broker nodes, 1 ingest worker, 1 alerts service, 1 API and Redis (AOF, appendfsync always)",
+      http,
+      mqttUrl,
+      pids: [...commands.map((command) => command.pid), ...(redisPid ? [redisPid] : [])],
+      brokerPids: nodes.map((node) => node.pid),
+      stop,
+    };
+  } catch (error) {
+    await Promise.all(commands.map((command) => stopCommand(command)));
+    await redis?.stop();
+    throw error;
+  }
+}
