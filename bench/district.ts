@@ -127,10 +127,10 @@ async function main(): Promise<void> {
   const capacity = systemCapacity(system, FD_RESERVE);
   const cappedPerSchool = capacity.connections < district.devices ? Math.floor(capacity.connections / SCHOOLS) : undefined;
   const planned = cappedPerSchool === undefined ? district.devices : cappedPerSchool * SCHOOLS;
-  const where = system.brokerPids.length > 1 ? `each of ${system.brokerPids.length} broker nodes` : label;
+  const where = system.brokerPids().length > 1 ? `each of ${system.brokerPids().length} broker nodes` : label;
   progress(`${where} may open ${fmt(capacity.limit)} files and holds ${capacity.idle} idle: ${fmt(planned)} of ${fmt(district.devices)} devices fit (${FD_RESERVE} descriptors kept free)`);
   // The bare aedes is one process: it is given at most what one of the system's broker processes may hold.
-  const barePerSchool = Math.min(cappedPerSchool ?? DEVICES, Math.floor(capacity.connections / system.brokerPids.length / SCHOOLS));
+  const barePerSchool = Math.min(cappedPerSchool ?? DEVICES, Math.floor(capacity.connections / system.brokerPids().length / SCHOOLS));
 
   progress(`bare aedes: connecting ${fmt(barePerSchool * SCHOOLS)} devices from ${SHARDS} shards`);
   const bare = await measureBareAedes(district.file, barePerSchool < DEVICES ? barePerSchool : undefined, env);
@@ -189,7 +189,7 @@ async function main(): Promise<void> {
 
   printReport({
     schools: SCHOOLS, devicesPerSchool: DEVICES, intervalS: INTERVAL_S, shards: SHARDS, districtDevices: district.devices, capacity, cappedPerSchool,
-    label, parts: system.parts, connected, onlineMs, window, offered, stored, up: { before: upBefore, connected: upConnected, end: upAtEnd }, bare, influxdRssBytes,
+    label, parts: system.parts, restarts: system.restarts(), connected, onlineMs, window, offered, stored, up: { before: upBefore, connected: upConnected, end: upAtEnd }, bare, influxdRssBytes,
     school, requests: REQUESTS, sites, devices, dashboard, dashboardUnderLoad, loadAtStart,
   });
 }

@@ -9,6 +9,8 @@ export interface DistrictRun {
   /** What was measured: "up", or "cluster" (`parts` says of what). */
   label: string;
   parts: string;
+  /** Processes of a cluster started again after they exited ("alerts-1 ×1"). */
+  restarts: string[];
   schools: number;
   devicesPerSchool: number;
   intervalS: number;
@@ -64,7 +66,7 @@ function rows(run: DistrictRun): [string, string][] {
   const ended = window.endedShards > 0 ? ` — ${window.endedShards} shard(s) had ended their run by the window's end (connect times spread more than ${window.spreadAllowanceS} s): understated` : "";
   const latency = (l: Latency, digits: number) => `${l.p50Ms} / ${l.p99Ms} / ${l.maxMs} ms (${run.requests} requests, ${fmt(l.bytes / 1024, digits)} KiB)`;
   return [
-    ["measured", label === "up" ? "campus-power up, one process" : `${label}: ${run.parts}; memory and CPU are the sums of these processes`],
+    ["measured", label === "up" ? "campus-power up, one process" : `${label}: ${run.parts}; memory and CPU are the sums of these processes; started again after exiting: ${run.restarts.join(", ") || "none"}`],
     ["district", `${run.schools} schools × ${fmt(run.devicesPerSchool)} devices = ${fmt(run.districtDevices)} (per building: 1 feeder meter, 33 room breakers, 66 sockets), every device every ${run.intervalS} s`],
     ["device connections made", `${fmt(connected.devices)} of ${fmt(run.districtDevices)}, ${connected.failed} failed${capped}`],
     ["connect time, all devices", `${seconds(connected.wallMs)} from spawning ${run.shards} shards (slowest shard's handshakes: ${fmt(connected.slowestShardS, 1)} s); all online in GET /api/sites after ${run.onlineMs === null ? "— (not within 120 s)" : seconds(run.onlineMs)}`],

@@ -7,7 +7,7 @@ import { freePort } from "../../infra/local-influxd.js";
 import { type LocalRedis, startLocalRedis } from "../../infra/local-redis.js";
 import { waitFor } from "../../tests/helpers/wait.js";
 import { type Capacity, connectionCapacity } from "./measures.js";
-import { type Command, cpuSecondsOf, findProcess, type ProcessSample, sampleProcess, startCommand, stopCommand } from "./processes.js";
+import { type Command, cpuSecondsOf, findProcess, progress, type ProcessSample, sampleProcess, startCommand, stopCommand } from "./processes.js";
 
 /** How long a process may take to say it is ready (`up` on a district of 20,000 devices takes a while), ms. */
 const READY_MS = 180_000;
@@ -19,15 +19,26 @@ export interface System {
   http: string;
   /** MQTT_URL for the devices: one broker, or every node (the simulator spreads its devices over them). */
   mqttUrl: string;
-  /** Every process of it, for the sums; the broker processes, which hold the device connections. */
-  pids: number[];
-  brokerPids: number[];
+  /** Every process of it now, for the sums; the broker processes, which hold the device connections. */
+  pids(): number[];
+  brokerPids(): number[];
+  /** Processes the bench started again after they exited ("alerts-1 ×1"). */
+  restarts(): string[];
   stop(): Promise<void>;
+}
+
+/** A process that has just exited (and is being started again) counts as nothing. */
+function cpuSafeSample(pid: number): ProcessSample {
+  try {
+    return sampleProcess(pid);
+  } catch {
+    return { rssBytes: 0, cpuSeconds: 0, fds: 0 };
+  }
 }
 
 /** RSS, CPU and descriptors of every process of the system, added up. */
 export function sampleSystem(system: System): ProcessSample {
-  return system.pids.map(sampleProcess).reduce((sum, s) => ({ rssBytes: sum.rssBytes + s.rssBytes, cpuSeconds: sum.cpuSeconds + s.cpuSeconds, fds: sum.fds + s.fds }));
+  return system.pids().map(cpuSafeSample).reduce((sum, s) => ({ rssBytes: sum.rssBytes + s.rssBytes, cpuSeconds: sum.cpuSeconds + s.cpuSeconds, fds: sum.fds + s.fds }));
 }
 
 /**
@@ -35,7 +46,7 @@ export function sampleSystem(system: System): ProcessSample {
  * idle and the reserve. The simulator deals devices to the nodes in turn, so the fullest node sets the total.
  */
 export function systemCapacity(system: System, reserve: number): Capacity {
-  const each = system.brokerPids.map((pid) => connectionCapacity(pid, reserve));
+  const each = system.brokerPids().map((pid) => connectionCapacity(pid, reserve));
   const fullest = each.reduce((a, b) => (b.connections < a.connections ? b : a));
   return { ...fullest, connections: fullest.connections * each.length };
 }
@@ -65,17 +76,27 @@ async function startReady(name: string, service: string, env: Record<string, str
 export async function startUpSystem(env: Record<string, string>, logDir: string, token: string): Promise<System> {
   const http = `http://127.0.0.1:${env.HTTP_PORT}`;
   const up = await startReady("up", "up", env, logDir, `${http}/api/ready`, token);
-  return { label: "up", parts: "campus-power up", http, mqttUrl: env.MQTT_URL!, pids: [up.pid], brokerPids: [up.pid], stop: async () => void (await stopCommand(up)) };
+  return { label: "up", parts: "campus-power up", http, mqttUrl: env.MQTT_URL!, pids: () => [up.pid], brokerPids: () => [up.pid], restarts: () => [], stop: async () => void (await stopCommand(up)) };
+}
+
+/** One process of the cluster, started again whenever it exits, as compose's `restart: unless-stopped` does. */
+interface Supervised {
+  name: string;
+  command: Command;
+  restarts: number;
 }
 
 /**
- * Redis (AOF, appendfsync always, as docs/ha.md runs it), two broker nodes, then one ingest worker, one alerts
- * service and one API, each process with its own INSTANCE_NAME and data folder as on a machine of its own.
- * One of each service but the broker: the standbys would only add memory on these 2 cores (bench:ha times them).
+ * Redis (AOF, appendfsync always, as docs/ha.md runs it), two broker nodes, one ingest worker, an active alerts
+ * service and its standby, and one API, each process with its own INSTANCE_NAME and data folder as on a machine
+ * of its own. One ingest worker and one API: a second would only add memory on these 2 cores (bench:ha times the
+ * failovers). A process that exits (an alerts service that lost its lease exits for its supervisor to start it
+ * again as a standby) is started again, and the table counts it.
  */
 export async function startClusterSystem(env: Record<string, string>, dir: string, logDir: string, token: string): Promise<System> {
   let redis: LocalRedis | undefined = await startLocalRedis({ dir: join(dir, "redis") });
-  const commands: Command[] = [];
+  const processes: Supervised[] = [];
+  let stopping = false;
   try {
     const brokers = [await freePort(), await freePort()];
     const mqttUrl = brokers.map((port) => `mqtt://127.0.0.1:${port}`).join(",");
@@ -86,30 +107,43 @@ export async function startClusterSystem(env: Record<string, string>, dir: strin
       const service = name.replace(/-\d$/, "");
       const ready = service === "api" ? `${http}/api/ready` : `http://127.0.0.1:${metricsPort}/ready`;
       const childEnv = { ...env, REDIS_URL: redis!.url, INSTANCE_NAME: name, DATA_DIR: join(dir, name), MQTT_URL: mqttUrl, METRICS_PORT: metricsPort, ...extra };
-      const command = await startReady(name, service, childEnv, logDir, ready, token);
-      commands.push(command);
-      return command;
+      const entry: Supervised = { name, command: await startReady(name, service, childEnv, logDir, ready, token), restarts: 0 };
+      const supervise = (command: Command) =>
+        void command.exited.then(async () => {
+          if (stopping) return;
+          entry.restarts++;
+          progress(`${name} exited; starting it again (restart ${entry.restarts})`);
+          entry.command = startCommand(`${name}.${entry.restarts}`, [service], childEnv, logDir);
+          supervise(entry.command);
+        });
+      supervise(entry.command);
+      processes.push(entry);
+      return entry;
     };
     const nodes = await Promise.all(brokers.map(async (port, i) => started(`broker-${i + 1}`, { MQTT_PORT: String(port), MQTT_WS_PORT: String(await freePort()) })));
     await Promise.all([started("ingest-1"), started("alerts-1"), started("api-1")]);
+    await started("alerts-2");
     const redisPid = findProcess(`127.0.0.1:${redis.port}`);
     const stop = async () => {
+      stopping = true;
       // The services first, then the broker nodes they are connected to, then Redis: each stops in order, as an operator would.
-      for (const command of [...commands].reverse()) await stopCommand(command);
+      for (const entry of [...processes].reverse()) await stopCommand(entry.command);
       await redis?.stop();
       redis = undefined;
     };
     return {
       label: "cluster",
-      parts: "2 broker nodes, 1 ingest worker, 1 alerts service, 1 API and Redis (AOF, appendfsync always)",
+      parts: "2 broker nodes, 1 ingest worker, 2 alerts services (active and standby), 1 API and Redis (AOF, appendfsync always)",
       http,
       mqttUrl,
-      pids: [...commands.map((command) => command.pid), ...(redisPid ? [redisPid] : [])],
-      brokerPids: nodes.map((node) => node.pid),
+      pids: () => [...processes.map((entry) => entry.command.pid), ...(redisPid ? [redisPid] : [])],
+      brokerPids: () => nodes.map((node) => node.command.pid),
+      restarts: () => processes.filter((entry) => entry.restarts > 0).map((entry) => `${entry.name} ×${entry.restarts}`),
       stop,
     };
   } catch (error) {
-    await Promise.all(commands.map((command) => stopCommand(command)));
+    stopping = true;
+    await Promise.all(processes.map((entry) => stopCommand(entry.command)));
     await redis?.stop();
     throw error;
   }
