@@ -51,6 +51,8 @@ interface Internals {
   deliver0: Deliver;
   deliverQoS: Deliver;
   duplicates: Record<string, number>;
+  clean: boolean;
+  broker: { persistence: { outgoingClearMessageId(client: Client, packet: DeliveredPacket): Promise<unknown> } };
 }
 
 /**
@@ -64,6 +66,8 @@ const FORGETFUL = new Proxy(Object.create(null) as Record<string, number>, {
   deleteProperty: () => true,
 });
 
+const NOTHING = () => undefined;
+
 /** Called first for every connection (aedes' preConnect, before it subscribes to anything). */
 export function deliverEachPacketOnce(client: Client): void {
   const internals = client as unknown as Internals;
@@ -72,8 +76,10 @@ export function deliverEachPacketOnce(client: Client): void {
   for (const name of ["deliver0", "deliverQoS"] as const) {
     const deliver = internals[name];
     internals[name] = (packet, cb) => {
-      if (delivered.first(packet.brokerId, packet.brokerCounter)) deliver(packet, cb);
-      else setImmediate(cb);
+      if (delivered.first(packet.brokerId, packet.brokerCounter)) return deliver(packet, cb);
+      // As aedes does for a copy it drops: a persistent session's queued copy of it goes too.
+      if (name === "deliverQoS" && !internals.clean) internals.broker.persistence.outgoingClearMessageId(client, packet).then(NOTHING, NOTHING);
+      setImmediate(cb);
     };
   }
 }
