@@ -182,6 +182,7 @@ async function main(): Promise<void> {
   const offered = await resultWithin(fleet.finished, SHARD_RUN_S * 1000 + 120_000, null);
   if (offered === null) throw new Error(`the shards did not end their run (logs: ${logDir})`);
   const stored = await settledReadings(influx, offered);
+  const backlog = await system.streamBacklog().catch(() => null);
   const upAtEnd = sampleSystem(system);
   const influxdRssBytes = influxPid ? sampleProcess(influxPid).rssBytes : NaN;
   await system.stop();
@@ -189,7 +190,7 @@ async function main(): Promise<void> {
 
   printReport({
     schools: SCHOOLS, devicesPerSchool: DEVICES, intervalS: INTERVAL_S, shards: SHARDS, districtDevices: district.devices, capacity, cappedPerSchool,
-    label, parts: system.parts, restarts: system.restarts(), connected, onlineMs, window, offered, stored, up: { before: upBefore, connected: upConnected, end: upAtEnd }, bare, influxdRssBytes,
+    label, parts: system.parts, restarts: system.restarts(), backlog, connected, onlineMs, window, offered, stored, up: { before: upBefore, connected: upConnected, end: upAtEnd }, bare, influxdRssBytes,
     school, requests: REQUESTS, sites, devices, dashboard, dashboardUnderLoad, loadAtStart,
   });
 }

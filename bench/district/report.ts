@@ -11,6 +11,8 @@ export interface DistrictRun {
   parts: string;
   /** Processes of a cluster started again after they exited ("alerts-1 ×1"). */
   restarts: string[];
+  /** The cluster's device stream at the end: acknowledged messages no ingest worker has handled yet (null for up). */
+  backlog: number | null;
   schools: number;
   devicesPerSchool: number;
   intervalS: number;
@@ -71,7 +73,7 @@ function rows(run: DistrictRun): [string, string][] {
     ["device connections made", `${fmt(connected.devices)} of ${fmt(run.districtDevices)}, ${connected.failed} failed${capped}`],
     ["connect time, all devices", `${seconds(connected.wallMs)} from spawning ${run.shards} shards (slowest shard's handshakes: ${fmt(connected.slowestShardS, 1)} s); all online in GET /api/sites after ${run.onlineMs === null ? "— (not within 120 s)" : seconds(run.onlineMs)}`],
     ["readings/s stored vs offered", `${fmt(window.stored / window.seconds)} stored (InfluxDB) vs ${fmt(window.published / window.seconds)} published (acknowledged) per s; nominal ${fmt(connected.devices / run.intervalS)} (devices ÷ ${run.intervalS} s); window ${fmt(window.seconds)} s${ended}`],
-    ["lost (offered − stored, settled)", `${fmt(run.offered - run.stored)} (offered ${fmt(run.offered)} acknowledged publishes, stored ${fmt(run.stored)})`],
+    ["lost (offered − stored, settled)", `${fmt(run.offered - run.stored)} (offered ${fmt(run.offered)} acknowledged publishes, stored ${fmt(run.stored)})${run.backlog === null ? "" : `; the device stream still held ${fmt(run.backlog)} not yet handled by the ingest`}`],
     [`${label} RSS per connection: connected / settled`, `${fmt(up.kib, 1)} / ${fmt(upSettled.kib, 1)} KiB (${mib(run.up.before.rssBytes)} → ${mib(run.up.connected.rssBytes)} connected → ${mib(run.up.end.rssBytes)} at the end of the run)`],
     ["bare aedes RSS per connection: connected / settled", `${fmt(bare.kib, 1)} / ${fmt(bareSettled.kib, 1)} KiB (${mib(run.bare.before.rssBytes)} → ${mib(run.bare.after.rssBytes)} → ${mib(run.bare.settled.rssBytes)}; ${fmt(run.bare.devices)} connections from the same shards in ${run.bare.wallMs === null ? "— (not all within the deadline)" : seconds(run.bare.wallMs)})`],
     ["influxd RSS at the end", `${mib(run.influxdRssBytes)} (series of ${fmt(connected.devices)} devices; ${fmt(run.stored)} readings stored)`],

@@ -4,7 +4,10 @@
 // bench adds up, the broker processes among them, an HTTP address for the API and the MQTT URL devices are given.
 import { join } from "node:path";
 import { freePort } from "../../infra/local-influxd.js";
+import { INGEST_GROUP, PARTITION_KEYS } from "../../infra/device-stream.js";
 import { type LocalRedis, startLocalRedis } from "../../infra/local-redis.js";
+import { createLogger } from "../../infra/logger.js";
+import { connectRedis, untilReady } from "../../infra/redis.js";
 import { waitFor } from "../../tests/helpers/wait.js";
 import { type Capacity, connectionCapacity } from "./measures.js";
 import { type Command, cpuSecondsOf, findProcess, progress, type ProcessSample, sampleProcess, startCommand, stopCommand } from "./processes.js";
@@ -24,7 +27,33 @@ export interface System {
   brokerPids(): number[];
   /** Processes the bench started again after they exited ("alerts-1 ×1"). */
   restarts(): string[];
+  /** Device messages acknowledged but not yet handled by an ingest worker (the cluster's device stream); null for up. */
+  streamBacklog(): Promise<number | null>;
   stop(): Promise<void>;
+}
+
+/**
+ * Entries of the device stream's partitions that the ingest group has not acknowledged: delivered and pending, or
+ * not yet read (XINFO GROUPS' `pending` and `lag`, Redis 7). They are kept in Redis, not lost: an ingest worker
+ * handles them when it gets to them.
+ */
+async function streamBacklog(url: string): Promise<number> {
+  const log = createLogger("silent");
+  const redis = connectRedis(url, { name: "bench-backlog", log });
+  try {
+    await untilReady(redis, url, log, AbortSignal.timeout(30_000));
+    let backlog = 0;
+    for (const key of PARTITION_KEYS) {
+      const groups = (await redis.call("XINFO", "GROUPS", key)) as unknown[][];
+      for (const group of groups) {
+        const field = (name: string) => Number(group[group.indexOf(name) + 1] ?? 0);
+        if (group[group.indexOf("name") + 1] === INGEST_GROUP) backlog += field("pending") + field("lag");
+      }
+    }
+    return backlog;
+  } finally {
+    redis.disconnect();
+  }
 }
 
 /** A process that has just exited (and is being started again) counts as nothing. */
@@ -76,7 +105,7 @@ async function startReady(name: string, service: string, env: Record<string, str
 export async function startUpSystem(env: Record<string, string>, logDir: string, token: string): Promise<System> {
   const http = `http://127.0.0.1:${env.HTTP_PORT}`;
   const up = await startReady("up", "up", env, logDir, `${http}/api/ready`, token);
-  return { label: "up", parts: "campus-power up", http, mqttUrl: env.MQTT_URL!, pids: () => [up.pid], brokerPids: () => [up.pid], restarts: () => [], stop: async () => void (await stopCommand(up)) };
+  return { label: "up", parts: "campus-power up", http, mqttUrl: env.MQTT_URL!, pids: () => [up.pid], brokerPids: () => [up.pid], restarts: () => [], streamBacklog: async () => null, stop: async () => void (await stopCommand(up)) };
 }
 
 /** One process of the cluster, started again whenever it exits, as compose's `restart: unless-stopped` does. */
@@ -139,6 +168,7 @@ export async function startClusterSystem(env: Record<string, string>, dir: strin
       pids: () => [...processes.map((entry) => entry.command.pid), ...(redisPid ? [redisPid] : [])],
       brokerPids: () => nodes.map((node) => node.command.pid),
       restarts: () => processes.filter((entry) => entry.restarts > 0).map((entry) => `${entry.name} ×${entry.restarts}`),
+      streamBacklog: () => streamBacklog(redis!.url),
       stop,
     };
   } catch (error) {
