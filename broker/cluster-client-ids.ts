@@ -142,3 +142,18 @@ export async function* withoutStaleWills<Will extends StoredWill>(
     if (skipped > 0) onSkipped(skipped);
   }
 }
+
+/**
+ * The whole sweep read before aedes sees its first will. aedes' sweep (aedes.js `_clearWills`, lib/utils.js `batch`)
+ * starts the check and publish of each will as it reads it, and attaches a handler to them only once 16 are read:
+ * one that fails while the next is still being read (a look-up above waiting on Redis) is an unhandled rejection,
+ * which ends a Node 20 process. Both broker nodes of a district run crashed so, with Redis answering late
+ * (docs/benchmarks.md, run D8). Read whole, the wills follow one another without waiting, and a look-up that fails
+ * ends the sweep before any will is checked (aedes emits the error; the next sweep tries again).
+ */
+export async function* wholeSweep<Will>(wills: AsyncIterable<Will>): AsyncGenerator<Will> {
+  const all: Will[] = [];
+  for await (const will of wills) all.push(will);
+  yield* all;
+}
+

@@ -9,7 +9,7 @@ import { Readable } from "node:stream";
 import type { Logger } from "../infra/logger.js";
 import { type Redis, connectRedis, untilReady } from "../infra/redis.js";
 import { finishesWithin } from "../infra/timeout.js";
-import { type StoredWill, liveNodeOf, withoutStaleWills } from "./cluster-client-ids.js";
+import { type StoredWill, liveNodeOf, wholeSweep, withoutStaleWills } from "./cluster-client-ids.js";
 
 const require = createRequire(import.meta.url);
 // CommonJS without an "exports" map. The callback-wrapped persistence is what aedes itself builds by default.
@@ -187,18 +187,19 @@ function storeEachSubscribeOnce(persistence: ClusterPersistence): void {
 /**
  * A dead node's wills are published by the surviving nodes 15–20 s later, also for devices that have connected
  * again since; aedes streams them from the persistence, so the stream is filtered there (./cluster-client-ids.ts
- * `withoutStaleWills` says which aedes mechanism this is). Only aedes' dead-node sweep calls `streamWill`.
+ * `withoutStaleWills` says which aedes mechanism this is), and read whole first (`wholeSweep` says why). Only
+ * aedes' dead-node sweep calls `streamWill`.
  */
 function skipStaleWills(persistence: ClusterPersistence, redis: Redis, log: Logger): void {
   const streamWill = persistence.streamWill.bind(persistence);
   persistence.streamWill = (brokers) =>
     Readable.from(
-      withoutStaleWills(
+      wholeSweep(withoutStaleWills(
         streamWill(brokers),
         (clientId) => liveNodeOf(redis, clientId),
         async (will) => void (await persistence.delWill({ id: will.clientId, brokerId: will.brokerId })),
         (count) => log.info({ count }, "dead broker node: skipped the wills of its clients that are connected again"),
-      ),
+      )),
     );
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type StoredWill, isStaleWill, liveValue, nodeOfLiveValue, withoutStaleWills } from "../../../broker/cluster-client-ids.js";
+import { type StoredWill, isStaleWill, liveValue, nodeOfLiveValue, wholeSweep, withoutStaleWills } from "../../../broker/cluster-client-ids.js";
 
 const DEAD = "0b6e1f2a-dead-4c1e-9d2b-000000000001";
 const OTHER = "0b6e1f2a-live-4c1e-9d2b-000000000002";
@@ -57,5 +57,32 @@ describe("client ids across broker nodes", () => {
       () => undefined,
     );
     await expect(collect(sweep)).rejects.toThrow("Redis away");
+  });
+
+  it("reads the whole sweep before aedes gets its first will, each read waiting as one on Redis does", async () => {
+    let read = 0;
+    async function* slow(): AsyncGenerator<StoredWill> {
+      for (const clientId of ["a", "b", "c"]) {
+        await new Promise((resolve) => setImmediate(resolve));
+        read += 1;
+        yield { clientId, brokerId: DEAD };
+      }
+    }
+    const seen: [string, number][] = [];
+    for await (const will of wholeSweep(slow())) seen.push([will.clientId, read]);
+    expect(seen).toEqual([["a", 3], ["b", 3], ["c", 3]]);
+  });
+
+  it("gives aedes no will at all from a sweep whose reading failed half-way", async () => {
+    async function* failing(): AsyncGenerator<StoredWill> {
+      yield { clientId: "a", brokerId: DEAD };
+      throw new Error("Command timed out");
+    }
+    const given: string[] = [];
+    const sweep = (async () => {
+      for await (const will of wholeSweep(failing())) given.push(will.clientId);
+    })();
+    await expect(sweep).rejects.toThrow("Command timed out");
+    expect(given).toEqual([]);
   });
 });
