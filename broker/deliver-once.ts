@@ -43,6 +43,7 @@ export class DeliveredPackets {
 }
 
 interface DeliveredPacket {
+  qos?: number;
   brokerId?: string | null;
   brokerCounter?: number;
 }
@@ -76,6 +77,8 @@ export function deliverEachPacketOnce(client: Client): void {
   for (const name of ["deliver0", "deliverQoS"] as const) {
     const deliver = internals[name];
     internals[name] = (packet, cb) => {
+      // aedes' deliverQoS hands a QoS 0 packet to the client's deliver0, which is the one wrapped here: checked there, once.
+      if (name === "deliverQoS" && packet.qos === 0) return deliver(packet, cb);
       if (delivered.first(packet.brokerId, packet.brokerCounter)) return deliver(packet, cb);
       // As aedes does for a copy it drops: a persistent session's queued copy of it goes too.
       if (name === "deliverQoS" && !internals.clean) internals.broker.persistence.outgoingClearMessageId(client, packet).then(NOTHING, NOTHING);

@@ -1,7 +1,7 @@
 // Every packet reaches a subscriber once, even when aedes emits it after a packet it numbered later
 // (broker/deliver-once.ts): a retained QoS 1 publish waits for its store, a plain one does not. The ingest
-// publishes exactly so (a device's retained status, then a batch of readings), and the API and the alerts
-// service subscribe to both. Real brokers (a cluster node on a real redis-server, and the single-process one),
+// publishes exactly so (a device's retained status, then a batch of readings, and its latest reading at QoS 0),
+// and the API and the alerts service subscribe to them all. Real brokers (a cluster node on a real redis-server, and the single-process one),
 // real mqtt.js service clients with real credentials.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -57,10 +57,13 @@ async function publishLikeTheIngest(broker: RunningBroker, received: string[][])
   for (let i = 0; i < ROUNDS; i++) {
     ingest.publish(`campus/internal/status/dev-${i}`, JSON.stringify({ device: `dev-${i}`, online: true, ts: i }), { qos: 1, retain: true });
     ingest.publish("campus/internal/readings-batch/ingest", "[]", { qos: 1 });
+    // A device's latest reading, QoS 0 and retained, to subscriptions of QoS 1 (aedes hands it from deliverQoS to deliver0).
+    ingest.publish(`campus/internal/readings/dev-${i}`, "{}", { qos: 0, retain: true });
   }
   const statuses = (topics: string[]) => new Set(topics.filter((t) => t.startsWith("campus/internal/status/"))).size;
   // Each subscriber's every status, or the test fails naming how many it got.
-  for (const topics of received) await waitFor(() => statuses(topics) === ROUNDS, 15_000);
+  const latest = (topics: string[]) => topics.filter((t) => t.startsWith("campus/internal/readings/")).length;
+  for (const topics of received) await waitFor(() => statuses(topics) === ROUNDS && latest(topics) === ROUNDS, 15_000);
   await ingest.publishAsync("campus/internal/events/done", "{}", { qos: 1 });
   for (const topics of received) await waitFor(() => topics.includes("campus/internal/events/done"), 10_000);
 }
@@ -83,7 +86,7 @@ describe.each([
   it("gives a subscriber of statuses and batches every status, and each message once to overlapping subscriptions", { timeout: 60_000 }, async () => {
     const broker = await start(cluster);
     const api = await service(broker, `api-${cluster}`);
-    await api.subscribeAsync({ "campus/internal/status/+": { qos: 1 }, "campus/internal/readings-batch/+": { qos: 1 }, "campus/internal/events/+": { qos: 1 } });
+    await api.subscribeAsync({ "campus/internal/status/+": { qos: 1 }, "campus/internal/readings-batch/+": { qos: 1 }, "campus/internal/readings/+": { qos: 1 }, "campus/internal/events/+": { qos: 1 } });
     const overlapping = await service(broker, `overlapping-${cluster}`);
     await overlapping.subscribeAsync({ "campus/internal/#": { qos: 1 }, "campus/internal/status/+": { qos: 1 } });
     const received = [inbox(api), inbox(overlapping)];
@@ -94,6 +97,7 @@ describe.each([
       expect(new Set(topics.filter((t) => t.startsWith("campus/internal/status/"))).size).toBe(ROUNDS);
       expect(topics.filter((t) => t.startsWith("campus/internal/status/"))).toHaveLength(ROUNDS); // none twice
       expect(topics.filter((t) => t === "campus/internal/readings-batch/ingest")).toHaveLength(ROUNDS);
+      expect(topics.filter((t) => t.startsWith("campus/internal/readings/"))).toHaveLength(ROUNDS); // QoS 0: every one, once
       expect(topics.filter((t) => t === "campus/internal/events/done")).toHaveLength(1);
     }
   });
