@@ -1,4 +1,7 @@
 // The simulator against the real broker (per-device credentials and ACLs), observed by the service account.
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { MqttClient } from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningBroker, startBroker } from "../../broker/index.js";
@@ -15,7 +18,9 @@ import { waitFor } from "../helpers/wait.js";
 
 const GROUP_KEY = "simulator-group-key-0123456789";
 const SERVICE_PASSWORD = "simulator-service-password";
-const env = readEnv({ DEVICE_GROUP_KEY: GROUP_KEY, SERVICE_PASSWORD, API_TOKENS: "admin:simulator-admin-token-0123", LOG_LEVEL: "silent" });
+// The brokers' journals in a temporary folder, not in the project's ./data.
+const DATA_DIR = mkdtempSync(join(tmpdir(), "campus-simulator-test-"));
+const env = readEnv({ DEVICE_GROUP_KEY: GROUP_KEY, SERVICE_PASSWORD, API_TOKENS: "admin:simulator-admin-token-0123", LOG_LEVEL: "silent", DATA_DIR });
 const demo = loadCampus(DEMO_CAMPUS_FILE);
 const fixture = loadCampus("tests/fixtures/test-campus.yaml");
 // One broker whose campus knows both files' devices would need a merged file; one broker per campus is simpler.
