@@ -18,12 +18,11 @@ export const REMEMBERED_DELIVERIES = 1_024;
 /** The packets one client was given, by broker id and counter, the newest REMEMBERED_DELIVERIES of them. */
 export class DeliveredPackets {
   private readonly seen = new Set<string>();
-  private readonly ring: (string | undefined)[];
+  /** Grown as deliveries come (a device gets a command now and then: its memory stays a few entries), then reused. */
+  private readonly ring: string[] = [];
   private next = 0;
 
-  constructor(private readonly capacity = REMEMBERED_DELIVERIES) {
-    this.ring = new Array<string | undefined>(capacity);
-  }
+  constructor(private readonly capacity = REMEMBERED_DELIVERIES) {}
 
   /**
    * Whether the client is to be given this packet: false for a copy it was given already. A packet without a
@@ -33,10 +32,12 @@ export class DeliveredPackets {
     if (!brokerId) return true;
     const key = `${counter}@${brokerId}`;
     if (this.seen.has(key)) return false;
-    const evicted = this.ring[this.next];
-    if (evicted !== undefined) this.seen.delete(evicted);
-    this.ring[this.next] = key;
-    this.next = (this.next + 1) % this.capacity;
+    if (this.ring.length < this.capacity) this.ring.push(key);
+    else {
+      this.seen.delete(this.ring[this.next]!);
+      this.ring[this.next] = key;
+      this.next = (this.next + 1) % this.capacity;
+    }
     this.seen.add(key);
     return true;
   }
