@@ -3,7 +3,8 @@
 // for is quick), each written atomically (infra/atomic-file.ts: a crash leaves the old file or the new
 // one, never half of one; owner-only, as they hold people's names and notes) and debounced, so a burst
 // of changes costs one write; checked when read. With REDIS_URL the same JSON lives in Redis instead
-// (./redis-store.ts gives a `StoreBackend` to the same store: debouncing, group commit and checks unchanged).
+// (./redis-store.ts gives a `StoreBackend` to the same store: debouncing, group commit and checks unchanged;
+// the alert state there is kept per device and a save writes what changed: ./redis-state.ts).
 import { readFileSync, renameSync } from "node:fs";
 import type { TSchema, Static } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
@@ -31,31 +32,40 @@ export type StateStore = JsonStore<SavedState>;
 /** Makes a file of an earlier version current before it is checked (./state-upgrade.ts). */
 export type Upgrade = (raw: unknown) => unknown;
 
+/** What a backend read: the JSON text saved, or the value itself when the backend assembles it from parts. */
+export type Stored = string | { value: unknown };
+
 /**
- * Where a store's JSON text lives: a file (a path: the default) or something else (Redis: ./redis-store.ts).
- * `read` is synchronous: a backend that must fetch its text does so before the store is made.
+ * Where a store's JSON lives: a file (a path: the default) or something else (Redis: ./redis-store.ts, and
+ * ./redis-state.ts for the alert state, kept per device). `read` is synchronous: a backend that must fetch its
+ * text does so before the store is made.
  */
-export interface StoreBackend {
+export interface StoreBackend<P = string> {
   /** Log fields naming where, e.g. `{ key: "campus:alerts:state" }`. */
   where: Record<string, string>;
-  /** The saved text, or null when nothing was saved yet. */
-  read(): string | null;
-  write(text: string): Promise<void>;
-  /** Keeps an unreadable text for a person to look at; returns where it went (throws when it cannot). */
-  setAside(text: string): string;
+  /** What was saved, or null when nothing was saved yet. */
+  read(): Stored | null;
+  /**
+   * What a save of `value` writes (default: its JSON text). Synchronous, and timed by the store: it blocks the
+   * event loop. A backend that writes only what changed since its last good write keeps that record itself.
+   */
+  encode?(value: unknown): P;
+  write(payload: P): Promise<void>;
+  /** Keeps an unreadable value for a person to look at; returns where it went (throws when it cannot). */
+  setAside(stored: Stored): string;
   /** After a failed write: true to try again later (a store that is not a file: the change is saved nowhere else). */
   retryAfter?(error: unknown): boolean;
 }
 
 /** The alert state file (saved-state.ts). */
-export const createStateStore = (target: string | StoreBackend, snapshot: () => SavedState, log: Logger, options: { debounceMs?: number; upgrade?: Upgrade } = {}): StateStore =>
-  createJsonStore(backendOf(target), snapshot, (text) => parseSavedState(text, options.upgrade), log, options.debounceMs ?? 250);
+export const createStateStore = (target: string | StoreBackend<unknown>, snapshot: () => SavedState, log: Logger, options: { debounceMs?: number; upgrade?: Upgrade } = {}): StateStore =>
+  createJsonStore(backendOf(target), snapshot, (stored) => parseSavedState(stored, options.upgrade), log, options.debounceMs ?? 250);
 
 /** A file holding one value of `schema` (the command book: commands/book.ts). */
 export const createSchemaStore = <S extends TSchema>(target: string | StoreBackend, schema: S, snapshot: () => Static<S>, log: Logger, debounceMs = 250): JsonStore<Static<S>> =>
-  createJsonStore(backendOf(target), snapshot, (text) => parseWith(schema, text), log, debounceMs);
+  createJsonStore(backendOf(target), snapshot, (stored) => parseWith(schema, stored), log, debounceMs);
 
-const backendOf = (target: string | StoreBackend): StoreBackend => (typeof target === "string" ? fileBackend(target) : target);
+const backendOf = <P>(target: string | StoreBackend<P>): StoreBackend<P> | StoreBackend => (typeof target === "string" ? fileBackend(target) : target);
 
 /** A file written atomically; an unreadable one is renamed aside (which may throw: the store logs it). */
 function fileBackend(file: string): StoreBackend {
@@ -71,6 +81,7 @@ function fileBackend(file: string): StoreBackend {
     },
     write: (text) => writeFileAtomic(file, text),
     setAside() {
+      // The file itself is what was read: it is moved aside whole.
       const aside = `${file}.corrupt-${Date.now()}`;
       renameSync(file, aside);
       return aside;
@@ -79,11 +90,13 @@ function fileBackend(file: string): StoreBackend {
 }
 
 type Parsed<T> = { ok: true; saved: T } | { ok: false; reason: string };
+type Parse<T> = (stored: Stored) => Parsed<T>;
 
 /** A save may block the event loop for at most 1 / this of the time. */
 const SAVE_TIME_SHARE = 10;
 
-function createJsonStore<T>(backend: StoreBackend, snapshot: () => T, parse: (text: string) => Parsed<T>, log: Logger, debounceMs: number): JsonStore<T> {
+function createJsonStore<T, P>(backend: StoreBackend<P>, snapshot: () => T, parse: Parse<T>, log: Logger, debounceMs: number): JsonStore<T> {
+  const encode = backend.encode?.bind(backend) ?? ((value: unknown) => JSON.stringify(value) as P);
   let timer: NodeJS.Timeout | null = null;
   let chain: Promise<void> = Promise.resolve();
 
@@ -93,13 +106,13 @@ function createJsonStore<T>(backend: StoreBackend, snapshot: () => T, parse: (te
   let waiting: (() => void)[] = [];
   const write = async () => {
     const started = performance.now();
-    const text = JSON.stringify(snapshot());
+    const payload = encode(snapshot());
     serialiseMs = performance.now() - started;
     // This snapshot covers every change made before the callbacks waiting now were asked for.
     const covered = waiting;
     waiting = [];
     try {
-      await backend.write(text);
+      await backend.write(payload);
     } catch (error) {
       waiting = [...covered, ...waiting];
       throw error;
@@ -146,14 +159,14 @@ function createJsonStore<T>(backend: StoreBackend, snapshot: () => T, parse: (te
 
   return {
     load() {
-      const text = backend.read();
-      if (text === null) return null;
-      const parsed = parse(text);
+      const stored = backend.read();
+      if (stored === null) return null;
+      const parsed = parse(stored);
       if (parsed.ok) return parsed.saved;
       // Keep the unreadable file for a person to look at and start empty rather than refuse to run
       // (the alerts would otherwise stay down until someone deletes it by hand).
       try {
-        const aside = backend.setAside(text);
+        const aside = backend.setAside(stored);
         log.error({ ...backend.where, movedTo: aside, reason: parsed.reason }, "alerts service file unreadable; kept aside, starting without it");
       } catch (error) {
         log.error({ err: error, ...backend.where, reason: parsed.reason }, "alerts service file unreadable and could not be moved aside; starting without it");
@@ -177,16 +190,18 @@ function createJsonStore<T>(backend: StoreBackend, snapshot: () => T, parse: (te
   };
 }
 
-/** The saved file's text as a SavedState, or why not (not JSON, or JSON of another shape: where and what). */
-export const parseSavedState = (text: string, upgrade?: Upgrade): Parsed<SavedState> => parseWith(SavedStateSchema, text, "an alert state", upgrade);
+/** The saved text (or value) as a SavedState, or why not (not JSON, or JSON of another shape: where and what). */
+export const parseSavedState = (stored: Stored, upgrade?: Upgrade): Parsed<SavedState> => parseWith(SavedStateSchema, stored, "an alert state", upgrade);
 
-function parseWith<S extends TSchema>(schema: S, text: string, what = "the expected shape", upgrade: Upgrade = (raw) => raw): Parsed<Static<S>> {
+function parseWith<S extends TSchema>(schema: S, stored: Stored, what = "the expected shape", upgrade: Upgrade = (raw) => raw): Parsed<Static<S>> {
   let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (error) {
-    return { ok: false, reason: `not JSON: ${(error as Error).message}` };
-  }
+  if (typeof stored === "string") {
+    try {
+      raw = JSON.parse(stored);
+    } catch (error) {
+      return { ok: false, reason: `not JSON: ${(error as Error).message}` };
+    }
+  } else raw = stored.value;
   const saved = Value.Default(schema, upgrade(raw)); // files from before a field with a default existed
   if (Value.Check(schema, saved)) return { ok: true, saved };
   const first = Value.Errors(schema, saved).First();

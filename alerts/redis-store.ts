@@ -1,6 +1,6 @@
-// The alerts service's saved state with REDIS_URL (CONTRACT §12; docs/ha.md): the same JSON texts the files
-// hold in one process (`state.json` → `campus:alerts:state`, `commands.json` → `campus:alerts:commands`,
-// `digests.json` → `campus:alerts:digests`),
+// The alerts service's saved state with REDIS_URL (CONTRACT §12; docs/ha.md): the same JSON the files hold in
+// one process (`state.json` → `campus:alerts:state` with its devices in the hash `campus:alerts:devices`
+// (./redis-state.ts), `commands.json` → `campus:alerts:commands`, `digests.json` → `campus:alerts:digests`),
 // read when this instance takes the lease and checked the same way (./persistence.ts), so the standby that
 // takes over starts with the open alerts, the rules' state and the command book.
 // Fencing, layer (a): every write is a Lua script that SETs the value only while `campus:alerts:fence` still
@@ -9,9 +9,10 @@
 // refused, and the refusal tells it that it is deposed.
 import type { Redis } from "../infra/redis.js";
 import { FENCE_KEY } from "./lease.js";
-import type { StoreBackend } from "./persistence.js";
+import type { Stored, StoreBackend } from "./persistence.js";
+import type { SavedState } from "./saved-state.js";
+import { assembleState, createSlotLedger, DEVICES_KEY, fencedSave, readState, STATE_KEY, type StatePayload } from "./redis-state.js";
 
-export const STATE_KEY = "campus:alerts:state";
 export const COMMANDS_KEY = "campus:alerts:commands";
 export const DIGESTS_KEY = "campus:alerts:digests";
 
@@ -42,40 +43,63 @@ export interface Fence {
 }
 
 export interface FencedBackends {
-  state: StoreBackend;
+  /** The alert state: per device, each save writing the devices that changed (./redis-state.ts). */
+  state: StoreBackend<StatePayload>;
   commands: StoreBackend;
   /** The daily digests' ledger and the dates they were last sent (notify/digests.ts). */
   digests: StoreBackend;
 }
 
-/** Reads the values (one MGET, after the lease is ours) and gives the stores their fenced backends. */
+/** Reads the values (after the lease is ours) and gives the stores their fenced backends. */
 export async function loadFencedBackends(redis: Redis, fence: Fence): Promise<FencedBackends> {
-  const [state, commands, digests] = await redis.mget(STATE_KEY, COMMANDS_KEY, DIGESTS_KEY);
+  const [[commands, digests], state] = await Promise.all([redis.mget(COMMANDS_KEY, DIGESTS_KEY), readState(redis)]);
   return {
-    state: fencedBackend(redis, STATE_KEY, state ?? null, fence),
-    commands: fencedBackend(redis, COMMANDS_KEY, commands ?? null, fence),
-    digests: fencedBackend(redis, DIGESTS_KEY, digests ?? null, fence),
+    state: stateBackend(redis, state, fence),
+    commands: textBackend(redis, COMMANDS_KEY, commands ?? null, fence),
+    digests: textBackend(redis, DIGESTS_KEY, digests ?? null, fence),
   };
 }
 
-function fencedBackend(redis: Redis, key: string, text: string | null, fence: Fence): StoreBackend {
+/** A value kept whole, SET at each save. */
+function textBackend(redis: Redis, key: string, text: string | null, fence: Fence): StoreBackend {
+  return { where: { key }, read: () => text, ...fencedWrites(redis, key, fence, (value: string) => fencedSet(redis, fence.token, key, value)) };
+}
+
+/** The alert state: the fields of the devices whose slot changed since the last save Redis took, and the rest. */
+function stateBackend(redis: Redis, stored: Awaited<ReturnType<typeof readState>>, fence: Fence): StoreBackend<StatePayload> {
+  const ledger = createSlotLedger(Object.keys(stored.devices));
+  const fenced = fencedWrites(redis, STATE_KEY, fence, (payload: StatePayload) => fencedSave(redis, fence.token, payload));
   return {
-    where: { key },
-    read: () => text,
-    async write(value) {
+    where: { key: STATE_KEY, hash: DEVICES_KEY },
+    read: () => assembleState(stored.rest, stored.devices),
+    encode: (value) => ledger.encode(value as SavedState),
+    async write(payload) {
+      await fenced.write(payload);
+      ledger.written(payload); // a failed save leaves its devices to the next one
+    },
+    setAside: fenced.setAside,
+    retryAfter: fenced.retryAfter,
+  };
+}
+
+/** Writes that the fence guards: `save` resolves false when Redis refused it (another instance holds the lease). */
+function fencedWrites<P>(redis: Redis, key: string, fence: Fence, save: (payload: P) => Promise<boolean>) {
+  return {
+    async write(payload: P) {
       // A deposed instance saves nothing more (a save scheduled while standing down, e.g. by the writer's close).
       if (!fence.writable()) throw new FencedWriteRefused(key, fence.token);
-      if (await fencedSet(redis, fence.token, key, value)) return;
+      if (await save(payload)) return;
       fence.onRefused(key);
       throw new FencedWriteRefused(key, fence.token);
     },
-    setAside(value) {
+    setAside(stored: Stored) {
       // Kept beside the key for a person to look at (fenced too); the store starts without it either way.
       const aside = `${key}:corrupt-${Date.now()}`;
-      void fencedSet(redis, fence.token, aside, value).catch(() => undefined);
+      const text = typeof stored === "string" ? stored : JSON.stringify(stored.value);
+      void fencedSet(redis, fence.token, aside, text).catch(() => undefined);
       return aside;
     },
     // Redis away: the change is nowhere else, so the save is tried again (the lease decides how long we may).
-    retryAfter: (error) => !(error instanceof FencedWriteRefused) && fence.writable(),
+    retryAfter: (error: unknown) => !(error instanceof FencedWriteRefused) && fence.writable(),
   };
 }

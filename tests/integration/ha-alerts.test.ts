@@ -12,7 +12,8 @@ import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startAlerts, type RunningAlerts } from "../../alerts/index.js";
 import { createLease, FENCE_KEY, LEASE_KEY, parseLease } from "../../alerts/lease.js";
-import { fencedSet, STATE_KEY } from "../../alerts/redis-store.js";
+import { fencedSet } from "../../alerts/redis-store.js";
+import { DEVICES_KEY, STATE_KEY } from "../../alerts/redis-state.js";
 import { defaultRules } from "../../alerts/rules/index.js";
 import { startBroker, type RunningBroker } from "../../broker/index.js";
 import type { Alert } from "../../domain/alert.js";
@@ -237,7 +238,7 @@ describe("alerts services sharing one Redis", () => {
     expect(opened).toMatchObject({ rule: "overload", device: "brk-d1-101", state: "firing", value: 20 });
     // A publishes an alert only once the state holding it is saved in Redis, so a kill -9 at once loses nothing
     // (before, saves came up to 250 ms after the publication, and a kill in between had B open it again).
-    expect(await redis.get(STATE_KEY)).toContain(opened.id);
+    expect(await redis.hget(DEVICES_KEY, "brk-d1-101")).toContain(opened.id);
 
     const killedAt = Date.now();
     a.process.kill("SIGKILL");
@@ -335,7 +336,7 @@ describe("alerts services sharing one Redis", () => {
     const other = createLease(redis, "X", 60_000);
     const tokenX = await other.acquire(new Date());
     expect(tokenX).not.toBeNull();
-    const before = await redis.get(STATE_KEY);
+    const before = { rest: await redis.get(STATE_KEY), devices: await redis.hgetall(DEVICES_KEY) };
 
     await readings("brk-d1-main", 0, 10, 5); // a change C saves
     await waitFor(() => c.alerts.role() === "deposed", 20_000, { what: "C standing down" });
@@ -344,7 +345,7 @@ describe("alerts services sharing one Redis", () => {
     expect(await metric(c.registry, "campus_power_alerts_active")).toBe(0);
     expect(c.deposed()).toBe(1);
     expect(c.lines.some((l) => l.msg === "save refused by the fence: another alerts instance took the lease")).toBe(true);
-    expect(await redis.get(STATE_KEY)).toBe(before);
+    expect({ rest: await redis.get(STATE_KEY), devices: await redis.hgetall(DEVICES_KEY) }).toEqual(before);
     await c.alerts.stop();
     expect(await lease()).toMatchObject({ instance: "X" }); // a deposed instance's stop does not delete another's lease
     await other.release(tokenX!);

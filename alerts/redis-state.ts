@@ -1,0 +1,124 @@
+// The alert state in Redis (REDIS_URL; docs/ha.md), kept per device: the hash `campus:alerts:devices` holds one
+// field per device (its watchdog track, its rules' state and open alerts: the engine's `devices`), and
+// `campus:alerts:state` everything else (silences, the notifier's outbox, pending alert points, automation). A
+// save writes the devices whose slot changed since the last save Redis took, with the rest, in one fenced
+// script: a standby taking over reads one save or the next, never half of one.
+// Before, the whole state was one value, written whole at every save: 35 MB at 20,000 devices, which kept Redis
+// (fsyncing each) and the active's event loop (serialising each) so busy that the active lost its lease
+// (docs/benchmarks.md, run D7). A save now costs what changed.
+// A slot that changed is a new object (the engine is copy-on-write below its device map, ./owned-map.ts), so a
+// slot is known unchanged by identity, without comparing or serialising it.
+import type { Redis } from "../infra/redis.js";
+import { isJsonObject } from "../domain/json-object.js";
+import { FENCE_KEY } from "./lease.js";
+import type { Stored } from "./persistence.js";
+import type { SavedState } from "./saved-state.js";
+
+export const STATE_KEY = "campus:alerts:state";
+export const DEVICES_KEY = "campus:alerts:devices";
+
+/** One save: the rest's JSON, the devices to delete and the (id, JSON) pairs to set, and the slots they are. */
+export interface StatePayload {
+  rest: string;
+  removed: string[];
+  set: string[];
+  slots: [string, object][];
+}
+
+/** Fields of a hash each call sets or deletes at most (Lua's `unpack` has a limit). */
+const CHUNK = 1_000;
+
+// KEYS[1] fence, KEYS[2] the rest's key, KEYS[3] the devices' hash; ARGV[1] token, ARGV[2] the rest, ARGV[3] how
+// many ids to delete, then those ids, then id/JSON pairs to set. 1 when written, 0 when refused (nothing written).
+const FENCED_SAVE = `
+if tonumber(redis.call('GET', KEYS[1])) ~= tonumber(ARGV[1]) then return 0 end
+redis.call('SET', KEYS[2], ARGV[2])
+local last = 3 + tonumber(ARGV[3])
+local i = 4
+while i <= last do
+  local j = math.min(i + ${CHUNK - 1}, last)
+  redis.call('HDEL', KEYS[3], unpack(ARGV, i, j))
+  i = j + 1
+end
+while i <= #ARGV do
+  local j = math.min(i + ${CHUNK - 1}, #ARGV)
+  redis.call('HSET', KEYS[3], unpack(ARGV, i, j))
+  i = j + 1
+end
+return 1`;
+
+/** Writes a save if the fence still holds `token`: false when refused (another instance took the lease). */
+export async function fencedSave(redis: Redis, token: number, payload: StatePayload): Promise<boolean> {
+  const args = [token, payload.rest, payload.removed.length, ...payload.removed, ...payload.set];
+  return (await redis.eval(FENCED_SAVE, 3, FENCE_KEY, STATE_KEY, DEVICES_KEY, ...args)) === 1;
+}
+
+/** Reads the rest and every device's field in one transaction (a save between the two reads is not seen half). */
+export async function readState(redis: Redis): Promise<{ rest: string | null; devices: Record<string, string> }> {
+  const replies = await redis.multi().get(STATE_KEY).hgetall(DEVICES_KEY).exec();
+  if (!replies) throw new Error("the read of the alert state was aborted");
+  for (const [error] of replies) if (error) throw error;
+  return { rest: replies[0]![1] as string | null, devices: replies[1]![1] as Record<string, string> };
+}
+
+/**
+ * The saved state as one value: the rest with the devices' fields as `engine.devices`; a field that is not JSON
+ * stays a string, so the store's check names it. A value written whole by an earlier version (its devices inside)
+ * reads as it was; the first save then moves its devices into the hash. Null when nothing was saved.
+ */
+export function assembleState(rest: string | null, fields: Record<string, string>): Stored | null {
+  const ids = Object.keys(fields);
+  if (rest === null && ids.length === 0) return null;
+  let value: unknown = {};
+  if (rest !== null) {
+    try {
+      value = JSON.parse(rest);
+    } catch {
+      return rest; // the store reports it as not JSON and keeps it aside
+    }
+  }
+  if (!isJsonObject(value) || ids.length === 0) return { value };
+  const engine = isJsonObject(value.engine) ? value.engine : {};
+  const devices: Record<string, unknown> = isJsonObject(engine.devices) ? { ...engine.devices } : {};
+  for (const id of ids) devices[id] = parseOrText(fields[id]!);
+  return { value: { ...value, engine: { ...engine, devices } } };
+}
+
+const parseOrText = (text: string): unknown => {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+};
+
+/** Remembers which slot each device's field in Redis holds; `encode` puts in a save only those that differ. */
+export function createSlotLedger(fieldsInRedis: Iterable<string>) {
+  /** id → the slot its field holds; a field read at the start holds none of this process's slots. */
+  const written = new Map<string, object | null>();
+  for (const id of fieldsInRedis) written.set(id, null);
+  return {
+    encode(saved: SavedState): StatePayload {
+      const { engine, ...others } = saved;
+      const { devices, ...engineRest } = engine;
+      const set: string[] = [];
+      const slots: [string, object][] = [];
+      let kept = 0;
+      for (const id in devices) {
+        const slot = devices[id]!;
+        if (written.has(id)) kept++;
+        if (written.get(id) === slot) continue;
+        set.push(id, JSON.stringify(slot));
+        slots.push([id, slot]);
+      }
+      // Fields of devices the state no longer has (rare: a device gone from the campus file) are deleted.
+      const removed = kept === written.size ? [] : [...written.keys()].filter((id) => !Object.hasOwn(devices, id));
+      return { rest: JSON.stringify({ ...others, engine: engineRest }), removed, set, slots };
+    },
+    /** Redis took `payload`: its slots are what the fields hold now. */
+    written(payload: StatePayload) {
+      for (const id of payload.removed) written.delete(id);
+      for (const [id, slot] of payload.slots) written.set(id, slot);
+    },
+  };
+}
