@@ -27,54 +27,55 @@ export interface EffectDeps {
   link(alert: Alert, commandId: string): void;
 }
 
-export function createEffectPerformer(d: EffectDeps): (effects: readonly Effect[]) => void {
+/** Performs one effect; the caller keeps them in order (index.ts does them in slices: ./slices.ts). */
+export function createEffectPerformer(d: EffectDeps): (effect: Effect) => void {
   const { publish, metrics } = d;
-  return (effects) => {
-    // Alerts linked in this batch: a later effect of the same batch was built before the link.
-    const linked = new Map<string, string>();
-    for (const effect of effects) {
-      if (effect.type === "ack-result") {
-        metrics.acks.inc({ result: effect.reply.ok ? "ok" : effect.reply.code });
-        publish(internalTopic.ackResult(effect.requestId), JSON.stringify(effect.reply), false);
-        continue;
-      }
-      if (effect.type === "silence-result") {
-        publish(silenceTopic.result(effect.requestId), JSON.stringify(effect.result), false);
-        continue;
-      }
-      if (effect.type === "silences") {
-        publish(silenceTopic.list, JSON.stringify(effect.silences), true);
-        continue;
-      }
-      const { change, at } = effect;
-      let alert = effect.alert;
-      if (change === "opened") {
-        const commandId = d.opened(alert);
-        if (commandId !== null) {
-          linked.set(alert.id, commandId);
-          d.link(alert, commandId);
-        }
-      }
-      const commandId = linked.get(alert.id);
-      if (commandId !== undefined && alert.command_id === undefined) alert = { ...alert, command_id: commandId };
-      const topic = alertTopic(alert.device, alert.rule);
-      if (change === "resolved") {
-        // Live subscribers learn the final state, then the empty retained payload clears the topic.
-        publish(topic, JSON.stringify(alert), false);
-        publish(topic, "", true);
-        metrics.resolved.inc({ rule: alert.rule });
-        metrics.open.dec({ rule: alert.rule });
-      } else {
-        publish(topic, JSON.stringify(alert), true);
-        if (change === "opened") {
-          metrics.opened.inc({ rule: alert.rule });
-          metrics.open.inc({ rule: alert.rule });
-        }
-      }
-      d.write(alertLine(alert, at, effect.byAck === true));
-      d.notifier()?.change(change, alert);
-      d.onAlert?.(alert);
-      d.log.info({ alert: alert.id, change, severity: alert.severity, state: alert.state }, alert.message);
+  // Open alerts the power rule made a command for: an effect built before the link (later in the same batch,
+  // or in a batch evaluated while this one waited for its save or its slice) still carries the command.
+  const linked = new Map<string, string>();
+  return (effect) => {
+    if (effect.type === "ack-result") {
+      metrics.acks.inc({ result: effect.reply.ok ? "ok" : effect.reply.code });
+      publish(internalTopic.ackResult(effect.requestId), JSON.stringify(effect.reply), false);
+      return;
     }
+    if (effect.type === "silence-result") {
+      publish(silenceTopic.result(effect.requestId), JSON.stringify(effect.result), false);
+      return;
+    }
+    if (effect.type === "silences") {
+      publish(silenceTopic.list, JSON.stringify(effect.silences), true);
+      return;
+    }
+    const { change, at } = effect;
+    let alert = effect.alert;
+    if (change === "opened") {
+      const commandId = d.opened(alert);
+      if (commandId !== null) {
+        linked.set(alert.id, commandId);
+        d.link(alert, commandId);
+      }
+    }
+    const commandId = linked.get(alert.id);
+    if (commandId !== undefined && alert.command_id === undefined) alert = { ...alert, command_id: commandId };
+    if (change === "resolved") linked.delete(alert.id);
+    const topic = alertTopic(alert.device, alert.rule);
+    if (change === "resolved") {
+      // Live subscribers learn the final state, then the empty retained payload clears the topic.
+      publish(topic, JSON.stringify(alert), false);
+      publish(topic, "", true);
+      metrics.resolved.inc({ rule: alert.rule });
+      metrics.open.dec({ rule: alert.rule });
+    } else {
+      publish(topic, JSON.stringify(alert), true);
+      if (change === "opened") {
+        metrics.opened.inc({ rule: alert.rule });
+        metrics.open.inc({ rule: alert.rule });
+      }
+    }
+    d.write(alertLine(alert, at, effect.byAck === true));
+    d.notifier()?.change(change, alert);
+    d.onAlert?.(alert);
+    d.log.info({ alert: alert.id, change, severity: alert.severity, state: alert.state }, alert.message);
   };
 }

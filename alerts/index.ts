@@ -23,6 +23,7 @@ import { createCommandMetrics } from "./commands/metrics.js";
 import { decodeInputs } from "./decode.js";
 import { firstConnect, openConnection, subscriptionFilters } from "./connection.js";
 import { createEffectPerformer } from "./effects.js";
+import { createSlicer } from "./slices.js";
 import { evaluate, initialState, openAlerts } from "./engine.js";
 import { type ActiveTerm, type AlertsRedis, type AlertsRole, startWithLease } from "./failover.js";
 import { createAlertMetrics } from "./metrics.js";
@@ -167,7 +168,7 @@ async function runAlerts(ctx: ServiceContext, deps: AlertsDeps, book: RuleBook, 
   // The service holds the only reference to its state: steps update the device map in place (./owned-map.ts),
   // so an input costs what it changes, not a copy of every device's slot (≈ 18 ms at 20,000 devices).
   const owner = createStateOwner();
-  const perform = createEffectPerformer({
+  const performEffect = createEffectPerformer({
     publish,
     write: (line) => writer.enqueue(line),
     notifier: () => (term && !term.holds() ? null : notifier),
@@ -180,6 +181,10 @@ async function runAlerts(ctx: ServiceContext, deps: AlertsDeps, book: RuleBook, 
       store.schedule();
     },
   });
+
+  // In order, a slice per turn of the event loop: a storm of alerts leaves the lease's renewal its turn (./slices.ts).
+  const outbound = createSlicer<() => void>((work) => work(), (error) => log.error({ err: error }, "an alert's effect failed"));
+  const perform = (effects: readonly Effect[]) => outbound.run(effects.map((effect) => () => performEffect(effect)));
 
   // One of several (REDIS_URL): what a step does outside (an alert published, written, paged, a power rule's
   // command) waits until the state it comes from is saved in Redis, so a standby taking over never finds an
@@ -264,10 +269,9 @@ async function runAlerts(ctx: ServiceContext, deps: AlertsDeps, book: RuleBook, 
     // now; one of several, once saved, as every effect).
     const alerts = openAlerts(state);
     const silences = JSON.stringify(currentSilences(book, state, now()));
-    const republish = () => {
-      for (const alert of alerts) publish(alertTopic(alert.device, alert.rule), JSON.stringify(alert), true);
-      publish(silenceTopic.list, silences, true);
-    };
+    // Behind the effects already queued, in the same order-keeping queue (a district's open alerts are many).
+    const republish = () =>
+      outbound.run([...alerts.map((alert) => () => publish(alertTopic(alert.device, alert.rule), JSON.stringify(alert), true)), () => publish(silenceTopic.list, silences, true)]);
     if (term) store.afterSave(() => standingDown || republish());
     else republish();
     c.subscribeAsync(subscriptionFilters()).catch((error: unknown) => log.error({ err: error }, "subscription failed"));
@@ -294,6 +298,7 @@ async function runAlerts(ctx: ServiceContext, deps: AlertsDeps, book: RuleBook, 
         clearInterval(timer);
         automation.stop();
         c.removeAllListeners("message");
+        outbound.finish();
         await notifier?.close();
         await finishesWithin(desk.settled(), CLOSE_TIMEOUT_MS / 4);
         await writer.close(CLOSE_TIMEOUT_MS / 2);

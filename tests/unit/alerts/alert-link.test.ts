@@ -32,12 +32,12 @@ describe("the alert ↔ command link", () => {
     expect(linkCommand(h.state, { ...alert, id: "another" }, "c")).toBe(h.state);
   });
 
-  it("publishes and stores an alert that switched its room already carrying the command, and every later change of the same batch too", () => {
+  it("publishes and stores an alert that switched its room already carrying the command, and every later change too", () => {
     const { alert } = openedOverload();
     const published: { topic: string; payload: string; retain: boolean }[] = [];
     const lines: string[] = [];
     const linked: [string, string][] = [];
-    const perform = createEffectPerformer({
+    const performEffect = createEffectPerformer({
       publish: (topic, payload, retain) => published.push({ topic, payload, retain }),
       write: (line) => lines.push(line),
       notifier: () => null,
@@ -47,10 +47,8 @@ describe("the alert ↔ command link", () => {
       link: (a, id) => linked.push([a.id, id]),
     });
     const updated: Alert = { ...alert, value: 25 };
-    perform([
-      { type: "alert", change: "opened", alert, at: 1 },
-      { type: "alert", change: "updated", alert: updated, at: 2 },
-    ]);
+    performEffect({ type: "alert", change: "opened", alert, at: 1 });
+    performEffect({ type: "alert", change: "updated", alert: updated, at: 2 });
     expect(linked).toEqual([[alert.id, "brk-101.switch_off.9.1"]]);
     expect(published.map((p) => (JSON.parse(p.payload) as Alert).command_id)).toEqual(["brk-101.switch_off.9.1", "brk-101.switch_off.9.1"]);
     expect(lines.every((line) => line.includes('command_id="brk-101.switch_off.9.1"'))).toBe(true);
