@@ -82,6 +82,44 @@ devices:
     expect(await portIsClosed(http)).toBe(true);
   });
 
+  it("lists every problem of a bad district file with its file and path, and `up` starts nothing on it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "campus-cli-"));
+    const school = (id: string, zone: string) => `site: { id: ${id}, name: ${id.toUpperCase()}${zone} }
+buildings: [{ id: b-${id}, name: B, kind: lab }]
+devices:
+  - { id: brk-1, kind: breaker, building: b-${id}, rating_a: 16 }
+`;
+    writeFileSync(join(dir, "east.yaml"), school("east", ", timezone: Asia/Shanghai"));
+    writeFileSync(join(dir, "west.yaml"), school("west", "")); // no time zone, and east's device id again
+    writeFileSync(join(dir, "district.yaml"), `district: { id: d, name: 测试区 }
+sites: [ east.yaml, gone.yaml, west.yaml ]
+notify:
+  - { site: north, url: "https://hooks.example/n", secret_env: HOOK_NORTH }
+`);
+    const file = join(dir, "district.yaml");
+    const { status, stdout } = runCli(["check-config", file]);
+    expect(status).toBe(1);
+    // A site file is named as the district file lists it; the clash names both files.
+    const problems = [
+      `${file}: sites[1]: cannot read site file gone.yaml: no such file`,
+      "west.yaml: site.timezone: is required",
+      'west.yaml: devices[0].id: device id "brk-1" is also at east.yaml: devices[0].id',
+      `${file}: notify[0].site: unknown site "north"`,
+    ];
+    expect(stdout).toContain(`${file}: 4 problems`);
+    for (const problem of problems) expect(stdout).toContain(problem);
+
+    const [mqtt, http] = [await freePort(), await freePort()];
+    const up = runCli(["up"], {
+      CAMPUS_CONFIG: file, MQTT_PORT: String(mqtt), HTTP_PORT: String(http), DATA_DIR: dir,
+      DEVICE_GROUP_KEY: "k".repeat(32), SERVICE_PASSWORD: "s".repeat(20), API_TOKENS: `admin:${"a".repeat(20)}`,
+    });
+    expect(up.status).toBe(1);
+    for (const problem of problems) expect(up.stderr).toContain(problem);
+    expect(await portIsClosed(mqtt)).toBe(true);
+    expect(await portIsClosed(http)).toBe(true);
+  });
+
   it("refuses a bad --history, and --history without --demo, before anything starts", () => {
     const bad = runCli(["up", "--demo", "--history", "2w"], { DATA_DIR: mkdtempSync(join(tmpdir(), "campus-cli-")) });
     expect(bad.status).toBe(1);
