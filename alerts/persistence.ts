@@ -51,6 +51,8 @@ export interface StoreBackend<P = string> {
    */
   encode?(value: unknown): P;
   write(payload: P): Promise<void>;
+  /** The value the store loaded, checked (and upgraded): a backend writing what changed starts from it. */
+  loaded?(value: unknown): void;
   /** Keeps an unreadable value for a person to look at; returns where it went (throws when it cannot). */
   setAside(stored: Stored): string;
   /** After a failed write: true to try again later (a store that is not a file: the change is saved nowhere else). */
@@ -162,7 +164,10 @@ function createJsonStore<T, P>(backend: StoreBackend<P>, snapshot: () => T, pars
       const stored = backend.read();
       if (stored === null) return null;
       const parsed = parse(stored);
-      if (parsed.ok) return parsed.saved;
+      if (parsed.ok) {
+        backend.loaded?.(parsed.saved);
+        return parsed.saved;
+      }
       // Keep the unreadable file for a person to look at and start empty rather than refuse to run
       // (the alerts would otherwise stay down until someone deletes it by hand).
       try {

@@ -7,12 +7,13 @@
 // (fsyncing each) and the active's event loop (serialising each) so busy that the active lost its lease
 // (docs/benchmarks.md, run D7). A save now costs what changed.
 // A slot that changed is a new object (the engine is copy-on-write below its device map, ./owned-map.ts), so a
-// slot is known unchanged by identity, without comparing or serialising it.
+// slot is known unchanged by identity, without comparing or serialising it; a slot whose only change is the
+// watchdog's clock is not written either (`sameButSeen`).
 import type { Redis } from "../infra/redis.js";
 import { isJsonObject } from "../domain/json-object.js";
 import { FENCE_KEY } from "./lease.js";
 import type { Stored } from "./persistence.js";
-import type { SavedState } from "./saved-state.js";
+import type { DeviceSlot, SavedState } from "./saved-state.js";
 
 export const STATE_KEY = "campus:alerts:state";
 export const DEVICES_KEY = "campus:alerts:devices";
@@ -22,7 +23,7 @@ export interface StatePayload {
   rest: string;
   removed: string[];
   set: string[];
-  slots: [string, object][];
+  slots: [string, DeviceSlot][];
 }
 
 /** Fields of a hash each call sets or deletes at most (Lua's `unpack` has a limit). */
@@ -61,13 +62,32 @@ export async function readState(redis: Redis): Promise<{ rest: string | null; de
   return { rest: replies[0]![1] as string | null, devices: replies[1]![1] as Record<string, string> };
 }
 
+/** Parses the devices' fields, a thousand a turn of the event loop: a takeover reads 20,000 (35 MB) while its lease must be renewed. */
+export async function parseFields(fields: Record<string, string>): Promise<Record<string, unknown>> {
+  const parsed: Record<string, unknown> = {};
+  let count = 0;
+  for (const id in fields) {
+    parsed[id] = parseOrText(fields[id]!); // a field that is not JSON stays a string, so the store's check names it
+    if (++count % 1_000 === 0) await new Promise((resolve) => setImmediate(resolve));
+  }
+  return parsed;
+}
+
+const parseOrText = (text: string): unknown => {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+};
+
 /**
- * The saved state as one value: the rest with the devices' fields as `engine.devices`; a field that is not JSON
- * stays a string, so the store's check names it. A value written whole by an earlier version (its devices inside)
- * reads as it was; the first save then moves its devices into the hash. Null when nothing was saved.
+ * The saved state as one value: the rest with the devices' parsed fields as `engine.devices`. A value written
+ * whole by an earlier version (its devices inside) reads as it was; the first save then moves its devices into
+ * the hash. Null when nothing was saved.
  */
-export function assembleState(rest: string | null, fields: Record<string, string>): Stored | null {
-  const ids = Object.keys(fields);
+export function assembleState(rest: string | null, devices: Record<string, unknown>): Stored | null {
+  const ids = Object.keys(devices);
   if (rest === null && ids.length === 0) return null;
   let value: unknown = {};
   if (rest !== null) {
@@ -79,35 +99,42 @@ export function assembleState(rest: string | null, fields: Record<string, string
   }
   if (!isJsonObject(value) || ids.length === 0) return { value };
   const engine = isJsonObject(value.engine) ? value.engine : {};
-  const devices: Record<string, unknown> = isJsonObject(engine.devices) ? { ...engine.devices } : {};
-  for (const id of ids) devices[id] = parseOrText(fields[id]!);
-  return { value: { ...value, engine: { ...engine, devices } } };
+  return { value: { ...value, engine: { ...engine, devices: { ...(isJsonObject(engine.devices) ? engine.devices : {}), ...devices } } } };
 }
 
-const parseOrText = (text: string): unknown => {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
-};
+/**
+ * A slot whose rules are the very same object and whose track differs at most in `lastSeenAt` is not written:
+ * that is the watchdog's wall clock, which every start sets anew for every device (engine.ts `start`), so its
+ * saved value is never read. A takeover's start thus writes nothing per device, where it wrote all 20,000.
+ */
+const sameButSeen = (a: DeviceSlot, b: DeviceSlot) =>
+  a.rules === b.rules && a.track.lastReadingTs === b.track.lastReadingTs && a.track.lastStatusTs === b.track.lastStatusTs && a.track.intervalMs === b.track.intervalMs && a.track.gaps === b.track.gaps;
 
 /** Remembers which slot each device's field in Redis holds; `encode` puts in a save only those that differ. */
 export function createSlotLedger(fieldsInRedis: Iterable<string>) {
-  /** id → the slot its field holds; a field read at the start holds none of this process's slots. */
-  const written = new Map<string, object | null>();
+  /** id → the slot its field holds; null for a field read at the start until `loaded` says which slot it became. */
+  const written = new Map<string, DeviceSlot | null>();
   for (const id of fieldsInRedis) written.set(id, null);
   return {
+    /** The state the store loaded: the slots the fields read at the start hold (as checked and upgraded). */
+    loaded(devices: Record<string, DeviceSlot>) {
+      for (const [id, slot] of Object.entries(devices)) if (written.get(id) === null) written.set(id, slot);
+    },
     encode(saved: SavedState): StatePayload {
       const { engine, ...others } = saved;
       const { devices, ...engineRest } = engine;
       const set: string[] = [];
-      const slots: [string, object][] = [];
+      const slots: [string, DeviceSlot][] = [];
       let kept = 0;
       for (const id in devices) {
         const slot = devices[id]!;
-        if (written.has(id)) kept++;
-        if (written.get(id) === slot) continue;
+        const before = written.get(id);
+        if (before !== undefined) kept++;
+        if (before === slot) continue;
+        if (before && sameButSeen(before, slot)) {
+          written.set(id, slot); // what the field holds still stands for it
+          continue;
+        }
         set.push(id, JSON.stringify(slot));
         slots.push([id, slot]);
       }

@@ -11,7 +11,7 @@ import type { Redis } from "../infra/redis.js";
 import { FENCE_KEY } from "./lease.js";
 import type { Stored, StoreBackend } from "./persistence.js";
 import type { SavedState } from "./saved-state.js";
-import { assembleState, createSlotLedger, DEVICES_KEY, fencedSave, readState, STATE_KEY, type StatePayload } from "./redis-state.js";
+import { assembleState, createSlotLedger, DEVICES_KEY, fencedSave, parseFields, readState, STATE_KEY, type StatePayload } from "./redis-state.js";
 
 export const COMMANDS_KEY = "campus:alerts:commands";
 export const DIGESTS_KEY = "campus:alerts:digests";
@@ -54,7 +54,7 @@ export interface FencedBackends {
 export async function loadFencedBackends(redis: Redis, fence: Fence): Promise<FencedBackends> {
   const [[commands, digests], state] = await Promise.all([redis.mget(COMMANDS_KEY, DIGESTS_KEY), readState(redis)]);
   return {
-    state: stateBackend(redis, state, fence),
+    state: stateBackend(redis, state.rest, await parseFields(state.devices), fence),
     commands: textBackend(redis, COMMANDS_KEY, commands ?? null, fence),
     digests: textBackend(redis, DIGESTS_KEY, digests ?? null, fence),
   };
@@ -66,12 +66,17 @@ function textBackend(redis: Redis, key: string, text: string | null, fence: Fenc
 }
 
 /** The alert state: the fields of the devices whose slot changed since the last save Redis took, and the rest. */
-function stateBackend(redis: Redis, stored: Awaited<ReturnType<typeof readState>>, fence: Fence): StoreBackend<StatePayload> {
-  const ledger = createSlotLedger(Object.keys(stored.devices));
+function stateBackend(redis: Redis, rest: string | null, devices: Record<string, unknown>, fence: Fence): StoreBackend<StatePayload> {
+  const ledger = createSlotLedger(Object.keys(devices));
   const fenced = fencedWrites(redis, STATE_KEY, fence, (payload: StatePayload) => fencedSave(redis, fence.token, payload));
   return {
     where: { key: STATE_KEY, hash: DEVICES_KEY },
-    read: () => assembleState(stored.rest, stored.devices),
+    read() {
+      const stored = assembleState(rest, devices);
+      [rest, devices] = [null, {}]; // read once, at the start: the state holds it from then on
+      return stored;
+    },
+    loaded: (value) => ledger.loaded((value as SavedState).engine.devices),
     encode: (value) => ledger.encode(value as SavedState),
     async write(payload) {
       await fenced.write(payload);

@@ -97,6 +97,24 @@ describe("the alert state in Redis", () => {
     expect(await fields()).toEqual({ a: slot(1), b: slot(20) });
   });
 
+  it("writes no device at a takeover's start, which changes only every device's watchdog clock", async () => {
+    const state: EngineState = { version: 1, devices: { a: slot(1), b: slot(2) } };
+    await (await storeOf(() => state)).store.saveNow();
+    let taken: EngineState | null = null;
+    const next = await storeOf(() => taken!);
+    taken = next.store.load()!.engine;
+    // Marks in the fields show whether a save wrote them again.
+    await redis.hset(DEVICES_KEY, "a", JSON.stringify(slot(100)), "b", JSON.stringify(slot(200)));
+    for (const [id, was] of Object.entries(taken.devices)) taken.devices[id] = { ...was, track: { ...was.track, lastSeenAt: 5_000 } }; // as engine.ts start does
+    await next.store.saveNow();
+    expect(await fields()).toEqual({ a: slot(100), b: slot(200) });
+    // A change of anything else is written.
+    const b = taken.devices.b!;
+    taken.devices.b = { ...b, track: { ...b.track, lastReadingTs: 6_000, lastSeenAt: 6_000 } };
+    await next.store.saveNow();
+    expect(await fields()).toEqual({ a: slot(100), b: taken.devices.b });
+  });
+
   it("reads a state an earlier version wrote whole, and moves its devices into the hash at the first save", async () => {
     const whole = saved({ version: 1, devices: { a: slot(1), b: slot(2) } });
     await redis.set(STATE_KEY, JSON.stringify(whole));
