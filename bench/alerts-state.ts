@@ -106,7 +106,10 @@ try {
   const written = ledger.encode(saved(started)).slots.length;
   row(`takeover: the first save's serialising (${written} devices written; before: all, whole)`, firstSave, await time(() => JSON.stringify(saved(started))));
 
-  const mb = (text: string) => `${(Buffer.byteLength(text) / 1_048_576).toFixed(1)} MiB`;
+  const mb = (text: string) => {
+    const bytes = Buffer.byteLength(text);
+    return bytes < 1_048_576 ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / 1_048_576).toFixed(1)} MiB`;
+  };
   console.log(`\nbench:alerts-state — ${new Date().toISOString()}; ${cpus().length} × ${cpus()[0]?.model.trim()}, Node ${process.version}`);
   console.log(`${district.devices.toLocaleString("en")} devices (${SCHOOLS} schools × ${DEVICES}); the state after the storm: ${mb(whole)} as one value, ${mb(rest)} + ${Object.keys(fields).length.toLocaleString("en")} fields per device; median of ${ROUNDS} rounds\n`);
   console.log("| step, on the event loop without a break | now, ms | state as one value, ms |");

@@ -128,6 +128,10 @@ describe("the district on the dashboard, in headless Chromium", () => {
     await publish("mc-c1-r101", "events", { type: "trip", reason: "overload" });
     await expect.poll(tileOrder, { timeout: 5_000 }).toEqual(["sunflower-kg", "meicun-primary", "xinwu-middle"]);
     expect(await page.locator('a.tile[data-site="meicun-primary"] .sev-word').allTextContents()).toEqual(["1 major"]);
+    // Live power on the tile: the middle school's one breaker that reports it (its feeder is offline, so the
+    // branch below the feeder counts), within a poll of /api/sites.
+    await publish("xm-b03-r101", "telemetry", { power_w: 2400 });
+    await expect.poll(() => page.locator('a.tile[data-site="xinwu-middle"] .tile-power').textContent(), { timeout: 15_000 }).toBe("2.4 kW");
     await screenshot("district-1920x1080.png");
 
     await page.locator('a.tile[data-site="meicun-primary"]').click();
