@@ -69,6 +69,8 @@ export interface AppDeps {
   metrics: Registry;
   /** What /metrics serves, when more than `metrics` (`up` adds its alerts thread's). */
   exposition?: Exposition;
+  /** METRICS_TOKEN: /metrics asks for it as a bearer token; "" or absent: for none. */
+  metricsToken?: string;
   log: Logger;
   /**
    * The data's clock, epoch ms (default Date.now): only for query defaults ("the last 24 h", "today").

@@ -195,6 +195,7 @@ export async function startApi(ctx: ServiceContext, deps: ApiDeps): Promise<Runn
     ...(deps.authLimits ? { authLimits: deps.authLimits } : {}),
     ...(authLimiter ? { authLimiter } : {}),
     metrics: ctx.metrics,
+    metricsToken: ctx.env.metricsToken,
     ...(deps.exposition ? { exposition: deps.exposition } : {}),
     log,
     ...(deps.live ? { live: deps.live } : {}),

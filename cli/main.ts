@@ -53,7 +53,7 @@ async function runAlone(name: "broker" | "ingest" | "alerts" | "api", start: (ct
     const clustered = env.redisUrl !== "";
     const fixedRole = name === "broker" ? (clustered ? "node" : "single") : name === "ingest" ? (clustered ? "worker" : "single") : "single";
     const role = () => (started === null ? null : (started.role?.() ?? fixedRole));
-    services.push(await startMetricsEndpoint({ host: env.bindHost, port: env.metricsPort, registry: loaded.metrics, log, service: name, instance: !clustered ? "" : name === "alerts" ? alertsInstanceName(env) : instanceName(env), role }));
+    services.push(await startMetricsEndpoint({ host: env.bindHost, port: env.metricsPort, registry: loaded.metrics, token: env.metricsToken, log, service: name, instance: !clustered ? "" : name === "alerts" ? alertsInstanceName(env) : instanceName(env), role }));
   }
   started = await start(loaded);
   services.push(started);

@@ -1,8 +1,10 @@
 // The split broker, ingest and alerts services' own small HTTP endpoint (METRICS_PORT; the API serves the
 // same on HTTP_PORT): `GET /metrics` in the Prometheus text format, with which role this process holds
 // (CONTRACT §12), and `GET /ready` for a supervisor's or load balancer's health check. Nothing else: every
-// other path is 404, every other method 405, and nothing here reads a request body.
+// other path is 404, every other method 405, and nothing here reads a request body. With METRICS_TOKEN,
+// `/metrics` (here and on the API's port) answers only `Authorization: Bearer <METRICS_TOKEN>`.
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { safeEqual } from "../domain/credentials.js";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "./logger.js";
 import { Gauge, metric, type Registry } from "./metrics.js";
@@ -19,7 +21,22 @@ export interface MetricsEndpointOptions {
   instance: string;
   /** The role it holds now, read at each scrape: "single", "node", "worker", "active", "standby"…; null until started. */
   role: () => string | null;
+  /** METRICS_TOKEN: `/metrics` asks for it as a bearer token; "" or absent: it asks for none (CONTRACT §6). */
+  token?: string;
 }
+
+/**
+ * Whether a request for `/metrics` may have it: always without METRICS_TOKEN, else only with `Authorization:
+ * Bearer <it>` (compared in constant time). The metrics name every school's id and count its deliveries.
+ */
+export function metricsAllowed(authorization: string | string[] | undefined, token: string | undefined): boolean {
+  if (!token) return true;
+  const presented = /^Bearer\s+(\S+)\s*$/i.exec(typeof authorization === "string" ? authorization : "")?.[1];
+  return presented !== undefined && safeEqual(presented, token);
+}
+
+/** The answer to a `/metrics` request without the token. */
+export const METRICS_UNAUTHORIZED = { error: "UNAUTHORIZED", message: "/metrics needs Authorization: Bearer <METRICS_TOKEN>" };
 
 export interface MetricsEndpoint {
   port: number;
@@ -50,7 +67,10 @@ export async function startMetricsEndpoint(options: MetricsEndpointOptions): Pro
     const path = (request.url ?? "/").split("?")[0];
     if (path !== "/metrics" && path !== "/ready") return answer(response, 404, "application/json", JSON.stringify({ error: "NOT_FOUND", message: "only /metrics and /ready are served here" }));
     if (request.method !== "GET" && request.method !== "HEAD") return answer(response, 405, "application/json", JSON.stringify({ error: "METHOD_NOT_ALLOWED", message: "GET only" }));
-    if (path === "/metrics") return answer(response, 200, options.registry.contentType, await options.registry.metrics());
+    if (path === "/metrics") {
+      if (!metricsAllowed(request.headers.authorization, options.token)) return answer(response, 401, "application/json", JSON.stringify(METRICS_UNAUTHORIZED));
+      return answer(response, 200, options.registry.contentType, await options.registry.metrics());
+    }
     const role = options.role();
     // A standby alerts process is ready (it is doing its job: waiting to take over); only "not started yet" is not.
     answer(response, role === null ? 503 : 200, "application/json", JSON.stringify({ ready: role !== null, service: options.service, role: role ?? "starting", instance: options.instance }));

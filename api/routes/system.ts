@@ -1,5 +1,6 @@
-// GET /api/health, /api/ready and /metrics (CONTRACT §6).
+// GET /api/health, /api/ready and /metrics (CONTRACT §6; with METRICS_TOKEN, /metrics asks for it).
 import { Type as T } from "@sinclair/typebox";
+import { METRICS_UNAUTHORIZED, metricsAllowed } from "../../infra/metrics-server.js";
 import { resultWithin } from "../../infra/timeout.js";
 import { ErrorBodySchema, errorBody } from "../errors.js";
 import { routePlugin } from "../route-plugin.js";
@@ -87,7 +88,8 @@ export const systemRoutes = routePlugin("campus-power-system", async (app, deps)
     async (request) => ({ role: request.principal!.role, name: request.principal!.name, sites: request.principal!.sites === null ? null : [...request.principal!.sites] }),
   );
 
-  app.get("/metrics", { schema: { hide: true } }, async (_request, reply) => {
+  app.get("/metrics", { schema: { hide: true } }, async (request, reply) => {
+    if (!metricsAllowed(request.headers.authorization, deps.metricsToken)) return reply.code(401).send(METRICS_UNAUTHORIZED);
     const exposition = deps.exposition ?? deps.metrics;
     reply.type(exposition.contentType);
     return exposition.metrics();

@@ -201,6 +201,14 @@ export const ENV_VARIABLES = {
     meaning: "an HTTP port on which a split `broker`, `ingest` or `alerts` serves `GET /metrics` (Prometheus, with `campus_power_instance_info`: the role it holds) and `GET /ready` (200 once running, 503 while starting), for Prometheus and health checks (CONTRACT §12; docs/ha.md). The API serves both on `HTTP_PORT`; `up` too. No token: bind it privately (extension)",
     readBy: ["broker", "ingest", "alerts"],
   }),
+  METRICS_TOKEN: variable({
+    field: "metricsToken",
+    value: secret(16),
+    default: "",
+    shownDefault: "unset (`/metrics` asks for no token)",
+    meaning: "a token (16 characters or more) that `GET /metrics` asks for as `Authorization: Bearer …`, on `HTTP_PORT` and on `METRICS_PORT` (Prometheus: `authorization: { credentials: … }`). The metrics name every school and count its notifications, and `/metrics` shares the dashboard's port: set it wherever people of one school reach that port (extension)",
+    readBy: ["up", "broker", "ingest", "alerts", "api"],
+  }),
   ...TRANSPORT_VARIABLES,
   CAMPUS_POWER_TSX: libraryVariable({
     value: oneOf(["0", "1"]),

@@ -168,6 +168,20 @@ describe("API live views", () => {
     expect(res.json()).toMatchObject({ status: "not_ready", checks: { mqtt: false, influxdb: true }, error: { code: "NOT_READY", message: "not reachable: mqtt" } });
   });
 
+  it("asks for METRICS_TOKEN on /metrics when one is set: another school's people reach the same port", async () => {
+    const token = "metrics-token-for-prometheus-01";
+    const guarded = buildApp({ campus, tokens: parseApiTokens(`viewer:${VIEWER}`), state, influx, ack: async () => ({ ok: false as const, code: "X", message: "" }), probes: { mqtt: () => true, influxdb: () => true }, metrics: createRegistry(false), log: createLogger("silent"), metricsToken: token });
+    try {
+      expect((await guarded.inject({ url: "/metrics" })).statusCode).toBe(401);
+      expect((await guarded.inject({ url: "/metrics", headers: as(VIEWER) })).statusCode).toBe(401); // an API token is not it
+      const scraped = await guarded.inject({ url: "/metrics", headers: { authorization: `Bearer ${token}` } });
+      expect(scraped.statusCode).toBe(200);
+      expect(scraped.body).toContain("# TYPE");
+    } finally {
+      await guarded.close();
+    }
+  });
+
   it("serves Prometheus metrics, the OpenAPI document for viewers and the dashboard", async () => {
     expect((await app.inject({ url: "/metrics" })).statusCode).toBe(200);
     expect((await app.inject({ url: "/api/docs/json" })).statusCode).toBe(401);

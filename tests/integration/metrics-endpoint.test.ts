@@ -1,5 +1,6 @@
 // The split services' METRICS_PORT endpoint (infra/metrics-server.ts) over real HTTP: /metrics with the role
-// read at each scrape, /ready 503 until the service runs, nothing else served. The failure drills
+// read at each scrape (and only with METRICS_TOKEN when one is set), /ready 503 until the service runs, nothing
+// else served. The failure drills
 // (ha-drills.test.ts) check what real `broker`, `ingest` and `alerts` processes report on it.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "../../infra/logger.js";
@@ -44,6 +45,23 @@ describe("METRICS_PORT endpoint", () => {
     const post = await fetch(url("/metrics"), { method: "POST", body: "x" });
     expect([post.status, (await post.json()) as unknown]).toEqual([405, { error: "METHOD_NOT_ALLOWED", message: "GET only" }]);
     expect((await fetch(url("/metrics?x=1"))).status).toBe(200);
+  });
+
+  it("asks for METRICS_TOKEN on /metrics when one is set (not on /ready), compared whole", async () => {
+    const token = "metrics-token-0123456789";
+    const guarded = await startMetricsEndpoint({ host: "127.0.0.1", port: 0, registry: createRegistry(false), log: createLogger("silent"), service: "broker", instance: "", role: () => "single", token });
+    try {
+      const scrape = (authorization?: string) => fetch(`http://127.0.0.1:${guarded.port}/metrics`, authorization ? { headers: { authorization } } : {});
+      const refused = await scrape();
+      expect([refused.status, await refused.json()]).toEqual([401, { error: "UNAUTHORIZED", message: "/metrics needs Authorization: Bearer <METRICS_TOKEN>" }]);
+      for (const wrong of [`Bearer ${token.slice(0, -1)}`, `Bearer ${token}x`, `Basic ${token}`, token]) expect((await scrape(wrong)).status, wrong).toBe(401);
+      const scraped = await scrape(`Bearer ${token}`);
+      expect(scraped.status).toBe(200);
+      expect(await scraped.text()).toContain('campus_power_instance_info{service="broker",role="single",instance=""} 1');
+      expect((await fetch(`http://127.0.0.1:${guarded.port}/ready`)).status).toBe(200); // a health check needs no secret
+    } finally {
+      await guarded.stop();
+    }
   });
 
   it("refuses to start on a port already taken, with the listen error", async () => {
