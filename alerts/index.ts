@@ -305,6 +305,7 @@ async function runAlerts(ctx: ServiceContext, deps: AlertsDeps, book: RuleBook, 
         store.cancel();
         commandStore.cancel();
         await Promise.all([store.saveNow(), commandStore.saveNow()]);
+        outbound.finish(); // what the last save released (one of several: effects wait for their save) goes out now
         connection.unwatch();
         await finishesWithin(Promise.all([c.endAsync(), deadLetters.flush()]), CLOSE_TIMEOUT_MS / 2);
         if (!c.disconnected) c.end(true);
