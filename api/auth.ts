@@ -5,7 +5,7 @@
 import { createHash } from "node:crypto";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
-import { safeEqual } from "../domain/credentials.js";
+import { bearerToken, safeEqual } from "../domain/credentials.js";
 import type { Campus } from "../domain/campus.js";
 import { isJsonObject } from "../domain/json-object.js";
 import { type ApiToken, ROLES, type Role } from "../domain/env.js";
@@ -73,11 +73,8 @@ export function queryToken(query: unknown, optedIn: boolean | undefined): string
   return typeof token === "string" && token !== "" ? token : null;
 }
 
-export function bearerToken(header: string | string[] | undefined): string | null {
-  const value = Array.isArray(header) ? header[0] : header;
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(value ?? "");
-  return match ? match[1]! : null;
-}
+/** The token of an `Authorization: Bearer …` header (domain/credentials.ts; /metrics reads it too). */
+export { bearerToken };
 
 // Public under /api/: health, and the swagger-ui shell (its page then fetches /api/docs/json with
 // the dashboard's token). The live stream authenticates itself (header, ?token= or first frame); sign-in

@@ -96,14 +96,13 @@ try {
   const start = await time(() => evaluate(book, loaded.saved.engine, { kind: "start" }, Date.now()));
   row("takeover: the engine's start (every watchdog from now)", start, start);
   const started = evaluate(book, loaded.saved.engine, { kind: "start" }, Date.now()).state;
+  let first = null as ReturnType<ReturnType<typeof createSlotLedger>["encode"]> | null;
   const firstSave = await time(() => {
     const ledger = createSlotLedger(Object.keys(fields));
     ledger.loaded(loaded.saved.engine.devices);
-    return ledger.encode(saved(started));
+    first = ledger.encode(saved(started));
   });
-  const ledger = createSlotLedger(Object.keys(fields));
-  ledger.loaded(loaded.saved.engine.devices);
-  const written = ledger.encode(saved(started)).slots.length;
+  const written = first!.slots.length;
   row(`takeover: the first save's serialising (${written} devices written; before: all, whole)`, firstSave, await time(() => JSON.stringify(saved(started))));
 
   const mb = (text: string) => {

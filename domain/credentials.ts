@@ -51,3 +51,10 @@ export function safeEqual(a: string | Buffer, b: string | Buffer): boolean {
   const right = createHash("sha256").update(b).digest();
   return timingSafeEqual(left, right);
 }
+
+/** The token of an `Authorization: Bearer <token>` header, or null (the API's routes, the live stream, /metrics). */
+export function bearerToken(header: string | string[] | undefined): string | null {
+  const value = Array.isArray(header) ? header[0] : header;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(value ?? "");
+  return match ? match[1]! : null;
+}

@@ -4,7 +4,7 @@
 // other path is 404, every other method 405, and nothing here reads a request body. With METRICS_TOKEN,
 // `/metrics` (here and on the API's port) answers only `Authorization: Bearer <METRICS_TOKEN>`.
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import { safeEqual } from "../domain/credentials.js";
+import { bearerToken, safeEqual } from "../domain/credentials.js";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "./logger.js";
 import { Gauge, metric, type Registry } from "./metrics.js";
@@ -31,8 +31,8 @@ export interface MetricsEndpointOptions {
  */
 export function metricsAllowed(authorization: string | string[] | undefined, token: string | undefined): boolean {
   if (!token) return true;
-  const presented = /^Bearer\s+(\S+)\s*$/i.exec(typeof authorization === "string" ? authorization : "")?.[1];
-  return presented !== undefined && safeEqual(presented, token);
+  const presented = bearerToken(authorization);
+  return presented !== null && safeEqual(presented, token);
 }
 
 /** The answer to a `/metrics` request without the token. */
