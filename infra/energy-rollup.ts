@@ -43,27 +43,35 @@ export function trustedBefore(now: number, marginMs = 90_000): number {
 
 /**
  * Hours whose rollups late points have made stale, until the ingest has rolled them up again: a point
- * `rollup_stale,worker=<ingest client id> stale=true <hour start>` is written in the same InfluxDB request as
- * the late points (so no reader sees them without it), and `stale=false` at the same series and time once
- * the hour is rolled up again. Readers take the hour from raw points meanwhile (api/history-source.ts).
- * The default retention policy (raw) keeps it: past raw retention there are no raw points to prefer.
+ * `rollup_stale,site=<site>,worker=<ingest client id> stale=true <hour start>` for each school whose late
+ * points the hour holds is written in the same InfluxDB request as those points (so no reader sees them
+ * without it), and `stale=false` at the same series and time once the hour is rolled up again. Readers take
+ * the hour from raw points meanwhile (api/history-source.ts). `site` as on every point (CONTRACT §9); a mark
+ * of an earlier version has none, and is cleared the same way. The default retention policy (raw) keeps it:
+ * past raw retention there are no raw points to prefer.
  */
 export const ROLLUP_STALE_MEASUREMENT = "rollup_stale";
 
-export const staleMarkLine = (worker: string, hourMs: number, stale: boolean): string =>
-  toLine({ measurement: ROLLUP_STALE_MEASUREMENT, tags: { worker }, fields: { stale }, ts: hourMs })!;
+export const staleMarkLine = (worker: string, hourMs: number, stale: boolean, site = ""): string =>
+  toLine({ measurement: ROLLUP_STALE_MEASUREMENT, tags: { site, worker }, fields: { stale }, ts: hourMs })!;
 
-/** Start of each hour in [fromMs, toMs) that some worker (or the one named) has marked stale, ascending. */
+/** Start of each hour in [fromMs, toMs) that some worker (or the one named) has marked stale for some school, ascending. */
 export async function readStaleHours(influx: InfluxClient, fromMs: number, toMs: number, worker?: string): Promise<number[]> {
+  return [...new Set((await readStaleMarks(influx, fromMs, toMs, worker)).map((mark) => mark.hourMs))].sort((a, b) => a - b);
+}
+
+/** The marks standing in [fromMs, toMs): each hour and school ("" for a mark without `site`) marked stale. */
+export async function readStaleMarks(influx: InfluxClient, fromMs: number, toMs: number, worker?: string): Promise<{ hourMs: number; site: string }[]> {
   const own = worker === undefined ? "" : ` AND "worker" = ${quoteString(worker)}`;
-  const query = `SELECT "stale" FROM ${quoteIdentifier(ROLLUP_STALE_MEASUREMENT)} WHERE time >= ${Math.floor(fromMs / HOUR_MS) * HOUR_MS}ms AND time < ${Math.ceil(toMs)}ms${own} GROUP BY "worker"`;
-  const hours = new Set<number>();
+  const query = `SELECT "stale" FROM ${quoteIdentifier(ROLLUP_STALE_MEASUREMENT)} WHERE time >= ${Math.floor(fromMs / HOUR_MS) * HOUR_MS}ms AND time < ${Math.ceil(toMs)}ms${own} GROUP BY "worker", "site"`;
+  const marks: { hourMs: number; site: string }[] = [];
   for (const series of await influx.query(query)) {
     const time = series.columns.indexOf("time");
     const stale = series.columns.indexOf("stale");
-    for (const row of series.values) if (row[stale] === true) hours.add(row[time] as number);
+    const site = series.tags?.site ?? "";
+    for (const row of series.values) if (row[stale] === true) marks.push({ hourMs: row[time] as number, site });
   }
-  return [...hours].sort((a, b) => a - b);
+  return marks;
 }
 
 /**
@@ -118,9 +126,18 @@ export async function readEnergyReporters(influx: InfluxClient): Promise<Set<str
 export const buildingRollupDevices = (campus: Campus, reporting: ReadonlySet<string> | null = null): string[] =>
   countedDevices(campus, "building", reporting).map((d) => d.id).sort();
 
-/** `energy_building_<8 hex of sha256 of the counted device ids>`. */
+/**
+ * The rollup's shape, hashed into its name with the devices: grouped by `site` as well since the district
+ * (CONTRACT §9: every point carries its site). A rollup of another shape is another measurement, so a
+ * database of an earlier version gets its rollup replaced and backfilled at start, as when the counted
+ * devices change, and no reader ever sums points of the two shapes.
+ */
+const BUILDING_ROLLUP_SHAPE = "site,building";
+
+/** `energy_building_<8 hex of sha256 of the shape and the counted device ids>`. */
 export function buildingRollupMeasurement(campus: Campus, reporting: ReadonlySet<string> | null = null): string {
-  return `energy_building_${createHash("sha256").update(buildingRollupDevices(campus, reporting).join("\n")).digest("hex").slice(0, 8)}`;
+  const named = [BUILDING_ROLLUP_SHAPE, ...buildingRollupDevices(campus, reporting)].join("\n");
+  return `energy_building_${createHash("sha256").update(named).digest("hex").slice(0, 8)}`;
 }
 
 /** The SELECT … INTO that fills the rollup (`where` adds a time range: a backfill). Device ids are [a-z0-9-] (CONTRACT §2). */
@@ -129,7 +146,7 @@ export function buildingRollupSelect(db: string, campus: Campus, where = "", rep
   return (
     `SELECT sum("energy_delta_kwh") AS "energy_delta_kwh" INTO ${d}.${quoteIdentifier(BUILDING_ROLLUP_RP)}.${quoteIdentifier(buildingRollupMeasurement(campus, reporting))}` +
     ` FROM ${d}.${quoteIdentifier(BUILDING_ROLLUP_RP)}."electrical" WHERE "device" =~ /^(${buildingRollupDevices(campus, reporting).join("|")})$/${where}` +
-    ` GROUP BY time(1h), "building"`
+    ` GROUP BY time(1h), "site", "building"`
   );
 }
 

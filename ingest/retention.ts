@@ -10,7 +10,7 @@
 //   energy_building_<hash>  in rollup_1h: kWh per building and hour, summed over each building's topmost
 //             devices that report energy_kwh (infra/energy-rollup.ts countedDevices), from rollup_1h (the API's by=building energy reads it). Its exact text is the API's
 //             (api/energy-building-rollup.ts, a pure module: the query side owns the name and shape);
-//             the hash names the counted devices, so a campus file with another tree (or a device that
+//             grouped by site and building; the hash names that shape and the counted devices, so a campus file with another tree (or a device that
 //             starts reporting energy above the counted ones) gets a new CQ, the old one is dropped, and the new one is backfilled over all of rollup_1h in the background.
 //   power_building_<hash>, power_room_<hash>  in rollup_1h: each group's 15-minute mean power (peak demand,
 //             docs/reports.md), summed over its topmost devices that report power_w, from rollup_1m; name and

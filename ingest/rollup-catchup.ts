@@ -17,7 +17,7 @@
 // cleared after the round, and a worker's marks left by a stop or crash are taken up at its next start.
 import type { Campus } from "../domain/campus.js";
 import { type BackoffPolicy, INFLUX_BACKOFF, backoffDelayMs } from "../infra/backoff.js";
-import { HOUR_MS, readEnergyReporters, readStaleHours, staleMarkLine, trustedBefore } from "../infra/energy-rollup.js";
+import { HOUR_MS, readEnergyReporters, readStaleHours, readStaleMarks, staleMarkLine, trustedBefore } from "../infra/energy-rollup.js";
 import type { InfluxClient } from "../infra/influx.js";
 import type { Logger } from "../infra/logger.js";
 import { Counter, Gauge, type Registry, metric } from "../infra/metrics.js";
@@ -41,13 +41,14 @@ export const COALESCE_MS = 1_000;
 export const REPORTERS_REFRESH_MS = 10 * 60_000;
 
 const DEVICE_TAG = /,device=([a-z0-9-]+)(?=[, ])/;
+const SITE_TAG = /,site=([a-z0-9-]+)(?=,|$)/; // on the series key: followed by another tag, or last
 
 /**
- * Adds to `into` the hours of the late `electrical` total points among stored line-protocol lines: those
- * whose minute a reader may already serve from a rollup at `now` (trustedBefore). Phase points are not
- * rolled up, so they never make an hour late. Pure.
+ * Calls `late` with the hour start and series key of each late `electrical` total point among stored
+ * line-protocol lines: those whose minute a reader may already serve from a rollup at `now`
+ * (trustedBefore). Phase points are not rolled up, so they never make an hour late. Pure.
  */
-export function noteLateHours(lines: readonly string[], now: number, into: LateHours = new Map()): LateHours {
+function eachLate(lines: readonly string[], now: number, late: (hour: number, series: string) => void): void {
   const cutoff = trustedBefore(now);
   for (const line of lines) {
     if (!line.startsWith("electrical,")) continue;
@@ -55,9 +56,24 @@ export function noteLateHours(lines: readonly string[], now: number, into: LateH
     if (!(ts < cutoff)) continue;
     const series = line.slice(0, line.indexOf(" "));
     if (series.includes(",phase=")) continue;
-    addHour(into, Math.floor(ts / HOUR_MS) * HOUR_MS, DEVICE_TAG.exec(series)?.[1] ?? null);
+    late(Math.floor(ts / HOUR_MS) * HOUR_MS, series);
   }
+}
+
+/** Adds to `into` the hours of the late points among stored lines, with their devices (eachLate). Pure. */
+export function noteLateHours(lines: readonly string[], now: number, into: LateHours = new Map()): LateHours {
+  eachLate(lines, now, (hour, series) => addHour(into, hour, DEVICE_TAG.exec(series)?.[1] ?? null));
   return into;
+}
+
+/** The (hour, school) pairs of the late points among stored lines: one stale mark each ("" for a line without `site`). Pure. */
+export function lateSiteHours(lines: readonly string[], now: number): { hourMs: number; site: string }[] {
+  const seen = new Map<string, { hourMs: number; site: string }>();
+  eachLate(lines, now, (hourMs, series) => {
+    const site = SITE_TAG.exec(series)?.[1] ?? "";
+    seen.set(`${hourMs} ${site}`, { hourMs, site });
+  });
+  return [...seen.values()];
 }
 
 function addHour(hours: LateHours, hour: number, device: string | null): void {
@@ -140,9 +156,9 @@ export class RollupCatchUp {
     this.worker = this.run();
   }
 
-  /** The stale marks to write with a batch of lines (the durable sink's extraLines): one per late hour. */
+  /** The stale marks to write with a batch of lines (the durable sink's extraLines): one per late hour and school. */
   staleMarks(lines: readonly string[], now = Date.now()): string[] {
-    return [...noteLateHours(lines, now).keys()].map((hour) => staleMarkLine(this.options.worker, hour, true));
+    return lateSiteHours(lines, now).map((mark) => staleMarkLine(this.options.worker, mark.hourMs, true, mark.site));
   }
 
   /** Lines InfluxDB has just accepted (the durable sink's onStored): their late hours are rolled up again. */
@@ -239,9 +255,12 @@ export class RollupCatchUp {
     // A power rollup being backfilled holds part of its days: their peaks wait for a round after it (a day marked is never redone).
     for (const range of ranges) await rollUpDeviceDays(influx, campus, range, Date.now(), [...hours.keys()]);
     if (this.powerBackfills === 0) for (const range of ranges) await rollUpPeakDays(influx, campus, powerReporting, range, Date.now(), [...hours.keys()]);
-    // Cleared unless late points came for the hour meanwhile (their mark stands until the next round).
-    const done = [...hours.keys()].filter((hour) => !this.pending.has(hour));
-    if (done.length > 0) await influx.write(done.map((hour) => staleMarkLine(worker, hour, false)).join("\n"));
+    // Each school's mark of these hours cleared, unless late points came for the hour meanwhile (their mark
+    // stands until the next round): filtered after reading the marks, so none written meanwhile is cleared.
+    const rolled = [...hours.keys()];
+    const marks = rolled.length === 0 ? [] : await readStaleMarks(influx, Math.min(...rolled), Math.max(...rolled) + HOUR_MS, worker);
+    const done = marks.filter((mark) => hours.has(mark.hourMs) && !this.pending.has(mark.hourMs));
+    if (done.length > 0) await influx.write(done.map((mark) => staleMarkLine(worker, mark.hourMs, false, mark.site)).join("\n"));
     this.metrics.hours.inc(hours.size);
     this.metrics.statements.inc(statements);
     if (hours.size > 0) log.info({ hours: hours.size, ranges: ranges.length, statements, ms: Date.now() - started }, "late points rolled up again");

@@ -51,6 +51,9 @@ describe.each([
     // Then served from the rollups again (not from raw points): the hour is rolled up and its stale mark cleared.
     await waitFor(async () => !/raw/.test((await buildingHours(building, hour, hour + HOUR)).source), 15_000, { intervalMs: 250, what: "the hour served from the rollups" });
     expect(Date.now() - flushedAt).toBeLessThan(15_000);
+    // The hour's stale mark named the school, as every point does (CONTRACT §9), and stands cleared.
+    const marks = rows(await stack.influx.query(`SELECT "stale", "site" FROM "rollup_stale" WHERE time = ${hour}ms`));
+    expect(marks.map((mark) => [mark.site, mark.stale])).toEqual([[stack.campus.site.id, false]]);
     expect((await buildingHours(building, hour, hour + HOUR)).kwh).toBeCloseTo(EXPECTED_KWH, 9);
     // The 1-minute rollup: one window per reading, power as sent, every delta once.
     const minutes = await rolledUp("rollup_1m", device, "power_w_mean");

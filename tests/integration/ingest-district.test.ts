@@ -15,7 +15,9 @@ import { type InfluxClient, rows } from "../../infra/influx.js";
 import { createLogger } from "../../infra/logger.js";
 import { createRegistry, type Registry } from "../../infra/metrics.js";
 import type { ServiceContext } from "../../infra/service.js";
-import { ensureRetention, retentionStatements } from "../../ingest/retention.js";
+import { ensureRetention, retentionStatements, rollupSelects } from "../../ingest/retention.js";
+import { buildingRollupMeasurement } from "../../infra/energy-rollup.js";
+import { toLines } from "../../domain/line-protocol.js";
 import { type RunningIngest, startIngest } from "../../ingest/index.js";
 import { localTime } from "../../simulator/local-time.js";
 import { freshDatabase } from "../helpers/influx.js";
@@ -108,5 +110,24 @@ describe("the ingest of a district", () => {
     expect(second!.time).not.toBe(later);
     expect(second!.time).toBeGreaterThanOrEqual(sent);
     expect(await fallbacks()).toBe(1);
+  });
+
+  it("rolls each building's hourly energy up with its site, like every other point", async () => {
+    const db = influx.config.db;
+    const hour = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 48 * 3_600_000;
+    const reading = (device: string, site: string, building: string, kwh: number, minute: number) => ({
+      measurement: "electrical",
+      tags: { site, device, kind: "breaker", building },
+      fields: { energy_kwh: 100 + kwh, energy_delta_kwh: kwh },
+      ts: hour + minute * 60_000,
+    });
+    await influx.write(toLines([reading("brk-east-main", "east-school", "east-class", 1.5, 5), reading("brk-east-main", "east-school", "east-class", 0.5, 35), reading("brk-west-main", "west-school", "west-class", 2, 10)]));
+    for (const { select } of rollupSelects(db, `time >= ${hour}ms AND time < ${hour + 3_600_000}ms`, campus).slice(0, 3)) await influx.query(select);
+    const measurement = buildingRollupMeasurement(campus);
+    const points = rows(await influx.query(`SELECT "energy_delta_kwh", "site", "building" FROM "rollup_1h"."${measurement}" WHERE time = ${hour}ms`));
+    expect(points.map((p) => [p.site, p.building, p.energy_delta_kwh]).sort()).toEqual([
+      ["east-school", "east-class", 2],
+      ["west-school", "west-class", 2],
+    ]);
   });
 });

@@ -23,7 +23,7 @@ describe("the building energy rollup", () => {
     expect(text).toBe(
       `CREATE CONTINUOUS QUERY "${name}" ON "campus" RESAMPLE EVERY 15m FOR 3h BEGIN ` +
         `SELECT sum("energy_delta_kwh") AS "energy_delta_kwh" INTO "campus"."rollup_1h"."${buildingRollupMeasurement(campus)}" ` +
-        `FROM "campus"."rollup_1h"."electrical" WHERE "device" =~ /^(brk-c1-main|feeder-d1)$/ GROUP BY time(1h), "building" END`,
+        `FROM "campus"."rollup_1h"."electrical" WHERE "device" =~ /^(brk-c1-main|feeder-d1)$/ GROUP BY time(1h), "site", "building" END`,
     );
   });
 

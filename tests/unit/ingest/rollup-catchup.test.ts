@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { planSegments } from "../../../api/history-source.js";
 import { trustedBefore } from "../../../infra/energy-rollup.js";
-import { catchUpRanges, type LateHours, MAX_NAMED_DEVICES, MAX_RANGE_HOURS, noteLateHours } from "../../../ingest/rollup-catchup.js";
+import { catchUpRanges, type LateHours, MAX_NAMED_DEVICES, MAX_RANGE_HOURS, lateSiteHours, noteLateHours } from "../../../ingest/rollup-catchup.js";
 
 const HOUR = 3_600_000;
 const NOW = Date.parse("2026-12-01T10:30:00Z");
@@ -24,6 +24,27 @@ describe("which stored points are late for the rollups", () => {
     expect([...hours.entries()]).toEqual([
       [Math.floor((NOW - 6 * HOUR) / HOUR) * HOUR, new Set(["brk-a", "brk-b"])],
       [Math.floor((NOW - 6 * 24 * HOUR) / HOUR) * HOUR, new Set(["brk-c"])],
+    ]);
+  });
+
+  it("gives one stale mark per late hour and school, a line without `site` (an earlier version's) as \"\"", () => {
+    const hour = Math.floor((NOW - 6 * HOUR) / HOUR) * HOUR;
+    const other = (device: string, ts: number) => line(device, ts).replace(",site=s ", ",site=other-school ");
+    const marks = lateSiteHours(
+      [
+        line("brk-a", NOW - 6 * HOUR),
+        line("brk-b", NOW - 6 * HOUR + 60_000),
+        other("brk-c", NOW - 6 * HOUR),
+        line("brk-d", NOW - 6 * HOUR, ",phase=L1").replace(",site=s ", ",site=phase-school "), // not rolled up: no mark
+        line("brk-e", NOW - 30_000).replace(",site=s ", ",site=recent-school "), // not late: no mark
+        line("brk-f", NOW - 2 * HOUR).replace(",site=s ", " "),
+      ],
+      NOW,
+    );
+    expect(marks).toEqual([
+      { hourMs: hour, site: "s" },
+      { hourMs: hour, site: "other-school" },
+      { hourMs: Math.floor((NOW - 2 * HOUR) / HOUR) * HOUR, site: "" },
     ]);
   });
 
