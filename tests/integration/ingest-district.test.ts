@@ -16,7 +16,7 @@ import { createLogger } from "../../infra/logger.js";
 import { createRegistry, type Registry } from "../../infra/metrics.js";
 import type { ServiceContext } from "../../infra/service.js";
 import { ensureRetention, retentionStatements, rollupSelects } from "../../ingest/retention.js";
-import { buildingRollupMeasurement } from "../../infra/energy-rollup.js";
+import { buildingRollupContinuousQuery, buildingRollupMeasurement } from "../../infra/energy-rollup.js";
 import { toLines } from "../../domain/line-protocol.js";
 import { type RunningIngest, startIngest } from "../../ingest/index.js";
 import { localTime } from "../../simulator/local-time.js";
@@ -32,6 +32,7 @@ let ingest: RunningIngest;
 let metrics: Registry;
 const devices: MqttClient[] = [];
 const RAW_DAYS = 90;
+const OLDER_BUILDING_ROLLUP = "energy_building_0123abcd";
 
 /** The continuous queries an older version created: the same rollups, grouped without `site`. */
 const olderQueries = (db: string) => retentionStatements(db, RAW_DAYS).cqs.map((cq) => ({ ...cq, text: cq.text.replace('"site", ', "") }));
@@ -45,6 +46,8 @@ beforeAll(async () => {
     await influx.query(`DROP CONTINUOUS QUERY "${cq.name}" ON "${db}"`);
     await influx.query(cq.text);
   }
+  // And its building energy rollup, grouped by building alone (named after the counted devices only).
+  await influx.query(buildingRollupContinuousQuery(db, campus).text.replaceAll(buildingRollupMeasurement(campus), OLDER_BUILDING_ROLLUP).replace('"site", ', ""));
   const env = readEnv({ DATA_DIR: mkdtempSync(join(tmpdir(), "campus-district-")), DEVICE_GROUP_KEY: KEY, SERVICE_PASSWORD: PASSWORD, LOG_LEVEL: "silent" });
   const ctx = (registry: Registry): ServiceContext => ({ env, campus, log: createLogger("silent"), metrics: registry });
   broker = await startBroker(ctx(createRegistry(false)), { port: 0, wsPort: 0, host: "127.0.0.1", journal: false });
@@ -85,6 +88,9 @@ describe("the ingest of a district", () => {
       expect(present.get(cq.name)).toMatch(/GROUP BY time\(1[mh]\), "?site"?, "?device"?/);
     }
     expect(olderQueries(db).map((cq) => loose(cq.text))).not.toContain(loose(present.get("cq_electrical_1m")!));
+    // The building energy rollup of the older shape gave way to one grouped by site as well, under another name.
+    expect(present.has(`cq_${OLDER_BUILDING_ROLLUP}`)).toBe(false);
+    expect(present.get(`cq_${buildingRollupMeasurement(campus)}`)).toMatch(/GROUP BY time\(1h\), "?site"?, "?building"?/);
   });
 
   it("stores each Tasmota plug's zone-less Time at the instant it means in its own school's zone, with its site", async () => {
