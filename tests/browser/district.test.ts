@@ -2,7 +2,8 @@
 // `campus-power up` on a district of three schools, one of 2,000 devices (./district-fixture.ts), with
 // accounts made by the real `campus-power user add --password-stdin`. Devices publish over MQTT with
 // their own credentials. A person signs in with a name and password; a district viewer compares the
-// schools, ordered by what needs attention, and opens one; an operator of one school sees only it, in the
+// schools (live kW, devices online, alerts, today's kWh and after-hours share), ordered by what needs
+// attention, and opens one; an operator of one school sees only it, in the
 // page and on its live stream; the search box finds one device among 2,000. Screenshots are kept under
 // .tmp/artifacts/ at 1080p and at phone width.
 import { spawnSync } from "node:child_process";
@@ -12,6 +13,7 @@ import { join, resolve } from "node:path";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { devicePassword } from "../../domain/credentials.js";
+import { InfluxClient, rows } from "../../infra/influx.js";
 import { freePort } from "../../infra/local-influxd.js";
 import { connectMqtt, type MqttClient } from "../../infra/mqtt.js";
 import { CLI, type CliProcess, startCli } from "../helpers/cli.js";
@@ -27,6 +29,20 @@ const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable
 /** The devices the test brings online: half of the primary school, one room of the kindergarten, two of the middle school. */
 const ONLINE = ["mc-c1-feeder", "mc-c1-r101", "mc-c1-r102", "mc-c1-r103", "mc-c1-r104", "mc-c1-r105", "sf-m1-r101", "xm-b03-r101", "xm-b17-r305"];
 
+/** Today's energy of the primary school: its classroom block's feeder counter moves by this much (kWh). */
+const METERED_KWH = 1.5;
+
+/**
+ * Whether a classroom is in its occupied hours at `ms`, by the rule docs/api.md gives (Mon–Fri 07:00–22:00
+ * in site time; the fixture has no calendar and no building_kinds), in Asia/Shanghai (UTC+8 all year).
+ */
+function classroomOccupied(ms: number): boolean {
+  const local = new Date(ms + 8 * 3_600_000);
+  const day = local.getUTCDay();
+  const hour = local.getUTCHours();
+  return day >= 1 && day <= 5 && hour >= 7 && hour < 22;
+}
+
 describe("the district on the dashboard, in headless Chromium", () => {
   const dataDir = mkdtempSync(join(tmpdir(), "campus-district-"));
   const profileDir = mkdtempSync(join(tmpdir(), "campus-chromium-"));
@@ -36,6 +52,8 @@ describe("the district on the dashboard, in headless Chromium", () => {
   let context: BrowserContext;
   let page: Page;
   const devices = new Map<string, MqttClient>();
+  /** When the feeder's second counter reading was taken: its 1.5 kWh are after hours or not by this instant. */
+  let meteredAt = 0;
 
   const publish = (id: string, topic: "status" | "telemetry" | "events", payload: object | string) =>
     devices.get(id)!.publishAsync(`campus/devices/${id}/${topic}`, typeof payload === "string" ? payload : JSON.stringify({ ts: Date.now(), ...payload }), { qos: 1, retain: topic === "status" });
@@ -75,6 +93,16 @@ describe("the district on the dashboard, in headless Chromium", () => {
       devices.set(id, await connectMqtt({ url: `mqtt://127.0.0.1:${mqttPort}`, clientId: id, username: id, password: devicePassword(id, KEY) }));
       await publish(id, "status", "online");
     }
+    // The primary school uses 1.5 kWh today in a minute (90 kW: a building's feeder; a counter's first reading
+    // has no delta), stored before the API first reads today's energy (it keeps one reading for 30 s,
+    // api/energy-today.ts).
+    meteredAt = Date.now();
+    await publish("mc-c1-feeder", "telemetry", { ts: meteredAt - 60_000, energy_kwh: 100 });
+    await publish("mc-c1-feeder", "telemetry", { ts: meteredAt, energy_kwh: 100 + METERED_KWH });
+    const influx = new InfluxClient({ url: influxUrl(), db: env.INFLUX_DB! });
+    await waitFor(async () => rows(await influx.query(`SELECT sum("energy_delta_kwh") AS kwh FROM "electrical" WHERE "device" = 'mc-c1-feeder'`))[0]?.kwh === METERED_KWH, 15_000, {
+      what: "the feeder's kWh stored",
+    });
     // A short circuit in the kindergarten: a critical device-trip alert (alerts/rules/events.ts).
     await publish("sf-m1-r101", "events", { type: "trip", reason: "short_circuit" });
     await waitFor(async () => {
@@ -120,6 +148,10 @@ describe("the district on the dashboard, in headless Chromium", () => {
     expect(await kindergarten.locator(".tile-devices").textContent()).toBe("1/6 online · 5 offline");
     expect(await page.locator('a.tile[data-site="xinwu-middle"] .tile-devices').textContent()).toBe("2/2000 online · 1998 offline");
     expect(await page.locator("#nav-district").isVisible()).toBe(true);
+    // Today's kWh and its after-hours share: all of it, or none, by when the feeder's counter moved.
+    const share = classroomOccupied(meteredAt) ? "0%" : "100%";
+    expect(await page.locator('a.tile[data-site="meicun-primary"] .tile-energy').textContent()).toBe(`today ${METERED_KWH} kWh · after hours ${share}`);
+    expect(await kindergarten.locator(".tile-energy").textContent()).toBe("today 0.0 kWh · after hours –"); // nothing metered there
 
     // A breaker trips in the primary school (a major alert): it moves above the middle school by itself,
     // right after a poll of /api/sites, so within the 5 s only the live alert can have asked for the
@@ -219,6 +251,7 @@ describe("the district on the dashboard, in headless Chromium", () => {
     await page.locator("a.tile").first().waitFor({ timeout: 15_000 });
     await page.selectOption("#lang", "zh-CN");
     await expect.poll(() => page.locator('a.tile[data-site="sunflower-kg"] .sev-word').allTextContents()).toEqual(["紧急 1 条"]);
+    expect(await page.locator('a.tile[data-site="meicun-primary"] .tile-energy').textContent()).toBe(`今日 ${METERED_KWH} kWh · 非工作时间 ${classroomOccupied(meteredAt) ? "0%" : "100%"}`);
     const boxes = await page.locator("a.tile").evaluateAll((tiles) => tiles.map((tile) => tile.getBoundingClientRect()).map(({ x, y, width }) => ({ x, y, width })));
     expect(boxes).toHaveLength(3);
     expect(new Set(boxes.map((box) => box.x)).size).toBe(1); // one column
