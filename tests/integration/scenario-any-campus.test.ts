@@ -2,16 +2,15 @@
 // demo campus and on the demo district by what they are, runs against the real stack (broker, ingest,
 // alerts, API, a real influxd) and passes its own check on the devices it picked; `scenario run` prints
 // them. A campus without what a scenario needs is refused, naming it, before any device connects.
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseDocument } from "yaml";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { wallClock } from "../../domain/time-zone.js";
 import type { RunningService } from "../../infra/service.js";
 import { issuedByMatches } from "../../simulator/scenario-commands.js";
 import { type LoadedScenario, loadScenario } from "../../simulator/index.js";
 import { runCli, startCli } from "../helpers/cli.js";
+import { copyDemoConfig } from "./scenario-config.js";
 import { COMMAND_TIMEOUT_S, runChecked, startScenarioStack } from "./scenario-stack.js";
 import { GROUP_KEY, SERVICE_PASSWORD } from "./simulator-stack.js";
 
@@ -19,30 +18,13 @@ let dir: string;
 let running: Pick<RunningService, "stop">[] = [];
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "campus-scenario-any-"));
-  // The demo files, with every schedule moved twelve hours from now: a schedule running during a test
-  // (the demo's lights-out at 23:00, a school's sockets at 17:00) would switch what no scenario expects.
-  cpSync("config", dir, { recursive: true });
-  for (const file of yamlFiles(dir)) {
-    const doc = parseDocument(readFileSync(file, "utf8"));
-    const schedules = doc.get("schedules") as { items: unknown[] } | undefined;
-    if (!schedules) continue;
-    const local = wallClock(Date.now() + 12 * 3_600_000, String(doc.getIn(["site", "timezone"])));
-    const at = `${String(local.hour).padStart(2, "0")}:${String(local.minute).padStart(2, "0")}`;
-    schedules.items.forEach((_, i) => doc.setIn(["schedules", i, "at"], at));
-    writeFileSync(file, doc.toString());
-  }
+  copyDemoConfig(dir); // every schedule twelve hours from now
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 afterEach(async () => {
   for (const service of running.reverse()) await service.stop();
   running = [];
 });
-
-const yamlFiles = (root: string): string[] =>
-  readdirSync(root).flatMap((name) => {
-    const path = join(root, name);
-    return statSync(path).isDirectory() ? yamlFiles(path) : name.endsWith(".yaml") ? [path] : [];
-  });
 
 /** The one device a pick took. */
 function pickedDevice(loaded: LoadedScenario, name: string): string {
