@@ -115,9 +115,9 @@ describe("the district on the dashboard, in headless Chromium", () => {
   }, 120_000);
 
   afterAll(async () => {
-    for (const client of devices.values()) await client.endAsync().catch(() => undefined);
+    await up?.stop("SIGKILL"); // first: whatever else fails here, no `up` outlives the test
+    for (const client of devices.values()) client.end(true);
     await context?.close();
-    await up?.stop("SIGKILL");
     rmSync(dataDir, { recursive: true, force: true });
     rmSync(profileDir, { recursive: true, force: true });
   });
