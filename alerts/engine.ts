@@ -43,7 +43,7 @@ function evaluateInput(book: RuleBook, state: EngineState, input: EngineInput, n
     case "start":
       return start(book, state, now);
     case "tick":
-      return tick(book, state, now);
+      return tick(book, state, now, input.slice);
     case "reading": {
       const { reading, live } = input;
       return onDevice(book, state, reading.device, now, (slot) => {
@@ -175,10 +175,11 @@ function start(book: RuleBook, state: EngineState, now: number): EvaluateResult 
   return { state: { ...state, devices }, effects: [] };
 }
 
-function tick(book: RuleBook, state: EngineState, now: number): EvaluateResult {
+function tick(book: RuleBook, state: EngineState, now: number, slice = { from: 0, to: book.tickOrder.length }): EvaluateResult {
   const effects: Effect[] = [];
   let next = state;
-  for (const device of book.campus.devices) {
+  for (let i = slice.from; i < Math.min(slice.to, book.tickOrder.length); i++) {
+    const device = book.tickOrder[i]!;
     const slot = state.devices[device.id];
     if (!slot || slot.track.lastSeenAt === null) continue; // before start: no watchdog clock yet
     const rules = runRules(book, device, slot, now, (rule) => [rule.onTick ? (s, ctx) => rule.onTick!(s, ctx) : null], effects);

@@ -24,6 +24,7 @@ import { decodeInputs } from "./decode.js";
 import { firstConnect, openConnection, subscriptionFilters } from "./connection.js";
 import { createEffectPerformer } from "./effects.js";
 import { createSlicer } from "./slices.js";
+import { createTickPasses } from "./tick-passes.js";
 import { evaluate, initialState, openAlerts } from "./engine.js";
 import { type ActiveTerm, type AlertsRedis, type AlertsRole, startWithLease } from "./failover.js";
 import { createAlertMetrics } from "./metrics.js";
@@ -194,7 +195,7 @@ async function runAlerts(ctx: ServiceContext, deps: AlertsDeps, book: RuleBook, 
   const performAfterSave = (effects: Effect[]) => store.afterSave(() => standingDown || perform(effects));
   const run = (input: EngineInput) => {
     const result = owner.run(() => evaluate(book, state, input, now()));
-    metrics.evaluations.inc({ kind: input.kind });
+    if (input.kind !== "tick") metrics.evaluations.inc({ kind: input.kind }); // a tick: once its pass is done
     if (result.state !== state) {
       state = result.state;
       store.schedule();
@@ -214,6 +215,9 @@ async function runAlerts(ctx: ServiceContext, deps: AlertsDeps, book: RuleBook, 
     }
   };
 
+  // The watchdog's tick a slice of a district a turn (./tick-passes.ts).
+  const ticks = createTickPasses(book.tickOrder.length, (slice) => run({ kind: "tick", slice }), () => metrics.evaluations.inc({ kind: "tick" }), (error) => log.error({ err: error }, "watchdog tick failed"));
+
   // Watchdogs count from this start, before any message can arrive.
   run({ kind: "start" });
   metrics.open.reset(); // one alerts service per process: the gauge restarts from the saved state
@@ -230,6 +234,7 @@ async function runAlerts(ctx: ServiceContext, deps: AlertsDeps, book: RuleBook, 
   term?.onStandDown(() => (stopping ??= (async () => {
     standingDown = true;
     clearInterval(timer);
+    ticks.stop();
     automation.stop();
     connection.unwatch();
     c.removeAllListeners("message");
@@ -282,7 +287,7 @@ async function runAlerts(ctx: ServiceContext, deps: AlertsDeps, book: RuleBook, 
     try {
       desk.run({ kind: "tick" });
       automation.tick();
-      run({ kind: "tick" });
+      ticks.start();
       notifier?.tick();
     } catch (error) {
       log.error({ err: error }, "watchdog tick failed");
@@ -296,6 +301,7 @@ async function runAlerts(ctx: ServiceContext, deps: AlertsDeps, book: RuleBook, 
     stop() {
       stopping ??= (async () => {
         clearInterval(timer);
+        ticks.stop();
         automation.stop();
         c.removeAllListeners("message");
         outbound.finish();

@@ -22,6 +22,12 @@ export interface RuleBook {
   fileSilences: readonly SiteSilence[];
   /** Device → the devices whose `parent` it is (the overlay's inhibition walks down it). */
   children: ReadonlyMap<string, readonly string[]>;
+  /**
+   * Every device, each after its parent: the watchdog's tick in slices (engine.ts) opens a parent's `offline`
+   * in an earlier slice than its children's or in the same one, so a child's alert is inhibited when it opens,
+   * as in one tick over all, and never paged first.
+   */
+  tickOrder: readonly Device[];
 }
 
 /** One rule's overrides in one place of the campus file (`alerts.rules`, a building kind, a device). */
@@ -77,7 +83,27 @@ export function createRuleBook(campus: Campus, rules: readonly Rule[]): RuleBook
     if (siblings) siblings.push(d.id);
     else children.set(d.parent, [d.id]);
   }
-  return { campus, rules, rulesFor, fileSilences: campusSilences(campus), children };
+  return { campus, rules, rulesFor, fileSilences: campusSilences(campus), children, tickOrder: parentsFirst(campus, children) };
+}
+
+/** The campus's devices, each after its parent (depth first from each root, in the file's order). */
+function parentsFirst(campus: Campus, children: ReadonlyMap<string, readonly string[]>): Device[] {
+  const order: Device[] = [];
+  const placed = new Set<string>();
+  const place = (root: Device) => {
+    const stack = [root];
+    while (stack.length > 0) {
+      const device = stack.pop()!;
+      if (placed.has(device.id)) continue;
+      placed.add(device.id);
+      order.push(device);
+      const below = children.get(device.id) ?? [];
+      for (let i = below.length - 1; i >= 0; i--) stack.push(campus.deviceById.get(below[i]!)!);
+    }
+  };
+  for (const device of campus.devices) if (device.parent === null || !campus.deviceById.has(device.parent)) place(device);
+  for (const device of campus.devices) place(device); // none is left out (the campus file refuses a cycle)
+  return order;
 }
 
 /** Every silence operators can see now: the campus file's and the API's, not ended nor expired. */

@@ -12,7 +12,8 @@ import type { EngineState } from "./saved-state.js";
 /** What the engine is fed. `live` is false for a retained copy the broker replays on subscribe. */
 export type EngineInput =
   | { kind: "start" }
-  | { kind: "tick" }
+  /** The watchdog's tick; `slice`: only the devices [from, to) of the rule book's `tickOrder` (a district's tick in parts). */
+  | { kind: "tick"; slice?: { from: number; to: number } }
   | { kind: "reading"; reading: Reading; live: boolean }
   | { kind: "status"; status: StatusChange; live: boolean }
   | { kind: "event"; event: DeviceEvent }
