@@ -50,6 +50,11 @@ export interface StoreBackend<P = string> {
    * event loop. A backend that writes only what changed since its last good write keeps that record itself.
    */
   encode?(value: unknown): P;
+  /**
+   * The same, a part a turn of the event loop, with the time it kept the loop busy; used instead of `encode`
+   * when there. It must take what it saves from `value` at once: the caller goes on changing the state.
+   */
+  encodeInSlices?(value: unknown): Promise<{ payload: P; busyMs: number }>;
   write(payload: P): Promise<void>;
   /** The value the store loaded, checked (and upgraded): a backend writing what changed starts from it. */
   loaded?(value: unknown): void;
@@ -106,15 +111,24 @@ function createJsonStore<T, P>(backend: StoreBackend<P>, snapshot: () => T, pars
   let serialiseMs = 0;
   /** afterSave's callbacks not yet covered by a snapshot. */
   let waiting: (() => void)[] = [];
-  const write = async () => {
+  const encodeTimed = async (value: unknown): Promise<P> => {
+    if (backend.encodeInSlices) {
+      const { payload, busyMs } = await backend.encodeInSlices(value);
+      serialiseMs = busyMs;
+      return payload;
+    }
     const started = performance.now();
-    const payload = encode(snapshot());
+    const payload = encode(value);
     serialiseMs = performance.now() - started;
+    return payload;
+  };
+  const write = async () => {
+    const value = snapshot();
     // This snapshot covers every change made before the callbacks waiting now were asked for.
     const covered = waiting;
     waiting = [];
     try {
-      await backend.write(payload);
+      await backend.write(await encodeTimed(value));
     } catch (error) {
       waiting = [...covered, ...waiting];
       throw error;

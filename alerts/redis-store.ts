@@ -78,6 +78,7 @@ function stateBackend(redis: Redis, rest: string | null, devices: Record<string,
     },
     loaded: (value) => ledger.loaded((value as SavedState).engine.devices),
     encode: (value) => ledger.encode(value as SavedState),
+    encodeInSlices: (value) => ledger.encodeInSlices(value as SavedState),
     async write(payload) {
       await fenced.write(payload);
       ledger.written(payload); // a failed save leaves its devices to the next one
