@@ -25,6 +25,19 @@ export function withEntry<V>(map: Entries<V>, key: string, value: V): Entries<V>
   return copy;
 }
 
+/** `map` without `key`: the same map changed in place when it is owned here, else a copy (the map itself when it has no `key`). */
+export function withoutEntry<V>(map: Entries<V>, key: string): Entries<V> {
+  if (!Object.hasOwn(map, key)) return map;
+  if (owned?.has(map)) {
+    undo?.push({ map, key, had: true, value: map[key] });
+    delete map[key];
+    return map;
+  }
+  const { [key]: _gone, ...copy } = map;
+  owned?.add(copy);
+  return copy;
+}
+
 /** Runs `work` (synchronous) with in-place updates of the maps it creates. */
 export function inStep<T>(work: () => T): T {
   if (owned) return work();

@@ -12,6 +12,7 @@ import { CampusError, ErrorCodes, type Problem } from "../../domain/errors.js";
 import type { InfluxClient } from "../../infra/influx.js";
 import type { Logger } from "../../infra/logger.js";
 import type { AlertMetrics } from "../metrics.js";
+import { createStateOwner } from "../owned-map.js";
 import type { SavedNotify } from "../saved-state.js";
 import type { AlertChange } from "../types.js";
 import type { Digest } from "./digest-content.js";
@@ -85,6 +86,8 @@ export function createNotifier(targets: Targets, cfg: WebhookTimings, saved: Sav
   if (Object.keys(targets.byKey).length + Object.keys(targets.robots).length + Object.keys(targets.emails).length === 0) return null;
   const plan: NotifyConfig = { groupWindowMs: cfg.groupWindowMs, repeatMs: cfg.repeatMs, escalateMs: cfg.escalateMs, secondary: SECONDARY in targets.byKey };
   let state = saved?.state ?? emptyNotifyState();
+  // The only holder of `state` (the store's snapshot serialises it at once): its maps are updated in place (../owned-map.ts).
+  const owner = createStateOwner();
   let seq = saved?.seq ?? 0;
   let groupTimer: NodeJS.Timeout | null = null;
   const log = deps.log.child({ component: "webhook" });
@@ -149,7 +152,7 @@ export function createNotifier(targets: Targets, cfg: WebhookTimings, saved: Sav
 
   const flush = () => {
     const now = deps.now();
-    const result = due(state, now, plan);
+    const result = owner.run(() => due(state, now, plan));
     state = result.state;
     for (const message of result.messages) {
       for (const target of targetsOf(message, targets)) {
@@ -174,7 +177,7 @@ export function createNotifier(targets: Targets, cfg: WebhookTimings, saved: Sav
   return {
     change(change, alert) {
       digests?.change(change, alert);
-      const next = noteChange(state, change, alert, deps.now());
+      const next = owner.run(() => noteChange(state, change, alert, deps.now()));
       if (next === state) return;
       state = next;
       deps.onChange();

@@ -10,6 +10,7 @@
 //   (domain.md §8 severity table: P1 5 min, P2 30 min).
 import { SEVERITIES, type Alert, type Severity } from "../../domain/alert.js";
 import type { NotifyState, WebhookEvent } from "../saved-state.js";
+import { inStep, withEntry, withoutEntry } from "../owned-map.js";
 import type { AlertChange } from "../types.js";
 
 export interface NotifyConfig {
@@ -27,46 +28,53 @@ export interface Message {
   body: Record<string, unknown>;
 }
 
+type Tracked = NotifyState["alerts"][string];
+
 export const emptyNotifyState = (): NotifyState => ({ alerts: {}, groups: {} });
 
 export const isSuppressed = (a: Alert) => a.inhibited_by !== undefined || a.silenced_by !== undefined || a.flapping === true;
 const rank = (s: Severity) => SEVERITIES.indexOf(s);
 
 /** An alert change from the engine. */
-export function noteChange(ns: NotifyState, change: AlertChange, alert: Alert, now: number): NotifyState {
+export const noteChange = (ns: NotifyState, change: AlertChange, alert: Alert, now: number): NotifyState => inStep(() => noteOne(ns, change, alert, now));
+
+function noteOne(ns: NotifyState, change: AlertChange, alert: Alert, now: number): NotifyState {
   const tracked = ns.alerts[alert.id] ?? { alert, notified: false };
-  const alerts = { ...ns.alerts };
   let event: WebhookEvent | null = null;
+  let alerts: NotifyState["alerts"];
   if (alert.state === "resolved") {
     if (tracked.notified) event = "resolved";
-    delete alerts[alert.id];
+    alerts = withoutEntry(ns.alerts, alert.id);
   } else {
-    alerts[alert.id] = { ...tracked, alert };
     if (!isSuppressed(alert)) {
       if (!tracked.notified) event = "opened";
       else if (change === "escalated" || change === "acknowledged") event = change;
-      if (event) alerts[alert.id] = { ...alerts[alert.id]!, notified: true };
     }
+    alerts = withEntry<Tracked>(ns.alerts, alert.id, { ...tracked, alert, ...(event ? { notified: true } : {}) });
   }
   if (!event) return { ...ns, alerts };
   const group = ns.groups[alert.building] ?? { since: now, items: [] };
   const items = [...group.items.filter((i) => !(i.alert.id === alert.id && i.event === event)), { event, alert }];
-  return { alerts, groups: { ...ns.groups, [alert.building]: { since: group.since, items } } };
+  return { alerts, groups: withEntry(ns.groups, alert.building, { since: group.since, items }) };
 }
 
 /** What is due at `now`: closed group windows, reminders, escalations. */
-export function due(ns: NotifyState, now: number, cfg: NotifyConfig): { state: NotifyState; messages: Message[] } {
+export const due = (ns: NotifyState, now: number, cfg: NotifyConfig): { state: NotifyState; messages: Message[] } => inStep(() => dueAt(ns, now, cfg));
+
+function dueAt(ns: NotifyState, now: number, cfg: NotifyConfig): { state: NotifyState; messages: Message[] } {
   const messages: Message[] = [];
-  const alerts = { ...ns.alerts };
-  const groups = { ...ns.groups };
+  // Copied at most once a call, and not at all within the notifier's own runs (../owned-map.ts): a district's
+  // storm is 20,000 tracked alerts, and a copy of them per change made it quadratic.
+  let alerts = ns.alerts;
+  let groups = ns.groups;
   for (const [building, group] of Object.entries(ns.groups)) {
     if (now - group.since < cfg.groupWindowMs) continue;
-    delete groups[building];
+    groups = withoutEntry(groups, building);
     // Re-check against the latest version: an alert inhibited or silenced within the window is not paged.
     const items = group.items.filter((i) => {
       const latest = alerts[i.alert.id]?.alert;
       if (i.event !== "resolved" && latest && isSuppressed(latest)) {
-        alerts[i.alert.id] = { ...alerts[i.alert.id]!, notified: false };
+        alerts = withEntry<Tracked>(alerts, i.alert.id, { ...alerts[i.alert.id]!, notified: false });
         return false;
       }
       return true;
@@ -76,7 +84,7 @@ export function due(ns: NotifyState, now: number, cfg: NotifyConfig): { state: N
     messages.push({ target: "primary", site: head.alert.site, body: { event: head.event, alert: head.alert, alerts: items, group: { building, count: items.length } } });
     for (const i of items) {
       const t = alerts[i.alert.id];
-      if (t) alerts[i.alert.id] = { ...t, firstSentAt: t.firstSentAt ?? now, lastSentAt: now };
+      if (t) alerts = withEntry<Tracked>(alerts, i.alert.id, { ...t, firstSentAt: t.firstSentAt ?? now, lastSentAt: now });
     }
   }
   for (const [id, t] of Object.entries(alerts)) {
@@ -84,12 +92,12 @@ export function due(ns: NotifyState, now: number, cfg: NotifyConfig): { state: N
     const repeat = cfg.repeatMs[t.alert.severity] ?? 0;
     if (repeat > 0 && now - t.lastSentAt >= repeat) {
       messages.push({ target: "primary", site: t.alert.site, body: { event: "reminder", alert: t.alert } });
-      alerts[id] = { ...alerts[id]!, lastSentAt: now };
+      alerts = withEntry<Tracked>(alerts, id, { ...alerts[id]!, lastSentAt: now });
     }
     const escalate = cfg.escalateMs[t.alert.severity] ?? 0;
     if (cfg.secondary && escalate > 0 && !t.escalated && t.firstSentAt !== undefined && now - t.firstSentAt >= escalate) {
       messages.push({ target: "secondary", site: t.alert.site, body: { event: "escalated", alert: t.alert, escalation: { reason: "unacknowledged", after_s: Math.round(escalate / 1000) } } });
-      alerts[id] = { ...alerts[id]!, escalated: true };
+      alerts = withEntry<Tracked>(alerts, id, { ...alerts[id]!, escalated: true });
     }
   }
   return { state: { alerts, groups }, messages };
