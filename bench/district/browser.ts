@@ -3,9 +3,8 @@
 // view, #view-district a.tile, CONTRACT §9 "Dashboard"). A dashboard without that view is measured to its
 // first rendered device list instead, and the answer says so. Cold: a fresh profile; warm: a reload.
 import { chromium } from "playwright-core";
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from "../../tests/helpers/chromium.js";
 
-const CHROMIUM = "/usr/bin/chromium";
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 const TILES = "#view-district a.tile";
 const DEVICE_ROWS = "#tree li.device";
 const TIMEOUT_MS = 120_000;
@@ -19,7 +18,7 @@ export interface DashboardLoad {
 
 /** Opens `${httpUrl}/#token=…` (the link `up --demo` prints) and times it to the district view, twice. */
 export async function measureDashboardLoad(httpUrl: string, token: string, schools: number): Promise<DashboardLoad> {
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
   try {
     const page = await browser.newPage({ viewport: { width: 1920, height: 1080 }, locale: "en-US" });
     let measured: DashboardLoad["measured"] = "school tiles";

@@ -7,13 +7,13 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type BrowserContext, chromium, type Page } from "playwright-core";
+import { type BrowserContext, type Page } from "playwright-core";
+import { launchChromium } from "../helpers/chromium.js";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { freePort } from "../../infra/local-influxd.js";
 import { type CliProcess, startCli } from "../helpers/cli.js";
 import { influxUrl } from "../helpers/influx.js";
 
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 
 /** The directives of a Content-Security-Policy header, by name. */
 function directivesOf(header: string | undefined): Map<string, string[]> {
@@ -41,7 +41,7 @@ describe("the dashboard under its Content-Security-Policy, in headless Chromium"
     await demo.waitForOutput(/Stop with Ctrl-C/, 60_000);
     token = demo.output().match(/Dashboard +http:\/\/localhost:\d+\/#token=(\S+)/)![1]!;
     http = `http://127.0.0.1:${httpPort}`;
-    context = await chromium.launchPersistentContext(profileDir, { executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS, headless: true, viewport: { width: 1280, height: 900 }, locale: "en-US" });
+    context = await launchChromium(profileDir, { viewport: { width: 1280, height: 900 } });
     // A binding and an init script come in through the DevTools protocol, which the page's CSP does not govern.
     await context.exposeBinding("reportCspViolation", (_source, text: string) => void violations.push(text));
     await context.addInitScript(`document.addEventListener("securitypolicyviolation", (event) =>

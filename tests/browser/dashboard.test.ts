@@ -6,7 +6,8 @@
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { type BrowserContext, chromium, type Locator, type Page, type Request, type WebSocket } from "playwright-core";
+import { type BrowserContext, type Locator, type Page, type Request, type WebSocket } from "playwright-core";
+import { launchChromium } from "../helpers/chromium.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { devicePassword } from "../../domain/credentials.js";
 import { toLines } from "../../domain/line-protocol.js";
@@ -21,7 +22,6 @@ const KEY = "a-browser-fleet-key-0123456789";
 const OPERATOR = "operator-token-browser-0123";
 const ARTIFACTS = resolve(".tmp/artifacts");
 const HOUR = 3_600_000;
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 
 /** The campus file and database of this file's stack, for `up` and for `backfill`. */
 const stackEnv = () => ({ CAMPUS_CONFIG: "tests/fixtures/test-campus.yaml", INFLUX_URL: influxUrl(), INFLUX_DB: `browser_${process.pid}` });
@@ -47,7 +47,7 @@ describe("the dashboard in headless Chromium", () => {
       SERVICE_PASSWORD: "service-password-browser-0123", API_TOKENS: `operator:${OPERATOR}`, LOG_LEVEL: "warn",
     });
     await up.waitForOutput(/campus-power is up/);
-    context = await chromium.launchPersistentContext(profileDir, { executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS, headless: true, viewport: { width: 1920, height: 1080 }, locale: "en-US" });
+    context = await launchChromium(profileDir, { viewport: { width: 1920, height: 1080 } });
     page = context.pages()[0] ?? (await context.newPage());
     device = await connectMqtt({ url: mqttUrl, clientId: "brk-d1-102", username: "brk-d1-102", password: devicePassword("brk-d1-102", KEY) });
   });

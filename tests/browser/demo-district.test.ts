@@ -6,6 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { type BrowserContext, chromium } from "playwright-core";
+import { launchChromium } from "../helpers/chromium.js";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadCampus } from "../../infra/campus-file.js";
 import { freePort } from "../../infra/local-influxd.js";
@@ -13,7 +14,6 @@ import { type CliProcess, startCli } from "../helpers/cli.js";
 import { influxUrl } from "../helpers/influx.js";
 
 const ARTIFACTS = resolve(".tmp/artifacts");
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 const district = loadCampus("config/demo-district.yaml");
 const OWN = "meicun-primary";
 
@@ -44,7 +44,7 @@ describe("the demo district, tried as a new user", () => {
     const operator = account(new RegExp(`^\\s+(${OWN}-operator)\\s+(\\S+)\\s+operator of ${OWN}$`, "m"));
     const bureau = account(/^\s+(bureau)\s+(\S+)\s+viewer, every school$/m);
 
-    context = await chromium.launchPersistentContext(profileDir, { executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS, headless: true, viewport: { width: 1920, height: 1080 }, locale: "en-US" });
+    context = await launchChromium(profileDir, { viewport: { width: 1920, height: 1080 } });
     const page = context.pages()[0] ?? (await context.newPage());
     const frames: string[] = [];
     page.on("websocket", (socket) => socket.on("framereceived", ({ payload }) => frames.push(String(payload))));

@@ -10,7 +10,8 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { type BrowserContext, chromium, type Page } from "playwright-core";
+import { type BrowserContext, type Page } from "playwright-core";
+import { launchChromium } from "../helpers/chromium.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { devicePassword } from "../../domain/credentials.js";
 import { InfluxClient, rows } from "../../infra/influx.js";
@@ -25,7 +26,6 @@ const KEY = "a-district-fleet-key-0123456789";
 const VIEWER_TOKEN = "viewer-token-district-012345";
 const PASSWORD = "correct horse battery staple";
 const ARTIFACTS = resolve(".tmp/artifacts");
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 /** The devices the test brings online: half of the primary school, one room of the kindergarten, two of the middle school. */
 const ONLINE = ["mc-c1-feeder", "mc-c1-r101", "mc-c1-r102", "mc-c1-r103", "mc-c1-r104", "mc-c1-r105", "sf-m1-r101", "xm-b03-r101", "xm-b17-r305"];
 
@@ -110,7 +110,7 @@ describe("the district on the dashboard, in headless Chromium", () => {
       const of = (id: string) => sites.find((s) => s.id === id);
       return of("meicun-primary")?.devices_online === 6 && of("xinwu-middle")?.devices_online === 2 && of("sunflower-kg")?.open_alerts === 1;
     }, 20_000, { what: "the API counting the devices online and the kindergarten's alert" });
-    context = await chromium.launchPersistentContext(profileDir, { executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS, headless: true, viewport: { width: 1920, height: 1080 }, locale: "en-US" });
+    context = await launchChromium(profileDir, { viewport: { width: 1920, height: 1080 } });
     page = context.pages()[0] ?? (await context.newPage());
   }, 120_000);
 

@@ -6,13 +6,13 @@ import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { type BrowserContext, chromium } from "playwright-core";
+import { launchChromium } from "../helpers/chromium.js";
 import { afterAll, describe, expect, it } from "vitest";
 import { freePort } from "../../infra/local-influxd.js";
 import { type CliProcess, startCli } from "../helpers/cli.js";
 import { influxUrl } from "../helpers/influx.js";
 
 const ARTIFACTS = resolve(".tmp/artifacts");
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 /** Issue 13: "within 90 s the energy page shows two weeks of days". */
 const READY_WITHIN_MS = 90_000;
 const TWO_WEEKS = 14;
@@ -36,7 +36,7 @@ describe("the energy page of `up --demo`", () => {
     demo = startCli(["up", "--demo"], { MQTT_PORT: String(mqttPort), MQTT_WS_PORT: String(wsPort), HTTP_PORT: String(httpPort), INFLUX_URL: influxUrl(), INFLUX_DB: `energy_demo_${process.pid}`, DATA_DIR: dataDir });
     await demo.waitForOutput(/Stop with Ctrl-C/, 60_000);
     const link = demo.output().match(/Dashboard +(http:\/\/localhost:\d+\/#token=\S+)/)![1]!.replace("localhost", "127.0.0.1");
-    context = await chromium.launchPersistentContext(profileDir, { executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS, headless: true, viewport: { width: 1280, height: 900 }, locale: "zh-CN" });
+    context = await launchChromium(profileDir, { viewport: { width: 1280, height: 900 }, locale: "zh-CN" });
     const page = context.pages()[0] ?? (await context.newPage());
     await page.goto(link);
     await page.locator("#connection.on").waitFor({ timeout: 15_000 });

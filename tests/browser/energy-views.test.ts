@@ -6,7 +6,8 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { type BrowserContext, chromium, type Page } from "playwright-core";
+import { type BrowserContext, type Page } from "playwright-core";
+import { launchChromium } from "../helpers/chromium.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { toLines } from "../../domain/line-protocol.js";
 import { InfluxClient } from "../../infra/influx.js";
@@ -18,7 +19,6 @@ import { addDays, calendarAround, dayKwh, energyPoints, isSchoolDay, kwhAt, loca
 const VIEWER = "viewer-token-energy-views-0123";
 const ARTIFACTS = resolve(".tmp/artifacts");
 const HOUR = 3_600_000;
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 
 describe("the energy views in headless Chromium", () => {
   const dir = mkdtempSync(join(tmpdir(), "campus-energy-views-"));
@@ -50,7 +50,7 @@ describe("the energy views in headless Chromium", () => {
     await influx.write(toLines(energyPoints(calendar, midnight(addDays(today, -35)) + 12 * HOUR, startedAt)));
     const backfill = runCli(["backfill", "--from", new Date(midnight(addDays(today, -35))).toISOString(), "--to", new Date(startedAt).toISOString()], env, 120_000);
     expect(backfill.status, backfill.stderr).toBe(0);
-    context = await chromium.launchPersistentContext(profileDir, { executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS, headless: true, viewport: { width: 1280, height: 900 }, locale: "en-US", acceptDownloads: true });
+    context = await launchChromium(profileDir, { viewport: { width: 1280, height: 900 }, locale: "en-US", acceptDownloads: true });
     page = context.pages()[0] ?? (await context.newPage());
     await page.goto(`${http}/#token=${VIEWER}`);
     await page.locator("#connection.on").waitFor({ timeout: 15_000 });

@@ -12,6 +12,7 @@ import { resolve } from "node:path";
 import { inflateSync } from "node:zlib";
 import type { FastifyInstance } from "fastify";
 import { type Browser, chromium, type Page } from "playwright-core";
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from "../helpers/chromium.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../../api/app.js";
 import { LiveState } from "../../api/live-state.js";
@@ -26,7 +27,6 @@ import { freshDatabase } from "../helpers/influx.js";
 const ARTIFACTS = resolve("test-artifacts");
 const PDF = resolve(ARTIFACTS, "report-xinwu-exp-2026-10.pdf");
 const VIEWER = "viewer-token-report-pdf-0123";
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 const campus = loadCampus("config/demo-campus.yaml");
 const NOW = Date.parse("2026-11-03T09:00:00+08:00");
 const HOUR = 3_600_000;
@@ -97,7 +97,7 @@ describe("the monthly report printed to PDF in headless Chromium", () => {
     });
     const address = await app.listen({ port: 0, host: "127.0.0.1" });
     url = `${address}/reports/xinwu-exp/2026-10?token=${VIEWER}`;
-    browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS, headless: true });
+    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
     // A4's width at 96 px/in (210 mm); the report needs no script, so the page runs none.
     page = await browser.newPage({ locale: "zh-CN", javaScriptEnabled: false, viewport: { width: 794, height: 1123 } });
   });

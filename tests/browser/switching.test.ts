@@ -9,7 +9,8 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Type as T } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
-import { type BrowserContext, chromium, type Page, type Request } from "playwright-core";
+import { type BrowserContext, type Page, type Request } from "playwright-core";
+import { launchChromium } from "../helpers/chromium.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Command, CommandSchema } from "../../domain/command.js";
 import { loadCampus } from "../../infra/campus-file.js";
@@ -30,7 +31,6 @@ const IGNORING = "brk-d1-202";
 const ARTIFACTS = resolve(".tmp/artifacts");
 /** How the page names each state in Chinese. */
 const STATE_ZH: Record<Command["state"], string> = { selected: "已选中", sent: "已下发，等待设备", confirmed: "已确认", failed: "失败", timeout: "超时", cancelled: "已取消", expired: "已失效" };
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 
 describe("remote switching on the dashboard, against simulated devices", () => {
   const dataDir = mkdtempSync(join(tmpdir(), "campus-switching-"));
@@ -107,7 +107,7 @@ describe("remote switching on the dashboard, against simulated devices", () => {
       const devices = Value.Parse(DevicesSchema, (await api("/api/devices")).body);
       return devices.every((d) => d.online && d.latest.switch_on === true);
     }, 20_000, { what: "every simulated device online with its relay reported" });
-    context = await chromium.launchPersistentContext(profileDir, { executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS, headless: true, viewport: { width: 1920, height: 1080 }, locale: "en-US" });
+    context = await launchChromium(profileDir, { viewport: { width: 1920, height: 1080 } });
     page = context.pages()[0] ?? (await context.newPage());
   });
 

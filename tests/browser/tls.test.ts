@@ -8,7 +8,8 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import mqtt, { type MqttClient } from "mqtt";
-import { type BrowserContext, chromium, type Page } from "playwright-core";
+import { type BrowserContext, type Page } from "playwright-core";
+import { launchChromium } from "../helpers/chromium.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { devicePassword } from "../../domain/credentials.js";
 import { freePort } from "../../infra/local-influxd.js";
@@ -18,7 +19,6 @@ import { influxUrl } from "../helpers/influx.js";
 
 const KEY = "a-tls-browser-fleet-key-0123456789";
 const OPERATOR = "operator-token-tls-browser-0123";
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 
 describe("the dashboard over HTTPS in headless Chromium", () => {
   const dataDir = mkdtempSync(join(tmpdir(), "campus-tls-browser-"));
@@ -43,8 +43,8 @@ describe("the dashboard over HTTPS in headless Chromium", () => {
     await up.waitForOutput(/campus-power is up: https:/, 60_000);
     // Chromium's switch for a pinned key: the base64 SHA-256 of the certificate's SubjectPublicKeyInfo.
     const spki = createHash("sha256").update(certificate.publicKey.export({ type: "spki", format: "der" })).digest("base64");
-    context = await chromium.launchPersistentContext(profileDir, {
-      executablePath: "/usr/bin/chromium", args: [...CHROMIUM_ARGS, `--ignore-certificate-errors-spki-list=${spki}`], headless: true, locale: "en-US",
+    context = await launchChromium(profileDir, {
+      args: [`--ignore-certificate-errors-spki-list=${spki}`],
     });
     page = context.pages()[0] ?? (await context.newPage());
     device = await mqtt.connectAsync(`mqtts://localhost:${mqttsPort}`, {
