@@ -29,6 +29,7 @@ const ARTIFACTS = resolve(".tmp/artifacts");
 /** The devices the test brings online: half of the primary school, one room of the kindergarten, two of the middle school. */
 const ONLINE = ["mc-c1-feeder", "mc-c1-r101", "mc-c1-r102", "mc-c1-r103", "mc-c1-r104", "mc-c1-r105", "sf-m1-r101", "xm-b03-r101", "xm-b17-r305"];
 
+const DAY_MS = 86_400_000;
 /** Today's energy of the primary school: its classroom block's feeder counter moves by this much (kWh). */
 const METERED_KWH = 1.5;
 
@@ -96,6 +97,10 @@ describe("the district on the dashboard, in headless Chromium", () => {
     // The primary school uses 1.5 kWh today in a minute (90 kW: a building's feeder; a counter's first reading
     // has no delta), stored before the API first reads today's energy (it keeps one reading for 30 s,
     // api/energy-today.ts).
+    // "Today" must stay the same day until the tiles are read: a run in the last two minutes of the school's day
+    // waits for the next (Asia/Shanghai is UTC+8 all year).
+    const toMidnight = DAY_MS - ((Date.now() + 8 * 3_600_000) % DAY_MS);
+    if (toMidnight < 120_000) await new Promise((resolve) => setTimeout(resolve, toMidnight + 1_000));
     meteredAt = Date.now();
     await publish("mc-c1-feeder", "telemetry", { ts: meteredAt - 60_000, energy_kwh: 100 });
     await publish("mc-c1-feeder", "telemetry", { ts: meteredAt, energy_kwh: 100 + METERED_KWH });
@@ -112,7 +117,7 @@ describe("the district on the dashboard, in headless Chromium", () => {
     }, 20_000, { what: "the API counting the devices online and the kindergarten's alert" });
     context = await launchChromium(profileDir, { viewport: { width: 1920, height: 1080 } });
     page = context.pages()[0] ?? (await context.newPage());
-  }, 120_000);
+  }, 240_000); // up to 2 min more in the last two minutes of a day (above)
 
   afterAll(async () => {
     await up?.stop("SIGKILL"); // first: whatever else fails here, no `up` outlives the test
