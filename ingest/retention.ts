@@ -224,8 +224,9 @@ export async function backfillBuildingRollup(influx: InfluxClient, campus: Campu
   from = Math.floor(from / HOUR_MS) * HOUR_MS;
   const to = toMs ?? Math.ceil((Date.now() + 1) / HOUR_MS) * HOUR_MS;
   let written = 0;
-  for (let start = from; start < to; start += WEEK_MS) {
-    const end = Math.min(start + WEEK_MS, to);
+  // Newest week first: the API reads the new rollup as soon as it exists, and the recent weeks are the ones asked for most.
+  for (let end = to; end > from; end -= WEEK_MS) {
+    const start = Math.max(end - WEEK_MS, from);
     const series = await influx.query(buildingRollupSelect(db, campus, ` AND time >= ${start}ms AND time < ${end}ms`, reporting));
     written += Number(series[0]?.values?.[0]?.[1] ?? 0);
   }
