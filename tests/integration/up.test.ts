@@ -123,7 +123,7 @@ describe("campus-power up", () => {
     expect(stored[0]).toMatchObject({ rule: "overload", alert_id: alert.id, state: "firing" });
 
     const stopped = await up.stop("SIGTERM");
-    expect(stopped.code).toBe(0);
+    expect(stopped.code, up.output()).toBe(0);
     expect(stopped.ms).toBeLessThan(10_000);
     up = startCli(["up"], env);
     await up.waitForOutput(/campus-power is up/);
@@ -177,7 +177,7 @@ describe("campus-power up and its own InfluxDB", () => {
       expect(response.status).toBe(503);
       expect(JSON.stringify(await response.json())).toMatch(/influx/i);
     } finally {
-      expect((await up.stop()).code).toBe(0);
+      expect((await up.stop()).code, up.output()).toBe(0); // what it said, should it not exit 0
     }
   });
 
@@ -192,7 +192,7 @@ describe("campus-power up and its own InfluxDB", () => {
       expect(await waitFor(async () => (await ready(httpPort)).status === 200, 15_000)).toBe(true);
       expect(await portIsOpen(influxPort)).toBe(true);
     } finally {
-      expect((await up.stop("SIGINT", { group: true })).code).toBe(0);
+      expect((await up.stop("SIGINT", { group: true })).code, up.output()).toBe(0); // what it said, should it not exit 0
     }
     // influxd is stopped last, by us: the Ctrl-C did not kill it under the services still flushing.
     expect(up.output()).not.toMatch(/local influxd exited; restarting/);
