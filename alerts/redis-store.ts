@@ -77,7 +77,6 @@ function stateBackend(redis: Redis, rest: string | null, devices: Record<string,
       return stored;
     },
     loaded: (value) => ledger.loaded((value as SavedState).engine.devices),
-    encode: (value) => ledger.encode(value as SavedState),
     encodeInSlices: (value) => ledger.encodeInSlices(value as SavedState),
     async write(payload) {
       await fenced.write(payload);
