@@ -17,7 +17,8 @@ import WebSocket from "ws";
 import type { Command } from "../domain/command.js";
 import { devicePassword } from "../domain/credentials.js";
 import { InfluxClient, rows } from "../infra/influx.js";
-import { freePort, startLocalInfluxd } from "../infra/local-influxd.js";
+import { freePort } from "../infra/free-port.js";
+import { startLocalInfluxd } from "../infra/local-influxd.js";
 import { parseBenchArgs } from "./args.js";
 import { LeanDevice } from "./ingest/lean-device.js";
 

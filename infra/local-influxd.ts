@@ -2,8 +2,8 @@
 // folder of ours. Used by `up` when nothing answers at INFLUX_URL, and by the integration tests.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
+import { freePort } from "./free-port.js";
 import type { Logger } from "./logger.js";
 
 export interface LocalInfluxd {
@@ -24,18 +24,6 @@ export function findInfluxd(): string | null {
     if (probe.status === 0) return candidate;
   }
   return null;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
-    });
-  });
 }
 
 function configText(dir: string, httpPort: number, rpcPort: number): string {

@@ -8,7 +8,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { connect } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
-import { freePort } from "./local-influxd.js";
+import { freePort } from "./free-port.js";
 
 export interface LocalRedis {
   url: string;

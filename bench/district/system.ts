@@ -3,7 +3,7 @@
 // way past one process's open-files limit. Either is a set of processes whose memory, CPU and descriptors the
 // bench adds up, the broker processes among them, an HTTP address for the API and the MQTT URL devices are given.
 import { join } from "node:path";
-import { freePort } from "../../infra/local-influxd.js";
+import { freePort } from "../../infra/free-port.js";
 import { INGEST_GROUP, PARTITION_KEYS } from "../../infra/device-stream.js";
 import { type LocalRedis, startLocalRedis } from "../../infra/local-redis.js";
 import { createLogger } from "../../infra/logger.js";

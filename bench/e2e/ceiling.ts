@@ -5,7 +5,7 @@ import { spawn } from "node:child_process";
 import { existsSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
-import { freePort } from "../../infra/local-influxd.js";
+import { freePort } from "../../infra/free-port.js";
 import { waitFor } from "../../tests/helpers/wait.js";
 import { progress } from "../district/processes.js";
 import { type LoadResult, runLoad } from "./load.js";

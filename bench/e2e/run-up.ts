@@ -5,7 +5,7 @@
 import { mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import WebSocket from "ws";
-import { freePort } from "../../infra/local-influxd.js";
+import { freePort } from "../../infra/free-port.js";
 import { waitFor } from "../../tests/helpers/wait.js";
 import { influxClient } from "../district/measures.js";
 import { type Command, progress, sampleProcess, startCommand, stopCommand } from "../district/processes.js";

@@ -4,7 +4,7 @@
 // peer's load.mjs (mqtt.js devices, QoS 1, a window in flight); with two brokers, half the devices publish to each.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { freePort } from "../../infra/local-influxd.js";
+import { freePort } from "../../infra/free-port.js";
 import { startLocalRedis } from "../../infra/local-redis.js";
 import { progress, sampleProcess, startCommand, stopCommand, type Command } from "../district/processes.js";
 import { influxClient } from "../district/measures.js";

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { type BrowserContext, type Page } from "playwright-core";
 import { launchChromium } from "../helpers/chromium.js";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { freePort } from "../../infra/local-influxd.js";
+import { freePort } from "../../infra/free-port.js";
 import { type CliProcess, startCli } from "../helpers/cli.js";
 import { influxUrl } from "../helpers/influx.js";
 

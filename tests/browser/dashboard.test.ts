@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { devicePassword } from "../../domain/credentials.js";
 import { toLines } from "../../domain/line-protocol.js";
 import { InfluxClient } from "../../infra/influx.js";
-import { freePort } from "../../infra/local-influxd.js";
+import { freePort } from "../../infra/free-port.js";
 import { connectMqtt, type MqttClient } from "../../infra/mqtt.js";
 import { type CliProcess, runCli, startCli } from "../helpers/cli.js";
 import { influxUrl } from "../helpers/influx.js";

@@ -9,7 +9,7 @@ import { type BrowserContext, chromium } from "playwright-core";
 import { launchChromium } from "../helpers/chromium.js";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadCampus } from "../../infra/campus-file.js";
-import { freePort } from "../../infra/local-influxd.js";
+import { freePort } from "../../infra/free-port.js";
 import { type CliProcess, startCli } from "../helpers/cli.js";
 import { influxUrl } from "../helpers/influx.js";
 

@@ -15,7 +15,7 @@ import { launchChromium } from "../helpers/chromium.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { devicePassword } from "../../domain/credentials.js";
 import { InfluxClient, rows } from "../../infra/influx.js";
-import { freePort } from "../../infra/local-influxd.js";
+import { freePort } from "../../infra/free-port.js";
 import { connectMqtt, type MqttClient } from "../../infra/mqtt.js";
 import { CLI, type CliProcess, startCli } from "../helpers/cli.js";
 import { influxUrl } from "../helpers/influx.js";

@@ -11,7 +11,7 @@ import { launchChromium } from "../helpers/chromium.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { toLines } from "../../domain/line-protocol.js";
 import { InfluxClient } from "../../infra/influx.js";
-import { freePort } from "../../infra/local-influxd.js";
+import { freePort } from "../../infra/free-port.js";
 import { type CliProcess, runCli, startCli } from "../helpers/cli.js";
 import { influxUrl } from "../helpers/influx.js";
 import { addDays, calendarAround, dayKwh, energyPoints, isSchoolDay, kwhAt, localDate, midnight, SITE, writeCampusFile } from "./energy-views-fixture.js";

@@ -14,7 +14,7 @@ import { launchChromium } from "../helpers/chromium.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Command, CommandSchema } from "../../domain/command.js";
 import { loadCampus } from "../../infra/campus-file.js";
-import { freePort } from "../../infra/local-influxd.js";
+import { freePort } from "../../infra/free-port.js";
 import { createLogger } from "../../infra/logger.js";
 import { type RunningSimulator, startSimulator } from "../../simulator/index.js";
 import { type CliProcess, startCli } from "../helpers/cli.js";

@@ -12,7 +12,7 @@ import { type BrowserContext, type Page } from "playwright-core";
 import { launchChromium } from "../helpers/chromium.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { devicePassword } from "../../domain/credentials.js";
-import { freePort } from "../../infra/local-influxd.js";
+import { freePort } from "../../infra/free-port.js";
 import { ensureDemoPair } from "../../infra/tls.js";
 import { type CliProcess, startCli } from "../helpers/cli.js";
 import { influxUrl } from "../helpers/influx.js";

@@ -4,7 +4,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort } from "../../infra/local-influxd.js";
+import { freePort } from "../../infra/free-port.js";
 import { type LocalRedis, startLocalRedis } from "../../infra/local-redis.js";
 import { type CliProcess, startCli } from "./cli.js";
 

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { parseUsersFile, verifyPassword } from "../../domain/accounts.js";
-import { freePort } from "../../infra/local-influxd.js";
+import { freePort } from "../../infra/free-port.js";
 import { CLI, type CliProcess, startCli } from "../helpers/cli.js";
 import { influxUrl } from "../helpers/influx.js";
 import { waitFor } from "../helpers/wait.js";

@@ -18,7 +18,7 @@ import { readEnv } from "../../domain/env.js";
 import { CampusError } from "../../domain/errors.js";
 import { loadCampus } from "../../infra/campus-file.js";
 import { type InfluxClient, rows } from "../../infra/influx.js";
-import { freePort } from "../../infra/local-influxd.js";
+import { freePort } from "../../infra/free-port.js";
 import { createLogger } from "../../infra/logger.js";
 import { createRegistry } from "../../infra/metrics.js";
 import { connectService, type MqttClient } from "../../infra/mqtt.js";

@@ -15,7 +15,7 @@ import { readEnv } from "../../domain/env.js";
 import { internalTopic } from "../../domain/topics.js";
 import { loadCampus } from "../../infra/campus-file.js";
 import type { InfluxClient } from "../../infra/influx.js";
-import { freePort } from "../../infra/local-influxd.js";
+import { freePort } from "../../infra/free-port.js";
 import { createRegistry } from "../../infra/metrics.js";
 import { connectService, type MqttClient } from "../../infra/mqtt.js";
 import type { ServiceContext } from "../../infra/service.js";

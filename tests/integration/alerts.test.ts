@@ -12,7 +12,7 @@ import { loadCampus } from "../../infra/campus-file.js";
 import { readEnv } from "../../domain/env.js";
 import type { InfluxClient } from "../../infra/influx.js";
 import { InfluxClient as Influx, rows } from "../../infra/influx.js";
-import { freePort } from "../../infra/local-influxd.js";
+import { freePort } from "../../infra/free-port.js";
 import { createLogger } from "../../infra/logger.js";
 import { createRegistry } from "../../infra/metrics.js";
 import { connectService, type MqttClient } from "../../infra/mqtt.js";

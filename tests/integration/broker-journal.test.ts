@@ -15,7 +15,7 @@ import { loadCampus } from "../../infra/campus-file.js";
 import { devicePassword } from "../../domain/credentials.js";
 import { readEnv } from "../../domain/env.js";
 import { InfluxClient, rows } from "../../infra/influx.js";
-import { freePort } from "../../infra/local-influxd.js";
+import { freePort } from "../../infra/free-port.js";
 import { createLogger, type Logger } from "../../infra/logger.js";
 import { createRegistry } from "../../infra/metrics.js";
 import type { ServiceContext } from "../../infra/service.js";

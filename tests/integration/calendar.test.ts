@@ -18,7 +18,7 @@ import { localDateOf, weekdayOf } from "../../domain/calendar.js";
 import { devicePassword } from "../../domain/credentials.js";
 import { readEnv } from "../../domain/env.js";
 import { loadCampus } from "../../infra/campus-file.js";
-import { freePort } from "../../infra/local-influxd.js";
+import { freePort } from "../../infra/free-port.js";
 import { createLogger } from "../../infra/logger.js";
 import { createRegistry } from "../../infra/metrics.js";
 import type { ServiceContext } from "../../infra/service.js";

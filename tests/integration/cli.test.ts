@@ -4,7 +4,7 @@ import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { freePort } from "../../infra/local-influxd.js";
+import { freePort } from "../../infra/free-port.js";
 import { runCli } from "../helpers/cli.js";
 
 const COMMANDS = ["up", "broker", "ingest", "alerts", "api", "simulate", "record", "replay", "device-secret", "check-config"];

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadCampus } from "../../infra/campus-file.js";
 import { InfluxClient } from "../../infra/influx.js";
-import { freePort } from "../../infra/local-influxd.js";
+import { freePort } from "../../infra/free-port.js";
 import { type CliProcess, runCli, startCli } from "../helpers/cli.js";
 import { influxUrl } from "../helpers/influx.js";
 import { waitFor } from "../helpers/wait.js";

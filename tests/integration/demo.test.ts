@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { InfluxClient, rows } from "../../infra/influx.js";
-import { freePort } from "../../infra/local-influxd.js";
+import { freePort } from "../../infra/free-port.js";
 import { type CliProcess, startCli } from "../helpers/cli.js";
 import { influxUrl } from "../helpers/influx.js";
 import { waitFor } from "../helpers/wait.js";

@@ -21,7 +21,7 @@ import { readEnv } from "../../domain/env.js";
 import { internalTopic } from "../../domain/topics.js";
 import { loadCampus } from "../../infra/campus-file.js";
 import { type InfluxClient, rows } from "../../infra/influx.js";
-import { freePort } from "../../infra/local-influxd.js";
+import { freePort } from "../../infra/free-port.js";
 import { type LocalRedis, startLocalRedis } from "../../infra/local-redis.js";
 import { createLogger } from "../../infra/logger.js";
 import { createRegistry, type Registry } from "../../infra/metrics.js";

@@ -13,7 +13,7 @@ import { devicePassword } from "../../domain/credentials.js";
 import { readEnv } from "../../domain/env.js";
 import type { Reading } from "../../domain/reading.js";
 import { InfluxClient, rows } from "../../infra/influx.js";
-import { freePort } from "../../infra/local-influxd.js";
+import { freePort } from "../../infra/free-port.js";
 import { createLogger } from "../../infra/logger.js";
 import { createRegistry, type Registry } from "../../infra/metrics.js";
 import { connectService } from "../../infra/mqtt.js";

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectRedis, type Redis, untilReady } from "../../infra/redis.js";
 import { checkDurability } from "../../broker/cluster.js";
 import { type LocalRedis, startLocalRedis } from "../../infra/local-redis.js";
-import { freePort } from "../../infra/local-influxd.js";
+import { freePort } from "../../infra/free-port.js";
 import { waitFor } from "../helpers/wait.js";
 
 const dir = mkdtempSync(join(tmpdir(), "campus-redis-connection-"));

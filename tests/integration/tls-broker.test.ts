@@ -12,7 +12,7 @@ import { devicePassword } from "../../domain/credentials.js";
 import { TlsCredentials, reloadOnHangup } from "../../infra/tls.js";
 import { createLogger } from "../../infra/logger.js";
 import { waitFor } from "../helpers/wait.js";
-import { freePort } from "../../infra/local-influxd.js";
+import { freePort } from "../../infra/free-port.js";
 import { GROUP_KEY, SERVICE_PASSWORD, install, makeCa, plainConnect, servedFingerprint, tlsContext } from "./tls-fixture.js";
 
 const run = promisify(execFile);

@@ -9,7 +9,7 @@ import mqtt from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { devicePassword } from "../../domain/credentials.js";
-import { freePort } from "../../infra/local-influxd.js";
+import { freePort } from "../../infra/free-port.js";
 import { type CliProcess, startCli } from "../helpers/cli.js";
 import { influxUrl } from "../helpers/influx.js";
 import { waitFor } from "../helpers/wait.js";

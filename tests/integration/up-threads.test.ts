@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { freePort } from "../../infra/local-influxd.js";
+import { freePort } from "../../infra/free-port.js";
 import { type CliProcess, runCli, startCli } from "../helpers/cli.js";
 import { influxUrl } from "../helpers/influx.js";
 

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { devicePassword } from "../../domain/credentials.js";
 import { InfluxClient, rows } from "../../infra/influx.js";
-import { freePort } from "../../infra/local-influxd.js";
+import { freePort } from "../../infra/free-port.js";
 import { connectMqtt } from "../../infra/mqtt.js";
 import { type CliProcess, startCli } from "../helpers/cli.js";
 import { influxUrl } from "../helpers/influx.js";
