@@ -1,6 +1,6 @@
 // The alerts service's saved state with REDIS_URL (CONTRACT §12; docs/ha.md): the same JSON the files hold in
-// one process (`state.json` → `campus:alerts:state` with its devices in the hash `campus:alerts:devices`
-// (./redis-state.ts), `commands.json` → `campus:alerts:commands`, `digests.json` → `campus:alerts:digests`),
+// one process (`state.json` → `campus:alerts:state` with its devices in the hash `campus:alerts:devices` and the
+// notifier's tracked alerts in `campus:alerts:notified` (./redis-state.ts), `commands.json` → `campus:alerts:commands`, `digests.json` → `campus:alerts:digests`),
 // read when this instance takes the lease and checked the same way (./persistence.ts), so the standby that
 // takes over starts with the open alerts, the rules' state and the command book.
 // Fencing, layer (a): every write is a Lua script that SETs the value only while `campus:alerts:fence` still
@@ -11,7 +11,8 @@ import type { Redis } from "../infra/redis.js";
 import { FENCE_KEY } from "./lease.js";
 import type { Stored, StoreBackend } from "./persistence.js";
 import type { SavedState } from "./saved-state.js";
-import { assembleState, createSlotLedger, DEVICES_KEY, fencedSave, parseFields, readState, STATE_KEY, type StatePayload } from "./redis-state.js";
+import { assembleState, DEVICES_KEY, fencedSave, NOTIFIED_KEY, parseFields, readState, STATE_KEY, type StatePayload } from "./redis-state.js";
+import { createStateLedger } from "./state-ledger.js";
 
 export const COMMANDS_KEY = "campus:alerts:commands";
 export const DIGESTS_KEY = "campus:alerts:digests";
@@ -43,7 +44,7 @@ export interface Fence {
 }
 
 export interface FencedBackends {
-  /** The alert state: per device, each save writing the devices that changed (./redis-state.ts). */
+  /** The alert state: per device and per tracked alert, each save writing the entries that changed (./redis-state.ts). */
   state: StoreBackend<StatePayload>;
   commands: StoreBackend;
   /** The daily digests' ledger and the dates they were last sent (notify/digests.ts). */
@@ -54,7 +55,7 @@ export interface FencedBackends {
 export async function loadFencedBackends(redis: Redis, fence: Fence): Promise<FencedBackends> {
   const [[commands, digests], state] = await Promise.all([redis.mget(COMMANDS_KEY, DIGESTS_KEY), readState(redis)]);
   return {
-    state: stateBackend(redis, state.rest, await parseFields(state.devices), fence),
+    state: stateBackend(redis, state.rest, await parseFields(state.devices), await parseFields(state.notified), fence),
     commands: textBackend(redis, COMMANDS_KEY, commands ?? null, fence),
     digests: textBackend(redis, DIGESTS_KEY, digests ?? null, fence),
   };
@@ -65,22 +66,22 @@ function textBackend(redis: Redis, key: string, text: string | null, fence: Fenc
   return { where: { key }, read: () => text, ...fencedWrites(redis, key, fence, (value: string) => fencedSet(redis, fence.token, key, value)) };
 }
 
-/** The alert state: the fields of the devices whose slot changed since the last save Redis took, and the rest. */
-function stateBackend(redis: Redis, rest: string | null, devices: Record<string, unknown>, fence: Fence): StoreBackend<StatePayload> {
-  const ledger = createSlotLedger(Object.keys(devices));
+/** The alert state: the fields of the devices and tracked alerts that changed since the last save Redis took, and the rest. */
+function stateBackend(redis: Redis, rest: string | null, devices: Record<string, unknown>, notified: Record<string, unknown>, fence: Fence): StoreBackend<StatePayload> {
+  const ledger = createStateLedger({ devices: Object.keys(devices), notified: Object.keys(notified) });
   const fenced = fencedWrites(redis, STATE_KEY, fence, (payload: StatePayload) => fencedSave(redis, fence.token, payload));
   return {
-    where: { key: STATE_KEY, hash: DEVICES_KEY },
+    where: { key: STATE_KEY, hash: DEVICES_KEY, notified: NOTIFIED_KEY },
     read() {
-      const stored = assembleState(rest, devices);
-      [rest, devices] = [null, {}]; // read once, at the start: the state holds it from then on
+      const stored = assembleState(rest, devices, notified);
+      [rest, devices, notified] = [null, {}, {}]; // read once, at the start: the state holds it from then on
       return stored;
     },
-    loaded: (value) => ledger.loaded((value as SavedState).engine.devices),
+    loaded: (value) => ledger.loaded(value as SavedState),
     encodeInSlices: (value) => ledger.encodeInSlices(value as SavedState),
     async write(payload) {
       await fenced.write(payload);
-      ledger.written(payload); // a failed save leaves its devices to the next one
+      ledger.written(payload); // a failed save leaves its entries to the next one
     },
     setAside: fenced.setAside,
     retryAfter: fenced.retryAfter,

@@ -86,7 +86,8 @@ export function createNotifier(targets: Targets, cfg: WebhookTimings, saved: Sav
   if (Object.keys(targets.byKey).length + Object.keys(targets.robots).length + Object.keys(targets.emails).length === 0) return null;
   const plan: NotifyConfig = { groupWindowMs: cfg.groupWindowMs, repeatMs: cfg.repeatMs, escalateMs: cfg.escalateMs, secondary: SECONDARY in targets.byKey };
   let state = saved?.state ?? emptyNotifyState();
-  // The only holder of `state` (the store's snapshot serialises it at once): its maps are updated in place (../owned-map.ts).
+  // The only holder of `state`: its maps are updated in place (../owned-map.ts), their entries replaced, never
+  // changed, so the store's snapshot may stringify a tracked alert later than it took it (../state-ledger.ts).
   const owner = createStateOwner();
   let seq = saved?.seq ?? 0;
   let groupTimer: NodeJS.Timeout | null = null;

@@ -8,7 +8,7 @@ import { pino } from "pino";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { FENCE_KEY } from "../../alerts/lease.js";
 import { createStateStore } from "../../alerts/persistence.js";
-import { DEVICES_KEY, STATE_KEY } from "../../alerts/redis-state.js";
+import { DEVICES_KEY, NOTIFIED_KEY, STATE_KEY, type Tracked } from "../../alerts/redis-state.js";
 import { type Fence, loadFencedBackends } from "../../alerts/redis-store.js";
 import type { DeviceSlot, EngineState, SavedState } from "../../alerts/saved-state.js";
 import { type LocalRedis, startLocalRedis } from "../../infra/local-redis.js";
@@ -44,6 +44,13 @@ async function storeOf(state: () => EngineState, token = 7) {
   const store = createStateStore(backends.state, () => saved(state()), createLogger("silent"), { debounceMs: 1 });
   return { store, fence };
 }
+
+const tracked = (id: string, notified: boolean): Tracked => ({
+  alert: { id, rule: "offline", device: id.slice(3), building: "b1", site: "s1", severity: "warning", state: "firing", value: 0, threshold: 0, message: "offline", started_at: "2026-12-07T00:00:00.000Z", updated_at: "2026-12-07T00:00:00.000Z" },
+  notified,
+  ...(notified ? { firstSentAt: 1, lastSentAt: 1 } : {}),
+});
+const withNotifier = (engine: EngineState, alerts: Record<string, Tracked>): SavedState => ({ ...saved(engine), notify: { state: { alerts, groups: {} }, outbox: [], seq: 9 } });
 
 const fields = async () => Object.fromEntries(Object.entries(await redis.hgetall(DEVICES_KEY)).map(([id, text]) => [id, JSON.parse(text) as DeviceSlot]));
 
@@ -140,5 +147,25 @@ describe("the alert state in Redis", () => {
     const aside = errors[0]!.movedTo as string;
     expect(aside).toMatch(/^campus:alerts:state:corrupt-\d+$/);
     await expect.poll(async () => JSON.parse((await redis.get(aside)) ?? "null")).toMatchObject({ engine: { devices: { a: slot(1), b: "{not json" } } });
+  });
+
+  it("keeps each alert the notifier tracks in its own field of campus:alerts:notified, writes what changed, and reads them back at a takeover", async () => {
+    const engine: EngineState = { version: 1, devices: { a: slot(1) } };
+    let alerts: Record<string, Tracked> = { "al-a": tracked("al-a", true), "al-b": tracked("al-b", false) };
+    const fence: Fence = { token: 7, onRefused: () => undefined, writable: () => true };
+    const store = createStateStore((await loadFencedBackends(redis, fence)).state, () => withNotifier(engine, alerts), createLogger("silent"), { debounceMs: 1 });
+    await store.saveNow();
+    const notifiedFields = async () => Object.fromEntries(Object.entries(await redis.hgetall(NOTIFIED_KEY)).map(([id, text]) => [id, JSON.parse(text) as Tracked]));
+    expect(await notifiedFields()).toEqual(alerts);
+    expect((JSON.parse((await redis.get(STATE_KEY))!) as SavedState).notify).toEqual({ state: { alerts: {}, groups: {} }, outbox: [], seq: 9 });
+
+    // al-a resolved (its field deleted), al-b paged, al-c opened.
+    const { "al-a": _resolved, ...open } = alerts;
+    alerts = { ...open, "al-b": tracked("al-b", true), "al-c": tracked("al-c", false) };
+    await store.saveNow();
+    expect(await notifiedFields()).toEqual(alerts);
+
+    const next = await storeOf(() => engine);
+    expect(next.store.load()).toEqual(withNotifier(engine, alerts));
   });
 });

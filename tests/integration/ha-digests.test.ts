@@ -1,17 +1,22 @@
-// Daily digests with REDIS_URL (CONTRACT §12, §14; docs/ha.md): the dates each digest was last sent are kept in
+// Notifications with REDIS_URL (CONTRACT §12, §14; docs/ha.md): the dates each digest was last sent are kept in
 // Redis beside the alerts state, fenced like it, so an alerts service that takes over on another machine (its
-// own DATA_DIR) does not send the day's digest a second time. Real Redis, broker, InfluxDB and a DingTalk robot
-// receiver; the services' clock is simulated (as in notify-digest.test.ts).
+// own DATA_DIR) does not send the day's digest a second time; the alerts the notifier tracks are kept there per
+// alert (`campus:alerts:notified`), so the one that takes over neither pages an open alert again nor forgets to
+// say it ended. Real Redis, broker, InfluxDB and a DingTalk robot receiver; the services' clock is simulated (as
+// in notify-digest.test.ts).
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startAlerts, type RunningAlerts } from "../../alerts/index.js";
+import { NOTIFIED_KEY } from "../../alerts/redis-state.js";
 import { DIGESTS_KEY } from "../../alerts/redis-store.js";
 import { startBroker, type RunningBroker } from "../../broker/index.js";
 import { readEnv } from "../../domain/env.js";
+import { internalTopic } from "../../domain/topics.js";
 import { loadCampus } from "../../infra/campus-file.js";
 import type { InfluxClient } from "../../infra/influx.js";
+import { connectService } from "../../infra/mqtt.js";
 import { type LocalRedis, startLocalRedis } from "../../infra/local-redis.js";
 import { createLogger } from "../../infra/logger.js";
 import { createRegistry, type Registry } from "../../infra/metrics.js";
@@ -86,7 +91,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 }, 30_000);
 
-describe("daily digests with REDIS_URL", () => {
+describe("notifications with REDIS_URL", () => {
   it("are sent once a day by the active alerts service, not again by the one that takes over on another machine", async () => {
     const first = await activeOn("machine-a");
     // Its first look at the route before 08:00 (a route first seen after its time sends from the next day on).
@@ -108,5 +113,32 @@ describe("daily digests with REDIS_URL", () => {
     await waitFor(() => digests().length > 1, 15_000, { what: "the next day's digest from machine-b" });
     await second.twoTicks();
     expect(digests().map((d) => (d.body.markdown as { title: string }).title)).toEqual(["【日报】东区实验学校 2026-12-08", "【日报】东区实验学校 2026-12-09"]);
+  }, 90_000);
+
+  it("keeps the alerts the notifier tracks in Redis: the one that takes over does not page an open alert again, and says when it ended", async () => {
+    const first = running.at(-1)!; // machine-b, active since the digests' test
+    const publisher = await connectService(`mqtt://127.0.0.1:${mqttPort}`, PASSWORD, "ha-notify-publisher");
+    try {
+      // What every message said of the arc, in order: "新告警" (opened), "已恢复" (resolved)…; a group's line reads
+      // "电弧故障（新告警）", a message about one alert "电弧故障 · 已恢复".
+      const arcs = () => dingtalk.accepted().flatMap((a) => [...(a.body.markdown as { text: string }).text.matchAll(/电弧故障(?:（| · )([^）*\n]+)/g)].map((m) => m[1]));
+      await publisher.publishAsync(internalTopic.event("brk-1"), JSON.stringify({ device: "brk-1", ts: clock(), type: "arc" }), { qos: 1 });
+      await waitFor(() => arcs().length > 0, 15_000, { what: "the arc's page" });
+      expect(arcs()).toEqual(["新告警"]);
+      const arc = first.state().devices["brk-1"]!.rules["arc-fault"]!.alert!;
+      await waitFor(async () => (await redis.hget(NOTIFIED_KEY, arc.id))?.includes('"notified":true'), 10_000, { what: "the tracked arc in Redis" });
+
+      await first.stop(); // machine-b goes away; machine-c takes over with the arc open and paged
+      const next = await activeOn("machine-c");
+      await next.twoTicks();
+      await publisher.publishAsync(internalTopic.ack, JSON.stringify({ alert_id: arc.id, by: "王师傅", request_id: "ha-ack-1" }), { qos: 1 });
+      // An arc latches until acknowledged; its condition is over, so the acknowledgement resolves it.
+      await waitFor(() => arcs().includes("已恢复"), 15_000, { what: "the arc's end, from machine-c" });
+      await next.twoTicks();
+      expect(arcs()).toEqual(["新告警", "已恢复"]);
+      await waitFor(async () => (await redis.hexists(NOTIFIED_KEY, arc.id)) === 0, 10_000, { what: "the resolved arc's field deleted" });
+    } finally {
+      await publisher.endAsync();
+    }
   }, 90_000);
 });
