@@ -18,7 +18,10 @@
 // every device within CONNECT_DEADLINE_MS ends the run with how far it got.
 // --cluster measures the district on two broker nodes, an ingest worker, an alerts service and an API on one Redis
 // (bench/district/system.ts, docs/ha.md) instead of up: the way past one process's open-files limit.
-// Options: --schools 20 --devices 1000 --interval 10 --shards 4 --window 120 --cluster. BENCH_LOG_DIR=dir keeps every log.
+// --notify routes every school's alerts to a DingTalk robot route of its own (bench/district/notify.ts), so the
+// storms of the run (every device offline before the shards connect, and again after they end) go through the
+// notifier, as in a district that configured its schools' notifications.
+// Options: --schools 20 --devices 1000 --interval 10 --shards 4 --window 120 --cluster --notify. BENCH_LOG_DIR=dir keeps every log.
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -33,7 +36,8 @@ import { devicesOnline, influxClient, settledReadings, storedReadings, timeReque
 import { cpuSecondsOf, findProcess, progress, sampleProcess, startCommand, stopAll, stopCommand } from "./district/processes.js";
 import { sampleSystem, startClusterSystem, startUpSystem, systemCapacity } from "./district/system.js";
 import { printReport } from "./district/report.js";
-import { writeBenchDistrict } from "./district/school-files.js";
+import { type NotifyBench, startNotifyBench } from "./district/notify.js";
+import { schoolOf, writeBenchDistrict } from "./district/school-files.js";
 import { startShards } from "./district/shards.js";
 
 const HELP = `npm run bench:district -- [options]
@@ -47,10 +51,12 @@ a bare aedes given the same devices, API latency, and the dashboard drawn in hea
   --window N     seconds of steady load measured (default 120)
   --cluster      the district on two broker nodes, an ingest worker, an alerts service and an API on one Redis
                  (docs/ha.md) instead of up: past one process's open-files limit; figures are their sums
+  --notify       every school's alerts to a DingTalk robot route of its own (a local stand-in that checks
+                 each request as DingTalk does); the messages it accepted are reported
   --help         this text
 BENCH_LOG_DIR=DIR keeps every log.`;
 
-const { values: args, number } = parseBenchArgs("district", HELP, { schools: { type: "string" }, devices: { type: "string" }, interval: { type: "string" }, shards: { type: "string" }, window: { type: "string" }, cluster: { type: "boolean" } });
+const { values: args, number } = parseBenchArgs("district", HELP, { schools: { type: "string" }, devices: { type: "string" }, interval: { type: "string" }, shards: { type: "string" }, window: { type: "string" }, cluster: { type: "boolean" }, notify: { type: "boolean" } });
 const SCHOOLS = number("--schools", args.schools ?? 20);
 const DEVICES = number("--devices", args.devices ?? 1_000);
 const INTERVAL_S = number("--interval", args.interval ?? 10);
@@ -107,9 +113,14 @@ async function measureBareAedes(config: string, devicesPerSchool: number | undef
   return { before, after, settled, devices, wallMs: connected?.wallMs ?? null };
 }
 
+/** The schools' robot (--notify): closed at the end, whatever happened. */
+const robot: { notify: NotifyBench | null } = { notify: null };
+
 async function main(): Promise<void> {
   const loadAtStart = loadavg();
-  const district = writeBenchDistrict(dir, SCHOOLS, DEVICES, INTERVAL_S);
+  const notify = args.notify ? await startNotifyBench(Array.from({ length: SCHOOLS }, (_, i) => schoolOf(i))) : null;
+  robot.notify = notify;
+  const district = writeBenchDistrict(dir, SCHOOLS, DEVICES, INTERVAL_S, notify?.routes);
   progress(`district of ${SCHOOLS} schools × ${fmt(DEVICES)} devices (${fmt(district.devices)}), every device every ${INTERVAL_S} s; files in ${dir}`);
   const influxd = await startLocalInfluxd({ dir: join(dir, "influxd") });
   const influxPid = findProcess(join(dir, "influxd", "influxdb.conf"));
@@ -120,6 +131,7 @@ async function main(): Promise<void> {
     MQTT_PORT: String(mqttPort), MQTT_WS_PORT: String(wsPort), HTTP_PORT: String(httpPort), MQTT_URL: `mqtt://127.0.0.1:${mqttPort}`,
     // Every device here connects from 127.0.0.1, like a school behind one NAT address: above the broker's per-address limit (default 2,000).
     MQTT_MAX_CONNECTIONS_PER_ADDRESS: "20000",
+    ...notify?.env,
   };
 
   const system = args.cluster ? await startClusterSystem(env, join(dir, "cluster"), logDir, ADMIN_TOKEN) : await startUpSystem(env, logDir, ADMIN_TOKEN);
@@ -186,13 +198,14 @@ async function main(): Promise<void> {
   const backlog = await system.streamBacklog().catch(() => null);
   const upAtEnd = sampleSystem(system);
   const influxdRssBytes = influxPid ? sampleProcess(influxPid).rssBytes : NaN;
+  const notified = notify?.counts() ?? null;
   await system.stop();
   await influxd.stop();
 
   printReport({
     schools: SCHOOLS, devicesPerSchool: DEVICES, intervalS: INTERVAL_S, shards: SHARDS, districtDevices: district.devices, capacity, cappedPerSchool,
     label, parts: system.parts, restarts: system.restarts(), backlog, connected, onlineMs, window, offered, stored, up: { before: upBefore, connected: upConnected, end: upAtEnd }, bare, influxdRssBytes,
-    school, requests: REQUESTS, sites, devices, dashboard, dashboardUnderLoad, loadAtStart,
+    school, requests: REQUESTS, sites, devices, dashboard, dashboardUnderLoad, loadAtStart, notified,
   });
 }
 
@@ -200,5 +213,6 @@ try {
   await main();
 } finally {
   await stopAll();
+  await robot.notify?.close();
   rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
 }

@@ -41,6 +41,8 @@ export interface DistrictRun {
   dashboard: DashboardLoad;
   dashboardUnderLoad: boolean;
   loadAtStart: number[];
+  /** With --notify: the messages the schools' robot routes accepted and refused, and how many schools they named. */
+  notified: { accepted: number; refused: number; schools: number } | null;
 }
 
 const MiB = 1024 * 1024;
@@ -82,6 +84,7 @@ function rows(run: DistrictRun): [string, string][] {
     ["GET /api/sites p50 / p99 / max", latency(run.sites, 1)],
     [`GET /api/devices?site=${run.school} p50 / p99 / max`, latency(run.devices, 0)],
     [`dashboard, Chromium: navigation → ${run.dashboard.measured}`, `${fmt(run.dashboard.coldMs)} ms cold, ${fmt(run.dashboard.warmMs)} ms reload${run.dashboardUnderLoad ? "" : " (the shards had ended: without load)"}`],
+    ...(run.notified ? [["notifications (a DingTalk robot route per school)", `${fmt(run.notified.accepted)} messages accepted, ${fmt(run.notified.refused)} refused, naming ${run.notified.schools} of ${run.schools} schools (at most 20 a minute per route: §14)`] as [string, string]] : []),
     ["load average (1, 5, 15 min)", `${run.loadAtStart.map((l) => fmt(l, 2)).join(", ")} at the start; ${loadavg().map((l) => fmt(l, 2)).join(", ")} at the end`],
   ];
 }

@@ -19,6 +19,8 @@ export interface BenchDistrict {
   file: string;
   /** Site ids, in the district file's order. */
   schools: string[];
+  /** Their names, in the same order. */
+  names: string[];
   /** Devices in the whole district. */
   devices: number;
 }
@@ -40,8 +42,8 @@ function buildingDevices(building: string, count: number, intervalS: number): De
 
 /** One school's campus document: `devices` devices in buildings of 100. */
 export function schoolDocument(index: number, devices: number, intervalS: number): { id: string; document: Record<string, unknown> } {
-  const number = String(index + 1).padStart(2, "0");
-  const id = `school-${number}`;
+  const { id, name } = schoolOf(index);
+  const number = id.slice("school-".length);
   const buildings: Record<string, string>[] = [];
   const entries: DeviceEntry[] = [];
   for (let b = 0; entries.length < devices; b++) {
@@ -50,12 +52,18 @@ export function schoolDocument(index: number, devices: number, intervalS: number
     buildings.push({ id: building, name: `Building ${b + 1} (${kind})`, kind });
     entries.push(...buildingDevices(building, Math.min(PER_BUILDING, devices - entries.length), intervalS));
   }
-  const site = { id, name: `School ${number}`, timezone: "Asia/Shanghai", nominal_voltage_v: 220 };
+  const site = { id, name, timezone: "Asia/Shanghai", nominal_voltage_v: 220 };
   return { id, document: { site, buildings, devices: entries } };
 }
 
-/** Writes `schools` school files under `dir/schools/` and the district file listing them; returns its path. */
-export function writeBenchDistrict(dir: string, schools: number, devicesPerSchool: number, intervalS: number): BenchDistrict {
+/** The id and name of the school at `index`. */
+export const schoolOf = (index: number) => {
+  const number = String(index + 1).padStart(2, "0");
+  return { id: `school-${number}`, name: `School ${number}` };
+};
+
+/** Writes `schools` school files under `dir/schools/` and the district file listing them (with `notify` routes, if any). */
+export function writeBenchDistrict(dir: string, schools: number, devicesPerSchool: number, intervalS: number, notify: Record<string, unknown>[] = []): BenchDistrict {
   mkdirSync(join(dir, "schools"), { recursive: true });
   const paths: string[] = [];
   const ids: string[] = [];
@@ -67,6 +75,7 @@ export function writeBenchDistrict(dir: string, schools: number, devicesPerSchoo
     ids.push(id);
   }
   const file = join(dir, "district.yaml");
-  writeFileSync(file, stringify({ district: { id: "bench", name: "Bench District Education Bureau" }, sites: paths }, { lineWidth: 0 }));
-  return { file, schools: ids, devices: schools * devicesPerSchool };
+  const district = { district: { id: "bench", name: "Bench District Education Bureau" }, sites: paths, ...(notify.length > 0 ? { notify } : {}) };
+  writeFileSync(file, stringify(district, { lineWidth: 0 }));
+  return { file, schools: ids, names: ids.map((_, i) => schoolOf(i).name), devices: schools * devicesPerSchool };
 }
