@@ -11,10 +11,11 @@ import { evaluate, initialState, openAlerts } from "../alerts/engine.js";
 import { emptyNotifyState, noteChange } from "../alerts/notify/planner.js";
 import { createStateOwner } from "../alerts/owned-map.js";
 import { parseSavedState } from "../alerts/persistence.js";
-import { assembleState, createSlotLedger, ENCODE_SLICE, parseFields } from "../alerts/redis-state.js";
+import { assembleState, parseFields } from "../alerts/redis-state.js";
 import { createRuleBook } from "../alerts/rule-book.js";
 import { defaultRules } from "../alerts/rules/index.js";
 import type { EngineState, SavedState } from "../alerts/saved-state.js";
+import { createStateLedger, ENCODE_SLICE } from "../alerts/state-ledger.js";
 import { alertSitesUpgrade } from "../alerts/state-upgrade.js";
 import { TICK_SLICE } from "../alerts/tick-passes.js";
 import { loadCampus } from "../infra/campus-file.js";
@@ -86,7 +87,7 @@ try {
   row(`storm: the watchdog tick (${Object.keys(storm.devices).length.toLocaleString("en")} alerts opened), a slice of ${TICK_SLICE.toLocaleString("en")} devices: median / longest (a GC may land in one) (before: in one step)`, slices, stormTick);
   row("storm: the whole tick pass, all slices (the loop is free between them)", slicedTick, stormTick);
   const ledgerAfter = () => {
-    const ledger = createSlotLedger([]);
+    const ledger = createStateLedger();
     ledger.written(ledger.encode(saved(quiet)));
     return ledger;
   };
@@ -107,6 +108,21 @@ try {
     for (const alert of stormAlerts) ns = notifierOwner.run(() => noteChange(ns, "opened", alert, t0 + 60_000));
   });
   row(`storm: the notifier noting the ${stormAlerts.length.toLocaleString("en")} alerts opened, all turns together`, notified, "—");
+  // The save after it with notifications configured: the tracked alerts per alert in their own hash (one turn of
+  // the slices, the devices' and the alerts' together) against, before, the rest holding them written whole.
+  const notifierOwner = createStateOwner();
+  let tracked = emptyNotifyState();
+  for (const alert of stormAlerts) tracked = notifierOwner.run(() => noteChange(tracked, "opened", alert, t0 + 60_000));
+  const withNotifier: SavedState = { ...saved(storm), notify: { state: tracked, outbox: [], seq: 0 } };
+  let notifiedBusy = 0;
+  let restChars = 0;
+  await time(async () => {
+    const { payload, busyMs } = await ledgerAfter().encodeInSlices(withNotifier);
+    [notifiedBusy, restChars] = [busyMs, payload.rest.length];
+  });
+  const restBefore = await time(() => JSON.stringify({ ...withNotifier, engine: { version: 1 } }));
+  const notifiedTurns = Math.ceil((Object.keys(storm.devices).length + stormAlerts.length) / ENCODE_SLICE);
+  row(`storm with notifications: the save in slices, one turn (mean of ${notifiedTurns}); the rest ${(restChars / 1024).toFixed(1)} KiB (before: the rest with the tracked alerts, whole)`, notifiedBusy / notifiedTurns, restBefore);
 
   // A takeover of the state after the storm: read, checked, started, first save.
   progress("takeover");
@@ -125,13 +141,13 @@ try {
   const start = await time(() => evaluate(book, loaded.saved.engine, { kind: "start" }, Date.now()));
   row("takeover: the engine's start (every watchdog from now)", start, start);
   const started = evaluate(book, loaded.saved.engine, { kind: "start" }, Date.now()).state;
-  let first = null as ReturnType<ReturnType<typeof createSlotLedger>["encode"]> | null;
+  let first = null as ReturnType<ReturnType<typeof createStateLedger>["encode"]> | null;
   const firstSave = await time(() => {
-    const ledger = createSlotLedger(Object.keys(fields));
-    ledger.loaded(loaded.saved.engine.devices);
+    const ledger = createStateLedger({ devices: Object.keys(fields) });
+    ledger.loaded(loaded.saved);
     first = ledger.encode(saved(started));
   });
-  const written = first!.slots.length;
+  const written = first!.devices.entries.length;
   row(`takeover: the first save's serialising (${written} devices written; before: all, whole)`, firstSave, await time(() => JSON.stringify(saved(started))));
 
   const mb = (text: string) => {
