@@ -120,7 +120,9 @@ export function bodyOf(items: readonly NoticeItem[], o: TextOptions): string[][]
   for (const item of items) {
     const place = o.place(item.alert);
     const key = `${place.school} · ${place.building}`;
-    sections.set(key, [...(sections.get(key) ?? []), item]);
+    const section = sections.get(key);
+    if (section) section.push(item);
+    else sections.set(key, [item]);
   }
   return [...sections].map(([heading, list]) => [o.markup.strong(o.markup.text(heading)), ...list.map((i) => line(i, o))]);
 }

@@ -19,12 +19,24 @@ export const DigestEntrySchema = Type.Object({ digest: DigestSchema });
 
 export type Content = { items: readonly NoticeItem[] } | { digest: Digest };
 
+/**
+ * Each queued entry's content, parsed and checked once: the sender plans a route's next message at each of its
+ * turns, looking at the queue's head entries every time (an entry's body never changes; a delivered one is
+ * dropped with its queue's reference to it).
+ */
+const contents = new WeakMap<OutboxEntry, Content>();
+
 /** What a message is about, from an outbox entry's body. */
 export function contentOf(entry: OutboxEntry): Content {
+  const known = contents.get(entry);
+  if (known) return known;
   const parsed: unknown = JSON.parse(entry.body);
-  if (Value.Check(NoticeItemsSchema, parsed)) return { items: parsed };
-  if (Value.Check(DigestEntrySchema, parsed)) return { digest: parsed.digest };
-  throw new Error(`outbox entry ${entry.id} is neither alert changes nor a digest`);
+  let content: Content;
+  if (Value.Check(NoticeItemsSchema, parsed)) content = { items: parsed };
+  else if (Value.Check(DigestEntrySchema, parsed)) content = { digest: parsed.digest };
+  else throw new Error(`outbox entry ${entry.id} is neither alert changes nor a digest`);
+  contents.set(entry, content);
+  return content;
 }
 
 const isDigest = (entry: OutboxEntry) => "digest" in contentOf(entry);
@@ -52,13 +64,16 @@ export function pacedChannel<Message>(outlet: Outlet<Message>, rate: RateLimit, 
   let sent = [...(deps.sent ?? [])];
   return {
     plan(queue, now) {
-      // The alert changes ahead of the next digest may go together; a digest goes alone.
-      const firstDigest = queue.findIndex(isDigest);
-      const changes = firstDigest < 0 ? queue.length : firstDigest;
+      // A full minute waits without looking at the queue (the sender asks again at each of its turns).
       const next = nextBatch(sent, queue.length, now, rate);
-      if (!("take" in next) || changes === 0) return "take" in next ? { take: 1 } : next;
-      const fits = (n: number) => outlet.fits(outlet.compose({ items: itemsOf(queue.slice(0, n)) }));
-      return { take: largestFitting(Math.min(next.take, changes), fits) };
+      if (!("take" in next)) return next;
+      // The alert changes ahead of the next digest may go together; a digest goes alone.
+      const head = queue.slice(0, next.take);
+      const firstDigest = head.findIndex(isDigest);
+      const changes = firstDigest < 0 ? head.length : firstDigest;
+      if (changes === 0) return { take: 1 };
+      const fits = (n: number) => outlet.fits(outlet.compose({ items: itemsOf(head.slice(0, n)) }));
+      return { take: largestFitting(changes, fits) };
     },
     async deliver(entries, timeoutMs) {
       const now = deps.now();

@@ -26,9 +26,29 @@ export function nextBatch(sent: readonly number[], backlog: number, now: number,
   return { take: Math.ceil(backlog / room) };
 }
 
-/** The largest n ≤ `take` (at least 1) whose first n items `fits` (a message over the size limit carries fewer). */
+/**
+ * The largest n ≤ `take` (at least 1) whose first n items `fits` (a message over the size limit carries fewer).
+ * Found from below, doubling then halving the gap, so no message much larger than the one that fits is ever
+ * composed: after a district's storm `take` can be hundreds of entries of ~100 alerts each, and composing them
+ * all (then 3/4 of them, and so on down) held the alerts service's event loop for seconds.
+ */
 export function largestFitting(take: number, fits: (n: number) => boolean): number {
-  let n = take;
-  while (n > 1 && !fits(n)) n = Math.max(1, Math.floor(n * 0.75));
-  return n;
+  if (take <= 1) return 1;
+  let good = 0;
+  let bad = take + 1;
+  for (let n = 1; n <= take; n = Math.min(take, n * 2)) {
+    if (!fits(n)) {
+      bad = n;
+      break;
+    }
+    good = n;
+    if (n === take) return take;
+  }
+  if (good === 0) return 1;
+  while (bad - good > 1) {
+    const mid = Math.floor((good + bad) / 2);
+    if (fits(mid)) good = mid;
+    else bad = mid;
+  }
+  return good;
 }
