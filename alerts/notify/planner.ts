@@ -35,6 +35,8 @@ export const emptyNotifyState = (): NotifyState => ({ alerts: {}, groups: {} });
 export const isSuppressed = (a: Alert) => a.inhibited_by !== undefined || a.silenced_by !== undefined || a.flapping === true;
 const rank = (s: Severity) => SEVERITIES.indexOf(s);
 
+const neverPaged = (t: Tracked) => !t.notified && t.firstSentAt === undefined && t.lastSentAt === undefined && t.escalated === undefined;
+
 /** An alert change from the engine. */
 export const noteChange = (ns: NotifyState, change: AlertChange, alert: Alert, now: number): NotifyState => inStep(() => noteOne(ns, change, alert, now));
 
@@ -50,7 +52,11 @@ function noteOne(ns: NotifyState, change: AlertChange, alert: Alert, now: number
       if (!tracked.notified) event = "opened";
       else if (change === "escalated" || change === "acknowledged") event = change;
     }
-    alerts = withEntry<Tracked>(ns.alerts, alert.id, { ...tracked, alert, ...(event ? { notified: true } : {}) });
+    const next: Tracked = { ...tracked, alert, ...(event ? { notified: true } : {}) };
+    // An alert never paged is not kept: its absence reads the same (`{ alert, notified: false }` above), and a
+    // district's storm is 20,000 offline alerts inhibited under their feeders, none of them paged, which the
+    // service would otherwise save and a takeover read (../redis-state.ts) for nothing.
+    alerts = neverPaged(next) ? withoutEntry(ns.alerts, alert.id) : withEntry<Tracked>(ns.alerts, alert.id, next);
   }
   if (!event) return { ...ns, alerts };
   const group = ns.groups[alert.building] ?? { since: now, items: [] };

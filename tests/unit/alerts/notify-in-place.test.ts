@@ -1,5 +1,5 @@
-// The notifier's planner in a district's storm: one tracked entry per open alert (20,000 when a district falls
-// silent), so a copy of them per change was quadratic. Within the notifier's own runs (alerts/owned-map.ts) its
+// The notifier's planner in a district's storm: one tracked entry per paged open alert (before 2026-12-07, per
+// open alert: 20,000 when a district falls silent), so a copy of them per change was quadratic. Within the notifier's own runs (alerts/owned-map.ts) its
 // maps are updated in place; called as a pure function it never changes what it was given.
 import { describe, expect, it } from "vitest";
 import { createStateOwner, withoutEntry } from "../../../alerts/owned-map.js";
@@ -52,6 +52,23 @@ describe("the notifier's planner", () => {
       }),
     ).toThrow("a failure after the change");
     expect(state).toEqual(kept);
+  });
+
+  it("keeps no entry for an alert it never paged: a storm of inhibited alerts leaves nothing to save, and one paged once its parent is back", () => {
+    const owner = createStateOwner();
+    const inhibited = (device: string): Alert => ({ ...alertOf(device), inhibited_by: "feeder-1.offline.1.1" });
+    let state = emptyNotifyState();
+    for (let i = 0; i < 1_000; i++) state = owner.run(() => noteChange(state, "opened", inhibited(`brk-${i}`), T0));
+    expect(state.alerts).toEqual({});
+    expect(state.groups).toEqual({});
+    // The feeder came back before brk-7: its offline alert is no longer inhibited, and is paged like a new one.
+    state = owner.run(() => noteChange(state, "updated", alertOf("brk-7"), T0 + 5_000));
+    expect(Object.keys(state.alerts)).toEqual([alertOf("brk-7").id]);
+    const { messages } = due(state, T0 + 35_000, CFG);
+    expect(messages.map((m) => m.body.event)).toEqual(["opened"]);
+    // Still inhibited when it resolves: nothing to say, nothing kept.
+    state = owner.run(() => noteChange(state, "resolved", { ...inhibited("brk-8"), state: "resolved" }, T0 + 40_000));
+    expect(Object.keys(state.alerts)).toEqual([alertOf("brk-7").id]);
   });
 
   it("withoutEntry: the map itself when the key is absent, a copy outside a run", () => {
