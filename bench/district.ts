@@ -113,13 +113,16 @@ async function measureBareAedes(config: string, devicesPerSchool: number | undef
   return { before, after, settled, devices, wallMs: connected?.wallMs ?? null };
 }
 
-/** The schools' robot (--notify): closed at the end, whatever happened. */
-const robot: { notify: NotifyBench | null } = { notify: null };
+/**
+ * What must end with the bench whatever happened: the system (stopped first, so its supervisor starts nothing
+ * again: a failed run once left a whole cluster running) and the schools' robot (--notify).
+ */
+const running: { system: { stop(): Promise<void> } | null; notify: NotifyBench | null } = { system: null, notify: null };
 
 async function main(): Promise<void> {
   const loadAtStart = loadavg();
   const notify = args.notify ? await startNotifyBench(Array.from({ length: SCHOOLS }, (_, i) => schoolOf(i))) : null;
-  robot.notify = notify;
+  running.notify = notify;
   const district = writeBenchDistrict(dir, SCHOOLS, DEVICES, INTERVAL_S, notify?.routes);
   progress(`district of ${SCHOOLS} schools × ${fmt(DEVICES)} devices (${fmt(district.devices)}), every device every ${INTERVAL_S} s; files in ${dir}`);
   const influxd = await startLocalInfluxd({ dir: join(dir, "influxd") });
@@ -135,6 +138,7 @@ async function main(): Promise<void> {
   };
 
   const system = args.cluster ? await startClusterSystem(env, join(dir, "cluster"), logDir, ADMIN_TOKEN) : await startUpSystem(env, logDir, ADMIN_TOKEN);
+  running.system = system;
   const { label, http } = system;
   progress(`${label} is ready (${system.parts})`);
   const capacity = systemCapacity(system, FD_RESERVE);
@@ -212,7 +216,8 @@ async function main(): Promise<void> {
 try {
   await main();
 } finally {
+  await running.system?.stop().catch((error: unknown) => progress(`stopping the system failed: ${String(error)}`));
   await stopAll();
-  await robot.notify?.close();
+  await running.notify?.close();
   rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
 }
