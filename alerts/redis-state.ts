@@ -1,14 +1,14 @@
 // The alert state in Redis (REDIS_URL; docs/ha.md), kept per entry of its two large maps: the hash
 // `campus:alerts:devices` holds one field per device (its watchdog track, its rules' state and open alerts: the
 // engine's `devices`), the hash `campus:alerts:notified` one field per alert the notifier tracks (`notify.state
-// .alerts`: every open alert when notifications are configured), and `campus:alerts:state` everything else
+// .alerts`: each open alert it paged), and `campus:alerts:state` everything else
 // (silences, the notifier's outbox and groups, pending alert points, automation). A save writes the entries that
 // changed since the last save Redis took (./state-ledger.ts), with the rest, in one fenced script: a standby
 // taking over reads one save or the next, never half of one.
 // Before, the whole state was one value, written whole at every save: 35 MB at 20,000 devices, which kept Redis
 // (fsyncing each) and the active's event loop (serialising each) so busy that the active lost its lease
-// (docs/benchmarks.md, run D7); the notifier's map, 8 MiB with 20,000 open alerts, stayed in the rest until
-// 2026-12-07. A save now costs what changed.
+// (docs/benchmarks.md, run D7); the notifier's map (then every open alert, 8 MiB at 20,000) stayed in the rest
+// until 2026-12-07. A save now costs what changed.
 import type { Redis } from "../infra/redis.js";
 import { isJsonObject } from "../domain/json-object.js";
 import { FENCE_KEY } from "./lease.js";

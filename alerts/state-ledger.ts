@@ -88,7 +88,7 @@ export function createStateLedger(fieldsInRedis: Partial<Record<MapName, Iterabl
     },
     /**
      * The same save, its entries stringified ENCODE_SLICE a turn of the event loop (a storm changes all 20,000
-     * devices, and adds 20,000 tracked alerts with notifications: 333 ms for the devices in one go,
+     * devices, and the alerts the notifier paged besides: 333 ms for the devices in one go,
      * bench:alerts-state), with the time it kept the loop busy. Which entries, the deletions and the rest are
      * taken at once, so it is the state of this moment: an entry is never changed, only replaced
      * (./owned-map.ts), so stringifying one later gives what it held then.

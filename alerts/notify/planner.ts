@@ -70,7 +70,7 @@ export const due = (ns: NotifyState, now: number, cfg: NotifyConfig): { state: N
 function dueAt(ns: NotifyState, now: number, cfg: NotifyConfig): { state: NotifyState; messages: Message[] } {
   const messages: Message[] = [];
   // Copied at most once a call, and not at all within the notifier's own runs (../owned-map.ts): a district's
-  // storm is 20,000 tracked alerts, and a copy of them per change made it quadratic.
+  // storm was 20,000 tracked alerts, and a copy of them per change made it quadratic.
   let alerts = ns.alerts;
   let groups = ns.groups;
   for (const [building, group] of Object.entries(ns.groups)) {
