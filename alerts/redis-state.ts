@@ -66,13 +66,14 @@ return 1`;
 
 /** Writes a save if the fence still holds `token`: false when refused (another instance took the lease). */
 export async function fencedSave(redis: Redis, token: number, payload: StatePayload): Promise<boolean> {
-  const args: (string | number)[] = [token, payload.rest];
+  let args: string[] = [String(token), payload.rest];
   for (const name of MAP_NAMES) {
     const changes = payload[name];
-    args.push(changes.removed.length, changes.set.length, ...changes.removed, ...changes.set);
+    args = [...args, String(changes.removed.length), String(changes.set.length), ...changes.removed, ...changes.set];
   }
   const keys = MAP_NAMES.map((name) => HASH_OF[name]);
-  return (await redis.eval(FENCED_SAVE, 2 + keys.length, FENCE_KEY, STATE_KEY, ...keys, ...args)) === 1;
+  // One array (ioredis flattens it), not a call with an argument per field: a storm's save has 40,000 and more.
+  return (await redis.eval(FENCED_SAVE, 2 + keys.length, [FENCE_KEY, STATE_KEY, ...keys, ...args])) === 1;
 }
 
 /** The saved state as Redis holds it: the rest's text and each hash's fields. */

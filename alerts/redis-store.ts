@@ -1,6 +1,7 @@
 // The alerts service's saved state with REDIS_URL (CONTRACT §12; docs/ha.md): the same JSON the files hold in
 // one process (`state.json` → `campus:alerts:state` with its devices in the hash `campus:alerts:devices` and the
-// notifier's tracked alerts in `campus:alerts:notified` (./redis-state.ts), `commands.json` → `campus:alerts:commands`, `digests.json` → `campus:alerts:digests`),
+// notifier's tracked alerts in `campus:alerts:notified` (./redis-state.ts), `commands.json` →
+// `campus:alerts:commands`, `digests.json` → `campus:alerts:digests`),
 // read when this instance takes the lease and checked the same way (./persistence.ts), so the standby that
 // takes over starts with the open alerts, the rules' state and the command book.
 // Fencing, layer (a): every write is a Lua script that SETs the value only while `campus:alerts:fence` still

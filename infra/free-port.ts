@@ -1,9 +1,10 @@
 // A TCP port nobody listens on, for a server that a child process (or this one) will open a moment later:
 // the local influxd and Redis of `up`, and the ports the tests and benchmarks give the services they start.
 //
-// Asking the kernel for port 0 and closing it is racy in two ways, both seen in CI (EADDRINUSE on a port in
-// 32768–60999): the port comes from the ephemeral range, where every outgoing connection of the machine takes
-// its local port, and a second ask may return the same port before the first one's server opens it. So the
+// Asking the kernel for port 0 and closing it is racy in two ways, either of which can give what CI once saw
+// (EADDRINUSE on a port in 32768–60999): the port comes from the ephemeral range, where every outgoing
+// connection of the machine takes its local port, and a second ask may return the same port before the first
+// one's server opens it. So the
 // ports come from below the ephemeral range, are tried once by binding, and each is leased to this process
 // by a file (created exclusively, so no two processes on the machine hold the same port) until it exits.
 import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
