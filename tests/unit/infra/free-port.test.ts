@@ -10,14 +10,24 @@ import { claim, ephemeralLow, freePort, LEASES, takeLease } from "../../../infra
 
 const MODULE = fileURLToPath(new URL("../../../infra/free-port.ts", import.meta.url));
 
-/** `count` ports asked for by a separate node process, as a child service or another test would. */
-function portsOfAnotherProcess(count: number): Promise<number[]> {
+/**
+ * `count` ports asked for by a separate node process, as a child service or another test would. It stays alive,
+ * holding them, until `release()`: a process that ends frees its ports, which another may then rightly be given.
+ */
+function portsOfAnotherProcess(count: number): { ports: Promise<number[]>; release(): void } {
   const script = `const { freePort } = await import(${JSON.stringify(MODULE)}); const ports = [];
-    for (let i = 0; i < ${count}; i++) ports.push(await freePort()); console.log(JSON.stringify(ports));`;
-  const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "inherit"] });
+    for (let i = 0; i < ${count}; i++) ports.push(await freePort()); console.log(JSON.stringify(ports));
+    process.stdin.resume(); process.stdin.on("end", () => process.exit(0));`;
+  const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { stdio: ["pipe", "pipe", "inherit"] });
   let out = "";
-  child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
-  return new Promise((resolve, reject) => child.once("exit", (code) => (code === 0 ? resolve(JSON.parse(out) as number[]) : reject(new Error(`exit ${code}`)))));
+  const ports = new Promise<number[]>((resolve, reject) => {
+    child.stdout.on("data", (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.endsWith("\n")) resolve(JSON.parse(out) as number[]);
+    });
+    child.once("exit", (code) => reject(new Error(`exit ${code} before printing its ports`)));
+  });
+  return { ports, release: () => child.stdin.end() };
 }
 
 const servers: Server[] = [];
@@ -30,16 +40,17 @@ describe("freePort", () => {
   });
 
   it("hands out ports below the ephemeral range, each once, to processes asking at the same time", async () => {
-    const [mine, theirs, others] = await Promise.all([
+    const [theirs, others] = [portsOfAnotherProcess(100), portsOfAnotherProcess(100)];
+    const [mine, theirPorts, otherPorts] = await Promise.all([
       (async () => {
         const ports: number[] = [];
         for (let i = 0; i < 100; i += 1) ports.push(await freePort());
         return ports;
       })(),
-      portsOfAnotherProcess(100),
-      portsOfAnotherProcess(100),
-    ]);
-    const all = [...mine, ...theirs, ...others];
+      theirs.ports,
+      others.ports,
+    ]).finally(() => [theirs, others].forEach((child) => child.release()));
+    const all = [...mine, ...theirPorts, ...otherPorts];
     expect(new Set(all).size).toBe(300);
     for (const port of all) expect(port >= 20_000 && port < ephemeralLow()).toBe(true);
   }, 30_000);
