@@ -1,8 +1,12 @@
-// Starts one real influxd (Debian package) on a free loopback port in a temp folder for the whole run.
+// Starts one real influxd (Debian package) on a free loopback port in a temp folder for the whole run, and
+// gives the run a temp folder of its own (TMPDIR for the test files and every process they start), removed at
+// the end: a test's leftovers (data folders, influxd's and Redis's files) never pile up in the machine's /tmp.
+// Port leases stay machine-wide (infra/free-port.ts), shared with whatever else runs here.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
+import { LEASES } from "../../infra/free-port.js";
 import { startLocalInfluxd } from "../../infra/local-influxd.js";
 
 declare module "vitest" {
@@ -12,11 +16,14 @@ declare module "vitest" {
 }
 
 export default async function setup(project: TestProject) {
+  const run = mkdtempSync(join(tmpdir(), "campus-power-test-run-"));
+  process.env.CAMPUS_POWER_PORT_LEASES = LEASES;
+  process.env.TMPDIR = run;
   const dir = mkdtempSync(join(tmpdir(), "campus-power-influxd-"));
   const influxd = await startLocalInfluxd({ dir });
   project.provide("influxUrl", influxd.url);
   return async () => {
     await influxd.stop();
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(run, { recursive: true, force: true });
   };
 }
