@@ -96,6 +96,17 @@ export type RenewalStep = "renew" | "wait" | "stand-down";
 export const renewalStep = (now: number, validUntil: number, inFlight: boolean): RenewalStep =>
   now >= validUntil ? "stand-down" : inFlight ? "wait" : "renew";
 
+/**
+ * Why a lease lapsed, for the log (pure): this process did not run its renewal beat (its event loop blocked or
+ * the machine's CPU taken), or a renewal it sent was not answered (Redis slow or unreachable), or neither.
+ */
+export function lapseCause(sinceBeatMs: number, inFlightMs: number | null, everyMs: number): string {
+  const ms = (value: number) => `${Math.round(value)} ms`;
+  if (sinceBeatMs > 2 * everyMs) return `this process ran no renewal for ${ms(sinceBeatMs)} (its event loop blocked, or no CPU to run on)`;
+  if (inFlightMs !== null) return `a renewal sent ${ms(inFlightMs)} ago is still unanswered (Redis slow, or the connection to it)`;
+  return "the last renewals failed (Redis did not answer)";
+}
+
 export type LeaseCheck = "ours" | "lost" | "unknown";
 
 export interface HeldLease {
@@ -126,23 +137,30 @@ export interface HoldOptions {
 /** Keeps renewing a lease just taken, and tells once when it is (or may be) lost. */
 export function holdLease(lease: Lease, token: number, o: HoldOptions): HeldLease {
   const clock = o.clock ?? (() => performance.now());
+  const everyMs = o.renewEveryMs ?? Math.max(1, Math.floor(o.ttlMs / 5));
   let validUntil = o.sentAt + o.ttlMs;
   let inFlight = false;
   let over = false;
+  /** When the renewal on its way was sent, and when the last beat ran: the log says which one let the lease lapse. */
+  let inFlightSince = 0;
+  let lastBeat = clock();
   const lose = (reason: string) => {
     if (over) return;
     over = true;
     clearInterval(timer);
     o.onLost(reason);
   };
-  const expired = () => lose(`lease not renewed for ${o.ttlMs} ms (its TTL): another instance may hold it`);
+  const expired = (now: number) => lose(`lease not renewed for ${o.ttlMs} ms (its TTL): another instance may hold it; ${lapseCause(now - lastBeat, inFlight ? now - inFlightSince : null, everyMs)}`);
   const beat = () => {
     if (over) return;
-    const step = renewalStep(clock(), validUntil, inFlight);
-    if (step === "stand-down") return expired();
+    const now = clock();
+    const step = renewalStep(now, validUntil, inFlight);
+    if (step === "stand-down") return expired(now);
+    lastBeat = now;
     if (step === "wait") return;
-    const sentAt = clock();
+    const sentAt = now;
     inFlight = true;
+    inFlightSince = sentAt;
     lease.renew(token).then(
       (renewed) => {
         inFlight = false;
@@ -154,11 +172,12 @@ export function holdLease(lease: Lease, token: number, o: HoldOptions): HeldLeas
         if (over) return;
         o.onRenewalFailure(error);
         // Past the deadline already? Then stand down now, not a beat later.
-        if (renewalStep(clock(), validUntil, false) === "stand-down") expired();
+        const now = clock();
+        if (renewalStep(now, validUntil, false) === "stand-down") expired(now);
       },
     );
   };
-  const timer = setInterval(beat, o.renewEveryMs ?? Math.max(1, Math.floor(o.ttlMs / 5)));
+  const timer = setInterval(beat, everyMs);
   return {
     token,
     holds: () => !over && clock() < validUntil,

@@ -1,7 +1,7 @@
 // The alerts lease's pure parts (alerts/lease.ts): reading the lease JSON, the renewal loop's decision, and
 // the renewal loop itself on a made-up clock and a lease object in memory (no Redis, no sockets).
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { holdLease, type Lease, parseLease, renewalStep } from "../../../alerts/lease.js";
+import { holdLease, type Lease, lapseCause, parseLease, renewalStep } from "../../../alerts/lease.js";
 
 describe("the alerts lease", () => {
   it("reads the lease JSON the API shows, and nothing else", () => {
@@ -17,6 +17,13 @@ describe("the alerts lease", () => {
     expect(renewalStep(1_000, 5_000, true)).toBe("wait");
     expect(renewalStep(5_000, 5_000, true)).toBe("stand-down");
     expect(renewalStep(9_000, 5_000, false)).toBe("stand-down");
+  });
+
+  it("says why a lease lapsed: no renewal run (a blocked or starved process), one unanswered, or failures", () => {
+    expect(lapseCause(6_000, null, 1_000)).toBe("this process ran no renewal for 6000 ms (its event loop blocked, or no CPU to run on)");
+    expect(lapseCause(6_000, 5_500, 1_000)).toMatch(/^this process ran no renewal for 6000 ms/);
+    expect(lapseCause(1_000, 4_200, 1_000)).toBe("a renewal sent 4200 ms ago is still unanswered (Redis slow, or the connection to it)");
+    expect(lapseCause(1_000, null, 1_000)).toBe("the last renewals failed (Redis did not answer)");
   });
 });
 
@@ -81,6 +88,26 @@ describe("holding the lease", () => {
     expect(held.holds()).toBe(false);
     expect(lost).toHaveLength(1);
     expect(lost[0]).toContain("TTL");
+    expect(lost[0]).toContain("the last renewals failed");
+  });
+
+  it("says a renewal was unanswered when Redis holds it past the TTL, and that the process did not run when it did not", async () => {
+    now = 0;
+    const lost: string[] = [];
+    const never: Lease = { acquire: async () => 1, renew: () => new Promise<boolean>(() => undefined), release: async () => true, read: async () => null };
+    holdLease(never, 1, { ttlMs: 5_000, sentAt: 0, clock, onLost: (r) => lost.push(r), onRenewalFailure: () => undefined });
+    for (let i = 0; i < 5; i++) await step(1_000);
+    expect(lost).toHaveLength(1);
+    expect(lost[0]).toContain("a renewal sent 4000 ms ago is still unanswered");
+
+    now = 0;
+    const stalled: string[] = [];
+    holdLease(leaseAnswering(() => true), 1, { ttlMs: 5_000, sentAt: 0, clock, onLost: (r) => stalled.push(r), onRenewalFailure: () => undefined });
+    await step(1_000);
+    now += 6_000; // the event loop ran nothing for 6 s, then the next beat
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(stalled).toHaveLength(1);
+    expect(stalled[0]).toContain("ran no renewal for 6000 ms");
   });
 
   it("no longer holds a lease past its TTL even before its timer runs (a process woken from a pause)", () => {
