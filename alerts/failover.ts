@@ -59,7 +59,10 @@ export function startWithLease<T extends RunningService>(ctx: ServiceContext, o:
   const metrics = createLeaseMetrics(ctx.metrics);
   const ttlMs = o.leaseMs ?? DEFAULT_LEASE_MS;
   const redis = connectRedis(o.url, { name: `alerts-${o.instance}`, log });
-  const lease = createLease(redis, o.instance, ttlMs);
+  // The lease on a connection of its own: a renewal never queues behind the state's read or a large save (a
+  // storm's), whose bytes and reply would otherwise go first on the one socket.
+  const leaseRedis = connectRedis(o.url, { name: `alerts-lease-${o.instance}`, log });
+  const lease = createLease(leaseRedis, o.instance, ttlMs);
   const abort = new AbortController();
   let role: AlertsRole = "standby";
   let running: T | null = null;
@@ -171,7 +174,7 @@ export function startWithLease<T extends RunningService>(ctx: ServiceContext, o:
     return true;
   };
 
-  const ready = () => redis.status === "ready";
+  const ready = () => redis.status === "ready" && leaseRedis.status === "ready";
   const standby = async () => {
     let said: string | null = null;
     const say = (what: string, message: string) => {
@@ -184,7 +187,7 @@ export function startWithLease<T extends RunningService>(ctx: ServiceContext, o:
         for (let waited = 0; !ready() && waited < 1_000 && !abort.signal.aborted; waited += 50) await sleep(50);
         if (ready() || abort.signal.aborted) continue;
         say("no redis", `standby: Redis (${redactUrl(o.url)}) unreachable; the alerts service waits for it and never runs without the lease`);
-        await untilReady(redis, o.url, log, abort.signal).catch(() => undefined);
+        await untilReady(redis.status === "ready" ? leaseRedis : redis, o.url, log, abort.signal).catch(() => undefined);
         continue;
       }
       try {
@@ -221,6 +224,7 @@ export function startWithLease<T extends RunningService>(ctx: ServiceContext, o:
         role = "stopped";
         metrics.active.set(0);
         redis.disconnect();
+        leaseRedis.disconnect();
         log.info("alerts service (standby or active) stopped");
       })();
       return stopping;

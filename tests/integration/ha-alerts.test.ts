@@ -230,6 +230,9 @@ describe("alerts services sharing one Redis", () => {
     const heldByA = await lease();
     expect(heldByA).toMatchObject({ instance: "A", token: expect.any(Number) });
     expect(Number.isNaN(Date.parse(heldByA!.since))).toBe(false);
+    // A renews its lease on a Redis connection of its own, never queued behind the state's reads and saves.
+    await waitFor(async () => /name=alerts-lease-A .*cmd=eval\b/.test(String(await redis.call("CLIENT", "LIST"))), 5_000, { what: "A renewing on its lease connection" });
+    expect(String(await redis.call("CLIENT", "LIST"))).toMatch(/name=alerts-A /);
 
     await readings("brk-d1-101", 0, 75, 20);
     const topic = "campus/alerts/brk-d1-101/overload";
