@@ -21,11 +21,8 @@ export function ephemeralLow(text = readOr("/proc/sys/net/ipv4/ip_local_port_ran
   return Number.isInteger(low) && low > 0 ? low : 49_152;
 }
 
-/**
- * The machine's lease folder. `CAMPUS_POWER_PORT_LEASES` names it where TMPDIR is not shared by everything on
- * the machine (the test run keeps its temp files in a folder of its own, tests/helpers/global-setup.ts).
- */
-export const LEASES = process.env.CAMPUS_POWER_PORT_LEASES || join(tmpdir(), "campus-power-ports");
+/** The machine's lease folder (the test run's own TMPDIR links it to this one: tests/helpers/global-setup.ts). */
+export const LEASES = join(tmpdir(), "campus-power-ports");
 
 export async function freePort(): Promise<number> {
   const size = ephemeralLow() - LOWEST;

@@ -2,7 +2,7 @@
 // gives the run a temp folder of its own (TMPDIR for the test files and every process they start), removed at
 // the end: a test's leftovers (data folders, influxd's and Redis's files) never pile up in the machine's /tmp.
 // Port leases stay machine-wide (infra/free-port.ts), shared with whatever else runs here.
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
@@ -17,7 +17,9 @@ declare module "vitest" {
 
 export default async function setup(project: TestProject) {
   const run = mkdtempSync(join(tmpdir(), "campus-power-test-run-"));
-  process.env.CAMPUS_POWER_PORT_LEASES = LEASES;
+  // The run's $TMPDIR/campus-power-ports is the machine's lease folder, so its ports are leased machine-wide.
+  mkdirSync(LEASES, { recursive: true });
+  symlinkSync(LEASES, join(run, "campus-power-ports"));
   process.env.TMPDIR = run;
   const dir = mkdtempSync(join(tmpdir(), "campus-power-influxd-"));
   const influxd = await startLocalInfluxd({ dir });
