@@ -51,6 +51,9 @@ export interface Standby<T> extends RunningService {
   running(): T | null;
 }
 
+/** How long a save or read of the state may take before it is given up (and the save sent again), ms. */
+const STATE_COMMAND_TIMEOUT_MS = 30_000;
+
 /** How long after a lost MQTT connection the lease is asked about again, or the connection retried, ms. */
 const RECONNECT_MS = 1_000;
 
@@ -58,7 +61,10 @@ export function startWithLease<T extends RunningService>(ctx: ServiceContext, o:
   const log = ctx.log.child({ service: "alerts", instance: o.instance });
   const metrics = createLeaseMetrics(ctx.metrics);
   const ttlMs = o.leaseMs ?? DEFAULT_LEASE_MS;
-  const redis = connectRedis(o.url, { name: `alerts-${o.instance}`, log });
+  // The state's connection waits longer for an answer than the lease's: whether Redis is there is the lease's
+  // question (5 s), and a storm's save (20,000 devices' slots) or a takeover's read of them can take more than 5 s
+  // to cross a loaded machine (run D16: two saves timed out and were sent again while the lease held).
+  const redis = connectRedis(o.url, { name: `alerts-${o.instance}`, log, commandTimeoutMs: STATE_COMMAND_TIMEOUT_MS });
   // The lease on a connection of its own: a renewal never queues behind the state's read or a large save (a
   // storm's), whose bytes and reply would otherwise go first on the one socket.
   const leaseRedis = connectRedis(o.url, { name: `alerts-lease-${o.instance}`, log });
