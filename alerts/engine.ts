@@ -11,6 +11,7 @@ import { siteOf } from "./sites.js";
 import type { DeviceSlot, Effect, EngineInput, EngineState, EvaluateResult, Instance, Rule, RuleContext, Step } from "./types.js";
 import { withSlot } from "./draft.js";
 import { inStep } from "./owned-map.js";
+import { reportInterval } from "./report-interval.js";
 
 export const initialState = (): EngineState => ({ version: 1, devices: {} });
 
@@ -20,7 +21,7 @@ export function evaluate(book: RuleBook, state: EngineState, input: EngineInput,
   return inStep(() => {
     const result = evaluateInput(book, state, input, now);
     const remark = input.kind === "start" || input.kind === "silence" ? "all" : input.kind === "tick" ? "when-silences-change" : "touched";
-    return overlay(book, result, remark, now);
+    return overlay(book, result, remark, now, input.kind === "tick" ? (input.slice ?? { from: 0, to: book.tickOrder.length }) : undefined);
   });
 }
 
@@ -207,9 +208,6 @@ function ack(state: EngineState, request: AckRequest, now: number): EvaluateResu
   return { state, effects: [{ type: "ack-result", requestId, reply }] };
 }
 
-/** Gaps seen before the observed interval is trusted over the configured one. */
-const MIN_GAPS = 3;
-
 /**
  * The observed report interval: an exponential moving average (α = 0.2) of event-time gaps between
  * in-order readings. A gap over 10 × the estimate is an outage, not the cadence, and is left out.
@@ -219,16 +217,6 @@ function observeGap(track: DeviceSlot["track"], gapMs: number): Pick<DeviceSlot[
   const estimate = track.intervalMs;
   if (estimate !== undefined && gapMs > 10 * estimate) return {};
   return { intervalMs: estimate === undefined ? gapMs : 0.8 * estimate + 0.2 * gapMs, gaps: (track.gaps ?? 0) + 1 };
-}
-
-/**
- * The interval the watchdog counts in: the observed one once trusted, never shorter than the campus
- * file's `report_interval_s` — a device that reports slower than declared (Tasmota's 300 s default)
- * gets a longer limit, while bursts of report-on-change messages never make the watchdog jumpy.
- */
-export function reportInterval(device: Device, track: DeviceSlot["track"]): number {
-  const configured = device.report_interval_s * 1000;
-  return track.intervalMs !== undefined && (track.gaps ?? 0) >= MIN_GAPS ? Math.max(configured, track.intervalMs) : configured;
 }
 
 const emptySlot = (): DeviceSlot => ({ track: { lastReadingTs: null, lastStatusTs: null, lastSeenAt: null }, rules: {} });

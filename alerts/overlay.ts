@@ -1,7 +1,8 @@
 // What the engine lays over the rules' verdicts before anything leaves it, pure:
 // - inhibition (domain.md §5 "suppress child alarms when a parent is down", §8 row 22): while a parent
 //   device (feeder, gateway) has an open `offline` or `device-trip` alert, its descendants' `offline`
-//   (no-data) alerts carry `inhibited_by: <that alert's id>` and are not paged;
+//   (no-data) alerts carry `inhibited_by: <that alert's id>` and are not paged, and for a grace after it
+//   comes back, while they report again (./return-grace.ts);
 // - maintenance windows: an alert a silence in force matches carries `silenced_by` and is not paged
 //   (latched critical fire-related alerts never are, silences.ts);
 // - the retained silence list, republished whenever it changes.
@@ -11,6 +12,7 @@ import { currentSilences, type RuleBook } from "./rule-book.js";
 import { inForce, silencing } from "./silences.js";
 import type { Effect, EngineState, EvaluateResult } from "./types.js";
 import { withSlot } from "./draft.js";
+import { descendants, endReturns, recordReturn, returnedAlert } from "./return-grace.js";
 
 /** Rules whose open alert on a parent explains its children's silence. */
 const PARENT_DOWN_RULES = new Set(["offline", "device-trip"]);
@@ -25,7 +27,8 @@ const INHIBITED_RULES = new Set(["offline"]);
  */
 export type Remark = "all" | "when-silences-change" | "touched";
 
-export function overlay(book: RuleBook, result: EvaluateResult, remark: Remark, now: number): EvaluateResult {
+/** `tickSlice`: the watchdog's tick over these devices of the rule book's `tickOrder` (their returns may end). */
+export function overlay(book: RuleBook, result: EvaluateResult, remark: Remark, now: number, tickSlice?: { from: number; to: number }): EvaluateResult {
   let state = result.state;
   const effects = [...result.effects];
   const touched = new Map<string, Alert>(); // alert id → its latest version in this evaluation
@@ -38,7 +41,16 @@ export function overlay(book: RuleBook, result: EvaluateResult, remark: Remark, 
   });
   // Devices whose parent-down alert changed: their descendants' inhibition may have changed with it.
   const parentsChanged = new Set<string>();
-  for (const alert of touched.values()) if (PARENT_DOWN_RULES.has(alert.rule)) parentsChanged.add(alert.device);
+  for (const alert of touched.values()) {
+    if (!PARENT_DOWN_RULES.has(alert.rule)) continue;
+    parentsChanged.add(alert.device);
+    if (alert.state === "resolved") state = recordReturn(book, state, alert, now);
+  }
+  if (tickSlice) {
+    const ends = endReturns(book, state, tickSlice, now);
+    state = ends.state;
+    for (const device of ends.ended) parentsChanged.add(device);
+  }
   const silenceChanged = effects.some((e) => e.type === "silence-result" && e.result.ok);
   const silences = currentSilences(book, state, now);
   // Which windows exist and which are in force now: a window that begins changes no list, only marks.
@@ -47,7 +59,7 @@ export function overlay(book: RuleBook, result: EvaluateResult, remark: Remark, 
   const all = remark === "all" || silenceChanged || (remark === "when-silences-change" && keyChanged);
 
   const mark = (alert: Alert, at: number) => {
-    const inhibitedBy = INHIBITED_RULES.has(alert.rule) && alert.state !== "resolved" ? inhibitor(book, state, alert.device) : alert.inhibited_by;
+    const inhibitedBy = INHIBITED_RULES.has(alert.rule) && alert.state !== "resolved" ? inhibitor(book, state, alert.device, now) : alert.inhibited_by;
     const silencedBy = alert.state === "resolved" ? alert.silenced_by : silencing(silences, alert, now);
     if (inhibitedBy === alert.inhibited_by && silencedBy === alert.silenced_by) return;
     const { inhibited_by: _i, silenced_by: _s, ...rest } = alert;
@@ -88,22 +100,8 @@ const effectAt = (effects: Effect[], index: number | undefined, now: number) => 
   return e?.type === "alert" ? e.at : now;
 };
 
-/** Every device below these (children, their children…), each once. */
-function descendants(book: RuleBook, roots: ReadonlySet<string>): Set<string> {
-  const found = new Set<string>();
-  const stack = [...roots];
-  while (stack.length > 0) {
-    for (const child of book.children.get(stack.pop()!) ?? []) {
-      if (found.has(child) || roots.has(child)) continue;
-      found.add(child);
-      stack.push(child);
-    }
-  }
-  return found;
-}
-
-/** The open offline / device-trip alert of the nearest ancestor that has one. */
-function inhibitor(book: RuleBook, state: EngineState, deviceId: string): string | undefined {
+/** The open offline / device-trip alert of the nearest ancestor that has one, or is in its grace after it came back. */
+function inhibitor(book: RuleBook, state: EngineState, deviceId: string, now: number): string | undefined {
   const seen = new Set<string>([deviceId]);
   let parent = book.campus.deviceById.get(deviceId)?.parent ?? null;
   while (parent !== null && !seen.has(parent)) {
@@ -113,6 +111,8 @@ function inhibitor(book: RuleBook, state: EngineState, deviceId: string): string
       const alert = rules?.[rule]?.alert;
       if (alert) return alert.id;
     }
+    const returned = returnedAlert(state, parent, now);
+    if (returned) return returned;
     parent = book.campus.deviceById.get(parent)?.parent ?? null;
   }
   return undefined;

@@ -25,6 +25,12 @@ export const DeviceTrackSchema = Type.Object({
   intervalMs: Type.Optional(Type.Number()),
   /** How many gaps went into `intervalMs`. */
   gaps: Type.Optional(Type.Number()),
+  /**
+   * This device's `offline` / `device-trip` alert `alert` resolved (it came back): until `until` (wall clock, epoch
+   * ms) the devices below it that are still silent stay inhibited under that alert, given the time their own
+   * offline limit allows to report again before they are paged (./overlay.ts).
+   */
+  returned: Type.Optional(Type.Object({ alert: Type.String(), until: Type.Number() })),
 });
 
 /** Per-(device, rule) slot owned by the engine. */

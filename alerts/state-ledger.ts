@@ -11,7 +11,7 @@ import type { DeviceSlot, SavedState } from "./saved-state.js";
  * saved value is never read. A takeover's start thus writes nothing per device, where it wrote all 20,000.
  */
 const sameButSeen = (a: DeviceSlot, b: DeviceSlot) =>
-  a.rules === b.rules && a.track.lastReadingTs === b.track.lastReadingTs && a.track.lastStatusTs === b.track.lastStatusTs && a.track.intervalMs === b.track.intervalMs && a.track.gaps === b.track.gaps;
+  a.rules === b.rules && a.track.lastReadingTs === b.track.lastReadingTs && a.track.lastStatusTs === b.track.lastStatusTs && a.track.intervalMs === b.track.intervalMs && a.track.gaps === b.track.gaps && a.track.returned === b.track.returned;
 
 /** Entries a save stringifies a turn of the event loop (`encodeInSlices`), over both maps. */
 export const ENCODE_SLICE = 1_000;

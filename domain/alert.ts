@@ -35,7 +35,7 @@ export const AlertSchema = T.Object(
     // Additive extensions of CONTRACT §5 (docs/alerts.md "The alert object")
     ack_note: T.Optional(T.String({ description: "the operator's note given with the acknowledgement (extension)" })),
     latched: T.Optional(T.Boolean({ description: "resolves only after an acknowledgement and a cleared condition (domain.md §8 'Latching'; extension)" })),
-    inhibited_by: T.Optional(T.String({ description: "id of the parent device's open offline / device-trip alert this one is suppressed under (extension)" })),
+    inhibited_by: T.Optional(T.String({ description: "id of the parent device's offline / device-trip alert this one is suppressed under: open, or resolved less than the grace ago that the devices below it are given to report again, the longest offline limit among them (extension)" })),
     silenced_by: T.Optional(T.String({ description: "id of the maintenance window (silence) muting its notifications (extension)" })),
     flapping: T.Optional(T.Boolean({ description: "more than the flapping limit of open/close cycles in an hour: kept open at info, not paged (domain.md §8 row 27; extension)" })),
     ttt_s: T.Optional(T.Number({ description: "predicted-trip: time to trip on the earliest curve (= value), seconds (extension)" })),

@@ -79,9 +79,19 @@ describe("a watchdog tick over 20,000 silent devices", () => {
     const tookMs = performance.now() - before;
     const open = openAlerts(state);
     expect(open).toHaveLength(BUILDINGS * (ROOMS + 1) - back.length);
-    // The feeders are back: the rooms still silent are offline on their own account now, no longer inhibited.
-    expect(open.filter((a) => a.inhibited_by !== undefined)).toEqual([]);
+    // The feeders are back: the rooms still silent are given their offline limit (3 × 10 s) to report again,
+    // still inhibited under their feeder's alert (alerts/return-grace.ts)…
+    expect(open.filter((a) => a.inhibited_by === undefined)).toEqual([]);
     expect(tookMs).toBeLessThan(10_000);
+    // …and are offline on their own account once it has passed: the tick that ends the last feeder's grace (back at
+    // T0 + 40,019), while the first room back (T0 + 40,020) is still within its own limit. The feeders report on.
+    for (let b = 0; b < BUILDINGS; b++) {
+      const at = T0 + 60_000 + b;
+      state = owner.run(() => evaluate(book, state, { kind: "status", status: { device: `feed-${b}`, ts: at, online: true }, live: true }, at)).state;
+    }
+    state = owner.run(() => evaluate(book, state, { kind: "tick" }, T0 + 40_000 + (BUILDINGS - 1) + 30_000)).state;
+    expect(openAlerts(state)).toHaveLength(open.length);
+    expect(openAlerts(state).filter((a) => a.inhibited_by !== undefined)).toEqual([]);
   }, 120_000);
 
   it("lets the command desk record 20,000 devices' statuses at the cost of each, as the desk runs it", () => {

@@ -61,7 +61,7 @@ describe("the notifier's planner", () => {
     for (let i = 0; i < 1_000; i++) state = owner.run(() => noteChange(state, "opened", inhibited(`brk-${i}`), T0));
     expect(state.alerts).toEqual({});
     expect(state.groups).toEqual({});
-    // The feeder came back before brk-7: its offline alert is no longer inhibited, and is paged like a new one.
+    // The feeder came back and brk-7 stayed silent past its grace: its offline alert is no longer inhibited, and is paged like a new one.
     state = owner.run(() => noteChange(state, "updated", alertOf("brk-7"), T0 + 5_000));
     expect(Object.keys(state.alerts)).toEqual([alertOf("brk-7").id]);
     const { messages } = due(state, T0 + 35_000, CFG);

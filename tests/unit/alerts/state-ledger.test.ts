@@ -42,6 +42,18 @@ describe("a save of the alert state in slices", () => {
   });
 });
 
+describe("which device slots a save writes", () => {
+  it("not one whose only change is the watchdog's clock, but one whose parent-return grace began or ended", () => {
+    const ledger = createStateLedger();
+    const a = slot(1);
+    ledger.written(ledger.encode(saved({ a })));
+    const seen = { ...a, track: { ...a.track, lastSeenAt: 99 } };
+    expect(ledger.encode(saved({ a: seen })).devices.set).toEqual([]);
+    const returned = { ...seen, track: { ...seen.track, returned: { alert: "al-9", until: 130_000 } } };
+    expect(ledger.encode(saved({ a: returned })).devices.set).toEqual(["a", JSON.stringify(returned)]);
+  });
+});
+
 describe("the notifier's tracked alerts", () => {
   it("go to their own hash per alert, the rest keeping the notifier without them; a later save writes what changed and deletes what resolved", async () => {
     const devices = { a: slot(1) };

@@ -2,6 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { defaultRules } from "../../../alerts/rules/index.js";
 import { due, emptyNotifyState, noteChange, type NotifyConfig } from "../../../alerts/notify/planner.js";
+import { graceMs } from "../../../alerts/return-grace.js";
 import { Harness, s } from "./harness.js";
 import { SCENARIO_YAML, scenarioCampus } from "./scenario-campus.js";
 
@@ -29,7 +30,7 @@ describe("flapping guard (domain.md §8 row 27)", () => {
 });
 
 describe("inhibition (domain.md §5, §8 row 22)", () => {
-  it("links a child's offline alert to its parent's offline alert, and unlinks it when the parent is back", () => {
+  it("links a child's offline alert to its parent's, keeps it so for the child's offline limit once the parent is back, then pages it if still silent", () => {
     const h = harness();
     h.feed({ kind: "status", status: { device: "d1-main", ts: s(0), online: false }, live: true });
     h.feed({ kind: "status", status: { device: "d1-101", ts: s(1), online: false }, live: true });
@@ -37,8 +38,44 @@ describe("inhibition (domain.md §5, §8 row 22)", () => {
     const child = h.open("offline").find((a) => a.device === "d1-101")!;
     expect(parent.inhibited_by).toBeUndefined();
     expect(child.inhibited_by).toBe(parent.id);
+    const back = h.wall;
     h.feed({ kind: "status", status: { device: "d1-main", ts: s(60), online: true }, live: true });
-    expect(h.open("offline").find((a) => a.device === "d1-101")!.inhibited_by).toBeUndefined();
+    expect(h.open("offline").map((a) => a.device)).toEqual(["d1-101"]);
+    // Its rooms report every 5 s: each is given 3 × 5 s (the offline rule's limit) to report again.
+    expect(graceMs(h.book, h.state, "d1-main")).toBe(15_000);
+    expect(h.state.devices["d1-main"]?.track.returned).toEqual({ alert: parent.id, until: back + 15_000 });
+    expect(h.open("offline")[0]!.inhibited_by).toBe(parent.id);
+    h.wall = back + 14_999;
+    expect(h.feed({ kind: "tick" }).filter((e) => e.type === "alert")).toEqual([]);
+    h.wall = back + 15_000;
+    const paged = h.feed({ kind: "tick" });
+    expect(paged).toMatchObject([{ type: "alert", change: "updated", alert: { id: child.id, device: "d1-101", state: "firing" } }]);
+    expect(h.open("offline")[0]!.inhibited_by).toBeUndefined();
+    expect(h.state.devices["d1-main"]?.track.returned).toBeUndefined();
+  });
+
+  it("never pages a child that reports within its grace after its parent is back", () => {
+    const h = harness();
+    const cfg: NotifyConfig = { groupWindowMs: 0, repeatMs: {}, escalateMs: {}, secondary: false };
+    let ns = emptyNotifyState();
+    const pages: string[] = [];
+    const note = (effects: ReturnType<Harness["feed"]>) => {
+      for (const e of effects) if (e.type === "alert") ns = noteChange(ns, e.change, e.alert, h.wall);
+      const out = due(ns, h.wall, cfg);
+      ns = out.state;
+      for (const m of out.messages) pages.push(`${String(m.body.event)} ${(m.body.alert as { device: string }).device}`);
+    };
+    note(h.feed({ kind: "status", status: { device: "d1-main", ts: s(0), online: false }, live: true }));
+    note(h.feed({ kind: "status", status: { device: "d1-101", ts: s(1), online: false }, live: true }));
+    note(h.feed({ kind: "status", status: { device: "d1-102", ts: s(1), online: false }, live: true }));
+    note(h.feed({ kind: "status", status: { device: "d1-main", ts: s(60), online: true }, live: true }));
+    h.wall += 5_000;
+    note(h.feed({ kind: "tick" }));
+    note(h.feed({ kind: "status", status: { device: "d1-101", ts: s(65), online: true }, live: true }));
+    h.wall += 10_000;
+    note(h.feed({ kind: "tick" }));
+    // d1-101 came back within its 15 s: never paged. d1-102 did not: paged once its grace ended.
+    expect(pages).toEqual(["opened d1-main", "resolved d1-main", "opened d1-102"]);
   });
 
   it("also inhibits under a parent's open device-trip alert, even when the child's alert opened first", () => {
