@@ -21,7 +21,8 @@
 // --notify routes every school's alerts to a DingTalk robot route of its own (bench/district/notify.ts), so the
 // storms of the run (every device offline before the shards connect, and again after they end) go through the
 // notifier, as in a district that configured its schools' notifications.
-// Options: --schools 20 --devices 1000 --interval 10 --shards 4 --window 120 --cluster --notify. BENCH_LOG_DIR=dir keeps every log.
+// Options: --schools 20 --devices 1000 --interval 10 --shards 4 --window 120 --cluster --notify. BENCH_LOG_DIR=dir keeps every log;
+// BENCH_PROFILE=dir writes a CPU profile of up (or of the cluster's API) there when it stops.
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -54,7 +55,7 @@ a bare aedes given the same devices, API latency, and the dashboard drawn in hea
   --notify       every school's alerts to a DingTalk robot route of its own (a local stand-in that checks
                  each request as DingTalk does); the messages it accepted are reported
   --help         this text
-BENCH_LOG_DIR=DIR keeps every log.`;
+BENCH_LOG_DIR=DIR keeps every log; BENCH_PROFILE=DIR writes a CPU profile of up (with --cluster: of the API) there.`;
 
 const { values: args, number } = parseBenchArgs("district", HELP, { schools: { type: "string" }, devices: { type: "string" }, interval: { type: "string" }, shards: { type: "string" }, window: { type: "string" }, cluster: { type: "boolean" }, notify: { type: "boolean" } });
 const SCHOOLS = number("--schools", args.schools ?? 20);

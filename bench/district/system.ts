@@ -90,7 +90,7 @@ async function answers(url: string, timeoutMs: number, token?: string): Promise<
 
 /** Starts `campus-power <service>` and resolves once its `ready` URL answers; throws when it exits first or never does. */
 async function startReady(name: string, service: string, env: Record<string, string>, logDir: string, ready: string, token?: string): Promise<Command> {
-  const command = startCommand(name, [service], env, logDir);
+  const command = startCommand(name, [service], env, logDir, undefined, profileFlags(service));
   const exited = command.exited.then((code) => `exited with ${code}`);
   const up = answers(ready, READY_MS, token).then((ok) => (ok ? null : `did not answer ${ready} within ${READY_MS / 1000} s`));
   const problem = await Promise.race([exited, up]);
@@ -100,6 +100,12 @@ async function startReady(name: string, service: string, env: Record<string, str
     throw new Error(`${name} ${problem}; it used ${cpu.toFixed(0)} s of CPU meanwhile (log: ${logDir}/${name}.log)`);
   }
   return command;
+}
+
+/** BENCH_PROFILE=dir: a CPU profile of `up`, or of the cluster's API (the process that answers the API's timings), into dir. */
+function profileFlags(service: string): string[] {
+  const dir = process.env.BENCH_PROFILE;
+  return dir && (service === "up" || service === "api") ? ["--cpu-prof", `--cpu-prof-dir=${dir}`] : [];
 }
 
 export async function startUpSystem(env: Record<string, string>, logDir: string, token: string): Promise<System> {
