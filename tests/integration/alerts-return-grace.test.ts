@@ -91,8 +91,8 @@ afterAll(async () => {
 describe("the rooms below a feeder that comes back", () => {
   it("are given their offline limit to report again: one that does is never paged, one still silent is paged then", async () => {
     for (const id of ["g-feeder", "g-101", "g-102"]) await status(id, false);
-    const feederAlert = await waitFor(() => alertOf("g-feeder"), 10_000, { what: "the feeder offline" });
-    await waitFor(() => alertOf("g-101")?.inhibited_by === feederAlert.id && alertOf("g-102")?.inhibited_by === feederAlert.id, 10_000, { what: "both rooms inhibited" });
+    const feeder = (await waitFor(() => alertOf("g-feeder"), 10_000, { what: "the feeder offline" }))!.id;
+    await waitFor(() => alertOf("g-101")?.inhibited_by === feeder && alertOf("g-102")?.inhibited_by === feeder, 10_000, { what: "both rooms inhibited" });
 
     await status("g-feeder", true);
     await waitFor(() => alertOf("g-feeder")?.state === "resolved", 10_000, { what: "the feeder back" });
