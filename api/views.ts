@@ -71,20 +71,46 @@ function devicesOfBuilding(campus: Campus, buildingId: string): readonly Device[
  * reports none, descend to its children in the same building instead.
  */
 export function buildingPowerW(campus: Campus, state: LiveState, buildingId: string): number {
-  const inBuilding = devicesOfBuilding(campus, buildingId);
-  const children = new Map<string, Device[]>();
-  for (const d of inBuilding) {
-    if (d.parent === null) continue;
-    children.set(d.parent, [...(children.get(d.parent) ?? []), d]);
-  }
+  const { topLevel, children } = treeOfBuilding(campus, buildingId);
   const branch = (device: Device): number => {
     const live = state.device(device.id);
     const power = live.online ? devicePowerW(live.latest) : null;
     if (power !== null) return power;
-    return (children.get(device.id) ?? []).reduce((sum, child) => sum + branch(child), 0);
+    let sum = 0;
+    for (const child of children.get(device.id) ?? []) sum += branch(child);
+    return sum;
   };
-  const isTopLevel = (d: Device) => d.parent === null || campus.deviceById.get(d.parent)?.building !== buildingId;
-  return inBuilding.filter(isTopLevel).reduce((sum, d) => sum + branch(d), 0);
+  let sum = 0;
+  for (const device of topLevel) sum += branch(device);
+  return sum;
+}
+
+interface BuildingTree {
+  /** No parent, or a parent in another building. */
+  topLevel: readonly Device[];
+  /** A device's children in the same building. */
+  children: ReadonlyMap<string, readonly Device[]>;
+}
+
+/** Each building's electrical tree, worked out once per campus: GET /api/sites walks every building of a district. */
+const treesOf = new WeakMap<Campus, Map<string, BuildingTree>>();
+function treeOfBuilding(campus: Campus, buildingId: string): BuildingTree {
+  let trees = treesOf.get(campus);
+  if (trees === undefined) treesOf.set(campus, (trees = new Map()));
+  let tree = trees.get(buildingId);
+  if (tree === undefined) {
+    const inBuilding = devicesOfBuilding(campus, buildingId);
+    const children = new Map<string, Device[]>();
+    for (const d of inBuilding) {
+      if (d.parent === null) continue;
+      const list = children.get(d.parent);
+      if (list === undefined) children.set(d.parent, [d]);
+      else list.push(d);
+    }
+    const topLevel = inBuilding.filter((d) => d.parent === null || campus.deviceById.get(d.parent)?.building !== buildingId);
+    trees.set(buildingId, (tree = { topLevel, children }));
+  }
+  return tree;
 }
 
 const tenths = (watts: number) => Math.round(watts * 10) / 10;
