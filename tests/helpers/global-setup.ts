@@ -20,6 +20,7 @@ export default async function setup(project: TestProject) {
   // The run's $TMPDIR/campus-power-ports is the machine's lease folder, so its ports are leased machine-wide.
   mkdirSync(LEASES, { recursive: true });
   symlinkSync(LEASES, join(run, "campus-power-ports"));
+  const machineTmp = process.env.TMPDIR;
   process.env.TMPDIR = run;
   const dir = mkdtempSync(join(tmpdir(), "campus-power-influxd-"));
   const influxd = await startLocalInfluxd({ dir });
@@ -27,5 +28,8 @@ export default async function setup(project: TestProject) {
   return async () => {
     await influxd.stop();
     rmSync(run, { recursive: true, force: true });
+    // A watch-mode rerun sets up again in this process: from the machine's TMPDIR, not the folder just removed.
+    if (machineTmp === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = machineTmp;
   };
 }
