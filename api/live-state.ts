@@ -36,6 +36,8 @@ export type LiveListener = (change: LiveChange) => void;
 
 export class LiveState {
   private readonly devices = new Map<string, DeviceLive>();
+  /** Devices online per site, kept as statuses change: GET /api/sites asks on every poll of every overview. */
+  private readonly online = new Map<string, number>();
   /** Open alerts by `device/rule` (one open alert per pair, CONTRACT §5). */
   private readonly alerts = new Map<string, Alert>();
   private readonly listeners = new Set<LiveListener>();
@@ -48,6 +50,11 @@ export class LiveState {
 
   device(id: string): DeviceLive {
     return this.devices.get(id) ?? { latest: {}, ts: null, online: false, lastSeen: null };
+  }
+
+  /** How many devices of the site are online. */
+  onlineIn(site: string): number {
+    return this.online.get(site) ?? 0;
   }
 
   openAlerts(): Alert[] {
@@ -149,6 +156,10 @@ export class LiveState {
     const lastSeen = status.online ? Math.max(current.lastSeen ?? status.ts, status.ts) : current.lastSeen;
     const changed = current.online !== status.online;
     this.devices.set(status.device, { ...current, online: status.online, lastSeen });
+    if (changed) {
+      const site = this.campus.siteOfDevice.get(status.device)!.site.id;
+      this.online.set(site, this.onlineIn(site) + (status.online ? 1 : -1));
+    }
     if (changed) this.emit({ type: "status", device: status.device, online: status.online, ts: status.ts });
     return changed;
   }

@@ -157,7 +157,7 @@ export function siteLive(state: LiveState, site: Campus, alertsOfSite: readonly 
     name: site.site.name,
     timezone: site.site.timezone,
     devices_total: site.devices.length,
-    devices_online: site.devices.filter((d) => state.device(d.id).online).length,
+    devices_online: state.onlineIn(site.site.id),
     power_w: tenths(site.buildings.reduce((sum, b) => sum + buildingPowerW(state.campus, state, b.id), 0)),
     open_alerts: alertsOfSite.length,
     open_alerts_by_severity: bySeverity,

@@ -66,6 +66,22 @@ describe("the live campus state", () => {
     expect(changes).toEqual([{ type: "status", device: "feeder-d1", online: true, ts: 1 }, { type: "status", device: "feeder-d1", online: false, ts: 3 }]);
     expect(state.device("feeder-d1").lastSeen).toBe(2);
   });
+
+  it("keeps the number of devices online per site as their statuses change, each device once", () => {
+    const { state } = fresh();
+    const site = campus.site.id;
+    const countOnline = () => campus.devices.filter((d) => state.device(d.id).online).length;
+    expect(state.onlineIn(site)).toBe(0);
+    const steps: [string, boolean][] = [["feeder-d1", true], ["brk-d1-101", true], ["feeder-d1", true], ["brk-d1-101", false], ["brk-d1-101", false], ["brk-d1-102", true]];
+    steps.forEach(([device, online], i) => {
+      state.applyStatus({ device, ts: i + 1, online });
+      expect(state.onlineIn(site)).toBe(countOnline());
+    });
+    expect(state.onlineIn(site)).toBe(2);
+    state.applyStatus({ device: "ghost", ts: 9, online: true });
+    expect(state.onlineIn(site)).toBe(2);
+    expect(state.onlineIn("another-site")).toBe(0);
+  });
 });
 
 describe("building totals", () => {
