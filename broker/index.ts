@@ -1,5 +1,6 @@
 // The broker service: aedes 1.2.0 (MQTT 3.1.1) with the campus ACL, TCP, TLS (CONTRACT §13) and WebSocket
 // listeners, per-address connection limits, metrics and structured logs. Policy lives in acl.ts (pure) and hooks.ts (the aedes glue).
+import "../infra/mqtt-packet-numbers.js";
 import { Aedes } from "aedes";
 import type { RunningService, ServiceContext } from "../infra/service.js";
 import { randomUUID } from "node:crypto";

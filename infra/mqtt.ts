@@ -2,6 +2,7 @@
 // list several brokers (CONTRACT §12): the client then tries the next one on every (re)connect, round the
 // list, so it uses whichever answers and moves on when its broker goes away. One URL connects exactly as
 // it always did.
+import "./mqtt-packet-numbers.js";
 import mqtt, { type IClientOptions, type MqttClient, UniqueMessageIdProvider } from "mqtt";
 import { SERVICE_USERNAME } from "../domain/campus.js";
 import { type BrokerUrl, listsSeveralBrokers, parseMqttUrls, rotateBrokers } from "../domain/env/mqtt-urls.js";
