@@ -77,7 +77,7 @@ async function main(): Promise<void> {
   const loadAtStart = loadavg();
   progress(`files in ${dir}; starting a local influxd`);
   const influxd = await startLocalInfluxd({ dir: join(dir, "influxd") });
-  const common = { dir, devices: DEVICES, readings: READINGS, procs: PROCS, window: WINDOW, loadScript: LOAD_SCRIPT, influxUrl: influxd.url, logDir };
+  const common = { dir, devices: DEVICES, readings: READINGS, procs: PROCS, window: WINDOW, loadScript: LOAD_SCRIPT, influxUrl: influxd.url, influxdPid: influxd.pid(), logDir };
   const runs: UpRun[] = [await runUp({ ...common, band: "normal" })];
   progress(`normal: ${Math.round(runs[0]!.rate)} readings/s stored`);
   if (!args["no-storm"]) {

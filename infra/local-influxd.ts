@@ -16,6 +16,8 @@ export interface LocalInfluxd {
   kill(): void;
   /** Starts it again on the same port and data (after stop or kill). */
   restart(): Promise<void>;
+  /** The running influxd's process id; null while it is not running. */
+  pid(): number | null;
 }
 
 export function findInfluxd(): string | null {
@@ -122,6 +124,7 @@ export async function startLocalInfluxd(options: StartOptions): Promise<LocalInf
       await stop();
       await launch();
     },
+    pid: () => child?.pid ?? null,
   };
 }
 

@@ -24,11 +24,11 @@ export function printE2e(r: { devices: number; readings: number; procs: number; 
     "",
     `bench:e2e: ${fmt(r.devices)} mqtt.js device connections from ${r.procs} processes (load.mjs), ${fmt(r.readings)} QoS 1 readings, window ${r.window}; ${cpus().length} cores, load average at start ${r.loadAtStart.map((l) => l.toFixed(2)).join(" ")}`,
     "",
-    "| system | published | stored | lost | s | stored readings/s | RSS peak / after / 30 s later, MiB | CPU s | load generator CPU s |",
-    "|---|---|---|---|---|---|---|---|---|",
-    ...r.runs.map((run) => `| campus-power up, ${run.band === "normal" ? "normal band" : "alert storm"} (${run.processes} process${run.processes > 1 ? "es" : ""}) | ${fmt(run.load.readings_published)} | ${fmt(run.stored)} | ${fmt(run.load.readings_published - run.stored)} | ${run.secs.toFixed(2)} | **${fmt(run.rate)}** | ${fmt(run.peakRssMiB)} / ${fmt(run.endRssMiB)} / ${fmt(run.settledRssMiB)} | ${run.cpuSeconds.toFixed(1)} | ${run.load.cpu_seconds?.toFixed(1) ?? "?"} |`),
-    ...(r.ceiling ? [`| ceiling: bare Mosquitto, nothing stored | ${fmt(r.ceiling.readings_published)} | — | — | ${(r.ceiling.readings_published / r.ceiling.publish_rate).toFixed(2)} | (published ${fmt(r.ceiling.publish_rate)}) | — | — | ${r.ceiling.cpu_seconds?.toFixed(1) ?? "?"} |`] : []),
-    ...(r.peer ? [`| Mosquitto + Node-RED (batched) | ${fmt(r.peer.readings_published)} | ${fmt(r.peer.readings_stored)} | ${fmt(r.peer.lost)} | ${r.peer.secs.toFixed(2)} | **${fmt(r.peer.readings_per_sec_stored)}** | ${fmt(r.peer["node-red"].peak_rss_mb + r.peer.mosquitto.peak_rss_mb)} (peak, both) | ${(r.peer["node-red"].cpu_secs + r.peer.mosquitto.cpu_secs).toFixed(1)} | (not reported) |`] : []),
+    "| system | published | stored | lost | s | stored readings/s | RSS peak / after / 30 s later, MiB | CPU s | load generator CPU s | influxd CPU s |",
+    "|---|---|---|---|---|---|---|---|---|---|",
+    ...r.runs.map((run) => `| campus-power up, ${run.band === "normal" ? "normal band" : "alert storm"} (${run.processes} process${run.processes > 1 ? "es" : ""}) | ${fmt(run.load.readings_published)} | ${fmt(run.stored)} | ${fmt(run.load.readings_published - run.stored)} | ${run.secs.toFixed(2)} | **${fmt(run.rate)}** | ${fmt(run.peakRssMiB)} / ${fmt(run.endRssMiB)} / ${fmt(run.settledRssMiB)} | ${run.cpuSeconds.toFixed(1)} | ${run.load.cpu_seconds?.toFixed(1) ?? "?"} | ${run.influxdCpuSeconds?.toFixed(1) ?? "?"} |`),
+    ...(r.ceiling ? [`| ceiling: bare Mosquitto, nothing stored | ${fmt(r.ceiling.readings_published)} | — | — | ${(r.ceiling.readings_published / r.ceiling.publish_rate).toFixed(2)} | (published ${fmt(r.ceiling.publish_rate)}) | — | — | ${r.ceiling.cpu_seconds?.toFixed(1) ?? "?"} | — |`] : []),
+    ...(r.peer ? [`| Mosquitto + Node-RED (batched) | ${fmt(r.peer.readings_published)} | ${fmt(r.peer.readings_stored)} | ${fmt(r.peer.lost)} | ${r.peer.secs.toFixed(2)} | **${fmt(r.peer.readings_per_sec_stored)}** | ${fmt(r.peer["node-red"].peak_rss_mb + r.peer.mosquitto.peak_rss_mb)} (peak, both) | ${(r.peer["node-red"].cpu_secs + r.peer.mosquitto.cpu_secs).toFixed(1)} | (not reported) | (not reported) |`] : []),
     "",
   ];
   if (r.peer) lines.push(`campus-power / peer: **${(normal.rate / r.peer.readings_per_sec_stored).toFixed(2)}×** (normal band)`);

@@ -30,6 +30,8 @@ export interface UpRun {
   settledRssMiB: number;
   processes: number;
   cpuSeconds: number;
+  /** influxd's CPU seconds over the same span (it stores for `up`; its share of the 2 cores is not `up`'s). */
+  influxdCpuSeconds: number | null;
   /** Storm only: `overload` alerts by device (open or resolved), and the devices with more than one. */
   alerts?: { devices: number; total: number; duplicated: number };
   liveFrames: number;
@@ -88,7 +90,7 @@ export async function startUp(o: { name: string; dir: string; campusFile: string
   return { up, http, mqttPort, httpPort, db };
 }
 
-export async function runUp(options: { dir: string; band: Band; devices: number; readings: number; procs: number; window: number; loadScript: string; influxUrl: string; logDir: string }): Promise<UpRun> {
+export async function runUp(options: { dir: string; band: Band; devices: number; readings: number; procs: number; window: number; loadScript: string; influxUrl: string; influxdPid: number | null; logDir: string }): Promise<UpRun> {
   const { dir, band } = options;
   const { campusFile, idsFile } = writeCampus(dir, options.devices, band);
   progress(`${band}: starting campus-power up (${options.devices} devices in ${campusFile})`);
@@ -108,6 +110,8 @@ export async function runUp(options: { dir: string; band: Band; devices: number;
 
   let peak = sampleTree(up.pid);
   const startCpu = peak.cpuSeconds;
+  const influxdCpu = () => (options.influxdPid === null ? null : sampleProcess(options.influxdPid).cpuSeconds);
+  const influxdStartCpu = influxdCpu();
   const sampler = setInterval(() => {
     const now = sampleTree(up.pid);
     if (now.rssBytes > peak.rssBytes) peak = now;
@@ -117,6 +121,7 @@ export async function runUp(options: { dir: string; band: Band; devices: number;
   const counted = await countStored(influx, loadRun);
   clearInterval(sampler);
   const end = sampleTree(up.pid);
+  const influxdEndCpu = influxdCpu();
   if (process.env.BENCH_HEAP_SNAPSHOT) await heapSnapshot(up.pid, join(process.env.BENCH_HEAP_SNAPSHOT, band));
   let alerts: UpRun["alerts"];
   if (band === "storm") alerts = await stormAlerts(http, options.devices);
@@ -128,7 +133,7 @@ export async function runUp(options: { dir: string; band: Band; devices: number;
   return {
     band, load: counted.load, stored: counted.stored, secs: counted.secs, rate: counted.stored / counted.secs,
     peakRssMiB: Math.max(peak.rssBytes, end.rssBytes) / MiB, endRssMiB: end.rssBytes / MiB, settledRssMiB: settled.rssBytes / MiB, processes: end.processes,
-    cpuSeconds: end.cpuSeconds - startCpu, alerts, liveFrames,
+    cpuSeconds: end.cpuSeconds - startCpu, influxdCpuSeconds: influxdEndCpu === null || influxdStartCpu === null ? null : influxdEndCpu - influxdStartCpu, alerts, liveFrames,
   };
 }
 
