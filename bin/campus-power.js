@@ -21,7 +21,9 @@ if (!process.execArgv.some((flag) => flag.startsWith("--heap-growing-percent") |
 
 const main = compiledMain();
 if (main) {
-  process.setSourceMapsEnabled(true); // stack traces name the TypeScript source's files and lines
+  // Stack traces name the TypeScript source's files and lines; each map is read when a stack first needs it.
+  const { mapStacksUnder } = await import("../infra/stack-maps.js");
+  mapStacksUnder(new URL("..", main));
   await import(main);
 } else {
   const { register } = await import("tsx/esm/api");

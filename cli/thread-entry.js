@@ -8,6 +8,8 @@ if (workerData.module.endsWith(".ts")) {
   const { register } = await import("tsx/esm/api");
   register();
 } else {
-  process.setSourceMapsEnabled(true); // per thread, as the bin does on the main thread: stacks name the .ts lines
+  // Per thread, as the bin does on the main thread: stacks name the .ts lines (the build is the folder above cli/).
+  const { mapStacksUnder } = await import("../infra/stack-maps.js");
+  mapStacksUnder(new URL("..", workerData.module));
 }
 await import(workerData.module);

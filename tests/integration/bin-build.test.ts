@@ -89,4 +89,14 @@ describe("the bin's compiled build", () => {
     expect(run.stdout).toMatch(/^campus-power — through tsx/);
     expect(buildsOfTree()).toHaveLength(3);
   });
+
+  it("names the TypeScript file and line in a stack thrown by the build", () => {
+    const file = join(tree, "cli", "main.ts");
+    // An interface compiles to nothing: the throw is on line 1 of main.js and line 4 of main.ts.
+    const thrower = `interface ForTheTest {\n  n: number;\n}\nif (process.env.THROW_FOR_TEST) throw new Error("thrown for the test");\n`;
+    writeFileSync(file, `${thrower}${readFileSync(file, "utf8")}`);
+    const run = help({ THROW_FOR_TEST: "1" });
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toMatch(/Error: thrown for the test\n\s+at \S*\/cli\/main\.ts:4:\d+/);
+  });
 });
