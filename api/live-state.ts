@@ -40,6 +40,8 @@ export class LiveState {
   private readonly online = new Map<string, number>();
   /** Open alerts by `device/rule` (one open alert per pair, CONTRACT §5). */
   private readonly alerts = new Map<string, Alert>();
+  /** Open alerts per device, kept as they open and close: GET /api/devices shows it for every device. */
+  private readonly openPerDevice = new Map<string, number>();
   private readonly listeners = new Set<LiveListener>();
   /** The alerts service's current maintenance windows (retained on `campus/internal/silences`). */
   private silenceList: Silence[] = [];
@@ -61,6 +63,11 @@ export class LiveState {
     return [...this.alerts.values()];
   }
 
+  /** How many alerts of the device are open. */
+  openAlertsOf(device: string): number {
+    return this.openPerDevice.get(device) ?? 0;
+  }
+
   openAlert(id: string): Alert | undefined {
     for (const alert of this.alerts.values()) if (alert.id === id) return alert;
     return undefined;
@@ -72,6 +79,7 @@ export class LiveState {
    */
   forgetAlerts(): void {
     this.alerts.clear();
+    this.openPerDevice.clear();
   }
 
   onChange(listener: LiveListener): () => void {
@@ -170,11 +178,17 @@ export class LiveState {
     const previous = this.alerts.get(key);
     if (alert !== null && isOpen(alert)) {
       this.alerts.set(key, alert);
+      if (!previous) this.openPerDevice.set(device, this.openAlertsOf(device) + 1);
       this.emit({ type: "alert", alert });
       return true;
     }
     if (!previous && alert === null) return false;
     this.alerts.delete(key);
+    if (previous) {
+      const left = this.openAlertsOf(device) - 1;
+      if (left > 0) this.openPerDevice.set(device, left);
+      else this.openPerDevice.delete(device);
+    }
     const resolved: Alert = alert ?? { ...previous!, state: "resolved", resolved_at: previous!.resolved_at ?? new Date(now).toISOString() };
     this.emit({ type: "alert", alert: resolved });
     return true;

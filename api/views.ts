@@ -37,8 +37,7 @@ export function deviceView(device: Device, state: LiveState, openAlerts: number)
 }
 
 export function deviceViews(state: LiveState, devices: readonly Device[] = state.campus.devices): DeviceView[] {
-  const counts = countBy(state.openAlerts(), (a) => a.device);
-  return devices.map((d) => deviceView(d, state, counts.get(d.id) ?? 0));
+  return devices.map((d) => deviceView(d, state, state.openAlertsOf(d.id)));
 }
 
 /** Live power of a device: its total `power_w`, else the sum of its phases' `power_w`; null if unknown. */

@@ -113,6 +113,23 @@ describe("building totals", () => {
     expect(buildingViews(state).map((b) => b.open_alerts)).toEqual([1, 0]);
   });
 
+  it("keeps each device's open alerts counted as they open, repeat, close and are forgotten", () => {
+    const state = new LiveState(campus);
+    const count = () => deviceViews(state).find((d) => d.id === "brk-d1-101")!.open_alerts;
+    state.applyAlert("brk-d1-101", "overload", alert, 0);
+    state.applyAlert("brk-d1-101", "overload", { ...alert, value: 18 }, 0); // the same alert updated: still one
+    expect(count()).toBe(1);
+    state.applyAlert("brk-d1-101", "overtemperature", { ...alert, id: "al-2", rule: "overtemperature" }, 0);
+    expect(count()).toBe(2);
+    state.applyAlert("brk-d1-101", "overload", { ...alert, state: "resolved", resolved_at: "2026-11-29T01:00:00.000Z" }, 0);
+    expect(count()).toBe(1);
+    state.applyAlert("brk-d1-101", "overload", null, 0); // already closed: nothing to take away
+    expect(count()).toBe(1);
+    expect(state.openAlertsOf("brk-d1-101")).toBe(state.openAlerts().filter((a) => a.device === "brk-d1-101").length);
+    state.forgetAlerts();
+    expect(count()).toBe(0);
+  });
+
   it("applies the ingest's reading batches in order and takes a per-device copy only as a starting state", () => {
     const { state, changes } = fresh();
     const r = (ts: number, power_w: number) => ({ device: "brk-d1-101", ts, values: { power_w } });
