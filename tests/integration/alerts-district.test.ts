@@ -11,19 +11,16 @@ import { join } from "node:path";
 import mqtt from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startAlerts, type RunningAlerts } from "../../alerts/index.js";
-import { startBroker, type RunningBroker } from "../../broker/index.js";
+import type { RunningBroker } from "../../broker/index.js";
 import type { Alert } from "../../domain/alert.js";
 import { devicePassword } from "../../domain/credentials.js";
-import { readEnv } from "../../domain/env.js";
 import { CampusError } from "../../domain/errors.js";
-import { loadCampus } from "../../infra/campus-file.js";
 import { type InfluxClient, rows } from "../../infra/influx.js";
 import { freePort } from "../../infra/free-port.js";
-import { createLogger } from "../../infra/logger.js";
-import { createRegistry } from "../../infra/metrics.js";
-import { connectService, type MqttClient } from "../../infra/mqtt.js";
+import type { MqttClient } from "../../infra/mqtt.js";
 import type { ServiceContext } from "../../infra/service.js";
-import { startIngest, type RunningIngest } from "../../ingest/index.js";
+import type { RunningIngest } from "../../ingest/index.js";
+import { startAlertsStack, stopAlertsStack } from "../helpers/alerts-stack.js";
 import { freshDatabase, influxUrl } from "../helpers/influx.js";
 import { waitFor } from "../helpers/wait.js";
 
@@ -118,28 +115,18 @@ notify:
   - { site: west, url: "${west.url("west")}", secret_env: WEST_HOOK_SECRET }
 `);
   influx = await freshDatabase("alerts_district");
-  const env = readEnv({
+  const env = {
     DATA_DIR: join(dir, "data"), LOG_LEVEL: "silent", SERVICE_PASSWORD: PASSWORD, DEVICE_GROUP_KEY: GROUP_KEY,
     INFLUX_URL: influxUrl(), INFLUX_DB: influx.config.db, CAMPUS_CONFIG: join(dir, "district.yaml"),
     ALERT_WEBHOOK_URL: global.url("global"), ALERT_WEBHOOK_SECRET: GLOBAL_SECRET, ALERT_WEBHOOK_GROUP: "0",
     ALERT_WEBHOOK_RETRY: "100ms", ALERT_WEBHOOK_TIMEOUT: `${TIMEOUT_MS}ms`, ALERT_WEBHOOK_EXPIRE: "1h",
-  });
-  ctx = { env, campus: loadCampus(env.campusConfig), log: createLogger("silent"), metrics: createRegistry(false) };
-  broker = await startBroker(ctx, { port: 0, wsPort: 0, host: HOST });
-  ctx = { ...ctx, env: Object.freeze({ ...env, mqttUrl: `mqtt://${HOST}:${broker.tcpPort}` }) };
-  ingest = await startIngest(ctx, { influx });
-  alerts = await startAlerts(ctx, { influx, tickMs: 100, environment: SECRETS });
-  watcher = await connectService(ctx.env.mqttUrl, PASSWORD, "test-watcher");
-  watcher.on("message", (_t, payload) => payload.length > 0 && seen.push(JSON.parse(payload.toString()) as Alert));
-  await watcher.subscribeAsync("campus/alerts/+/+", { qos: 1 });
+  };
+  ({ ctx, broker, ingest, alerts, watcher } = await startAlertsStack({ env, influx, alerts: { environment: SECRETS }, watch: "campus/alerts/+/+", seen }));
 });
 
 afterAll(async () => {
   await Promise.all([...devices.values()].map((c) => c.endAsync(true)));
-  await watcher?.endAsync();
-  await alerts?.stop();
-  await ingest?.stop();
-  await broker?.stop();
+  await stopAlertsStack({ watcher, alerts, ingest, broker });
   await Promise.all([east.stop(), west.stop(), global.stop()]);
   rmSync(dir, { recursive: true, force: true });
 });

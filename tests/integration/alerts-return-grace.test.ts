@@ -8,18 +8,10 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import mqtt from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startAlerts, type RunningAlerts } from "../../alerts/index.js";
-import { startBroker, type RunningBroker } from "../../broker/index.js";
 import type { Alert } from "../../domain/alert.js";
 import { devicePassword } from "../../domain/credentials.js";
-import { readEnv } from "../../domain/env.js";
-import { loadCampus } from "../../infra/campus-file.js";
 import { freePort } from "../../infra/free-port.js";
-import { createLogger } from "../../infra/logger.js";
-import { createRegistry } from "../../infra/metrics.js";
-import { connectService, type MqttClient } from "../../infra/mqtt.js";
-import type { ServiceContext } from "../../infra/service.js";
-import { startIngest, type RunningIngest } from "../../ingest/index.js";
+import { type AlertsStack, startAlertsStack, stopAlertsStack } from "../helpers/alerts-stack.js";
 import { freshDatabase, influxUrl } from "../helpers/influx.js";
 import { waitFor } from "../helpers/wait.js";
 
@@ -34,16 +26,13 @@ const seen: Alert[] = [];
 const devices = new Map<string, mqtt.MqttClient>();
 let server: Server;
 let dataDir: string;
-let broker: RunningBroker;
-let ingest: RunningIngest;
-let alerts: RunningAlerts;
-let watcher: MqttClient;
+let stack: Partial<AlertsStack> = {};
 
 const alertOf = (device: string) => seen.filter((a) => a.device === device && a.rule === "offline").at(-1);
 async function status(id: string, online: boolean) {
   let client = devices.get(id);
   if (!client) {
-    client = await mqtt.connectAsync(`mqtt://${HOST}:${broker.tcpPort}`, { username: id, password: devicePassword(id, GROUP_KEY), clientId: id, reconnectPeriod: 0 });
+    client = await mqtt.connectAsync(`mqtt://${HOST}:${stack.broker!.tcpPort}`, { username: id, password: devicePassword(id, GROUP_KEY), clientId: id, reconnectPeriod: 0 });
     devices.set(id, client);
   }
   await client.publishAsync(`campus/devices/${id}/status`, online ? "online" : "offline", { qos: 1, retain: true });
@@ -63,27 +52,17 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => server.listen(hookPort, HOST, resolve));
   const influx = await freshDatabase("return_grace");
-  const env = readEnv({
+  const env = {
     DATA_DIR: dataDir, LOG_LEVEL: "silent", SERVICE_PASSWORD: PASSWORD, DEVICE_GROUP_KEY: GROUP_KEY,
     INFLUX_URL: influxUrl(), INFLUX_DB: influx.config.db, CAMPUS_CONFIG: FIXTURE,
     ALERT_WEBHOOK_URL: `http://${HOST}:${hookPort}/hook`, ALERT_WEBHOOK_SECRET: "webhook-secret-for-tests", ALERT_WEBHOOK_GROUP: "300ms",
-  });
-  let ctx: ServiceContext = { env, campus: loadCampus(FIXTURE), log: createLogger("silent"), metrics: createRegistry(false) };
-  broker = await startBroker(ctx, { port: 0, wsPort: 0, host: HOST });
-  ctx = { ...ctx, env: Object.freeze({ ...env, mqttUrl: `mqtt://${HOST}:${broker.tcpPort}` }) };
-  ingest = await startIngest(ctx, { influx });
-  alerts = await startAlerts(ctx, { influx, tickMs: 100 });
-  watcher = await connectService(ctx.env.mqttUrl, PASSWORD, "test-watcher");
-  watcher.on("message", (_t, payload) => payload.length > 0 && seen.push(JSON.parse(payload.toString()) as Alert));
-  await watcher.subscribeAsync("campus/alerts/+/offline", { qos: 1 });
+  };
+  stack = await startAlertsStack({ env, influx, watch: "campus/alerts/+/offline", seen });
 });
 
 afterAll(async () => {
   await Promise.all([...devices.values()].map((c) => c.endAsync(true)));
-  await watcher?.endAsync();
-  await alerts?.stop();
-  await ingest?.stop();
-  await broker?.stop();
+  await stopAlertsStack(stack);
   await new Promise<void>((resolve) => server.close(() => resolve()));
   rmSync(dataDir, { recursive: true, force: true });
 });
