@@ -56,16 +56,9 @@ function rebuild(error: ThrownError): Error {
 const STOP_GRACE_MS = 10_000;
 const METRICS_TIMEOUT_MS = 5_000;
 
-/**
- * Starts `data.module` on a thread; resolves once its service started, rejects with the error it failed with.
- * `youngGenerationMb` bounds the thread's young generation (V8: two semi-spaces and a large-object space of a
- * semi-space each, so 12 is 4 MB semi-spaces); unset, V8's default (16 MB semi-spaces, 48 in all).
- */
-export function startServiceThread(name: string, data: Omit<ThreadData, "module"> & { module: URL }, log: Logger, youngGenerationMb?: number): Promise<ServiceThread> {
-  const worker = new Worker(new URL("./thread-entry.js", import.meta.url), {
-    workerData: { ...data, module: data.module.href } satisfies ThreadData,
-    ...(youngGenerationMb ? { resourceLimits: { maxYoungGenerationSizeMb: youngGenerationMb } } : {}),
-  });
+/** Starts `data.module` on a thread; resolves once its service started, rejects with the error it failed with. */
+export function startServiceThread(name: string, data: Omit<ThreadData, "module"> & { module: URL }, log: Logger): Promise<ServiceThread> {
+  const worker = new Worker(new URL("./thread-entry.js", import.meta.url), { workerData: { ...data, module: data.module.href } satisfies ThreadData });
   let state: "starting" | "running" | "stopping" | "ended" = "starting";
   const scrapes = new Map<number, (text: string) => void>();
   let nextScrape = 0;

@@ -90,9 +90,7 @@ export async function runUp(options: UpOptions): Promise<void> {
   // The alerts service on a thread of its own (a second core; docs/architecture.md), an MQTT client of the broker as before.
   // Its body is .ts or .js as this module is (tsx, or the bin's compiled build: bin/compiled.js).
   const { startServiceThread } = await import("./service-thread.js");
-  // Its young generation has 4 MB semi-spaces (V8's default 16): about 25 MiB less RSS under bench:e2e's load,
-  // for a throughput within this machine's noise (five pairs, alternating; docs/benchmarks.md "Memory").
-  const alerts = await startServiceThread("alerts", { module: new URL(`./alerts-thread${extname(import.meta.url)}`, import.meta.url), source, mqttUrl }, log, ALERTS_YOUNG_GENERATION_MB);
+  const alerts = await startServiceThread("alerts", { module: new URL(`./alerts-thread${extname(import.meta.url)}`, import.meta.url), source, mqttUrl }, log);
   services.push(alerts);
   const { startApi } = await import("../api/index.js");
   const api = await startApi(localCtx, { influx, tls, exposition: joinedExposition(ctx.metrics, () => alerts.metrics()) });
@@ -148,7 +146,6 @@ async function startDemoHistory(ctx: ServiceContext, influx: InfluxClient, seed:
   return history;
 }
 
-const ALERTS_YOUNG_GENERATION_MB = 12;
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]", "::1"]);
 
 /**
