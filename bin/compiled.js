@@ -3,9 +3,9 @@
 // it (`up`'s main thread and its alerts thread), and transpiles every module at every start: `up` idle on a
 // campus of 1,000 devices is ~60 MiB smaller compiled, and as much at its peak under load (docs/benchmarks.md
 // "Memory"). The compiler is the esbuild tsx itself uses, with the same tsconfig, so the code that runs is the
-// same code; source maps keep stack traces on the .ts files and lines. The maps leave out the sources' text (a stack
-// names a file and line, it does not quote it): Node holds every loaded module's map, and the text was 1.6 MB of
-// heap in each of `up`'s two threads.
+// same code; source maps keep stack traces on the .ts files and lines (the bin reads a file's map when a stack
+// first shows it: infra/stack-maps.js). The maps leave out the sources' text: a stack names a file and line, it
+// does not quote it (1.6 MB of heap in each of `up`'s two threads while Node's own switch held every map).
 // Each build is a folder of its own under node_modules/.cache/campus-power, named by a hash of the sources'
 // paths, sizes and modification times, written elsewhere and renamed into place whole: processes starting
 // together never see half a build, and a running process keeps the build it started with. The assets the code
