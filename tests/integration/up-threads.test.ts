@@ -47,6 +47,9 @@ describe("campus-power up's alerts thread", () => {
     expect(text).toMatch(/^campus_power_alerts_evaluations_total\{kind="start"\} 1$/m);
     expect(text).toMatch(/^# TYPE campus_power_ingest_messages_total counter$/m);
     expect(text).toMatch(/^campus_power_process_process_resident_memory_bytes \d+/m);
+    // The thread's own V8 heap (the process's heap gauges are the main thread's isolate only).
+    const threadOld = text.match(/^campus_power_thread_heap_space_bytes\{thread="alerts",space="old",kind="used"\} (\d+)$/m);
+    expect(Number(threadOld?.[1])).toBeGreaterThan(1_000_000);
     const families = [...text.matchAll(/^# TYPE (\S+)/gm)].map((match) => match[1]);
     expect(families.length).toBeGreaterThan(20);
     expect(families.filter((name, index) => families.indexOf(name) !== index)).toEqual([]);
