@@ -3,7 +3,7 @@
 // thread, its own InfluxDB client. Its metrics are its own (the process's are the main thread's); the main
 // thread asks for them on each scrape of /metrics.
 import { getHeapSpaceStatistics } from "node:v8";
-import { parentPort, workerData } from "node:worker_threads";
+import { parentPort, resourceLimits, workerData } from "node:worker_threads";
 import type { Env } from "../domain/env.js";
 import { InfluxClient } from "../infra/influx.js";
 import { Gauge } from "../infra/metrics.js";
@@ -48,6 +48,7 @@ port.on("message", (message: ToThread) => {
 try {
   const { startAlerts } = await import("../alerts/index.js");
   service = await startAlerts(ctx, { influx, environment: process.env });
+  ctx.log.child({ service: "alerts" }).info({ youngGenerationMb: resourceLimits.maxYoungGenerationSizeMb }, "alerts thread running (young generation bound: cli/alerts-heap.ts)");
   say({ type: "started" });
 } catch (error) {
   say({ type: "failed", error: describeError(error) });

@@ -56,9 +56,15 @@ function rebuild(error: ThrownError): Error {
 const STOP_GRACE_MS = 10_000;
 const METRICS_TIMEOUT_MS = 5_000;
 
-/** Starts `data.module` on a thread; resolves once its service started, rejects with the error it failed with. */
-export function startServiceThread(name: string, data: Omit<ThreadData, "module"> & { module: URL }, log: Logger): Promise<ServiceThread> {
-  const worker = new Worker(new URL("./thread-entry.js", import.meta.url), { workerData: { ...data, module: data.module.href } satisfies ThreadData });
+/**
+ * Starts `data.module` on a thread; resolves once its service started, rejects with the error it failed with.
+ * `youngGenerationMb` bounds the thread's young generation (./alerts-heap.ts); unset, V8's default.
+ */
+export function startServiceThread(name: string, data: Omit<ThreadData, "module"> & { module: URL }, log: Logger, youngGenerationMb?: number): Promise<ServiceThread> {
+  const worker = new Worker(new URL("./thread-entry.js", import.meta.url), {
+    workerData: { ...data, module: data.module.href } satisfies ThreadData,
+    ...(youngGenerationMb === undefined ? {} : { resourceLimits: { maxYoungGenerationSizeMb: youngGenerationMb } }),
+  });
   let state: "starting" | "running" | "stopping" | "ended" = "starting";
   const scrapes = new Map<number, (text: string) => void>();
   let nextScrape = 0;

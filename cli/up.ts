@@ -89,8 +89,11 @@ export async function runUp(options: UpOptions): Promise<void> {
   services.push(await startIngest(localCtx, { influx, feed }));
   // The alerts service on a thread of its own (a second core; docs/architecture.md), an MQTT client of the broker as before.
   // Its body is .ts or .js as this module is (tsx, or the bin's compiled build: bin/compiled.js).
+  // Its young generation is bounded by the devices it watches (./alerts-heap.ts): small for one school, V8's from 4,000.
   const { startServiceThread } = await import("./service-thread.js");
-  const alerts = await startServiceThread("alerts", { module: new URL(`./alerts-thread${extname(import.meta.url)}`, import.meta.url), source, mqttUrl }, log);
+  const { alertsYoungGenerationMb } = await import("./alerts-heap.js");
+  const thread = { module: new URL(`./alerts-thread${extname(import.meta.url)}`, import.meta.url), source, mqttUrl };
+  const alerts = await startServiceThread("alerts", thread, log, alertsYoungGenerationMb(ctx.campus.devices.length));
   services.push(alerts);
   const { startApi } = await import("../api/index.js");
   const api = await startApi(localCtx, { influx, tls, exposition: joinedExposition(ctx.metrics, () => alerts.metrics()) });

@@ -68,6 +68,10 @@ describe("campus-power up's alerts thread", () => {
       }
     });
     expect(lines.length).toBeGreaterThan(10);
+    // A small campus: the thread's young generation is bounded to 4 MB semi-spaces (cli/alerts-heap.ts; V8's own is 48 MB).
+    type Running = LogLine & { youngGenerationMb?: number };
+    const running = lines.find((line) => line.service === "alerts" && line.msg.startsWith("alerts thread running")) as Running | undefined;
+    expect(running?.youngGenerationMb).toBe(12);
     const alertsStopped = lines.findIndex((line) => line.service === "alerts" && line.msg === "alerts service stopped");
     const brokerStopped = lines.findIndex((line) => line.service === "broker" && line.msg === "MQTT broker stopped");
     expect(alertsStopped).toBeGreaterThan(-1);
