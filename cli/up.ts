@@ -89,7 +89,7 @@ export async function runUp(options: UpOptions): Promise<void> {
   services.push(await startIngest(localCtx, { influx, feed }));
   // The alerts service on a thread of its own (a second core; docs/architecture.md), an MQTT client of the broker as before.
   // Its body is .ts or .js as this module is (tsx, or the bin's compiled build: bin/compiled.js).
-  // Its young generation is bounded by the devices it watches (./alerts-heap.ts): small for one school, V8's from 4,000.
+  // Its young generation is bounded for a school of up to 1,000 devices (./alerts-heap.ts), V8's own above.
   const { startServiceThread } = await import("./service-thread.js");
   const { alertsYoungGenerationMb } = await import("./alerts-heap.js");
   const thread = { module: new URL(`./alerts-thread${extname(import.meta.url)}`, import.meta.url), source, mqttUrl };
