@@ -82,8 +82,17 @@ export class MqttSource {
     });
   }
 
-  /** For the normalised stream: a publish whose failure is logged (unless stopping), never thrown. */
+  /**
+   * For the normalised stream: a publish whose failure is logged (unless stopping), never thrown. A QoS 0
+   * publish is given no callback: it has no answer to wait for, and mqtt.js waits for a callback's 'drain' with
+   * one listener per publish while the socket is full (a district's latest readings: thousands of listeners).
+   * Its failure is the connection's, which the client's 'error' handler logs.
+   */
   readonly publish = (topic: string, payload: string, qos: 0 | 1, retain: boolean): void => {
+    if (qos === 0) {
+      this.client.publish(topic, payload, { qos, retain });
+      return;
+    }
     this.client.publish(topic, payload, { qos, retain }, (error) => {
       if (error && !this.stopping) this.options.log.warn({ err: error, topic }, "cannot publish the normalised stream");
     });
